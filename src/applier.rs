@@ -5,7 +5,9 @@
 //! by mutable reference and there is no other constructor, so "an applier
 //! without a store" is unrepresentable and needs no runtime check.
 
-use crate::registry::{Batch, MalformedRow, RowKey, RowValue, Space, StoreError, WriterRegistryStore};
+use crate::registry::{
+    Batch, MalformedRow, RowKey, RowValue, Space, StoreError, WriterRegistryStore,
+};
 use crate::wire::{Command, DecodeError, Registration, OP_BOOTSTRAP, OP_ROTATION};
 
 /// What a successful registration did to its row.
@@ -169,20 +171,32 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
     /// untouched.
     ///
     /// Returns `None` for a KV command, which is not the applier's business.
-    pub fn stage(&mut self, command: &Command<'_>, batch: &mut Batch) -> Result<Option<Applied>, Halt> {
+    pub fn stage(
+        &mut self,
+        command: &Command<'_>,
+        batch: &mut Batch,
+    ) -> Result<Option<Applied>, Halt> {
         match command {
             Command::Registration(reg) => self.stage_registration(reg, batch).map(Some),
             // The original first shipped both as KEK-less stubs; they decode
             // (so garbage is still "malformed") and then halt.
-            Command::Bootstrap(_) => Err(Halt::KekNotConfigured { opcode: OP_BOOTSTRAP }),
-            Command::Rotation(_) => Err(Halt::KekNotConfigured { opcode: OP_ROTATION }),
+            Command::Bootstrap(_) => Err(Halt::KekNotConfigured {
+                opcode: OP_BOOTSTRAP,
+            }),
+            Command::Rotation(_) => Err(Halt::KekNotConfigured {
+                opcode: OP_ROTATION,
+            }),
             Command::Reserved { opcode, .. } => Err(Halt::UnknownOpcode { opcode: *opcode }),
             Command::Kv(_) => Ok(None),
         }
     }
 
     /// The seven steps of the spec, in order.
-    pub fn stage_registration(&mut self, reg: &Registration, batch: &mut Batch) -> Result<Applied, Halt> {
+    pub fn stage_registration(
+        &mut self,
+        reg: &Registration,
+        batch: &mut Batch,
+    ) -> Result<Applied, Halt> {
         // 1. key = (dek, low 16 bits); read the row; store errors propagate.
         let key = RowKey {
             dek: reg.dek,

@@ -192,7 +192,11 @@ impl<S: WriterRegistryStore> Fsm<S> {
     /// applied index catches up: it is written and synced first.
     pub fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
         let mut batch = Batch::new();
-        batch.put(Space::Meta, APPLIED_INDEX_KEY, self.applied_index.to_be_bytes());
+        batch.put(
+            Space::Meta,
+            APPLIED_INDEX_KEY,
+            self.applied_index.to_be_bytes(),
+        );
         self.commit(&batch)?;
         Ok(Snapshot {
             applied_index: self.applied_index,
@@ -219,7 +223,11 @@ impl<S: WriterRegistryStore> Fsm<S> {
                 batch.put(space, k.clone(), v.clone());
             }
         }
-        batch.put(Space::Meta, APPLIED_INDEX_KEY, snapshot.applied_index.to_be_bytes());
+        batch.put(
+            Space::Meta,
+            APPLIED_INDEX_KEY,
+            snapshot.applied_index.to_be_bytes(),
+        );
         self.store.write(&batch)?;
         self.store.sync()?;
         let mut digest = StateDigest::default();

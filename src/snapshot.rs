@@ -9,7 +9,7 @@ use crate::wire::{DecodeError, Problem};
 
 const MAGIC: &[u8; 4] = b"WRS1";
 
-pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+pub use crate::registry::Pairs;
 
 /// A point-in-time copy of the FSM's logical state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +23,12 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn encode(&self) -> Vec<u8> {
-        let size = |pairs: &Pairs| pairs.iter().map(|(k, v)| 8 + k.len() + v.len()).sum::<usize>();
+        let size = |pairs: &Pairs| {
+            pairs
+                .iter()
+                .map(|(k, v)| 8 + k.len() + v.len())
+                .sum::<usize>()
+        };
         let mut out = Vec::with_capacity(20 + size(&self.rows) + size(&self.kv));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.applied_index.to_be_bytes());
@@ -47,7 +52,10 @@ impl Snapshot {
                 return Err(DecodeError::Malformed {
                     offset: *pos,
                     field,
-                    problem: Problem::Truncated { needed: n, available },
+                    problem: Problem::Truncated {
+                        needed: n,
+                        available,
+                    },
                 });
             }
             let out = &bytes[*pos..*pos + n];

@@ -473,7 +473,10 @@ pub enum Command<'a> {
     Bootstrap(Bootstrap),
     Rotation(Rotation),
     /// 0x06 or 0x07: decodes fine, halts when applied.
-    Reserved { opcode: u8, body: &'a [u8] },
+    Reserved {
+        opcode: u8,
+        body: &'a [u8],
+    },
     /// Any other opcode: an ordinary KV command, opaque to this crate.
     Kv(&'a [u8]),
 }

@@ -22,10 +22,34 @@ fn key_prefix_is_the_ascii_string() {
 #[test]
 fn row_key_examples() {
     let cases = [
-        (RowKey { dek: 0xAABB_CCDD, node16: 0xEEFF }, "aabbccdd 7c eeff"),
-        (RowKey { dek: 7, node16: node16(full_node_id("n1")) }, "00000007 7c d4c0"),
-        (RowKey { dek: 2, node16: node16(0x0000_0000_0000_1234) }, "00000002 7c 1234"),
-        (RowKey { dek: 2, node16: node16(0xDEAD_BEEF_0000_1234) }, "00000002 7c 1234"),
+        (
+            RowKey {
+                dek: 0xAABB_CCDD,
+                node16: 0xEEFF,
+            },
+            "aabbccdd 7c eeff",
+        ),
+        (
+            RowKey {
+                dek: 7,
+                node16: node16(full_node_id("n1")),
+            },
+            "00000007 7c d4c0",
+        ),
+        (
+            RowKey {
+                dek: 2,
+                node16: node16(0x0000_0000_0000_1234),
+            },
+            "00000002 7c 1234",
+        ),
+        (
+            RowKey {
+                dek: 2,
+                node16: node16(0xDEAD_BEEF_0000_1234),
+            },
+            "00000002 7c 1234",
+        ),
     ];
     for (key, tail) in cases {
         let bytes = h(&format!("{PREFIX_HEX}{tail}"));
@@ -39,9 +63,30 @@ fn row_key_examples() {
 fn row_value_examples() {
     let n1 = full_node_id("n1");
     let cases = [
-        (RowValue { full_node_id: 0x0102_0304_0506_0708, first_seen: 0x090a, last_seen: 0x0b0c }, "0102030405060708 090a 0b0c"),
-        (RowValue { full_node_id: n1, first_seen: 3, last_seen: 3 }, "08b37b07b558d4c0 0003 0003"),
-        (RowValue { full_node_id: n1, first_seen: 3, last_seen: 5 }, "08b37b07b558d4c0 0003 0005"),
+        (
+            RowValue {
+                full_node_id: 0x0102_0304_0506_0708,
+                first_seen: 0x090a,
+                last_seen: 0x0b0c,
+            },
+            "0102030405060708 090a 0b0c",
+        ),
+        (
+            RowValue {
+                full_node_id: n1,
+                first_seen: 3,
+                last_seen: 3,
+            },
+            "08b37b07b558d4c0 0003 0003",
+        ),
+        (
+            RowValue {
+                full_node_id: n1,
+                first_seen: 3,
+                last_seen: 5,
+            },
+            "08b37b07b558d4c0 0003 0005",
+        ),
     ];
     for (value, text) in cases {
         let bytes = h(text);
@@ -52,7 +97,11 @@ fn row_value_examples() {
 
 #[test]
 fn registration_example() {
-    let reg = Registration { dek: 7, full_node_id: full_node_id("n1"), local_epoch: 5 };
+    let reg = Registration {
+        dek: 7,
+        full_node_id: full_node_id("n1"),
+        local_epoch: 5,
+    };
     let body = h("01 00000007 08b37b07b558d4c0 0005");
     let payload = h("03 01 00000007 08b37b07b558d4c0 0005");
     let entry = h("01 000000000000002a 03 01 00000007 08b37b07b558d4c0 0005");
@@ -60,10 +109,16 @@ fn registration_example() {
     assert_eq!(reg.encode_payload(), payload);
     assert_eq!(encode_entry(42, &payload), entry);
     assert_eq!(Registration::decode_body(&body).unwrap(), reg);
-    assert_eq!(decode_payload(&payload).unwrap(), Command::Registration(reg));
+    assert_eq!(
+        decode_payload(&payload).unwrap(),
+        Command::Registration(reg)
+    );
     assert_eq!(
         decode_entry(&entry).unwrap(),
-        Entry::Proposal { proposal_id: 42, command: Command::Registration(reg) }
+        Entry::Proposal {
+            proposal_id: 42,
+            command: Command::Registration(reg)
+        }
     );
 }
 
@@ -76,17 +131,32 @@ fn registration_length_is_checked_before_version() {
         Err(DecodeError::Malformed {
             offset: 0,
             field: "registration body",
-            problem: Problem::WrongLength { expected: 15, found: 14 }
+            problem: Problem::WrongLength {
+                expected: 15,
+                found: 14
+            }
         })
     );
     let wrong_version = h("02 00000007 08b37b07b558d4c0 0005");
     assert!(matches!(
         Registration::decode_body(&wrong_version),
-        Err(DecodeError::BadVersion { offset: 0, found: 2, expected: 1, .. })
+        Err(DecodeError::BadVersion {
+            offset: 0,
+            found: 2,
+            expected: 1,
+            ..
+        })
     ));
     // Inside an entry the offsets point into the whole entry.
     let entry = h("01 000000000000002a 03 02 00000007 08b37b07b558d4c0 0005");
-    assert!(matches!(decode_entry(&entry), Err(DecodeError::BadVersion { offset: 10, found: 2, .. })));
+    assert!(matches!(
+        decode_entry(&entry),
+        Err(DecodeError::BadVersion {
+            offset: 10,
+            found: 2,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -96,7 +166,11 @@ fn bootstrap_example() {
         storage_wrapped: h("aaaaaaaa"),
         raft_dek: 2,
         raft_wrapped: h("bbbbbb"),
-        registrations: vec![Registration { dek: 1, full_node_id: full_node_id("n1"), local_epoch: 0 }],
+        registrations: vec![Registration {
+            dek: 1,
+            full_node_id: full_node_id("n1"),
+            local_epoch: 0,
+        }],
     };
     let body = h("01 00000001 00000004 aaaaaaaa 00000002 00000003 bbbbbb 00000001 00000001 08b37b07b558d4c0 0000");
     assert_eq!(body.len(), 42);
@@ -113,21 +187,32 @@ fn bootstrap_count_cap_is_checked_before_length() {
         Err(DecodeError::Malformed {
             offset: 17,
             field: "bootstrap row count",
-            problem: Problem::TooLarge { cap: 16384, found: 16385 }
+            problem: Problem::TooLarge {
+                cap: 16384,
+                found: 16385
+            }
         })
     );
     // count = 16384 with no rows: truncated.
     let body = h("01 00000001 00000000 00000002 00000000 00004000");
     assert!(matches!(
         Bootstrap::decode_body(&body),
-        Err(DecodeError::Malformed { offset: 21, problem: Problem::Truncated { .. }, .. })
+        Err(DecodeError::Malformed {
+            offset: 21,
+            problem: Problem::Truncated { .. },
+            ..
+        })
     ));
     // A trailing byte is malformed.
     let mut body = h("01 00000001 00000004 aaaaaaaa 00000002 00000003 bbbbbb 00000001 00000001 08b37b07b558d4c0 0000");
     body.push(0);
     assert!(matches!(
         Bootstrap::decode_body(&body),
-        Err(DecodeError::Malformed { offset: 42, problem: Problem::TrailingBytes { count: 1 }, .. })
+        Err(DecodeError::Malformed {
+            offset: 42,
+            problem: Problem::TrailingBytes { count: 1 },
+            ..
+        })
     ));
 }
 
@@ -138,7 +223,11 @@ fn rotation_example() {
         dek: 9,
         purpose: Purpose::Storage,
         wrapped: vec![],
-        proposer: Registration { dek: 9, full_node_id: full_node_id("n1"), local_epoch: 2 },
+        proposer: Registration {
+            dek: 9,
+            full_node_id: full_node_id("n1"),
+            local_epoch: 2,
+        },
     };
     let body = h("01 04 00000009 01 00000000 00000009 08b37b07b558d4c0 0002");
     assert_eq!(body.len(), 25);
@@ -156,8 +245,21 @@ fn rotation_subtags_and_purpose() {
     };
     assert_eq!(with(0x01, 2).unwrap().kind, RotationKind::RotateDek);
     assert_eq!(with(0x05, 2).unwrap().purpose, Purpose::Raft);
-    for (subtag, reserved) in [(0x02, true), (0x03, true), (0x00, false), (0x06, false), (0xff, false)] {
-        assert_eq!(with(subtag, 1), Err(DecodeError::BadSubtag { offset: 1, found: subtag, reserved }));
+    for (subtag, reserved) in [
+        (0x02, true),
+        (0x03, true),
+        (0x00, false),
+        (0x06, false),
+        (0xff, false),
+    ] {
+        assert_eq!(
+            with(subtag, 1),
+            Err(DecodeError::BadSubtag {
+                offset: 1,
+                found: subtag,
+                reserved
+            })
+        );
     }
     for purpose in [0u8, 3, 0xff] {
         assert_eq!(
@@ -176,9 +278,15 @@ fn opcode_dispatch() {
     assert_eq!(decode_entry(&[]).unwrap(), Entry::Empty);
     assert!(matches!(
         decode_payload(&h("06 0102")).unwrap(),
-        Command::Reserved { opcode: 6, body: [1, 2] }
+        Command::Reserved {
+            opcode: 6,
+            body: [1, 2]
+        }
     ));
-    assert!(matches!(decode_payload(&h("07")).unwrap(), Command::Reserved { opcode: 7, .. }));
+    assert!(matches!(
+        decode_payload(&h("07")).unwrap(),
+        Command::Reserved { opcode: 7, .. }
+    ));
     for op in [0x00u8, 0x01, 0x02, 0x08, 0xff] {
         let payload = [op, 0xaa, 0xbb];
         assert_eq!(decode_payload(&payload).unwrap(), Command::Kv(&payload));
@@ -186,11 +294,26 @@ fn opcode_dispatch() {
     // An envelope with no payload has no opcode.
     assert!(matches!(
         decode_entry(&h("01 000000000000002a")),
-        Err(DecodeError::Malformed { offset: 9, field: "opcode", .. })
+        Err(DecodeError::Malformed {
+            offset: 9,
+            field: "opcode",
+            ..
+        })
     ));
-    assert!(matches!(decode_entry(&h("02")), Err(DecodeError::BadVersion { offset: 0, found: 2, .. })));
+    assert!(matches!(
+        decode_entry(&h("02")),
+        Err(DecodeError::BadVersion {
+            offset: 0,
+            found: 2,
+            ..
+        })
+    ));
     assert!(matches!(
         decode_entry(&h("01 0000")),
-        Err(DecodeError::Malformed { offset: 1, field: "proposal id", .. })
+        Err(DecodeError::Malformed {
+            offset: 1,
+            field: "proposal id",
+            ..
+        })
     ));
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
-use super::{Batch, Op, Space, StoreError, WriterRegistryStore};
+use super::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 
 /// A registry on a fjall database in a directory of its own.
 ///
@@ -111,7 +111,7 @@ impl WriterRegistryStore for FjallRegistry {
             .map_err(io_error("get"))
     }
 
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, space: Space) -> Result<Pairs, StoreError> {
         self.keyspace(space)
             .iter()
             .map(|guard| {

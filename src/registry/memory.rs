@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Batch, Op, Space, StoreError, WriterRegistryStore};
+use super::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 
 /// Three ordered maps, one per [`Space`]. Writes are visible and "durable"
 /// at once: a process-local store has nothing to sync, so power loss is
@@ -23,7 +23,7 @@ impl WriterRegistryStore for MemoryRegistry {
         Ok(self.spaces[space.index()].get(key).cloned())
     }
 
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, space: Space) -> Result<Pairs, StoreError> {
         Ok(self.spaces[space.index()]
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -112,6 +112,9 @@ impl Batch {
     }
 }
 
+/// Key-value pairs in key order, as a scan returns them.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Key in [`Space::Meta`] of the durable applied index (u64 BE).
 pub const APPLIED_INDEX_KEY: &[u8] = b"applied_index";
 
@@ -142,7 +145,7 @@ pub enum StoreError {
 pub trait WriterRegistryStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every pair in `space`, in key order.
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, space: Space) -> Result<Pairs, StoreError>;
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError>;
     fn sync(&mut self) -> Result<(), StoreError>;
 
@@ -170,7 +173,7 @@ impl<S: WriterRegistryStore + ?Sized> WriterRegistryStore for Box<S> {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         (**self).get(space, key)
     }
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, space: Space) -> Result<Pairs, StoreError> {
         (**self).scan(space)
     }
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {

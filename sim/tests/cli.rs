@@ -1,0 +1,119 @@
+//! The `regsim` binary on the spec's examples and on bad input.
+
+use std::process::{Command, Output};
+
+fn regsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regsim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn inspect_entry_spec_example() {
+    let o = regsim(&[
+        "inspect",
+        "entry",
+        "01000000000000002a030100000007 08b37b07b558d4c00005",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "proposal id 42",
+        "registration",
+        "dek: 7",
+        "0x08b37b07b558d4c0 (node16 0xd4c0)",
+        "local epoch: 5",
+    ] {
+        assert!(out.contains(needle), "{out} lacks {needle}");
+    }
+}
+
+#[test]
+fn inspect_bootstrap_and_rotation_examples() {
+    let boot = "01 0000000000000001 04 01 00000001 00000004 aaaaaaaa 00000002 00000003 bbbbbb 00000001 00000001 08b37b07b558d4c0 0000";
+    let o = regsim(&["inspect", "entry", boot]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("registrations: 1"));
+    let rot = "01 0000000000000002 05 01 04 00000009 01 00000000 00000009 08b37b07b558d4c0 0002";
+    let o = regsim(&["inspect", "entry", rot]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("EnableStorageEnvelope"));
+}
+
+#[test]
+fn inspect_row_spec_example() {
+    let o = regsim(&[
+        "inspect",
+        "row",
+        "21656e6372797074696f6e7c777269746572737c 00000007 7c d4c0",
+        "08b37b07b558d4c0 0003 0005",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("first_seen: 3 last_seen: 5"));
+}
+
+#[test]
+fn node_id_examples() {
+    for (id, full) in [
+        ("n1", "0x08b37b07b558d4c0"),
+        ("n2", "0x08b37e07b558d9d9"),
+        ("n3", "0x08b37d07b558d826"),
+    ] {
+        let o = regsim(&["node-id", id]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains(full), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_offset() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["inspect", "entry", "01xx"], "character 2"),
+        (&["inspect", "entry", "010"], "odd number"),
+        (&["inspect", "entry", "02000000000000002a"], "at byte 0"),
+        (
+            &["inspect", "entry", "01000000000000002a0301000000"],
+            "at byte 10",
+        ),
+        (
+            &[
+                "inspect",
+                "entry",
+                "01000000000000002a03 02 00000007 0000000000000000 0005",
+            ],
+            "version 0x02 at byte 10",
+        ),
+        (
+            &["inspect", "row", "2165", "08b37b07b558d4c000030005"],
+            "row key",
+        ),
+        (
+            &[
+                "inspect",
+                "row",
+                "21656e6372797074696f6e7c777269746572737c000000077cd4c0",
+                "0102",
+            ],
+            "row value",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = regsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // clap's own argument errors exit 2 as well.
+    assert_eq!(regsim(&["inspect", "entry"]).status.code(), Some(2));
+}
