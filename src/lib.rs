@@ -16,6 +16,7 @@ pub mod hex;
 pub mod ids;
 pub mod registry;
 pub mod snapshot;
+pub mod startup;
 pub mod wire;
 
 pub use applier::{Applied, Applier, Halt, HaltKind};

@@ -1,4 +1,19 @@
 //! The writer-registry simulator: a seeded, single-threaded discrete-event
 //! simulation of a Raft cluster running the writer-registry state machine.
+//!
+//! Data flows one way: seed -> [`schedule`] -> [`sim`] (cluster of
+//! [`node`] cores over [`disk`] and [`store`]) -> [`trace`] and
+//! [`oracle`]s -> [`run`] report.
 
+pub mod disk;
 pub mod inspect;
+pub mod node;
+pub mod oracle;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod schedule;
+pub mod sim;
+pub mod store;
+pub mod sweep;
+pub mod trace;

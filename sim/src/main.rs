@@ -1,9 +1,16 @@
 //! `regsim`: the writer-registry simulator's command line.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use writer_registry_sim::inspect;
+use writer_registry_sim::run::{self, RunOptions, RunResult};
+use writer_registry_sim::scenario::Scenario;
+use writer_registry_sim::schedule::Schedule;
+use writer_registry_sim::store::RegistryKind;
+use writer_registry_sim::sweep::{sweep, Summary};
 
 #[derive(Parser)]
 #[command(
@@ -18,6 +25,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Sweep seeds of a scenario (default: scenarios/default.toml).
+    Run(RunArgs),
+    /// Re-run one case and print its outcome (and trace with --trace).
+    Replay(ReplayArgs),
+    /// Print the schedule a seed expands into.
+    Schedule {
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        #[arg(long)]
+        seed: u64,
+    },
     /// Decode bytes from a trace.
     #[command(subcommand)]
     Inspect(InspectCmd),
@@ -26,6 +44,67 @@ enum Cmd {
         /// The node's Raft id string, e.g. n1.
         raft_id: String,
     },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario file.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed range A..B (B exclusive).
+    #[arg(long, value_parser = parse_range, conflicts_with = "count")]
+    seeds: Option<(u64, u64)>,
+    /// Number of seeds, starting at 0.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Parallel runs (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Override the scenario's registry.
+    #[arg(long, value_enum)]
+    registry: Option<Registry>,
+    /// Run without oracles (for measuring their cost).
+    #[arg(long)]
+    no_oracles: bool,
+    /// Keep the fjall directories of failing runs.
+    #[arg(long)]
+    keep_failures: bool,
+    /// Run every seed twice and compare traces.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    #[arg(long, required_unless_present = "schedule")]
+    seed: Option<u64>,
+    /// A schedule file (a bare schedule or a seeds/ entry).
+    #[arg(long, conflicts_with = "seed")]
+    schedule: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    registry: Option<Registry>,
+    /// Print the trace.
+    #[arg(long)]
+    trace: bool,
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Registry {
+    Fjall,
+    Memory,
+}
+
+impl From<Registry> for RegistryKind {
+    fn from(r: Registry) -> Self {
+        match r {
+            Registry::Fjall => RegistryKind::Fjall,
+            Registry::Memory => RegistryKind::Memory,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -44,19 +123,264 @@ enum InspectCmd {
     },
 }
 
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected A..B, found {s:?}"))?;
+    let a: u64 = a
+        .parse()
+        .map_err(|e| format!("seed range start {a:?}: {e}"))?;
+    let b: u64 = b
+        .parse()
+        .map_err(|e| format!("seed range end {b:?}: {e}"))?;
+    if b <= a {
+        return Err(format!("empty seed range {a}..{b}"));
+    }
+    Ok((a, b))
+}
+
+/// A failure: the message is printed as one line and the exit code is 2.
+struct CliError(String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+fn default_scenario() -> PathBuf {
+    let local = Path::new("scenarios/default.toml");
+    if local.exists() {
+        return local.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/default.toml")
+}
+
+fn load(path: Option<PathBuf>) -> Result<(PathBuf, Scenario), CliError> {
+    let path = path.unwrap_or_else(default_scenario);
+    let (sc, _) = Scenario::load(&path)?;
+    Ok((path, sc))
+}
+
+fn replay_command(path: &Path, sc: &Scenario, r: &RunResult, registry: RegistryKind) -> String {
+    format!(
+        "cargo run --release -p writer-registry-sim --bin regsim -- replay --scenario {} --seed {} --registry {}   # policy {:?}, commit {}",
+        path.display(),
+        r.seed,
+        registry.name(),
+        sc.policy,
+        env!("REGSIM_COMMIT")
+    )
+}
+
+fn print_result(r: &RunResult) {
+    let s = &r.stats;
+    println!(
+        "seed {}: {} trace {:016x} | committed {} crashes {} power-losses {} snapshot-installs {} elections {} halts {} refusals {} virtual {:.1}s events {} | {}",
+        r.seed,
+        if r.passed() { "pass" } else { "FAIL" },
+        r.trace_hash,
+        s.committed,
+        s.crashes,
+        s.power_losses,
+        s.snapshot_installs,
+        s.elections,
+        s.halts,
+        s.refusals,
+        s.virtual_us as f64 / 1e6,
+        s.events,
+        r.ending
+    );
+    for v in &r.violations {
+        println!("  violation {v}");
+    }
+    for f in &r.findings {
+        println!(
+            "  finding {} (n{}): {}",
+            f.signature,
+            f.node.map_or(0, |n| n + 1),
+            f.detail
+        );
+    }
+}
+
+fn first_difference(a: &[String], b: &[String]) -> Option<(usize, String, String)> {
+    let n = a.len().max(b.len());
+    (0..n).find_map(|i| {
+        let (x, y) = (a.get(i), b.get(i));
+        (x != y).then(|| {
+            (
+                i,
+                x.cloned().unwrap_or_else(|| "<end>".into()),
+                y.cloned().unwrap_or_else(|| "<end>".into()),
+            )
+        })
+    })
+}
+
+fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
+    let (path, sc) = load(args.scenario)?;
+    let seeds: Vec<u64> = match (args.seeds, args.count) {
+        (Some((a, b)), _) => (a..b).collect(),
+        (None, Some(n)) => (0..n).collect(),
+        (None, None) => (0..64).collect(),
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut opts = RunOptions::for_scenario(&sc);
+    if let Some(r) = args.registry {
+        opts.registry = r.into();
+    }
+    opts.oracles = !args.no_oracles;
+    opts.keep_failed_data = args.keep_failures;
+    opts.keep_trace_lines = args.check_determinism;
+    run::quiet_panics();
+    println!(
+        "scenario {} ({}), policy {:?}, registry {}, {} seeds on {jobs} jobs",
+        sc.name,
+        path.display(),
+        sc.policy,
+        opts.registry.name(),
+        seeds.len()
+    );
+    let bar = ProgressBar::new(seeds.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} eta {eta} {msg}")
+            .expect("valid template"),
+    );
+    let failures = std::sync::atomic::AtomicU64::new(0);
+    let on_done = |r: &RunResult| {
+        if !r.passed() {
+            let n = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(format!("{n} failing"));
+        }
+        bar.inc(1);
+    };
+    let (results, wall) = sweep(&sc, &seeds, jobs, &opts, &on_done);
+    bar.finish_and_clear();
+    let mut ok = true;
+    if args.check_determinism {
+        let (again, _) = sweep(&sc, &seeds, jobs, &opts, &|_| {});
+        for (a, b) in results.iter().zip(&again) {
+            if a.trace_hash != b.trace_hash {
+                ok = false;
+                println!(
+                    "seed {}: NONDETERMINISTIC trace {:016x} vs {:016x}",
+                    a.seed, a.trace_hash, b.trace_hash
+                );
+                if let Some((i, x, y)) = first_difference(&a.trace_lines, &b.trace_lines) {
+                    println!("  first difference at event {i}:\n    {x}\n    {y}");
+                }
+            }
+        }
+    }
+    let failed_dir = Path::new("target/regsim/failures");
+    for r in results.iter().filter(|r| !r.passed()) {
+        print_result(r);
+        println!("  replay: {}", replay_command(&path, &sc, r, opts.registry));
+        if std::fs::create_dir_all(failed_dir).is_ok() {
+            let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
+            let schedule = Schedule::generate(&sc, r.seed);
+            if std::fs::write(&file, schedule.to_toml()).is_ok() {
+                println!("  schedule: {}", file.display());
+            }
+        }
+        if let Some(dir) = &r.kept_data {
+            println!("  fjall data kept in {}", dir.display());
+        }
+    }
+    let summary = Summary::from_results(&sc, &results, wall);
+    println!("{summary}");
+    Ok(ok && summary.ok())
+}
+
+fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
+    let (path, sc) = load(args.scenario)?;
+    let schedule = match (&args.schedule, args.seed) {
+        (Some(file), _) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+            Schedule::from_toml(&text, &file.display().to_string())?
+        }
+        (None, Some(seed)) => Schedule::generate(&sc, seed),
+        (None, None) => return Err(CliError("give --seed or --schedule".into())),
+    };
+    let mut opts = RunOptions::for_scenario(&sc);
+    if let Some(r) = args.registry {
+        opts.registry = r.into();
+    }
+    opts.keep_trace_lines = args.check_determinism;
+    if args.trace {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "regsim=debug".into());
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .without_time()
+            .init();
+    } else if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_target(false)
+            .without_time()
+            .init();
+    }
+    run::quiet_panics();
+    let r = run::run_schedule(&sc, &schedule, &opts);
+    print_result(&r);
+    if !r.passed() {
+        println!("replay: {}", replay_command(&path, &sc, &r, opts.registry));
+    }
+    let mut ok = r.passed();
+    if args.check_determinism {
+        let again = run::run_schedule(&sc, &schedule, &opts);
+        if again.trace_hash == r.trace_hash {
+            println!(
+                "deterministic: trace {:016x} twice ({} events)",
+                r.trace_hash,
+                r.trace_lines.len()
+            );
+        } else {
+            ok = false;
+            println!(
+                "NONDETERMINISTIC: {:016x} vs {:016x}",
+                r.trace_hash, again.trace_hash
+            );
+            if let Some((i, x, y)) = first_difference(&r.trace_lines, &again.trace_lines) {
+                println!("first difference at event {i}:\n  {x}\n  {y}");
+            }
+        }
+    }
+    Ok(ok)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Inspect(InspectCmd::Entry { hex }) => inspect::entry(&hex),
-        Cmd::Inspect(InspectCmd::Row { key, value }) => inspect::row(&key, &value),
-        Cmd::NodeId { raft_id } => Ok(inspect::node_id(&raft_id)),
+        Cmd::Run(args) => cmd_run(args),
+        Cmd::Replay(args) => cmd_replay(args),
+        Cmd::Schedule { scenario, seed } => load(scenario).map(|(_, sc)| {
+            print!("{}", Schedule::generate(&sc, seed).to_toml());
+            true
+        }),
+        Cmd::Inspect(InspectCmd::Entry { hex }) => inspect::entry(&hex)
+            .map(|t| print!("{t}"))
+            .map(|_| true)
+            .map_err(CliError::from),
+        Cmd::Inspect(InspectCmd::Row { key, value }) => inspect::row(&key, &value)
+            .map(|t| print!("{t}"))
+            .map(|_| true)
+            .map_err(CliError::from),
+        Cmd::NodeId { raft_id } => {
+            print!("{}", inspect::node_id(&raft_id));
+            Ok(true)
+        }
     };
     match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(CliError(e)) => {
             eprintln!("regsim: error: {e}");
             ExitCode::from(2)
         }

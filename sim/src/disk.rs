@@ -1,0 +1,284 @@
+//! The simulated disk of one node: its Raft log (entries, hard state,
+//! snapshot) and its local epoch file.
+//!
+//! Every file exists twice: as *written* (what the process sees, and what a
+//! process crash keeps: it sits in the OS page cache) and as *synced* (what
+//! a power loss keeps). Writes join a queue of pending operations; a sync
+//! through write `seq` replays the queue up to `seq` onto the synced image.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+use raft::{GetEntriesContext, RaftState, StorageError};
+
+/// One image of a Raft log: entries after the snapshot, the hard state, the
+/// membership and the latest snapshot (index 0 when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct LogImage {
+    pub hard_state: HardState,
+    pub conf_state: ConfState,
+    pub snapshot: Snapshot,
+    /// Entries `snapshot_index() + 1 ..= last_index()`.
+    pub entries: Vec<Entry>,
+}
+
+impl LogImage {
+    pub fn snapshot_index(&self) -> u64 {
+        self.snapshot.get_metadata().index
+    }
+
+    pub fn first_index(&self) -> u64 {
+        self.snapshot_index() + 1
+    }
+
+    pub fn last_index(&self) -> u64 {
+        self.snapshot_index() + self.entries.len() as u64
+    }
+
+    pub fn entry(&self, index: u64) -> Option<&Entry> {
+        if index < self.first_index() {
+            return None;
+        }
+        self.entries.get((index - self.first_index()) as usize)
+    }
+
+    pub fn term(&self, index: u64) -> Option<u64> {
+        if index == self.snapshot_index() {
+            return Some(self.snapshot.get_metadata().term);
+        }
+        self.entry(index).map(|e| e.term)
+    }
+
+    /// Appends, truncating any conflicting suffix first (raft's contract:
+    /// the first appended index may rewrite the tail).
+    fn append(&mut self, new: &[Entry]) {
+        let Some(first) = new.first() else { return };
+        let keep = first.index.saturating_sub(self.first_index()) as usize;
+        self.entries.truncate(keep.min(self.entries.len()));
+        self.entries.extend_from_slice(new);
+    }
+
+    /// Installs a snapshot received from a leader: the log restarts after it.
+    fn install(&mut self, snapshot: &Snapshot) {
+        let meta = snapshot.get_metadata();
+        self.entries.clear();
+        self.conf_state = meta.get_conf_state().clone();
+        self.snapshot = snapshot.clone();
+        if self.hard_state.commit < meta.index {
+            self.hard_state.commit = meta.index;
+        }
+        if self.hard_state.term < meta.term {
+            self.hard_state.term = meta.term;
+        }
+    }
+
+    /// Keeps `snapshot` as the latest and drops entries up to its index.
+    fn compact(&mut self, snapshot: &Snapshot) {
+        let index = snapshot.get_metadata().index;
+        if index <= self.snapshot_index() {
+            return;
+        }
+        let drop = (index - self.snapshot_index()).min(self.entries.len() as u64) as usize;
+        self.entries.drain(..drop);
+        self.snapshot = snapshot.clone();
+    }
+}
+
+/// A write to the Raft log files.
+#[derive(Debug, Clone)]
+pub enum DiskOp {
+    Append(Vec<Entry>),
+    HardState(HardState),
+    InstallSnapshot(Snapshot),
+}
+
+impl DiskOp {
+    fn apply(&self, image: &mut LogImage) {
+        match self {
+            DiskOp::Append(entries) => image.append(entries),
+            DiskOp::HardState(hs) => image.hard_state = hs.clone(),
+            DiskOp::InstallSnapshot(s) => image.install(s),
+        }
+    }
+}
+
+/// A node's Raft log on the simulated disk.
+#[derive(Debug, Clone)]
+pub struct RaftDisk {
+    written: LogImage,
+    synced: LogImage,
+    pending: VecDeque<(u64, DiskOp)>,
+    next_seq: u64,
+}
+
+impl RaftDisk {
+    /// A fresh node's disk: empty log, every peer a voter.
+    pub fn new(voters: Vec<u64>) -> Self {
+        let mut image = LogImage::default();
+        image.conf_state.voters = voters;
+        image
+            .snapshot
+            .mut_metadata()
+            .set_conf_state(image.conf_state.clone());
+        RaftDisk {
+            written: image.clone(),
+            synced: image,
+            pending: VecDeque::new(),
+            next_seq: 1,
+        }
+    }
+
+    /// What the running process sees.
+    pub fn written(&self) -> &LogImage {
+        &self.written
+    }
+
+    /// What a power loss would keep.
+    pub fn synced(&self) -> &LogImage {
+        &self.synced
+    }
+
+    /// Writes (not syncs) `ops`; returns the sequence number to sync through.
+    pub fn write(&mut self, ops: Vec<DiskOp>) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        for op in ops {
+            op.apply(&mut self.written);
+            self.pending.push_back((seq, op));
+        }
+        seq
+    }
+
+    /// Makes every write up to `seq` durable.
+    pub fn sync_through(&mut self, seq: u64) {
+        while self.pending.front().is_some_and(|(s, _)| *s <= seq) {
+            let (_, op) = self.pending.pop_front().expect("front checked");
+            op.apply(&mut self.synced);
+        }
+    }
+
+    /// True if writes are waiting for a sync.
+    pub fn has_unsynced(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Power loss: everything not synced is gone.
+    pub fn power_loss(&mut self) {
+        self.written = self.synced.clone();
+        self.pending.clear();
+    }
+
+    /// A node's own snapshot: the snapshot file is written and fsynced on
+    /// its own, then the log before it is dropped (both images: compaction
+    /// only removes entries every image already holds, because the
+    /// snapshot index never exceeds the synced commit index).
+    pub fn compact(&mut self, snapshot: &Snapshot) {
+        self.written.compact(snapshot);
+        self.synced.compact(snapshot);
+    }
+}
+
+/// raft-rs's view of the disk: the written image.
+#[derive(Clone)]
+pub struct DiskStorage(pub Rc<RefCell<RaftDisk>>);
+
+impl raft::Storage for DiskStorage {
+    fn initial_state(&self) -> raft::Result<RaftState> {
+        let disk = self.0.borrow();
+        Ok(RaftState::new(
+            disk.written.hard_state.clone(),
+            disk.written.conf_state.clone(),
+        ))
+    }
+
+    fn entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: impl Into<Option<u64>>,
+        _context: GetEntriesContext,
+    ) -> raft::Result<Vec<Entry>> {
+        let disk = self.0.borrow();
+        let image = &disk.written;
+        if low < image.first_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        if high > image.last_index() + 1 {
+            return Err(raft::Error::Store(StorageError::Unavailable));
+        }
+        let offset = image.first_index();
+        let mut out = image.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
+        raft::util::limit_size(&mut out, max_size.into());
+        Ok(out)
+    }
+
+    fn term(&self, idx: u64) -> raft::Result<u64> {
+        let disk = self.0.borrow();
+        let image = &disk.written;
+        if idx < image.snapshot_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        image
+            .term(idx)
+            .ok_or(raft::Error::Store(StorageError::Unavailable))
+    }
+
+    fn first_index(&self) -> raft::Result<u64> {
+        Ok(self.0.borrow().written.first_index())
+    }
+
+    fn last_index(&self) -> raft::Result<u64> {
+        Ok(self.0.borrow().written.last_index())
+    }
+
+    fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        let disk = self.0.borrow();
+        if disk.written.snapshot_index() == 0 {
+            return Err(raft::Error::Store(
+                StorageError::SnapshotTemporarilyUnavailable,
+            ));
+        }
+        Ok(disk.written.snapshot.clone())
+    }
+}
+
+/// The durable local epoch file (u16), written then synced.
+#[derive(Debug, Clone, Default)]
+pub struct EpochFile {
+    written: u16,
+    synced: u16,
+    /// Every value that ever reached a sync, oldest first: the "older
+    /// copies" an epoch-rollback fault restores.
+    history: Vec<u16>,
+}
+
+impl EpochFile {
+    pub fn read(&self) -> u16 {
+        self.written
+    }
+
+    pub fn write(&mut self, epoch: u16) {
+        self.written = epoch;
+    }
+
+    pub fn sync(&mut self) {
+        self.synced = self.written;
+        self.history.push(self.synced);
+    }
+
+    pub fn power_loss(&mut self) {
+        self.written = self.synced;
+    }
+
+    pub fn history(&self) -> &[u16] {
+        &self.history
+    }
+
+    /// Replaces the file with an older copy (written and synced).
+    pub fn roll_back_to(&mut self, epoch: u16) {
+        self.written = epoch;
+        self.synced = epoch;
+    }
+}

@@ -1,0 +1,209 @@
+//! One run, start to verdict: schedule -> simulation (inside
+//! `catch_unwind`) -> oracle results -> a classified [`RunResult`].
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use crate::oracle::Violation;
+use crate::scenario::Scenario;
+use crate::schedule::Schedule;
+use crate::sim::{temp_root, Ending, Sim, SimOptions, Stats};
+use crate::store::RegistryKind;
+
+/// Options for one run beyond the scenario and schedule.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub registry: RegistryKind,
+    pub oracles: bool,
+    pub keep_trace_lines: bool,
+    /// Keep the fjall directories of a failing run.
+    pub keep_failed_data: bool,
+}
+
+impl RunOptions {
+    pub fn for_scenario(sc: &Scenario) -> Self {
+        RunOptions {
+            registry: sc.registry,
+            oracles: true,
+            keep_trace_lines: false,
+            keep_failed_data: false,
+        }
+    }
+}
+
+/// A purpose failure while every node passed conformance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub signature: String,
+    pub node: Option<u8>,
+    pub at_us: u64,
+    pub detail: String,
+}
+
+/// The verdict of one run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub seed: u64,
+    pub trace_hash: u64,
+    pub stats: Stats,
+    pub violations: Vec<Violation>,
+    /// Findings the scenario allows (the run still passes).
+    pub findings: Vec<Finding>,
+    pub justified_halts: u64,
+    pub justified_refusals: u64,
+    pub ending: String,
+    pub trace_lines: Vec<String>,
+    pub kept_data: Option<PathBuf>,
+}
+
+impl RunResult {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Distinct oracles that failed.
+    pub fn failed_oracles(&self) -> Vec<String> {
+        let mut o: Vec<String> = self.violations.iter().map(|v| v.oracle.clone()).collect();
+        o.dedup();
+        o.sort();
+        o.dedup();
+        o
+    }
+}
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs a panic hook that records the message and location for the
+/// run that panicked instead of printing it (sweeps run on many threads).
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
+    }));
+}
+
+/// Runs one schedule under a scenario and classifies the outcome.
+pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> RunResult {
+    let dir = tempfile::Builder::new()
+        .prefix("regsim-")
+        .tempdir_in(temp_root())
+        .expect("cannot create a run directory under /dev/shm or the temp dir");
+    let sim_opts = SimOptions {
+        registry: opts.registry,
+        oracles: opts.oracles,
+        keep_trace_lines: opts.keep_trace_lines,
+        data_dir: dir.path().to_path_buf(),
+    };
+    LAST_PANIC.with(|p| p.borrow_mut().take());
+    let outcome = catch_unwind(AssertUnwindSafe(|| Sim::new(sc, schedule, sim_opts).run()));
+    let mut result = match outcome {
+        Ok(out) => classify(sc, schedule.seed, out),
+        Err(payload) => {
+            let msg = LAST_PANIC
+                .with(|p| p.borrow_mut().take())
+                .unwrap_or_else(|| {
+                    payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "non-string panic".into())
+                });
+            RunResult {
+                seed: schedule.seed,
+                trace_hash: 0,
+                stats: Stats::default(),
+                violations: vec![Violation {
+                    oracle: "panic".into(),
+                    node: None,
+                    at_us: 0,
+                    detail: msg,
+                }],
+                findings: vec![],
+                justified_halts: 0,
+                justified_refusals: 0,
+                ending: "panicked".into(),
+                trace_lines: vec![],
+                kept_data: None,
+            }
+        }
+    };
+    if !result.passed() && opts.keep_failed_data && opts.registry == RegistryKind::Fjall {
+        result.kept_data = Some(dir.keep());
+    }
+    result
+}
+
+/// Runs `seed` of a scenario.
+pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> RunResult {
+    run_schedule(sc, &Schedule::generate(sc, seed), opts)
+}
+
+fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResult {
+    let conformance_failed = !out.violations.is_empty();
+    let mut violations = std::mem::take(&mut out.violations.list);
+    let mut findings = Vec::new();
+    for f in out.purpose.failures() {
+        if conformance_failed {
+            // A finding signature never excuses a violation.
+            violations.push(Violation {
+                oracle: format!("purpose:{}", f.signature),
+                node: f.node,
+                at_us: f.at_us,
+                detail: f.detail.clone(),
+            });
+        } else if sc.findings.allowed.iter().any(|a| a == &f.signature) {
+            findings.push(Finding {
+                signature: f.signature.clone(),
+                node: f.node,
+                at_us: f.at_us,
+                detail: f.detail.clone(),
+            });
+        } else {
+            violations.push(Violation {
+                oracle: format!("finding-not-allowed:{}", f.signature),
+                node: f.node,
+                at_us: f.at_us,
+                detail: f.detail.clone(),
+            });
+        }
+    }
+    let ending = match &out.ending {
+        Ending::Converged => "converged".to_string(),
+        Ending::Livelock(m) => format!("livelock: {m}"),
+        Ending::NotConverged {
+            report,
+            quorum_live,
+        } => {
+            // Liveness is owed while the members that are neither halted
+            // nor refused still form a majority, unless a purpose failure
+            // (an unjustified halt) already explains the loss of progress.
+            if *quorum_live && out.purpose.failures().is_empty() {
+                violations.push(Violation {
+                    oracle: "liveness".into(),
+                    node: None,
+                    at_us: out.stats.virtual_us,
+                    detail: format!(
+                        "not converged within {} ms of the fault phase: {report}",
+                        sc.liveness_bound_ms
+                    ),
+                });
+            }
+            format!("not converged: {report}")
+        }
+    };
+    let (justified_halts, justified_refusals) = out.purpose.justified();
+    RunResult {
+        seed,
+        trace_hash: out.trace.hash(),
+        stats: out.stats,
+        violations,
+        findings,
+        justified_halts,
+        justified_refusals,
+        ending,
+        trace_lines: out.trace.take_lines(),
+        kept_data: None,
+    }
+}

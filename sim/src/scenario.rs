@@ -1,0 +1,337 @@
+//! Scenario files: what a run simulates. The schema is documented key by
+//! key in `scenarios/README.md`; unknown keys are errors.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use writer_registry::PersistPolicy;
+
+use crate::store::RegistryKind;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Cluster size (3 to 9).
+    pub nodes: u8,
+    /// Length of the fault and workload phase, in virtual milliseconds.
+    pub duration_ms: u64,
+    /// Virtual milliseconds per Raft tick.
+    pub tick_ms: u64,
+    /// Election timeout in ticks is drawn per node and incarnation from this range.
+    pub election_ticks: [u64; 2],
+    pub heartbeat_ticks: u64,
+    /// The fixed DEK ids, present from the start.
+    pub deks: Vec<u32>,
+    pub policy: Policy,
+    pub registry: RegistryKind,
+    /// After the fault phase: time allowed for every live node to converge.
+    pub liveness_bound_ms: u64,
+    #[serde(default)]
+    pub workload: Workload,
+    #[serde(default)]
+    pub network: Network,
+    #[serde(default)]
+    pub faults: Faults,
+    #[serde(default)]
+    pub storage: Storage,
+    #[serde(default)]
+    pub snapshots: Snapshots,
+    #[serde(default)]
+    pub findings: Findings,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    Faithful,
+    Atomic,
+}
+
+impl Policy {
+    pub fn persist(self) -> PersistPolicy {
+        match self {
+            Policy::Faithful => PersistPolicy::Faithful,
+            Policy::Atomic => PersistPolicy::Atomic,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workload {
+    /// Client KV commands per virtual second (whole cluster).
+    pub kv_per_sec: f64,
+    /// A client re-proposes a command not applied within this time.
+    pub client_timeout_ms: u64,
+    /// Attempts per command, the first included.
+    pub client_attempts: u32,
+    /// A node re-proposes its registration this often until it applies.
+    pub registration_retry_ms: u64,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            kv_per_sec: 10.0,
+            client_timeout_ms: 600,
+            client_attempts: 4,
+            registration_retry_ms: 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// One-way delay range in virtual microseconds.
+    pub delay_us: [u64; 2],
+    pub drop_rate: f64,
+    pub duplicate_rate: f64,
+    /// Probability a message is held back by an extra `reorder_us` delay.
+    pub reorder_rate: f64,
+    pub reorder_us: u64,
+    /// Symmetric partitions (a random split) during the fault phase.
+    pub partitions: u32,
+    /// One-way partitions (one direction of one link) during the fault phase.
+    pub one_way_partitions: u32,
+    pub partition_ms: [u64; 2],
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            delay_us: [200, 3_000],
+            drop_rate: 0.0,
+            duplicate_rate: 0.0,
+            reorder_rate: 0.0,
+            reorder_us: 20_000,
+            partitions: 0,
+            one_way_partitions: 0,
+            partition_ms: [300, 3_000],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Process crashes (each followed by a restart).
+    pub crashes: u32,
+    /// Power losses (each followed by a restart).
+    pub power_losses: u32,
+    /// Pauses (each followed by a resume).
+    pub pauses: u32,
+    /// Restart storms: `storm_restarts` crash/restart pairs back to back.
+    pub restart_storms: u32,
+    pub storm_restarts: u32,
+    /// Gap between a storm's restarts, virtual milliseconds.
+    pub storm_gap_ms: [u64; 2],
+    /// Crashes armed at a random step of a node's next Ready.
+    pub ready_crashes: u32,
+    /// Crashes armed between a node's next registry write and its sync.
+    pub registry_write_crashes: u32,
+    /// Whether those armed crashes lose power too (unsynced data lost).
+    pub armed_power_loss_rate: f64,
+    /// Time a crashed node stays down, virtual milliseconds.
+    pub down_ms: [u64; 2],
+    pub pause_ms: [u64; 2],
+    /// Epoch rollbacks: a node's epoch file replaced by an older copy
+    /// while it is down.
+    pub epoch_rollbacks: u32,
+    /// Registrations for a non-member writer sharing a member's node16.
+    pub collisions: u32,
+    /// Corrupted registration payloads from a faulty client.
+    pub malformed: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            crashes: 0,
+            power_losses: 0,
+            pauses: 0,
+            restart_storms: 0,
+            storm_restarts: 4,
+            storm_gap_ms: [50, 300],
+            ready_crashes: 0,
+            registry_write_crashes: 0,
+            armed_power_loss_rate: 0.5,
+            down_ms: [100, 2_000],
+            pause_ms: [100, 1_500],
+            epoch_rollbacks: 0,
+            collisions: 0,
+            malformed: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Raft log sync latency range, virtual microseconds.
+    pub sync_us: [u64; 2],
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            sync_us: [50, 1_500],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Snapshots {
+    /// Interval between a node's snapshots, virtual milliseconds (0: never).
+    pub every_ms: u64,
+    /// Entries kept in the log behind a snapshot.
+    pub keep_entries: u64,
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Snapshots {
+            every_ms: 3_000,
+            keep_entries: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Findings {
+    /// Finding signatures a run may show and still pass.
+    pub allowed: Vec<String>,
+    /// Finding signatures a sweep must show at least once.
+    pub expected: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Watchdog: events per run.
+    pub max_events: u64,
+    /// Watchdog: events at one virtual instant.
+    pub max_events_per_instant: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_events: 5_000_000,
+            max_events_per_instant: 100_000,
+        }
+    }
+}
+
+/// A scenario that cannot be used, with the file named.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{path}: cannot read: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: key `{key}`: {message}")]
+    Invalid {
+        path: String,
+        key: &'static str,
+        message: String,
+    },
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<(Scenario, String), ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let scenario = Scenario::parse(&text, &shown)?;
+        Ok((scenario, text))
+    }
+
+    /// Parses and validates scenario text; `path` names it in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            path: path.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        scenario.validate(path)?;
+        Ok(scenario)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ScenarioError> {
+        let bad = |key, message: String| {
+            Err(ScenarioError::Invalid {
+                path: path.to_string(),
+                key,
+                message,
+            })
+        };
+        if !(3..=9).contains(&self.nodes) {
+            return bad("nodes", format!("expected 3 to 9, found {}", self.nodes));
+        }
+        if self.deks.is_empty() {
+            return bad("deks", "expected at least one dek id".into());
+        }
+        if self.tick_ms == 0 {
+            return bad("tick_ms", "expected a positive number".into());
+        }
+        if self.election_ticks[0] <= self.heartbeat_ticks
+            || self.election_ticks[1] < self.election_ticks[0]
+        {
+            return bad(
+                "election_ticks",
+                "expected [lo, hi] with heartbeat_ticks < lo <= hi".into(),
+            );
+        }
+        if self.heartbeat_ticks == 0 {
+            return bad("heartbeat_ticks", "expected a positive number".into());
+        }
+        for (key, range) in [
+            ("network.delay_us", self.network.delay_us),
+            ("network.partition_ms", self.network.partition_ms),
+            ("faults.down_ms", self.faults.down_ms),
+            ("faults.pause_ms", self.faults.pause_ms),
+            ("faults.storm_gap_ms", self.faults.storm_gap_ms),
+            ("storage.sync_us", self.storage.sync_us),
+        ] {
+            if range[1] < range[0] {
+                return bad(
+                    key,
+                    format!("expected [lo, hi] with lo <= hi, found {range:?}"),
+                );
+            }
+        }
+        for (key, p) in [
+            ("network.drop_rate", self.network.drop_rate),
+            ("network.duplicate_rate", self.network.duplicate_rate),
+            ("network.reorder_rate", self.network.reorder_rate),
+            (
+                "faults.armed_power_loss_rate",
+                self.faults.armed_power_loss_rate,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return bad(key, format!("expected a probability in [0, 1], found {p}"));
+            }
+        }
+        if self.workload.kv_per_sec < 0.0 {
+            return bad("workload.kv_per_sec", "expected a non-negative rate".into());
+        }
+        Ok(())
+    }
+
+    /// FNV-1a of the file text: seeds record it to detect a changed scenario.
+    pub fn content_hash(text: &str) -> u64 {
+        writer_registry::ids::fnv1a64(text.as_bytes())
+    }
+}
