@@ -407,6 +407,26 @@ impl NodeCore {
         self.drive(out)
     }
 
+    /// Tells raft whether a snapshot it sent to `to` (raft id) arrived:
+    /// without this a leader waits on a lost snapshot forever.
+    pub fn report_snapshot(
+        &mut self,
+        to: u64,
+        delivered: bool,
+        out: &mut Vec<Output>,
+    ) -> Result<(), Crashed> {
+        let status = if delivered {
+            raft::SnapshotStatus::Finish
+        } else {
+            raft::SnapshotStatus::Failure
+        };
+        self.raw.report_snapshot(to, status);
+        if !delivered {
+            self.raw.report_unreachable(to);
+        }
+        self.drive(out)
+    }
+
     /// Proposes entry data; false when raft drops it (no known leader).
     pub fn propose(&mut self, data: Vec<u8>, out: &mut Vec<Output>) -> Result<bool, Crashed> {
         let accepted = self.raw.propose(vec![], data).is_ok();

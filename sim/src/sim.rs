@@ -678,14 +678,21 @@ impl<'a> Sim<'a> {
         let seq = self.link_seq[link];
         self.link_seq[link] += 1;
         let kind = msg.get_msg_type() as u64;
+        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
         if self.blocked.contains(&(from, to)) {
             self.record(Some(from), "drop-partition", u64::from(to), kind);
+            if is_snapshot {
+                self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
+            }
             return;
         }
         let net = &self.sc.network;
         let d = self.link_rng[link].draw(seq);
         if d.unit(0) < net.drop_rate {
             self.record(Some(from), "drop", u64::from(to), kind);
+            if is_snapshot {
+                self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
+            }
             return;
         }
         let mut delay = d.range(1, net.delay_us[0], net.delay_us[1]);
@@ -721,15 +728,19 @@ impl<'a> Sim<'a> {
     }
 
     fn deliver(&mut self, from: u8, from_inc: u32, to: u8, to_inc: u32, msg: Message) {
+        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
         // A crashed sender's connections reset: its in-flight messages die,
         // and so do messages to an incarnation that is gone.
-        if self.slots[usize::from(from)].incarnation != from_inc
-            || self.slots[usize::from(to)].incarnation != to_inc
-        {
+        let reachable = self.slots[usize::from(to)].incarnation == to_inc
+            && !self.blocked.contains(&(from, to));
+        if self.slots[usize::from(from)].incarnation != from_inc {
             return;
         }
-        if self.blocked.contains(&(from, to)) {
+        if !reachable {
             self.record(Some(to), "drop-partition", u64::from(from), 0);
+            if is_snapshot {
+                self.snapshot_failed(from, from_inc, to);
+            }
             return;
         }
         match &self.slots[usize::from(to)].state {
@@ -741,9 +752,31 @@ impl<'a> Sim<'a> {
                     msg.get_msg_type() as u64,
                 );
                 self.with_core(to, |core, out| core.step(msg, out).map(|_| false));
+                if is_snapshot {
+                    self.record(Some(from), "snapshot-delivered", u64::from(to), 0);
+                    self.with_core(from, |core, out| {
+                        core.report_snapshot(u64::from(to) + 1, true, out)
+                            .map(|_| false)
+                    });
+                }
             }
             State::Paused(_) => self.slots[usize::from(to)].held.push((from, msg)),
-            State::Down(_) => {}
+            State::Down(_) => {
+                if is_snapshot {
+                    self.snapshot_failed(from, from_inc, to);
+                }
+            }
+        }
+    }
+
+    /// The transport tells a snapshot's sender it did not arrive.
+    fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
+        if self.slots[usize::from(from)].incarnation == from_inc {
+            self.record(Some(from), "snapshot-failed", u64::from(to), 0);
+            self.with_core(from, |core, out| {
+                core.report_snapshot(u64::from(to) + 1, false, out)
+                    .map(|_| false)
+            });
         }
     }
 
@@ -983,23 +1016,28 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Step 6: proposes this incarnation's registration for every dek not
+    /// yet applied locally, and retries until all have (a paused node
+    /// retries after it resumes).
     fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let State::Up(core) = &self.slots[i].state else {
-            return;
+        let deks = match &self.slots[i].state {
+            State::Up(core) | State::Paused(core) => core.unregistered_deks(),
+            State::Down(_) => return,
         };
-        let deks = core.unregistered_deks();
         if deks.is_empty() {
             return;
         }
-        for dek in deks {
-            let pid = self.next_pid();
-            let data = match &self.slots[i].state {
-                State::Up(core) => core.registration_entry(dek, pid),
-                _ => return,
-            };
-            self.record(Some(node), "register", u64::from(dek), pid);
-            self.propose(node, data);
+        if matches!(self.slots[i].state, State::Up(_)) {
+            for dek in deks {
+                let pid = self.next_pid();
+                let data = match &self.slots[i].state {
+                    State::Up(core) => core.registration_entry(dek, pid),
+                    _ => break,
+                };
+                self.record(Some(node), "register", u64::from(dek), pid);
+                self.propose(node, data);
+            }
         }
         let inc = self.slots[i].incarnation;
         let retry = self.sc.workload.registration_retry_ms * 1000;
