@@ -148,15 +148,23 @@ pub enum Output {
 pub enum StartFailure {
     Refused(Refusal),
     Halted(HaltRecord),
-    /// An armed crash struck during the replay.
-    Crashed,
+    /// An armed crash struck during the replay, cutting the apply of `partial`.
+    Crashed {
+        partial: Option<u64>,
+    },
     /// The store could not be opened or read (a violation).
     Store(String),
 }
 
-/// An armed crash fired: the driver must kill the node now.
+/// An armed crash fired: the driver must kill the node now. `partial` is
+/// the index whose apply was cut between its write and its sync: its
+/// effects may already be in the store, so the replay window reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Crashed;
+pub struct Crashed {
+    pub partial: Option<u64>,
+}
+
+const CRASHED: Crashed = Crashed { partial: None };
 
 struct InFlight {
     number: u64,
@@ -301,7 +309,7 @@ fn replay(
         let snap = writer_registry::Snapshot::decode(image.snapshot.get_data())
             .map_err(|e| StartFailure::Store(format!("snapshot on disk: {e}")))?;
         if let Err(e) = fsm.restore(&snap) {
-            return Err(crash_or_store(fsm, e.to_string()));
+            return Err(crash_or_store(fsm, e.to_string(), snap.applied_index));
         }
         out.push(Output::SnapshotRestored {
             index: snap.applied_index,
@@ -317,7 +325,9 @@ fn replay(
         };
         let result = fsm.apply(index, &entry.data);
         if fsm.store().crashed {
-            return Err(StartFailure::Crashed);
+            return Err(StartFailure::Crashed {
+                partial: Some(index),
+            });
         }
         out.push(Output::Applied(record(fsm, entry, result.clone(), true)));
         if let Err(halt) = result {
@@ -329,9 +339,11 @@ fn replay(
     Ok(())
 }
 
-fn crash_or_store(fsm: &Fsm<TrackedStore>, message: String) -> StartFailure {
+fn crash_or_store(fsm: &Fsm<TrackedStore>, message: String, index: u64) -> StartFailure {
     if fsm.store().crashed {
-        StartFailure::Crashed
+        StartFailure::Crashed {
+            partial: Some(index),
+        }
     } else {
         StartFailure::Store(message)
     }
@@ -447,7 +459,7 @@ impl NodeCore {
     fn check_armed(&mut self, step: ReadyStep) -> Result<(), Crashed> {
         if self.armed == Some(step) {
             self.armed = None;
-            return Err(Crashed);
+            return Err(CRASHED);
         }
         Ok(())
     }
@@ -515,7 +527,9 @@ impl NodeCore {
             let decoded = writer_registry::Snapshot::decode(snap.get_data())
                 .expect("snapshots are produced by this harness's FSM");
             if self.fsm.restore(&decoded).is_err() {
-                return Err(Crashed);
+                return Err(Crashed {
+                    partial: Some(index),
+                });
             }
             out.push(Output::SnapshotRestored {
                 index,
@@ -533,7 +547,9 @@ impl NodeCore {
             }
             let result = self.fsm.apply(entry.index, &entry.data);
             if self.fsm.store().crashed {
-                return Err(Crashed);
+                return Err(Crashed {
+                    partial: Some(entry.index),
+                });
             }
             if let Ok(Outcome::Registration(_)) = &result {
                 self.note_own_registration(&entry.data);
@@ -587,7 +603,11 @@ impl NodeCore {
         }
         let data = match self.fsm.snapshot() {
             Ok(s) => s.encode(),
-            Err(_) => return Err(Crashed),
+            Err(_) => {
+                return Err(Crashed {
+                    partial: Some(applied),
+                })
+            }
         };
         let mut snap = Snapshot::default();
         snap.set_data(data.into());

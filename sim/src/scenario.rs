@@ -81,7 +81,7 @@ impl Default for Workload {
             kv_per_sec: 10.0,
             client_timeout_ms: 600,
             client_attempts: 4,
-            registration_retry_ms: 400,
+            registration_retry_ms: 100,
         }
     }
 }

@@ -444,8 +444,11 @@ impl<'a> Sim<'a> {
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
-            Err(node::Crashed) => {
+            Err(node::Crashed { partial }) => {
                 let power = self.slots[i].armed_power_loss;
+                if let Some(index) = partial {
+                    self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+                }
                 self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
                 self.crash(node, power);
                 let seq = self.slots[i].armed_crashes;
@@ -1171,6 +1174,8 @@ impl<'a> Sim<'a> {
         };
         let disk = s.disk.clone();
         self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        let commit = disk.borrow().written().hard_state.commit;
+        self.record(Some(node), "durable", applied, commit);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
         let result = node::start(
@@ -1193,7 +1198,12 @@ impl<'a> Sim<'a> {
                 let reason = match &failure {
                     StartFailure::Refused(_) => DownReason::Refused,
                     StartFailure::Halted(_) => DownReason::Halted,
-                    StartFailure::Crashed => DownReason::Crashed,
+                    StartFailure::Crashed { partial } => {
+                        if let Some(index) = partial {
+                            self.slots[i].applied_max = self.slots[i].applied_max.max(*index);
+                        }
+                        DownReason::Crashed
+                    }
                     StartFailure::Store(_) => DownReason::Broken,
                 };
                 if let StartFailure::Store(msg) = &failure {

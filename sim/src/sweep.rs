@@ -46,10 +46,10 @@ impl Summary {
             for o in r.failed_oracles() {
                 *s.violations_by_oracle.entry(o).or_default() += 1;
             }
-            for f in &r.findings {
-                *s.findings_by_signature
-                    .entry(f.signature.clone())
-                    .or_default() += 1;
+            let signatures: std::collections::BTreeSet<&str> =
+                r.findings.iter().map(|f| f.signature.as_str()).collect();
+            for sig in signatures {
+                *s.findings_by_signature.entry(sig.to_string()).or_default() += 1;
             }
             s.justified_halts += r.justified_halts;
             s.justified_refusals += r.justified_refusals;
