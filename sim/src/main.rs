@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use writer_registry_sim::corpus::{hash_hex, Expect, SeedEntry, Verdict};
 use writer_registry_sim::inspect;
 use writer_registry_sim::run::{self, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
@@ -29,6 +30,8 @@ enum Cmd {
     Run(RunArgs),
     /// Re-run one case and print its outcome (and trace with --trace).
     Replay(ReplayArgs),
+    /// Write a seed (or schedule) into the regression corpus.
+    Record(RecordArgs),
     /// Print the schedule a seed expands into.
     Schedule {
         #[arg(long)]
@@ -90,6 +93,35 @@ struct ReplayArgs {
     trace: bool,
     #[arg(long)]
     check_determinism: bool,
+}
+
+#[derive(Args)]
+struct RecordArgs {
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    #[arg(long, required_unless_present = "schedule")]
+    seed: Option<u64>,
+    /// A schedule file (for example a shrunk one).
+    #[arg(long, conflicts_with = "seed")]
+    schedule: Option<PathBuf>,
+    /// What the entry must keep showing.
+    #[arg(long, value_enum)]
+    expect: ExpectArg,
+    /// Oracle or finding signature (default: the run's first).
+    #[arg(long)]
+    signature: Option<String>,
+    #[arg(long, default_value = "")]
+    note: String,
+    /// Output file (default: seeds/<scenario>-<seed>.toml).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExpectArg {
+    StillFailing,
+    Fixed,
+    ExpectedFinding,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -194,13 +226,23 @@ fn print_result(r: &RunResult) {
     for v in &r.violations {
         println!("  violation {v}");
     }
+    let mut shown: Vec<(&str, &str, usize)> = Vec::new();
     for f in &r.findings {
-        println!(
-            "  finding {} (n{}): {}",
-            f.signature,
-            f.node.map_or(0, |n| n + 1),
-            f.detail
-        );
+        match shown
+            .iter_mut()
+            .find(|(s, d, _)| *s == f.signature && *d == f.detail)
+        {
+            Some(entry) => entry.2 += 1,
+            None => shown.push((&f.signature, &f.detail, 1)),
+        }
+    }
+    for (sig, detail, n) in shown {
+        let times = if n > 1 {
+            format!(" (x{n}: it recurs at every restart)")
+        } else {
+            String::new()
+        };
+        println!("  finding {sig}{times}: {detail}");
     }
 }
 
@@ -279,12 +321,24 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     for r in results.iter().filter(|r| !r.passed()) {
         print_result(r);
         println!("  replay: {}", replay_command(&path, &sc, r, opts.registry));
-        if std::fs::create_dir_all(failed_dir).is_ok() {
-            let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
-            let schedule = Schedule::generate(&sc, r.seed);
-            if std::fs::write(&file, schedule.to_toml()).is_ok() {
-                println!("  schedule: {}", file.display());
-            }
+        let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
+        let signature = r
+            .violations
+            .first()
+            .map(|v| v.oracle.clone())
+            .unwrap_or_default();
+        let entry = entry_for(
+            &path,
+            Schedule::generate(&sc, r.seed),
+            Expect::StillFailing,
+            signature,
+            String::new(),
+        )?;
+        if std::fs::create_dir_all(failed_dir)
+            .and_then(|_| std::fs::write(&file, entry.to_toml()))
+            .is_ok()
+        {
+            println!("  recorded as a seeds/ entry: {}", file.display());
         }
         if let Some(dir) = &r.kept_data {
             println!("  fjall data kept in {}", dir.display());
@@ -295,17 +349,120 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     Ok(ok && summary.ok())
 }
 
-fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
-    let (path, sc) = load(args.scenario)?;
-    let schedule = match (&args.schedule, args.seed) {
+/// The scenario and schedule a replay or record names: a seed under a
+/// scenario, a bare schedule file, or a seeds/ entry (which names its own
+/// scenario unless --scenario overrides it).
+fn resolve(
+    scenario: Option<PathBuf>,
+    seed: Option<u64>,
+    schedule: Option<&Path>,
+) -> Result<(PathBuf, Scenario, Schedule), CliError> {
+    match (schedule, seed) {
         (Some(file), _) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-            Schedule::from_toml(&text, &file.display().to_string())?
+            let shown = file.display().to_string();
+            let text =
+                std::fs::read_to_string(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+            if let Ok(entry) = SeedEntry::parse(&text, &shown) {
+                let scenario = scenario.unwrap_or_else(|| workspace_root().join(&entry.scenario));
+                let (path, sc) = load(Some(scenario))?;
+                return Ok((path, sc, entry.schedule));
+            }
+            let (path, sc) = load(scenario)?;
+            Ok((path, sc, Schedule::from_toml(&text, &shown)?))
         }
-        (None, Some(seed)) => Schedule::generate(&sc, seed),
-        (None, None) => return Err(CliError("give --seed or --schedule".into())),
+        (None, Some(seed)) => {
+            let (path, sc) = load(scenario)?;
+            let schedule = Schedule::generate(&sc, seed);
+            Ok((path, sc, schedule))
+        }
+        (None, None) => Err(CliError("give --seed or --schedule".into())),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    if Path::new("scenarios").is_dir() {
+        return PathBuf::from(".");
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The scenario path as an entry records it: relative to the workspace root.
+fn relative_scenario(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("scenarios/{name}")
+}
+
+fn entry_for(
+    path: &Path,
+    schedule: Schedule,
+    expect: Expect,
+    signature: String,
+    note: String,
+) -> Result<SeedEntry, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    Ok(SeedEntry {
+        scenario: relative_scenario(path),
+        scenario_hash: hash_hex(&text),
+        expect,
+        signature,
+        note,
+        schedule,
+    })
+}
+
+fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
+    let (path, sc, schedule) = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    run::quiet_panics();
+    let r = run::run_schedule(&sc, &schedule, &RunOptions::for_scenario(&sc));
+    print_result(&r);
+    let expect = match args.expect {
+        ExpectArg::StillFailing => Expect::StillFailing,
+        ExpectArg::Fixed => Expect::Fixed,
+        ExpectArg::ExpectedFinding => Expect::ExpectedFinding,
     };
+    let signature = args.signature.unwrap_or_else(|| match expect {
+        Expect::ExpectedFinding => r
+            .findings
+            .first()
+            .map(|f| f.signature.clone())
+            .unwrap_or_default(),
+        _ => r
+            .violations
+            .first()
+            .map(|v| v.oracle.clone())
+            .unwrap_or_default(),
+    });
+    let seed = schedule.seed;
+    let entry = entry_for(&path, schedule, expect, signature, args.note)?;
+    let out = args.out.unwrap_or_else(|| {
+        workspace_root()
+            .join("seeds")
+            .join(format!("{}-{seed}.toml", sc.name))
+    });
+    std::fs::write(&out, entry.to_toml())
+        .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    match entry.check(&workspace_root()) {
+        Verdict::Holds(_) => {
+            println!(
+                "recorded {} ({} events): it holds",
+                out.display(),
+                entry.schedule.events.len()
+            );
+            Ok(true)
+        }
+        Verdict::Stale(why) | Verdict::Broken(why) => {
+            println!("recorded {}, but it does not hold: {why}", out.display());
+            Ok(false)
+        }
+    }
+}
+
+fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
+    let (path, sc, schedule) = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
     let mut opts = RunOptions::for_scenario(&sc);
     if let Some(r) = args.registry {
         opts.registry = r.into();
@@ -360,6 +517,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Run(args) => cmd_run(args),
         Cmd::Replay(args) => cmd_replay(args),
+        Cmd::Record(args) => cmd_record(args),
         Cmd::Schedule { scenario, seed } => load(scenario).map(|(_, sc)| {
             print!("{}", Schedule::generate(&sc, seed).to_toml());
             true

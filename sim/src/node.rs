@@ -156,6 +156,18 @@ pub enum StartFailure {
     Store(String),
 }
 
+/// A start that did not produce a running node, and the store it leaves
+/// (absent when the store itself could not be read).
+#[derive(Debug)]
+pub struct NotStarted {
+    pub failure: StartFailure,
+    pub store: Option<TrackedStore>,
+}
+
+fn not_started(failure: StartFailure, store: Option<TrackedStore>) -> Box<NotStarted> {
+    Box::new(NotStarted { failure, store })
+}
+
 /// An armed crash fired: the driver must kill the node now. `partial` is
 /// the index whose apply was cut between its write and its sync: its
 /// effects may already be in the store, so the replay window reaches it.
@@ -197,15 +209,18 @@ pub fn start(
     store: TrackedStore,
     logger: &slog::Logger,
     out: &mut Vec<Output>,
-) -> Result<NodeCore, (StartFailure, Option<TrackedStore>)> {
+) -> Result<NodeCore, Box<NotStarted>> {
     // 1. Open the state machine and read the local epoch file.
     let mut fsm = match Fsm::open(store, params.policy) {
         Ok(fsm) => fsm,
-        Err(e) => return Err((StartFailure::Store(e.to_string()), None)),
+        Err(e) => return Err(not_started(StartFailure::Store(e.to_string()), None)),
     };
     let epoch = epoch_file.read();
     let refuse = |fsm: Fsm<TrackedStore>, r: Refusal| {
-        Err((StartFailure::Refused(r), Some(fsm.into_store())))
+        Err(not_started(
+            StartFailure::Refused(r),
+            Some(fsm.into_store()),
+        ))
     };
     if let Err(r) = startup::check_epoch_file(epoch) {
         out.push(Output::Guard {
@@ -241,7 +256,7 @@ pub fn start(
     });
     // 4. Replay the committed entries this node holds, before joining.
     if let Err(failure) = replay(&mut fsm, &disk, out) {
-        return Err((failure, Some(fsm.into_store())));
+        return Err(not_started(failure, Some(fsm.into_store())));
     }
     // 5. Guard after replay: strictly ahead.
     let after = startup::guard(
@@ -277,7 +292,7 @@ pub fn start(
     let raw = match RawNode::new(&config, DiskStorage(disk.clone()), logger) {
         Ok(raw) => raw,
         Err(e) => {
-            return Err((
+            return Err(not_started(
                 StartFailure::Store(format!("raft: {e}")),
                 Some(fsm.into_store()),
             ))
@@ -513,7 +528,10 @@ impl NodeCore {
         let Some(front) = self.inflight.front() else {
             return Ok(false);
         };
-        debug_assert_eq!(front.number, ready, "syncs complete in Ready order");
+        assert_eq!(
+            front.number, ready,
+            "the driver completes syncs in Ready order"
+        );
         let flight = self.inflight.pop_front().expect("front checked");
         self.disk.borrow_mut().sync_through(flight.seq);
         self.check_armed(ReadyStep::AfterSync)?;

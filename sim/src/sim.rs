@@ -82,7 +82,8 @@ struct Slot {
     tick_seq: u64,
     sync_seq: u64,
     sync_free_at: u64,
-    held: Vec<(u8, Message)>,
+    /// Work that reached a paused process, handled in order on resume.
+    held: Vec<Held>,
     /// Highest index applied before the last restart (replay window edge).
     high_water: u64,
     applied_max: u64,
@@ -91,6 +92,12 @@ struct Slot {
     row_changes: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
     /// Nonce counters of this incarnation, per dek.
     counters: std::collections::BTreeMap<u32, u64>,
+}
+
+/// What waits for a paused process.
+enum Held {
+    Message(Message),
+    SyncDone(u64),
 }
 
 enum Ev {
@@ -410,7 +417,13 @@ impl<'a> Sim<'a> {
                     return;
                 }
                 self.record(Some(node), "sync", ready, 0);
-                self.with_core(node, |core, out| core.sync_done(ready, out));
+                let slot = &mut self.slots[usize::from(node)];
+                if let State::Paused(_) = slot.state {
+                    // The disk finished; the stopped process notices on resume.
+                    slot.held.push(Held::SyncDone(ready));
+                } else {
+                    self.with_core(node, |core, out| core.sync_done(ready, out));
+                }
             }
             Ev::Scheduled(i) => {
                 let action = self.schedule.events[i].action.clone();
@@ -763,7 +776,7 @@ impl<'a> Sim<'a> {
                     });
                 }
             }
-            State::Paused(_) => self.slots[usize::from(to)].held.push((from, msg)),
+            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message(msg)),
             State::Down(_) => {
                 if is_snapshot {
                     self.snapshot_failed(from, from_inc, to);
@@ -1059,9 +1072,15 @@ impl<'a> Sim<'a> {
             let held = std::mem::take(&mut s.held);
             self.record(Some(node), "resume", held.len() as u64, 0);
             self.schedule_tick(node);
-            for (from, msg) in held {
-                self.with_core(node, |core, out| core.step(msg, out).map(|_| false));
-                let _ = from;
+            for work in held {
+                match work {
+                    Held::Message(msg) => {
+                        self.with_core(node, |core, out| core.step(msg, out).map(|_| false))
+                    }
+                    Held::SyncDone(ready) => {
+                        self.with_core(node, |core, out| core.sync_done(ready, out))
+                    }
+                }
             }
         }
     }
@@ -1194,7 +1213,8 @@ impl<'a> Sim<'a> {
                 self.schedule_tick(node);
                 self.propose_registrations(node);
             }
-            Err((failure, store)) => {
+            Err(not_started) => {
+                let node::NotStarted { failure, store } = *not_started;
                 let reason = match &failure {
                     StartFailure::Refused(_) => DownReason::Refused,
                     StartFailure::Halted(_) => DownReason::Halted,

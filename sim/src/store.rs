@@ -30,6 +30,7 @@ impl RegistryKind {
 }
 
 /// The open registry of a running node.
+#[derive(Debug)]
 pub enum SimStore {
     Memory(MemoryRegistry),
     Fjall(FjallRegistry),
@@ -214,6 +215,7 @@ pub fn scan_image<S: WriterRegistryStore>(store: &S) -> Result<Image, StoreError
 }
 
 /// The store handed to the FSM: the open registry plus its journal.
+#[derive(Debug)]
 pub struct TrackedStore {
     pub inner: SimStore,
     pub journal: Journal,

@@ -1,0 +1,118 @@
+//! The regression corpus in `seeds/`: failing or remarkable schedules kept
+//! with what they must keep showing, replayed by `cargo test`.
+//!
+//! An entry pins the scenario's content hash and the schedule format: when
+//! either changed since it was recorded, the entry is *stale* (reported,
+//! not failed), since its schedule may no longer mean the same run.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::run::{run_schedule, RunOptions, RunResult};
+use crate::scenario::Scenario;
+use crate::schedule::{Schedule, FORMAT_VERSION};
+
+/// What a corpus entry must keep showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// A known bug not fixed yet: the run must still fail on `signature`.
+    StillFailing,
+    /// A bug that was fixed: the run must pass.
+    Fixed,
+    /// A finding the scenario allows: the run passes and shows `signature`.
+    ExpectedFinding,
+}
+
+/// One file in `seeds/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedEntry {
+    /// Scenario path, relative to the workspace root.
+    pub scenario: String,
+    /// [`Scenario::content_hash`] of the scenario file when recorded, hex.
+    pub scenario_hash: String,
+    pub expect: Expect,
+    /// The violated oracle (still-failing) or finding signature.
+    #[serde(default)]
+    pub signature: String,
+    #[serde(default)]
+    pub note: String,
+    pub schedule: Schedule,
+}
+
+/// The result of replaying an entry.
+#[derive(Debug)]
+pub enum Verdict {
+    Holds(Box<RunResult>),
+    /// The scenario or schedule format changed since recording.
+    Stale(String),
+    /// The entry no longer shows what it records.
+    Broken(String),
+}
+
+pub fn hash_hex(text: &str) -> String {
+    format!("{:016x}", Scenario::content_hash(text))
+}
+
+impl SeedEntry {
+    pub fn parse(text: &str, path: &str) -> Result<SeedEntry, String> {
+        toml::from_str(text)
+            .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("an entry always serialises")
+    }
+
+    /// Replays the entry with the scenario under `root`.
+    pub fn check(&self, root: &Path) -> Verdict {
+        let path = root.join(&self.scenario);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => return Verdict::Stale(format!("scenario {}: {e}", path.display())),
+        };
+        if hash_hex(&text) != self.scenario_hash {
+            return Verdict::Stale(format!(
+                "scenario {} changed since recording (hash {} now {})",
+                self.scenario,
+                self.scenario_hash,
+                hash_hex(&text)
+            ));
+        }
+        if self.schedule.format != FORMAT_VERSION {
+            return Verdict::Stale(format!(
+                "schedule format {} (harness reads {FORMAT_VERSION})",
+                self.schedule.format
+            ));
+        }
+        let sc = match Scenario::parse(&text, &path.display().to_string()) {
+            Ok(sc) => sc,
+            Err(e) => return Verdict::Broken(e.to_string()),
+        };
+        let r = run_schedule(&sc, &self.schedule, &RunOptions::for_scenario(&sc));
+        let shows = r.findings.iter().any(|f| f.signature == self.signature)
+            || r.violations.iter().any(|v| v.oracle == self.signature);
+        let problem = match self.expect {
+            Expect::StillFailing if r.passed() => Some("passes now: mark it fixed".to_string()),
+            Expect::StillFailing if !shows => Some(format!(
+                "fails, but no longer on {}: {:?}",
+                self.signature,
+                r.failed_oracles()
+            )),
+            Expect::Fixed if !r.passed() => Some(format!("fails again: {:?}", r.failed_oracles())),
+            Expect::ExpectedFinding if !r.passed() => {
+                Some(format!("fails: {:?}", r.failed_oracles()))
+            }
+            Expect::ExpectedFinding if !shows => {
+                Some(format!("no longer shows {}", self.signature))
+            }
+            _ => None,
+        };
+        match problem {
+            Some(p) => Verdict::Broken(p),
+            None => Verdict::Holds(Box::new(r)),
+        }
+    }
+}
