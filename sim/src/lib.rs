@@ -5,6 +5,7 @@
 //! [`node`] cores over [`disk`] and [`store`]) -> [`trace`] and
 //! [`oracle`]s -> [`run`] report.
 
+pub mod bench;
 pub mod corpus;
 pub mod disk;
 pub mod inspect;

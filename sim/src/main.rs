@@ -32,6 +32,15 @@ enum Cmd {
     Replay(ReplayArgs),
     /// Write a seed (or schedule) into the regression corpus.
     Record(RecordArgs),
+    /// Measure speed on a scenario (default: the shipped default), one
+    /// core, memory and fjall registries, oracles on and off.
+    Bench {
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Seeds per configuration.
+        #[arg(long, default_value_t = 32)]
+        seeds: u64,
+    },
     /// Print the schedule a seed expands into.
     Schedule {
         #[arg(long)]
@@ -265,7 +274,7 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     let seeds: Vec<u64> = match (args.seeds, args.count) {
         (Some((a, b)), _) => (a..b).collect(),
         (None, Some(n)) => (0..n).collect(),
-        (None, None) => (0..64).collect(),
+        (None, None) => (0..256).collect(),
     };
     let jobs = args
         .jobs
@@ -518,6 +527,16 @@ fn main() -> ExitCode {
         Cmd::Run(args) => cmd_run(args),
         Cmd::Replay(args) => cmd_replay(args),
         Cmd::Record(args) => cmd_record(args),
+        Cmd::Bench { scenario, seeds } => load(scenario).map(|(path, sc)| {
+            run::quiet_panics();
+            println!(
+                "bench: scenario {} ({}), {seeds} seeds per configuration, one thread",
+                sc.name,
+                path.display()
+            );
+            println!("{}", writer_registry_sim::bench::Report::run(&sc, seeds));
+            true
+        }),
         Cmd::Schedule { scenario, seed } => load(scenario).map(|(_, sc)| {
             print!("{}", Schedule::generate(&sc, seed).to_toml());
             true

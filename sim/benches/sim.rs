@@ -1,0 +1,36 @@
+//! Criterion view of `regsim bench`: one seed of the shipped default
+//! scenario per iteration, with each registry, oracles on and off.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use writer_registry_sim::run::{run_seed, RunOptions};
+use writer_registry_sim::scenario::Scenario;
+use writer_registry_sim::store::RegistryKind;
+
+fn default_scenario(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/default.toml");
+    let (sc, _) = Scenario::load(&path).expect("shipped default scenario");
+    let mut group = c.benchmark_group("default-seed");
+    group.sample_size(20);
+    for (name, registry, oracles) in [
+        ("memory", RegistryKind::Memory, true),
+        ("fjall", RegistryKind::Fjall, true),
+        ("memory-no-oracles", RegistryKind::Memory, false),
+    ] {
+        let mut opts = RunOptions::for_scenario(&sc);
+        opts.registry = registry;
+        opts.oracles = oracles;
+        let mut seed = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                seed += 1;
+                run_seed(&sc, seed % 64, &opts)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, default_scenario);
+criterion_main!(benches);
