@@ -84,6 +84,9 @@ struct RunArgs {
     /// Run every seed twice and compare traces.
     #[arg(long)]
     check_determinism: bool,
+    /// Print only failing seeds and the summary (not a line per seed).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -326,7 +329,12 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             }
         }
     }
-    let failed_dir = Path::new("target/regsim/failures");
+    if !args.quiet {
+        for r in results.iter().filter(|r| r.passed()) {
+            print_result(r);
+        }
+    }
+    let failed_dir = workspace_root().join("target/regsim/failures");
     for r in results.iter().filter(|r| !r.passed()) {
         print_result(r);
         println!("  replay: {}", replay_command(&path, &sc, r, opts.registry));
@@ -343,7 +351,7 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             signature,
             String::new(),
         )?;
-        if std::fs::create_dir_all(failed_dir)
+        if std::fs::create_dir_all(&failed_dir)
             .and_then(|_| std::fs::write(&file, entry.to_toml()))
             .is_ok()
         {
