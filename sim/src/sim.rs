@@ -464,17 +464,25 @@ impl<'a> Sim<'a> {
                 }
                 self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
                 self.crash(node, power);
-                let seq = self.slots[i].armed_crashes;
-                self.slots[i].armed_crashes += 1;
-                let f = &self.sc.faults;
-                let d = self.faults[i]
-                    .draw(seq)
-                    .range(0, f.down_ms[0], f.down_ms[1])
-                    * 1000;
-                self.push(self.now + d, Ev::ArmedRestart { node });
+                self.restart_after_armed_crash(node);
             }
         }
         self.drain_row_changes(node);
+    }
+
+    /// An armed crash is not in the schedule, so neither is its restart:
+    /// the down time comes from the node's fault stream, keyed by how many
+    /// armed crashes it has had.
+    fn restart_after_armed_crash(&mut self, node: u8) {
+        let i = usize::from(node);
+        let seq = self.slots[i].armed_crashes;
+        self.slots[i].armed_crashes += 1;
+        let f = &self.sc.faults;
+        let down_us = self.faults[i]
+            .draw(seq)
+            .range(0, f.down_ms[0], f.down_ms[1])
+            * 1000;
+        self.push(self.now + down_us, Ev::ArmedRestart { node });
     }
 
     fn drain_row_changes(&mut self, node: u8) {
@@ -1238,14 +1246,7 @@ impl<'a> Sim<'a> {
                 self.process_outputs(node, &mut out);
                 self.out = out;
                 if reason == DownReason::Crashed {
-                    let seq = self.slots[i].armed_crashes;
-                    self.slots[i].armed_crashes += 1;
-                    let f = &self.sc.faults;
-                    let d = self.faults[i]
-                        .draw(seq)
-                        .range(0, f.down_ms[0], f.down_ms[1])
-                        * 1000;
-                    self.push(self.now + d, Ev::ArmedRestart { node });
+                    self.restart_after_armed_crash(node);
                 }
                 self.record(Some(node), "start-failed", reason_code(&reason), 0);
             }
@@ -1275,16 +1276,7 @@ impl<'a> Sim<'a> {
             })
             .collect::<Option<Vec<_>>>()
             .unwrap_or_default();
-        let live_count = self
-            .slots
-            .iter()
-            .filter(|s| {
-                !matches!(
-                    s.state,
-                    State::Down(DownReason::Halted | DownReason::Refused | DownReason::Broken)
-                )
-            })
-            .count();
+        let live_count = self.live_count();
         if live_count == 0 {
             return true;
         }
@@ -1302,8 +1294,15 @@ impl<'a> Sim<'a> {
     }
 
     fn not_converged(&self, why: String) -> Ending {
-        let live = self
-            .slots
+        Ending::NotConverged {
+            report: why + &self.convergence_report(),
+            quorum_live: self.live_count() > self.slots.len() / 2,
+        }
+    }
+
+    /// Members owed liveness: neither halted, refused nor broken.
+    fn live_count(&self) -> usize {
+        self.slots
             .iter()
             .filter(|s| {
                 !matches!(
@@ -1311,11 +1310,7 @@ impl<'a> Sim<'a> {
                     State::Down(DownReason::Halted | DownReason::Refused | DownReason::Broken)
                 )
             })
-            .count();
-        Ending::NotConverged {
-            report: why + &self.convergence_report(),
-            quorum_live: live > self.slots.len() / 2,
-        }
+            .count()
     }
 
     fn convergence_report(&self) -> String {
