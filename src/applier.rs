@@ -146,11 +146,21 @@ fn opcode_name(opcode: u8) -> &'static str {
 /// Applies encryption commands to a store.
 pub struct Applier<'s, S: WriterRegistryStore + ?Sized> {
     store: &'s mut S,
+    mutant: crate::MutantSlot,
 }
 
 impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
     pub fn new(store: &'s mut S) -> Self {
-        Applier { store }
+        Applier {
+            store,
+            mutant: Default::default(),
+        }
+    }
+
+    /// An applier for a caller that carries a run context: `mutant` is the
+    /// run's mutant with the `mutants` feature and `()` without it.
+    pub fn with_slot(store: &'s mut S, mutant: crate::MutantSlot) -> Self {
+        Applier { store, mutant }
     }
 
     /// Applies one registration and makes its write durable before
@@ -198,9 +208,14 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
         batch: &mut Batch,
     ) -> Result<Applied, Halt> {
         // 1. key = (dek, low 16 bits); read the row; store errors propagate.
+        let node16 = if crate::mutated!(self.mutant, Node16HighBits) {
+            (reg.full_node_id >> 48) as u16
+        } else {
+            crate::ids::node16(reg.full_node_id)
+        };
         let key = RowKey {
             dek: reg.dek,
-            node16: crate::ids::node16(reg.full_node_id),
+            node16,
         };
         let Some(raw) = self.store.get_row(&key)? else {
             // 2. No row: insert.
@@ -218,6 +233,19 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
             node16: key.node16,
             error,
         })?;
+        if crate::mutated!(self.mutant, CollisionAfterEpoch) && reg.local_epoch <= row.last_seen {
+            return self.compare_epochs(reg, &key, &row, batch);
+        }
+        if crate::mutated!(self.mutant, CollisionNotChecked) && row.full_node_id != reg.full_node_id
+        {
+            let row = RowValue {
+                full_node_id: reg.full_node_id,
+                first_seen: reg.local_epoch,
+                last_seen: reg.local_epoch,
+            };
+            batch.put(Space::Registry, key.encode(), row.encode());
+            return Ok(Applied::Inserted(row));
+        }
         // 4. A different full id owns the slot: collision, before any epoch test.
         if row.full_node_id != reg.full_node_id {
             return Err(Halt::Collision {
@@ -230,12 +258,27 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
                 last_seen: row.last_seen,
             });
         }
+        self.compare_epochs(reg, &key, &row, batch)
+    }
+
+    /// Steps 5 to 7, for a row the registrant owns.
+    fn compare_epochs(
+        &mut self,
+        reg: &Registration,
+        key: &RowKey,
+        row: &RowValue,
+        batch: &mut Batch,
+    ) -> Result<Applied, Halt> {
+        let equal_halts = crate::mutated!(self.mutant, EqualEpochHalts);
         // 5. Equal epoch: idempotent replay, nothing written.
-        if reg.local_epoch == row.last_seen {
+        if reg.local_epoch == row.last_seen && !equal_halts {
             return Ok(Applied::Unchanged);
         }
         // 6. Lower epoch: rollback.
-        if reg.local_epoch < row.last_seen {
+        if reg.local_epoch < row.last_seen || (equal_halts && reg.local_epoch == row.last_seen) {
+            if crate::mutated!(self.mutant, RollbackNotHalted) {
+                return Ok(Applied::Unchanged);
+            }
             return Err(Halt::Rollback {
                 dek: key.dek,
                 node16: key.node16,
@@ -245,10 +288,16 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
             });
         }
         // 7. Higher epoch: advance, first_seen kept.
-        let advanced = RowValue {
+        let mut advanced = RowValue {
             last_seen: reg.local_epoch,
-            ..row
+            ..*row
         };
+        if crate::mutated!(self.mutant, FirstSeenOverwritten) {
+            advanced.first_seen = reg.local_epoch;
+        }
+        if crate::mutated!(self.mutant, LastSeenNotAdvanced) {
+            advanced.last_seen = row.last_seen;
+        }
         batch.put(Space::Registry, key.encode(), advanced.encode());
         Ok(Applied::Advanced {
             from: row.last_seen,

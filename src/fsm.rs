@@ -61,13 +61,28 @@ pub struct Fsm<S: WriterRegistryStore> {
     applied_index: u64,
     halted: Option<HaltRecord>,
     digest: StateDigest,
+    mutant: crate::MutantSlot,
 }
 
 impl<S: WriterRegistryStore> Fsm<S> {
     /// Opens the FSM over a store: reads the durable applied index (0 when
     /// none was written) and builds the digest with one scan.
     pub fn open(store: S, policy: PersistPolicy) -> Result<Self, StoreError> {
-        let applied_index = store.applied_index()?.unwrap_or(0);
+        Self::open_with(store, policy, Default::default())
+    }
+
+    /// [`Fsm::open`] for a driver that carries a run context: `mutant` is
+    /// the run's mutant with the `mutants` feature (see `crate::mutants`)
+    /// and `()` without it.
+    pub fn open_with(
+        store: S,
+        policy: PersistPolicy,
+        mutant: crate::MutantSlot,
+    ) -> Result<Self, StoreError> {
+        let mut applied_index = store.applied_index()?.unwrap_or(0);
+        if crate::mutated!(mutant, ReplayOneTooFar) {
+            applied_index += 1;
+        }
         let mut digest = StateDigest::default();
         for space in [Space::Registry, Space::Kv] {
             for (k, v) in store.scan(space)? {
@@ -80,6 +95,7 @@ impl<S: WriterRegistryStore> Fsm<S> {
             applied_index,
             halted: None,
             digest,
+            mutant,
         })
     }
 
@@ -120,6 +136,13 @@ impl<S: WriterRegistryStore> Fsm<S> {
                 self.applied_index = index;
                 Ok(outcome)
             }
+            Err(halt)
+                if crate::mutated!(self.mutant, HaltIgnored)
+                    && !matches!(halt, Halt::Store(_) | Halt::OutOfOrder { .. }) =>
+            {
+                self.applied_index = index;
+                Ok(Outcome::Registration(Applied::Unchanged))
+            }
             Err(halt) => {
                 tracing::debug!(target: "writer_registry::fsm", index, %halt, "halt");
                 self.halted = Some(HaltRecord {
@@ -150,7 +173,8 @@ impl<S: WriterRegistryStore> Fsm<S> {
                 Outcome::Kv { proposal_id }
             }
             Entry::Proposal { command, .. } => {
-                let applied = Applier::new(&mut self.store).stage(&command, &mut batch)?;
+                let applied =
+                    Applier::with_slot(&mut self.store, self.mutant).stage(&command, &mut batch)?;
                 Outcome::Registration(applied.unwrap_or(Applied::Unchanged))
             }
         };
@@ -160,6 +184,22 @@ impl<S: WriterRegistryStore> Fsm<S> {
         };
         if persist_index {
             batch.put(Space::Meta, APPLIED_INDEX_KEY, index.to_be_bytes());
+        }
+        if crate::mutated!(self.mutant, AtomicTwoWrites) && self.policy == PersistPolicy::Atomic {
+            // The bug: the applied index reaches a sync before the change.
+            let (index_ops, rest): (Vec<&Op>, Vec<&Op>) =
+                batch.ops().iter().partition(|op| op.space() == Space::Meta);
+            for part in [index_ops, rest] {
+                let mut b = Batch::new();
+                for op in part {
+                    match op {
+                        Op::Put { space, key, value } => b.put(*space, key.clone(), value.clone()),
+                        Op::Delete { space, key } => b.delete(*space, key.clone()),
+                    }
+                }
+                self.commit(&b)?;
+            }
+            return Ok(outcome);
         }
         self.commit(&batch)?;
         Ok(outcome)
@@ -183,7 +223,9 @@ impl<S: WriterRegistryStore> Fsm<S> {
             }
         }
         self.store.write(batch)?;
-        self.store.sync()?;
+        if !crate::mutated!(self.mutant, RegistryWriteNotSynced) {
+            self.store.sync()?;
+        }
         self.digest = digest;
         Ok(())
     }
@@ -198,9 +240,14 @@ impl<S: WriterRegistryStore> Fsm<S> {
             self.applied_index.to_be_bytes(),
         );
         self.commit(&batch)?;
+        let rows = if crate::mutated!(self.mutant, SnapshotOmitsRows) {
+            Vec::new()
+        } else {
+            self.store.scan(Space::Registry)?
+        };
         Ok(Snapshot {
             applied_index: self.applied_index,
-            rows: self.store.scan(Space::Registry)?,
+            rows,
             kv: self.store.scan(Space::Kv)?,
         })
     }

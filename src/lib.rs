@@ -9,11 +9,42 @@
 //! Data flows one way: entry bytes -> [`wire`] -> [`applier`] (deciding)
 //! -> [`fsm`] (batching, syncing, halting) -> [`registry`] (storing).
 
+/// `mutated!(slot, Name)`: true when the component's mutant slot holds
+/// `Mutant::Name`. Without the `mutants` feature it is the constant
+/// `false` and the slot is `()`, so the default build carries no mutant.
+#[cfg(feature = "mutants")]
+#[macro_export]
+macro_rules! mutated {
+    ($slot:expr, $m:ident) => {
+        $slot == Some($crate::mutants::Mutant::$m)
+    };
+}
+
+/// See the `mutants`-feature twin: always false here.
+#[cfg(not(feature = "mutants"))]
+#[macro_export]
+macro_rules! mutated {
+    ($slot:expr, $m:ident) => {{
+        let () = $slot;
+        false
+    }};
+}
+
+/// The mutant a component was built with: `Option<Mutant>` with the
+/// `mutants` feature, `()` (nothing to select) without it.
+#[cfg(feature = "mutants")]
+pub type MutantSlot = Option<mutants::Mutant>;
+/// The mutant a component was built with: nothing, in the default build.
+#[cfg(not(feature = "mutants"))]
+pub type MutantSlot = ();
+
 pub mod applier;
 pub mod digest;
 pub mod fsm;
 pub mod hex;
 pub mod ids;
+#[cfg(feature = "mutants")]
+pub mod mutants;
 pub mod registry;
 pub mod snapshot;
 pub mod startup;

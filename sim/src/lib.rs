@@ -9,6 +9,8 @@ pub mod bench;
 pub mod corpus;
 pub mod disk;
 pub mod inspect;
+#[cfg(feature = "mutants")]
+pub mod mutants;
 pub mod node;
 pub mod oracle;
 pub mod rng;

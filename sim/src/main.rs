@@ -41,6 +41,23 @@ enum Cmd {
         #[arg(long, default_value_t = 32)]
         seeds: u64,
     },
+    /// Run every mutant of the catalogue over the shipped scenarios and the
+    /// swarm mode and print how fast each is caught (needs the `mutants`
+    /// feature: `cargo run --release -p writer-registry-sim --features mutants`).
+    Mutants {
+        /// Runs per mutant (cycling through the scenarios).
+        #[arg(long, default_value_t = 130)]
+        budget_seeds: u64,
+        /// Parallel runs (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Only these mutants (kebab-case names; repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Directory of scenarios (default: the shipped scenarios/).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
     /// Print the schedule a seed expands into.
     Schedule {
         #[arg(long)]
@@ -87,6 +104,9 @@ struct RunArgs {
     /// Print only failing seeds and the summary (not a line per seed).
     #[arg(long)]
     quiet: bool,
+    /// Run a mutant of the catalogue (needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Option<String>,
 }
 
 #[derive(Args)]
@@ -103,6 +123,9 @@ struct ReplayArgs {
     /// Print the trace.
     #[arg(long)]
     trace: bool,
+    /// Run a mutant of the catalogue (needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Option<String>,
     #[arg(long)]
     check_determinism: bool,
 }
@@ -289,6 +312,7 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     opts.oracles = !args.no_oracles;
     opts.keep_failed_data = args.keep_failures;
     opts.keep_trace_lines = args.check_determinism;
+    opts.mutant = mutant_slot(args.mutant.as_deref())?;
     run::quiet_panics();
     println!(
         "scenario {} ({}), policy {:?}, registry {}, {} seeds on {jobs} jobs",
@@ -338,6 +362,9 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     for r in results.iter().filter(|r| !r.passed()) {
         print_result(r);
         println!("  replay: {}", replay_command(&path, &sc, r, opts.registry));
+        if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
+            println!("  swarm knobs: {knobs}");
+        }
         let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
         let signature = r
             .violations
@@ -478,6 +505,75 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
     }
 }
 
+/// The mutant slot for `--mutant NAME`.
+fn mutant_slot(name: Option<&str>) -> Result<writer_registry::MutantSlot, CliError> {
+    #[cfg(feature = "mutants")]
+    {
+        name.map(|n| {
+            writer_registry::mutants::Mutant::from_name(n).ok_or_else(|| {
+                let all: Vec<&str> = writer_registry::mutants::Mutant::ALL
+                    .iter()
+                    .map(|m| m.name())
+                    .collect();
+                CliError(format!(
+                    "--mutant: unknown mutant {n:?}; known: {}",
+                    all.join(", ")
+                ))
+            })
+        })
+        .transpose()
+    }
+    #[cfg(not(feature = "mutants"))]
+    match name {
+        None => Ok(()),
+        Some(_) => Err(CliError(NO_MUTANTS.into())),
+    }
+}
+
+#[cfg(not(feature = "mutants"))]
+const NO_MUTANTS: &str = "this regsim was built without mutants: rerun with `cargo run --release -p writer-registry-sim --features mutants --bin regsim -- ...`";
+
+#[cfg(feature = "mutants")]
+fn cmd_mutants(
+    budget: u64,
+    jobs: Option<usize>,
+    only: Vec<String>,
+    dir: Option<PathBuf>,
+) -> Result<bool, CliError> {
+    use writer_registry::mutants::Mutant;
+    use writer_registry_sim::mutants::{render, table, targets};
+    let dir = dir.unwrap_or_else(|| workspace_root().join("scenarios"));
+    let targets = targets(&dir)?;
+    let mut mutants: Vec<Option<Mutant>> = vec![None];
+    for m in Mutant::ALL {
+        if only.is_empty() || only.iter().any(|o| o == m.name()) {
+            mutants.push(Some(m));
+        }
+    }
+    if mutants.len() == 1 && !only.is_empty() {
+        return Err(CliError(format!("--only: no mutant named {only:?}")));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("mutants: {} mutants + the unmutated build, {budget} runs each over {} scenarios, {jobs} jobs", mutants.len() - 1, targets.len());
+    run::quiet_panics();
+    let bar = ProgressBar::new(budget * mutants.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs {elapsed} eta {eta}")
+            .expect("valid template"),
+    );
+    let rows = table(&targets, &mutants, budget, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    print!("{}", render(&rows));
+    let survivors: Vec<&str> = rows.iter().filter(|r| !r.ok()).map(|r| r.name()).collect();
+    if survivors.is_empty() {
+        println!("every mutant caught; the unmutated build is clean");
+        Ok(true)
+    } else {
+        println!("NOT OK: {}", survivors.join(", "));
+        Ok(false)
+    }
+}
+
 fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     let (path, sc, schedule) = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
     let mut opts = RunOptions::for_scenario(&sc);
@@ -485,6 +581,7 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
         opts.registry = r.into();
     }
     opts.keep_trace_lines = args.check_determinism;
+    opts.mutant = mutant_slot(args.mutant.as_deref())?;
     if args.trace {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| "regsim=debug".into());
@@ -503,6 +600,9 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     run::quiet_panics();
     let r = run::run_schedule(&sc, &schedule, &opts);
     print_result(&r);
+    if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
+        println!("swarm knobs: {knobs}");
+    }
     if !r.passed() {
         println!("replay: {}", replay_command(&path, &sc, &r, opts.registry));
     }
@@ -535,6 +635,15 @@ fn main() -> ExitCode {
         Cmd::Run(args) => cmd_run(args),
         Cmd::Replay(args) => cmd_replay(args),
         Cmd::Record(args) => cmd_record(args),
+        #[cfg(feature = "mutants")]
+        Cmd::Mutants {
+            budget_seeds,
+            jobs,
+            only,
+            scenarios,
+        } => cmd_mutants(budget_seeds, jobs, only, scenarios),
+        #[cfg(not(feature = "mutants"))]
+        Cmd::Mutants { .. } => Err(CliError(NO_MUTANTS.into())),
         Cmd::Bench { scenario, seeds } => load(scenario).map(|(path, sc)| {
             run::quiet_panics();
             println!(

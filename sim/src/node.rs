@@ -30,6 +30,8 @@ pub struct NodeParams {
     pub policy: PersistPolicy,
     pub election_tick: usize,
     pub heartbeat_tick: usize,
+    /// The run's mutant (the `mutants` feature), `()` otherwise.
+    pub mutant: writer_registry::MutantSlot,
 }
 
 impl NodeParams {
@@ -77,14 +79,20 @@ pub struct ApplyRecord {
     pub digest: writer_registry::StateDigest,
     /// For a registration: its row key and the row's bytes right after.
     pub row: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Writes were still unsynced when the apply returned (the spec
+    /// requires every write to be durable first).
+    pub unsynced: bool,
 }
 
 /// Builds the record of one apply, reading the state it left behind.
+/// `unsynced_before` is the journal's unsynced batch count before the
+/// apply: any more after it are this apply's own writes, not yet durable.
 fn record(
     fsm: &Fsm<TrackedStore>,
     entry: &Entry,
     result: Result<Outcome, Halt>,
     replay: bool,
+    unsynced_before: usize,
 ) -> ApplyRecord {
     use writer_registry::WriterRegistryStore;
     let row = match wire::decode_entry(&entry.data) {
@@ -111,6 +119,7 @@ fn record(
         replay,
         digest: fsm.digest(),
         row,
+        unsynced: fsm.store().journal.unsynced_batches() > unsynced_before,
     }
 }
 
@@ -196,6 +205,9 @@ pub struct NodeCore {
     inflight: VecDeque<InFlight>,
     registered: BTreeSet<u32>,
     armed: Option<ReadyStep>,
+    /// Crash at the sync of the Ready that commits this incarnation's own
+    /// registration, before applying it.
+    armed_before_registration: bool,
     was_leader: bool,
 }
 
@@ -210,8 +222,9 @@ pub fn start(
     logger: &slog::Logger,
     out: &mut Vec<Output>,
 ) -> Result<NodeCore, Box<NotStarted>> {
+    let mutant = params.mutant;
     // 1. Open the state machine and read the local epoch file.
-    let mut fsm = match Fsm::open(store, params.policy) {
+    let mut fsm = match Fsm::open_with(store, params.policy, mutant) {
         Ok(fsm) => fsm,
         Err(e) => return Err(not_started(StartFailure::Store(e.to_string()), None)),
     };
@@ -230,26 +243,31 @@ pub fn start(
         });
         return refuse(fsm, r);
     }
+    let guards_run = !writer_registry::mutated!(mutant, GuardSkipped);
     // 2. Guard before the bump (equality allowed).
-    let before = startup::guard(
-        fsm.store(),
-        params.full_node_id,
-        &params.deks,
-        epoch,
-        GuardStage::BeforeBump,
-    );
-    out.push(Output::Guard {
-        stage: GuardStage::BeforeBump,
-        epoch,
-        result: before.clone(),
-    });
-    if let Err(r) = before {
-        return refuse(fsm, r);
+    if guards_run {
+        let before = startup::guard(
+            fsm.store(),
+            params.full_node_id,
+            &params.deks,
+            epoch,
+            GuardStage::BeforeBump,
+        );
+        out.push(Output::Guard {
+            stage: GuardStage::BeforeBump,
+            epoch,
+            result: before.clone(),
+        });
+        if let Err(r) = before {
+            return refuse(fsm, r);
+        }
     }
     // 3. Bump and sync the epoch file.
     let bumped = epoch + 1;
     epoch_file.write(bumped);
-    epoch_file.sync();
+    if !writer_registry::mutated!(mutant, EpochBumpNotSynced) {
+        epoch_file.sync();
+    }
     out.push(Output::EpochBumped {
         from: epoch,
         to: bumped,
@@ -259,20 +277,27 @@ pub fn start(
         return Err(not_started(failure, Some(fsm.into_store())));
     }
     // 5. Guard after replay: strictly ahead.
-    let after = startup::guard(
-        fsm.store(),
-        params.full_node_id,
-        &params.deks,
-        bumped,
-        GuardStage::AfterReplay,
-    );
-    out.push(Output::Guard {
-        stage: GuardStage::AfterReplay,
-        epoch: bumped,
-        result: after.clone(),
-    });
-    if let Err(r) = after {
-        return refuse(fsm, r);
+    if guards_run {
+        let strictness = if writer_registry::mutated!(mutant, GuardAfterReplayNotStrict) {
+            GuardStage::BeforeBump
+        } else {
+            GuardStage::AfterReplay
+        };
+        let after = startup::guard(
+            fsm.store(),
+            params.full_node_id,
+            &params.deks,
+            bumped,
+            strictness,
+        );
+        out.push(Output::Guard {
+            stage: GuardStage::AfterReplay,
+            epoch: bumped,
+            result: after.clone(),
+        });
+        if let Err(r) = after {
+            return refuse(fsm, r);
+        }
     }
     // 6. Join.
     let e = params.election_tick;
@@ -307,6 +332,7 @@ pub fn start(
         inflight: VecDeque::new(),
         registered: BTreeSet::new(),
         armed: None,
+        armed_before_registration: false,
         was_leader: false,
     })
 }
@@ -338,13 +364,20 @@ fn replay(
                 image.hard_state.commit
             )));
         };
+        let unsynced_before = fsm.store().journal.unsynced_batches();
         let result = fsm.apply(index, &entry.data);
         if fsm.store().crashed {
             return Err(StartFailure::Crashed {
                 partial: Some(index),
             });
         }
-        out.push(Output::Applied(record(fsm, entry, result.clone(), true)));
+        out.push(Output::Applied(record(
+            fsm,
+            entry,
+            result.clone(),
+            true,
+            unsynced_before,
+        )));
         if let Err(halt) = result {
             let record = HaltRecord { index, halt };
             out.push(Output::Halted(record.clone()));
@@ -416,6 +449,7 @@ impl NodeCore {
     /// Step 7: may this incarnation encrypt under `dek`?
     pub fn can_encrypt(&self, dek: u32) -> bool {
         self.registered.contains(&dek)
+            || writer_registry::mutated!(self.params.mutant, EncryptBeforeRegistration)
     }
 
     /// Arms a crash at `step` of the next Ready that reaches it.
@@ -555,6 +589,15 @@ impl NodeCore {
             });
             self.raw.advance_apply_to(index);
         }
+        if self.armed_before_registration
+            && flight
+                .committed
+                .iter()
+                .any(|e| self.is_own_registration(&e.data))
+        {
+            self.armed_before_registration = false;
+            return Err(CRASHED);
+        }
         let count = flight.committed.len();
         for (i, entry) in flight.committed.into_iter().enumerate() {
             if entry.index <= self.fsm.applied_index() {
@@ -563,6 +606,7 @@ impl NodeCore {
             if i == 1 && count > 1 {
                 self.check_armed(ReadyStep::MidApply)?;
             }
+            let unsynced_before = self.fsm.store().journal.unsynced_batches();
             let result = self.fsm.apply(entry.index, &entry.data);
             if self.fsm.store().crashed {
                 return Err(Crashed {
@@ -577,6 +621,7 @@ impl NodeCore {
                 &entry,
                 result.clone(),
                 false,
+                unsynced_before,
             )));
             if let Err(halt) = result {
                 out.push(Output::Halted(HaltRecord {
@@ -639,8 +684,24 @@ impl NodeCore {
 }
 
 impl NodeCore {
-    /// Cancels an armed Ready crash (the fault phase is over).
+    /// Cancels armed crashes (the fault phase is over).
     pub fn disarm(&mut self) {
         self.armed = None;
+        self.armed_before_registration = false;
+    }
+
+    /// Arms a crash between persisting the commit of this incarnation's own
+    /// registration and applying it: the log then holds a registration the
+    /// registry does not.
+    pub fn arm_crash_before_own_registration(&mut self) {
+        self.armed_before_registration = true;
+    }
+
+    fn is_own_registration(&self, data: &[u8]) -> bool {
+        matches!(
+            wire::decode_entry(data),
+            Ok(wire::Entry::Proposal { command: Command::Registration(r), .. })
+                if r.full_node_id == self.params.full_node_id && r.local_epoch == self.epoch
+        )
     }
 }

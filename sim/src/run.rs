@@ -19,6 +19,8 @@ pub struct RunOptions {
     pub keep_trace_lines: bool,
     /// Keep the fjall directories of a failing run.
     pub keep_failed_data: bool,
+    /// The mutant to run (the `mutants` feature), `()` otherwise.
+    pub mutant: writer_registry::MutantSlot,
 }
 
 impl RunOptions {
@@ -28,6 +30,7 @@ impl RunOptions {
             oracles: true,
             keep_trace_lines: false,
             keep_failed_data: false,
+            mutant: Default::default(),
         }
     }
 }
@@ -84,8 +87,10 @@ pub fn quiet_panics() {
     }));
 }
 
-/// Runs one schedule under a scenario and classifies the outcome.
+/// Runs one schedule under a scenario (in swarm mode, under the knobs its
+/// seed draws) and classifies the outcome.
 pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> RunResult {
+    let sc = &sc.for_seed(schedule.seed);
     let dir = tempfile::Builder::new()
         .prefix("regsim-")
         .tempdir_in(temp_root())
@@ -95,6 +100,7 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
         oracles: opts.oracles,
         keep_trace_lines: opts.keep_trace_lines,
         data_dir: dir.path().to_path_buf(),
+        mutant: opts.mutant,
     };
     LAST_PANIC.with(|p| p.borrow_mut().take());
     let outcome = catch_unwind(AssertUnwindSafe(|| Sim::new(sc, schedule, sim_opts).run()));
@@ -138,6 +144,11 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
 /// Runs `seed` of a scenario.
 pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> RunResult {
     run_schedule(sc, &Schedule::generate(sc, seed), opts)
+}
+
+/// The knobs line of a swarm run, for failure reports; `None` otherwise.
+pub fn swarm_knobs(sc: &Scenario, seed: u64) -> Option<String> {
+    sc.swarm.then(|| sc.for_seed(seed).knobs())
 }
 
 fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResult {

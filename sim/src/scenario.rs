@@ -44,6 +44,10 @@ pub struct Scenario {
     pub findings: Findings,
     #[serde(default)]
     pub limits: Limits,
+    /// Swarm mode: each seed also draws the knobs (cluster size, which
+    /// fault kinds are on, counts and rates up to this file's values).
+    #[serde(default)]
+    pub swarm: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -328,6 +332,69 @@ impl Scenario {
             return bad("workload.kv_per_sec", "expected a non-negative rate".into());
         }
         Ok(())
+    }
+
+    /// The scenario seed `seed` runs: this one, or in swarm mode the knobs
+    /// drawn for that seed (from a stream of its own, so the schedule's
+    /// streams are unchanged). The counts and rates of this file are the
+    /// maxima; each fault kind is on or off with even odds.
+    pub fn for_seed(&self, seed: u64) -> Scenario {
+        let mut sc = self.clone();
+        if !self.swarm {
+            return sc;
+        }
+        sc.swarm = false;
+        let mut r = crate::rng::Streams::new(seed).sequential(crate::rng::Subsystem::Timing);
+        sc.nodes =
+            3 + (crate::rng::between(&mut r, 0, u64::from(self.nodes.saturating_sub(3)))) as u8;
+        let mut count = |max: u32| -> u32 {
+            if max == 0 || !crate::rng::chance(&mut r, 0.5) {
+                0
+            } else {
+                crate::rng::between(&mut r, 1, u64::from(max)) as u32
+            }
+        };
+        let f = &mut sc.faults;
+        for c in [
+            &mut f.crashes,
+            &mut f.power_losses,
+            &mut f.pauses,
+            &mut f.restart_storms,
+            &mut f.ready_crashes,
+            &mut f.registry_write_crashes,
+            &mut f.epoch_rollbacks,
+            &mut f.collisions,
+            &mut f.malformed,
+            &mut sc.network.partitions,
+            &mut sc.network.one_way_partitions,
+        ] {
+            *c = count(*c);
+        }
+        let mut rate = |max: f64| -> f64 {
+            if crate::rng::chance(&mut r, 0.5) {
+                max * (crate::rng::between(&mut r, 0, 1000) as f64 / 1000.0)
+            } else {
+                0.0
+            }
+        };
+        sc.network.drop_rate = rate(self.network.drop_rate);
+        sc.network.duplicate_rate = rate(self.network.duplicate_rate);
+        sc.network.reorder_rate = rate(self.network.reorder_rate);
+        let kv = self.workload.kv_per_sec;
+        sc.workload.kv_per_sec = kv / 4.0 + rate(kv * 0.75);
+        sc
+    }
+
+    /// One line of the knobs a swarm seed drew (empty for a fixed scenario).
+    pub fn knobs(&self) -> String {
+        let f = &self.faults;
+        let n = &self.network;
+        format!(
+            "nodes={} kv/s={:.1} crashes={} power_losses={} pauses={} storms={} ready_crashes={} registry_write_crashes={} rollbacks={} collisions={} malformed={} partitions={} one_way={} drop={:.3} dup={:.3} reorder={:.3}",
+            self.nodes, self.workload.kv_per_sec, f.crashes, f.power_losses, f.pauses, f.restart_storms, f.ready_crashes,
+            f.registry_write_crashes, f.epoch_rollbacks, f.collisions, f.malformed, n.partitions, n.one_way_partitions,
+            n.drop_rate, n.duplicate_rate, n.reorder_rate
+        )
     }
 
     /// FNV-1a of the file text: seeds record it to detect a changed scenario.

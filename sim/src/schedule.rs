@@ -46,8 +46,14 @@ pub enum Action {
         node: u8,
         power_loss: bool,
     },
-    /// Replace a down node's epoch file with an older copy.
+    /// Replace a node's epoch file with an older copy: now if it is down,
+    /// else at its next crash.
     EpochRollback {
+        node: u8,
+    },
+    /// Crash the node between persisting the commit of its own new
+    /// registration and applying it.
+    ArmRegistrationCrash {
         node: u8,
     },
     /// Cut every link between `side` and the other nodes, both ways.
@@ -114,6 +120,7 @@ impl Schedule {
     /// Expands `seed` under `scenario`. Faults and workload draw from
     /// their own streams, so changing one's rates leaves the other alone.
     pub fn generate(scenario: &Scenario, seed: u64) -> Schedule {
+        let scenario = &scenario.for_seed(seed);
         let streams = Streams::new(seed);
         let n = scenario.nodes;
         let span = ms(scenario.duration_ms).max(1);
@@ -186,8 +193,19 @@ impl Schedule {
         for _ in 0..f.epoch_rollbacks {
             let (t, nd, d) = (at(&mut r), node(&mut r, n), down(&mut r));
             push(t, Action::Crash { node: nd });
-            push(t + 1, Action::EpochRollback { node: nd });
-            push(t + d, Action::Restart { node: nd });
+            if r.next_u64() % 2 == 0 {
+                push(t + 1, Action::EpochRollback { node: nd });
+                push(t + d, Action::Restart { node: nd });
+            } else {
+                // The harder case: after the restart the node crashes with
+                // its new registration committed in its log but not yet
+                // applied, and the older epoch file it finds is one below
+                // that registration's epoch. Only the strict guard after
+                // replay tells this restart from an honest one.
+                push(t + d, Action::Restart { node: nd });
+                push(t + d + 1, Action::ArmRegistrationCrash { node: nd });
+                push(t + d + 1, Action::EpochRollback { node: nd });
+            }
         }
         for _ in 0..f.collisions {
             let (t, via, victim) = (at(&mut r), node(&mut r, n), node(&mut r, n));

@@ -79,6 +79,8 @@ struct Slot {
     crash_flag: Rc<Cell<bool>>,
     armed_power_loss: bool,
     armed_crashes: u64,
+    /// An epoch rollback injected while the node ran: applied at its next crash.
+    rollback_at_next_crash: bool,
     tick_seq: u64,
     sync_seq: u64,
     sync_free_at: u64,
@@ -194,6 +196,8 @@ pub struct SimOptions {
     pub keep_trace_lines: bool,
     /// Where fjall directories go (one per node).
     pub data_dir: PathBuf,
+    /// The run's mutant (the `mutants` feature), `()` otherwise.
+    pub mutant: writer_registry::MutantSlot,
 }
 
 pub struct Sim<'a> {
@@ -251,6 +255,7 @@ impl<'a> Sim<'a> {
                 crash_flag: Rc::new(Cell::new(false)),
                 armed_power_loss: false,
                 armed_crashes: 0,
+                rollback_at_next_crash: false,
                 tick_seq: 0,
                 sync_seq: 0,
                 sync_free_at: 0,
@@ -551,6 +556,13 @@ impl<'a> Sim<'a> {
         );
         let actual = outcome_name(&rec.result);
         if self.opts.oracles {
+            if rec.unsynced {
+                let detail = format!(
+                    "entry {} returned with registry writes not yet synced",
+                    rec.index
+                );
+                self.violation("sync-before-ack", Some(node), detail);
+            }
             self.raft
                 .on_apply(&mut self.v, self.now, node, rec.index, rec.term, &rec.data);
             let expected = self.slots[i].model.apply(rec.index, &rec.data);
@@ -584,6 +596,18 @@ impl<'a> Sim<'a> {
             Ok(outcome) => {
                 let s = &mut self.slots[i];
                 s.applied_max = s.applied_max.max(rec.index);
+                if let Outcome::Registration(_) = outcome {
+                    if let Ok(wire::Entry::Proposal {
+                        command: wire::Command::Registration(r),
+                        ..
+                    }) = wire::decode_entry(&rec.data)
+                    {
+                        if r.full_node_id == s.full {
+                            let who = (node, s.incarnation);
+                            self.purpose.on_own_registration(who, r.dek, r.local_epoch);
+                        }
+                    }
+                }
                 if let Outcome::Kv { proposal_id } = outcome {
                     self.stats.kv_applied += 1;
                     if let Some(c) = self
@@ -852,21 +876,22 @@ impl<'a> Sim<'a> {
             }
             Action::EpochRollback { node } => {
                 let s = &mut self.slots[usize::from(node)];
-                if !matches!(
-                    s.state,
-                    State::Down(DownReason::Crashed | DownReason::Halted)
-                ) {
-                    return;
+                match s.state {
+                    State::Down(DownReason::Crashed | DownReason::Halted) => {
+                        self.roll_back_epoch(node)
+                    }
+                    // A running node's file is replaced when it next goes down.
+                    State::Up(_) | State::Paused(_) => s.rollback_at_next_crash = true,
+                    State::Down(_) => {}
                 }
-                let history = s.epoch_file.history();
-                if history.len() < 2 {
-                    return;
+            }
+            Action::ArmRegistrationCrash { node } => {
+                if let State::Up(core) | State::Paused(core) =
+                    &mut self.slots[usize::from(node)].state
+                {
+                    core.arm_crash_before_own_registration();
+                    self.record(Some(node), "arm-registration-crash", 0, 0);
                 }
-                let older = history[history.len() - 2];
-                s.epoch_file.roll_back_to(older);
-                let full = s.full;
-                self.purpose.on_rollback_injected(full);
-                self.record(Some(node), "epoch-rollback", u64::from(older), 0);
             }
             Action::Partition { side } => {
                 let n = self.sc.nodes;
@@ -1109,6 +1134,21 @@ impl<'a> Sim<'a> {
         self.record(Some(node), "stop", reason_code(&reason), 0);
     }
 
+    /// Replaces a down node's epoch file with its previous synced copy.
+    fn roll_back_epoch(&mut self, node: u8) {
+        let s = &mut self.slots[usize::from(node)];
+        s.rollback_at_next_crash = false;
+        let history = s.epoch_file.history();
+        if history.len() < 2 {
+            return;
+        }
+        let older = history[history.len() - 2];
+        s.epoch_file.roll_back_to(older);
+        let full = s.full;
+        self.purpose.on_rollback_injected(full);
+        self.record(Some(node), "epoch-rollback", u64::from(older), 0);
+    }
+
     fn crash(&mut self, node: u8, power_loss: bool) {
         let i = usize::from(node);
         if matches!(self.slots[i].state, State::Up(_) | State::Paused(_)) {
@@ -1122,6 +1162,9 @@ impl<'a> Sim<'a> {
             s.epoch_file.power_loss();
             s.lost_power = true;
             self.record(Some(node), "power-loss", 0, 0);
+        }
+        if self.slots[i].rollback_at_next_crash {
+            self.roll_back_epoch(node);
         }
     }
 
@@ -1198,6 +1241,7 @@ impl<'a> Sim<'a> {
             policy: self.sc.policy.persist(),
             election_tick,
             heartbeat_tick: self.sc.heartbeat_ticks as usize,
+            mutant: self.opts.mutant,
         };
         let disk = s.disk.clone();
         self.record(Some(node), "start", u64::from(inc), election_tick as u64);

@@ -136,6 +136,12 @@ impl Journal {
         !self.unsynced.is_empty()
     }
 
+    /// Batches written since the last sync (some may be a dead
+    /// incarnation's, still in the page cache).
+    pub fn unsynced_batches(&self) -> usize {
+        self.unsynced.len()
+    }
+
     /// Power loss: writes the durable image back over every unsynced key
     /// of the (re-opened) store and syncs.
     pub fn power_loss(&mut self, store: &mut SimStore) -> Result<usize, StoreError> {

@@ -89,6 +89,7 @@ scenarios! {
     malformed => "malformed",
     five_nodes => "five-nodes",
     seven_nodes => "seven-nodes",
+    swarm => "swarm",
 }
 
 #[test]

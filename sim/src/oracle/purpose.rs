@@ -38,6 +38,8 @@ pub struct HaltEvent {
 #[derive(Debug, Default)]
 pub struct PurposeOracle {
     nonces: BTreeMap<(u32, u16, u16), BTreeSet<Incarnation>>,
+    /// (incarnation, dek, epoch) whose own registration applied on its node.
+    registered: BTreeSet<(Incarnation, u32, u16)>,
     fake_ids: BTreeSet<u64>,
     malformed: BTreeSet<u64>,
     /// Full ids of members whose epoch file was rolled back.
@@ -48,8 +50,24 @@ pub struct PurposeOracle {
 }
 
 impl PurposeOracle {
+    /// A member incarnation's own registration applied on its own node.
+    pub fn on_own_registration(&mut self, who: Incarnation, dek: u32, epoch: u16) {
+        self.registered.insert((who, dek, epoch));
+    }
+
     /// A member incarnation encrypted with nonce prefix (dek, node16, epoch).
+    /// The registry protects a prefix only once it records it: using one
+    /// the writer's own node has not applied is a nonce-safety failure even
+    /// before anyone else reuses it.
     pub fn on_nonce(&mut self, at_us: u64, who: Incarnation, dek: u32, node16: u16, epoch: u16) {
+        if !self.registered.contains(&(who, dek, epoch)) {
+            self.failures.push(PurposeFailure {
+                signature: "nonce-unregistered".into(),
+                node: Some(who.0),
+                at_us,
+                detail: format!("n{}#{} encrypted under dek {dek} node16 {node16:#06x} epoch {epoch} before its registration applied on its own node", who.0 + 1, who.1),
+            });
+        }
         let users = self.nonces.entry((dek, node16, epoch)).or_default();
         if users.insert(who) && users.len() == 2 {
             let names: Vec<String> = users

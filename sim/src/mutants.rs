@@ -1,0 +1,179 @@
+//! `regsim mutants`: every mutant of the catalogue over the shipped
+//! scenarios (swarm included), measured by seeds-to-detect and detection
+//! rate, next to the unmutated build on the same runs.
+//!
+//! A mutant's budget of N runs cycles through the scenarios: run k uses
+//! scenario k mod S and seed k div S, so every mutant meets every scenario
+//! and the table needs no scenario written for one mutant.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use writer_registry::mutants::Mutant;
+
+use crate::run::{run_seed, RunOptions, RunResult};
+use crate::scenario::Scenario;
+
+/// A shipped scenario under test.
+pub struct Target {
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// Loads every `*.toml` under `dir`, in name order.
+pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let (scenario, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
+            Ok(Target { path, scenario })
+        })
+        .collect()
+}
+
+/// One row of the table: a mutant (or the unmutated build) over its budget.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub mutant: Option<Mutant>,
+    pub runs: u64,
+    pub detected: u64,
+    /// 1-based run number of the first detection.
+    pub first: Option<u64>,
+    /// The first detection's scenario path and seed.
+    pub first_case: Option<(PathBuf, u64)>,
+    /// Runs in which each oracle fired.
+    pub oracles: BTreeMap<String, u64>,
+}
+
+impl Row {
+    pub fn name(&self) -> &'static str {
+        self.mutant.map_or("(none: unmutated build)", Mutant::name)
+    }
+
+    /// Caught at least once (for a mutant) / never fired (for the baseline).
+    pub fn ok(&self) -> bool {
+        match self.mutant {
+            Some(_) => self.detected > 0,
+            None => self.detected == 0,
+        }
+    }
+
+    pub fn top_oracle(&self) -> String {
+        self.oracles
+            .iter()
+            .max_by_key(|(o, n)| (**n, std::cmp::Reverse((*o).clone())))
+            .map(|(o, _)| o.clone())
+            .unwrap_or_else(|| "-".into())
+    }
+}
+
+/// Runs `budget` cases of each of `mutants` (and the baseline) on `jobs`
+/// threads.
+pub fn table(
+    targets: &[Target],
+    mutants: &[Option<Mutant>],
+    budget: u64,
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<Row> {
+    let cases: Vec<(usize, u64)> = mutants
+        .iter()
+        .enumerate()
+        .flat_map(|(m, _)| (0..budget).map(move |k| (m, k)))
+        .collect();
+    let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; cases.len()]);
+    let next = AtomicUsize::new(0);
+    let t = targets.len() as u64;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(m, k)) = cases.get(i) else { break };
+                let target = &targets[(k % t) as usize];
+                let mut opts = RunOptions::for_scenario(&target.scenario);
+                opts.mutant = mutants[m];
+                let r = run_seed(&target.scenario, k / t, &opts);
+                results.lock().expect("no panics while held")[i] = Some(r);
+                on_done();
+            });
+        }
+    });
+    let results: Vec<RunResult> = results
+        .into_inner()
+        .expect("joined")
+        .into_iter()
+        .map(|r| r.expect("ran"))
+        .collect();
+    mutants
+        .iter()
+        .enumerate()
+        .map(|(m, &mutant)| {
+            let mut row = Row {
+                mutant,
+                runs: budget,
+                detected: 0,
+                first: None,
+                first_case: None,
+                oracles: BTreeMap::new(),
+            };
+            for k in 0..budget {
+                let r = &results[m * budget as usize + k as usize];
+                if r.passed() {
+                    continue;
+                }
+                row.detected += 1;
+                if row.first.is_none() {
+                    row.first = Some(k + 1);
+                    row.first_case = Some((targets[(k % t) as usize].path.clone(), k / t));
+                }
+                for o in r.failed_oracles() {
+                    *row.oracles.entry(o).or_default() += 1;
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// The table as Markdown, with a replay command per first detection.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
+    for r in rows {
+        let caught = match (r.mutant, r.ok()) {
+            (Some(_), true) => "yes",
+            (Some(_), false) => "**NO**",
+            (None, true) => "clean",
+            (None, false) => "**FALSE ALARM**",
+        };
+        let replay = match (&r.first_case, r.mutant) {
+            (Some((path, seed)), Some(m)) => format!(
+                "`regsim replay --scenario {} --seed {seed} --mutant {}`",
+                path.display(),
+                m.name()
+            ),
+            (Some((path, seed)), None) => format!(
+                "`regsim replay --scenario {} --seed {seed}`",
+                path.display()
+            ),
+            (None, _) => "-".into(),
+        };
+        out.push_str(&format!(
+            "| {} | {caught} | {} | {}/{} ({:.0}%) | {} | {replay} |\n",
+            r.name(),
+            r.first.map_or("-".to_string(), |f| f.to_string()),
+            r.detected,
+            r.runs,
+            100.0 * r.detected as f64 / r.runs.max(1) as f64,
+            r.top_oracle()
+        ));
+    }
+    out
+}

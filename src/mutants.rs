@@ -1,0 +1,96 @@
+//! The mutant catalogue: deliberately broken variants of the library (and
+//! of the node start sequence the simulator drives), each re-creating a
+//! real class of bug, so that the harness's power to find bugs can be
+//! measured. Compiled only with the `mutants` cargo feature; a component
+//! runs a mutant only when its constructor is handed one (the run's
+//! context), never through globals, so sweeps on many threads can run
+//! different mutants side by side.
+
+/// One deliberately broken variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mutant {
+    /// Applier: `<=` instead of `<` in step 6 (the original's first bug):
+    /// an equal epoch halts as a rollback.
+    EqualEpochHalts,
+    /// Applier: a strictly lower epoch is accepted as a no-op.
+    RollbackNotHalted,
+    /// Applier: step 4 skipped; a new full id overwrites the slot.
+    CollisionNotChecked,
+    /// Applier: the owner check comes after the epoch comparison.
+    CollisionAfterEpoch,
+    /// Applier: an advance overwrites first_seen.
+    FirstSeenOverwritten,
+    /// Applier: an advance leaves last_seen where it was.
+    LastSeenNotAdvanced,
+    /// Applier: node16 taken from the high 16 bits of the full id.
+    Node16HighBits,
+    /// FSM: the write/sync seam skips the sync.
+    RegistryWriteNotSynced,
+    /// FSM: a failing entry is skipped and the applied index advances.
+    HaltIgnored,
+    /// FSM (atomic policy): the applied index is written and synced in its
+    /// own batch before the registry change, not with it.
+    AtomicTwoWrites,
+    /// FSM: snapshots carry no registry rows.
+    SnapshotOmitsRows,
+    /// FSM: a reopened FSM resumes one entry past its durable applied
+    /// index, so the restart replay starts one entry too far.
+    ReplayOneTooFar,
+    /// Start sequence: neither startup guard runs.
+    GuardSkipped,
+    /// Start sequence: the guard after replay allows equality.
+    GuardAfterReplayNotStrict,
+    /// Start sequence: the bumped epoch is written but not synced.
+    EpochBumpNotSynced,
+    /// Start sequence: the node encrypts before its own registration has
+    /// applied locally.
+    EncryptBeforeRegistration,
+}
+
+impl Mutant {
+    /// Every mutant, in catalogue order.
+    pub const ALL: [Mutant; 16] = [
+        Mutant::EqualEpochHalts,
+        Mutant::RollbackNotHalted,
+        Mutant::CollisionNotChecked,
+        Mutant::CollisionAfterEpoch,
+        Mutant::FirstSeenOverwritten,
+        Mutant::LastSeenNotAdvanced,
+        Mutant::Node16HighBits,
+        Mutant::RegistryWriteNotSynced,
+        Mutant::HaltIgnored,
+        Mutant::AtomicTwoWrites,
+        Mutant::SnapshotOmitsRows,
+        Mutant::ReplayOneTooFar,
+        Mutant::GuardSkipped,
+        Mutant::GuardAfterReplayNotStrict,
+        Mutant::EpochBumpNotSynced,
+        Mutant::EncryptBeforeRegistration,
+    ];
+
+    /// Stable kebab-case name (used on the command line and in tables).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::EqualEpochHalts => "equal-epoch-halts",
+            Mutant::RollbackNotHalted => "rollback-not-halted",
+            Mutant::CollisionNotChecked => "collision-not-checked",
+            Mutant::CollisionAfterEpoch => "collision-after-epoch",
+            Mutant::FirstSeenOverwritten => "first-seen-overwritten",
+            Mutant::LastSeenNotAdvanced => "last-seen-not-advanced",
+            Mutant::Node16HighBits => "node16-high-bits",
+            Mutant::RegistryWriteNotSynced => "registry-write-not-synced",
+            Mutant::HaltIgnored => "halt-ignored",
+            Mutant::AtomicTwoWrites => "atomic-two-writes",
+            Mutant::SnapshotOmitsRows => "snapshot-omits-rows",
+            Mutant::ReplayOneTooFar => "replay-one-too-far",
+            Mutant::GuardSkipped => "guard-skipped",
+            Mutant::GuardAfterReplayNotStrict => "guard-after-replay-not-strict",
+            Mutant::EpochBumpNotSynced => "epoch-bump-not-synced",
+            Mutant::EncryptBeforeRegistration => "encrypt-before-registration",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mutant> {
+        Mutant::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
