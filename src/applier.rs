@@ -225,13 +225,17 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
                 last_seen: reg.local_epoch,
             };
             batch.put(Space::Registry, key.encode(), row.encode());
+            mark!(ApplierInsert);
             return Ok(Applied::Inserted(row));
         };
         // 3. A malformed value is corruption.
-        let row = RowValue::decode(&raw).map_err(|error| Halt::CorruptRow {
-            dek: key.dek,
-            node16: key.node16,
-            error,
+        let row = RowValue::decode(&raw).map_err(|error| {
+            mark!(ApplierCorruptRow);
+            Halt::CorruptRow {
+                dek: key.dek,
+                node16: key.node16,
+                error,
+            }
         })?;
         if crate::mutated!(self.mutant, CollisionAfterEpoch) && reg.local_epoch <= row.last_seen {
             return self.compare_epochs(reg, &key, &row, batch);
@@ -248,6 +252,7 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
         }
         // 4. A different full id owns the slot: collision, before any epoch test.
         if row.full_node_id != reg.full_node_id {
+            mark!(ApplierCollision);
             return Err(Halt::Collision {
                 dek: key.dek,
                 node16: key.node16,
@@ -272,6 +277,7 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
         let equal_halts = crate::mutated!(self.mutant, EqualEpochHalts);
         // 5. Equal epoch: idempotent replay, nothing written.
         if reg.local_epoch == row.last_seen && !equal_halts {
+            mark!(ApplierNoOp);
             return Ok(Applied::Unchanged);
         }
         // 6. Lower epoch: rollback.
@@ -279,6 +285,7 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
             if crate::mutated!(self.mutant, RollbackNotHalted) {
                 return Ok(Applied::Unchanged);
             }
+            mark!(ApplierRollback);
             return Err(Halt::Rollback {
                 dek: key.dek,
                 node16: key.node16,
@@ -299,6 +306,7 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
             advanced.last_seen = row.last_seen;
         }
         batch.put(Space::Registry, key.encode(), advanced.encode());
+        mark!(ApplierAdvance);
         Ok(Applied::Advanced {
             from: row.last_seen,
             row: advanced,

@@ -38,11 +38,27 @@ pub type MutantSlot = Option<mutants::Mutant>;
 #[cfg(not(feature = "mutants"))]
 pub type MutantSlot = ();
 
+/// `mark!(Name)`: records a hit of `marks::Mark::Name` (the `marks`
+/// feature); nothing at all without it.
+#[cfg(feature = "marks")]
+macro_rules! mark {
+    ($m:ident) => {
+        $crate::marks::hit($crate::marks::Mark::$m)
+    };
+}
+
+#[cfg(not(feature = "marks"))]
+macro_rules! mark {
+    ($m:ident) => {};
+}
+
 pub mod applier;
 pub mod digest;
 pub mod fsm;
 pub mod hex;
 pub mod ids;
+#[cfg(feature = "marks")]
+pub mod marks;
 #[cfg(feature = "mutants")]
 pub mod mutants;
 pub mod registry;

@@ -104,6 +104,9 @@ struct RunArgs {
     /// Print only failing seeds and the summary (not a line per seed).
     #[arg(long)]
     quiet: bool,
+    /// Fail if a coverage mark the scenario requires was never hit.
+    #[arg(long)]
+    require_marks: bool,
     /// Run a mutant of the catalogue (needs the `mutants` feature).
     #[arg(long)]
     mutant: Option<String>,
@@ -390,7 +393,8 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     }
     let summary = Summary::from_results(&sc, &results, wall);
     println!("{summary}");
-    Ok(ok && summary.ok())
+    let marks_ok = !args.require_marks || summary.missing_marks.is_empty();
+    Ok(ok && summary.ok() && marks_ok)
 }
 
 /// The scenario and schedule a replay or record names: a seed under a

@@ -58,6 +58,8 @@ pub struct RunResult {
     pub ending: String,
     pub trace_lines: Vec<String>,
     pub kept_data: Option<PathBuf>,
+    /// Coverage marks hit, by name (marks never hit are absent).
+    pub marks: std::collections::BTreeMap<String, u64>,
 }
 
 impl RunResult {
@@ -132,6 +134,7 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
                 ending: "panicked".into(),
                 trace_lines: vec![],
                 kept_data: None,
+                marks: Default::default(),
             }
         }
     };
@@ -216,5 +219,6 @@ fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResu
         ending,
         trace_lines: out.trace.take_lines(),
         kept_data: None,
+        marks: out.marks.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
     }
 }

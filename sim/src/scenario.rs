@@ -44,6 +44,8 @@ pub struct Scenario {
     pub findings: Findings,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub marks: Marks,
     /// Swarm mode: each seed also draws the knobs (cluster size, which
     /// fault kinds are on, counts and rates up to this file's values).
     #[serde(default)]
@@ -217,6 +219,13 @@ pub struct Findings {
     pub expected: Vec<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Marks {
+    /// Coverage marks a sweep must hit (`regsim run --require-marks`).
+    pub required: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -327,6 +336,10 @@ impl Scenario {
             if !(0.0..=1.0).contains(&p) {
                 return bad(key, format!("expected a probability in [0, 1], found {p}"));
             }
+        }
+        let known = crate::sim::all_marks();
+        if let Some(unknown) = self.marks.required.iter().find(|m| !known.contains(&m.as_str())) {
+            return bad("marks.required", format!("unknown mark {unknown:?}; known marks: {}", known.join(", ")));
         }
         if self.workload.kv_per_sec < 0.0 {
             return bad("workload.kv_per_sec", "expected a non-negative rate".into());

@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -28,6 +28,24 @@ use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, TrackedStore};
 use crate::trace::Trace;
+
+/// The coverage marks the simulator fires (the library adds its own, see
+/// `writer_registry::marks`). Each fires where its situation happens.
+pub const SIM_MARKS: [&str; 8] = [
+    "replay-already-applied",
+    "replay-over-later-row",
+    "crash-before-registry-sync",
+    "power-loss-unsynced-registry",
+    "snapshot-install-restarted",
+    "leader-change-registration-in-flight",
+    "duplicate-registration-commit",
+    "halt-rehit-after-restart",
+];
+
+/// Every coverage mark's name: the library's, then the simulator's.
+pub fn all_marks() -> Vec<&'static str> {
+    writer_registry::marks::Mark::ALL.iter().map(|m| m.name()).chain(SIM_MARKS).collect()
+}
 
 /// Per-run counters printed with every result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -92,6 +110,8 @@ struct Slot {
     model: NodeModel,
     /// Synced registry row changes, shared with the store (oracles on).
     row_changes: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
+    /// Index of the last halt, to see it hit again after a restart.
+    halted_at: Option<u64>,
     /// Nonce counters of this incarnation, per dek.
     counters: std::collections::BTreeMap<u32, u64>,
 }
@@ -186,6 +206,8 @@ pub struct RunOutput {
     pub purpose: PurposeOracle,
     pub ending: Ending,
     pub trace: Trace,
+    /// Coverage marks hit (library and simulator), by name.
+    pub marks: BTreeMap<&'static str, u64>,
 }
 
 /// Options that are not part of the scenario.
@@ -228,6 +250,9 @@ pub struct Sim<'a> {
     logger: slog::Logger,
     out: Vec<Output>,
     same_instant: u64,
+    marks: BTreeMap<&'static str, u64>,
+    /// First index at which each registration (dek, full, epoch) committed.
+    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
 }
 
 fn name(node: u8) -> String {
@@ -264,6 +289,7 @@ impl<'a> Sim<'a> {
                 applied_max: 0,
                 model: NodeModel::default(),
                 row_changes: Default::default(),
+                halted_at: None,
                 counters: Default::default(),
             })
             .collect();
@@ -305,6 +331,8 @@ impl<'a> Sim<'a> {
             logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
             same_instant: 0,
+            marks: BTreeMap::new(),
+            committed_registrations: BTreeMap::new(),
             opts,
         }
     }
@@ -318,6 +346,12 @@ impl<'a> Sim<'a> {
         }));
     }
 
+    /// Fires a coverage mark (see [`SIM_MARKS`]).
+    fn mark(&mut self, name: &'static str) {
+        debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
+        *self.marks.entry(name).or_default() += 1;
+    }
+
     fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
         self.trace.record(self.now, node, kind, a, b);
     }
@@ -328,6 +362,8 @@ impl<'a> Sim<'a> {
 
     /// Runs the schedule to its end and returns what happened.
     pub fn run(mut self) -> RunOutput {
+        // Library marks are per thread: clear what an earlier run left.
+        let _ = writer_registry::marks::take();
         for i in 0..self.sc.nodes {
             self.restart(i);
         }
@@ -390,12 +426,18 @@ impl<'a> Sim<'a> {
         }
         self.stats.committed = self.raft.committed();
         self.stats.virtual_us = self.now;
+        for (mark, hits) in writer_registry::marks::take() {
+            if hits > 0 {
+                *self.marks.entry(mark.name()).or_default() += hits;
+            }
+        }
         RunOutput {
             stats: self.stats,
             violations: self.v,
             purpose: self.purpose,
             ending,
             trace: self.trace,
+            marks: self.marks,
         }
     }
 
@@ -452,6 +494,7 @@ impl<'a> Sim<'a> {
         f: impl FnOnce(&mut NodeCore, &mut Vec<Output>) -> Result<bool, node::Crashed>,
     ) {
         let i = usize::from(node);
+        let registry_crash_armed = self.slots[i].crash_flag.get();
         let State::Up(core) = &mut self.slots[i].state else {
             return;
         };
@@ -459,6 +502,9 @@ impl<'a> Sim<'a> {
         let result = f(core, &mut out);
         self.process_outputs(node, &mut out);
         self.out = out;
+        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+            self.mark("crash-before-registry-sync");
+        }
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
@@ -522,6 +568,10 @@ impl<'a> Sim<'a> {
                 Output::Halted(h) => {
                     self.stats.halts += 1;
                     self.record(Some(node), "halt", h.index, 0);
+                    let slot = &mut self.slots[usize::from(node)];
+                    if slot.halted_at.replace(h.index) == Some(h.index) {
+                        self.mark("halt-rehit-after-restart");
+                    }
                 }
                 Output::Guard {
                     stage,
@@ -534,6 +584,10 @@ impl<'a> Sim<'a> {
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
                     self.stats.elections += 1;
+                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.unregistered_deks().is_empty()));
+                    if self.stats.elections > 1 && in_flight {
+                        self.mark("leader-change-registration-in-flight");
+                    }
                     self.record(Some(node), "leader", term, 0);
                     if self.opts.oracles {
                         let disk = self.slots[usize::from(node)].disk.clone();
@@ -555,6 +609,21 @@ impl<'a> Sim<'a> {
             rec.term,
         );
         let actual = outcome_name(&rec.result);
+        if rec.replay && rec.index <= self.slots[i].high_water {
+            self.mark("replay-already-applied");
+        }
+        if let Ok(wire::Entry::Proposal { command: wire::Command::Registration(r), .. }) = wire::decode_entry(&rec.data) {
+            let row_last = rec.row.as_ref().and_then(|(_, v)| v.as_deref()).filter(|v| v.len() == 12).map(|v| u16::from_be_bytes([v[10], v[11]]));
+            // The row as it was before: a rollback halt left it untouched,
+            // an apply may have advanced it to this very entry's epoch.
+            if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
+                self.mark("replay-over-later-row");
+            }
+            let first = *self.committed_registrations.entry((r.dek, r.full_node_id, r.local_epoch)).or_insert(rec.index);
+            if first != rec.index && !rec.replay {
+                self.mark("duplicate-registration-commit");
+            }
+        }
         if self.opts.oracles {
             if rec.unsynced {
                 let detail = format!(
@@ -644,6 +713,9 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         if !replay {
             self.stats.snapshot_installs += 1;
+            if self.slots[i].incarnation > 0 {
+                self.mark("snapshot-install-restarted");
+            }
         }
         self.record(Some(node), "snapshot-restored", index, u64::from(replay));
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
@@ -1189,7 +1261,11 @@ impl<'a> Sim<'a> {
             }
         };
         let expected = if std::mem::take(&mut s.lost_power) {
-            if let Err(e) = journal.power_loss(&mut store) {
+            let undone = journal.power_loss(&mut store);
+            if undone.as_ref().is_ok_and(|&rows| rows > 0) {
+                self.mark("power-loss-unsynced-registry");
+            }
+            if let Err(e) = undone {
                 self.violation("store-open", Some(node), format!("power-loss undo: {e}"));
             }
             journal.synced_image().clone()
@@ -1249,6 +1325,7 @@ impl<'a> Sim<'a> {
         self.record(Some(node), "durable", applied, commit);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
+        let registry_crash_armed = s.crash_flag.get();
         let result = node::start(
             params,
             disk,
@@ -1257,6 +1334,9 @@ impl<'a> Sim<'a> {
             &self.logger,
             &mut out,
         );
+        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+            self.mark("crash-before-registry-sync");
+        }
         match result {
             Ok(core) => {
                 self.slots[i].state = State::Up(Box::new(core));

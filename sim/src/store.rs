@@ -144,6 +144,7 @@ impl Journal {
 
     /// Power loss: writes the durable image back over every unsynced key
     /// of the (re-opened) store and syncs.
+    /// Returns how many registry rows it undid.
     pub fn power_loss(&mut self, store: &mut SimStore) -> Result<usize, StoreError> {
         let mut undo = Batch::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -159,7 +160,7 @@ impl Journal {
                 }
             }
         }
-        let undone = self.unsynced.len();
+        let undone = undo.ops().iter().filter(|op| op.space() == Space::Registry).count();
         self.unsynced.clear();
         store.write(&undo)?;
         store.sync()?;

@@ -30,6 +30,10 @@ pub struct Summary {
     pub wall: Duration,
     /// Expected signatures the sweep never showed.
     pub missing_expected: Vec<String>,
+    /// Every coverage mark: (runs that hit it, total hits).
+    pub marks: BTreeMap<String, (u64, u64)>,
+    /// Marks the scenario requires that no run hit.
+    pub missing_marks: Vec<String>,
 }
 
 impl Summary {
@@ -38,6 +42,7 @@ impl Summary {
             wall,
             ..Default::default()
         };
+        s.marks = crate::sim::all_marks().into_iter().map(|m| (m.to_string(), (0, 0))).collect();
         for r in results {
             s.runs += 1;
             if !r.passed() {
@@ -50,6 +55,11 @@ impl Summary {
                 r.findings.iter().map(|f| f.signature.as_str()).collect();
             for sig in signatures {
                 *s.findings_by_signature.entry(sig.to_string()).or_default() += 1;
+            }
+            for (mark, hits) in &r.marks {
+                let entry = s.marks.entry(mark.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += hits;
             }
             s.justified_halts += r.justified_halts;
             s.justified_refusals += r.justified_refusals;
@@ -70,6 +80,7 @@ impl Summary {
             .filter(|e| !s.findings_by_signature.contains_key(*e))
             .cloned()
             .collect();
+        s.missing_marks = sc.marks.required.iter().filter(|m| s.marks.get(*m).is_none_or(|(runs, _)| *runs == 0)).cloned().collect();
         s
     }
 
@@ -104,6 +115,13 @@ impl std::fmt::Display for Summary {
         }
         for m in &self.missing_expected {
             writeln!(f, "expected finding never showed: {m}")?;
+        }
+        writeln!(f, "coverage marks (runs that hit it, total hits):")?;
+        for (mark, (runs, hits)) in &self.marks {
+            writeln!(f, "  {mark:<40} {runs:>6} runs {hits:>9} hits")?;
+        }
+        for m in &self.missing_marks {
+            writeln!(f, "required mark never hit: {m}")?;
         }
         writeln!(
             f,

@@ -47,14 +47,15 @@ fn check(name: &str) {
         "{name}: failing seeds (replay with regsim replay --scenario {} --seed N)\n{summary}",
         path.display()
     );
-    // Expected findings must show within the range (only checked on the
-    // default range: a single REGSIM_SEED may legitimately miss them).
+    // Expected findings and required marks must show within the range
+    // (only on a range: a single REGSIM_SEED may legitimately miss them).
     if std::env::var("REGSIM_SEED").is_err() {
         assert!(
             summary.missing_expected.is_empty(),
             "{name}: expected findings never showed: {:?}",
             summary.missing_expected
         );
+        assert!(summary.missing_marks.is_empty(), "{name}: required coverage marks never hit: {:?}", summary.missing_marks);
     }
 }
 
