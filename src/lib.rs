@@ -9,6 +9,10 @@
 //! Data flows one way: entry bytes -> [`wire`] -> [`applier`] (deciding)
 //! -> [`fsm`] (batching, syncing, halting) -> [`registry`] (storing).
 
+// Without the `mutants` feature a mutant slot is `()` by design (nothing
+// to select), and it is still handed along so both builds share one path.
+#![cfg_attr(not(feature = "mutants"), allow(clippy::unit_arg, clippy::let_unit_value))]
+
 /// `mutated!(slot, Name)`: true when the component's mutant slot holds
 /// `Mutant::Name`. Without the `mutants` feature it is the constant
 /// `false` and the slot is `()`, so the default build carries no mutant.
@@ -35,6 +39,20 @@ macro_rules! mutated {
 #[cfg(feature = "mutants")]
 pub type MutantSlot = Option<mutants::Mutant>;
 /// The mutant a component was built with: nothing, in the default build.
+///
+/// The default build carries no mutant catalogue at all; this doc test
+/// proves it on every `cargo test` that builds the library without the
+/// `mutants` feature (it must fail to compile):
+///
+/// ```compile_fail
+/// let _ = writer_registry::mutants::Mutant::ALL;
+/// ```
+///
+/// while the slot itself is usable:
+///
+/// ```
+/// let _slot: writer_registry::MutantSlot = ();
+/// ```
 #[cfg(not(feature = "mutants"))]
 pub type MutantSlot = ();
 

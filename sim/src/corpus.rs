@@ -39,6 +39,10 @@ pub struct SeedEntry {
     pub signature: String,
     #[serde(default)]
     pub note: String,
+    /// The mutant the entry runs (kebab-case name), if any: such an entry
+    /// records that the harness keeps catching that mutant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutant: Option<String>,
     pub schedule: Schedule,
 }
 
@@ -50,6 +54,26 @@ pub enum Verdict {
     Stale(String),
     /// The entry no longer shows what it records.
     Broken(String),
+    /// The entry runs a mutant and this build has no mutants.
+    NeedsMutants,
+}
+
+/// The mutant slot for an entry's mutant name: `Ok(None)` when the entry
+/// needs mutants this build lacks.
+fn mutant_slot(name: Option<&str>) -> Result<Option<writer_registry::MutantSlot>, String> {
+    #[cfg(feature = "mutants")]
+    {
+        match name {
+            None => Ok(Some(None)),
+            Some(n) => writer_registry::mutants::Mutant::from_name(n)
+                .map(|m| Some(Some(m)))
+                .ok_or_else(|| format!("unknown mutant {n:?}")),
+        }
+    }
+    #[cfg(not(feature = "mutants"))]
+    {
+        Ok(name.is_none().then_some(()))
+    }
 }
 
 pub fn hash_hex(text: &str) -> String {
@@ -91,7 +115,13 @@ impl SeedEntry {
             Ok(sc) => sc,
             Err(e) => return Verdict::Broken(e.to_string()),
         };
-        let r = run_schedule(&sc, &self.schedule, &RunOptions::for_scenario(&sc));
+        let mut opts = RunOptions::for_scenario(&sc);
+        match mutant_slot(self.mutant.as_deref()) {
+            Ok(Some(slot)) => opts.mutant = slot,
+            Ok(None) => return Verdict::NeedsMutants,
+            Err(e) => return Verdict::Broken(e),
+        }
+        let r = run_schedule(&sc, &self.schedule, &opts);
         let shows = r.findings.iter().any(|f| f.signature == self.signature)
             || r.violations.iter().any(|v| v.oracle == self.signature);
         let problem = match self.expect {

@@ -1,5 +1,9 @@
 //! `regsim`: the writer-registry simulator's command line.
 
+// Without the `mutants` feature a mutant slot is `()` by design (nothing
+// to select), and it is still handed along so both builds share one path.
+#![cfg_attr(not(feature = "mutants"), allow(clippy::unit_arg, clippy::let_unit_value))]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,6 +14,7 @@ use writer_registry_sim::inspect;
 use writer_registry_sim::run::{self, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::schedule::Schedule;
+use writer_registry_sim::shrink;
 use writer_registry_sim::store::RegistryKind;
 use writer_registry_sim::sweep::{sweep, Summary};
 
@@ -32,6 +37,8 @@ enum Cmd {
     Replay(ReplayArgs),
     /// Write a seed (or schedule) into the regression corpus.
     Record(RecordArgs),
+    /// Shrink a failing run's schedule and write it into seeds/.
+    Shrink(ShrinkArgs),
     /// Measure speed on a scenario (default: the shipped default), one
     /// core, memory and fjall registries, oracles on and off.
     Bench {
@@ -153,6 +160,28 @@ struct RecordArgs {
     /// Output file (default: seeds/<scenario>-<seed>.toml).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run a mutant of the catalogue (needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Option<String>,
+}
+
+#[derive(Args)]
+struct ShrinkArgs {
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    #[arg(long, required_unless_present = "schedule")]
+    seed: Option<u64>,
+    /// Start from a schedule file instead of a seed.
+    #[arg(long, conflicts_with = "seed")]
+    schedule: Option<PathBuf>,
+    /// Shrink a mutant's failure (needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Option<String>,
+    /// Output file (default: seeds/<scenario>-<seed>[-<mutant>]-shrunk.toml).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, default_value = "")]
+    note: String,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -232,9 +261,19 @@ fn load(path: Option<PathBuf>) -> Result<(PathBuf, Scenario), CliError> {
     Ok((path, sc))
 }
 
-fn replay_command(path: &Path, sc: &Scenario, r: &RunResult, registry: RegistryKind) -> String {
+fn replay_command(
+    path: &Path,
+    sc: &Scenario,
+    r: &RunResult,
+    registry: RegistryKind,
+    mutant: Option<&str>,
+) -> String {
+    let (features, mutant) = match mutant {
+        Some(m) => (" --features mutants", format!(" --mutant {m}")),
+        None => ("", String::new()),
+    };
     format!(
-        "cargo run --release -p writer-registry-sim --bin regsim -- replay --scenario {} --seed {} --registry {}   # policy {:?}, commit {}",
+        "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} --registry {}{mutant}   # policy {:?}, commit {}",
         path.display(),
         r.seed,
         registry.name(),
@@ -364,7 +403,10 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     let failed_dir = workspace_root().join("target/regsim/failures");
     for r in results.iter().filter(|r| !r.passed()) {
         print_result(r);
-        println!("  replay: {}", replay_command(&path, &sc, r, opts.registry));
+        println!(
+            "  replay: {}",
+            replay_command(&path, &sc, r, opts.registry, args.mutant.as_deref())
+        );
         if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
             println!("  swarm knobs: {knobs}");
         }
@@ -380,6 +422,7 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             Expect::StillFailing,
             signature,
             String::new(),
+            args.mutant.clone(),
         )?;
         if std::fs::create_dir_all(&failed_dir)
             .and_then(|_| std::fs::write(&file, entry.to_toml()))
@@ -400,11 +443,14 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
 /// The scenario and schedule a replay or record names: a seed under a
 /// scenario, a bare schedule file, or a seeds/ entry (which names its own
 /// scenario unless --scenario overrides it).
+/// A run to replay, record or shrink, and the mutant a seeds/ entry names.
+type Resolved = (PathBuf, Scenario, Schedule, Option<String>);
+
 fn resolve(
     scenario: Option<PathBuf>,
     seed: Option<u64>,
     schedule: Option<&Path>,
-) -> Result<(PathBuf, Scenario, Schedule), CliError> {
+) -> Result<Resolved, CliError> {
     match (schedule, seed) {
         (Some(file), _) => {
             let shown = file.display().to_string();
@@ -413,15 +459,15 @@ fn resolve(
             if let Ok(entry) = SeedEntry::parse(&text, &shown) {
                 let scenario = scenario.unwrap_or_else(|| workspace_root().join(&entry.scenario));
                 let (path, sc) = load(Some(scenario))?;
-                return Ok((path, sc, entry.schedule));
+                return Ok((path, sc, entry.schedule, entry.mutant));
             }
             let (path, sc) = load(scenario)?;
-            Ok((path, sc, Schedule::from_toml(&text, &shown)?))
+            Ok((path, sc, Schedule::from_toml(&text, &shown)?, None))
         }
         (None, Some(seed)) => {
             let (path, sc) = load(scenario)?;
             let schedule = Schedule::generate(&sc, seed);
-            Ok((path, sc, schedule))
+            Ok((path, sc, schedule, None))
         }
         (None, None) => Err(CliError("give --seed or --schedule".into())),
     }
@@ -449,6 +495,7 @@ fn entry_for(
     expect: Expect,
     signature: String,
     note: String,
+    mutant: Option<String>,
 ) -> Result<SeedEntry, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -458,14 +505,19 @@ fn entry_for(
         expect,
         signature,
         note,
+        mutant,
         schedule,
     })
 }
 
 fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
-    let (path, sc, schedule) = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let (path, sc, schedule, entry_mutant) =
+        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let mutant = args.mutant.or(entry_mutant);
     run::quiet_panics();
-    let r = run::run_schedule(&sc, &schedule, &RunOptions::for_scenario(&sc));
+    let mut opts = RunOptions::for_scenario(&sc);
+    opts.mutant = mutant_slot(mutant.as_deref())?;
+    let r = run::run_schedule(&sc, &schedule, &opts);
     print_result(&r);
     let expect = match args.expect {
         ExpectArg::StillFailing => Expect::StillFailing,
@@ -485,7 +537,7 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
             .unwrap_or_default(),
     });
     let seed = schedule.seed;
-    let entry = entry_for(&path, schedule, expect, signature, args.note)?;
+    let entry = entry_for(&path, schedule, expect, signature, args.note, mutant)?;
     let out = args.out.unwrap_or_else(|| {
         workspace_root()
             .join("seeds")
@@ -505,6 +557,13 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         Verdict::Stale(why) | Verdict::Broken(why) => {
             println!("recorded {}, but it does not hold: {why}", out.display());
             Ok(false)
+        }
+        Verdict::NeedsMutants => {
+            println!(
+                "recorded {}; it runs a mutant, so only a mutants build can check it",
+                out.display()
+            );
+            Ok(true)
         }
     }
 }
@@ -578,14 +637,85 @@ fn cmd_mutants(
     }
 }
 
+fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
+    let (path, sc, schedule, entry_mutant) =
+        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let mutant = args.mutant.or(entry_mutant);
+    let mut opts = RunOptions::for_scenario(&sc);
+    opts.mutant = mutant_slot(mutant.as_deref())?;
+    run::quiet_panics();
+    let log = |line: &str| println!("  {line}");
+    let Some(shrunk) = shrink::shrink(&sc, &schedule, &opts, &log) else {
+        println!(
+            "seed {} neither fails nor shows a finding: nothing to shrink",
+            schedule.seed
+        );
+        return Ok(false);
+    };
+    let seed = schedule.seed;
+    let result = run::run_schedule(&sc, &shrunk.schedule, &opts);
+    let expect = if result.passed() {
+        Expect::ExpectedFinding
+    } else {
+        Expect::StillFailing
+    };
+    let suffix = mutant.as_ref().map(|m| format!("-{m}")).unwrap_or_default();
+    let out = args.out.unwrap_or_else(|| {
+        workspace_root()
+            .join("seeds")
+            .join(format!("{}-{seed}{suffix}-shrunk.toml", sc.name))
+    });
+    let note = if args.note.is_empty() {
+        format!(
+            "Shrunk from {} to {} events ({} runs) from seed {seed}.",
+            shrunk.before,
+            shrunk.schedule.events.len(),
+            shrunk.runs
+        )
+    } else {
+        args.note
+    };
+    let events = shrunk.schedule.events.len();
+    let entry = entry_for(
+        &path,
+        shrunk.schedule,
+        expect,
+        shrunk.signature.clone(),
+        note,
+        mutant,
+    )?;
+    std::fs::write(&out, entry.to_toml())
+        .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    print_result(&result);
+    println!(
+        "shrunk {} -> {events} events in {} runs, signature {}: wrote {}",
+        shrunk.before,
+        shrunk.runs,
+        shrunk.signature,
+        out.display()
+    );
+    println!(
+        "replay: regsim replay --schedule {}{}",
+        out.display(),
+        entry
+            .mutant
+            .as_ref()
+            .map(|m| format!(" --mutant {m}"))
+            .unwrap_or_default()
+    );
+    Ok(true)
+}
+
 fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
-    let (path, sc, schedule) = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let (path, sc, schedule, entry_mutant) =
+        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let mutant = args.mutant.or(entry_mutant);
     let mut opts = RunOptions::for_scenario(&sc);
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
     opts.keep_trace_lines = args.check_determinism;
-    opts.mutant = mutant_slot(args.mutant.as_deref())?;
+    opts.mutant = mutant_slot(mutant.as_deref())?;
     if args.trace {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| "regsim=debug".into());
@@ -608,7 +738,20 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
         println!("swarm knobs: {knobs}");
     }
     if !r.passed() {
-        println!("replay: {}", replay_command(&path, &sc, &r, opts.registry));
+        match &args.schedule {
+            Some(file) => println!(
+                "replay: regsim replay --schedule {}{}",
+                file.display(),
+                mutant
+                    .as_ref()
+                    .map(|m| format!(" --mutant {m}"))
+                    .unwrap_or_default()
+            ),
+            None => println!(
+                "replay: {}",
+                replay_command(&path, &sc, &r, opts.registry, mutant.as_deref())
+            ),
+        }
     }
     let mut ok = r.passed();
     if args.check_determinism {
@@ -639,6 +782,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => cmd_run(args),
         Cmd::Replay(args) => cmd_replay(args),
         Cmd::Record(args) => cmd_record(args),
+        Cmd::Shrink(args) => cmd_shrink(args),
         #[cfg(feature = "mutants")]
         Cmd::Mutants {
             budget_seeds,

@@ -35,7 +35,10 @@ pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
         .map(|path| {
             let (scenario, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
             // Shown in replay commands: relative to the workspace root.
-            let path = path.strip_prefix("./").map(Path::to_path_buf).unwrap_or(path);
+            let path = path
+                .strip_prefix("./")
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
             Ok(Target { path, scenario })
         })
         .collect()

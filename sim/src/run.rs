@@ -92,7 +92,7 @@ pub fn quiet_panics() {
 /// Runs one schedule under a scenario (in swarm mode, under the knobs its
 /// seed draws) and classifies the outcome.
 pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> RunResult {
-    let sc = &sc.for_seed(schedule.seed);
+    let sc = &sc.for_seed(schedule.seed).with_schedule(schedule);
     let dir = tempfile::Builder::new()
         .prefix("regsim-")
         .tempdir_in(temp_root())

@@ -338,8 +338,19 @@ impl Scenario {
             }
         }
         let known = crate::sim::all_marks();
-        if let Some(unknown) = self.marks.required.iter().find(|m| !known.contains(&m.as_str())) {
-            return bad("marks.required", format!("unknown mark {unknown:?}; known marks: {}", known.join(", ")));
+        if let Some(unknown) = self
+            .marks
+            .required
+            .iter()
+            .find(|m| !known.contains(&m.as_str()))
+        {
+            return bad(
+                "marks.required",
+                format!(
+                    "unknown mark {unknown:?}; known marks: {}",
+                    known.join(", ")
+                ),
+            );
         }
         if self.workload.kv_per_sec < 0.0 {
             return bad("workload.kv_per_sec", "expected a non-negative rate".into());
@@ -396,6 +407,15 @@ impl Scenario {
         let kv = self.workload.kv_per_sec;
         sc.workload.kv_per_sec = kv / 4.0 + rate(kv * 0.75);
         sc
+    }
+
+    /// This scenario with a schedule's overrides applied (a shrunk
+    /// schedule may run fewer nodes).
+    pub fn with_schedule(mut self, schedule: &crate::schedule::Schedule) -> Scenario {
+        if let Some(n) = schedule.nodes {
+            self.nodes = n;
+        }
+        self
     }
 
     /// One line of the knobs a swarm seed drew (empty for a fixed scenario).

@@ -105,6 +105,10 @@ pub struct Timed {
 pub struct Schedule {
     pub format: u32,
     pub seed: u64,
+    /// Cluster size override (a shrunk schedule may need fewer nodes than
+    /// its scenario); absent means the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u8>,
     pub events: Vec<Timed>,
 }
 
@@ -193,7 +197,7 @@ impl Schedule {
         for _ in 0..f.epoch_rollbacks {
             let (t, nd, d) = (at(&mut r), node(&mut r, n), down(&mut r));
             push(t, Action::Crash { node: nd });
-            if r.next_u64() % 2 == 0 {
+            if r.next_u64().is_multiple_of(2) {
                 push(t + 1, Action::EpochRollback { node: nd });
                 push(t + d, Action::Restart { node: nd });
             } else {
@@ -273,6 +277,7 @@ impl Schedule {
         Schedule {
             format: FORMAT_VERSION,
             seed,
+            nodes: None,
             events,
         }
     }

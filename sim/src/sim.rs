@@ -44,7 +44,11 @@ pub const SIM_MARKS: [&str; 8] = [
 
 /// Every coverage mark's name: the library's, then the simulator's.
 pub fn all_marks() -> Vec<&'static str> {
-    writer_registry::marks::Mark::ALL.iter().map(|m| m.name()).chain(SIM_MARKS).collect()
+    writer_registry::marks::Mark::ALL
+        .iter()
+        .map(|m| m.name())
+        .chain(SIM_MARKS)
+        .collect()
 }
 
 /// Per-run counters printed with every result.
@@ -612,14 +616,26 @@ impl<'a> Sim<'a> {
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
-        if let Ok(wire::Entry::Proposal { command: wire::Command::Registration(r), .. }) = wire::decode_entry(&rec.data) {
-            let row_last = rec.row.as_ref().and_then(|(_, v)| v.as_deref()).filter(|v| v.len() == 12).map(|v| u16::from_be_bytes([v[10], v[11]]));
+        if let Ok(wire::Entry::Proposal {
+            command: wire::Command::Registration(r),
+            ..
+        }) = wire::decode_entry(&rec.data)
+        {
+            let row_last = rec
+                .row
+                .as_ref()
+                .and_then(|(_, v)| v.as_deref())
+                .filter(|v| v.len() == 12)
+                .map(|v| u16::from_be_bytes([v[10], v[11]]));
             // The row as it was before: a rollback halt left it untouched,
             // an apply may have advanced it to this very entry's epoch.
             if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
                 self.mark("replay-over-later-row");
             }
-            let first = *self.committed_registrations.entry((r.dek, r.full_node_id, r.local_epoch)).or_insert(rec.index);
+            let first = *self
+                .committed_registrations
+                .entry((r.dek, r.full_node_id, r.local_epoch))
+                .or_insert(rec.index);
             if first != rec.index && !rec.replay {
                 self.mark("duplicate-registration-commit");
             }

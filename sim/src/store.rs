@@ -160,7 +160,11 @@ impl Journal {
                 }
             }
         }
-        let undone = undo.ops().iter().filter(|op| op.space() == Space::Registry).count();
+        let undone = undo
+            .ops()
+            .iter()
+            .filter(|op| op.space() == Space::Registry)
+            .count();
         self.unsynced.clear();
         store.write(&undo)?;
         store.sync()?;

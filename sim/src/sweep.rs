@@ -42,7 +42,10 @@ impl Summary {
             wall,
             ..Default::default()
         };
-        s.marks = crate::sim::all_marks().into_iter().map(|m| (m.to_string(), (0, 0))).collect();
+        s.marks = crate::sim::all_marks()
+            .into_iter()
+            .map(|m| (m.to_string(), (0, 0)))
+            .collect();
         for r in results {
             s.runs += 1;
             if !r.passed() {
@@ -80,7 +83,13 @@ impl Summary {
             .filter(|e| !s.findings_by_signature.contains_key(*e))
             .cloned()
             .collect();
-        s.missing_marks = sc.marks.required.iter().filter(|m| s.marks.get(*m).is_none_or(|(runs, _)| *runs == 0)).cloned().collect();
+        s.missing_marks = sc
+            .marks
+            .required
+            .iter()
+            .filter(|m| s.marks.get(*m).is_none_or(|(runs, _)| *runs == 0))
+            .cloned()
+            .collect();
         s
     }
 

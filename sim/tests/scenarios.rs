@@ -55,7 +55,11 @@ fn check(name: &str) {
             "{name}: expected findings never showed: {:?}",
             summary.missing_expected
         );
-        assert!(summary.missing_marks.is_empty(), "{name}: required coverage marks never hit: {:?}", summary.missing_marks);
+        assert!(
+            summary.missing_marks.is_empty(),
+            "{name}: required coverage marks never hit: {:?}",
+            summary.missing_marks
+        );
     }
 }
 

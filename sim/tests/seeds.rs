@@ -25,6 +25,9 @@ fn corpus_entries_still_hold() {
             Verdict::Stale(why) => {
                 eprintln!("STALE  {shown}: {why} (re-record it with regsim record)")
             }
+            Verdict::NeedsMutants => eprintln!(
+                "SKIP   {shown}: runs a mutant; replayed by `cargo test -p writer-registry-sim --features mutants`"
+            ),
             Verdict::Broken(why) => {
                 eprintln!("BROKEN {shown}: {why}");
                 broken.push(format!("{shown}: {why}"));
