@@ -7,7 +7,10 @@
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
-#![cfg_attr(not(feature = "mutants"), allow(clippy::unit_arg, clippy::let_unit_value))]
+#![cfg_attr(
+    not(feature = "mutants"),
+    allow(clippy::unit_arg, clippy::let_unit_value)
+)]
 
 pub mod bench;
 pub mod corpus;

@@ -165,7 +165,7 @@ fn replay_by_seed_and_by_corpus_entry() {
     let o = regsim(&[
         "replay",
         "--schedule",
-        "../seeds/restart-storm-minimal.toml",
+        "../seeds/restart-storm-0-shrunk.toml",
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(
@@ -231,4 +231,60 @@ fn bad_scenarios_and_arguments_exit_2_naming_the_problem() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.toml"), "{}", stderr(&o));
+}
+
+#[test]
+fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shrunk.toml");
+    let o = regsim(&[
+        "shrink",
+        "--scenario",
+        "../scenarios/restart-storm.toml",
+        "--seed",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("shrunk 43 -> "), "{}", stdout(&o));
+    let entry = writer_registry_sim::corpus::SeedEntry::parse(
+        &std::fs::read_to_string(&out).unwrap(),
+        "shrunk",
+    )
+    .unwrap();
+    assert!(
+        entry.schedule.events.len() < 10,
+        "{}",
+        entry.schedule.events.len()
+    );
+    assert_eq!(entry.signature, "unjustified-halt:rollback:replay-window");
+    let o = regsim(&["replay", "--schedule", out.to_str().unwrap()]);
+    assert!(
+        o.status.success() && stdout(&o).contains("replay-window"),
+        "{}",
+        stdout(&o)
+    );
+    // A passing seed has nothing to shrink.
+    let o = regsim(&[
+        "shrink",
+        "--scenario",
+        "../scenarios/default.toml",
+        "--seed",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("nothing to shrink"));
+}
+
+#[cfg(not(feature = "mutants"))]
+#[test]
+fn mutants_need_the_feature() {
+    let o = regsim(&["mutants", "--budget-seeds", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--features mutants"), "{}", stderr(&o));
+    let o = regsim(&["replay", "--seed", "0", "--mutant", "guard-skipped"]);
+    assert_eq!(o.status.code(), Some(2));
 }
