@@ -82,64 +82,43 @@ fn run_mixed(fsm: &mut Fsm<FjallRegistry>) -> u64 {
     fsm.applied_index()
 }
 
-#[test]
-fn faithful_persists_the_applied_index_only_with_kv_commands() {
+fn open_fjall(dir: &std::path::Path, policy: PersistPolicy) -> Fsm<FjallRegistry> {
+    Fsm::open(FjallRegistry::open(dir).unwrap(), policy).unwrap()
+}
+
+/// Runs [`run_mixed`] under `policy`, closes, reopens: the reopened FSM
+/// must hold the same digest; returns its applied index.
+fn applied_index_after_reopen(policy: PersistPolicy) -> u64 {
     let dir = tempfile::tempdir().unwrap();
-    let mut fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
+    let mut fsm = open_fjall(dir.path(), policy);
     assert_eq!(run_mixed(&mut fsm), 5);
     let digest = fsm.digest();
     fsm.into_store().close().unwrap();
-    let fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
-    // The replay window: rows reflect entry 3, the durable index says 2.
-    assert_eq!(fsm.applied_index(), 2);
+    let fsm = open_fjall(dir.path(), policy);
     assert_eq!(fsm.digest(), digest);
+    fsm.applied_index()
+}
+
+#[test]
+fn faithful_persists_the_applied_index_only_with_kv_commands() {
+    // The replay window: rows reflect entry 3, the durable index says 2.
+    assert_eq!(applied_index_after_reopen(PersistPolicy::Faithful), 2);
 }
 
 #[test]
 fn atomic_persists_the_applied_index_with_every_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Atomic,
-    )
-    .unwrap();
-    assert_eq!(run_mixed(&mut fsm), 5);
-    let digest = fsm.digest();
-    fsm.into_store().close().unwrap();
-    let fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Atomic,
-    )
-    .unwrap();
-    assert_eq!(fsm.applied_index(), 5);
-    assert_eq!(fsm.digest(), digest);
+    assert_eq!(applied_index_after_reopen(PersistPolicy::Atomic), 5);
 }
 
 #[test]
 fn faithful_snapshot_moves_the_durable_index() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
+    let mut fsm = open_fjall(dir.path(), PersistPolicy::Faithful);
     run_mixed(&mut fsm);
     let snap = fsm.snapshot().unwrap();
     assert_eq!(snap.applied_index, 5);
     fsm.into_store().close().unwrap();
-    let fsm = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
+    let fsm = open_fjall(dir.path(), PersistPolicy::Faithful);
     assert_eq!(fsm.applied_index(), 5);
 }
 
@@ -157,11 +136,7 @@ fn snapshot_restore_gives_the_same_digest_and_replaces_state() {
 
     // The target has a row and a KV pair the snapshot lacks, and one it shares.
     let dir = tempfile::tempdir().unwrap();
-    let mut target = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
+    let mut target = open_fjall(dir.path(), PersistPolicy::Faithful);
     target.apply(1, &reg_entry(1, 9, n2, 4)).unwrap();
     target.apply(2, &kv_entry(9, b"\x01other")).unwrap();
     target.apply(3, &reg_entry(3, 7, n1, 1)).unwrap();
@@ -176,11 +151,7 @@ fn snapshot_restore_gives_the_same_digest_and_replaces_state() {
     }
     // The restored state is durable and the digest rebuilt from disk agrees.
     target.into_store().close().unwrap();
-    let reopened = Fsm::open(
-        FjallRegistry::open(dir.path()).unwrap(),
-        PersistPolicy::Faithful,
-    )
-    .unwrap();
+    let reopened = open_fjall(dir.path(), PersistPolicy::Faithful);
     assert_eq!(reopened.digest(), source.digest());
     assert_eq!(reopened.applied_index(), 3);
 }

@@ -446,8 +446,37 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
 /// The scenario and schedule a replay or record names: a seed under a
 /// scenario, a bare schedule file, or a seeds/ entry (which names its own
 /// scenario unless --scenario overrides it).
-/// A run to replay, record or shrink, and the mutant a seeds/ entry names.
+/// A run to replay, record or shrink: where its scenario lives, the
+/// scenario, the schedule, the mutant (from the command line, else from a
+/// seeds/ entry) and the options it runs with.
+struct Case {
+    path: PathBuf,
+    sc: Scenario,
+    schedule: Schedule,
+    mutant: Option<String>,
+    opts: RunOptions,
+}
+
 type Resolved = (PathBuf, Scenario, Schedule, Option<String>);
+
+fn case(
+    scenario: Option<PathBuf>,
+    seed: Option<u64>,
+    schedule: Option<&Path>,
+    mutant: Option<String>,
+) -> Result<Case, CliError> {
+    let (path, sc, schedule, entry_mutant) = resolve(scenario, seed, schedule)?;
+    let mutant = mutant.or(entry_mutant);
+    let mut opts = RunOptions::for_scenario(&sc);
+    opts.mutant = mutant_slot(mutant.as_deref())?;
+    Ok(Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        opts,
+    })
+}
 
 fn resolve(
     scenario: Option<PathBuf>,
@@ -514,12 +543,19 @@ fn entry_for(
 }
 
 fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
-    let (path, sc, schedule, entry_mutant) =
-        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
-    let mutant = args.mutant.or(entry_mutant);
+    let Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        opts,
+    } = case(
+        args.scenario,
+        args.seed,
+        args.schedule.as_deref(),
+        args.mutant,
+    )?;
     run::quiet_panics();
-    let mut opts = RunOptions::for_scenario(&sc);
-    opts.mutant = mutant_slot(mutant.as_deref())?;
     let r = run::run_schedule(&sc, &schedule, &opts);
     print_result(&r);
     let expect = match args.expect {
@@ -641,11 +677,18 @@ fn cmd_mutants(
 }
 
 fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
-    let (path, sc, schedule, entry_mutant) =
-        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
-    let mutant = args.mutant.or(entry_mutant);
-    let mut opts = RunOptions::for_scenario(&sc);
-    opts.mutant = mutant_slot(mutant.as_deref())?;
+    let Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        opts,
+    } = case(
+        args.scenario,
+        args.seed,
+        args.schedule.as_deref(),
+        args.mutant,
+    )?;
     run::quiet_panics();
     let log = |line: &str| println!("  {line}");
     let Some(shrunk) = shrink::shrink(&sc, &schedule, &opts, &log) else {
@@ -710,15 +753,22 @@ fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
 }
 
 fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
-    let (path, sc, schedule, entry_mutant) =
-        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
-    let mutant = args.mutant.or(entry_mutant);
-    let mut opts = RunOptions::for_scenario(&sc);
+    let Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        mut opts,
+    } = case(
+        args.scenario,
+        args.seed,
+        args.schedule.as_deref(),
+        args.mutant,
+    )?;
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
     opts.keep_trace_lines = args.check_determinism;
-    opts.mutant = mutant_slot(mutant.as_deref())?;
     if args.trace {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| "regsim=debug".into());

@@ -191,13 +191,7 @@ impl Search<'_> {
                     }
                 })
                 .collect();
-            let candidate = Schedule {
-                events,
-                ..s.clone()
-            };
-            let sc = self.sc.clone();
-            if self.holds(&sc, &candidate) {
-                *s = candidate;
+            if self.try_events(s, events) {
                 progress = true;
                 (self.log)(&format!("fault phase ends at {:.3}s", end_at as f64 / 1e6));
             }
@@ -218,17 +212,9 @@ impl Search<'_> {
                 }
             })
             .collect();
-        if events != s.events {
-            let candidate = Schedule {
-                events,
-                ..s.clone()
-            };
-            let sc = self.sc.clone();
-            if self.holds(&sc, &candidate) {
-                *s = candidate;
-                progress = true;
-                (self.log)("halved the gaps between events");
-            }
+        if self.try_events(s, events) {
+            progress = true;
+            (self.log)("halved the gaps between events");
         }
         progress
     }
