@@ -625,10 +625,11 @@ impl<'a> Sim<'a> {
                 .row
                 .as_ref()
                 .and_then(|(_, v)| v.as_deref())
-                .filter(|v| v.len() == 12)
+                .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
                 .map(|v| u16::from_be_bytes([v[10], v[11]]));
-            // The row as it was before: a rollback halt left it untouched,
-            // an apply may have advanced it to this very entry's epoch.
+            // The registrant's own row, after the apply: only a later entry
+            // of the same writer can have taken it past this epoch (a
+            // rollback halt leaves it untouched; an apply cannot pass it).
             if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
                 self.mark("replay-over-later-row");
             }
