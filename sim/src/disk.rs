@@ -245,13 +245,24 @@ impl raft::Storage for DiskStorage {
 }
 
 /// The durable local epoch file (u16), written then synced.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EpochFile {
     written: u16,
     synced: u16,
-    /// Every value that ever reached a sync, oldest first: the "older
-    /// copies" an epoch-rollback fault restores.
+    /// Every value that ever reached a sync, oldest first, starting with
+    /// the new node's 0: the "older copies" an epoch-rollback fault
+    /// restores.
     history: Vec<u16>,
+}
+
+impl Default for EpochFile {
+    fn default() -> Self {
+        EpochFile {
+            written: 0,
+            synced: 0,
+            history: vec![0],
+        }
+    }
 }
 
 impl EpochFile {
