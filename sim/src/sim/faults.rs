@@ -1,0 +1,256 @@
+//! Scheduled actions: crashes, power loss, pauses, armed crash points,
+//! epoch rollbacks, partitions, injected conflicts and snapshots.
+
+use super::*;
+
+impl Sim<'_> {
+    pub(super) fn act(&mut self, action: Action) {
+        match action {
+            Action::Crash { node } => {
+                if matches!(
+                    self.slots[usize::from(node)].state,
+                    State::Up(_) | State::Paused(_)
+                ) {
+                    self.crash(node, false);
+                }
+            }
+            Action::PowerLoss { node } => self.crash(node, true),
+            Action::Restart { node } => self.restart(node),
+            Action::Pause { node } => {
+                let s = &mut self.slots[usize::from(node)];
+                if let State::Up(_) = s.state {
+                    let State::Up(core) =
+                        std::mem::replace(&mut s.state, State::Down(DownReason::Crashed))
+                    else {
+                        unreachable!()
+                    };
+                    s.state = State::Paused(core);
+                    self.record(Some(node), "pause", 0, 0);
+                }
+            }
+            Action::Resume { node } => self.resume(node),
+            Action::ArmReadyCrash {
+                node,
+                step,
+                power_loss,
+            } => {
+                let s = &mut self.slots[usize::from(node)];
+                if let State::Up(core) | State::Paused(core) = &mut s.state {
+                    core.arm_ready_crash(step);
+                    s.armed_power_loss = power_loss;
+                    let code = ReadyStep::ALL.iter().position(|&x| x == step).unwrap_or(0) as u64;
+                    self.record(Some(node), "arm-ready-crash", code, u64::from(power_loss));
+                }
+            }
+            Action::ArmRegistryCrash { node, power_loss } => {
+                let s = &mut self.slots[usize::from(node)];
+                if let State::Up(_) | State::Paused(_) = s.state {
+                    s.crash_flag.set(true);
+                    s.armed_power_loss = power_loss;
+                    self.record(Some(node), "arm-registry-crash", u64::from(power_loss), 0);
+                }
+            }
+            Action::EpochRollback { node } => {
+                let s = &mut self.slots[usize::from(node)];
+                match s.state {
+                    State::Down(DownReason::Crashed | DownReason::Halted) => {
+                        self.roll_back_epoch(node)
+                    }
+                    // A running node's file is replaced when it next goes down.
+                    State::Up(_) | State::Paused(_) => s.rollback_at_next_crash = true,
+                    State::Down(_) => {}
+                }
+            }
+            Action::ArmRegistrationCrash { node } => {
+                if let State::Up(core) | State::Paused(core) =
+                    &mut self.slots[usize::from(node)].state
+                {
+                    core.arm_crash_before_own_registration();
+                    self.record(Some(node), "arm-registration-crash", 0, 0);
+                }
+            }
+            Action::Partition { side } => {
+                let n = self.sc.nodes;
+                for a in 0..n {
+                    for b in 0..n {
+                        if side.contains(&a) != side.contains(&b) {
+                            self.blocked.insert((a, b));
+                        }
+                    }
+                }
+                self.record(
+                    None,
+                    "partition",
+                    side.iter().fold(0, |m, &x| m | 1 << x),
+                    0,
+                );
+            }
+            Action::OneWay { from, to } => {
+                self.blocked.insert((from, to));
+                self.record(None, "one-way", u64::from(from), u64::from(to));
+            }
+            Action::Heal => {
+                self.blocked.clear();
+                self.record(None, "heal", 0, 0);
+            }
+            Action::Kv { node, dek } => {
+                let cmd = self.clients.len();
+                let proposal_id = self.next_pid();
+                self.clients.push(ClientCmd {
+                    proposal_id,
+                    dek,
+                    data: None,
+                    node,
+                    attempts: 0,
+                    done: false,
+                });
+                self.client_attempt(cmd);
+            }
+            Action::Snapshot { node } => {
+                let min_new = self.sc.snapshots.keep_entries;
+                let mut taken = None;
+                self.with_core(node, |core, _| {
+                    taken = core.take_snapshot(min_new)?;
+                    Ok(false)
+                });
+                if let Some(index) = taken {
+                    self.stats.snapshots_taken += 1;
+                    self.record(Some(node), "snapshot", index, 0);
+                }
+            }
+            Action::Collision {
+                via,
+                victim,
+                dek,
+                high_bits,
+            } => {
+                let fake =
+                    high_bits << 16 | u64::from(node16(self.slots[usize::from(victim)].full));
+                let pid = self.next_pid();
+                let data = wire::encode_entry(
+                    pid,
+                    &Registration {
+                        dek,
+                        full_node_id: fake,
+                        local_epoch: 1,
+                    }
+                    .encode_payload(),
+                );
+                if self.propose(via, data) {
+                    self.purpose.on_collision_injected(fake);
+                    self.record(Some(via), "inject-collision", fake, u64::from(dek));
+                }
+            }
+            Action::Malformed { via, variant } => {
+                let pid = self.next_pid();
+                let mut payload = Registration {
+                    dek: self.sc.deks[0],
+                    full_node_id: self.slots[usize::from(via)].full,
+                    local_epoch: 1,
+                }
+                .encode_payload();
+                match variant {
+                    0 => payload[1] = 0x02,
+                    1 => {
+                        payload.pop();
+                    }
+                    _ => payload.push(0),
+                }
+                let data = wire::encode_entry(pid, &payload);
+                let hash = fnv1a64(&data);
+                if self.propose(via, data) {
+                    self.purpose.on_malformed_injected(hash);
+                    self.record(Some(via), "inject-malformed", u64::from(variant), 0);
+                }
+            }
+            Action::EndOfFaults => {
+                self.record(None, "end-of-faults", 0, 0);
+                self.blocked.clear();
+                for i in 0..self.sc.nodes {
+                    let s = &mut self.slots[usize::from(i)];
+                    s.crash_flag.set(false);
+                    if let State::Up(core) | State::Paused(core) = &mut s.state {
+                        core.disarm();
+                    }
+                    self.resume(i);
+                    self.restart(i);
+                }
+                self.liveness_deadline = Some(self.now + self.sc.liveness_bound_ms * 1000);
+            }
+        }
+    }
+
+    pub(super) fn resume(&mut self, node: u8) {
+        let s = &mut self.slots[usize::from(node)];
+        if let State::Paused(_) = s.state {
+            let State::Paused(core) =
+                std::mem::replace(&mut s.state, State::Down(DownReason::Crashed))
+            else {
+                unreachable!()
+            };
+            s.state = State::Up(core);
+            let held = std::mem::take(&mut s.held);
+            self.record(Some(node), "resume", held.len() as u64, 0);
+            self.schedule_tick(node);
+            for work in held {
+                match work {
+                    Held::Message(msg) => {
+                        self.with_core(node, |core, out| core.step(msg, out).map(|_| false))
+                    }
+                    Held::SyncDone(ready) => {
+                        self.with_core(node, |core, out| core.sync_done(ready, out))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces a down node's epoch file with its previous synced copy.
+    pub(super) fn roll_back_epoch(&mut self, node: u8) {
+        let s = &mut self.slots[usize::from(node)];
+        s.rollback_at_next_crash = false;
+        let history = s.epoch_file.history();
+        if history.len() < 2 {
+            return;
+        }
+        let older = history[history.len() - 2];
+        s.epoch_file.roll_back_to(older);
+        let full = s.full;
+        self.purpose.on_rollback_injected(full);
+        self.record(Some(node), "epoch-rollback", u64::from(older), 0);
+    }
+
+    pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
+        let i = usize::from(node);
+        if matches!(self.slots[i].state, State::Up(_) | State::Paused(_)) {
+            self.stats.crashes += 1;
+            self.stop(node, DownReason::Crashed);
+        }
+        if power_loss {
+            self.stats.power_losses += 1;
+            let s = &mut self.slots[i];
+            s.disk.borrow_mut().power_loss();
+            s.epoch_file.power_loss();
+            s.lost_power = true;
+            self.record(Some(node), "power-loss", 0, 0);
+        }
+        if self.slots[i].rollback_at_next_crash {
+            self.roll_back_epoch(node);
+        }
+    }
+
+    /// An armed crash is not in the schedule, so neither is its restart:
+    /// the down time comes from the node's fault stream, keyed by how many
+    /// armed crashes it has had.
+    pub(super) fn restart_after_armed_crash(&mut self, node: u8) {
+        let i = usize::from(node);
+        let seq = self.slots[i].armed_crashes;
+        self.slots[i].armed_crashes += 1;
+        let f = &self.sc.faults;
+        let down_us = self.faults[i]
+            .draw(seq)
+            .range(0, f.down_ms[0], f.down_ms[1])
+            * 1000;
+        self.push(self.now + down_us, Ev::ArmedRestart { node });
+    }
+}

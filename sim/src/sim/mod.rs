@@ -1,0 +1,771 @@
+//! The engine: virtual clock, event queue, network, disks and the cluster,
+//! driving the node cores through a schedule and feeding the oracles.
+//!
+//! Single-threaded and discrete-event: the clock jumps to the next event;
+//! ties break by insertion order. Nothing else can reorder work.
+
+mod faults;
+mod liveness;
+mod network;
+mod observe;
+mod workload;
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use raft::eraftpb::Message;
+use writer_registry::ids::{fnv1a64, full_node_id, node16};
+use writer_registry::startup::{GuardStage, Refusal};
+use writer_registry::wire::{self, Registration};
+use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
+
+use crate::disk::{EpochFile, RaftDisk};
+use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
+use crate::oracle::agreement::{self, AgreementOracle};
+use crate::oracle::model::NodeModel;
+use crate::oracle::purpose::{HaltEvent, PurposeOracle};
+use crate::oracle::raft::RaftOracle;
+use crate::oracle::Violations;
+use crate::rng::{KeyedRng, Streams, Subsystem};
+use crate::scenario::Scenario;
+use crate::schedule::{Action, Schedule};
+use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, TrackedStore};
+use crate::trace::Trace;
+
+/// The coverage marks the simulator fires (the library adds its own, see
+/// `writer_registry::marks`). Each fires where its situation happens.
+pub const SIM_MARKS: [&str; 8] = [
+    "replay-already-applied",
+    "replay-over-later-row",
+    "crash-before-registry-sync",
+    "power-loss-unsynced-registry",
+    "snapshot-install-restarted",
+    "leader-change-registration-in-flight",
+    "duplicate-registration-commit",
+    "halt-rehit-after-restart",
+];
+
+/// Every coverage mark's name: the library's, then the simulator's.
+pub fn all_marks() -> Vec<&'static str> {
+    writer_registry::marks::Mark::ALL
+        .iter()
+        .map(|m| m.name())
+        .chain(SIM_MARKS)
+        .collect()
+}
+
+/// Per-run counters printed with every result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub committed: u64,
+    pub crashes: u64,
+    pub power_losses: u64,
+    pub restarts: u64,
+    pub snapshots_taken: u64,
+    pub snapshot_installs: u64,
+    pub elections: u64,
+    pub halts: u64,
+    pub refusals: u64,
+    pub kv_proposed: u64,
+    pub kv_applied: u64,
+    pub messages: u64,
+    pub virtual_us: u64,
+    pub events: u64,
+}
+
+/// Why a node is down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DownReason {
+    Crashed,
+    Halted,
+    Refused,
+    /// Its store or Raft state could not be opened: a violation, stays down.
+    Broken,
+}
+
+enum State {
+    Up(Box<NodeCore>),
+    Paused(Box<NodeCore>),
+    Down(DownReason),
+}
+
+/// One cluster member across its incarnations.
+struct Slot {
+    index: u8,
+    full: u64,
+    state: State,
+    disk: Rc<RefCell<RaftDisk>>,
+    epoch_file: EpochFile,
+    /// The store while the node is down (None while up: the FSM has it).
+    closed: Option<(ClosedStore, Journal)>,
+    /// Power was lost while down: undo unsynced registry writes at reopen.
+    lost_power: bool,
+    incarnation: u32,
+    crash_flag: Rc<Cell<bool>>,
+    armed_power_loss: bool,
+    armed_crashes: u64,
+    /// An epoch rollback injected while the node ran: applied at its next crash.
+    rollback_at_next_crash: bool,
+    tick_seq: u64,
+    sync_seq: u64,
+    sync_free_at: u64,
+    /// Work that reached a paused process, handled in order on resume.
+    held: Vec<Held>,
+    /// Highest index applied before the last restart (replay window edge).
+    high_water: u64,
+    applied_max: u64,
+    model: NodeModel,
+    /// Synced registry row changes, shared with the store (oracles on).
+    row_changes: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
+    /// Index of the last halt, to see it hit again after a restart.
+    halted_at: Option<u64>,
+    /// Nonce counters of this incarnation, per dek.
+    counters: std::collections::BTreeMap<u32, u64>,
+}
+
+/// What waits for a paused process.
+enum Held {
+    Message(Message),
+    SyncDone(u64),
+}
+
+enum Ev {
+    Tick {
+        node: u8,
+        inc: u32,
+    },
+    Deliver {
+        from: u8,
+        from_inc: u32,
+        to: u8,
+        to_inc: u32,
+        msg: Box<Message>,
+    },
+    SyncDone {
+        node: u8,
+        inc: u32,
+        ready: u64,
+    },
+    Scheduled(usize),
+    ClientRetry {
+        cmd: usize,
+    },
+    RegRetry {
+        node: u8,
+        inc: u32,
+    },
+    ArmedRestart {
+        node: u8,
+    },
+}
+
+struct Queued {
+    at: u64,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// A client KV command and its retries.
+struct ClientCmd {
+    proposal_id: u64,
+    dek: u32,
+    data: Option<Vec<u8>>,
+    node: u8,
+    attempts: u32,
+    done: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Converged,
+    /// The liveness bound passed without convergence. `quorum_live`: the
+    /// nodes neither halted nor refused still form a majority, so
+    /// convergence was owed.
+    NotConverged {
+        report: String,
+        quorum_live: bool,
+    },
+    Livelock(String),
+}
+
+/// Everything a run produced, before classification.
+pub struct RunOutput {
+    pub stats: Stats,
+    pub violations: Violations,
+    pub purpose: PurposeOracle,
+    pub ending: Ending,
+    pub trace: Trace,
+    /// Coverage marks hit (library and simulator), by name.
+    pub marks: BTreeMap<&'static str, u64>,
+}
+
+/// Options that are not part of the scenario.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub registry: RegistryKind,
+    pub oracles: bool,
+    pub keep_trace_lines: bool,
+    /// Where fjall directories go (one per node).
+    pub data_dir: PathBuf,
+    /// The run's mutant (the `mutants` feature), `()` otherwise.
+    pub mutant: writer_registry::MutantSlot,
+}
+
+pub struct Sim<'a> {
+    sc: &'a Scenario,
+    schedule: &'a Schedule,
+    opts: SimOptions,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    slots: Vec<Slot>,
+    blocked: BTreeSet<(u8, u8)>,
+    link_seq: Vec<u64>,
+    link_rng: Vec<KeyedRng>,
+    timing: Vec<KeyedRng>,
+    /// Election timeouts, keyed by node, drawn once per incarnation.
+    election: Vec<KeyedRng>,
+    storage: Vec<KeyedRng>,
+    faults: Vec<KeyedRng>,
+    clients: Vec<ClientCmd>,
+    next_pid: u64,
+    liveness_deadline: Option<u64>,
+    stats: Stats,
+    v: Violations,
+    raft: RaftOracle,
+    agreement: AgreementOracle,
+    purpose: PurposeOracle,
+    trace: Trace,
+    logger: slog::Logger,
+    out: Vec<Output>,
+    same_instant: u64,
+    marks: BTreeMap<&'static str, u64>,
+    /// First index at which each registration (dek, full, epoch) committed.
+    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
+}
+
+fn name(node: u8) -> String {
+    format!("n{}", node + 1)
+}
+
+impl<'a> Sim<'a> {
+    pub fn new(sc: &'a Scenario, schedule: &'a Schedule, opts: SimOptions) -> Self {
+        let n = sc.nodes;
+        let streams = Streams::new(schedule.seed);
+        let voters: Vec<u64> = (1..=u64::from(n)).collect();
+        let slots = (0..n)
+            .map(|i| Slot {
+                index: i,
+                full: full_node_id(&name(i)),
+                state: State::Down(DownReason::Crashed),
+                disk: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
+                epoch_file: EpochFile::default(),
+                closed: Some((
+                    ClosedStore::new(opts.registry, &opts.data_dir.join(name(i))),
+                    Journal::default(),
+                )),
+                lost_power: false,
+                incarnation: 0,
+                crash_flag: Rc::new(Cell::new(false)),
+                armed_power_loss: false,
+                armed_crashes: 0,
+                rollback_at_next_crash: false,
+                tick_seq: 0,
+                sync_seq: 0,
+                sync_free_at: 0,
+                held: Vec::new(),
+                high_water: 0,
+                applied_max: 0,
+                model: NodeModel::default(),
+                row_changes: Default::default(),
+                halted_at: None,
+                counters: Default::default(),
+            })
+            .collect();
+        let nn = usize::from(n);
+        let keep_lines = opts.keep_trace_lines;
+        Sim {
+            sc,
+            schedule,
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            slots,
+            blocked: BTreeSet::new(),
+            link_seq: vec![0; nn * nn],
+            link_rng: (0..nn * nn)
+                .map(|l| streams.keyed(Subsystem::Network, l as u64))
+                .collect(),
+            timing: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Timing, i as u64))
+                .collect(),
+            election: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Timing, 1_000 + i as u64))
+                .collect(),
+            storage: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Storage, i as u64))
+                .collect(),
+            faults: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Faults, i as u64))
+                .collect(),
+            clients: Vec::new(),
+            next_pid: 1,
+            liveness_deadline: None,
+            stats: Stats::default(),
+            v: Violations::default(),
+            raft: RaftOracle::default(),
+            agreement: AgreementOracle::default(),
+            purpose: PurposeOracle::default(),
+            trace: Trace::new(keep_lines),
+            logger: slog::Logger::root(slog::Discard, slog::o!()),
+            out: Vec::new(),
+            same_instant: 0,
+            marks: BTreeMap::new(),
+            committed_registrations: BTreeMap::new(),
+            opts,
+        }
+    }
+
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued {
+            at,
+            seq: self.seq,
+            ev,
+        }));
+    }
+
+    /// Fires a coverage mark (see [`SIM_MARKS`]).
+    fn mark(&mut self, name: &'static str) {
+        debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
+        *self.marks.entry(name).or_default() += 1;
+    }
+
+    fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
+        self.trace.record(self.now, node, kind, a, b);
+    }
+
+    fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
+        self.v.push(oracle, node, self.now, detail);
+    }
+
+    /// Runs the schedule to its end and returns what happened.
+    pub fn run(mut self) -> RunOutput {
+        // Library marks are per thread: clear what an earlier run left.
+        let _ = writer_registry::marks::take();
+        for i in 0..self.sc.nodes {
+            self.restart(i);
+        }
+        for (i, e) in self.schedule.events.iter().enumerate() {
+            self.seq += 1;
+            self.queue.push(Reverse(Queued {
+                at: e.at_us,
+                seq: self.seq,
+                ev: Ev::Scheduled(i),
+            }));
+        }
+        let limits = &self.sc.limits;
+        let ending = loop {
+            if let Some(deadline) = self.liveness_deadline {
+                if self.converged() {
+                    break Ending::Converged;
+                }
+                if self.now > deadline {
+                    break self.not_converged(String::new());
+                }
+            }
+            let Some(Reverse(q)) = self.queue.pop() else {
+                break if self.liveness_deadline.is_some() && self.converged() {
+                    Ending::Converged
+                } else {
+                    self.not_converged("event queue ran dry: ".into())
+                };
+            };
+            if q.at == self.now {
+                self.same_instant += 1;
+                if self.same_instant > limits.max_events_per_instant {
+                    break Ending::Livelock(format!(
+                        "more than {} events at t={}us",
+                        limits.max_events_per_instant, self.now
+                    ));
+                }
+            } else {
+                self.same_instant = 0;
+            }
+            self.now = q.at;
+            self.stats.events += 1;
+            if self.stats.events > limits.max_events {
+                break Ending::Livelock(format!(
+                    "more than {} events in one run",
+                    limits.max_events
+                ));
+            }
+            self.handle(q.ev);
+        };
+        self.finish(ending)
+    }
+
+    fn finish(mut self, ending: Ending) -> RunOutput {
+        match &ending {
+            Ending::Livelock(msg) => self.violation("livelock", None, msg.clone()),
+            Ending::NotConverged { .. } | Ending::Converged => {}
+        }
+        for i in 0..self.sc.nodes {
+            self.shutdown(i);
+        }
+        self.stats.committed = self.raft.committed();
+        self.stats.virtual_us = self.now;
+        for (mark, hits) in writer_registry::marks::take() {
+            if hits > 0 {
+                *self.marks.entry(mark.name()).or_default() += hits;
+            }
+        }
+        RunOutput {
+            stats: self.stats,
+            violations: self.v,
+            purpose: self.purpose,
+            ending,
+            trace: self.trace,
+            marks: self.marks,
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Tick { node, inc } => {
+                let slot = &self.slots[usize::from(node)];
+                if slot.incarnation != inc || !matches!(slot.state, State::Up(_)) {
+                    return;
+                }
+                self.record(Some(node), "tick", 0, 0);
+                self.with_core(node, |core, out| core.tick(out).map(|_| false));
+                self.schedule_tick(node);
+            }
+            Ev::Deliver {
+                from,
+                from_inc,
+                to,
+                to_inc,
+                msg,
+            } => self.deliver(from, from_inc, to, to_inc, *msg),
+            Ev::SyncDone { node, inc, ready } => {
+                if self.slots[usize::from(node)].incarnation != inc {
+                    return;
+                }
+                self.record(Some(node), "sync", ready, 0);
+                let slot = &mut self.slots[usize::from(node)];
+                if let State::Paused(_) = slot.state {
+                    // The disk finished; the stopped process notices on resume.
+                    slot.held.push(Held::SyncDone(ready));
+                } else {
+                    self.with_core(node, |core, out| core.sync_done(ready, out));
+                }
+            }
+            Ev::Scheduled(i) => {
+                let action = self.schedule.events[i].action.clone();
+                self.act(action);
+            }
+            Ev::ClientRetry { cmd } => self.client_retry(cmd),
+            Ev::RegRetry { node, inc } => {
+                if self.slots[usize::from(node)].incarnation == inc {
+                    self.propose_registrations(node);
+                }
+            }
+            Ev::ArmedRestart { node } => self.restart(node),
+        }
+    }
+
+    /// Calls into a running (not paused) core; handles its outputs, an
+    /// armed crash (`Err`) and a halt (`Ok(true)`).
+    fn with_core(
+        &mut self,
+        node: u8,
+        f: impl FnOnce(&mut NodeCore, &mut Vec<Output>) -> Result<bool, node::Crashed>,
+    ) {
+        let i = usize::from(node);
+        let registry_crash_armed = self.slots[i].crash_flag.get();
+        let State::Up(core) = &mut self.slots[i].state else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.out);
+        let result = f(core, &mut out);
+        self.process_outputs(node, &mut out);
+        self.out = out;
+        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+            self.mark("crash-before-registry-sync");
+        }
+        match result {
+            Ok(false) => {}
+            Ok(true) => self.stop(node, DownReason::Halted),
+            Err(node::Crashed { partial }) => {
+                let power = self.slots[i].armed_power_loss;
+                if let Some(index) = partial {
+                    self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+                }
+                self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+                self.crash(node, power);
+                self.restart_after_armed_crash(node);
+            }
+        }
+        self.drain_row_changes(node);
+    }
+
+    fn schedule_tick(&mut self, node: u8) {
+        let i = usize::from(node);
+        let seq = self.slots[i].tick_seq;
+        self.slots[i].tick_seq += 1;
+        let tick = self.sc.tick_ms * 1000;
+        // Up to 10% jitter so that nodes with equal timeouts drift apart.
+        let jitter = self.timing[i].draw(seq).range(0, 0, tick / 10);
+        let inc = self.slots[i].incarnation;
+        self.push(self.now + tick + jitter, Ev::Tick { node, inc });
+    }
+
+    /// Stops a running node: the process is gone, its disk and store stay.
+    fn stop(&mut self, node: u8, reason: DownReason) {
+        let i = usize::from(node);
+        let s = &mut self.slots[i];
+        let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
+        s.incarnation += 1;
+        s.held.clear();
+        s.high_water = s.high_water.max(s.applied_max);
+        if let State::Up(core) | State::Paused(core) = state {
+            let tracked = core.into_store();
+            let TrackedStore { inner, journal, .. } = tracked;
+            s.closed = Some((inner.close(), journal));
+        }
+        self.record(Some(node), "stop", reason_code(&reason), 0);
+    }
+
+    /// Starts a down node (crashed or halted; refused and broken stay down).
+    fn restart(&mut self, node: u8) {
+        let i = usize::from(node);
+        if !matches!(
+            self.slots[i].state,
+            State::Down(DownReason::Crashed | DownReason::Halted)
+        ) {
+            return;
+        }
+        self.stats.restarts += 1;
+        let s = &mut self.slots[i];
+        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
+        let mut store = match closed.open() {
+            Ok(store) => store,
+            Err(e) => {
+                s.state = State::Down(DownReason::Broken);
+                self.violation("store-open", Some(node), e.to_string());
+                return;
+            }
+        };
+        let expected = if std::mem::take(&mut s.lost_power) {
+            let undone = journal.power_loss(&mut store);
+            if undone.as_ref().is_ok_and(|&rows| rows > 0) {
+                self.mark("power-loss-unsynced-registry");
+            }
+            if let Err(e) = undone {
+                self.violation("store-open", Some(node), format!("power-loss undo: {e}"));
+            }
+            journal.synced_image().clone()
+        } else {
+            journal.written_image()
+        };
+        if self.opts.oracles {
+            match scan_image(&store) {
+                Ok(actual) if actual == expected => {}
+                Ok(actual) => {
+                    let lost = expected
+                        .iter()
+                        .filter(|(k, v)| actual.get(*k) != Some(*v))
+                        .count();
+                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
+                    self.v.push("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
+                }
+                Err(e) => self.v.push(
+                    "durability",
+                    Some(node),
+                    self.now,
+                    format!("scan after reopen: {e}"),
+                ),
+            }
+        }
+        let s = &mut self.slots[i];
+        let rows = store
+            .scan(writer_registry::Space::Registry)
+            .unwrap_or_default();
+        let applied = store.applied_index().ok().flatten().unwrap_or(0);
+        s.model.reset(rows, applied);
+        s.counters.clear();
+        s.applied_max = applied;
+        let inc = s.incarnation;
+        let e = self.sc.election_ticks;
+        let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
+        let s = &mut self.slots[i];
+        let tracked = TrackedStore {
+            inner: store,
+            journal,
+            crash_before_sync: s.crash_flag.clone(),
+            crashed: false,
+            row_changes: self.opts.oracles.then(|| s.row_changes.clone()),
+        };
+        let params = NodeParams {
+            index: node,
+            full_node_id: s.full,
+            deks: self.sc.deks.clone(),
+            policy: self.sc.policy.persist(),
+            election_tick,
+            heartbeat_tick: self.sc.heartbeat_ticks as usize,
+            mutant: self.opts.mutant,
+        };
+        let disk = s.disk.clone();
+        self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        let commit = disk.borrow().written().hard_state.commit;
+        self.record(Some(node), "durable", applied, commit);
+        let mut out = std::mem::take(&mut self.out);
+        let s = &mut self.slots[i];
+        let registry_crash_armed = s.crash_flag.get();
+        let result = node::start(
+            params,
+            disk,
+            &mut s.epoch_file,
+            tracked,
+            &self.logger,
+            &mut out,
+        );
+        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+            self.mark("crash-before-registry-sync");
+        }
+        match result {
+            Ok(core) => {
+                self.slots[i].state = State::Up(Box::new(core));
+                self.process_outputs(node, &mut out);
+                self.out = out;
+                self.schedule_tick(node);
+                self.propose_registrations(node);
+            }
+            Err(not_started) => {
+                let node::NotStarted { failure, store } = *not_started;
+                let reason = match &failure {
+                    StartFailure::Refused(_) => DownReason::Refused,
+                    StartFailure::Halted(_) => DownReason::Halted,
+                    StartFailure::Crashed { partial } => {
+                        if let Some(index) = partial {
+                            self.slots[i].applied_max = self.slots[i].applied_max.max(*index);
+                        }
+                        DownReason::Crashed
+                    }
+                    StartFailure::Store(_) => DownReason::Broken,
+                };
+                if let StartFailure::Store(msg) = &failure {
+                    self.violation("store-open", Some(node), msg.clone());
+                }
+                let s = &mut self.slots[i];
+                s.state = State::Down(reason.clone());
+                s.incarnation += 1;
+                if let Some(TrackedStore { inner, journal, .. }) = store {
+                    s.closed = Some((inner.close(), journal));
+                }
+                self.process_outputs(node, &mut out);
+                self.out = out;
+                if reason == DownReason::Crashed {
+                    self.restart_after_armed_crash(node);
+                }
+                self.record(Some(node), "start-failed", reason_code(&reason), 0);
+            }
+        }
+        self.drain_row_changes(node);
+    }
+
+    fn shutdown(&mut self, node: u8) {
+        if matches!(
+            self.slots[usize::from(node)].state,
+            State::Up(_) | State::Paused(_)
+        ) {
+            self.stop(node, DownReason::Crashed);
+        }
+    }
+}
+
+fn reason_code(r: &DownReason) -> u64 {
+    match r {
+        DownReason::Crashed => 0,
+        DownReason::Halted => 1,
+        DownReason::Refused => 2,
+        DownReason::Broken => 3,
+    }
+}
+
+fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
+    match r {
+        Ok(Outcome::Empty) => "empty",
+        Ok(Outcome::Kv { .. }) => "kv",
+        Ok(Outcome::Registration(Applied::Inserted(_))) => "insert",
+        Ok(Outcome::Registration(Applied::Advanced { .. })) => "advance",
+        Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
+        Err(h) => h.kind().name(),
+    }
+}
+
+fn halt_suffix(r: &Result<Outcome, Halt>) -> String {
+    match r {
+        Err(h) => format!(" ({h})"),
+        Ok(_) => String::new(),
+    }
+}
+
+fn halt_ids(h: &Halt) -> Vec<u64> {
+    match h {
+        Halt::Rollback { full_node_id, .. } => vec![*full_node_id],
+        Halt::Collision {
+            existing, incoming, ..
+        } => vec![*existing, *incoming],
+        _ => Vec::new(),
+    }
+}
+
+fn wire_summary(data: &[u8]) -> String {
+    match wire::decode_entry(data) {
+        Ok(wire::Entry::Empty) => "empty".into(),
+        Ok(wire::Entry::Proposal {
+            command: wire::Command::Registration(r),
+            ..
+        }) => {
+            format!(
+                "registration dek {} full {:#018x} epoch {}",
+                r.dek, r.full_node_id, r.local_epoch
+            )
+        }
+        Ok(wire::Entry::Proposal { .. }) => "proposal".into(),
+        Err(e) => format!("undecodable: {e}"),
+    }
+}
+
+/// Where a run keeps its fjall directories.
+pub fn temp_root() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}

@@ -1,0 +1,261 @@
+//! Feeding the oracles: every output of a node core is recorded in the
+//! trace and shown to the checkers that judge it.
+
+use super::*;
+
+impl Sim<'_> {
+    pub(super) fn drain_row_changes(&mut self, node: u8) {
+        if !self.opts.oracles {
+            return;
+        }
+        let changes = std::mem::take(&mut *self.slots[usize::from(node)].row_changes.borrow_mut());
+        for c in &changes {
+            agreement::check_row_change(&mut self.v, self.now, node, c);
+        }
+    }
+
+    pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output>) {
+        for o in out.drain(..) {
+            match o {
+                Output::Send(m) => self.send(node, m),
+                Output::Sync { ready } => {
+                    let i = usize::from(node);
+                    let s = &mut self.slots[i];
+                    let seq = s.sync_seq;
+                    s.sync_seq += 1;
+                    let st = &self.sc.storage;
+                    let lat = self.storage[i]
+                        .draw(seq)
+                        .range(0, st.sync_us[0], st.sync_us[1]);
+                    let at = (self.now + lat).max(s.sync_free_at);
+                    s.sync_free_at = at;
+                    let inc = s.incarnation;
+                    self.push(at, Ev::SyncDone { node, inc, ready });
+                }
+                Output::Applied(rec) => self.on_applied(node, rec),
+                Output::Halted(h) => {
+                    self.stats.halts += 1;
+                    self.record(Some(node), "halt", h.index, 0);
+                    let slot = &mut self.slots[usize::from(node)];
+                    if slot.halted_at.replace(h.index) == Some(h.index) {
+                        self.mark("halt-rehit-after-restart");
+                    }
+                }
+                Output::Guard {
+                    stage,
+                    epoch,
+                    result,
+                } => self.on_guard(node, stage, epoch, result),
+                Output::EpochBumped { from, to } => {
+                    self.record(Some(node), "epoch-bump", u64::from(from), u64::from(to))
+                }
+                Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
+                Output::BecameLeader { term } => {
+                    self.stats.elections += 1;
+                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.unregistered_deks().is_empty()));
+                    if self.stats.elections > 1 && in_flight {
+                        self.mark("leader-change-registration-in-flight");
+                    }
+                    self.record(Some(node), "leader", term, 0);
+                    if self.opts.oracles {
+                        let disk = self.slots[usize::from(node)].disk.clone();
+                        let disk = disk.borrow();
+                        self.raft
+                            .on_leader(&mut self.v, self.now, node, term, disk.written());
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
+        let i = usize::from(node);
+        self.record(
+            Some(node),
+            if rec.replay { "replay" } else { "apply" },
+            rec.index,
+            rec.term,
+        );
+        let actual = outcome_name(&rec.result);
+        if rec.replay && rec.index <= self.slots[i].high_water {
+            self.mark("replay-already-applied");
+        }
+        if let Ok(wire::Entry::Proposal {
+            command: wire::Command::Registration(r),
+            ..
+        }) = wire::decode_entry(&rec.data)
+        {
+            let row_last = rec
+                .row
+                .as_ref()
+                .and_then(|(_, v)| v.as_deref())
+                .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
+                .map(|v| u16::from_be_bytes([v[10], v[11]]));
+            // The registrant's own row, after the apply: only a later entry
+            // of the same writer can have taken it past this epoch (a
+            // rollback halt leaves it untouched; an apply cannot pass it).
+            if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
+                self.mark("replay-over-later-row");
+            }
+            let first = *self
+                .committed_registrations
+                .entry((r.dek, r.full_node_id, r.local_epoch))
+                .or_insert(rec.index);
+            if first != rec.index && !rec.replay {
+                self.mark("duplicate-registration-commit");
+            }
+        }
+        if self.opts.oracles {
+            if rec.unsynced {
+                let detail = format!(
+                    "entry {} returned with registry writes not yet synced",
+                    rec.index
+                );
+                self.violation("sync-before-ack", Some(node), detail);
+            }
+            self.raft
+                .on_apply(&mut self.v, self.now, node, rec.index, rec.term, &rec.data);
+            let expected = self.slots[i].model.apply(rec.index, &rec.data);
+            if !expected.admits(actual) {
+                let detail = format!(
+                    "entry {} ({}): node did {actual}{}, model expects {}",
+                    rec.index,
+                    wire_summary(&rec.data),
+                    halt_suffix(&rec.result),
+                    expected.name()
+                );
+                self.violation("conformance", Some(node), detail);
+            } else if let Some((key, model_row)) = self.slots[i].model.row_for(&rec.data) {
+                let actual_row = rec
+                    .row
+                    .as_ref()
+                    .filter(|(k, _)| *k == key)
+                    .and_then(|(_, v)| v.clone());
+                if actual_row != model_row {
+                    let detail = format!(
+                        "entry {}: row bytes {:?} but model holds {:?}",
+                        rec.index,
+                        actual_row.as_deref().map(writer_registry::hex::encode),
+                        model_row.as_deref().map(writer_registry::hex::encode)
+                    );
+                    self.violation("conformance", Some(node), detail);
+                }
+            }
+        }
+        match &rec.result {
+            Ok(outcome) => {
+                let s = &mut self.slots[i];
+                s.applied_max = s.applied_max.max(rec.index);
+                if let Outcome::Registration(_) = outcome {
+                    if let Ok(wire::Entry::Proposal {
+                        command: wire::Command::Registration(r),
+                        ..
+                    }) = wire::decode_entry(&rec.data)
+                    {
+                        if r.full_node_id == s.full {
+                            let who = (node, s.incarnation);
+                            self.purpose.on_own_registration(who, r.dek, r.local_epoch);
+                        }
+                    }
+                }
+                if let Outcome::Kv { proposal_id } = outcome {
+                    self.stats.kv_applied += 1;
+                    if let Some(c) = self
+                        .clients
+                        .iter_mut()
+                        .find(|c| c.proposal_id == *proposal_id)
+                    {
+                        c.done = true;
+                    }
+                }
+                if self.opts.oracles && rec.index >= self.slots[i].high_water {
+                    self.agreement
+                        .on_state(&mut self.v, self.now, node, rec.index, rec.digest);
+                }
+            }
+            Err(halt) => {
+                let data_hash = fnv1a64(&rec.data);
+                let in_window = rec.index <= self.slots[i].high_water;
+                self.purpose.on_halt(HaltEvent {
+                    node,
+                    at_us: self.now,
+                    index: rec.index,
+                    kind: halt.kind().name(),
+                    ids: halt_ids(halt),
+                    data_hash,
+                    in_replay_window: in_window,
+                    message: halt.to_string(),
+                });
+            }
+        }
+    }
+
+    pub(super) fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
+        let i = usize::from(node);
+        if !replay {
+            self.stats.snapshot_installs += 1;
+            if self.slots[i].incarnation > 0 {
+                self.mark("snapshot-install-restarted");
+            }
+        }
+        self.record(Some(node), "snapshot-restored", index, u64::from(replay));
+        if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
+            let rows = core
+                .fsm()
+                .store()
+                .scan(writer_registry::Space::Registry)
+                .unwrap_or_default();
+            let d = core.fsm().digest();
+            self.slots[i].model.reset(rows, index);
+            if self.opts.oracles && index >= self.slots[i].high_water {
+                self.agreement
+                    .on_state(&mut self.v, self.now, node, index, d);
+            }
+        }
+        let s = &mut self.slots[i];
+        s.applied_max = s.applied_max.max(index);
+    }
+
+    pub(super) fn on_guard(
+        &mut self,
+        node: u8,
+        stage: GuardStage,
+        epoch: u16,
+        result: Result<(), Refusal>,
+    ) {
+        let i = usize::from(node);
+        let strict = stage == GuardStage::AfterReplay;
+        let actual = result.as_ref().err().map(Refusal::name);
+        self.record(
+            Some(node),
+            "guard",
+            u64::from(strict),
+            u64::from(actual.is_some()),
+        );
+        if self.opts.oracles {
+            let expected =
+                self.slots[i]
+                    .model
+                    .guard(self.slots[i].full, &self.sc.deks, epoch, strict);
+            if expected != actual {
+                self.violation(
+                    "conformance",
+                    Some(node),
+                    format!(
+                        "guard {stage:?} at epoch {epoch}: node {actual:?}, model {expected:?}"
+                    ),
+                );
+            }
+        }
+        if let Err(r) = result {
+            self.stats.refusals += 1;
+            let owner = match &r {
+                Refusal::ForeignOwner { owner, .. } => Some(*owner),
+                _ => None,
+            };
+            let full = self.slots[i].full;
+            self.purpose
+                .on_refusal(node, full, self.now, r.name(), owner, r.to_string());
+        }
+    }
+}
