@@ -122,36 +122,42 @@ struct RunArgs {
     mutant: Option<String>,
 }
 
+/// Which run: a seed of a scenario, or a schedule file (a bare schedule
+/// or a seeds/ entry, which names its scenario and mutant).
 #[derive(Args)]
-struct ReplayArgs {
+struct CaseArgs {
+    /// Scenario file (default: scenarios/default.toml, or the entry's).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// The seed to expand into a schedule.
     #[arg(long, required_unless_present = "schedule")]
     seed: Option<u64>,
     /// A schedule file (a bare schedule or a seeds/ entry).
     #[arg(long, conflicts_with = "seed")]
     schedule: Option<PathBuf>,
+    /// Run a mutant of the catalogue (needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Option<String>,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    case: CaseArgs,
     #[arg(long, value_enum)]
     registry: Option<Registry>,
     /// Print the trace.
     #[arg(long)]
     trace: bool,
-    /// Run a mutant of the catalogue (needs the `mutants` feature).
-    #[arg(long)]
-    mutant: Option<String>,
+    /// Run twice and compare the traces event by event.
     #[arg(long)]
     check_determinism: bool,
 }
 
 #[derive(Args)]
 struct RecordArgs {
-    #[arg(long)]
-    scenario: Option<PathBuf>,
-    #[arg(long, required_unless_present = "schedule")]
-    seed: Option<u64>,
-    /// A schedule file (for example a shrunk one).
-    #[arg(long, conflicts_with = "seed")]
-    schedule: Option<PathBuf>,
+    #[command(flatten)]
+    case: CaseArgs,
     /// What the entry must keep showing.
     #[arg(long, value_enum)]
     expect: ExpectArg,
@@ -163,23 +169,12 @@ struct RecordArgs {
     /// Output file (default: seeds/<scenario>-<seed>.toml).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Run a mutant of the catalogue (needs the `mutants` feature).
-    #[arg(long)]
-    mutant: Option<String>,
 }
 
 #[derive(Args)]
 struct ShrinkArgs {
-    #[arg(long)]
-    scenario: Option<PathBuf>,
-    #[arg(long, required_unless_present = "schedule")]
-    seed: Option<u64>,
-    /// Start from a schedule file instead of a seed.
-    #[arg(long, conflicts_with = "seed")]
-    schedule: Option<PathBuf>,
-    /// Shrink a mutant's failure (needs the `mutants` feature).
-    #[arg(long)]
-    mutant: Option<String>,
+    #[command(flatten)]
+    case: CaseArgs,
     /// Output file (default: seeds/<scenario>-<seed>[-<mutant>]-shrunk.toml).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -459,14 +454,10 @@ struct Case {
 
 type Resolved = (PathBuf, Scenario, Schedule, Option<String>);
 
-fn case(
-    scenario: Option<PathBuf>,
-    seed: Option<u64>,
-    schedule: Option<&Path>,
-    mutant: Option<String>,
-) -> Result<Case, CliError> {
-    let (path, sc, schedule, entry_mutant) = resolve(scenario, seed, schedule)?;
-    let mutant = mutant.or(entry_mutant);
+fn case(args: CaseArgs) -> Result<Case, CliError> {
+    let (path, sc, schedule, entry_mutant) =
+        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let mutant = args.mutant.or(entry_mutant);
     let mut opts = RunOptions::for_scenario(&sc);
     opts.mutant = mutant_slot(mutant.as_deref())?;
     Ok(Case {
@@ -549,12 +540,7 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         schedule,
         mutant,
         opts,
-    } = case(
-        args.scenario,
-        args.seed,
-        args.schedule.as_deref(),
-        args.mutant,
-    )?;
+    } = case(args.case)?;
     run::quiet_panics();
     let r = run::run_schedule(&sc, &schedule, &opts);
     print_result(&r);
@@ -683,12 +669,7 @@ fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         schedule,
         mutant,
         opts,
-    } = case(
-        args.scenario,
-        args.seed,
-        args.schedule.as_deref(),
-        args.mutant,
-    )?;
+    } = case(args.case)?;
     run::quiet_panics();
     let log = |line: &str| println!("  {line}");
     let Some(shrunk) = shrink::shrink(&sc, &schedule, &opts, &log) else {
@@ -753,18 +734,14 @@ fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
 }
 
 fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
+    let schedule_file = args.case.schedule.clone();
     let Case {
         path,
         sc,
         schedule,
         mutant,
         mut opts,
-    } = case(
-        args.scenario,
-        args.seed,
-        args.schedule.as_deref(),
-        args.mutant,
-    )?;
+    } = case(args.case)?;
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
@@ -791,7 +768,7 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
         println!("swarm knobs: {knobs}");
     }
     if !r.passed() {
-        match &args.schedule {
+        match &schedule_file {
             Some(file) => println!(
                 "replay: regsim replay --schedule {}{}",
                 file.display(),
