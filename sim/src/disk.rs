@@ -159,11 +159,6 @@ impl RaftDisk {
         }
     }
 
-    /// True if writes are waiting for a sync.
-    pub fn has_unsynced(&self) -> bool {
-        !self.pending.is_empty()
-    }
-
     /// Power loss: everything not synced is gone.
     pub fn power_loss(&mut self) {
         self.written = self.synced.clone();

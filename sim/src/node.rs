@@ -593,7 +593,7 @@ impl NodeCore {
             && flight
                 .committed
                 .iter()
-                .any(|e| self.is_own_registration(&e.data))
+                .any(|e| self.own_registration(&e.data).is_some())
         {
             self.armed_before_registration = false;
             return Err(CRASHED);
@@ -637,14 +637,8 @@ impl NodeCore {
     }
 
     fn note_own_registration(&mut self, data: &[u8]) {
-        if let Ok(wire::Entry::Proposal {
-            command: Command::Registration(r),
-            ..
-        }) = wire::decode_entry(data)
-        {
-            if r.full_node_id == self.params.full_node_id && r.local_epoch == self.epoch {
-                self.registered.insert(r.dek);
-            }
+        if let Some(r) = self.own_registration(data) {
+            self.registered.insert(r.dek);
         }
     }
 
@@ -697,11 +691,16 @@ impl NodeCore {
         self.armed_before_registration = true;
     }
 
-    fn is_own_registration(&self, data: &[u8]) -> bool {
-        matches!(
-            wire::decode_entry(data),
-            Ok(wire::Entry::Proposal { command: Command::Registration(r), .. })
-                if r.full_node_id == self.params.full_node_id && r.local_epoch == self.epoch
-        )
+    /// The entry's registration if it is this incarnation's own.
+    fn own_registration(&self, data: &[u8]) -> Option<Registration> {
+        match wire::decode_entry(data) {
+            Ok(wire::Entry::Proposal {
+                command: Command::Registration(r),
+                ..
+            }) if r.full_node_id == self.params.full_node_id && r.local_epoch == self.epoch => {
+                Some(r)
+            }
+            _ => None,
+        }
     }
 }

@@ -69,11 +69,9 @@ impl RunResult {
 
     /// Distinct oracles that failed.
     pub fn failed_oracles(&self) -> Vec<String> {
-        let mut o: Vec<String> = self.violations.iter().map(|v| v.oracle.clone()).collect();
-        o.dedup();
-        o.sort();
-        o.dedup();
-        o
+        let set: std::collections::BTreeSet<&str> =
+            self.violations.iter().map(|v| v.oracle.as_str()).collect();
+        set.into_iter().map(String::from).collect()
     }
 }
 

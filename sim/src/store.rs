@@ -132,10 +132,6 @@ impl Journal {
         &self.synced
     }
 
-    pub fn has_unsynced(&self) -> bool {
-        !self.unsynced.is_empty()
-    }
-
     /// Batches written since the last sync (some may be a dead
     /// incarnation's, still in the page cache).
     pub fn unsynced_batches(&self) -> usize {

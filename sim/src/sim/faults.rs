@@ -17,14 +17,7 @@ impl Sim<'_> {
             Action::PowerLoss { node } => self.crash(node, true),
             Action::Restart { node } => self.restart(node),
             Action::Pause { node } => {
-                let s = &mut self.slots[usize::from(node)];
-                if let State::Up(_) = s.state {
-                    let State::Up(core) =
-                        std::mem::replace(&mut s.state, State::Down(DownReason::Crashed))
-                    else {
-                        unreachable!()
-                    };
-                    s.state = State::Paused(core);
+                if self.slots[usize::from(node)].state.set_paused(true) {
                     self.record(Some(node), "pause", 0, 0);
                 }
             }
@@ -96,6 +89,7 @@ impl Sim<'_> {
             Action::Kv { node, dek } => {
                 let cmd = self.clients.len();
                 let proposal_id = self.next_pid();
+                self.client_by_pid.insert(proposal_id, cmd);
                 self.clients.push(ClientCmd {
                     proposal_id,
                     dek,
@@ -182,13 +176,7 @@ impl Sim<'_> {
 
     pub(super) fn resume(&mut self, node: u8) {
         let s = &mut self.slots[usize::from(node)];
-        if let State::Paused(_) = s.state {
-            let State::Paused(core) =
-                std::mem::replace(&mut s.state, State::Down(DownReason::Crashed))
-            else {
-                unreachable!()
-            };
-            s.state = State::Up(core);
+        if s.state.set_paused(false) {
             let held = std::mem::take(&mut s.held);
             self.record(Some(node), "resume", held.len() as u64, 0);
             self.schedule_tick(node);

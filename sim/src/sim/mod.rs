@@ -92,6 +92,27 @@ enum State {
     Down(DownReason),
 }
 
+impl State {
+    /// Moves a running core to paused (`paused`) or a paused one back to
+    /// running; false, and no change, when the node is in neither state.
+    fn set_paused(&mut self, paused: bool) -> bool {
+        let core = match std::mem::replace(self, State::Down(DownReason::Crashed)) {
+            State::Up(core) if paused => core,
+            State::Paused(core) if !paused => core,
+            other => {
+                *self = other;
+                return false;
+            }
+        };
+        *self = if paused {
+            State::Paused(core)
+        } else {
+            State::Up(core)
+        };
+        true
+    }
+}
+
 /// One cluster member across its incarnations.
 struct Slot {
     index: u8,
@@ -249,6 +270,8 @@ pub struct Sim<'a> {
     storage: Vec<KeyedRng>,
     faults: Vec<KeyedRng>,
     clients: Vec<ClientCmd>,
+    /// Client command by proposal id, for the KV applies that finish one.
+    client_by_pid: BTreeMap<u64, usize>,
     next_pid: u64,
     liveness_deadline: Option<u64>,
     stats: Stats,
@@ -330,6 +353,7 @@ impl<'a> Sim<'a> {
                 .map(|i| streams.keyed(Subsystem::Faults, i as u64))
                 .collect(),
             clients: Vec::new(),
+            client_by_pid: BTreeMap::new(),
             next_pid: 1,
             liveness_deadline: None,
             stats: Stats::default(),

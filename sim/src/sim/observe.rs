@@ -80,11 +80,14 @@ impl Sim<'_> {
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
-        if let Ok(wire::Entry::Proposal {
-            command: wire::Command::Registration(r),
-            ..
-        }) = wire::decode_entry(&rec.data)
-        {
+        let registration = match wire::decode_entry(&rec.data) {
+            Ok(wire::Entry::Proposal {
+                command: wire::Command::Registration(r),
+                ..
+            }) => Some(r),
+            _ => None,
+        };
+        if let Some(r) = registration {
             let row_last = rec
                 .row
                 .as_ref()
@@ -146,26 +149,14 @@ impl Sim<'_> {
             Ok(outcome) => {
                 let s = &mut self.slots[i];
                 s.applied_max = s.applied_max.max(rec.index);
-                if let Outcome::Registration(_) = outcome {
-                    if let Ok(wire::Entry::Proposal {
-                        command: wire::Command::Registration(r),
-                        ..
-                    }) = wire::decode_entry(&rec.data)
-                    {
-                        if r.full_node_id == s.full {
-                            let who = (node, s.incarnation);
-                            self.purpose.on_own_registration(who, r.dek, r.local_epoch);
-                        }
-                    }
+                if let Some(r) = registration.filter(|r| r.full_node_id == s.full) {
+                    let who = (node, s.incarnation);
+                    self.purpose.on_own_registration(who, r.dek, r.local_epoch);
                 }
                 if let Outcome::Kv { proposal_id } = outcome {
                     self.stats.kv_applied += 1;
-                    if let Some(c) = self
-                        .clients
-                        .iter_mut()
-                        .find(|c| c.proposal_id == *proposal_id)
-                    {
-                        c.done = true;
+                    if let Some(&cmd) = self.client_by_pid.get(proposal_id) {
+                        self.clients[cmd].done = true;
                     }
                 }
                 if self.opts.oracles && rec.index >= self.slots[i].high_water {
