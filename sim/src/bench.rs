@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::error::HarnessError;
 use crate::run::{run_seed, RunOptions};
 use crate::scenario::Scenario;
 use crate::store::RegistryKind;
@@ -37,24 +38,24 @@ pub fn measure(
     registry: RegistryKind,
     oracles: bool,
     seeds: u64,
-) -> Measure {
+) -> Result<Measure, HarnessError> {
     let mut opts = RunOptions::for_scenario(sc);
     opts.registry = registry;
     opts.oracles = oracles;
     let start = Instant::now();
     let (mut events, mut virtual_us) = (0, 0);
     for seed in 0..seeds {
-        let r = run_seed(sc, seed, &opts);
+        let r = run_seed(sc, seed, &opts)?;
         events += r.stats.events;
         virtual_us += r.stats.virtual_us;
     }
-    Measure {
+    Ok(Measure {
         label,
         seeds,
         events,
         virtual_us,
         wall: start.elapsed(),
-    }
+    })
 }
 
 /// The full report: three configurations and the two ratios.
@@ -65,21 +66,21 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn run(sc: &Scenario, seeds: u64) -> Report {
+    pub fn run(sc: &Scenario, seeds: u64) -> Result<Report, HarnessError> {
         // Warm the allocator and page cache so the first measured
         // configuration is not charged for them.
-        let _ = measure(sc, "warm-up", RegistryKind::Fjall, true, 2.min(seeds));
-        Report {
-            memory: measure(sc, "memory, oracles on", RegistryKind::Memory, true, seeds),
-            fjall: measure(sc, "fjall, oracles on", RegistryKind::Fjall, true, seeds),
+        measure(sc, "warm-up", RegistryKind::Fjall, true, 2.min(seeds))?;
+        Ok(Report {
+            memory: measure(sc, "memory, oracles on", RegistryKind::Memory, true, seeds)?,
+            fjall: measure(sc, "fjall, oracles on", RegistryKind::Fjall, true, seeds)?,
             memory_no_oracles: measure(
                 sc,
                 "memory, oracles off",
                 RegistryKind::Memory,
                 false,
                 seeds,
-            ),
-        }
+            )?,
+        })
     }
 
     pub fn fjall_over_memory(&self) -> f64 {

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::HarnessError;
 use crate::run::{run_schedule, RunOptions, RunResult};
 use crate::scenario::Scenario;
 use crate::schedule::{Schedule, FORMAT_VERSION};
@@ -26,8 +27,7 @@ pub enum Expect {
 }
 
 /// One file in `seeds/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeedEntry {
     /// Scenario path, relative to the workspace root.
     pub scenario: String,
@@ -56,6 +56,10 @@ pub enum Verdict {
     Broken(String),
     /// The entry runs a mutant and this build has no mutants.
     NeedsMutants,
+    /// The entry could not be run at all: it does not fit its scenario,
+    /// or the harness failed. It says nothing about the system, and the
+    /// corpus check fails until the entry or the harness is fixed.
+    Harness(HarnessError),
 }
 
 /// The mutant slot for an entry's mutant name: `Ok(None)` when the entry
@@ -81,9 +85,79 @@ pub fn hash_hex(text: &str) -> String {
 }
 
 impl SeedEntry {
+    /// Parses a corpus entry; `path` names it in errors, which give the
+    /// field and the real cause (a schedule from a newer harness, an
+    /// unknown `expect`, an event out of range).
     pub fn parse(text: &str, path: &str) -> Result<SeedEntry, String> {
-        toml::from_str(text)
-            .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))?;
+        let mut string = |key: &str, required: bool| -> Result<Option<String>, String> {
+            match table.remove(key) {
+                None if required => Err(format!("{path}: `{key}`: missing")),
+                None => Ok(None),
+                Some(toml::Value::String(s)) => Ok(Some(s)),
+                Some(v) => Err(format!(
+                    "{path}: `{key}`: expected a string, found {}",
+                    v.type_str()
+                )),
+            }
+        };
+        let scenario = string("scenario", true)?.unwrap_or_default();
+        let scenario_hash = string("scenario_hash", true)?.unwrap_or_default();
+        let expect = string("expect", true)?.unwrap_or_default();
+        let signature = string("signature", false)?.unwrap_or_default();
+        let note = string("note", false)?.unwrap_or_default();
+        let mutant = string("mutant", false)?;
+        let expect = match expect.as_str() {
+            "still-failing" => Expect::StillFailing,
+            "fixed" => Expect::Fixed,
+            "expected-finding" => Expect::ExpectedFinding,
+            other => {
+                return Err(format!(
+                    "{path}: `expect`: unknown value {other:?} (known: still-failing, fixed, expected-finding)"
+                ))
+            }
+        };
+        if scenario_hash.len() != 16 || !scenario_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{path}: `scenario_hash`: expected 16 hex digits, found {scenario_hash:?}"
+            ));
+        }
+        if expect != Expect::Fixed && signature.is_empty() {
+            return Err(format!(
+                "{path}: `signature`: an entry that expects a failure or a finding names it"
+            ));
+        }
+        let schedule = match table.remove("schedule") {
+            Some(toml::Value::Table(t)) => Schedule::from_table(t, path, "schedule.")?,
+            Some(v) => {
+                return Err(format!(
+                    "{path}: `schedule`: expected a table, found {}",
+                    v.type_str()
+                ))
+            }
+            None => return Err(format!("{path}: `schedule`: missing")),
+        };
+        if let Some(key) = table.keys().next() {
+            return Err(format!(
+                "{path}: `{key}`: unknown field (known: scenario, scenario_hash, expect, signature, note, mutant, schedule)"
+            ));
+        }
+        Ok(SeedEntry {
+            scenario,
+            scenario_hash,
+            expect,
+            signature,
+            note,
+            mutant,
+            schedule,
+        })
+    }
+
+    /// Whether `text` is a corpus entry rather than a bare schedule: an
+    /// entry has a `schedule` table, a schedule has `events`.
+    pub fn is_entry(text: &str) -> bool {
+        toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("schedule"))
     }
 
     pub fn to_toml(&self) -> String {
@@ -121,7 +195,10 @@ impl SeedEntry {
             Ok(None) => return Verdict::NeedsMutants,
             Err(e) => return Verdict::Broken(e),
         }
-        let r = run_schedule(&sc, &self.schedule, &opts);
+        let r = match run_schedule(&sc, &self.schedule, &opts) {
+            Ok(r) => r,
+            Err(e) => return Verdict::Harness(e),
+        };
         let shows = r.findings.iter().any(|f| f.signature == self.signature)
             || r.violations.iter().any(|v| v.oracle == self.signature);
         let problem = match self.expect {

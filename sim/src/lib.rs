@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: seed -> [`schedule`] -> [`sim`] (cluster of
 //! [`node`] cores over [`disk`] and [`store`]) -> [`trace`] and
-//! [`oracle`]s -> [`run`] report.
+//! [`oracle`]s -> [`run`] report. A run that cannot say anything about
+//! the system ends in a [`error::HarnessError`] instead.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -15,11 +16,13 @@
 pub mod bench;
 pub mod corpus;
 pub mod disk;
+pub mod error;
 pub mod inspect;
 #[cfg(feature = "mutants")]
 pub mod mutants;
 pub mod node;
 pub mod oracle;
+pub mod panics;
 pub mod rng;
 pub mod run;
 pub mod scenario;

@@ -13,13 +13,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use writer_registry_sim::corpus::{hash_hex, Expect, SeedEntry, Verdict};
+use writer_registry_sim::error::HarnessError;
 use writer_registry_sim::inspect;
 use writer_registry_sim::run::{self, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::schedule::Schedule;
 use writer_registry_sim::shrink;
 use writer_registry_sim::store::RegistryKind;
-use writer_registry_sim::sweep::{sweep, Summary};
+use writer_registry_sim::sweep::{sweep, Summary, SweepOutput};
 
 #[derive(Parser)]
 #[command(
@@ -368,19 +369,26 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             .expect("valid template"),
     );
     let failures = std::sync::atomic::AtomicU64::new(0);
-    let on_done = |r: &RunResult| {
-        if !r.passed() {
+    let on_done = |r: &Result<RunResult, HarnessError>| {
+        if !r.as_ref().is_ok_and(RunResult::passed) {
             let n = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             bar.set_message(format!("{n} failing"));
         }
         bar.inc(1);
     };
-    let (results, wall) = sweep(&sc, &seeds, jobs, &opts, &on_done);
+    let SweepOutput {
+        results,
+        harness_errors,
+        wall,
+    } = sweep(&sc, &seeds, jobs, &opts, &on_done);
     bar.finish_and_clear();
     let mut ok = true;
     if args.check_determinism {
-        let (again, _) = sweep(&sc, &seeds, jobs, &opts, &|_| {});
-        for (a, b) in results.iter().zip(&again) {
+        let again = sweep(&sc, &seeds, jobs, &opts, &|_| {});
+        for a in &results {
+            let Some(b) = again.results.iter().find(|b| b.seed == a.seed) else {
+                continue;
+            };
             if a.trace_hash != b.trace_hash {
                 ok = false;
                 println!(
@@ -416,7 +424,7 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             .unwrap_or_default();
         let entry = entry_for(
             &path,
-            Schedule::generate(&sc, r.seed),
+            run::schedule_for(&sc, r.seed)?,
             Expect::StillFailing,
             signature,
             String::new(),
@@ -435,6 +443,18 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     let summary = Summary::from_results(&sc, &results, wall);
     println!("{summary}");
     let marks_ok = !args.require_marks || summary.missing_marks.is_empty();
+    // A harness error is no verdict: it is reported after the verdicts
+    // (nothing already found is lost) and the command exits 2.
+    if let Some((seed, first)) = harness_errors.first() {
+        for (seed, e) in &harness_errors {
+            println!("seed {seed}: HARNESS ERROR ({}): {e}", e.kind());
+        }
+        let more = match harness_errors.len() {
+            1 => String::new(),
+            n => format!(" (and {} more seeds)", n - 1),
+        };
+        return Err(CliError(format!("seed {seed}{more}: {first}")));
+    }
     Ok(ok && summary.ok() && marks_ok)
 }
 
@@ -479,17 +499,22 @@ fn resolve(
             let shown = file.display().to_string();
             let text =
                 std::fs::read_to_string(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-            if let Ok(entry) = SeedEntry::parse(&text, &shown) {
+            let (path, sc, schedule, mutant) = if SeedEntry::is_entry(&text) {
+                let entry = SeedEntry::parse(&text, &shown)?;
                 let scenario = scenario.unwrap_or_else(|| workspace_root().join(&entry.scenario));
                 let (path, sc) = load(Some(scenario))?;
-                return Ok((path, sc, entry.schedule, entry.mutant));
-            }
-            let (path, sc) = load(scenario)?;
-            Ok((path, sc, Schedule::from_toml(&text, &shown)?, None))
+                (path, sc, entry.schedule, entry.mutant)
+            } else {
+                let schedule = Schedule::from_toml(&text, &shown)?;
+                let (path, sc) = load(scenario)?;
+                (path, sc, schedule, None)
+            };
+            schedule.validate(&sc, &shown)?;
+            Ok((path, sc, schedule, mutant))
         }
         (None, Some(seed)) => {
             let (path, sc) = load(scenario)?;
-            let schedule = Schedule::generate(&sc, seed);
+            let schedule = run::schedule_for(&sc, seed)?;
             Ok((path, sc, schedule, None))
         }
         (None, None) => Err(CliError("give --seed or --schedule".into())),
@@ -542,7 +567,7 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         opts,
     } = case(args.case)?;
     run::quiet_panics();
-    let r = run::run_schedule(&sc, &schedule, &opts);
+    let r = run::run_schedule(&sc, &schedule, &opts)?;
     print_result(&r);
     let expect = match args.expect {
         ExpectArg::StillFailing => Expect::StillFailing,
@@ -579,6 +604,10 @@ fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
             );
             Ok(true)
         }
+        Verdict::Harness(e) => Err(CliError(format!(
+            "recorded {}, but it cannot be run: {e}",
+            out.display()
+        ))),
         Verdict::Stale(why) | Verdict::Broken(why) => {
             println!("recorded {}, but it does not hold: {why}", out.display());
             Ok(false)
@@ -652,6 +681,16 @@ fn cmd_mutants(
     let rows = table(&targets, &mutants, budget, jobs, &|| bar.inc(1));
     bar.finish_and_clear();
     print!("{}", render(&rows));
+    // A harness error catches no mutant and clears no baseline: exit 2.
+    let broken: Vec<&writer_registry_sim::mutants::Row> =
+        rows.iter().filter(|r| r.harness_errors > 0).collect();
+    if let Some((path, seed, e)) = broken.iter().find_map(|r| r.first_harness_error.as_ref()) {
+        let runs: u64 = broken.iter().map(|r| r.harness_errors).sum();
+        return Err(CliError(format!(
+            "{runs} runs ended in a harness error, first {} seed {seed}: {e}",
+            path.display()
+        )));
+    }
     let survivors: Vec<&str> = rows.iter().filter(|r| !r.ok()).map(|r| r.name()).collect();
     if survivors.is_empty() {
         println!("every mutant caught; the unmutated build is clean");
@@ -672,7 +711,7 @@ fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
     } = case(args.case)?;
     run::quiet_panics();
     let log = |line: &str| println!("  {line}");
-    let Some(shrunk) = shrink::shrink(&sc, &schedule, &opts, &log) else {
+    let Some(shrunk) = shrink::shrink(&sc, &schedule, &opts, &log)? else {
         println!(
             "seed {} neither fails nor shows a finding: nothing to shrink",
             schedule.seed
@@ -680,7 +719,7 @@ fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         return Ok(false);
     };
     let seed = schedule.seed;
-    let result = run::run_schedule(&sc, &shrunk.schedule, &opts);
+    let result = run::run_schedule(&sc, &shrunk.schedule, &opts)?;
     let expect = if result.passed() {
         Expect::ExpectedFinding
     } else {
@@ -762,7 +801,7 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
             .init();
     }
     run::quiet_panics();
-    let r = run::run_schedule(&sc, &schedule, &opts);
+    let r = run::run_schedule(&sc, &schedule, &opts)?;
     print_result(&r);
     if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
         println!("swarm knobs: {knobs}");
@@ -785,7 +824,7 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     }
     let mut ok = r.passed();
     if args.check_determinism {
-        let again = run::run_schedule(&sc, &schedule, &opts);
+        let again = run::run_schedule(&sc, &schedule, &opts)?;
         if again.trace_hash == r.trace_hash {
             println!(
                 "deterministic: trace {:016x} twice ({} events)",
@@ -808,7 +847,29 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // A panic out here is the harness's own: one line, exit 2, like any
+    // other harness error (a run's panics are judged inside the run).
+    let result = writer_registry_sim::panics::guarded(|| dispatch(cli)).unwrap_or_else(|caught| {
+        Err(CliError(
+            HarnessError::Panic {
+                location: caught.location(),
+                message: caught.message,
+            }
+            .to_string(),
+        ))
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(CliError(e)) => {
+            eprintln!("regsim: error: {}", e.trim_end().replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<bool, CliError> {
+    match cli.command {
         Cmd::Run(args) => cmd_run(args),
         Cmd::Replay(args) => cmd_replay(args),
         Cmd::Record(args) => cmd_record(args),
@@ -822,19 +883,19 @@ fn main() -> ExitCode {
         } => cmd_mutants(budget_seeds, jobs, only, scenarios),
         #[cfg(not(feature = "mutants"))]
         Cmd::Mutants { .. } => Err(CliError(NO_MUTANTS.into())),
-        Cmd::Bench { scenario, seeds } => load(scenario).map(|(path, sc)| {
+        Cmd::Bench { scenario, seeds } => load(scenario).and_then(|(path, sc)| {
             run::quiet_panics();
             println!(
                 "bench: scenario {} ({}), {seeds} seeds per configuration, one thread",
                 sc.name,
                 path.display()
             );
-            println!("{}", writer_registry_sim::bench::Report::run(&sc, seeds));
-            true
+            println!("{}", writer_registry_sim::bench::Report::run(&sc, seeds)?);
+            Ok(true)
         }),
-        Cmd::Schedule { scenario, seed } => load(scenario).map(|(_, sc)| {
-            print!("{}", Schedule::generate(&sc, seed).to_toml());
-            true
+        Cmd::Schedule { scenario, seed } => load(scenario).and_then(|(_, sc)| {
+            print!("{}", run::schedule_for(&sc, seed)?.to_toml());
+            Ok(true)
         }),
         Cmd::Inspect(InspectCmd::Entry { hex }) => inspect::entry(&hex)
             .map(|t| print!("{t}"))
@@ -847,14 +908,6 @@ fn main() -> ExitCode {
         Cmd::NodeId { raft_id } => {
             print!("{}", inspect::node_id(&raft_id));
             Ok(true)
-        }
-    };
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(CliError(e)) => {
-            eprintln!("regsim: error: {e}");
-            ExitCode::from(2)
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use writer_registry::mutants::Mutant;
 
+use crate::error::HarnessError;
 use crate::run::{run_seed, RunOptions, RunResult};
 use crate::scenario::Scenario;
 
@@ -30,6 +31,12 @@ pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
+    if paths.is_empty() {
+        return Err(format!(
+            "{}: no scenario files (*.toml) to run the mutants over",
+            dir.display()
+        ));
+    }
     paths
         .into_iter()
         .map(|path| {
@@ -56,6 +63,10 @@ pub struct Row {
     pub first_case: Option<(PathBuf, u64)>,
     /// Runs in which each oracle fired.
     pub oracles: BTreeMap<String, u64>,
+    /// Runs that ended in a harness error: neither caught nor clean, and
+    /// the first of them, with its case.
+    pub harness_errors: u64,
+    pub first_harness_error: Option<(PathBuf, u64, HarnessError)>,
 }
 
 impl Row {
@@ -65,6 +76,9 @@ impl Row {
 
     /// Caught at least once (for a mutant) / never fired (for the baseline).
     pub fn ok(&self) -> bool {
+        if self.harness_errors > 0 {
+            return false;
+        }
         match self.mutant {
             Some(_) => self.detected > 0,
             None => self.detected == 0,
@@ -94,7 +108,8 @@ pub fn table(
         .enumerate()
         .flat_map(|(m, _)| (0..budget).map(move |k| (m, k)))
         .collect();
-    let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; cases.len()]);
+    let results: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
+        Mutex::new(vec![None; cases.len()]);
     let next = AtomicUsize::new(0);
     let t = targets.len() as u64;
     std::thread::scope(|scope| {
@@ -111,7 +126,7 @@ pub fn table(
             });
         }
     });
-    let results: Vec<RunResult> = results
+    let results: Vec<Result<RunResult, HarnessError>> = results
         .into_inner()
         .expect("joined")
         .into_iter()
@@ -128,9 +143,22 @@ pub fn table(
                 first: None,
                 first_case: None,
                 oracles: BTreeMap::new(),
+                harness_errors: 0,
+                first_harness_error: None,
             };
             for k in 0..budget {
-                let r = &results[m * budget as usize + k as usize];
+                let r = match &results[m * budget as usize + k as usize] {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Says nothing about the mutant: never a catch.
+                        row.harness_errors += 1;
+                        if row.first_harness_error.is_none() {
+                            let path = targets[(k % t) as usize].path.clone();
+                            row.first_harness_error = Some((path, k / t, e.clone()));
+                        }
+                        continue;
+                    }
+                };
                 if r.passed() {
                     continue;
                 }
@@ -153,6 +181,7 @@ pub fn render(rows: &[Row]) -> String {
     let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
     for r in rows {
         let caught = match (r.mutant, r.ok()) {
+            _ if r.harness_errors > 0 => "**HARNESS ERROR**",
             (Some(_), true) => "yes",
             (Some(_), false) => "**NO**",
             (None, true) => "clean",

@@ -1,11 +1,12 @@
 //! One run, start to verdict: schedule -> simulation (inside
-//! `catch_unwind`) -> oracle results -> a classified [`RunResult`].
+//! `catch_unwind`) -> oracle results -> a classified [`RunResult`], or a
+//! [`HarnessError`] when the run says nothing about the system.
 
-use std::cell::RefCell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+use crate::error::HarnessError;
 use crate::oracle::Violation;
+use crate::panics::{blame, guarded, Blame};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::sim::{temp_root, Ending, Sim, SimOptions, Stats};
@@ -75,26 +76,48 @@ impl RunResult {
     }
 }
 
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Installs a panic hook that records the message and location for the
-/// run that panicked instead of printing it (sweeps run on many threads).
+/// Installs the panic hook that keeps a run's panics for its report
+/// (see [`crate::panics`]); every other panic still prints.
 pub fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        LAST_PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
-    }));
+    crate::panics::install_hook();
 }
 
 /// Runs one schedule under a scenario (in swarm mode, under the knobs its
-/// seed draws) and classifies the outcome.
-pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> RunResult {
+/// seed draws) and classifies the outcome: a verdict about the system, or
+/// a harness error when the schedule does not fit the scenario, the
+/// harness panicked or the machine could not host the run.
+pub fn run_schedule(
+    sc: &Scenario,
+    schedule: &Schedule,
+    opts: &RunOptions,
+) -> Result<RunResult, HarnessError> {
+    sc.validate(&format!("scenario {:?}", sc.name))
+        .map_err(|e| HarnessError::BadInput(e.to_string()))?;
+    schedule
+        .validate(sc, &format!("schedule of seed {}", schedule.seed))
+        .map_err(HarnessError::BadInput)?;
+    run_validated(sc, schedule, opts)
+}
+
+/// [`run_schedule`] without checking that the schedule fits the scenario:
+/// the caller vouches for it. A schedule that does not fit makes the
+/// engine panic, which is reported as the harness bug it is.
+pub fn run_validated(
+    sc: &Scenario,
+    schedule: &Schedule,
+    opts: &RunOptions,
+) -> Result<RunResult, HarnessError> {
     let sc = &sc.for_seed(schedule.seed).with_schedule(schedule);
+    let root = temp_root();
     let dir = tempfile::Builder::new()
         .prefix("regsim-")
-        .tempdir_in(temp_root())
-        .expect("cannot create a run directory under /dev/shm or the temp dir");
+        .tempdir_in(&root)
+        .map_err(|e| {
+            HarnessError::Environment(format!(
+                "cannot create a run directory under {}: {e}",
+                root.display()
+            ))
+        })?;
     let sim_opts = SimOptions {
         registry: opts.registry,
         oracles: opts.oracles,
@@ -102,21 +125,19 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
         data_dir: dir.path().to_path_buf(),
         mutant: opts.mutant,
     };
-    LAST_PANIC.with(|p| p.borrow_mut().take());
-    let outcome = catch_unwind(AssertUnwindSafe(|| Sim::new(sc, schedule, sim_opts).run()));
-    let mut result = match outcome {
-        Ok(out) => classify(sc, schedule.seed, out),
-        Err(payload) => {
-            let msg = LAST_PANIC
-                .with(|p| p.borrow_mut().take())
-                .unwrap_or_else(|| {
-                    payload
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "non-string panic".into())
-                });
-            RunResult {
+    let mut result = match guarded(|| Sim::new(sc, schedule, sim_opts).run()) {
+        Ok(out) => match out.harness_error {
+            Some(e) => return Err(e),
+            None => classify(sc, schedule.seed, out),
+        },
+        Err(caught) => match blame(&caught.file) {
+            Blame::Harness => {
+                return Err(HarnessError::Panic {
+                    location: caught.location(),
+                    message: caught.message,
+                })
+            }
+            Blame::System => RunResult {
                 seed: schedule.seed,
                 trace_hash: 0,
                 stats: Stats::default(),
@@ -124,7 +145,7 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
                     oracle: "panic".into(),
                     node: None,
                     at_us: 0,
-                    detail: msg,
+                    detail: format!("{} at {}", caught.message, caught.location()),
                 }],
                 findings: vec![],
                 justified_halts: 0,
@@ -133,18 +154,29 @@ pub fn run_schedule(sc: &Scenario, schedule: &Schedule, opts: &RunOptions) -> Ru
                 trace_lines: vec![],
                 kept_data: None,
                 marks: Default::default(),
-            }
-        }
+            },
+        },
     };
     if !result.passed() && opts.keep_failed_data && opts.registry == RegistryKind::Fjall {
         result.kept_data = Some(dir.keep());
     }
-    result
+    Ok(result)
+}
+
+/// The schedule `seed` expands into under a scenario, or the harness
+/// error that stopped the expansion.
+pub fn schedule_for(sc: &Scenario, seed: u64) -> Result<Schedule, HarnessError> {
+    sc.validate(&format!("scenario {:?}", sc.name))
+        .map_err(|e| HarnessError::BadInput(e.to_string()))?;
+    guarded(|| Schedule::generate(sc, seed)).map_err(|caught| HarnessError::Panic {
+        location: caught.location(),
+        message: caught.message,
+    })
 }
 
 /// Runs `seed` of a scenario.
-pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> RunResult {
-    run_schedule(sc, &Schedule::generate(sc, seed), opts)
+pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunResult, HarnessError> {
+    run_validated(sc, &schedule_for(sc, seed)?, opts)
 }
 
 /// The knobs line of a swarm run, for failure reports; `None` otherwise.

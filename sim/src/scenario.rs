@@ -8,6 +8,27 @@ use writer_registry::PersistPolicy;
 
 use crate::store::RegistryKind;
 
+/// Largest cluster.
+pub const MAX_NODES: u8 = 9;
+/// Longest virtual span of any phase or interval, in milliseconds (an hour).
+pub const MAX_SPAN_MS: u64 = 3_600_000;
+/// Longest Raft tick, in milliseconds.
+pub const MAX_TICK_MS: u64 = 10_000;
+pub const MAX_ELECTION_TICKS: u64 = 1_000;
+/// Longest network delay, reorder hold or sync latency, in microseconds.
+pub const MAX_DELAY_US: u64 = 60_000_000;
+pub const MAX_DEKS: usize = 16;
+pub const MAX_KV_PER_SEC: f64 = 1_000.0;
+pub const MAX_CLIENT_ATTEMPTS: u64 = 100;
+/// Most injections of one fault kind per run.
+pub const MAX_FAULTS: u64 = 10_000;
+pub const MAX_STORM_RESTARTS: u64 = 1_000;
+pub const MAX_KEEP_ENTRIES: u64 = 1_000_000;
+/// Most engine events per run (the watchdog's ceiling).
+pub const MAX_EVENTS: u64 = 100_000_000;
+/// Most scheduled events per run: KV commands, faults and snapshots.
+pub const MAX_SCHEDULED_EVENTS: u64 = 1_000_000;
+
 /// A whole scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +36,7 @@ pub struct Scenario {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Cluster size (3 to 9).
+    /// Cluster size (3 to [`MAX_NODES`]).
     pub nodes: u8,
     /// Length of the fault and workload phase, in virtual milliseconds.
     pub duration_ms: u64,
@@ -281,7 +302,11 @@ impl Scenario {
         Ok(scenario)
     }
 
-    fn validate(&self, path: &str) -> Result<(), ScenarioError> {
+    /// Checks every value against its allowed range, so that no accepted
+    /// scenario can overflow the engine's arithmetic or exhaust memory.
+    /// `path` names the scenario in errors. The ranges are documented in
+    /// `scenarios/README.md`.
+    pub fn validate(&self, path: &str) -> Result<(), ScenarioError> {
         let bad = |key, message: String| {
             Err(ScenarioError::Invalid {
                 path: path.to_string(),
@@ -289,38 +314,199 @@ impl Scenario {
                 message,
             })
         };
-        if !(3..=9).contains(&self.nodes) {
-            return bad("nodes", format!("expected 3 to 9, found {}", self.nodes));
-        }
-        if self.deks.is_empty() {
-            return bad("deks", "expected at least one dek id".into());
-        }
-        if self.tick_ms == 0 {
-            return bad("tick_ms", "expected a positive number".into());
-        }
-        if self.election_ticks[0] <= self.heartbeat_ticks
-            || self.election_ticks[1] < self.election_ticks[0]
-        {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !self.name.starts_with('.');
+        if !name_ok {
             return bad(
-                "election_ticks",
-                "expected [lo, hi] with heartbeat_ticks < lo <= hi".into(),
+                "name",
+                format!(
+                    "expected 1 to 64 characters of [A-Za-z0-9._-] not starting with '.' (it names files), found {:?}",
+                    self.name
+                ),
+            );
+        }
+        if !(3..=MAX_NODES).contains(&self.nodes) {
+            return bad(
+                "nodes",
+                format!("expected 3 to {MAX_NODES}, found {}", self.nodes),
+            );
+        }
+        if self.deks.is_empty() || self.deks.len() > MAX_DEKS {
+            return bad(
+                "deks",
+                format!(
+                    "expected 1 to {MAX_DEKS} dek ids, found {}",
+                    self.deks.len()
+                ),
+            );
+        }
+        let distinct: std::collections::BTreeSet<u32> = self.deks.iter().copied().collect();
+        if distinct.len() != self.deks.len() {
+            return bad(
+                "deks",
+                format!("expected distinct dek ids, found {:?}", self.deks),
             );
         }
         if self.heartbeat_ticks == 0 {
             return bad("heartbeat_ticks", "expected a positive number".into());
         }
-        for (key, range) in [
-            ("network.delay_us", self.network.delay_us),
-            ("network.partition_ms", self.network.partition_ms),
-            ("faults.down_ms", self.faults.down_ms),
-            ("faults.pause_ms", self.faults.pause_ms),
-            ("faults.storm_gap_ms", self.faults.storm_gap_ms),
-            ("storage.sync_us", self.storage.sync_us),
+        if self.election_ticks[0] <= self.heartbeat_ticks
+            || self.election_ticks[1] < self.election_ticks[0]
+            || self.election_ticks[1] > MAX_ELECTION_TICKS
+        {
+            return bad(
+                "election_ticks",
+                format!(
+                    "expected [lo, hi] with heartbeat_ticks < lo <= hi <= {MAX_ELECTION_TICKS}, found {:?}",
+                    self.election_ticks
+                ),
+            );
+        }
+        for (key, v, lo, hi) in [
+            ("duration_ms", self.duration_ms, 1, MAX_SPAN_MS),
+            ("tick_ms", self.tick_ms, 1, MAX_TICK_MS),
+            ("liveness_bound_ms", self.liveness_bound_ms, 1, MAX_SPAN_MS),
+            (
+                "workload.client_timeout_ms",
+                self.workload.client_timeout_ms,
+                1,
+                MAX_SPAN_MS,
+            ),
+            (
+                "workload.client_attempts",
+                u64::from(self.workload.client_attempts),
+                1,
+                MAX_CLIENT_ATTEMPTS,
+            ),
+            (
+                "workload.registration_retry_ms",
+                self.workload.registration_retry_ms,
+                1,
+                MAX_SPAN_MS,
+            ),
+            (
+                "network.reorder_us",
+                self.network.reorder_us,
+                0,
+                MAX_DELAY_US,
+            ),
+            (
+                "network.partitions",
+                u64::from(self.network.partitions),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "network.one_way_partitions",
+                u64::from(self.network.one_way_partitions),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.crashes",
+                u64::from(self.faults.crashes),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.power_losses",
+                u64::from(self.faults.power_losses),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.pauses",
+                u64::from(self.faults.pauses),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.restart_storms",
+                u64::from(self.faults.restart_storms),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.storm_restarts",
+                u64::from(self.faults.storm_restarts),
+                0,
+                MAX_STORM_RESTARTS,
+            ),
+            (
+                "faults.ready_crashes",
+                u64::from(self.faults.ready_crashes),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.registry_write_crashes",
+                u64::from(self.faults.registry_write_crashes),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.epoch_rollbacks",
+                u64::from(self.faults.epoch_rollbacks),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.collisions",
+                u64::from(self.faults.collisions),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.malformed",
+                u64::from(self.faults.malformed),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "snapshots.every_ms",
+                self.snapshots.every_ms,
+                0,
+                MAX_SPAN_MS,
+            ),
+            (
+                "snapshots.keep_entries",
+                self.snapshots.keep_entries,
+                0,
+                MAX_KEEP_ENTRIES,
+            ),
+            ("limits.max_events", self.limits.max_events, 1, MAX_EVENTS),
+            (
+                "limits.max_events_per_instant",
+                self.limits.max_events_per_instant,
+                1,
+                self.limits.max_events.clamp(1, MAX_EVENTS),
+            ),
         ] {
-            if range[1] < range[0] {
+            if !(lo..=hi).contains(&v) {
+                return bad(key, format!("expected {lo} to {hi}, found {v}"));
+            }
+        }
+        for (key, range, hi) in [
+            ("network.delay_us", self.network.delay_us, MAX_DELAY_US),
+            (
+                "network.partition_ms",
+                self.network.partition_ms,
+                MAX_SPAN_MS,
+            ),
+            ("faults.down_ms", self.faults.down_ms, MAX_SPAN_MS),
+            ("faults.pause_ms", self.faults.pause_ms, MAX_SPAN_MS),
+            ("faults.storm_gap_ms", self.faults.storm_gap_ms, MAX_SPAN_MS),
+            ("storage.sync_us", self.storage.sync_us, MAX_DELAY_US),
+        ] {
+            if range[1] < range[0] || range[1] > hi {
                 return bad(
                     key,
-                    format!("expected [lo, hi] with lo <= hi, found {range:?}"),
+                    format!("expected [lo, hi] with lo <= hi <= {hi}, found {range:?}"),
                 );
             }
         }
@@ -337,6 +523,13 @@ impl Scenario {
                 return bad(key, format!("expected a probability in [0, 1], found {p}"));
             }
         }
+        let kv = self.workload.kv_per_sec;
+        if !(0.0..=MAX_KV_PER_SEC).contains(&kv) {
+            return bad(
+                "workload.kv_per_sec",
+                format!("expected a rate from 0 to {MAX_KV_PER_SEC}, found {kv}"),
+            );
+        }
         let known = crate::sim::all_marks();
         if let Some(unknown) = self
             .marks
@@ -352,10 +545,38 @@ impl Scenario {
                 ),
             );
         }
-        if self.workload.kv_per_sec < 0.0 {
-            return bad("workload.kv_per_sec", "expected a non-negative rate".into());
+        let events = self.scheduled_events_bound();
+        if events > MAX_SCHEDULED_EVENTS {
+            return bad(
+                "duration_ms",
+                format!(
+                    "this scenario schedules up to {events} events per run (KV commands, faults and snapshots over {} ms), more than the {MAX_SCHEDULED_EVENTS} allowed: shorten duration_ms or lower the rates and counts",
+                    self.duration_ms
+                ),
+            );
         }
         Ok(())
+    }
+
+    /// The most events a schedule of this scenario can hold (in swarm
+    /// mode every count and rate is at most this file's).
+    pub fn scheduled_events_bound(&self) -> u64 {
+        let f = &self.faults;
+        let n = &self.network;
+        let kv = (self.workload.kv_per_sec * self.duration_ms as f64 / 1000.0).round() as u64;
+        let snapshots = match self.snapshots.every_ms {
+            0 => 0,
+            every => u64::from(self.nodes) * (self.duration_ms / every + 1),
+        };
+        let faults = 2 * (u64::from(f.crashes) + u64::from(f.power_losses) + u64::from(f.pauses))
+            + 2 * u64::from(f.restart_storms) * u64::from(f.storm_restarts)
+            + u64::from(f.ready_crashes)
+            + u64::from(f.registry_write_crashes)
+            + 3 * u64::from(f.epoch_rollbacks)
+            + u64::from(f.collisions)
+            + u64::from(f.malformed)
+            + 2 * (u64::from(n.partitions) + u64::from(n.one_way_partitions));
+        kv + snapshots + faults + 1
     }
 
     /// The scenario seed `seed` runs: this one, or in swarm mode the knobs

@@ -13,6 +13,11 @@ use crate::scenario::Scenario;
 /// Bumped whenever the meaning of a schedule file changes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Latest time an event may have, in virtual microseconds (about 285
+/// years): far past any scenario, and far enough below `u64::MAX` that
+/// the engine's sums on event times cannot overflow.
+pub const MAX_AT_US: u64 = 1 << 53;
+
 /// One scheduled action. Nodes are 0-based cluster positions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -92,8 +97,76 @@ pub enum Action {
     EndOfFaults,
 }
 
+impl Action {
+    /// Every event kind, as schedule files name them.
+    pub const KINDS: [&'static str; 17] = [
+        "crash",
+        "power-loss",
+        "restart",
+        "pause",
+        "resume",
+        "arm-ready-crash",
+        "arm-registry-crash",
+        "epoch-rollback",
+        "arm-registration-crash",
+        "partition",
+        "one-way",
+        "heal",
+        "kv",
+        "snapshot",
+        "collision",
+        "malformed",
+        "end-of-faults",
+    ];
+
+    /// The kind as schedule files name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Crash { .. } => "crash",
+            Action::PowerLoss { .. } => "power-loss",
+            Action::Restart { .. } => "restart",
+            Action::Pause { .. } => "pause",
+            Action::Resume { .. } => "resume",
+            Action::ArmReadyCrash { .. } => "arm-ready-crash",
+            Action::ArmRegistryCrash { .. } => "arm-registry-crash",
+            Action::EpochRollback { .. } => "epoch-rollback",
+            Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
+            Action::Partition { .. } => "partition",
+            Action::OneWay { .. } => "one-way",
+            Action::Heal => "heal",
+            Action::Kv { .. } => "kv",
+            Action::Snapshot { .. } => "snapshot",
+            Action::Collision { .. } => "collision",
+            Action::Malformed { .. } => "malformed",
+            Action::EndOfFaults => "end-of-faults",
+        }
+    }
+
+    /// The nodes the action names.
+    pub fn nodes(&self) -> Vec<u8> {
+        match self {
+            Action::Crash { node }
+            | Action::PowerLoss { node }
+            | Action::Restart { node }
+            | Action::Pause { node }
+            | Action::Resume { node }
+            | Action::ArmReadyCrash { node, .. }
+            | Action::ArmRegistryCrash { node, .. }
+            | Action::ArmRegistrationCrash { node }
+            | Action::EpochRollback { node }
+            | Action::Kv { node, .. }
+            | Action::Snapshot { node } => vec![*node],
+            Action::Partition { side } => side.clone(),
+            Action::OneWay { from, to } => vec![*from, *to],
+            Action::Collision { via, victim, .. } => vec![*via, *victim],
+            Action::Malformed { via, .. } => vec![*via],
+            Action::Heal | Action::EndOfFaults => vec![],
+        }
+    }
+}
+
 /// An action at a virtual time (microseconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Timed {
     pub at_us: u64,
     #[serde(flatten)]
@@ -101,9 +174,10 @@ pub struct Timed {
 }
 
 /// The explicit schedule of one run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub format: u32,
+    #[serde(serialize_with = "seed_field::serialize")]
     pub seed: u64,
     /// Cluster size override (a shrunk schedule may need fewer nodes than
     /// its scenario); absent means the scenario's.
@@ -287,15 +361,360 @@ impl Schedule {
         toml::to_string(self).expect("a schedule always serialises")
     }
 
+    /// Parses a schedule file; `path` names it in errors, which give the
+    /// field (`events[3].node`) and the real cause. Checks the format
+    /// first, so that a file from a newer harness says so.
     pub fn from_toml(text: &str, path: &str) -> Result<Schedule, String> {
-        let s: Schedule = toml::from_str(text)
+        let table: toml::Table = toml::from_str(text)
             .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))?;
-        if s.format != FORMAT_VERSION {
+        Schedule::from_table(table, path, "")
+    }
+
+    /// Reads a schedule from a parsed TOML table (a schedule file, or the
+    /// `schedule` table of a corpus entry, whose fields `prefix` names).
+    pub fn from_table(
+        mut table: toml::Table,
+        path: &str,
+        prefix: &str,
+    ) -> Result<Schedule, String> {
+        let field = |name: &str| format!("{path}: `{prefix}{name}`");
+        let format = match table.remove("format") {
+            None => {
+                return Err(format!(
+                    "{}: missing (this harness reads format {FORMAT_VERSION})",
+                    field("format")
+                ))
+            }
+            Some(toml::Value::Integer(v)) => u32::try_from(v)
+                .map_err(|_| format!("{}: expected a format number, found {v}", field("format")))?,
+            Some(other) => {
+                return Err(format!(
+                    "{}: expected an integer, found {}",
+                    field("format"),
+                    other.type_str()
+                ))
+            }
+        };
+        if format > FORMAT_VERSION {
             return Err(format!(
-                "{path}: schedule format {} (this harness reads {FORMAT_VERSION})",
-                s.format
+                "{}: format {format} is newer than this harness understands ({FORMAT_VERSION}): update regsim",
+                field("format")
             ));
         }
-        Ok(s)
+        // An older format still parses where it can: a corpus entry in one
+        // is reported stale rather than failed, and [`Schedule::validate`]
+        // refuses to run it.
+        let seed = match table.remove("seed") {
+            None => return Err(format!("{}: missing", field("seed"))),
+            Some(v) => seed_of(&v).ok_or_else(|| {
+                format!(
+                    "{}: expected a seed from 0 to {}, found {v}",
+                    field("seed"),
+                    u64::MAX
+                )
+            })?,
+        };
+        let nodes =
+            match table.remove("nodes") {
+                None => None,
+                Some(toml::Value::Integer(v)) => Some(u8::try_from(v).map_err(|_| {
+                    format!("{}: expected a cluster size, found {v}", field("nodes"))
+                })?),
+                Some(other) => {
+                    return Err(format!(
+                        "{}: expected an integer, found {}",
+                        field("nodes"),
+                        other.type_str()
+                    ))
+                }
+            };
+        let raw = match table.remove("events") {
+            None => return Err(format!("{}: missing", field("events"))),
+            Some(toml::Value::Array(a)) => a,
+            Some(other) => {
+                return Err(format!(
+                    "{}: expected an array of tables, found {}",
+                    field("events"),
+                    other.type_str()
+                ))
+            }
+        };
+        if let Some(key) = table.keys().next() {
+            return Err(format!(
+                "{}: unknown field (known: format, seed, nodes, events)",
+                field(key)
+            ));
+        }
+        let mut events = Vec::with_capacity(raw.len());
+        for (i, value) in raw.into_iter().enumerate() {
+            let at = format!("{prefix}events[{i}]");
+            let toml::Value::Table(mut t) = value else {
+                return Err(format!("{path}: `{at}`: expected a table"));
+            };
+            let at_us = match t.remove("at_us") {
+                Some(toml::Value::Integer(v)) if v >= 0 => v as u64,
+                Some(v) => {
+                    return Err(format!(
+                        "{path}: `{at}.at_us`: expected a time in microseconds, found {v}"
+                    ))
+                }
+                None => return Err(format!("{path}: `{at}.at_us`: missing")),
+            };
+            let kind = match t.get("kind") {
+                Some(toml::Value::String(k)) => k.clone(),
+                Some(v) => {
+                    return Err(format!("{path}: `{at}.kind`: expected a string, found {v}"))
+                }
+                None => return Err(format!("{path}: `{at}.kind`: missing")),
+            };
+            if !Action::KINDS.contains(&kind.as_str()) {
+                return Err(format!(
+                    "{path}: `{at}.kind`: unknown event kind {kind:?} (known: {})",
+                    Action::KINDS.join(", ")
+                ));
+            }
+            for (key, value) in &t {
+                check_field(value, key)
+                    .map_err(|why| format!("{path}: `{at}.{key}` ({kind}): {why}"))?;
+            }
+            let action: Action =
+                toml::Value::Table(t.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| {
+                        format!(
+                            "{path}: `{at}` ({kind}): {}",
+                            e.message().trim_end().replace('\n', " ")
+                        )
+                    })?;
+            // Serde skips fields a kind does not take: name them instead.
+            let known = toml::Table::try_from(&action).unwrap_or_default();
+            if let Some(extra) = t.keys().find(|k| !known.contains_key(*k)) {
+                let takes: Vec<&String> = known.keys().filter(|k| *k != "kind").collect();
+                return Err(format!(
+                    "{path}: `{at}.{extra}` ({kind}): unknown field (a {kind} event takes {takes:?} besides at_us)"
+                ));
+            }
+            events.push(Timed { at_us, action });
+        }
+        Ok(Schedule {
+            format,
+            seed,
+            nodes,
+            events,
+        })
+    }
+
+    /// Checks that the schedule fits `scenario`: a cluster size it allows,
+    /// every node index inside the cluster, known DEKs, sane values and one
+    /// end of the fault phase. `path` names the schedule in errors.
+    pub fn validate(&self, scenario: &Scenario, path: &str) -> Result<(), String> {
+        if self.format != FORMAT_VERSION {
+            return Err(format!(
+                "{path}: `format`: {} (this harness reads {FORMAT_VERSION})",
+                self.format
+            ));
+        }
+        let drawn = scenario.for_seed(self.seed).nodes;
+        let n = match self.nodes {
+            Some(n) if !(3..=drawn).contains(&n) => {
+                return Err(format!(
+                    "{path}: `nodes`: expected 3 to {drawn} (scenario {:?} runs {drawn} nodes{}), found {n}",
+                    scenario.name,
+                    if scenario.swarm { " for this seed" } else { "" }
+                ))
+            }
+            Some(n) => n,
+            None => drawn,
+        };
+        let ends = self
+            .events
+            .iter()
+            .filter(|e| e.action == Action::EndOfFaults)
+            .count();
+        if ends != 1 {
+            return Err(format!(
+                "{path}: `events`: expected exactly one end-of-faults event (it ends the fault phase and starts the liveness check), found {ends}"
+            ));
+        }
+        for (i, e) in self.events.iter().enumerate() {
+            let at = |field: &str| format!("{path}: `events[{i}].{field}` ({})", e.action.kind());
+            if e.at_us > MAX_AT_US {
+                return Err(format!(
+                    "{}: expected at most {MAX_AT_US}, found {}",
+                    at("at_us"),
+                    e.at_us
+                ));
+            }
+            let check_node = |field: &str, v: u8| -> Result<(), String> {
+                if v >= n {
+                    return Err(format!(
+                        "{}: node {v} is outside the cluster of {n} nodes (0 to {})",
+                        at(field),
+                        n - 1
+                    ));
+                }
+                Ok(())
+            };
+            let check_dek = |dek: u32| -> Result<(), String> {
+                if !scenario.deks.contains(&dek) {
+                    return Err(format!(
+                        "{}: dek {dek} is not one of the scenario's deks {:?}",
+                        at("dek"),
+                        scenario.deks
+                    ));
+                }
+                Ok(())
+            };
+            match &e.action {
+                Action::Crash { node }
+                | Action::PowerLoss { node }
+                | Action::Restart { node }
+                | Action::Pause { node }
+                | Action::Resume { node }
+                | Action::ArmReadyCrash { node, .. }
+                | Action::ArmRegistryCrash { node, .. }
+                | Action::ArmRegistrationCrash { node }
+                | Action::EpochRollback { node }
+                | Action::Snapshot { node } => check_node("node", *node)?,
+                Action::Kv { node, dek } => {
+                    check_node("node", *node)?;
+                    check_dek(*dek)?;
+                }
+                Action::Partition { side } => {
+                    for &x in side {
+                        check_node("side", x)?;
+                    }
+                    let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
+                    if distinct.is_empty()
+                        || distinct.len() != side.len()
+                        || distinct.len() >= usize::from(n)
+                    {
+                        return Err(format!(
+                            "{}: expected distinct nodes forming a non-empty proper subset of the {n} nodes, found {side:?}",
+                            at("side")
+                        ));
+                    }
+                }
+                Action::OneWay { from, to } => {
+                    check_node("from", *from)?;
+                    check_node("to", *to)?;
+                    if from == to {
+                        return Err(format!(
+                            "{}: a link joins two different nodes, found {from} -> {to}",
+                            at("to")
+                        ));
+                    }
+                }
+                Action::Collision {
+                    via,
+                    victim,
+                    dek,
+                    high_bits,
+                } => {
+                    check_node("via", *via)?;
+                    check_node("victim", *victim)?;
+                    check_dek(*dek)?;
+                    let victim_full =
+                        writer_registry::ids::full_node_id(&format!("n{}", victim + 1));
+                    if *high_bits >= 1 << 48 || *high_bits == victim_full >> 16 {
+                        return Err(format!(
+                            "{}: expected the high 48 bits of a full id other than the victim's ({:#x}), found {high_bits:#x}",
+                            at("high_bits"),
+                            victim_full >> 16
+                        ));
+                    }
+                }
+                Action::Malformed { via, variant } => {
+                    check_node("via", *via)?;
+                    if *variant > 2 {
+                        return Err(format!(
+                            "{}: expected 0 to 2, found {variant}",
+                            at("variant")
+                        ));
+                    }
+                }
+                Action::Heal | Action::EndOfFaults => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A seed: a TOML integer, or a string for seeds above `i64::MAX` (TOML
+/// integers are signed 64-bit).
+fn seed_of(v: &toml::Value) -> Option<u64> {
+    match v {
+        toml::Value::Integer(i) => u64::try_from(*i).ok(),
+        toml::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A seed in a file: a TOML integer up to `i64::MAX`, a decimal string
+/// above it (TOML integers are signed 64-bit); [`seed_of`] reads both.
+mod seed_field {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*seed) {
+            Ok(v) => s.serialize_i64(v),
+            Err(_) => s.serialize_str(&seed.to_string()),
+        }
+    }
+}
+
+/// The type and range of one event field, checked by name so that an
+/// error names the field (serde's own message does not).
+fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
+    let int = |lo: i64, hi: i64| match value {
+        toml::Value::Integer(v) if (lo..=hi).contains(v) => Ok(()),
+        other => Err(format!(
+            "expected an integer from {lo} to {hi}, found {other}"
+        )),
+    };
+    match key {
+        "node" | "via" | "victim" | "from" | "to" | "variant" => int(0, 255),
+        "dek" => int(0, i64::from(u32::MAX)),
+        "high_bits" => int(0, i64::MAX),
+        "power_loss" => match value {
+            toml::Value::Boolean(_) => Ok(()),
+            other => Err(format!("expected true or false, found {other}")),
+        },
+        "kind" | "step" => match value {
+            toml::Value::String(_) => Ok(()),
+            other => Err(format!("expected a string, found {other}")),
+        },
+        "side" => match value {
+            toml::Value::Array(a)
+                if a.iter()
+                    .all(|v| matches!(v, toml::Value::Integer(i) if (0..=255).contains(i))) =>
+            {
+                Ok(())
+            }
+            other => Err(format!("expected an array of node numbers, found {other}")),
+        },
+        // Left to the kind's own fields check.
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_past_i64_max_round_trip_through_a_file() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/default.toml"
+        ))
+        .unwrap();
+        let sc = Scenario::parse(&text, "default.toml").unwrap();
+        for seed in [0, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+            let s = Schedule::generate(&sc, seed);
+            let back = Schedule::from_toml(&s.to_toml(), "s.toml").unwrap();
+            assert_eq!(back, s);
+            back.validate(&sc, "s.toml").unwrap();
+        }
     }
 }

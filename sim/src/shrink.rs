@@ -12,6 +12,7 @@
 //!
 //! The end-of-faults event always stays: it is where liveness starts.
 
+use crate::error::HarnessError;
 use crate::run::{run_schedule, RunOptions, RunResult};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule, Timed};
@@ -51,27 +52,6 @@ fn kind(a: &Action) -> &'static str {
     }
 }
 
-fn nodes_of(a: &Action) -> Vec<u8> {
-    match a {
-        Action::Crash { node }
-        | Action::PowerLoss { node }
-        | Action::Restart { node }
-        | Action::Pause { node }
-        | Action::Resume { node }
-        | Action::ArmReadyCrash { node, .. }
-        | Action::ArmRegistryCrash { node, .. }
-        | Action::ArmRegistrationCrash { node }
-        | Action::EpochRollback { node }
-        | Action::Kv { node, .. }
-        | Action::Snapshot { node } => vec![*node],
-        Action::Partition { side } => side.clone(),
-        Action::OneWay { from, to } => vec![*from, *to],
-        Action::Collision { via, victim, .. } => vec![*via, *victim],
-        Action::Malformed { via, .. } => vec![*via],
-        Action::Heal | Action::EndOfFaults => vec![],
-    }
-}
-
 struct Search<'a> {
     sc: Scenario,
     opts: &'a RunOptions,
@@ -83,7 +63,13 @@ struct Search<'a> {
 impl Search<'_> {
     fn holds(&mut self, sc: &Scenario, candidate: &Schedule) -> bool {
         self.runs += 1;
-        signature(&run_schedule(sc, candidate, self.opts)).as_deref() == Some(self.target.as_str())
+        // A candidate the harness cannot run (say, an edit that left it
+        // without a fit to its scenario) shows nothing: it is not kept.
+        run_schedule(sc, candidate, self.opts)
+            .ok()
+            .and_then(|r| signature(&r))
+            .as_deref()
+            == Some(self.target.as_str())
     }
 
     fn try_events(&mut self, current: &mut Schedule, events: Vec<Timed>) -> bool {
@@ -227,7 +213,7 @@ impl Search<'_> {
         let events: Vec<Timed> = s
             .events
             .iter()
-            .filter(|e| nodes_of(&e.action).iter().all(|&x| x < n))
+            .filter(|e| e.action.nodes().iter().all(|&x| x < n))
             .cloned()
             .collect();
         let mut sc = self.sc.clone();
@@ -248,15 +234,19 @@ impl Search<'_> {
 }
 
 /// Shrinks `schedule` while it keeps failing the way it fails now.
-/// Returns `None` if it does not fail (nothing to shrink).
+/// Returns `Ok(None)` if it does not fail (nothing to shrink), and the
+/// harness error if the schedule itself cannot be run.
 pub fn shrink(
     sc: &Scenario,
     schedule: &Schedule,
     opts: &RunOptions,
     log: &dyn Fn(&str),
-) -> Option<Shrunk> {
+) -> Result<Option<Shrunk>, HarnessError> {
+    let first = run_schedule(sc, schedule, opts)?;
     let sc = sc.for_seed(schedule.seed).with_schedule(schedule);
-    let target = signature(&run_schedule(&sc, schedule, opts))?;
+    let Some(target) = signature(&first) else {
+        return Ok(None);
+    };
     log(&format!(
         "target signature: {target}; {} events",
         schedule.events.len()
@@ -278,10 +268,10 @@ pub fn shrink(
             break;
         }
     }
-    Some(Shrunk {
+    Ok(Some(Shrunk {
         signature: search.target,
         before: schedule.events.len(),
         schedule: current,
         runs: search.runs,
-    })
+    }))
 }

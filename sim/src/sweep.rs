@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::error::HarnessError;
 use crate::run::{run_seed, RunOptions, RunResult};
 use crate::scenario::Scenario;
 
@@ -153,18 +154,28 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Runs `seeds` on `jobs` threads. `on_done` sees each result as it
-/// finishes (for a progress bar); the returned list is in seed order.
+/// What a sweep produced: the verdicts in seed order, and the seeds that
+/// ended in a harness error instead (they are in no verdict and no count).
+#[derive(Debug)]
+pub struct SweepOutput {
+    pub results: Vec<RunResult>,
+    pub harness_errors: Vec<(u64, HarnessError)>,
+    pub wall: Duration,
+}
+
+/// Runs `seeds` on `jobs` threads. `on_done` sees each verdict as it
+/// finishes (for a progress bar); the returned lists are in seed order.
 pub fn sweep(
     sc: &Scenario,
     seeds: &[u64],
     jobs: usize,
     opts: &RunOptions,
-    on_done: &(dyn Fn(&RunResult) + Sync),
-) -> (Vec<RunResult>, Duration) {
+    on_done: &(dyn Fn(&Result<RunResult, HarnessError>) + Sync),
+) -> SweepOutput {
     let start = Instant::now();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; seeds.len()]);
+    let slots: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
+        Mutex::new(vec![None; seeds.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
@@ -172,15 +183,21 @@ pub fn sweep(
                 let Some(&seed) = seeds.get(i) else { break };
                 let r = run_seed(sc, seed, opts);
                 on_done(&r);
-                results.lock().expect("no thread panics while holding it")[i] = Some(r);
+                slots.lock().expect("no thread panics while holding it")[i] = Some(r);
             });
         }
     });
-    let results = results
-        .into_inner()
-        .expect("threads joined")
-        .into_iter()
-        .map(|r| r.expect("every seed ran"))
-        .collect();
-    (results, start.elapsed())
+    let mut out = SweepOutput {
+        results: Vec::with_capacity(seeds.len()),
+        harness_errors: Vec::new(),
+        wall: start.elapsed(),
+    };
+    let slots = slots.into_inner().expect("threads joined");
+    for (slot, &seed) in slots.into_iter().zip(seeds) {
+        match slot.expect("every seed ran") {
+            Ok(r) => out.results.push(r),
+            Err(e) => out.harness_errors.push((seed, e)),
+        }
+    }
+    out
 }

@@ -1,10 +1,21 @@
-//! The run's trace: every simulator decision as (virtual time, node, kind,
-//! two numbers), folded into a hash that is part of every run result.
+//! The run's trace: every simulator decision and what it did to state, as
+//! (virtual time, node, kind, two numbers) or (virtual time, node, kind,
+//! bytes), folded into a hash that is part of every run result.
+//!
+//! The hash covers state, not only events: each apply's outcome (insert,
+//! advance, no-op, or the halt's kind), the registry row's bytes after
+//! each registration, every guard decision and refusal, and a digest of
+//! each node's stored bytes whenever it stops or restarts (and so at the
+//! end), which the harness computes from the store itself
+//! ([`state_digest`]), never from the library's own digest. Two runs that
+//! leave different data behind have different hashes.
 //!
 //! Recording is numeric so that hashing costs no formatting; text is made
 //! only when asked for (`--trace`, `RUST_LOG`, or a determinism check).
 //! Only the simulator records here, so fjall's background threads and
 //! raft-rs's own logging can never reach the hash.
+
+use writer_registry::registry::{Space, StoreError, WriterRegistryStore};
 
 /// Tracing target of the simulator's events.
 pub const TARGET: &str = "regsim";
@@ -30,10 +41,25 @@ impl Trace {
         }
     }
 
+    /// Folds the common head of an event: time, node and kind.
     #[inline]
-    fn eat(&mut self, v: u64) {
-        for b in v.to_le_bytes() {
-            self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    fn head(&mut self, at_us: u64, node: Option<u8>, kind: &'static str) {
+        self.events += 1;
+        let mut h = Fnv(self.hash);
+        h.u64(at_us);
+        h.u64(node.map_or(u64::MAX, u64::from));
+        h.bytes(kind.as_bytes());
+        self.hash = h.0;
+    }
+
+    fn line(&mut self, at_us: u64, node: Option<u8>, kind: &'static str, rest: &str) {
+        let who = node.map_or_else(|| "-".to_string(), |n| format!("n{}", n + 1));
+        let line = format!("{:>10.6}s {who:>3} {kind} {rest}", at_us as f64 / 1e6);
+        if self.emit {
+            tracing::debug!(target: TARGET, "{line}");
+        }
+        if let Some(lines) = &mut self.lines {
+            lines.push(line);
         }
     }
 
@@ -41,23 +67,38 @@ impl Trace {
     /// cluster; `a` and `b` are the event's numbers.
     #[inline]
     pub fn record(&mut self, at_us: u64, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
-        self.events += 1;
-        self.eat(at_us);
-        self.eat(node.map_or(u64::MAX, u64::from));
-        for &c in kind.as_bytes() {
-            self.hash = (self.hash ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.eat(a);
-        self.eat(b);
+        self.head(at_us, node, kind);
+        let mut h = Fnv(self.hash);
+        h.u64(a);
+        h.u64(b);
+        self.hash = h.0;
         if self.emit || self.lines.is_some() {
-            let who = node.map_or_else(|| "-".to_string(), |n| format!("n{}", n + 1));
-            let line = format!("{:>10.6}s {who:>3} {kind} {a} {b}", at_us as f64 / 1e6);
-            if self.emit {
-                tracing::debug!(target: TARGET, "{line}");
-            }
-            if let Some(lines) = &mut self.lines {
-                lines.push(line);
-            }
+            self.line(at_us, node, kind, &format!("{a} {b}"));
+        }
+    }
+
+    /// Records one event whose content is bytes (a row's key and value),
+    /// hashed in full; the text shows them in hex.
+    pub fn record_bytes(
+        &mut self,
+        at_us: u64,
+        node: Option<u8>,
+        kind: &'static str,
+        parts: &[&[u8]],
+    ) {
+        self.head(at_us, node, kind);
+        let mut h = Fnv(self.hash);
+        for part in parts {
+            h.u64(part.len() as u64);
+            h.bytes(part);
+        }
+        self.hash = h.0;
+        if self.emit || self.lines.is_some() {
+            let text: Vec<String> = parts
+                .iter()
+                .map(|p| writer_registry::hex::encode(p))
+                .collect();
+            self.line(at_us, node, kind, &text.join(" "));
         }
     }
 
@@ -71,5 +112,98 @@ impl Trace {
 
     pub fn take_lines(&mut self) -> Vec<String> {
         self.lines.take().unwrap_or_default()
+    }
+}
+
+/// 64-bit FNV-1a, fed piece by piece.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+    #[inline]
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    #[inline]
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}
+
+/// A digest of everything a store holds, computed by the harness from the
+/// stored bytes (every space, key and value, in key order) and the number
+/// of pairs: the trace's view of a node's state. It reads the store the
+/// way any client would and trusts nothing the library computes.
+pub fn state_digest<S: WriterRegistryStore>(store: &S) -> Result<(u64, u64), StoreError> {
+    let mut h = Fnv(Fnv::OFFSET);
+    let mut pairs = 0;
+    for space in Space::ALL {
+        h.bytes(space.name().as_bytes());
+        for (k, v) in store.scan(space)? {
+            pairs += 1;
+            h.u64(k.len() as u64);
+            h.bytes(&k);
+            h.u64(v.len() as u64);
+            h.bytes(&v);
+        }
+    }
+    Ok((h.0, pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use writer_registry::registry::Batch;
+    use writer_registry::MemoryRegistry;
+
+    fn store(pairs: &[(Space, &[u8], &[u8])]) -> MemoryRegistry {
+        let mut s = MemoryRegistry::new();
+        let mut b = Batch::new();
+        for (space, k, v) in pairs {
+            b.put(*space, k.to_vec(), v.to_vec());
+        }
+        s.write(&b).unwrap();
+        s
+    }
+
+    #[test]
+    fn the_state_digest_sees_every_byte_and_every_space() {
+        let base = state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap();
+        assert_eq!(base.1, 1);
+        for other in [
+            store(&[(Space::Registry, b"k", b"v2")]),
+            store(&[(Space::Registry, b"j", b"v1")]),
+            store(&[(Space::Kv, b"k", b"v1")]),
+            store(&[(Space::Registry, b"k", b"v1"), (Space::Meta, b"a", b"")]),
+            store(&[]),
+        ] {
+            assert_ne!(state_digest(&other).unwrap(), base);
+        }
+        assert_eq!(
+            state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap(),
+            base
+        );
+    }
+
+    #[test]
+    fn the_hash_covers_bytes_events_and_their_framing() {
+        let run = |parts: &[&[u8]]| {
+            let mut t = Trace::new(false);
+            t.record_bytes(1, Some(0), "row", parts);
+            t.hash()
+        };
+        assert_ne!(run(&[b"ab", b"c"]), run(&[b"a", b"bc"]));
+        assert_ne!(run(&[b"ab"]), run(&[b"ac"]));
+        let mut a = Trace::new(true);
+        a.record(5, None, "heal", 1, 2);
+        a.record_bytes(6, Some(2), "row", &[&[0xab]]);
+        assert_eq!(a.events(), 2);
+        let lines = a.take_lines();
+        assert!(lines[1].ends_with("n3 row ab"), "{lines:?}");
     }
 }

@@ -28,12 +28,12 @@ fn same_seed_same_trace_event_by_event() {
     let sc = scenario("default");
     let mut opts = RunOptions::for_scenario(&sc);
     opts.keep_trace_lines = true;
-    let a = run_seed(&sc, seed(), &opts);
-    let b = run_seed(&sc, seed(), &opts);
+    let a = run_seed(&sc, seed(), &opts).unwrap();
+    let b = run_seed(&sc, seed(), &opts).unwrap();
     assert!(a.trace_lines.len() > 1000);
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.trace_lines, b.trace_lines);
-    let c = run_seed(&sc, seed() + 1, &opts);
+    let c = run_seed(&sc, seed() + 1, &opts).unwrap();
     assert_ne!(a.trace_hash, c.trace_hash, "different seeds should differ");
 }
 
@@ -43,9 +43,9 @@ fn memory_and_fjall_registries_give_the_same_trace() {
         let sc = scenario(name);
         let mut opts = RunOptions::for_scenario(&sc);
         opts.registry = RegistryKind::Fjall;
-        let fjall = run_seed(&sc, seed(), &opts);
+        let fjall = run_seed(&sc, seed(), &opts).unwrap();
         opts.registry = RegistryKind::Memory;
-        let memory = run_seed(&sc, seed(), &opts);
+        let memory = run_seed(&sc, seed(), &opts).unwrap();
         assert_eq!(fjall.trace_hash, memory.trace_hash, "{name}");
         assert_eq!(fjall.stats, memory.stats, "{name}");
     }
@@ -56,8 +56,8 @@ fn sweeps_on_several_threads_give_the_same_results() {
     let sc = scenario("partitions");
     let opts = RunOptions::for_scenario(&sc);
     let seeds: Vec<u64> = (0..6).collect();
-    let (one, _) = sweep(&sc, &seeds, 1, &opts, &|_| {});
-    let (three, _) = sweep(&sc, &seeds, 3, &opts, &|_| {});
+    let one = sweep(&sc, &seeds, 1, &opts, &|_| {}).results;
+    let three = sweep(&sc, &seeds, 3, &opts, &|_| {}).results;
     let hashes = |rs: &[writer_registry_sim::run::RunResult]| {
         rs.iter().map(|r| r.trace_hash).collect::<Vec<_>>()
     };
@@ -68,9 +68,9 @@ fn sweeps_on_several_threads_give_the_same_results() {
 fn oracles_do_not_change_the_run() {
     let sc = scenario("default");
     let mut opts = RunOptions::for_scenario(&sc);
-    let on = run_seed(&sc, seed(), &opts);
+    let on = run_seed(&sc, seed(), &opts).unwrap();
     opts.oracles = false;
-    let off = run_seed(&sc, seed(), &opts);
+    let off = run_seed(&sc, seed(), &opts).unwrap();
     assert_eq!(on.trace_hash, off.trace_hash);
 }
 
@@ -83,8 +83,8 @@ fn a_schedule_round_trips_through_its_file_and_replays_identically() {
     assert_eq!(back, schedule);
     let opts = RunOptions::for_scenario(&sc);
     assert_eq!(
-        run_schedule(&sc, &back, &opts).trace_hash,
-        run_seed(&sc, seed(), &opts).trace_hash
+        run_schedule(&sc, &back, &opts).unwrap().trace_hash,
+        run_seed(&sc, seed(), &opts).unwrap().trace_hash
     );
 }
 
@@ -104,4 +104,63 @@ fn removing_a_fault_leaves_the_workload_schedule_alone() {
         kv(&Schedule::generate(&sc, 3)),
         kv(&Schedule::generate(&fewer, 3))
     );
+}
+
+/// The hash covers state: runs that leave different registries behind
+/// hash differently even when every event happens at the same time. The
+/// two mutants below change only row bytes (first_seen overwritten,
+/// last_seen not advanced), never an event's time or kind.
+#[cfg(feature = "mutants")]
+#[test]
+fn runs_that_leave_different_data_have_different_hashes() {
+    use writer_registry::mutants::Mutant;
+    let sc = scenario("default");
+    let hash = |mutant: Option<Mutant>| {
+        let mut opts = RunOptions::for_scenario(&sc);
+        opts.mutant = mutant;
+        run_seed(&sc, 0, &opts).unwrap().trace_hash
+    };
+    let plain = hash(None);
+    let first = hash(Some(Mutant::FirstSeenOverwritten));
+    let last = hash(Some(Mutant::LastSeenNotAdvanced));
+    assert_ne!(plain, first);
+    assert_ne!(plain, last);
+    assert_ne!(first, last);
+}
+
+/// The hash a run prints is the same in another process, with another
+/// number of jobs and with the other registry: nothing per-process (heap
+/// addresses, thread timing, fjall's background threads) reaches it.
+#[test]
+fn same_hashes_across_processes_jobs_and_registries() {
+    let run = |jobs: &str, registry: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_regsim"))
+            .args([
+                "run",
+                "--scenario",
+                "scenarios/partitions.toml",
+                "--count",
+                "4",
+                "--jobs",
+                jobs,
+                "--registry",
+                registry,
+            ])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let hashes: Vec<String> = out
+            .lines()
+            .filter(|l| l.starts_with("seed "))
+            .filter_map(|l| l.split(" trace ").nth(1))
+            .map(|rest| rest[..16].to_string())
+            .collect();
+        assert_eq!(hashes.len(), 4, "{out}");
+        hashes
+    };
+    let one = run("1", "fjall");
+    assert_eq!(one, run("2", "fjall"));
+    assert_eq!(one, run("3", "memory"));
 }

@@ -35,7 +35,7 @@ fn check(name: &str) {
     let start = std::time::Instant::now();
     let results: Vec<_> = seeds()
         .into_iter()
-        .map(|s| run_seed(&sc, s, &opts))
+        .map(|s| run_seed(&sc, s, &opts).unwrap())
         .collect();
     let summary = Summary::from_results(&sc, &results, start.elapsed());
     for r in results.iter().filter(|r| !r.passed()) {
@@ -104,7 +104,7 @@ fn default_is_a_real_workout() {
     assert!(sc.nodes == 3 && sc.duration_ms >= 30_000);
     let opts = RunOptions::for_scenario(&sc);
     let results: Vec<_> = (0..DEFAULT_SEEDS)
-        .map(|s| run_seed(&sc, s, &opts))
+        .map(|s| run_seed(&sc, s, &opts).unwrap())
         .collect();
     let n = results.len() as f64;
     let avg = |f: &dyn Fn(&writer_registry_sim::sim::Stats) -> u64| {

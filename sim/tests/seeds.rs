@@ -28,6 +28,10 @@ fn corpus_entries_still_hold() {
             Verdict::NeedsMutants => eprintln!(
                 "SKIP   {shown}: runs a mutant; replayed by `cargo test -p writer-registry-sim --features mutants`"
             ),
+            Verdict::Harness(e) => {
+                eprintln!("HARNESS {shown}: {e}");
+                broken.push(format!("{shown}: harness error: {e}"));
+            }
             Verdict::Broken(why) => {
                 eprintln!("BROKEN {shown}: {why}");
                 broken.push(format!("{shown}: {why}"));

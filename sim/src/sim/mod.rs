@@ -23,6 +23,7 @@ use writer_registry::wire::{self, Registration};
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
 
 use crate::disk::{EpochFile, RaftDisk};
+use crate::error::HarnessError;
 use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
 use crate::oracle::agreement::{self, AgreementOracle};
 use crate::oracle::model::NodeModel;
@@ -33,7 +34,7 @@ use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, TrackedStore};
-use crate::trace::Trace;
+use crate::trace::{state_digest, Trace};
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
@@ -239,6 +240,8 @@ pub struct RunOutput {
     pub trace: Trace,
     /// Coverage marks hit (library and simulator), by name.
     pub marks: BTreeMap<&'static str, u64>,
+    /// The machine failed the run: the rest says nothing about the system.
+    pub harness_error: Option<HarnessError>,
 }
 
 /// Options that are not part of the scenario.
@@ -286,6 +289,9 @@ pub struct Sim<'a> {
     marks: BTreeMap<&'static str, u64>,
     /// First index at which each registration (dek, full, epoch) committed.
     committed_registrations: BTreeMap<(u32, u64, u16), u64>,
+    /// Set when the machine failed the run (no verdict follows): the loop
+    /// stops at once.
+    harness_error: Option<HarnessError>,
 }
 
 fn name(node: u8) -> String {
@@ -367,6 +373,7 @@ impl<'a> Sim<'a> {
             same_instant: 0,
             marks: BTreeMap::new(),
             committed_registrations: BTreeMap::new(),
+            harness_error: None,
             opts,
         }
     }
@@ -390,8 +397,42 @@ impl<'a> Sim<'a> {
         self.trace.record(self.now, node, kind, a, b);
     }
 
+    /// Records the harness's digest of a node's stored bytes (at a stop,
+    /// and at a restart once the store is reopened): the hash sees state.
+    fn record_state(
+        &mut self,
+        node: u8,
+        digest: Result<(u64, u64), writer_registry::registry::StoreError>,
+    ) {
+        match digest {
+            Ok((digest, pairs)) => self.record(Some(node), "state", digest, pairs),
+            Err(e) => {
+                self.record(Some(node), "state-unreadable", 0, 0);
+                self.store_failure("store-open", node, format!("reading the store back: {e}"));
+            }
+        }
+    }
+
     fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
         self.v.push(oracle, node, self.now, detail);
+    }
+
+    /// A store that could not be opened, read or written: a violation of
+    /// `oracle`, unless the machine ran out of a resource (files, space,
+    /// memory), which ends the run as a harness error instead.
+    fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
+        match crate::error::environment_cause(&detail) {
+            Some(cause) => {
+                if self.harness_error.is_none() {
+                    self.harness_error = Some(HarnessError::Environment(format!(
+                        "{cause}: n{} at {}us: {detail}",
+                        node + 1,
+                        self.now
+                    )));
+                }
+            }
+            None => self.violation(oracle, Some(node), detail),
+        }
     }
 
     /// Runs the schedule to its end and returns what happened.
@@ -411,6 +452,9 @@ impl<'a> Sim<'a> {
         }
         let limits = &self.sc.limits;
         let ending = loop {
+            if self.harness_error.is_some() {
+                break Ending::Converged;
+            }
             if let Some(deadline) = self.liveness_deadline {
                 if self.converged() {
                     break Ending::Converged;
@@ -472,6 +516,7 @@ impl<'a> Sim<'a> {
             ending,
             trace: self.trace,
             marks: self.marks,
+            harness_error: self.harness_error,
         }
     }
 
@@ -574,12 +619,17 @@ impl<'a> Sim<'a> {
         s.incarnation += 1;
         s.held.clear();
         s.high_water = s.high_water.max(s.applied_max);
+        let mut digest = None;
         if let State::Up(core) | State::Paused(core) = state {
             let tracked = core.into_store();
             let TrackedStore { inner, journal, .. } = tracked;
+            digest = Some(state_digest(&inner));
             s.closed = Some((inner.close(), journal));
         }
         self.record(Some(node), "stop", reason_code(&reason), 0);
+        if let Some(digest) = digest {
+            self.record_state(node, digest);
+        }
     }
 
     /// Starts a down node (crashed or halted; refused and broken stay down).
@@ -598,7 +648,7 @@ impl<'a> Sim<'a> {
             Ok(store) => store,
             Err(e) => {
                 s.state = State::Down(DownReason::Broken);
-                self.violation("store-open", Some(node), e.to_string());
+                self.store_failure("store-open", node, e.to_string());
                 return;
             }
         };
@@ -608,7 +658,7 @@ impl<'a> Sim<'a> {
                 self.mark("power-loss-unsynced-registry");
             }
             if let Err(e) = undone {
-                self.violation("store-open", Some(node), format!("power-loss undo: {e}"));
+                self.store_failure("store-open", node, format!("power-loss undo: {e}"));
             }
             journal.synced_image().clone()
         } else {
@@ -625,14 +675,10 @@ impl<'a> Sim<'a> {
                     let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
                     self.v.push("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
                 }
-                Err(e) => self.v.push(
-                    "durability",
-                    Some(node),
-                    self.now,
-                    format!("scan after reopen: {e}"),
-                ),
+                Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
             }
         }
+        self.record_state(node, state_digest(&store));
         let s = &mut self.slots[i];
         let rows = store
             .scan(writer_registry::Space::Registry)
@@ -701,7 +747,7 @@ impl<'a> Sim<'a> {
                     StartFailure::Store(_) => DownReason::Broken,
                 };
                 if let StartFailure::Store(msg) = &failure {
-                    self.violation("store-open", Some(node), msg.clone());
+                    self.store_failure("store-open", node, msg.clone());
                 }
                 let s = &mut self.slots[i];
                 s.state = State::Down(reason.clone());

@@ -77,6 +77,15 @@ impl Sim<'_> {
             rec.term,
         );
         let actual = outcome_name(&rec.result);
+        // What the apply did, and the row it left: state, in the hash.
+        self.record(Some(node), actual, rec.index, 0);
+        if let Some((key, value)) = &rec.row {
+            let now = self.now;
+            match value {
+                Some(v) => self.trace.record_bytes(now, Some(node), "row", &[key, v]),
+                None => self.trace.record_bytes(now, Some(node), "row", &[key]),
+            }
+        }
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
@@ -165,6 +174,18 @@ impl Sim<'_> {
                 }
             }
             Err(halt) => {
+                if halt.kind() == writer_registry::HaltKind::Store {
+                    if let Some(cause) = crate::error::environment_cause(&halt.to_string()) {
+                        // The machine ran out, not the system: no verdict.
+                        self.harness_error
+                            .get_or_insert(HarnessError::Environment(format!(
+                                "{cause}: n{} applying entry {}: {halt}",
+                                node + 1,
+                                rec.index
+                            )));
+                        return;
+                    }
+                }
                 let data_hash = fnv1a64(&rec.data);
                 let in_window = rec.index <= self.slots[i].high_water;
                 self.purpose.on_halt(HaltEvent {
@@ -217,12 +238,15 @@ impl Sim<'_> {
         let i = usize::from(node);
         let strict = stage == GuardStage::AfterReplay;
         let actual = result.as_ref().err().map(Refusal::name);
-        self.record(
-            Some(node),
-            "guard",
-            u64::from(strict),
-            u64::from(actual.is_some()),
-        );
+        let decision = if actual.is_some() {
+            "guard-refused"
+        } else {
+            "guard-allowed"
+        };
+        self.record(Some(node), decision, u64::from(strict), u64::from(epoch));
+        if let Some(name) = actual {
+            self.record(Some(node), name, u64::from(strict), u64::from(epoch));
+        }
         if self.opts.oracles {
             let expected =
                 self.slots[i]

@@ -27,7 +27,8 @@ impl Sim<'_> {
             return;
         }
         c.attempts += 1;
-        let node = (c.node + (c.attempts as u8 - 1)) % n;
+        // Each retry goes to the next node round the cluster.
+        let node = ((u32::from(c.node) + c.attempts - 1) % u32::from(n)) as u8;
         let dek = c.dek;
         // Encrypt once, at the first node able to: a retry resends the same bytes.
         if c.data.is_none() {
