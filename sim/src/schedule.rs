@@ -142,8 +142,8 @@ impl Action {
         }
     }
 
-    /// The nodes the action names.
-    pub fn nodes(&self) -> Vec<u8> {
+    /// The nodes the action names, with the field naming each.
+    pub fn node_fields(&self) -> Vec<(&'static str, u8)> {
         match self {
             Action::Crash { node }
             | Action::PowerLoss { node }
@@ -155,13 +155,18 @@ impl Action {
             | Action::ArmRegistrationCrash { node }
             | Action::EpochRollback { node }
             | Action::Kv { node, .. }
-            | Action::Snapshot { node } => vec![*node],
-            Action::Partition { side } => side.clone(),
-            Action::OneWay { from, to } => vec![*from, *to],
-            Action::Collision { via, victim, .. } => vec![*via, *victim],
-            Action::Malformed { via, .. } => vec![*via],
+            | Action::Snapshot { node } => vec![("node", *node)],
+            Action::Partition { side } => side.iter().map(|&x| ("side", x)).collect(),
+            Action::OneWay { from, to } => vec![("from", *from), ("to", *to)],
+            Action::Collision { via, victim, .. } => vec![("via", *via), ("victim", *victim)],
+            Action::Malformed { via, .. } => vec![("via", *via)],
             Action::Heal | Action::EndOfFaults => vec![],
         }
+    }
+
+    /// The nodes the action names.
+    pub fn nodes(&self) -> Vec<u8> {
+        self.node_fields().into_iter().map(|(_, n)| n).collect()
     }
 }
 
@@ -565,25 +570,12 @@ impl Schedule {
                 }
                 Ok(())
             };
+            for (field, node) in e.action.node_fields() {
+                check_node(field, node)?;
+            }
             match &e.action {
-                Action::Crash { node }
-                | Action::PowerLoss { node }
-                | Action::Restart { node }
-                | Action::Pause { node }
-                | Action::Resume { node }
-                | Action::ArmReadyCrash { node, .. }
-                | Action::ArmRegistryCrash { node, .. }
-                | Action::ArmRegistrationCrash { node }
-                | Action::EpochRollback { node }
-                | Action::Snapshot { node } => check_node("node", *node)?,
-                Action::Kv { node, dek } => {
-                    check_node("node", *node)?;
-                    check_dek(*dek)?;
-                }
+                Action::Kv { dek, .. } => check_dek(*dek)?,
                 Action::Partition { side } => {
-                    for &x in side {
-                        check_node("side", x)?;
-                    }
                     let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
                     if distinct.is_empty()
                         || distinct.len() != side.len()
@@ -596,8 +588,6 @@ impl Schedule {
                     }
                 }
                 Action::OneWay { from, to } => {
-                    check_node("from", *from)?;
-                    check_node("to", *to)?;
                     if from == to {
                         return Err(format!(
                             "{}: a link joins two different nodes, found {from} -> {to}",
@@ -606,13 +596,11 @@ impl Schedule {
                     }
                 }
                 Action::Collision {
-                    via,
                     victim,
                     dek,
                     high_bits,
+                    ..
                 } => {
-                    check_node("via", *via)?;
-                    check_node("victim", *victim)?;
                     check_dek(*dek)?;
                     let victim_full =
                         writer_registry::ids::full_node_id(&format!("n{}", victim + 1));
@@ -624,8 +612,7 @@ impl Schedule {
                         ));
                     }
                 }
-                Action::Malformed { via, variant } => {
-                    check_node("via", *via)?;
+                Action::Malformed { variant, .. } => {
                     if *variant > 2 {
                         return Err(format!(
                             "{}: expected 0 to 2, found {variant}",
@@ -633,7 +620,7 @@ impl Schedule {
                         ));
                     }
                 }
-                Action::Heal | Action::EndOfFaults => {}
+                _ => {}
             }
         }
         Ok(())
