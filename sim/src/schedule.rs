@@ -587,13 +587,11 @@ impl Schedule {
                         ));
                     }
                 }
-                Action::OneWay { from, to } => {
-                    if from == to {
-                        return Err(format!(
-                            "{}: a link joins two different nodes, found {from} -> {to}",
-                            at("to")
-                        ));
-                    }
+                Action::OneWay { from, to } if from == to => {
+                    return Err(format!(
+                        "{}: a link joins two different nodes, found {from} -> {to}",
+                        at("to")
+                    ));
                 }
                 Action::Collision {
                     victim,
@@ -612,13 +610,11 @@ impl Schedule {
                         ));
                     }
                 }
-                Action::Malformed { variant, .. } => {
-                    if *variant > 2 {
-                        return Err(format!(
-                            "{}: expected 0 to 2, found {variant}",
-                            at("variant")
-                        ));
-                    }
+                Action::Malformed { variant, .. } if *variant > 2 => {
+                    return Err(format!(
+                        "{}: expected 0 to 2, found {variant}",
+                        at("variant")
+                    ));
                 }
                 _ => {}
             }
