@@ -1,7 +1,7 @@
 //! # writer-registry
 //!
 //! A faithful re-implementation of a Raft state machine's writer registry
-//! applier (see `shared/spec/writer-registry.md`): the wire formats of the
+//! applier (see `docs/spec.md`): the wire formats of the
 //! Raft log, the registry row codecs, the seven-step applier, a halting
 //! state machine with two applied-index persistence policies, and two
 //! stores (in memory and on fjall) behind one write/sync seam.

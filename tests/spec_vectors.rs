@@ -1,4 +1,4 @@
-//! Every byte example of `shared/spec/writer-registry.md`, both directions.
+//! Every byte example of `docs/spec.md` (ROW-5..ROW-10, WIRE-6, WIRE-8, WIRE-10, ID-1), both directions.
 
 use writer_registry::hex;
 use writer_registry::ids::{full_node_id, node16};

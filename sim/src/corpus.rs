@@ -169,7 +169,9 @@ impl SeedEntry {
         let path = root.join(&self.scenario);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) => return Verdict::Stale(format!("scenario {}: {e}", path.display())),
+            // A scenario that is gone or misnamed is no change of meaning:
+            // the entry cannot be checked, so it does not hold.
+            Err(e) => return Verdict::Broken(format!("scenario {}: {e}", path.display())),
         };
         if hash_hex(&text) != self.scenario_hash {
             return Verdict::Stale(format!(
@@ -194,6 +196,9 @@ impl SeedEntry {
             Ok(Some(slot)) => opts.mutant = slot,
             Ok(None) => return Verdict::NeedsMutants,
             Err(e) => return Verdict::Broken(e),
+        }
+        if let Err(e) = self.schedule.validate_in(&sc, "the entry", "schedule.") {
+            return Verdict::Harness(HarnessError::BadInput(e));
         }
         let r = match run_schedule(&sc, &self.schedule, &opts) {
             Ok(r) => r,

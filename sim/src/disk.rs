@@ -265,6 +265,11 @@ impl EpochFile {
         self.written
     }
 
+    /// The value that last reached a sync (what a power loss keeps).
+    pub fn synced(&self) -> u16 {
+        self.synced
+    }
+
     pub fn write(&mut self, epoch: u16) {
         self.written = epoch;
     }

@@ -48,19 +48,19 @@ enum Cmd {
     Bench {
         #[arg(long)]
         scenario: Option<PathBuf>,
-        /// Seeds per configuration.
-        #[arg(long, default_value_t = 32)]
+        /// Seeds per configuration (1 to 100000).
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         seeds: u64,
     },
     /// Run every mutant of the catalogue over the shipped scenarios and the
     /// swarm mode and print how fast each is caught (needs the `mutants`
     /// feature: `cargo run --release -p writer-registry-sim --features mutants`).
     Mutants {
-        /// Runs per mutant (cycling through the scenarios).
-        #[arg(long, default_value_t = 130)]
+        /// Runs per mutant (cycling through the scenarios), 1 to 100000.
+        #[arg(long, default_value_t = 130, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         budget_seeds: u64,
-        /// Parallel runs (default: the number of cores).
-        #[arg(long)]
+        /// Parallel runs (default: the number of cores), 1 to 256.
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Only these mutants (kebab-case names; repeatable).
         #[arg(long)]
@@ -91,14 +91,14 @@ struct RunArgs {
     /// Scenario file.
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Seed range A..B (B exclusive).
+    /// Seed range A..B (B exclusive), at most 10000000 seeds.
     #[arg(long, value_parser = parse_range, conflicts_with = "count")]
     seeds: Option<(u64, u64)>,
-    /// Number of seeds, starting at 0.
-    #[arg(long)]
+    /// Number of seeds, starting at 0 (1 to 10000000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_SWEEP_SEEDS))]
     count: Option<u64>,
-    /// Parallel runs (default: the number of cores).
-    #[arg(long)]
+    /// Parallel runs (default: the number of cores), 1 to 256.
+    #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// Override the scenario's registry.
     #[arg(long, value_enum)]
@@ -234,7 +234,24 @@ fn parse_range(s: &str) -> Result<(u64, u64), String> {
     if b <= a {
         return Err(format!("empty seed range {a}..{b}"));
     }
+    if b - a > MAX_SWEEP_SEEDS {
+        return Err(format!(
+            "seed range {a}..{b} holds {} seeds, more than the {MAX_SWEEP_SEEDS} one sweep runs",
+            b - a
+        ));
+    }
     Ok((a, b))
+}
+
+/// Most seeds one sweep runs (its results are kept until the summary).
+const MAX_SWEEP_SEEDS: u64 = 10_000_000;
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        Ok(n) => Err(format!("expected 1 to 256 parallel runs, found {n}")),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
 }
 
 /// A failure: the message is printed as one line and the exit code is 2.
@@ -378,13 +395,20 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
     };
     let SweepOutput {
         results,
-        harness_errors,
+        mut harness_errors,
         wall,
     } = sweep(&sc, &seeds, jobs, &opts, &on_done);
     bar.finish_and_clear();
     let mut ok = true;
     if args.check_determinism {
         let again = sweep(&sc, &seeds, jobs, &opts, &|_| {});
+        // A seed that failed to run the second time is no proof of
+        // determinism: its error is reported with the others.
+        for (seed, e) in again.harness_errors {
+            if !harness_errors.iter().any(|(s, _)| *s == seed) {
+                harness_errors.push((seed, e));
+            }
+        }
         for a in &results {
             let Some(b) = again.results.iter().find(|b| b.seed == a.seed) else {
                 continue;
@@ -413,7 +437,10 @@ fn cmd_run(args: RunArgs) -> Result<bool, CliError> {
             "  replay: {}",
             replay_command(&path, &sc, r, opts.registry, args.mutant.as_deref())
         );
-        if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
+        if let Some(knobs) = run::schedule_for(&sc, r.seed)
+            .ok()
+            .and_then(|s| run::swarm_knobs(&sc, &s))
+        {
             println!("  swarm knobs: {knobs}");
         }
         let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
@@ -475,11 +502,24 @@ struct Case {
 type Resolved = (PathBuf, Scenario, Schedule, Option<String>);
 
 fn case(args: CaseArgs) -> Result<Case, CliError> {
+    let from_entry = args
+        .mutant
+        .is_none()
+        .then(|| args.schedule.clone())
+        .flatten();
     let (path, sc, schedule, entry_mutant) =
         resolve(args.scenario, args.seed, args.schedule.as_deref())?;
     let mutant = args.mutant.or(entry_mutant);
     let mut opts = RunOptions::for_scenario(&sc);
-    opts.mutant = mutant_slot(mutant.as_deref())?;
+    opts.mutant = mutant_slot(mutant.as_deref()).map_err(|CliError(e)| match &from_entry {
+        // The name came from the entry's file, not the command line.
+        Some(file) if mutant.is_some() => CliError(format!(
+            "{}: `mutant`: {}",
+            file.display(),
+            e.trim_start_matches("--mutant: ")
+        )),
+        _ => CliError(e),
+    })?;
     Ok(Case {
         path,
         sc,
@@ -497,20 +537,29 @@ fn resolve(
     match (schedule, seed) {
         (Some(file), _) => {
             let shown = file.display().to_string();
-            let text =
-                std::fs::read_to_string(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-            let (path, sc, schedule, mutant) = if SeedEntry::is_entry(&text) {
+            let text = writer_registry_sim::schedule::read_file(file)?;
+            if SeedEntry::is_entry(&text) {
                 let entry = SeedEntry::parse(&text, &shown)?;
                 let scenario = scenario.unwrap_or_else(|| workspace_root().join(&entry.scenario));
                 let (path, sc) = load(Some(scenario))?;
-                (path, sc, entry.schedule, entry.mutant)
+                let now = std::fs::read_to_string(&path)
+                    .map(|t| hash_hex(&t))
+                    .unwrap_or_default();
+                if now != entry.scenario_hash {
+                    println!(
+                        "note: {shown} was recorded against {} with hash {}, now {now}: the entry is stale and may no longer mean the same run",
+                        path.display(),
+                        entry.scenario_hash
+                    );
+                }
+                entry.schedule.validate_in(&sc, &shown, "schedule.")?;
+                Ok((path, sc, entry.schedule, entry.mutant))
             } else {
                 let schedule = Schedule::from_toml(&text, &shown)?;
                 let (path, sc) = load(scenario)?;
-                (path, sc, schedule, None)
-            };
-            schedule.validate(&sc, &shown)?;
-            Ok((path, sc, schedule, mutant))
+                schedule.validate(&sc, &shown)?;
+                Ok((path, sc, schedule, None))
+            }
         }
         (None, Some(seed)) => {
             let (path, sc) = load(scenario)?;
@@ -803,7 +852,7 @@ fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     run::quiet_panics();
     let r = run::run_schedule(&sc, &schedule, &opts)?;
     print_result(&r);
-    if let Some(knobs) = run::swarm_knobs(&sc, r.seed) {
+    if let Some(knobs) = run::swarm_knobs(&sc, &schedule) {
         println!("swarm knobs: {knobs}");
     }
     if !r.passed() {
@@ -850,13 +899,16 @@ fn main() -> ExitCode {
     // A panic out here is the harness's own: one line, exit 2, like any
     // other harness error (a run's panics are judged inside the run).
     let result = writer_registry_sim::panics::guarded(|| dispatch(cli)).unwrap_or_else(|caught| {
-        Err(CliError(
+        let e = if caught.message.starts_with("failed printing to stdout") {
+            // `regsim run | head`: the reader left; nothing to blame.
+            HarnessError::Environment(format!("standard output closed: {}", caught.message))
+        } else {
             HarnessError::Panic {
                 location: caught.location(),
                 message: caught.message,
             }
-            .to_string(),
-        ))
+        };
+        Err(CliError(e.to_string()))
     });
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -563,8 +563,10 @@ impl NodeCore {
             return Ok(false);
         };
         assert_eq!(
-            front.number, ready,
-            "the driver completes syncs in Ready order"
+            front.number,
+            ready,
+            "{} syncs complete in Ready order",
+            crate::panics::DRIVER_CONTRACT
         );
         let flight = self.inflight.pop_front().expect("front checked");
         self.disk.borrow_mut().sync_through(flight.seq);

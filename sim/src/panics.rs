@@ -7,9 +7,13 @@
 //! run with a [`HarnessError::Panic`](crate::error::HarnessError), never
 //! with a violation. The blame goes by where the panic happened: the file
 //! of its location, which `#[track_caller]` makes the caller's for
-//! `unwrap`, indexing and the like.
+//! `unwrap`, indexing and the like. A location inside the standard library
+//! (a capacity overflow, say) names no caller; such a panic is blamed by
+//! the zone the engine was in, which it marks with [`in_system`] around
+//! every call into the node core. A node-core assertion about how its
+//! driver must call it says `driver contract:` and is the harness's.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -22,6 +26,8 @@ pub struct Caught {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    /// The engine was inside the system under test when it panicked.
+    pub in_system: bool,
 }
 
 impl Caught {
@@ -53,13 +59,29 @@ fn own_src_dir() -> &'static str {
     &me[..me.len() - "panics.rs".len()]
 }
 
-/// Whose bug a panic at `file` is: harness code is this crate's sources
-/// other than the node core; everything else (the library, raft-rs, std
-/// with no caller location) stays the system's, as a violation.
-pub fn blame(file: &str) -> Blame {
+/// The prefix of a node-core panic that reports its driver's misuse.
+pub const DRIVER_CONTRACT: &str = "driver contract:";
+
+/// Whose bug a caught panic is: harness code is this crate's sources
+/// other than the node core, and the node core's own driver-contract
+/// checks; the library and raft-rs are the system's. A location in the
+/// standard library (or none) is judged by the zone it happened in.
+pub fn blame(caught: &Caught) -> Blame {
     let dir = own_src_dir();
-    match file.strip_prefix(dir) {
-        Some(rest) if !SYSTEM_FILES.contains(&rest) => Blame::Harness,
+    if caught.message.starts_with(DRIVER_CONTRACT) {
+        return Blame::Harness;
+    }
+    let file = caught.file.as_str();
+    if let Some(rest) = file.strip_prefix(dir) {
+        return if SYSTEM_FILES.contains(&rest) {
+            Blame::System
+        } else {
+            Blame::Harness
+        };
+    }
+    let in_std = file.is_empty() || file.starts_with("/rustc/") || file.starts_with("library/");
+    match (in_std, caught.in_system) {
+        (true, false) => Blame::Harness,
         _ => Blame::System,
     }
 }
@@ -67,6 +89,22 @@ pub fn blame(file: &str) -> Blame {
 thread_local! {
     /// `Some` while this thread runs [`guarded`] code: where its panic goes.
     static CAPTURE: RefCell<Option<Option<Caught>>> = const { RefCell::new(None) };
+    /// Set while the engine is inside the system under test.
+    static IN_SYSTEM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` as a call into the system under test (the node core, and
+/// through it the library and raft-rs): a panic without a caller location
+/// inside it is the system's.
+pub fn in_system<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_SYSTEM.with(|z| z.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_SYSTEM.with(|z| z.replace(true)));
+    f()
 }
 
 /// Installs (once per process) a panic hook that keeps the panics of
@@ -96,6 +134,7 @@ pub fn install_hook() {
                             file,
                             line,
                             column,
+                            in_system: IN_SYSTEM.with(Cell::get),
                         });
                         true
                     }
@@ -125,6 +164,7 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, Caught> {
             file: String::new(),
             line: 0,
             column: 0,
+            in_system: false,
         })
     })
 }
@@ -138,22 +178,79 @@ mod tests {
         let caught = guarded(|| -> u8 { panic!("boom") }).unwrap_err();
         assert_eq!(caught.message, "boom");
         assert!(caught.file.ends_with("panics.rs"), "{caught:?}");
-        assert_eq!(blame(&caught.file), Blame::Harness);
+        assert!(!caught.in_system);
+        assert_eq!(blame(&caught), Blame::Harness);
+    }
+
+    fn at(file: &str, message: &str, in_system: bool) -> Caught {
+        Caught {
+            message: message.into(),
+            file: file.into(),
+            line: 1,
+            column: 1,
+            in_system,
+        }
     }
 
     #[test]
     fn the_library_raft_rs_and_the_node_core_are_the_system_s() {
-        assert_eq!(blame("src/fsm.rs"), Blame::System);
-        assert_eq!(
-            blame("/root/.cargo/registry/src/index.crates.io-0/raft-0.7.0/src/raft_log.rs"),
-            Blame::System
+        let node = format!("{}node.rs", own_src_dir());
+        let engine = format!("{}sim/faults.rs", own_src_dir());
+        for (c, want) in [
+            (at("src/fsm.rs", "x", false), Blame::System),
+            (
+                at(
+                    "/root/.cargo/registry/src/index.crates.io-0/raft-0.7.0/src/raft_log.rs",
+                    "x",
+                    true,
+                ),
+                Blame::System,
+            ),
+            (at(&node, "x", true), Blame::System),
+            (at(&engine, "x", false), Blame::Harness),
+            // The engine's own file stays the engine's, whatever the zone.
+            (at(&engine, "x", true), Blame::Harness),
+            // A driver-contract check in the node core blames the driver.
+            (
+                at(
+                    &node,
+                    "driver contract: syncs complete in Ready order",
+                    true,
+                ),
+                Blame::Harness,
+            ),
+            // No caller location: the zone decides.
+            (
+                at(
+                    "/rustc/abc/library/alloc/src/raw_vec.rs",
+                    "capacity overflow",
+                    false,
+                ),
+                Blame::Harness,
+            ),
+            (
+                at(
+                    "/rustc/abc/library/alloc/src/raw_vec.rs",
+                    "capacity overflow",
+                    true,
+                ),
+                Blame::System,
+            ),
+            (at("", "x", false), Blame::Harness),
+            (at("", "x", true), Blame::System),
+        ] {
+            assert_eq!(blame(&c), want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_zone_is_seen_by_the_hook_and_restored_after_a_panic() {
+        let caught = guarded(|| in_system(|| -> u8 { panic!("deep") })).unwrap_err();
+        assert!(caught.in_system, "{caught:?}");
+        assert!(
+            !IN_SYSTEM.with(Cell::get),
+            "the zone leaked past the unwind"
         );
-        assert_eq!(blame(&format!("{}node.rs", own_src_dir())), Blame::System);
-        assert_eq!(
-            blame(&format!("{}sim/faults.rs", own_src_dir())),
-            Blame::Harness
-        );
-        assert_eq!(blame(""), Blame::System);
     }
 
     #[test]
@@ -165,5 +262,7 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(outer.message, "outer");
+        // From the hook (with a location), not rebuilt from the payload.
+        assert!(outer.file.ends_with("panics.rs"), "{outer:?}");
     }
 }

@@ -130,7 +130,7 @@ pub fn run_validated(
             Some(e) => return Err(e),
             None => classify(sc, schedule.seed, out),
         },
-        Err(caught) => match blame(&caught.file) {
+        Err(caught) => match blame(&caught) {
             Blame::Harness => {
                 return Err(HarnessError::Panic {
                     location: caught.location(),
@@ -179,9 +179,11 @@ pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunResult
     run_validated(sc, &schedule_for(sc, seed)?, opts)
 }
 
-/// The knobs line of a swarm run, for failure reports; `None` otherwise.
-pub fn swarm_knobs(sc: &Scenario, seed: u64) -> Option<String> {
-    sc.swarm.then(|| sc.for_seed(seed).knobs())
+/// The knobs line of a swarm run (with the schedule's own cluster size,
+/// for a shrunk one), for failure reports; `None` otherwise.
+pub fn swarm_knobs(sc: &Scenario, schedule: &Schedule) -> Option<String> {
+    sc.swarm
+        .then(|| sc.for_seed(schedule.seed).with_schedule(schedule).knobs())
 }
 
 fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResult {

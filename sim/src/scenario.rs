@@ -29,6 +29,19 @@ pub const MAX_EVENTS: u64 = 100_000_000;
 /// Most scheduled events per run: KV commands, faults and snapshots.
 pub const MAX_SCHEDULED_EVENTS: u64 = 1_000_000;
 
+/// Events a run needs per timer event (a tick brings heartbeats, their
+/// answers and syncs): a healthy run's timers times this must fit
+/// `limits.max_events`.
+pub const TICK_HEADROOM: u64 = 4;
+/// The finding signatures the purpose oracle produces: exact names, or
+/// families (ending in `:`) whose members go on after it.
+pub const FINDING_FAMILIES: [&str; 4] = [
+    "nonce-reuse",
+    "nonce-unregistered",
+    "unjustified-halt:",
+    "unjustified-refusal:",
+];
+
 /// A whole scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -545,6 +558,26 @@ impl Scenario {
                 ),
             );
         }
+        // Raft's timing assumption: a message and a sync take far less
+        // than an election timeout. A scenario that breaks it owes no
+        // liveness, so it would blame the system for the harness's setup.
+        let election_us = self.election_ticks[0] * self.tick_ms * 1000;
+        let reorder = if self.network.reorder_rate > 0.0 {
+            self.network.reorder_us
+        } else {
+            0
+        };
+        let one_way = self.network.delay_us[1] + reorder;
+        let round_us = 2 * one_way + self.storage.sync_us[1];
+        if round_us >= election_us {
+            return bad(
+                "network.delay_us",
+                format!(
+                    "a vote's round trip at the slowest ({one_way} us each way, delay plus reorder hold, + {} us sync = {round_us} us) must take less than the shortest election timeout ({} ticks of {} ms = {election_us} us), or no leader can be elected",
+                    self.storage.sync_us[1], self.election_ticks[0], self.tick_ms
+                ),
+            );
+        }
         let events = self.scheduled_events_bound();
         if events > MAX_SCHEDULED_EVENTS {
             return bad(
@@ -555,7 +588,69 @@ impl Scenario {
                 ),
             );
         }
+        // The watchdog must be a watchdog: the timers alone of a healthy
+        // run (ticks, registration and client retries, through the fault
+        // phase and the liveness bound) stay well inside it, so that
+        // hitting it says something about the system.
+        let timers = self.timer_events_bound();
+        if timers.saturating_mul(TICK_HEADROOM) > self.limits.max_events {
+            return bad(
+                "limits.max_events",
+                format!(
+                    "the scenario's timers alone make up to {timers} events (ticks every {} ms, registration retries every {} ms, {} client attempts per command, on {} nodes over {} + {} ms), and a run needs about {TICK_HEADROOM} events for each: more than limits.max_events ({}); raise tick_ms or the retry intervals, or limits.max_events",
+                    self.tick_ms,
+                    self.workload.registration_retry_ms,
+                    self.workload.client_attempts,
+                    self.nodes,
+                    self.duration_ms,
+                    self.liveness_bound_ms,
+                    self.limits.max_events
+                ),
+            );
+        }
+        for sig in self.findings.allowed.iter().chain(&self.findings.expected) {
+            if !FINDING_FAMILIES.iter().any(|f| {
+                sig == f.trim_end_matches(':')
+                    || (f.ends_with(':') && sig.starts_with(f) && sig.len() > f.len())
+            }) {
+                return bad(
+                    "findings",
+                    format!(
+                        "unknown finding signature {sig:?}: signatures are {}",
+                        FINDING_FAMILIES
+                            .map(|f| if f.ends_with(':') {
+                                format!("{f}...")
+                            } else {
+                                f.to_string()
+                            })
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(sig) = self
+            .findings
+            .expected
+            .iter()
+            .find(|e| !self.findings.allowed.contains(e))
+        {
+            return bad(
+                "findings.expected",
+                format!("{sig:?} is expected but not in findings.allowed, so every run showing it would fail"),
+            );
+        }
         Ok(())
+    }
+
+    /// The most timer events a run starts on its own: every node's ticks
+    /// and registration retries over the whole run, and every client
+    /// command's attempts.
+    pub fn timer_events_bound(&self) -> u64 {
+        let span = self.duration_ms + self.liveness_bound_ms;
+        let nodes = u64::from(self.nodes);
+        let kv = (self.workload.kv_per_sec * self.duration_ms as f64 / 1000.0).round() as u64;
+        nodes * (span / self.tick_ms + span / self.workload.registration_retry_ms)
+            + kv * u64::from(self.workload.client_attempts)
     }
 
     /// The most events a schedule of this scenario can hold (in swarm

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::node::ReadyStep;
 use crate::rng::{between, Streams, Subsystem};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, MAX_SCHEDULED_EVENTS};
 
 /// Bumped whenever the meaning of a schedule file changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -17,6 +17,13 @@ pub const FORMAT_VERSION: u32 = 1;
 /// years): far past any scenario, and far enough below `u64::MAX` that
 /// the engine's sums on event times cannot overflow.
 pub const MAX_AT_US: u64 = 1 << 53;
+
+/// Scheduled events at one instant may use at most this fraction of the
+/// per-instant watchdog (each starts more work at the same time).
+pub const INSTANT_HEADROOM: u64 = 10;
+
+/// Largest schedule or corpus file read, in bytes: a million events fit.
+pub const MAX_FILE_BYTES: u64 = 128 << 20;
 
 /// One scheduled action. Nodes are 0-based cluster positions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -513,17 +520,27 @@ impl Schedule {
     /// every node index inside the cluster, known DEKs, sane values and one
     /// end of the fault phase. `path` names the schedule in errors.
     pub fn validate(&self, scenario: &Scenario, path: &str) -> Result<(), String> {
+        self.validate_in(scenario, path, "")
+    }
+
+    /// [`Schedule::validate`] for a schedule inside a larger file (a
+    /// corpus entry's `schedule` table), whose fields `prefix` names.
+    pub fn validate_in(&self, scenario: &Scenario, path: &str, prefix: &str) -> Result<(), String> {
+        let field = |name: &str| format!("{path}: `{prefix}{name}`");
         if self.format != FORMAT_VERSION {
             return Err(format!(
-                "{path}: `format`: {} (this harness reads {FORMAT_VERSION})",
+                "{}: {} (this harness reads {FORMAT_VERSION})",
+                field("format"),
                 self.format
             ));
         }
-        let drawn = scenario.for_seed(self.seed).nodes;
+        let sc = scenario.for_seed(self.seed);
+        let drawn = sc.nodes;
         let n = match self.nodes {
             Some(n) if !(3..=drawn).contains(&n) => {
                 return Err(format!(
-                    "{path}: `nodes`: expected 3 to {drawn} (scenario {:?} runs {drawn} nodes{}), found {n}",
+                    "{}: expected 3 to {drawn} (scenario {:?} runs {drawn} nodes{}), found {n}",
+                    field("nodes"),
                     scenario.name,
                     if scenario.swarm { " for this seed" } else { "" }
                 ))
@@ -531,18 +548,61 @@ impl Schedule {
             Some(n) => n,
             None => drawn,
         };
-        let ends = self
+        if self.events.len() as u64 > MAX_SCHEDULED_EVENTS {
+            return Err(format!(
+                "{}: {} events, more than the {MAX_SCHEDULED_EVENTS} a run may schedule",
+                field("events"),
+                self.events.len()
+            ));
+        }
+        let ends: Vec<u64> = self
             .events
             .iter()
             .filter(|e| e.action == Action::EndOfFaults)
-            .count();
-        if ends != 1 {
+            .map(|e| e.at_us)
+            .collect();
+        let [end_at] = ends[..] else {
             return Err(format!(
-                "{path}: `events`: expected exactly one end-of-faults event (it ends the fault phase and starts the liveness check), found {ends}"
+                "{}: expected exactly one end-of-faults event (it ends the fault phase and starts the liveness check), found {}",
+                field("events"),
+                ends.len()
+            ));
+        };
+        let span_us = sc.duration_ms * 1000;
+        if end_at > span_us {
+            return Err(format!(
+                "{}: end-of-faults at {end_at} us, after the scenario's fault phase of {span_us} us (duration_ms)",
+                field("events")
+            ));
+        }
+        // Many events at one instant trip the watchdog for events at one
+        // instant: that would blame the system for the schedule.
+        let mut per_instant: std::collections::BTreeMap<u64, u64> = Default::default();
+        for e in &self.events {
+            *per_instant.entry(e.at_us).or_default() += 1;
+        }
+        let most = sc.limits.max_events_per_instant / INSTANT_HEADROOM;
+        if let Some((at, count)) = per_instant.into_iter().find(|(_, c)| *c > most) {
+            return Err(format!(
+                "{}: {count} events at {at} us, more than {most} at one instant (a tenth of limits.max_events_per_instant)",
+                field("events")
             ));
         }
         for (i, e) in self.events.iter().enumerate() {
-            let at = |field: &str| format!("{path}: `events[{i}].{field}` ({})", e.action.kind());
+            let at =
+                |name: &str| format!("{path}: `{prefix}events[{i}].{name}` ({})", e.action.kind());
+            // Only what brings nodes back may follow the fault phase.
+            let restores = matches!(
+                e.action,
+                Action::Restart { .. } | Action::Resume { .. } | Action::Heal | Action::EndOfFaults
+            );
+            if e.at_us > end_at && !restores {
+                return Err(format!(
+                    "{}: at {} us, after end-of-faults ({end_at} us); only restart, resume and heal may come after it",
+                    at("at_us"),
+                    e.at_us
+                ));
+            }
             if e.at_us > MAX_AT_US {
                 return Err(format!(
                     "{}: expected at most {MAX_AT_US}, found {}",
@@ -621,6 +681,22 @@ impl Schedule {
         }
         Ok(())
     }
+}
+
+/// Reads a schedule or corpus file, refusing one too large to hold.
+pub fn read_file(path: &std::path::Path) -> Result<String, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("{shown}: is a directory, not a schedule file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{shown}: {} bytes, larger than the {MAX_FILE_BYTES} a schedule file may be",
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))
 }
 
 /// A seed: a TOML integer, or a string for seeds above `i64::MAX` (TOML

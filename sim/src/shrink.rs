@@ -63,13 +63,16 @@ struct Search<'a> {
 impl Search<'_> {
     fn holds(&mut self, sc: &Scenario, candidate: &Schedule) -> bool {
         self.runs += 1;
-        // A candidate the harness cannot run (say, an edit that left it
-        // without a fit to its scenario) shows nothing: it is not kept.
-        run_schedule(sc, candidate, self.opts)
-            .ok()
-            .and_then(|r| signature(&r))
-            .as_deref()
-            == Some(self.target.as_str())
+        match run_schedule(sc, candidate, self.opts) {
+            Ok(r) => signature(&r).as_deref() == Some(self.target.as_str()),
+            // A candidate the harness cannot run (an edit that left it
+            // without a fit to its scenario) shows nothing: not kept, but
+            // said, so a harness bug cannot hide in a shrink.
+            Err(e) => {
+                (self.log)(&format!("candidate skipped, harness error: {e}"));
+                false
+            }
+        }
     }
 
     fn try_events(&mut self, current: &mut Schedule, events: Vec<Timed>) -> bool {

@@ -132,6 +132,15 @@ impl Journal {
         &self.synced
     }
 
+    /// The digest of what reached a sync (see [`crate::trace::digest_pairs`]).
+    pub fn synced_digest(&self) -> (u64, u64) {
+        crate::trace::digest_pairs(
+            self.synced
+                .iter()
+                .map(|((space, k), v)| (*space, k.as_slice(), v.as_slice())),
+        )
+    }
+
     /// Batches written since the last sync (some may be a dead
     /// incarnation's, still in the page cache).
     pub fn unsynced_batches(&self) -> usize {

@@ -140,19 +140,33 @@ impl Fnv {
 /// of pairs: the trace's view of a node's state. It reads the store the
 /// way any client would and trusts nothing the library computes.
 pub fn state_digest<S: WriterRegistryStore>(store: &S) -> Result<(u64, u64), StoreError> {
-    let mut h = Fnv(Fnv::OFFSET);
-    let mut pairs = 0;
+    let mut pairs = Vec::new();
     for space in Space::ALL {
-        h.bytes(space.name().as_bytes());
         for (k, v) in store.scan(space)? {
-            pairs += 1;
-            h.u64(k.len() as u64);
-            h.bytes(&k);
-            h.u64(v.len() as u64);
-            h.bytes(&v);
+            pairs.push((space, k, v));
         }
     }
-    Ok((h.0, pairs))
+    Ok(digest_pairs(
+        pairs
+            .iter()
+            .map(|(s, k, v)| (*s, k.as_slice(), v.as_slice())),
+    ))
+}
+
+/// The digest of (space, key, value) pairs given in order, and their
+/// count; [`state_digest`] and the journal's synced image share it.
+pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>) -> (u64, u64) {
+    let mut h = Fnv(Fnv::OFFSET);
+    let mut count = 0;
+    for (space, k, v) in pairs {
+        count += 1;
+        h.bytes(space.name().as_bytes());
+        h.u64(k.len() as u64);
+        h.bytes(k);
+        h.u64(v.len() as u64);
+        h.bytes(v);
+    }
+    (h.0, count)
 }
 
 #[cfg(test)]

@@ -126,6 +126,15 @@ fn runs_that_leave_different_data_have_different_hashes() {
     assert_ne!(plain, first);
     assert_ne!(plain, last);
     assert_ne!(first, last);
+    // Durability is state too: a mutant that skips the registry's sync
+    // leaves the same bytes in the store but not on the disk.
+    let sc = scenario("rollback");
+    let hash = |mutant: Option<Mutant>| {
+        let mut opts = RunOptions::for_scenario(&sc);
+        opts.mutant = mutant;
+        run_seed(&sc, 0, &opts).unwrap().trace_hash
+    };
+    assert_ne!(hash(None), hash(Some(Mutant::RegistryWriteNotSynced)));
 }
 
 /// The hash a run prints is the same in another process, with another

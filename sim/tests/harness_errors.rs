@@ -128,6 +128,30 @@ fn out_of_range_scenario_values_are_rejected_naming_field_and_range() {
             "name.toml",
             &["name", "names files"],
         ),
+        (
+            "delay_us = [200, 3_000]",
+            "delay_us = [200, 1_000_000]",
+            "slow-links.toml",
+            &["network.delay_us", "round trip", "election timeout"],
+        ),
+        (
+            "[marks]",
+            "[limits]\nmax_events = 50_000\nmax_events_per_instant = 10_000\n\n[marks]",
+            "tight-watchdog.toml",
+            &["limits.max_events", "timers"],
+        ),
+        (
+            "[marks]",
+            "[findings]\nallowed = [\"unjustified-halt:typo\"]\nexpected = [\"unjustifed-halt:typo\"]\n\n[marks]",
+            "finding-typo.toml",
+            &["findings", "unknown finding signature", "unjustifed-halt:typo"],
+        ),
+        (
+            "[marks]",
+            "[findings]\nexpected = [\"nonce-reuse\"]\n\n[marks]",
+            "finding-not-allowed.toml",
+            &["findings.expected", "not in findings.allowed"],
+        ),
     ];
     for (from, to, file, needles) in cases {
         let path = scenario_with(dir.path(), file, from, to);
@@ -377,4 +401,78 @@ fn running_out_of_file_descriptors_is_an_environment_error_and_never_recorded() 
         "a harness error was recorded as {}",
         failures.display()
     );
+}
+
+#[test]
+fn command_line_numbers_are_bounded() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--count", "0"], "--count"),
+        (&["run", "--count", "18446744073709551615"], "--count"),
+        (
+            &["run", "--seeds", "0..100000000000"],
+            "more than the 10000000",
+        ),
+        (&["run", "--jobs", "0"], "--jobs"),
+        (&["run", "--jobs", "1000000"], "1 to 256"),
+        (&["bench", "--seeds", "0"], "--seeds"),
+        (&["mutants", "--budget-seeds", "0"], "--budget-seeds"),
+    ];
+    for (args, needle) in cases {
+        let o = regsim(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_closed_standard_output_is_no_harness_bug() {
+    // `regsim run | head -1`: the reader leaves; regsim must not call its
+    // failed print a bug of its own.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" run --count 16 --jobs 1 | head -1 >/dev/null; exit ${PIPESTATUS[0]}")
+        .arg(env!("CARGO_BIN_EXE_regsim"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output closed"), "{err}");
+    assert!(!err.contains("harness bug"), "{err}");
+}
+
+#[test]
+fn an_entry_whose_scenario_is_gone_does_not_hold() {
+    let good = std::fs::read_to_string(root().join("seeds/restart-storm-0-shrunk.toml")).unwrap();
+    let entry = SeedEntry::parse(
+        &good.replacen(
+            "scenarios/restart-storm.toml",
+            "scenarios/restart-strom.toml",
+            1,
+        ),
+        "x",
+    )
+    .unwrap();
+    match entry.check(&root()) {
+        writer_registry_sim::corpus::Verdict::Broken(why) => {
+            assert!(why.contains("restart-strom.toml"), "{why}")
+        }
+        other => panic!("expected broken, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_s_unknown_mutant_names_the_file_and_field() {
+    let good = std::fs::read_to_string(root().join("seeds/restart-storm-0-shrunk.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("mutant.toml");
+    std::fs::write(
+        &bad,
+        good.replacen("[schedule]", "mutant = \"no-such-mutant\"\n\n[schedule]", 1),
+    )
+    .unwrap();
+    let o = regsim(&["replay", "--schedule", bad.to_str().unwrap()]);
+    assert_harness_error(&o, &["mutant.toml", "`mutant`"]);
 }

@@ -30,6 +30,7 @@ use crate::oracle::model::NodeModel;
 use crate::oracle::purpose::{HaltEvent, PurposeOracle};
 use crate::oracle::raft::RaftOracle;
 use crate::oracle::Violations;
+use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
@@ -48,6 +49,10 @@ pub const SIM_MARKS: [&str; 8] = [
     "duplicate-registration-commit",
     "halt-rehit-after-restart",
 ];
+
+/// Most events a run may hold pending at once (about 300 MB): a bound on
+/// memory, reached only by a scenario whose load cannot fit.
+pub const MAX_PENDING_EVENTS: usize = 1_000_000;
 
 /// Every coverage mark's name: the library's, then the simulator's.
 pub fn all_marks() -> Vec<&'static str> {
@@ -379,6 +384,15 @@ impl<'a> Sim<'a> {
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
+        if self.queue.len() >= MAX_PENDING_EVENTS && self.harness_error.is_none() {
+            // Memory, not the system: what the scenario keeps in flight
+            // (messages under long delays and duplication, timers) has
+            // outgrown one run's bound.
+            self.harness_error = Some(HarnessError::BadInput(format!(
+                "scenario {:?}: more than {MAX_PENDING_EVENTS} events pending at t={}us (messages in flight, syncs, timers): its load outgrows what one run may hold; lower its delays, duplicate rate, KV rate or tick rate",
+                self.sc.name, self.now
+            )));
+        }
         self.seq += 1;
         self.queue.push(Reverse(Queued {
             at,
@@ -578,7 +592,7 @@ impl<'a> Sim<'a> {
             return;
         };
         let mut out = std::mem::take(&mut self.out);
-        let result = f(core, &mut out);
+        let result = in_system(|| f(core, &mut out));
         self.process_outputs(node, &mut out);
         self.out = out;
         if registry_crash_armed && !self.slots[i].crash_flag.get() {
@@ -623,12 +637,15 @@ impl<'a> Sim<'a> {
         if let State::Up(core) | State::Paused(core) = state {
             let tracked = core.into_store();
             let TrackedStore { inner, journal, .. } = tracked;
-            digest = Some(state_digest(&inner));
+            digest = Some((state_digest(&inner), journal.synced_digest()));
             s.closed = Some((inner.close(), journal));
         }
         self.record(Some(node), "stop", reason_code(&reason), 0);
-        if let Some(digest) = digest {
-            self.record_state(node, digest);
+        if let Some((state, (synced, pairs))) = digest {
+            self.record_state(node, state);
+            // What reached a sync, as the harness's journal saw it: a run
+            // that skips a sync leaves a different durable image.
+            self.record(Some(node), "synced-state", synced, pairs);
         }
     }
 
@@ -709,19 +726,29 @@ impl<'a> Sim<'a> {
         };
         let disk = s.disk.clone();
         self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        let epoch = &self.slots[i].epoch_file;
+        let (written, synced) = (epoch.read(), epoch.synced());
+        self.record(
+            Some(node),
+            "epoch-file",
+            u64::from(written),
+            u64::from(synced),
+        );
         let commit = disk.borrow().written().hard_state.commit;
         self.record(Some(node), "durable", applied, commit);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
         let registry_crash_armed = s.crash_flag.get();
-        let result = node::start(
-            params,
-            disk,
-            &mut s.epoch_file,
-            tracked,
-            &self.logger,
-            &mut out,
-        );
+        let result = in_system(|| {
+            node::start(
+                params,
+                disk,
+                &mut s.epoch_file,
+                tracked,
+                &self.logger,
+                &mut out,
+            )
+        });
         if registry_crash_armed && !self.slots[i].crash_flag.get() {
             self.mark("crash-before-registry-sync");
         }
@@ -752,8 +779,15 @@ impl<'a> Sim<'a> {
                 let s = &mut self.slots[i];
                 s.state = State::Down(reason.clone());
                 s.incarnation += 1;
+                let mut digest = None;
                 if let Some(TrackedStore { inner, journal, .. }) = store {
+                    digest = Some((state_digest(&inner), journal.synced_digest()));
                     s.closed = Some((inner.close(), journal));
+                }
+                if let Some((state, (synced, pairs))) = digest {
+                    // What the failed start (its replay) left behind.
+                    self.record_state(node, state);
+                    self.record(Some(node), "synced-state", synced, pairs);
                 }
                 self.process_outputs(node, &mut out);
                 self.out = out;

@@ -78,7 +78,8 @@ impl Sim<'_> {
         );
         let actual = outcome_name(&rec.result);
         // What the apply did, and the row it left: state, in the hash.
-        self.record(Some(node), actual, rec.index, 0);
+        // The second number: the apply returned before its writes synced.
+        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
         if let Some((key, value)) = &rec.row {
             let now = self.now;
             match value {
@@ -218,6 +219,8 @@ impl Sim<'_> {
                 .scan(writer_registry::Space::Registry)
                 .unwrap_or_default();
             let d = core.fsm().digest();
+            let state = state_digest(core.fsm().store());
+            self.record_state(node, state);
             self.slots[i].model.reset(rows, index);
             if self.opts.oracles && index >= self.slots[i].high_water {
                 self.agreement
