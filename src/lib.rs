@@ -7,7 +7,9 @@
 //! stores (in memory and on fjall) behind one write/sync seam.
 //!
 //! Data flows one way: entry bytes -> [`wire`] -> [`applier`] (deciding)
-//! -> [`fsm`] (batching, syncing, halting) -> [`registry`] (storing).
+//! -> [`fsm`] (batching, syncing, halting) -> [`registry`] (storing). A
+//! node runs the spec's start sequence through [`start::StartSequence`], a
+//! sans-IO step machine over the guards of [`startup`].
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -84,6 +86,7 @@ pub mod marks;
 pub mod mutants;
 pub mod registry;
 pub mod snapshot;
+pub mod start;
 pub mod startup;
 pub mod wire;
 

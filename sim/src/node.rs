@@ -8,12 +8,13 @@
 //! survives is the disk, the epoch file and the store's journal.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use raft::eraftpb::{Entry, Message, Snapshot};
 use raft::{Config, RawNode, StateRole};
-use writer_registry::startup::{self, GuardStage, Refusal};
+use writer_registry::start::{Event, Request, StartSequence};
+use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Command, Registration};
 use writer_registry::{Fsm, Halt, HaltRecord, Outcome, PersistPolicy};
 
@@ -201,9 +202,9 @@ pub struct NodeCore {
     raw: RawNode<DiskStorage>,
     disk: Rc<RefCell<RaftDisk>>,
     fsm: Fsm<TrackedStore>,
-    epoch: u16,
     inflight: VecDeque<InFlight>,
-    registered: BTreeSet<u32>,
+    /// The start sequence, joined: it knows which deks may encrypt.
+    sequence: StartSequence,
     armed: Option<ReadyStep>,
     /// Crash at the sync of the Ready that commits this incarnation's own
     /// registration, before applying it.
@@ -211,9 +212,10 @@ pub struct NodeCore {
     was_leader: bool,
 }
 
-/// Runs the spec's start sequence (steps 1 to 5) and, if nothing refuses
-/// or halts, joins the cluster (step 6; registrations are proposed by the
-/// driver through [`NodeCore::unregistered_deks`]).
+/// Drives the library's start sequence ([`StartSequence`], the spec's
+/// START-1..START-5) over this node's epoch file, log and FSM and, if
+/// nothing refuses or halts, joins the cluster (START-6; registrations are
+/// proposed by the driver through [`NodeCore::unregistered_deks`]).
 pub fn start(
     params: NodeParams,
     disk: Rc<RefCell<RaftDisk>>,
@@ -222,84 +224,78 @@ pub fn start(
     logger: &slog::Logger,
     out: &mut Vec<Output>,
 ) -> Result<NodeCore, Box<NotStarted>> {
-    let mutant = params.mutant;
-    // 1. Open the state machine and read the local epoch file.
-    let mut fsm = match Fsm::open_with(store, params.policy, mutant) {
+    // START-1: open the state machine (its durable state).
+    let mut fsm = match Fsm::open_with(store, params.policy, params.mutant) {
         Ok(fsm) => fsm,
         Err(e) => return Err(not_started(StartFailure::Store(e.to_string()), None)),
     };
-    let epoch = epoch_file.read();
-    let refuse = |fsm: Fsm<TrackedStore>, r: Refusal| {
-        Err(not_started(
-            StartFailure::Refused(r),
-            Some(fsm.into_store()),
-        ))
-    };
-    if let Err(r) = startup::check_epoch_file(epoch) {
-        out.push(Output::Guard {
-            stage: GuardStage::BeforeBump,
-            epoch,
-            result: Err(r.clone()),
-        });
-        return refuse(fsm, r);
-    }
-    let guards_run = !writer_registry::mutated!(mutant, GuardSkipped);
-    // 2. Guard before the bump (equality allowed).
-    if guards_run {
-        let before = startup::guard(
-            fsm.store(),
-            params.full_node_id,
-            &params.deks,
-            epoch,
-            GuardStage::BeforeBump,
-        );
-        out.push(Output::Guard {
-            stage: GuardStage::BeforeBump,
-            epoch,
-            result: before.clone(),
-        });
-        if let Err(r) = before {
-            return refuse(fsm, r);
+    let mut sequence = StartSequence::new(params.full_node_id, params.deks.clone(), params.mutant);
+    let mut event = Event::Begin;
+    loop {
+        let next = sequence
+            .on(event, fsm.store())
+            .unwrap_or_else(|e| panic!("{} {e}", crate::panics::DRIVER_CONTRACT));
+        if let Some(d) = next.decision {
+            out.push(Output::Guard {
+                stage: d.stage,
+                epoch: d.epoch,
+                result: d.result,
+            });
         }
-    }
-    // 3. Bump and sync the epoch file.
-    let bumped = epoch + 1;
-    epoch_file.write(bumped);
-    if !writer_registry::mutated!(mutant, EpochBumpNotSynced) {
-        epoch_file.sync();
-    }
-    out.push(Output::EpochBumped {
-        from: epoch,
-        to: bumped,
-    });
-    // 4. Replay the committed entries this node holds, before joining.
-    if let Err(failure) = replay(&mut fsm, &disk, out) {
-        return Err(not_started(failure, Some(fsm.into_store())));
-    }
-    // 5. Guard after replay: strictly ahead.
-    if guards_run {
-        let strictness = if writer_registry::mutated!(mutant, GuardAfterReplayNotStrict) {
-            GuardStage::BeforeBump
-        } else {
-            GuardStage::AfterReplay
+        event = match next.request {
+            Request::ReadEpochFile => Event::EpochRead(epoch_file.read()),
+            Request::WriteEpochFile { epoch, sync } => {
+                let from = epoch_file.read();
+                epoch_file.write(epoch);
+                if sync {
+                    epoch_file.sync();
+                }
+                out.push(Output::EpochBumped { from, to: epoch });
+                let disk = disk.borrow();
+                let image = disk.written();
+                Event::EpochWritten {
+                    applied_index: fsm.applied_index(),
+                    snapshot_index: image.snapshot_index(),
+                    commit_index: image.hard_state.commit,
+                }
+            }
+            Request::RestoreSnapshot { .. } => match restore_from_disk(&mut fsm, &disk, out) {
+                Ok(()) => Event::SnapshotRestored,
+                Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
+            },
+            Request::Replay { from, to } => match replay(&mut fsm, &disk, from, to, out) {
+                Ok(None) => Event::Replayed,
+                Ok(Some(record)) => {
+                    out.push(Output::Halted(record.clone()));
+                    return Err(not_started(
+                        StartFailure::Halted(record),
+                        Some(fsm.into_store()),
+                    ));
+                }
+                Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
+            },
+            Request::Refused(r) => {
+                return Err(not_started(
+                    StartFailure::Refused(r),
+                    Some(fsm.into_store()),
+                ))
+            }
+            Request::Join { .. } => return join(params, disk, fsm, sequence, logger),
+            Request::Halted | Request::EncryptionAllowed { .. } | Request::Wait => {
+                unreachable!("the sequence asks for these only after a replay halt or a join")
+            }
         };
-        let after = startup::guard(
-            fsm.store(),
-            params.full_node_id,
-            &params.deks,
-            bumped,
-            strictness,
-        );
-        out.push(Output::Guard {
-            stage: GuardStage::AfterReplay,
-            epoch: bumped,
-            result: after.clone(),
-        });
-        if let Err(r) = after {
-            return refuse(fsm, r);
-        }
     }
-    // 6. Join.
+}
+
+/// START-6: the Raft node joins with the FSM's applied index.
+fn join(
+    params: NodeParams,
+    disk: Rc<RefCell<RaftDisk>>,
+    fsm: Fsm<TrackedStore>,
+    sequence: StartSequence,
+    logger: &slog::Logger,
+) -> Result<NodeCore, Box<NotStarted>> {
     let e = params.election_tick;
     let config = Config {
         id: params.raft_id(),
@@ -328,40 +324,48 @@ pub fn start(
         raw,
         disk,
         fsm,
-        epoch: bumped,
         inflight: VecDeque::new(),
-        registered: BTreeSet::new(),
+        sequence,
         armed: None,
         armed_before_registration: false,
         was_leader: false,
     })
 }
 
-/// Step 4: restore the disk's snapshot if the FSM is behind it, then apply
-/// every held entry from the durable applied index to the persisted commit.
-fn replay(
+/// START-4's first half: restore the snapshot the disk holds.
+fn restore_from_disk(
     fsm: &mut Fsm<TrackedStore>,
     disk: &Rc<RefCell<RaftDisk>>,
     out: &mut Vec<Output>,
 ) -> Result<(), StartFailure> {
     let disk = disk.borrow();
-    let image = disk.written();
-    if image.snapshot_index() > fsm.applied_index() {
-        let snap = writer_registry::Snapshot::decode(image.snapshot.get_data())
-            .map_err(|e| StartFailure::Store(format!("snapshot on disk: {e}")))?;
-        if let Err(e) = fsm.restore(&snap) {
-            return Err(crash_or_store(fsm, e.to_string(), snap.applied_index));
-        }
-        out.push(Output::SnapshotRestored {
-            index: snap.applied_index,
-            replay: true,
-        });
+    let snap = writer_registry::Snapshot::decode(disk.written().snapshot.get_data())
+        .map_err(|e| StartFailure::Store(format!("snapshot on disk: {e}")))?;
+    if let Err(e) = fsm.restore(&snap) {
+        return Err(crash_or_store(fsm, e.to_string(), snap.applied_index));
     }
-    for index in fsm.applied_index() + 1..=image.hard_state.commit {
+    out.push(Output::SnapshotRestored {
+        index: snap.applied_index,
+        replay: true,
+    });
+    Ok(())
+}
+
+/// START-4's second half: apply the held entries `from..=to`; the halt
+/// that stops it, if any.
+fn replay(
+    fsm: &mut Fsm<TrackedStore>,
+    disk: &Rc<RefCell<RaftDisk>>,
+    from: u64,
+    to: u64,
+    out: &mut Vec<Output>,
+) -> Result<Option<HaltRecord>, StartFailure> {
+    let disk = disk.borrow();
+    let image = disk.written();
+    for index in from..=to {
         let Some(entry) = image.entry(index) else {
             return Err(StartFailure::Store(format!(
-                "commit index {} but entry {index} is not on disk",
-                image.hard_state.commit
+                "commit index {to} but entry {index} is not on disk"
             )));
         };
         let unsynced_before = fsm.store().journal.unsynced_batches();
@@ -379,12 +383,10 @@ fn replay(
             unsynced_before,
         )));
         if let Err(halt) = result {
-            let record = HaltRecord { index, halt };
-            out.push(Output::Halted(record.clone()));
-            return Err(StartFailure::Halted(record));
+            return Ok(Some(HaltRecord { index, halt }));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn crash_or_store(fsm: &Fsm<TrackedStore>, message: String, index: u64) -> StartFailure {
@@ -404,7 +406,7 @@ impl NodeCore {
 
     /// The local epoch this incarnation registers and encrypts with.
     pub fn epoch(&self) -> u16 {
-        self.epoch
+        self.sequence.epoch()
     }
 
     pub fn fsm(&self) -> &Fsm<TrackedStore> {
@@ -438,18 +440,12 @@ impl NodeCore {
 
     /// Deks whose own registration has not applied locally yet.
     pub fn unregistered_deks(&self) -> Vec<u32> {
-        self.params
-            .deks
-            .iter()
-            .copied()
-            .filter(|d| !self.registered.contains(d))
-            .collect()
+        self.sequence.unregistered()
     }
 
-    /// Step 7: may this incarnation encrypt under `dek`?
+    /// START-7: may this incarnation encrypt under `dek`?
     pub fn can_encrypt(&self, dek: u32) -> bool {
-        self.registered.contains(&dek)
-            || writer_registry::mutated!(self.params.mutant, EncryptBeforeRegistration)
+        self.sequence.may_encrypt(dek)
     }
 
     /// Arms a crash at `step` of the next Ready that reaches it.
@@ -500,7 +496,7 @@ impl NodeCore {
         let reg = Registration {
             dek,
             full_node_id: self.params.full_node_id,
-            local_epoch: self.epoch,
+            local_epoch: self.sequence.epoch(),
         };
         wire::encode_entry(proposal_id, &reg.encode_payload())
     }
@@ -640,7 +636,10 @@ impl NodeCore {
 
     fn note_own_registration(&mut self, data: &[u8]) {
         if let Some(r) = self.own_registration(data) {
-            self.registered.insert(r.dek);
+            let store = self.fsm.store();
+            self.sequence
+                .on(Event::RegistrationApplied { dek: r.dek }, store)
+                .unwrap_or_else(|e| panic!("{} {e}", crate::panics::DRIVER_CONTRACT));
         }
     }
 
@@ -699,7 +698,9 @@ impl NodeCore {
             Ok(wire::Entry::Proposal {
                 command: Command::Registration(r),
                 ..
-            }) if r.full_node_id == self.params.full_node_id && r.local_epoch == self.epoch => {
+            }) if r.full_node_id == self.params.full_node_id
+                && r.local_epoch == self.sequence.epoch() =>
+            {
                 Some(r)
             }
             _ => None,
