@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+
+use crate::node::storage::{EpochStore, LogOp, RaftLog};
 use raft::{GetEntriesContext, RaftState, StorageError};
 
 /// One image of a Raft log: entries after the snapshot, the hard state, the
@@ -86,21 +88,12 @@ impl LogImage {
     }
 }
 
-/// A write to the Raft log files.
-#[derive(Debug, Clone)]
-pub enum DiskOp {
-    Append(Vec<Entry>),
-    HardState(HardState),
-    InstallSnapshot(Snapshot),
-}
-
-impl DiskOp {
-    fn apply(&self, image: &mut LogImage) {
-        match self {
-            DiskOp::Append(entries) => image.append(entries),
-            DiskOp::HardState(hs) => image.hard_state = hs.clone(),
-            DiskOp::InstallSnapshot(s) => image.install(s),
-        }
+/// Replays one Raft log change onto an image.
+fn apply_op(op: &LogOp, image: &mut LogImage) {
+    match op {
+        LogOp::Append(entries) => image.append(entries),
+        LogOp::HardState(hs) => image.hard_state = hs.clone(),
+        LogOp::InstallSnapshot(s) => image.install(s),
     }
 }
 
@@ -109,7 +102,7 @@ impl DiskOp {
 pub struct RaftDisk {
     written: LogImage,
     synced: LogImage,
-    pending: VecDeque<(u64, DiskOp)>,
+    pending: VecDeque<(u64, LogOp)>,
     next_seq: u64,
 }
 
@@ -141,11 +134,11 @@ impl RaftDisk {
     }
 
     /// Writes (not syncs) `ops`; returns the sequence number to sync through.
-    pub fn write(&mut self, ops: Vec<DiskOp>) -> u64 {
+    pub fn write(&mut self, ops: Vec<LogOp>) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         for op in ops {
-            op.apply(&mut self.written);
+            apply_op(&op, &mut self.written);
             self.pending.push_back((seq, op));
         }
         seq
@@ -155,7 +148,7 @@ impl RaftDisk {
     pub fn sync_through(&mut self, seq: u64) {
         while self.pending.front().is_some_and(|(s, _)| *s <= seq) {
             let (_, op) = self.pending.pop_front().expect("front checked");
-            op.apply(&mut self.synced);
+            apply_op(&op, &mut self.synced);
         }
     }
 
@@ -172,6 +165,48 @@ impl RaftDisk {
     pub fn compact(&mut self, snapshot: &Snapshot) {
         self.written.compact(snapshot);
         self.synced.compact(snapshot);
+    }
+}
+
+/// The node core's log: the disk behind a shared handle (the engine keeps
+/// the disk while the node is down).
+impl RaftLog for DiskStorage {
+    fn write(&mut self, ops: Vec<LogOp>) -> u64 {
+        self.0.borrow_mut().write(ops)
+    }
+    fn sync_through(&mut self, seq: u64) {
+        self.0.borrow_mut().sync_through(seq);
+    }
+    fn compact(&mut self, snapshot: &Snapshot) {
+        self.0.borrow_mut().compact(snapshot);
+    }
+    fn held_snapshot(&self) -> Snapshot {
+        self.0.borrow().written.snapshot.clone()
+    }
+    fn persisted_commit(&self) -> u64 {
+        self.0.borrow().written.hard_state.commit
+    }
+    fn held_entry(&self, index: u64) -> Option<Entry> {
+        self.0.borrow().written.entry(index).cloned()
+    }
+    fn held_term(&self, index: u64) -> Option<u64> {
+        self.0.borrow().written.term(index)
+    }
+    fn membership(&self) -> ConfState {
+        self.0.borrow().written.conf_state.clone()
+    }
+}
+
+impl EpochStore for EpochFile {
+    fn read(&self) -> u16 {
+        self.written
+    }
+    fn write(&mut self, epoch: u16) {
+        self.written = epoch;
+    }
+    fn sync(&mut self) {
+        self.synced = self.written;
+        self.history.push(self.synced);
     }
 }
 
@@ -261,22 +296,9 @@ impl Default for EpochFile {
 }
 
 impl EpochFile {
-    pub fn read(&self) -> u16 {
-        self.written
-    }
-
     /// The value that last reached a sync (what a power loss keeps).
     pub fn synced(&self) -> u16 {
         self.synced
-    }
-
-    pub fn write(&mut self, epoch: u16) {
-        self.written = epoch;
-    }
-
-    pub fn sync(&mut self) {
-        self.synced = self.written;
-        self.history.push(self.synced);
     }
 
     pub fn power_loss(&mut self) {

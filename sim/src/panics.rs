@@ -49,9 +49,10 @@ pub enum Blame {
     Harness,
 }
 
-/// The files of this crate that belong to the system under test: the node
-/// core, which drives raft-rs and the library's FSM as a user's node would.
-const SYSTEM_FILES: [&str; 1] = ["node.rs"];
+/// The directory of this crate that belongs to the system under test: the
+/// node core, which drives raft-rs and the library's FSM as a user's node
+/// would.
+const SYSTEM_DIR: &str = "node/";
 
 /// This crate's source directory as the compiler names its files.
 fn own_src_dir() -> &'static str {
@@ -73,7 +74,7 @@ pub fn blame(caught: &Caught) -> Blame {
     }
     let file = caught.file.as_str();
     if let Some(rest) = file.strip_prefix(dir) {
-        return if SYSTEM_FILES.contains(&rest) {
+        return if rest.starts_with(SYSTEM_DIR) {
             Blame::System
         } else {
             Blame::Harness
@@ -194,7 +195,7 @@ mod tests {
 
     #[test]
     fn the_library_raft_rs_and_the_node_core_are_the_system_s() {
-        let node = format!("{}node.rs", own_src_dir());
+        let node = format!("{}node/mod.rs", own_src_dir());
         let engine = format!("{}sim/faults.rs", own_src_dir());
         for (c, want) in [
             (at("src/fsm.rs", "x", false), Blame::System),

@@ -245,6 +245,15 @@ pub struct TrackedStore {
     pub row_changes: Option<std::rc::Rc<std::cell::RefCell<Vec<SyncedRowChange>>>>,
 }
 
+impl crate::node::storage::NodeStore for TrackedStore {
+    fn process_died(&self) -> bool {
+        self.crashed
+    }
+    fn unsynced_writes(&self) -> usize {
+        self.journal.unsynced_batches()
+    }
+}
+
 /// The message a simulated crash before sync surfaces through the FSM.
 pub const CRASH_BEFORE_SYNC: &str = "simulated process crash before sync";
 

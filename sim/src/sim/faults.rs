@@ -28,8 +28,8 @@ impl Sim<'_> {
                 power_loss,
             } => {
                 let s = &mut self.slots[usize::from(node)];
-                if let State::Up(core) | State::Paused(core) = &mut s.state {
-                    core.arm_ready_crash(step);
+                if let State::Up(_) | State::Paused(_) = s.state {
+                    s.crash_points.ready = Some(step);
                     s.armed_power_loss = power_loss;
                     let code = ReadyStep::ALL.iter().position(|&x| x == step).unwrap_or(0) as u64;
                     self.record(Some(node), "arm-ready-crash", code, u64::from(power_loss));
@@ -55,10 +55,9 @@ impl Sim<'_> {
                 }
             }
             Action::ArmRegistrationCrash { node } => {
-                if let State::Up(core) | State::Paused(core) =
-                    &mut self.slots[usize::from(node)].state
-                {
-                    core.arm_crash_before_own_registration();
+                let s = &mut self.slots[usize::from(node)];
+                if let State::Up(_) | State::Paused(_) = s.state {
+                    s.crash_points.before_registration = true;
                     self.record(Some(node), "arm-registration-crash", 0, 0);
                 }
             }
@@ -103,7 +102,7 @@ impl Sim<'_> {
             Action::Snapshot { node } => {
                 let min_new = self.sc.snapshots.keep_entries;
                 let mut taken = None;
-                self.with_core(node, |core, _| {
+                self.with_core(node, |core, _, _| {
                     taken = core.take_snapshot(min_new)?;
                     Ok(false)
                 });
@@ -163,9 +162,7 @@ impl Sim<'_> {
                 for i in 0..self.sc.nodes {
                     let s = &mut self.slots[usize::from(i)];
                     s.crash_flag.set(false);
-                    if let State::Up(core) | State::Paused(core) = &mut s.state {
-                        core.disarm();
-                    }
+                    s.crash_points = Default::default();
                     self.resume(i);
                     self.restart(i);
                 }
@@ -182,11 +179,11 @@ impl Sim<'_> {
             self.schedule_tick(node);
             for work in held {
                 match work {
-                    Held::Message(msg) => {
-                        self.with_core(node, |core, out| core.step(msg, out).map(|_| false))
-                    }
+                    Held::Message(msg) => self.with_core(node, |core, out, crash| {
+                        core.step(msg, out, crash).map(|_| false)
+                    }),
                     Held::SyncDone(ready) => {
-                        self.with_core(node, |core, out| core.sync_done(ready, out))
+                        self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash))
                     }
                 }
             }

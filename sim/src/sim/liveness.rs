@@ -6,7 +6,7 @@ impl Sim<'_> {
     /// Every live node (not halted, refused or broken) is up, a leader
     /// exists among them, and all have applied everything it holds.
     pub(super) fn converged(&self) -> bool {
-        let live: Vec<&NodeCore> = self
+        let live: Vec<&SimNode> = self
             .slots
             .iter()
             .filter_map(|s| match &s.state {

@@ -22,8 +22,10 @@ use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
 
+use crate::disk::DiskStorage;
 use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
+use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
 use crate::oracle::agreement::{self, AgreementOracle};
 use crate::oracle::model::NodeModel;
@@ -92,9 +94,13 @@ enum DownReason {
     Broken,
 }
 
+/// The node core as this engine runs it: over its simulated disk and its
+/// journalled store.
+pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
+
 enum State {
-    Up(Box<NodeCore>),
-    Paused(Box<NodeCore>),
+    Up(Box<SimNode>),
+    Paused(Box<SimNode>),
     Down(DownReason),
 }
 
@@ -132,6 +138,8 @@ struct Slot {
     lost_power: bool,
     incarnation: u32,
     crash_flag: Rc<Cell<bool>>,
+    /// Crashes armed inside the running core's handling (they die with it).
+    crash_points: ArmedCrashes,
     armed_power_loss: bool,
     armed_crashes: u64,
     /// An epoch rollback injected while the node ran: applied at its next crash.
@@ -151,6 +159,30 @@ struct Slot {
     halted_at: Option<u64>,
     /// Nonce counters of this incarnation, per dek.
     counters: std::collections::BTreeMap<u32, u64>,
+}
+
+/// The crashes the schedule armed for a running core: the injector's
+/// answers at the core's crash points.
+#[derive(Debug, Default)]
+struct ArmedCrashes {
+    /// Crash at this step of the next Ready that reaches it.
+    ready: Option<ReadyStep>,
+    /// Crash at the sync of the Ready that commits this incarnation's own
+    /// registration, before applying it.
+    before_registration: bool,
+}
+
+impl node::CrashPoints for ArmedCrashes {
+    fn at_ready_step(&mut self, step: ReadyStep) -> bool {
+        if self.ready == Some(step) {
+            self.ready = None;
+            return true;
+        }
+        false
+    }
+    fn before_own_registration_applies(&mut self) -> bool {
+        std::mem::take(&mut self.before_registration)
+    }
 }
 
 /// What waits for a paused process.
@@ -322,6 +354,7 @@ impl<'a> Sim<'a> {
                 lost_power: false,
                 incarnation: 0,
                 crash_flag: Rc::new(Cell::new(false)),
+                crash_points: ArmedCrashes::default(),
                 armed_power_loss: false,
                 armed_crashes: 0,
                 rollback_at_next_crash: false,
@@ -542,7 +575,9 @@ impl<'a> Sim<'a> {
                     return;
                 }
                 self.record(Some(node), "tick", 0, 0);
-                self.with_core(node, |core, out| core.tick(out).map(|_| false));
+                self.with_core(node, |core, out, crash| {
+                    core.tick(out, crash).map(|_| false)
+                });
                 self.schedule_tick(node);
             }
             Ev::Deliver {
@@ -562,7 +597,7 @@ impl<'a> Sim<'a> {
                     // The disk finished; the stopped process notices on resume.
                     slot.held.push(Held::SyncDone(ready));
                 } else {
-                    self.with_core(node, |core, out| core.sync_done(ready, out));
+                    self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash));
                 }
             }
             Ev::Scheduled(i) => {
@@ -584,15 +619,21 @@ impl<'a> Sim<'a> {
     fn with_core(
         &mut self,
         node: u8,
-        f: impl FnOnce(&mut NodeCore, &mut Vec<Output>) -> Result<bool, node::Crashed>,
+        f: impl FnOnce(
+            &mut SimNode,
+            &mut Vec<Output>,
+            &mut dyn node::CrashPoints,
+        ) -> Result<bool, node::Crashed>,
     ) {
         let i = usize::from(node);
         let registry_crash_armed = self.slots[i].crash_flag.get();
-        let State::Up(core) = &mut self.slots[i].state else {
+        let slot = &mut self.slots[i];
+        let State::Up(core) = &mut slot.state else {
             return;
         };
+        let crash = &mut slot.crash_points;
         let mut out = std::mem::take(&mut self.out);
-        let result = in_system(|| f(core, &mut out));
+        let result = in_system(|| f(core, &mut out, crash));
         self.process_outputs(node, &mut out);
         self.out = out;
         if registry_crash_armed && !self.slots[i].crash_flag.get() {
@@ -630,6 +671,8 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
         let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
+        // Crashes armed inside the process die with it.
+        s.crash_points = ArmedCrashes::default();
         s.incarnation += 1;
         s.held.clear();
         s.high_water = s.high_water.max(s.applied_max);
@@ -742,7 +785,7 @@ impl<'a> Sim<'a> {
         let result = in_system(|| {
             node::start(
                 params,
-                disk,
+                DiskStorage(disk),
                 &mut s.epoch_file,
                 tracked,
                 &self.logger,

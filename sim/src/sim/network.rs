@@ -93,11 +93,13 @@ impl Sim<'_> {
                     u64::from(from),
                     msg.get_msg_type() as u64,
                 );
-                self.with_core(to, |core, out| core.step(msg, out).map(|_| false));
+                self.with_core(to, |core, out, crash| {
+                    core.step(msg, out, crash).map(|_| false)
+                });
                 if is_snapshot {
                     self.record(Some(from), "snapshot-delivered", u64::from(to), 0);
-                    self.with_core(from, |core, out| {
-                        core.report_snapshot(u64::from(to) + 1, true, out)
+                    self.with_core(from, |core, out, crash| {
+                        core.report_snapshot(u64::from(to) + 1, true, out, crash)
                             .map(|_| false)
                     });
                 }
@@ -115,8 +117,8 @@ impl Sim<'_> {
     pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
         if self.slots[usize::from(from)].incarnation == from_inc {
             self.record(Some(from), "snapshot-failed", u64::from(to), 0);
-            self.with_core(from, |core, out| {
-                core.report_snapshot(u64::from(to) + 1, false, out)
+            self.with_core(from, |core, out, crash| {
+                core.report_snapshot(u64::from(to) + 1, false, out, crash)
                     .map(|_| false)
             });
         }

@@ -13,8 +13,8 @@ impl Sim<'_> {
     /// Proposes through `node` if it is up; true if raft accepted it.
     pub(super) fn propose(&mut self, node: u8, data: Vec<u8>) -> bool {
         let mut accepted = false;
-        self.with_core(node, |core, out| {
-            accepted = core.propose(data, out)?;
+        self.with_core(node, |core, out, crash| {
+            accepted = core.propose(data, out, crash)?;
             Ok(false)
         });
         accepted

@@ -7,9 +7,7 @@
 //! anything happens. A crash is the driver dropping the core; what
 //! survives is the disk, the epoch file and the store's journal.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
 
 use raft::eraftpb::{Entry, Message, Snapshot};
 use raft::{Config, RawNode, StateRole};
@@ -18,8 +16,11 @@ use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Command, Registration};
 use writer_registry::{Fsm, Halt, HaltRecord, Outcome, PersistPolicy};
 
-use crate::disk::{DiskOp, DiskStorage, EpochFile, RaftDisk};
-use crate::store::TrackedStore;
+pub mod storage;
+#[cfg(test)]
+mod tests;
+
+use storage::{EpochStore, LogOp, NodeStore, RaftLog};
 
 /// Fixed facts about a node.
 #[derive(Debug, Clone)]
@@ -67,6 +68,36 @@ impl ReadyStep {
     ];
 }
 
+/// Where the process can die inside the core: the driver's fault injector
+/// decides, the core only asks at each point. The core holds no fault
+/// state of its own.
+pub trait CrashPoints {
+    /// Does the process die at `step` of the Ready being handled?
+    fn at_ready_step(&mut self, step: ReadyStep) -> bool;
+    /// Does it die now, with its own registration's commit persisted and
+    /// the registration not yet applied (asked only at such a point)?
+    fn before_own_registration_applies(&mut self) -> bool;
+}
+
+/// No crashes: a node outside any fault injection.
+pub struct NoCrashes;
+
+impl CrashPoints for NoCrashes {
+    fn at_ready_step(&mut self, _: ReadyStep) -> bool {
+        false
+    }
+    fn before_own_registration_applies(&mut self) -> bool {
+        false
+    }
+}
+
+fn check(crash: &mut dyn CrashPoints, step: ReadyStep) -> Result<(), Crashed> {
+    if crash.at_ready_step(step) {
+        return Err(CRASHED);
+    }
+    Ok(())
+}
+
 /// One apply, as the oracles need to see it.
 #[derive(Debug, Clone)]
 pub struct ApplyRecord {
@@ -88,14 +119,13 @@ pub struct ApplyRecord {
 /// Builds the record of one apply, reading the state it left behind.
 /// `unsynced_before` is the journal's unsynced batch count before the
 /// apply: any more after it are this apply's own writes, not yet durable.
-fn record(
-    fsm: &Fsm<TrackedStore>,
+fn record<S: NodeStore>(
+    fsm: &Fsm<S>,
     entry: &Entry,
     result: Result<Outcome, Halt>,
     replay: bool,
     unsynced_before: usize,
 ) -> ApplyRecord {
-    use writer_registry::WriterRegistryStore;
     let row = match wire::decode_entry(&entry.data) {
         Ok(wire::Entry::Proposal {
             command: Command::Registration(r),
@@ -120,7 +150,7 @@ fn record(
         replay,
         digest: fsm.digest(),
         row,
-        unsynced: fsm.store().journal.unsynced_batches() > unsynced_before,
+        unsynced: fsm.store().unsynced_writes() > unsynced_before,
     }
 }
 
@@ -169,12 +199,12 @@ pub enum StartFailure {
 /// A start that did not produce a running node, and the store it leaves
 /// (absent when the store itself could not be read).
 #[derive(Debug)]
-pub struct NotStarted {
+pub struct NotStarted<S> {
     pub failure: StartFailure,
-    pub store: Option<TrackedStore>,
+    pub store: Option<S>,
 }
 
-fn not_started(failure: StartFailure, store: Option<TrackedStore>) -> Box<NotStarted> {
+fn not_started<S>(failure: StartFailure, store: Option<S>) -> Box<NotStarted<S>> {
     Box::new(NotStarted { failure, store })
 }
 
@@ -197,18 +227,13 @@ struct InFlight {
 }
 
 /// A running node.
-pub struct NodeCore {
+pub struct NodeCore<L: RaftLog, S: NodeStore> {
     params: NodeParams,
-    raw: RawNode<DiskStorage>,
-    disk: Rc<RefCell<RaftDisk>>,
-    fsm: Fsm<TrackedStore>,
+    raw: RawNode<L>,
+    fsm: Fsm<S>,
     inflight: VecDeque<InFlight>,
     /// The start sequence, joined: it knows which deks may encrypt.
     sequence: StartSequence,
-    armed: Option<ReadyStep>,
-    /// Crash at the sync of the Ready that commits this incarnation's own
-    /// registration, before applying it.
-    armed_before_registration: bool,
     was_leader: bool,
 }
 
@@ -216,14 +241,14 @@ pub struct NodeCore {
 /// START-1..START-5) over this node's epoch file, log and FSM and, if
 /// nothing refuses or halts, joins the cluster (START-6; registrations are
 /// proposed by the driver through [`NodeCore::unregistered_deks`]).
-pub fn start(
+pub fn start<L: RaftLog, S: NodeStore, E: EpochStore>(
     params: NodeParams,
-    disk: Rc<RefCell<RaftDisk>>,
-    epoch_file: &mut EpochFile,
-    store: TrackedStore,
+    log: L,
+    epoch_file: &mut E,
+    store: S,
     logger: &slog::Logger,
     out: &mut Vec<Output>,
-) -> Result<NodeCore, Box<NotStarted>> {
+) -> Result<NodeCore<L, S>, Box<NotStarted<S>>> {
     // START-1: open the state machine (its durable state).
     let mut fsm = match Fsm::open_with(store, params.policy, params.mutant) {
         Ok(fsm) => fsm,
@@ -251,19 +276,17 @@ pub fn start(
                     epoch_file.sync();
                 }
                 out.push(Output::EpochBumped { from, to: epoch });
-                let disk = disk.borrow();
-                let image = disk.written();
                 Event::EpochWritten {
                     applied_index: fsm.applied_index(),
-                    snapshot_index: image.snapshot_index(),
-                    commit_index: image.hard_state.commit,
+                    snapshot_index: log.held_snapshot().get_metadata().index,
+                    commit_index: log.persisted_commit(),
                 }
             }
-            Request::RestoreSnapshot { .. } => match restore_from_disk(&mut fsm, &disk, out) {
+            Request::RestoreSnapshot { .. } => match restore_from_disk(&mut fsm, &log, out) {
                 Ok(()) => Event::SnapshotRestored,
                 Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
             },
-            Request::Replay { from, to } => match replay(&mut fsm, &disk, from, to, out) {
+            Request::Replay { from, to } => match replay(&mut fsm, &log, from, to, out) {
                 Ok(None) => Event::Replayed,
                 Ok(Some(record)) => {
                     out.push(Output::Halted(record.clone()));
@@ -280,7 +303,7 @@ pub fn start(
                     Some(fsm.into_store()),
                 ))
             }
-            Request::Join { .. } => return join(params, disk, fsm, sequence, logger),
+            Request::Join { .. } => return join(params, log, fsm, sequence, logger),
             Request::Halted | Request::EncryptionAllowed { .. } | Request::Wait => {
                 unreachable!("the sequence asks for these only after a replay halt or a join")
             }
@@ -289,13 +312,13 @@ pub fn start(
 }
 
 /// START-6: the Raft node joins with the FSM's applied index.
-fn join(
+fn join<L: RaftLog, S: NodeStore>(
     params: NodeParams,
-    disk: Rc<RefCell<RaftDisk>>,
-    fsm: Fsm<TrackedStore>,
+    log: L,
+    fsm: Fsm<S>,
     sequence: StartSequence,
     logger: &slog::Logger,
-) -> Result<NodeCore, Box<NotStarted>> {
+) -> Result<NodeCore<L, S>, Box<NotStarted<S>>> {
     let e = params.election_tick;
     let config = Config {
         id: params.raft_id(),
@@ -310,7 +333,7 @@ fn join(
         max_size_per_msg: 64 * 1024,
         ..Default::default()
     };
-    let raw = match RawNode::new(&config, DiskStorage(disk.clone()), logger) {
+    let raw = match RawNode::new(&config, log, logger) {
         Ok(raw) => raw,
         Err(e) => {
             return Err(not_started(
@@ -322,24 +345,20 @@ fn join(
     Ok(NodeCore {
         params,
         raw,
-        disk,
         fsm,
         inflight: VecDeque::new(),
         sequence,
-        armed: None,
-        armed_before_registration: false,
         was_leader: false,
     })
 }
 
 /// START-4's first half: restore the snapshot the disk holds.
-fn restore_from_disk(
-    fsm: &mut Fsm<TrackedStore>,
-    disk: &Rc<RefCell<RaftDisk>>,
+fn restore_from_disk<L: RaftLog, S: NodeStore>(
+    fsm: &mut Fsm<S>,
+    log: &L,
     out: &mut Vec<Output>,
 ) -> Result<(), StartFailure> {
-    let disk = disk.borrow();
-    let snap = writer_registry::Snapshot::decode(disk.written().snapshot.get_data())
+    let snap = writer_registry::Snapshot::decode(log.held_snapshot().get_data())
         .map_err(|e| StartFailure::Store(format!("snapshot on disk: {e}")))?;
     if let Err(e) = fsm.restore(&snap) {
         return Err(crash_or_store(fsm, e.to_string(), snap.applied_index));
@@ -353,31 +372,29 @@ fn restore_from_disk(
 
 /// START-4's second half: apply the held entries `from..=to`; the halt
 /// that stops it, if any.
-fn replay(
-    fsm: &mut Fsm<TrackedStore>,
-    disk: &Rc<RefCell<RaftDisk>>,
+fn replay<L: RaftLog, S: NodeStore>(
+    fsm: &mut Fsm<S>,
+    log: &L,
     from: u64,
     to: u64,
     out: &mut Vec<Output>,
 ) -> Result<Option<HaltRecord>, StartFailure> {
-    let disk = disk.borrow();
-    let image = disk.written();
     for index in from..=to {
-        let Some(entry) = image.entry(index) else {
+        let Some(entry) = log.held_entry(index) else {
             return Err(StartFailure::Store(format!(
                 "commit index {to} but entry {index} is not on disk"
             )));
         };
-        let unsynced_before = fsm.store().journal.unsynced_batches();
+        let unsynced_before = fsm.store().unsynced_writes();
         let result = fsm.apply(index, &entry.data);
-        if fsm.store().crashed {
+        if fsm.store().process_died() {
             return Err(StartFailure::Crashed {
                 partial: Some(index),
             });
         }
         out.push(Output::Applied(record(
             fsm,
-            entry,
+            &entry,
             result.clone(),
             true,
             unsynced_before,
@@ -389,8 +406,8 @@ fn replay(
     Ok(None)
 }
 
-fn crash_or_store(fsm: &Fsm<TrackedStore>, message: String, index: u64) -> StartFailure {
-    if fsm.store().crashed {
+fn crash_or_store<S: NodeStore>(fsm: &Fsm<S>, message: String, index: u64) -> StartFailure {
+    if fsm.store().process_died() {
         StartFailure::Crashed {
             partial: Some(index),
         }
@@ -399,7 +416,7 @@ fn crash_or_store(fsm: &Fsm<TrackedStore>, message: String, index: u64) -> Start
     }
 }
 
-impl NodeCore {
+impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
     pub fn params(&self) -> &NodeParams {
         &self.params
     }
@@ -409,12 +426,12 @@ impl NodeCore {
         self.sequence.epoch()
     }
 
-    pub fn fsm(&self) -> &Fsm<TrackedStore> {
+    pub fn fsm(&self) -> &Fsm<S> {
         &self.fsm
     }
 
     /// Dies: returns what survives (the store and its journal).
-    pub fn into_store(self) -> TrackedStore {
+    pub fn into_store(self) -> S {
         self.fsm.into_store()
     }
 
@@ -448,20 +465,24 @@ impl NodeCore {
         self.sequence.may_encrypt(dek)
     }
 
-    /// Arms a crash at `step` of the next Ready that reaches it.
-    pub fn arm_ready_crash(&mut self, step: ReadyStep) {
-        self.armed = Some(step);
-    }
-
-    pub fn tick(&mut self, out: &mut Vec<Output>) -> Result<(), Crashed> {
+    pub fn tick(
+        &mut self,
+        out: &mut Vec<Output>,
+        crash: &mut dyn CrashPoints,
+    ) -> Result<(), Crashed> {
         self.raw.tick();
-        self.drive(out)
+        self.drive(out, crash)
     }
 
-    pub fn step(&mut self, msg: Message, out: &mut Vec<Output>) -> Result<(), Crashed> {
+    pub fn step(
+        &mut self,
+        msg: Message,
+        out: &mut Vec<Output>,
+        crash: &mut dyn CrashPoints,
+    ) -> Result<(), Crashed> {
         // Errors here are stale or foreign messages raft-rs declines.
         let _ = self.raw.step(msg);
-        self.drive(out)
+        self.drive(out, crash)
     }
 
     /// Tells raft whether a snapshot it sent to `to` (raft id) arrived:
@@ -471,6 +492,7 @@ impl NodeCore {
         to: u64,
         delivered: bool,
         out: &mut Vec<Output>,
+        crash: &mut dyn CrashPoints,
     ) -> Result<(), Crashed> {
         let status = if delivered {
             raft::SnapshotStatus::Finish
@@ -481,13 +503,18 @@ impl NodeCore {
         if !delivered {
             self.raw.report_unreachable(to);
         }
-        self.drive(out)
+        self.drive(out, crash)
     }
 
     /// Proposes entry data; false when raft drops it (no known leader).
-    pub fn propose(&mut self, data: Vec<u8>, out: &mut Vec<Output>) -> Result<bool, Crashed> {
+    pub fn propose(
+        &mut self,
+        data: Vec<u8>,
+        out: &mut Vec<Output>,
+        crash: &mut dyn CrashPoints,
+    ) -> Result<bool, Crashed> {
         let accepted = self.raw.propose(vec![], data).is_ok();
-        self.drive(out)?;
+        self.drive(out, crash)?;
         Ok(accepted)
     }
 
@@ -501,16 +528,8 @@ impl NodeCore {
         wire::encode_entry(proposal_id, &reg.encode_payload())
     }
 
-    fn check_armed(&mut self, step: ReadyStep) -> Result<(), Crashed> {
-        if self.armed == Some(step) {
-            self.armed = None;
-            return Err(CRASHED);
-        }
-        Ok(())
-    }
-
     /// Handles every pending Ready (asynchronous persistence).
-    fn drive(&mut self, out: &mut Vec<Output>) -> Result<(), Crashed> {
+    fn drive(&mut self, out: &mut Vec<Output>, crash: &mut dyn CrashPoints) -> Result<(), Crashed> {
         while self.raw.has_ready() {
             let mut rd = self.raw.ready();
             let leader = self.raw.raft.state == StateRole::Leader;
@@ -523,20 +542,20 @@ impl NodeCore {
             for m in rd.take_messages() {
                 out.push(Output::Send(m));
             }
-            self.check_armed(ReadyStep::AfterSend)?;
+            check(crash, ReadyStep::AfterSend)?;
             let mut ops = Vec::new();
             let snapshot = (!rd.snapshot().is_empty()).then(|| rd.snapshot().clone());
             if let Some(s) = &snapshot {
-                ops.push(DiskOp::InstallSnapshot(s.clone()));
+                ops.push(LogOp::InstallSnapshot(s.clone()));
             }
             if !rd.entries().is_empty() {
-                ops.push(DiskOp::Append(rd.take_entries()));
+                ops.push(LogOp::Append(rd.take_entries()));
             }
             if let Some(hs) = rd.hs() {
-                ops.push(DiskOp::HardState(hs.clone()));
+                ops.push(LogOp::HardState(hs.clone()));
             }
-            let seq = self.disk.borrow_mut().write(ops);
-            self.check_armed(ReadyStep::AfterWrite)?;
+            let seq = self.raw.mut_store().write(ops);
+            check(crash, ReadyStep::AfterWrite)?;
             let number = rd.number();
             self.inflight.push_back(InFlight {
                 number,
@@ -554,7 +573,12 @@ impl NodeCore {
     /// The sync of Ready `ready` completed: release its persisted messages,
     /// tell raft, then apply what it committed. Returns whether the FSM
     /// halted (the driver stops the node).
-    pub fn sync_done(&mut self, ready: u64, out: &mut Vec<Output>) -> Result<bool, Crashed> {
+    pub fn sync_done(
+        &mut self,
+        ready: u64,
+        out: &mut Vec<Output>,
+        crash: &mut dyn CrashPoints,
+    ) -> Result<bool, Crashed> {
         let Some(front) = self.inflight.front() else {
             return Ok(false);
         };
@@ -565,12 +589,12 @@ impl NodeCore {
             crate::panics::DRIVER_CONTRACT
         );
         let flight = self.inflight.pop_front().expect("front checked");
-        self.disk.borrow_mut().sync_through(flight.seq);
-        self.check_armed(ReadyStep::AfterSync)?;
+        self.raw.mut_store().sync_through(flight.seq);
+        check(crash, ReadyStep::AfterSync)?;
         for m in flight.persisted {
             out.push(Output::Send(m));
         }
-        self.check_armed(ReadyStep::AfterPersistedSend)?;
+        check(crash, ReadyStep::AfterPersistedSend)?;
         self.raw.on_persist_ready(flight.number);
         if let Some(snap) = flight.snapshot {
             let index = snap.get_metadata().index;
@@ -587,13 +611,12 @@ impl NodeCore {
             });
             self.raw.advance_apply_to(index);
         }
-        if self.armed_before_registration
-            && flight
-                .committed
-                .iter()
-                .any(|e| self.own_registration(&e.data).is_some())
+        if flight
+            .committed
+            .iter()
+            .any(|e| self.own_registration(&e.data).is_some())
+            && crash.before_own_registration_applies()
         {
-            self.armed_before_registration = false;
             return Err(CRASHED);
         }
         let count = flight.committed.len();
@@ -602,11 +625,11 @@ impl NodeCore {
                 continue;
             }
             if i == 1 && count > 1 {
-                self.check_armed(ReadyStep::MidApply)?;
+                check(crash, ReadyStep::MidApply)?;
             }
-            let unsynced_before = self.fsm.store().journal.unsynced_batches();
+            let unsynced_before = self.fsm.store().unsynced_writes();
             let result = self.fsm.apply(entry.index, &entry.data);
-            if self.fsm.store().crashed {
+            if self.fsm.store().process_died() {
                 return Err(Crashed {
                     partial: Some(entry.index),
                 });
@@ -630,7 +653,7 @@ impl NodeCore {
             }
             self.raw.advance_apply_to(entry.index);
         }
-        self.drive(out)?;
+        self.drive(out, crash)?;
         Ok(false)
     }
 
@@ -648,13 +671,11 @@ impl NodeCore {
     /// Returns the snapshot index taken.
     pub fn take_snapshot(&mut self, min_new: u64) -> Result<Option<u64>, Crashed> {
         let applied = self.fsm.applied_index();
-        let (last_snap, term) = {
-            let disk = self.disk.borrow();
-            (
-                disk.written().snapshot_index(),
-                disk.written().term(applied),
-            )
-        };
+        let log = self.raw.store();
+        let (last_snap, term) = (
+            log.held_snapshot().get_metadata().index,
+            log.held_term(applied),
+        );
         let Some(term) = term else { return Ok(None) };
         if applied == 0 || applied < last_snap + min_new.max(1) {
             return Ok(None);
@@ -672,26 +693,13 @@ impl NodeCore {
         let meta = snap.mut_metadata();
         meta.index = applied;
         meta.term = term;
-        meta.set_conf_state(self.disk.borrow().written().conf_state.clone());
-        self.disk.borrow_mut().compact(&snap);
+        meta.set_conf_state(self.raw.store().membership());
+        self.raw.mut_store().compact(&snap);
         Ok(Some(applied))
     }
 }
 
-impl NodeCore {
-    /// Cancels armed crashes (the fault phase is over).
-    pub fn disarm(&mut self) {
-        self.armed = None;
-        self.armed_before_registration = false;
-    }
-
-    /// Arms a crash between persisting the commit of this incarnation's own
-    /// registration and applying it: the log then holds a registration the
-    /// registry does not.
-    pub fn arm_crash_before_own_registration(&mut self) {
-        self.armed_before_registration = true;
-    }
-
+impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
     /// The entry's registration if it is this incarnation's own.
     fn own_registration(&self, data: &[u8]) -> Option<Registration> {
         match wire::decode_entry(data) {
