@@ -5,6 +5,7 @@
 //! [`node`] cores over [`disk`] and [`store`]) -> [`trace`] and
 //! [`oracle`]s -> [`run`] report. A run that cannot say anything about
 //! the system ends in a [`error::HarnessError`] instead.
+//! [`cli`] is the `regsim` command line.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -14,6 +15,7 @@
 )]
 
 pub mod bench;
+pub mod cli;
 pub mod corpus;
 pub mod disk;
 pub mod error;

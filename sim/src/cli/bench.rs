@@ -1,0 +1,19 @@
+//! `regsim bench`: measure simulation speed on a scenario, on one thread,
+//! with the memory and fjall registries and with oracles on and off.
+
+use std::path::PathBuf;
+
+use super::{load, CliError};
+use crate::run;
+
+pub(super) fn cmd_bench(scenario: Option<PathBuf>, seeds: u64) -> Result<bool, CliError> {
+    let (path, sc) = load(scenario)?;
+    run::quiet_panics();
+    println!(
+        "bench: scenario {} ({}), {seeds} seeds per configuration, one thread",
+        sc.name,
+        path.display()
+    );
+    println!("{}", crate::bench::Report::run(&sc, seeds)?);
+    Ok(true)
+}

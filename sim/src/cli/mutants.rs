@@ -1,0 +1,59 @@
+//! `regsim mutants` (only with the `mutants` feature): run every mutant of
+//! the catalogue, and the unmutated build, over the shipped scenarios and
+//! print how fast each mutant is caught.
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{workspace_root, CliError};
+use crate::run;
+
+pub(super) fn cmd_mutants(
+    budget: u64,
+    jobs: Option<usize>,
+    only: Vec<String>,
+    dir: Option<PathBuf>,
+) -> Result<bool, CliError> {
+    use crate::mutants::{render, table, targets};
+    use writer_registry::mutants::Mutant;
+    let dir = dir.unwrap_or_else(|| workspace_root().join("scenarios"));
+    let targets = targets(&dir)?;
+    let mut mutants: Vec<Option<Mutant>> = vec![None];
+    for m in Mutant::ALL {
+        if only.is_empty() || only.iter().any(|o| o == m.name()) {
+            mutants.push(Some(m));
+        }
+    }
+    if mutants.len() == 1 && !only.is_empty() {
+        return Err(CliError(format!("--only: no mutant named {only:?}")));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("mutants: {} mutants + the unmutated build, {budget} runs each over {} scenarios, {jobs} jobs", mutants.len() - 1, targets.len());
+    run::quiet_panics();
+    let bar = ProgressBar::new(budget * mutants.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs {elapsed} eta {eta}")
+            .expect("valid template"),
+    );
+    let rows = table(&targets, &mutants, budget, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    print!("{}", render(&rows));
+    // A harness error catches no mutant and clears no baseline: exit 2.
+    let broken: Vec<&crate::mutants::Row> = rows.iter().filter(|r| r.harness_errors > 0).collect();
+    if let Some((path, seed, e)) = broken.iter().find_map(|r| r.first_harness_error.as_ref()) {
+        let runs: u64 = broken.iter().map(|r| r.harness_errors).sum();
+        return Err(CliError(format!(
+            "{runs} runs ended in a harness error, first {} seed {seed}: {e}",
+            path.display()
+        )));
+    }
+    let survivors: Vec<&str> = rows.iter().filter(|r| !r.ok()).map(|r| r.name()).collect();
+    if survivors.is_empty() {
+        println!("every mutant caught; the unmutated build is clean");
+        Ok(true)
+    } else {
+        println!("NOT OK: {}", survivors.join(", "));
+        Ok(false)
+    }
+}

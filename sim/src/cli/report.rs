@@ -1,0 +1,85 @@
+//! Printing shared by the commands: a run's result line with its
+//! violations and findings, the command that replays a run, and where two
+//! traces first differ.
+
+use std::path::Path;
+
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use crate::store::RegistryKind;
+
+pub(super) fn replay_command(
+    path: &Path,
+    sc: &Scenario,
+    r: &RunResult,
+    registry: RegistryKind,
+    mutant: Option<&str>,
+) -> String {
+    let (features, mutant) = match mutant {
+        Some(m) => (" --features mutants", format!(" --mutant {m}")),
+        None => ("", String::new()),
+    };
+    format!(
+        "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} --registry {}{mutant}   # policy {:?}, commit {}",
+        path.display(),
+        r.seed,
+        registry.name(),
+        sc.policy,
+        env!("REGSIM_COMMIT")
+    )
+}
+
+pub(super) fn print_result(r: &RunResult) {
+    let s = &r.stats;
+    println!(
+        "seed {}: {} trace {:016x} | committed {} crashes {} power-losses {} snapshot-installs {} elections {} halts {} refusals {} virtual {:.1}s events {} | {}",
+        r.seed,
+        if r.passed() { "pass" } else { "FAIL" },
+        r.trace_hash,
+        s.committed,
+        s.crashes,
+        s.power_losses,
+        s.snapshot_installs,
+        s.elections,
+        s.halts,
+        s.refusals,
+        s.virtual_us as f64 / 1e6,
+        s.events,
+        r.ending
+    );
+    for v in &r.violations {
+        println!("  violation {v}");
+    }
+    let mut shown: Vec<(&str, &str, usize)> = Vec::new();
+    for f in &r.findings {
+        match shown
+            .iter_mut()
+            .find(|(s, d, _)| *s == f.signature && *d == f.detail)
+        {
+            Some(entry) => entry.2 += 1,
+            None => shown.push((&f.signature, &f.detail, 1)),
+        }
+    }
+    for (sig, detail, n) in shown {
+        let times = if n > 1 {
+            format!(" (x{n}: it recurs at every restart)")
+        } else {
+            String::new()
+        };
+        println!("  finding {sig}{times}: {detail}");
+    }
+}
+
+pub(super) fn first_difference(a: &[String], b: &[String]) -> Option<(usize, String, String)> {
+    let n = a.len().max(b.len());
+    (0..n).find_map(|i| {
+        let (x, y) = (a.get(i), b.get(i));
+        (x != y).then(|| {
+            (
+                i,
+                x.cloned().unwrap_or_else(|| "<end>".into()),
+                y.cloned().unwrap_or_else(|| "<end>".into()),
+            )
+        })
+    })
+}
