@@ -278,6 +278,9 @@ impl Default for Limits {
     }
 }
 
+/// How a check reports a bad key: `bad(key, message)` is the error.
+type Bad<'a> = dyn Fn(&'static str, String) -> Result<(), ScenarioError> + 'a;
+
 /// A scenario that cannot be used, with the file named.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -327,6 +330,15 @@ impl Scenario {
                 message,
             })
         };
+        self.check_shape(&bad)?;
+        self.check_ranges(&bad)?;
+        self.check_pairs_and_rates(&bad)?;
+        self.check_declarations(&bad)?;
+        self.check_load(&bad)
+    }
+
+    /// The name, the cluster, the deks and the Raft timers.
+    fn check_shape(&self, bad: &Bad) -> Result<(), ScenarioError> {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
             && self
@@ -380,6 +392,11 @@ impl Scenario {
                 ),
             );
         }
+        Ok(())
+    }
+
+    /// Every single value within its bounds.
+    fn check_ranges(&self, bad: &Bad) -> Result<(), ScenarioError> {
         for (key, v, lo, hi) in [
             ("duration_ms", self.duration_ms, 1, MAX_SPAN_MS),
             ("tick_ms", self.tick_ms, 1, MAX_TICK_MS),
@@ -504,6 +521,11 @@ impl Scenario {
                 return bad(key, format!("expected {lo} to {hi}, found {v}"));
             }
         }
+        Ok(())
+    }
+
+    /// `[lo, hi]` pairs, probabilities and the KV rate.
+    fn check_pairs_and_rates(&self, bad: &Bad) -> Result<(), ScenarioError> {
         for (key, range, hi) in [
             ("network.delay_us", self.network.delay_us, MAX_DELAY_US),
             (
@@ -543,6 +565,11 @@ impl Scenario {
                 format!("expected a rate from 0 to {MAX_KV_PER_SEC}, found {kv}"),
             );
         }
+        Ok(())
+    }
+
+    /// Marks and findings name things that exist, consistently.
+    fn check_declarations(&self, bad: &Bad) -> Result<(), ScenarioError> {
         let known = crate::sim::all_marks();
         if let Some(unknown) = self
             .marks
@@ -558,6 +585,42 @@ impl Scenario {
                 ),
             );
         }
+        for sig in self.findings.allowed.iter().chain(&self.findings.expected) {
+            if !FINDING_FAMILIES.iter().any(|f| {
+                sig == f.trim_end_matches(':')
+                    || (f.ends_with(':') && sig.starts_with(f) && sig.len() > f.len())
+            }) {
+                return bad(
+                    "findings",
+                    format!(
+                        "unknown finding signature {sig:?}: signatures are {}",
+                        FINDING_FAMILIES
+                            .map(|f| if f.ends_with(':') {
+                                format!("{f}...")
+                            } else {
+                                f.to_string()
+                            })
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(sig) = self
+            .findings
+            .expected
+            .iter()
+            .find(|e| !self.findings.allowed.contains(e))
+        {
+            return bad(
+                "findings.expected",
+                format!("{sig:?} is expected but not in findings.allowed, so every run showing it would fail"),
+            );
+        }
+        Ok(())
+    }
+
+    /// What the values make together: the schedule's size, Raft's timing and the watchdog's headroom.
+    fn check_load(&self, bad: &Bad) -> Result<(), ScenarioError> {
         // Raft's timing assumption: a message and a sync take far less
         // than an election timeout. A scenario that breaks it owes no
         // liveness, so it would blame the system for the harness's setup.
@@ -606,37 +669,6 @@ impl Scenario {
                     self.liveness_bound_ms,
                     self.limits.max_events
                 ),
-            );
-        }
-        for sig in self.findings.allowed.iter().chain(&self.findings.expected) {
-            if !FINDING_FAMILIES.iter().any(|f| {
-                sig == f.trim_end_matches(':')
-                    || (f.ends_with(':') && sig.starts_with(f) && sig.len() > f.len())
-            }) {
-                return bad(
-                    "findings",
-                    format!(
-                        "unknown finding signature {sig:?}: signatures are {}",
-                        FINDING_FAMILIES
-                            .map(|f| if f.ends_with(':') {
-                                format!("{f}...")
-                            } else {
-                                f.to_string()
-                            })
-                            .join(", ")
-                    ),
-                );
-            }
-        }
-        if let Some(sig) = self
-            .findings
-            .expected
-            .iter()
-            .find(|e| !self.findings.allowed.contains(e))
-        {
-            return bad(
-                "findings.expected",
-                format!("{sig:?} is expected but not in findings.allowed, so every run showing it would fail"),
             );
         }
         Ok(())

@@ -212,139 +212,24 @@ impl Schedule {
     pub fn generate(scenario: &Scenario, seed: u64) -> Schedule {
         let scenario = &scenario.for_seed(seed);
         let streams = Streams::new(seed);
-        let n = scenario.nodes;
         let span = ms(scenario.duration_ms).max(1);
-        let f = &scenario.faults;
-        let mut events = Vec::new();
-        let mut push = |at_us: u64, action| events.push(Timed { at_us, action });
-
-        let mut w = streams.sequential(Subsystem::Workload);
-        let kv_count =
-            (scenario.workload.kv_per_sec * scenario.duration_ms as f64 / 1000.0).round() as u64;
-        for _ in 0..kv_count {
-            let at = w.next_u64() % span;
-            let node = node(&mut w, n);
-            let dek = scenario.deks[(w.next_u64() % scenario.deks.len() as u64) as usize];
-            push(at, Action::Kv { node, dek });
-        }
-
+        let mut g = Generator {
+            sc: scenario,
+            n: scenario.nodes,
+            span,
+            events: Vec::new(),
+        };
+        g.workload(&mut streams.sequential(Subsystem::Workload));
+        // One stream for every fault kind, drawn in this order: the order
+        // is part of what a seed means.
         let mut r = streams.sequential(Subsystem::Faults);
-        let at = |r: &mut ChaCha8Rng| r.next_u64() % span;
-        let down = |r: &mut ChaCha8Rng| ms(between(r, f.down_ms[0], f.down_ms[1]));
-        for _ in 0..f.crashes {
-            let (t, nd, d) = (at(&mut r), node(&mut r, n), down(&mut r));
-            push(t, Action::Crash { node: nd });
-            push(t + d, Action::Restart { node: nd });
-        }
-        for _ in 0..f.power_losses {
-            let (t, nd, d) = (at(&mut r), node(&mut r, n), down(&mut r));
-            push(t, Action::PowerLoss { node: nd });
-            push(t + d, Action::Restart { node: nd });
-        }
-        for _ in 0..f.pauses {
-            let (t, nd) = (at(&mut r), node(&mut r, n));
-            let d = ms(between(&mut r, f.pause_ms[0], f.pause_ms[1]));
-            push(t, Action::Pause { node: nd });
-            push(t + d, Action::Resume { node: nd });
-        }
-        for _ in 0..f.restart_storms {
-            let (mut t, nd) = (at(&mut r), node(&mut r, n));
-            for _ in 0..f.storm_restarts {
-                push(t, Action::Crash { node: nd });
-                t += ms(between(&mut r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
-                push(t, Action::Restart { node: nd });
-                t += ms(between(&mut r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
-            }
-        }
-        for _ in 0..f.ready_crashes {
-            let (t, nd) = (at(&mut r), node(&mut r, n));
-            let step = ReadyStep::ALL[(r.next_u64() % ReadyStep::ALL.len() as u64) as usize];
-            let power_loss = crate::rng::chance(&mut r, f.armed_power_loss_rate);
-            push(
-                t,
-                Action::ArmReadyCrash {
-                    node: nd,
-                    step,
-                    power_loss,
-                },
-            );
-        }
-        for _ in 0..f.registry_write_crashes {
-            let (t, nd) = (at(&mut r), node(&mut r, n));
-            let power_loss = crate::rng::chance(&mut r, f.armed_power_loss_rate);
-            push(
-                t,
-                Action::ArmRegistryCrash {
-                    node: nd,
-                    power_loss,
-                },
-            );
-        }
-        for _ in 0..f.epoch_rollbacks {
-            let (t, nd, d) = (at(&mut r), node(&mut r, n), down(&mut r));
-            push(t, Action::Crash { node: nd });
-            if r.next_u64().is_multiple_of(2) {
-                push(t + 1, Action::EpochRollback { node: nd });
-                push(t + d, Action::Restart { node: nd });
-            } else {
-                // The harder case: after the restart the node crashes with
-                // its new registration committed in its log but not yet
-                // applied, and the older epoch file it finds is one below
-                // that registration's epoch. Only the strict guard after
-                // replay tells this restart from an honest one.
-                push(t + d, Action::Restart { node: nd });
-                push(t + d + 1, Action::ArmRegistrationCrash { node: nd });
-                push(t + d + 1, Action::EpochRollback { node: nd });
-            }
-        }
-        for _ in 0..f.collisions {
-            let (t, via, victim) = (at(&mut r), node(&mut r, n), node(&mut r, n));
-            let dek = scenario.deks[(r.next_u64() % scenario.deks.len() as u64) as usize];
-            // Any high 48 bits but the victim's own: a different full id.
-            let high_bits = (r.next_u64() >> 16) | 1 << 47;
-            push(
-                t,
-                Action::Collision {
-                    via,
-                    victim,
-                    dek,
-                    high_bits,
-                },
-            );
-        }
-        for _ in 0..f.malformed {
-            let (t, via) = (at(&mut r), node(&mut r, n));
-            let variant = (r.next_u64() % 3) as u8;
-            push(t, Action::Malformed { via, variant });
-        }
-        let net = &scenario.network;
-        for _ in 0..net.partitions {
-            let t = at(&mut r);
-            let len = ms(between(&mut r, net.partition_ms[0], net.partition_ms[1]));
-            // A random non-empty proper subset.
-            let mask = 1 + r.next_u64() % ((1u64 << n) - 2);
-            let side = (0..n).filter(|i| mask & (1 << i) != 0).collect();
-            push(t, Action::Partition { side });
-            push(t + len, Action::Heal);
-        }
-        for _ in 0..net.one_way_partitions {
-            let t = at(&mut r);
-            let len = ms(between(&mut r, net.partition_ms[0], net.partition_ms[1]));
-            let from = node(&mut r, n);
-            let to = (from + 1 + node(&mut r, n - 1)) % n;
-            push(t, Action::OneWay { from, to });
-            push(t + len, Action::Heal);
-        }
-        if scenario.snapshots.every_ms > 0 {
-            let every = ms(scenario.snapshots.every_ms);
-            for nd in 0..n {
-                let mut t = r.next_u64() % every;
-                while t < span {
-                    push(t, Action::Snapshot { node: nd });
-                    t += every;
-                }
-            }
-        }
+        g.process_faults(&mut r);
+        g.armed_crashes(&mut r);
+        g.rollbacks(&mut r);
+        g.injections(&mut r);
+        g.partitions(&mut r);
+        g.snapshots(&mut r);
+        let mut events = g.events;
         // Storms can run past the fault phase: only the actions that bring
         // nodes back may land after it.
         events.retain(|e| {
@@ -457,57 +342,11 @@ impl Schedule {
                 field(key)
             ));
         }
-        let mut events = Vec::with_capacity(raw.len());
-        for (i, value) in raw.into_iter().enumerate() {
-            let at = format!("{prefix}events[{i}]");
-            let toml::Value::Table(mut t) = value else {
-                return Err(format!("{path}: `{at}`: expected a table"));
-            };
-            let at_us = match t.remove("at_us") {
-                Some(toml::Value::Integer(v)) if v >= 0 => v as u64,
-                Some(v) => {
-                    return Err(format!(
-                        "{path}: `{at}.at_us`: expected a time in microseconds, found {v}"
-                    ))
-                }
-                None => return Err(format!("{path}: `{at}.at_us`: missing")),
-            };
-            let kind = match t.get("kind") {
-                Some(toml::Value::String(k)) => k.clone(),
-                Some(v) => {
-                    return Err(format!("{path}: `{at}.kind`: expected a string, found {v}"))
-                }
-                None => return Err(format!("{path}: `{at}.kind`: missing")),
-            };
-            if !Action::KINDS.contains(&kind.as_str()) {
-                return Err(format!(
-                    "{path}: `{at}.kind`: unknown event kind {kind:?} (known: {})",
-                    Action::KINDS.join(", ")
-                ));
-            }
-            for (key, value) in &t {
-                check_field(value, key)
-                    .map_err(|why| format!("{path}: `{at}.{key}` ({kind}): {why}"))?;
-            }
-            let action: Action =
-                toml::Value::Table(t.clone())
-                    .try_into()
-                    .map_err(|e: toml::de::Error| {
-                        format!(
-                            "{path}: `{at}` ({kind}): {}",
-                            e.message().trim_end().replace('\n', " ")
-                        )
-                    })?;
-            // Serde skips fields a kind does not take: name them instead.
-            let known = toml::Table::try_from(&action).unwrap_or_default();
-            if let Some(extra) = t.keys().find(|k| !known.contains_key(*k)) {
-                let takes: Vec<&String> = known.keys().filter(|k| *k != "kind").collect();
-                return Err(format!(
-                    "{path}: `{at}.{extra}` ({kind}): unknown field (a {kind} event takes {takes:?} besides at_us)"
-                ));
-            }
-            events.push(Timed { at_us, action });
-        }
+        let events = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| event_from_toml(value, path, &format!("{prefix}events[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Schedule {
             format,
             seed,
@@ -610,76 +449,187 @@ impl Schedule {
                     e.at_us
                 ));
             }
-            let check_node = |field: &str, v: u8| -> Result<(), String> {
-                if v >= n {
-                    return Err(format!(
-                        "{}: node {v} is outside the cluster of {n} nodes (0 to {})",
-                        at(field),
-                        n - 1
-                    ));
-                }
-                Ok(())
-            };
-            let check_dek = |dek: u32| -> Result<(), String> {
-                if !scenario.deks.contains(&dek) {
-                    return Err(format!(
-                        "{}: dek {dek} is not one of the scenario's deks {:?}",
-                        at("dek"),
-                        scenario.deks
-                    ));
-                }
-                Ok(())
-            };
-            for (field, node) in e.action.node_fields() {
-                check_node(field, node)?;
+            check_event(&e.action, n, &scenario.deks, &at)?;
+        }
+        Ok(())
+    }
+}
+
+/// Expands one seed: each method draws one family of events, in the order
+/// [`Schedule::generate`] calls them.
+struct Generator<'a> {
+    sc: &'a Scenario,
+    n: u8,
+    span: u64,
+    events: Vec<Timed>,
+}
+
+impl Generator<'_> {
+    fn push(&mut self, at_us: u64, action: Action) {
+        self.events.push(Timed { at_us, action });
+    }
+
+    fn at(&self, r: &mut ChaCha8Rng) -> u64 {
+        r.next_u64() % self.span
+    }
+
+    fn down(&self, r: &mut ChaCha8Rng) -> u64 {
+        let f = &self.sc.faults;
+        ms(between(r, f.down_ms[0], f.down_ms[1]))
+    }
+
+    fn dek(&self, r: &mut ChaCha8Rng) -> u32 {
+        self.sc.deks[(r.next_u64() % self.sc.deks.len() as u64) as usize]
+    }
+
+    fn workload(&mut self, w: &mut ChaCha8Rng) {
+        let kv_count =
+            (self.sc.workload.kv_per_sec * self.sc.duration_ms as f64 / 1000.0).round() as u64;
+        for _ in 0..kv_count {
+            let at = w.next_u64() % self.span;
+            let node = node(w, self.n);
+            let dek = self.dek(w);
+            self.push(at, Action::Kv { node, dek });
+        }
+    }
+
+    /// Crashes, power losses, pauses and restart storms.
+    fn process_faults(&mut self, r: &mut ChaCha8Rng) {
+        let f = self.sc.faults.clone();
+        for _ in 0..f.crashes {
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            self.push(t, Action::Crash { node: nd });
+            self.push(t + d, Action::Restart { node: nd });
+        }
+        for _ in 0..f.power_losses {
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            self.push(t, Action::PowerLoss { node: nd });
+            self.push(t + d, Action::Restart { node: nd });
+        }
+        for _ in 0..f.pauses {
+            let (t, nd) = (self.at(r), node(r, self.n));
+            let d = ms(between(r, f.pause_ms[0], f.pause_ms[1]));
+            self.push(t, Action::Pause { node: nd });
+            self.push(t + d, Action::Resume { node: nd });
+        }
+        for _ in 0..f.restart_storms {
+            let (mut t, nd) = (self.at(r), node(r, self.n));
+            for _ in 0..f.storm_restarts {
+                self.push(t, Action::Crash { node: nd });
+                t += ms(between(r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
+                self.push(t, Action::Restart { node: nd });
+                t += ms(between(r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
             }
-            match &e.action {
-                Action::Kv { dek, .. } => check_dek(*dek)?,
-                Action::Partition { side } => {
-                    let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
-                    if distinct.is_empty()
-                        || distinct.len() != side.len()
-                        || distinct.len() >= usize::from(n)
-                    {
-                        return Err(format!(
-                            "{}: expected distinct nodes forming a non-empty proper subset of the {n} nodes, found {side:?}",
-                            at("side")
-                        ));
-                    }
-                }
-                Action::OneWay { from, to } if from == to => {
-                    return Err(format!(
-                        "{}: a link joins two different nodes, found {from} -> {to}",
-                        at("to")
-                    ));
-                }
+        }
+    }
+
+    /// Crashes armed inside a Ready and between a registry write and its sync.
+    fn armed_crashes(&mut self, r: &mut ChaCha8Rng) {
+        let f = self.sc.faults.clone();
+        for _ in 0..f.ready_crashes {
+            let (t, nd) = (self.at(r), node(r, self.n));
+            let step = ReadyStep::ALL[(r.next_u64() % ReadyStep::ALL.len() as u64) as usize];
+            let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
+            self.push(
+                t,
+                Action::ArmReadyCrash {
+                    node: nd,
+                    step,
+                    power_loss,
+                },
+            );
+        }
+        for _ in 0..f.registry_write_crashes {
+            let (t, nd) = (self.at(r), node(r, self.n));
+            let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
+            self.push(
+                t,
+                Action::ArmRegistryCrash {
+                    node: nd,
+                    power_loss,
+                },
+            );
+        }
+    }
+
+    fn rollbacks(&mut self, r: &mut ChaCha8Rng) {
+        for _ in 0..self.sc.faults.epoch_rollbacks {
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            self.push(t, Action::Crash { node: nd });
+            if r.next_u64().is_multiple_of(2) {
+                self.push(t + 1, Action::EpochRollback { node: nd });
+                self.push(t + d, Action::Restart { node: nd });
+            } else {
+                // The harder case: after the restart the node crashes with
+                // its new registration committed in its log but not yet
+                // applied, and the older epoch file it finds is one below
+                // that registration's epoch. Only the strict guard after
+                // replay tells this restart from an honest one.
+                self.push(t + d, Action::Restart { node: nd });
+                self.push(t + d + 1, Action::ArmRegistrationCrash { node: nd });
+                self.push(t + d + 1, Action::EpochRollback { node: nd });
+            }
+        }
+    }
+
+    /// Collisions and malformed entries from faulty clients.
+    fn injections(&mut self, r: &mut ChaCha8Rng) {
+        for _ in 0..self.sc.faults.collisions {
+            let (t, via, victim) = (self.at(r), node(r, self.n), node(r, self.n));
+            let dek = self.dek(r);
+            // Any high 48 bits but the victim's own: a different full id.
+            let high_bits = (r.next_u64() >> 16) | 1 << 47;
+            self.push(
+                t,
                 Action::Collision {
+                    via,
                     victim,
                     dek,
                     high_bits,
-                    ..
-                } => {
-                    check_dek(*dek)?;
-                    let victim_full =
-                        writer_registry::ids::full_node_id(&format!("n{}", victim + 1));
-                    if *high_bits >= 1 << 48 || *high_bits == victim_full >> 16 {
-                        return Err(format!(
-                            "{}: expected the high 48 bits of a full id other than the victim's ({:#x}), found {high_bits:#x}",
-                            at("high_bits"),
-                            victim_full >> 16
-                        ));
-                    }
-                }
-                Action::Malformed { variant, .. } if *variant > 2 => {
-                    return Err(format!(
-                        "{}: expected 0 to 2, found {variant}",
-                        at("variant")
-                    ));
-                }
-                _ => {}
+                },
+            );
+        }
+        for _ in 0..self.sc.faults.malformed {
+            let (t, via) = (self.at(r), node(r, self.n));
+            let variant = (r.next_u64() % 3) as u8;
+            self.push(t, Action::Malformed { via, variant });
+        }
+    }
+
+    fn partitions(&mut self, r: &mut ChaCha8Rng) {
+        let net = self.sc.network.clone();
+        let n = self.n;
+        for _ in 0..net.partitions {
+            let t = self.at(r);
+            let len = ms(between(r, net.partition_ms[0], net.partition_ms[1]));
+            // A random non-empty proper subset.
+            let mask = 1 + r.next_u64() % ((1u64 << n) - 2);
+            let side = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            self.push(t, Action::Partition { side });
+            self.push(t + len, Action::Heal);
+        }
+        for _ in 0..net.one_way_partitions {
+            let t = self.at(r);
+            let len = ms(between(r, net.partition_ms[0], net.partition_ms[1]));
+            let from = node(r, n);
+            let to = (from + 1 + node(r, n - 1)) % n;
+            self.push(t, Action::OneWay { from, to });
+            self.push(t + len, Action::Heal);
+        }
+    }
+
+    fn snapshots(&mut self, r: &mut ChaCha8Rng) {
+        if self.sc.snapshots.every_ms == 0 {
+            return;
+        }
+        let every = ms(self.sc.snapshots.every_ms);
+        for nd in 0..self.n {
+            let mut t = r.next_u64() % every;
+            while t < self.span {
+                self.push(t, Action::Snapshot { node: nd });
+                t += every;
             }
         }
-        Ok(())
     }
 }
 
@@ -720,6 +670,127 @@ mod seed_field {
             Err(_) => s.serialize_str(&seed.to_string()),
         }
     }
+}
+
+/// One event's fields against a cluster of `n` nodes with `deks`; `at`
+/// names a field of it in errors.
+fn check_event(
+    action: &Action,
+    n: u8,
+    deks: &[u32],
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    for (field, node) in action.node_fields() {
+        if node >= n {
+            return Err(format!(
+                "{}: node {node} is outside the cluster of {n} nodes (0 to {})",
+                at(field),
+                n - 1
+            ));
+        }
+    }
+    let check_dek = |dek: u32| -> Result<(), String> {
+        if !deks.contains(&dek) {
+            return Err(format!(
+                "{}: dek {dek} is not one of the scenario's deks {deks:?}",
+                at("dek")
+            ));
+        }
+        Ok(())
+    };
+    match action {
+        Action::Kv { dek, .. } => check_dek(*dek)?,
+        Action::Partition { side } => {
+            let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
+            if distinct.is_empty()
+                || distinct.len() != side.len()
+                || distinct.len() >= usize::from(n)
+            {
+                return Err(format!(
+                    "{}: expected distinct nodes forming a non-empty proper subset of the {n} nodes, found {side:?}",
+                    at("side")
+                ));
+            }
+        }
+        Action::OneWay { from, to } if from == to => {
+            return Err(format!(
+                "{}: a link joins two different nodes, found {from} -> {to}",
+                at("to")
+            ));
+        }
+        Action::Collision {
+            victim,
+            dek,
+            high_bits,
+            ..
+        } => {
+            check_dek(*dek)?;
+            let victim_full = writer_registry::ids::full_node_id(&format!("n{}", victim + 1));
+            if *high_bits >= 1 << 48 || *high_bits == victim_full >> 16 {
+                return Err(format!(
+                    "{}: expected the high 48 bits of a full id other than the victim's ({:#x}), found {high_bits:#x}",
+                    at("high_bits"),
+                    victim_full >> 16
+                ));
+            }
+        }
+        Action::Malformed { variant, .. } if *variant > 2 => {
+            return Err(format!(
+                "{}: expected 0 to 2, found {variant}",
+                at("variant")
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One event of a schedule file; `at` names it (`events[3]`) in errors.
+fn event_from_toml(value: toml::Value, path: &str, at: &str) -> Result<Timed, String> {
+    let toml::Value::Table(mut t) = value else {
+        return Err(format!("{path}: `{at}`: expected a table"));
+    };
+    let at_us = match t.remove("at_us") {
+        Some(toml::Value::Integer(v)) if v >= 0 => v as u64,
+        Some(v) => {
+            return Err(format!(
+                "{path}: `{at}.at_us`: expected a time in microseconds, found {v}"
+            ))
+        }
+        None => return Err(format!("{path}: `{at}.at_us`: missing")),
+    };
+    let kind = match t.get("kind") {
+        Some(toml::Value::String(k)) => k.clone(),
+        Some(v) => return Err(format!("{path}: `{at}.kind`: expected a string, found {v}")),
+        None => return Err(format!("{path}: `{at}.kind`: missing")),
+    };
+    if !Action::KINDS.contains(&kind.as_str()) {
+        return Err(format!(
+            "{path}: `{at}.kind`: unknown event kind {kind:?} (known: {})",
+            Action::KINDS.join(", ")
+        ));
+    }
+    for (key, value) in &t {
+        check_field(value, key).map_err(|why| format!("{path}: `{at}.{key}` ({kind}): {why}"))?;
+    }
+    let action: Action =
+        toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                format!(
+                    "{path}: `{at}` ({kind}): {}",
+                    e.message().trim_end().replace('\n', " ")
+                )
+            })?;
+    // Serde skips fields a kind does not take: name them instead.
+    let known = toml::Table::try_from(&action).unwrap_or_default();
+    if let Some(extra) = t.keys().find(|k| !known.contains_key(*k)) {
+        let takes: Vec<&String> = known.keys().filter(|k| *k != "kind").collect();
+        return Err(format!(
+            "{path}: `{at}.{extra}` ({kind}): unknown field (a {kind} event takes {takes:?} besides at_us)"
+        ));
+    }
+    Ok(Timed { at_us, action })
 }
 
 /// The type and range of one event field, checked by name so that an

@@ -22,6 +22,21 @@ impl Sim<'_> {
                 }
             }
             Action::Resume { node } => self.resume(node),
+            Action::ArmReadyCrash { .. }
+            | Action::ArmRegistryCrash { .. }
+            | Action::EpochRollback { .. }
+            | Action::ArmRegistrationCrash { .. } => self.arm(action),
+            Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => self.links(action),
+            Action::Kv { .. } => self.client_command(action),
+            Action::Snapshot { .. } => self.snapshot(action),
+            Action::Collision { .. } | Action::Malformed { .. } => self.inject(action),
+            Action::EndOfFaults => self.end_of_faults(action),
+        }
+    }
+
+    /// Crashes armed inside a node, and epoch rollbacks.
+    fn arm(&mut self, action: Action) {
+        match action {
             Action::ArmReadyCrash {
                 node,
                 step,
@@ -61,6 +76,13 @@ impl Sim<'_> {
                     self.record(Some(node), "arm-registration-crash", 0, 0);
                 }
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// Partitions, one-way cuts and their healing.
+    fn links(&mut self, action: Action) {
+        match action {
             Action::Partition { side } => {
                 let n = self.sc.nodes;
                 for a in 0..n {
@@ -85,6 +107,13 @@ impl Sim<'_> {
                 self.blocked.clear();
                 self.record(None, "heal", 0, 0);
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// A client KV command arrives.
+    fn client_command(&mut self, action: Action) {
+        match action {
             Action::Kv { node, dek } => {
                 let cmd = self.clients.len();
                 let proposal_id = self.next_pid();
@@ -99,6 +128,13 @@ impl Sim<'_> {
                 });
                 self.client_attempt(cmd);
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// A node snapshots and compacts its log.
+    fn snapshot(&mut self, action: Action) {
+        match action {
             Action::Snapshot { node } => {
                 let min_new = self.sc.snapshots.keep_entries;
                 let mut taken = None;
@@ -111,6 +147,13 @@ impl Sim<'_> {
                     self.record(Some(node), "snapshot", index, 0);
                 }
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// A faulty client proposes a conflict or corrupt bytes.
+    fn inject(&mut self, action: Action) {
+        match action {
             Action::Collision {
                 via,
                 victim,
@@ -156,6 +199,13 @@ impl Sim<'_> {
                     self.record(Some(via), "inject-malformed", u64::from(variant), 0);
                 }
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// The fault phase ends: heal, resume and restart everything; liveness is owed from now.
+    fn end_of_faults(&mut self, action: Action) {
+        match action {
             Action::EndOfFaults => {
                 self.record(None, "end-of-faults", 0, 0);
                 self.blocked.clear();
@@ -168,6 +218,7 @@ impl Sim<'_> {
                 }
                 self.liveness_deadline = Some(self.now + self.sc.liveness_bound_ms * 1000);
             }
+            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
         }
     }
 

@@ -36,7 +36,7 @@ use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
-use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, TrackedStore};
+use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::{state_digest, Trace};
 
 /// The coverage marks the simulator fires (the library adds its own, see
@@ -702,43 +702,9 @@ impl<'a> Sim<'a> {
             return;
         }
         self.stats.restarts += 1;
-        let s = &mut self.slots[i];
-        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
-        let mut store = match closed.open() {
-            Ok(store) => store,
-            Err(e) => {
-                s.state = State::Down(DownReason::Broken);
-                self.store_failure("store-open", node, e.to_string());
-                return;
-            }
+        let Some((store, journal)) = self.reopen(node) else {
+            return;
         };
-        let expected = if std::mem::take(&mut s.lost_power) {
-            let undone = journal.power_loss(&mut store);
-            if undone.as_ref().is_ok_and(|&rows| rows > 0) {
-                self.mark("power-loss-unsynced-registry");
-            }
-            if let Err(e) = undone {
-                self.store_failure("store-open", node, format!("power-loss undo: {e}"));
-            }
-            journal.synced_image().clone()
-        } else {
-            journal.written_image()
-        };
-        if self.opts.oracles {
-            match scan_image(&store) {
-                Ok(actual) if actual == expected => {}
-                Ok(actual) => {
-                    let lost = expected
-                        .iter()
-                        .filter(|(k, v)| actual.get(*k) != Some(*v))
-                        .count();
-                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
-                    self.v.push("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
-                }
-                Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
-            }
-        }
-        self.record_state(node, state_digest(&store));
         let s = &mut self.slots[i];
         let rows = store
             .scan(writer_registry::Space::Registry)
@@ -803,44 +769,100 @@ impl<'a> Sim<'a> {
                 self.schedule_tick(node);
                 self.propose_registrations(node);
             }
-            Err(not_started) => {
-                let node::NotStarted { failure, store } = *not_started;
-                let reason = match &failure {
-                    StartFailure::Refused(_) => DownReason::Refused,
-                    StartFailure::Halted(_) => DownReason::Halted,
-                    StartFailure::Crashed { partial } => {
-                        if let Some(index) = partial {
-                            self.slots[i].applied_max = self.slots[i].applied_max.max(*index);
-                        }
-                        DownReason::Crashed
-                    }
-                    StartFailure::Store(_) => DownReason::Broken,
-                };
-                if let StartFailure::Store(msg) = &failure {
-                    self.store_failure("store-open", node, msg.clone());
-                }
-                let s = &mut self.slots[i];
-                s.state = State::Down(reason.clone());
-                s.incarnation += 1;
-                let mut digest = None;
-                if let Some(TrackedStore { inner, journal, .. }) = store {
-                    digest = Some((state_digest(&inner), journal.synced_digest()));
-                    s.closed = Some((inner.close(), journal));
-                }
-                if let Some((state, (synced, pairs))) = digest {
-                    // What the failed start (its replay) left behind.
-                    self.record_state(node, state);
-                    self.record(Some(node), "synced-state", synced, pairs);
-                }
-                self.process_outputs(node, &mut out);
-                self.out = out;
-                if reason == DownReason::Crashed {
-                    self.restart_after_armed_crash(node);
-                }
-                self.record(Some(node), "start-failed", reason_code(&reason), 0);
-            }
+            Err(not_started) => self.start_failed(node, *not_started, out),
         }
         self.drain_row_changes(node);
+    }
+
+    /// Reopens a down node's store: really reopens fjall, undoes what a
+    /// power loss lost, checks it holds what was synced (or written), and
+    /// records its state. `None` when it cannot be opened (the node is
+    /// broken).
+    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal)> {
+        let i = usize::from(node);
+        let s = &mut self.slots[i];
+        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
+        let mut store = match closed.open() {
+            Ok(store) => store,
+            Err(e) => {
+                s.state = State::Down(DownReason::Broken);
+                self.store_failure("store-open", node, e.to_string());
+                return None;
+            }
+        };
+        let expected = if std::mem::take(&mut s.lost_power) {
+            let undone = journal.power_loss(&mut store);
+            if undone.as_ref().is_ok_and(|&rows| rows > 0) {
+                self.mark("power-loss-unsynced-registry");
+            }
+            if let Err(e) = undone {
+                self.store_failure("store-open", node, format!("power-loss undo: {e}"));
+            }
+            journal.synced_image().clone()
+        } else {
+            journal.written_image()
+        };
+        if self.opts.oracles {
+            match scan_image(&store) {
+                Ok(actual) if actual == expected => {}
+                Ok(actual) => {
+                    let lost = expected
+                        .iter()
+                        .filter(|(k, v)| actual.get(*k) != Some(*v))
+                        .count();
+                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
+                    self.v.push("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
+                }
+                Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
+            }
+        }
+        self.record_state(node, state_digest(&store));
+        Some((store, journal))
+    }
+
+    /// A start that produced no running node: refused, halted in its
+    /// replay, crashed by an armed fault, or broken.
+    fn start_failed(
+        &mut self,
+        node: u8,
+        not_started: node::NotStarted<TrackedStore>,
+        mut out: Vec<Output>,
+    ) {
+        let i = usize::from(node);
+        let node::NotStarted { failure, store } = not_started;
+        let reason = match &failure {
+            StartFailure::Refused(_) => DownReason::Refused,
+            StartFailure::Halted(_) => DownReason::Halted,
+            StartFailure::Crashed { partial } => {
+                if let Some(index) = partial {
+                    self.slots[i].applied_max = self.slots[i].applied_max.max(*index);
+                }
+                DownReason::Crashed
+            }
+            StartFailure::Store(_) => DownReason::Broken,
+        };
+        if let StartFailure::Store(msg) = &failure {
+            self.store_failure("store-open", node, msg.clone());
+        }
+        let s = &mut self.slots[i];
+        s.state = State::Down(reason.clone());
+        s.incarnation += 1;
+        let mut digest = None;
+        if let Some(TrackedStore { inner, journal, .. }) = store {
+            digest = Some((state_digest(&inner), journal.synced_digest()));
+            s.closed = Some((inner.close(), journal));
+        }
+        if let Some((state, (synced, pairs))) = digest {
+            // What the failed start (its replay) left behind.
+            self.record_state(node, state);
+            self.record(Some(node), "synced-state", synced, pairs);
+        }
+        self.process_outputs(node, &mut out);
+        self.out = out;
+        if reason == DownReason::Crashed {
+            self.restart_after_armed_crash(node);
+        }
+        self.record(Some(node), "start-failed", reason_code(&reason), 0);
     }
 
     fn shutdown(&mut self, node: u8) {

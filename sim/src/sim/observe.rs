@@ -70,23 +70,8 @@ impl Sim<'_> {
 
     pub(super) fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
         let i = usize::from(node);
-        self.record(
-            Some(node),
-            if rec.replay { "replay" } else { "apply" },
-            rec.index,
-            rec.term,
-        );
         let actual = outcome_name(&rec.result);
-        // What the apply did, and the row it left: state, in the hash.
-        // The second number: the apply returned before its writes synced.
-        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
-        if let Some((key, value)) = &rec.row {
-            let now = self.now;
-            match value {
-                Some(v) => self.trace.record_bytes(now, Some(node), "row", &[key, v]),
-                None => self.trace.record_bytes(now, Some(node), "row", &[key]),
-            }
-        }
+        self.trace_apply(node, &rec, actual);
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
@@ -98,62 +83,10 @@ impl Sim<'_> {
             _ => None,
         };
         if let Some(r) = registration {
-            let row_last = rec
-                .row
-                .as_ref()
-                .and_then(|(_, v)| v.as_deref())
-                .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
-                .map(|v| u16::from_be_bytes([v[10], v[11]]));
-            // The registrant's own row, after the apply: only a later entry
-            // of the same writer can have taken it past this epoch (a
-            // rollback halt leaves it untouched; an apply cannot pass it).
-            if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
-                self.mark("replay-over-later-row");
-            }
-            let first = *self
-                .committed_registrations
-                .entry((r.dek, r.full_node_id, r.local_epoch))
-                .or_insert(rec.index);
-            if first != rec.index && !rec.replay {
-                self.mark("duplicate-registration-commit");
-            }
+            self.mark_registration(&rec, r);
         }
         if self.opts.oracles {
-            if rec.unsynced {
-                let detail = format!(
-                    "entry {} returned with registry writes not yet synced",
-                    rec.index
-                );
-                self.violation("sync-before-ack", Some(node), detail);
-            }
-            self.raft
-                .on_apply(&mut self.v, self.now, node, rec.index, rec.term, &rec.data);
-            let expected = self.slots[i].model.apply(rec.index, &rec.data);
-            if !expected.admits(actual) {
-                let detail = format!(
-                    "entry {} ({}): node did {actual}{}, model expects {}",
-                    rec.index,
-                    wire_summary(&rec.data),
-                    halt_suffix(&rec.result),
-                    expected.name()
-                );
-                self.violation("conformance", Some(node), detail);
-            } else if let Some((key, model_row)) = self.slots[i].model.row_for(&rec.data) {
-                let actual_row = rec
-                    .row
-                    .as_ref()
-                    .filter(|(k, _)| *k == key)
-                    .and_then(|(_, v)| v.clone());
-                if actual_row != model_row {
-                    let detail = format!(
-                        "entry {}: row bytes {:?} but model holds {:?}",
-                        rec.index,
-                        actual_row.as_deref().map(writer_registry::hex::encode),
-                        model_row.as_deref().map(writer_registry::hex::encode)
-                    );
-                    self.violation("conformance", Some(node), detail);
-                }
-            }
+            self.check_apply(node, &rec, actual);
         }
         match &rec.result {
             Ok(outcome) => {
@@ -174,33 +107,121 @@ impl Sim<'_> {
                         .on_state(&mut self.v, self.now, node, rec.index, rec.digest);
                 }
             }
-            Err(halt) => {
-                if halt.kind() == writer_registry::HaltKind::Store {
-                    if let Some(cause) = crate::error::environment_cause(&halt.to_string()) {
-                        // The machine ran out, not the system: no verdict.
-                        self.harness_error
-                            .get_or_insert(HarnessError::Environment(format!(
-                                "{cause}: n{} applying entry {}: {halt}",
-                                node + 1,
-                                rec.index
-                            )));
-                        return;
-                    }
-                }
-                let data_hash = fnv1a64(&rec.data);
-                let in_window = rec.index <= self.slots[i].high_water;
-                self.purpose.on_halt(HaltEvent {
-                    node,
-                    at_us: self.now,
-                    index: rec.index,
-                    kind: halt.kind().name(),
-                    ids: halt_ids(halt),
-                    data_hash,
-                    in_replay_window: in_window,
-                    message: halt.to_string(),
-                });
+            Err(halt) => self.on_apply_halted(node, &rec, halt),
+        }
+    }
+
+    /// The apply and what it did to state, into the trace hash.
+    fn trace_apply(&mut self, node: u8, rec: &node::ApplyRecord, actual: &'static str) {
+        self.record(
+            Some(node),
+            if rec.replay { "replay" } else { "apply" },
+            rec.index,
+            rec.term,
+        );
+        // What the apply did, and the row it left: state, in the hash.
+        // The second number: the apply returned before its writes synced.
+        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
+        if let Some((key, value)) = &rec.row {
+            let now = self.now;
+            match value {
+                Some(v) => self.trace.record_bytes(now, Some(node), "row", &[key, v]),
+                None => self.trace.record_bytes(now, Some(node), "row", &[key]),
             }
         }
+    }
+
+    /// Coverage marks of a registration's apply.
+    fn mark_registration(&mut self, rec: &node::ApplyRecord, r: Registration) {
+        let row_last = rec
+            .row
+            .as_ref()
+            .and_then(|(_, v)| v.as_deref())
+            .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
+            .map(|v| u16::from_be_bytes([v[10], v[11]]));
+        // The registrant's own row, after the apply: only a later entry
+        // of the same writer can have taken it past this epoch (a
+        // rollback halt leaves it untouched; an apply cannot pass it).
+        if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
+            self.mark("replay-over-later-row");
+        }
+        let first = *self
+            .committed_registrations
+            .entry((r.dek, r.full_node_id, r.local_epoch))
+            .or_insert(rec.index);
+        if first != rec.index && !rec.replay {
+            self.mark("duplicate-registration-commit");
+        }
+    }
+
+    /// The per-apply oracles: sync before ack, Raft safety, conformance.
+    fn check_apply(&mut self, node: u8, rec: &node::ApplyRecord, actual: &'static str) {
+        let i = usize::from(node);
+        if rec.unsynced {
+            let detail = format!(
+                "entry {} returned with registry writes not yet synced",
+                rec.index
+            );
+            self.violation("sync-before-ack", Some(node), detail);
+        }
+        self.raft
+            .on_apply(&mut self.v, self.now, node, rec.index, rec.term, &rec.data);
+        let expected = self.slots[i].model.apply(rec.index, &rec.data);
+        if !expected.admits(actual) {
+            let detail = format!(
+                "entry {} ({}): node did {actual}{}, model expects {}",
+                rec.index,
+                wire_summary(&rec.data),
+                halt_suffix(&rec.result),
+                expected.name()
+            );
+            self.violation("conformance", Some(node), detail);
+        } else if let Some((key, model_row)) = self.slots[i].model.row_for(&rec.data) {
+            let actual_row = rec
+                .row
+                .as_ref()
+                .filter(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.clone());
+            if actual_row != model_row {
+                let detail = format!(
+                    "entry {}: row bytes {:?} but model holds {:?}",
+                    rec.index,
+                    actual_row.as_deref().map(writer_registry::hex::encode),
+                    model_row.as_deref().map(writer_registry::hex::encode)
+                );
+                self.violation("conformance", Some(node), detail);
+            }
+        }
+    }
+
+    /// A halting apply: an environment failure ends the run, anything else
+    /// goes to the purpose oracle to be justified.
+    fn on_apply_halted(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) {
+        let i = usize::from(node);
+        if halt.kind() == writer_registry::HaltKind::Store {
+            if let Some(cause) = crate::error::environment_cause(&halt.to_string()) {
+                // The machine ran out, not the system: no verdict.
+                self.harness_error
+                    .get_or_insert(HarnessError::Environment(format!(
+                        "{cause}: n{} applying entry {}: {halt}",
+                        node + 1,
+                        rec.index
+                    )));
+                return;
+            }
+        }
+        let data_hash = fnv1a64(&rec.data);
+        let in_window = rec.index <= self.slots[i].high_water;
+        self.purpose.on_halt(HaltEvent {
+            node,
+            at_us: self.now,
+            index: rec.index,
+            kind: halt.kind().name(),
+            ids: halt_ids(halt),
+            data_hash,
+            in_replay_window: in_window,
+            message: halt.to_string(),
+        });
     }
 
     pub(super) fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
