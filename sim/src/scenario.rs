@@ -332,6 +332,7 @@ impl Scenario {
         };
         self.check_shape(&bad)?;
         self.check_ranges(&bad)?;
+        self.check_counts(&bad)?;
         self.check_pairs_and_rates(&bad)?;
         self.check_declarations(&bad)?;
         self.check_load(&bad)
@@ -395,7 +396,7 @@ impl Scenario {
         Ok(())
     }
 
-    /// Every single value within its bounds.
+    /// Every time, interval and workload value within its bounds.
     fn check_ranges(&self, bad: &Bad) -> Result<(), ScenarioError> {
         for (key, v, lo, hi) in [
             ("duration_ms", self.duration_ms, 1, MAX_SPAN_MS),
@@ -425,6 +426,17 @@ impl Scenario {
                 0,
                 MAX_DELAY_US,
             ),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return bad(key, format!("expected {lo} to {hi}, found {v}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every fault count and the snapshot and watchdog limits within bounds.
+    fn check_counts(&self, bad: &Bad) -> Result<(), ScenarioError> {
+        for (key, v, lo, hi) in [
             (
                 "network.partitions",
                 u64::from(self.network.partitions),
