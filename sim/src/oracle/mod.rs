@@ -5,6 +5,8 @@
 //! - [`raft`]: Raft safety across the cluster.
 //! - [`agreement`]: replica digests and the spec's invariants on synced state.
 //! - [`purpose`]: nonce safety and justified halts (ground truth).
+//! - [`checkers`]: all of them as one owner of their state, fed by the
+//!   engine's observations and the fault injector's records.
 //!
 //! # The spec, rule by rule
 //!
@@ -31,6 +33,7 @@
 //! | Raft itself | `raft-election-safety`, `raft-leader-completeness`, `raft-state-machine-safety` |
 
 pub mod agreement;
+pub mod checkers;
 pub mod model;
 pub mod purpose;
 pub mod raft;

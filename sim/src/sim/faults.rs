@@ -173,7 +173,7 @@ impl Sim<'_> {
                     .encode_payload(),
                 );
                 if self.propose(via, data) {
-                    self.purpose.on_collision_injected(fake);
+                    self.checkers.injected(Injected::Collision { full: fake });
                     self.record(Some(via), "inject-collision", fake, u64::from(dek));
                 }
             }
@@ -195,7 +195,8 @@ impl Sim<'_> {
                 let data = wire::encode_entry(pid, &payload);
                 let hash = fnv1a64(&data);
                 if self.propose(via, data) {
-                    self.purpose.on_malformed_injected(hash);
+                    self.checkers
+                        .injected(Injected::Malformed { data_hash: hash });
                     self.record(Some(via), "inject-malformed", u64::from(variant), 0);
                 }
             }
@@ -252,7 +253,7 @@ impl Sim<'_> {
         let older = history[history.len() - 2];
         s.epoch_file.roll_back_to(older);
         let full = s.full;
-        self.purpose.on_rollback_injected(full);
+        self.checkers.injected(Injected::Rollback { full });
         self.record(Some(node), "epoch-rollback", u64::from(older), 0);
     }
 

@@ -27,10 +27,8 @@ use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
-use crate::oracle::agreement::{self, AgreementOracle};
-use crate::oracle::model::NodeModel;
-use crate::oracle::purpose::{HaltEvent, PurposeOracle};
-use crate::oracle::raft::RaftOracle;
+use crate::oracle::checkers::{Checkers, Injected, Observation};
+use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -152,9 +150,6 @@ struct Slot {
     /// Highest index applied before the last restart (replay window edge).
     high_water: u64,
     applied_max: u64,
-    model: NodeModel,
-    /// Synced registry row changes, shared with the store (oracles on).
-    row_changes: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
     /// Index of the last halt, to see it hit again after a restart.
     halted_at: Option<u64>,
     /// Nonce counters of this incarnation, per dek.
@@ -315,10 +310,7 @@ pub struct Sim<'a> {
     next_pid: u64,
     liveness_deadline: Option<u64>,
     stats: Stats,
-    v: Violations,
-    raft: RaftOracle,
-    agreement: AgreementOracle,
-    purpose: PurposeOracle,
+    checkers: Checkers,
     trace: Trace,
     logger: slog::Logger,
     out: Vec<Output>,
@@ -364,8 +356,6 @@ impl<'a> Sim<'a> {
                 held: Vec::new(),
                 high_water: 0,
                 applied_max: 0,
-                model: NodeModel::default(),
-                row_changes: Default::default(),
                 halted_at: None,
                 counters: Default::default(),
             })
@@ -401,10 +391,7 @@ impl<'a> Sim<'a> {
             next_pid: 1,
             liveness_deadline: None,
             stats: Stats::default(),
-            v: Violations::default(),
-            raft: RaftOracle::default(),
-            agreement: AgreementOracle::default(),
-            purpose: PurposeOracle::default(),
+            checkers: Checkers::new(n, opts.oracles),
             trace: Trace::new(keep_lines),
             logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
@@ -461,7 +448,7 @@ impl<'a> Sim<'a> {
     }
 
     fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.v.push(oracle, node, self.now, detail);
+        self.checkers.violation(oracle, node, self.now, detail);
     }
 
     /// A store that could not be opened, read or written: a violation of
@@ -549,17 +536,18 @@ impl<'a> Sim<'a> {
         for i in 0..self.sc.nodes {
             self.shutdown(i);
         }
-        self.stats.committed = self.raft.committed();
+        self.stats.committed = self.checkers.committed();
         self.stats.virtual_us = self.now;
         for (mark, hits) in writer_registry::marks::take() {
             if hits > 0 {
                 *self.marks.entry(mark.name()).or_default() += hits;
             }
         }
+        let (violations, purpose) = self.checkers.finish();
         RunOutput {
             stats: self.stats,
-            violations: self.v,
-            purpose: self.purpose,
+            violations,
+            purpose,
             ending,
             trace: self.trace,
             marks: self.marks,
@@ -710,10 +698,18 @@ impl<'a> Sim<'a> {
             .scan(writer_registry::Space::Registry)
             .unwrap_or_default();
         let applied = store.applied_index().ok().flatten().unwrap_or(0);
-        s.model.reset(rows, applied);
         s.counters.clear();
         s.applied_max = applied;
         let inc = s.incarnation;
+        let now = self.now;
+        self.checkers.observe(
+            now,
+            Observation::Started {
+                node,
+                rows,
+                applied,
+            },
+        );
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
@@ -722,7 +718,7 @@ impl<'a> Sim<'a> {
             journal,
             crash_before_sync: s.crash_flag.clone(),
             crashed: false,
-            row_changes: self.opts.oracles.then(|| s.row_changes.clone()),
+            row_changes: self.checkers.row_sink(node),
         };
         let params = NodeParams {
             index: node,
@@ -811,7 +807,7 @@ impl<'a> Sim<'a> {
                         .filter(|(k, v)| actual.get(*k) != Some(*v))
                         .count();
                     let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
-                    self.v.push("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
+                    self.checkers.violation("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
                 }
                 Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
             }
@@ -892,40 +888,6 @@ fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
         Ok(Outcome::Registration(Applied::Advanced { .. })) => "advance",
         Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
         Err(h) => h.kind().name(),
-    }
-}
-
-fn halt_suffix(r: &Result<Outcome, Halt>) -> String {
-    match r {
-        Err(h) => format!(" ({h})"),
-        Ok(_) => String::new(),
-    }
-}
-
-fn halt_ids(h: &Halt) -> Vec<u64> {
-    match h {
-        Halt::Rollback { full_node_id, .. } => vec![*full_node_id],
-        Halt::Collision {
-            existing, incoming, ..
-        } => vec![*existing, *incoming],
-        _ => Vec::new(),
-    }
-}
-
-fn wire_summary(data: &[u8]) -> String {
-    match wire::decode_entry(data) {
-        Ok(wire::Entry::Empty) => "empty".into(),
-        Ok(wire::Entry::Proposal {
-            command: wire::Command::Registration(r),
-            ..
-        }) => {
-            format!(
-                "registration dek {} full {:#018x} epoch {}",
-                r.dek, r.full_node_id, r.local_epoch
-            )
-        }
-        Ok(wire::Entry::Proposal { .. }) => "proposal".into(),
-        Err(e) => format!("undecodable: {e}"),
     }
 }
 

@@ -5,13 +5,7 @@ use super::*;
 
 impl Sim<'_> {
     pub(super) fn drain_row_changes(&mut self, node: u8) {
-        if !self.opts.oracles {
-            return;
-        }
-        let changes = std::mem::take(&mut *self.slots[usize::from(node)].row_changes.borrow_mut());
-        for c in &changes {
-            agreement::check_row_change(&mut self.v, self.now, node, c);
-        }
+        self.checkers.drain_row_changes(self.now, node);
     }
 
     pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output>) {
@@ -57,12 +51,11 @@ impl Sim<'_> {
                         self.mark("leader-change-registration-in-flight");
                     }
                     self.record(Some(node), "leader", term, 0);
-                    if self.opts.oracles {
-                        let disk = self.slots[usize::from(node)].disk.clone();
-                        let disk = disk.borrow();
-                        self.raft
-                            .on_leader(&mut self.v, self.now, node, term, disk.written());
-                    }
+                    let disk = self.slots[usize::from(node)].disk.clone();
+                    let disk = disk.borrow();
+                    let log = disk.written();
+                    self.checkers
+                        .observe(self.now, Observation::Leader { node, term, log });
                 }
             }
         }
@@ -85,29 +78,30 @@ impl Sim<'_> {
         if let Some(r) = registration {
             self.mark_registration(&rec, r);
         }
-        if self.opts.oracles {
-            self.check_apply(node, &rec, actual);
+        if let Err(halt) = &rec.result {
+            if self.environment_halt(node, &rec, halt) {
+                return;
+            }
         }
-        match &rec.result {
-            Ok(outcome) => {
-                let s = &mut self.slots[i];
-                s.applied_max = s.applied_max.max(rec.index);
-                if let Some(r) = registration.filter(|r| r.full_node_id == s.full) {
-                    let who = (node, s.incarnation);
-                    self.purpose.on_own_registration(who, r.dek, r.local_epoch);
-                }
-                if let Outcome::Kv { proposal_id } = outcome {
-                    self.stats.kv_applied += 1;
-                    if let Some(&cmd) = self.client_by_pid.get(proposal_id) {
-                        self.clients[cmd].done = true;
-                    }
-                }
-                if self.opts.oracles && rec.index >= self.slots[i].high_water {
-                    self.agreement
-                        .on_state(&mut self.v, self.now, node, rec.index, rec.digest);
+        let s = &self.slots[i];
+        let observation = Observation::Applied {
+            node,
+            who: (node, s.incarnation),
+            full: s.full,
+            rec: &rec,
+            outcome: actual,
+            window_edge: s.high_water,
+        };
+        self.checkers.observe(self.now, observation);
+        if let Ok(outcome) = &rec.result {
+            let s = &mut self.slots[i];
+            s.applied_max = s.applied_max.max(rec.index);
+            if let Outcome::Kv { proposal_id } = outcome {
+                self.stats.kv_applied += 1;
+                if let Some(&cmd) = self.client_by_pid.get(proposal_id) {
+                    self.clients[cmd].done = true;
                 }
             }
-            Err(halt) => self.on_apply_halted(node, &rec, halt),
         }
     }
 
@@ -154,74 +148,22 @@ impl Sim<'_> {
         }
     }
 
-    /// The per-apply oracles: sync before ack, Raft safety, conformance.
-    fn check_apply(&mut self, node: u8, rec: &node::ApplyRecord, actual: &'static str) {
-        let i = usize::from(node);
-        if rec.unsynced {
-            let detail = format!(
-                "entry {} returned with registry writes not yet synced",
+    /// A halt from a store that failed for want of a machine resource:
+    /// the run ends as a harness error (true), with no verdict.
+    fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {
+        if halt.kind() != writer_registry::HaltKind::Store {
+            return false;
+        }
+        let Some(cause) = crate::error::environment_cause(&halt.to_string()) else {
+            return false;
+        };
+        self.harness_error
+            .get_or_insert(HarnessError::Environment(format!(
+                "{cause}: n{} applying entry {}: {halt}",
+                node + 1,
                 rec.index
-            );
-            self.violation("sync-before-ack", Some(node), detail);
-        }
-        self.raft
-            .on_apply(&mut self.v, self.now, node, rec.index, rec.term, &rec.data);
-        let expected = self.slots[i].model.apply(rec.index, &rec.data);
-        if !expected.admits(actual) {
-            let detail = format!(
-                "entry {} ({}): node did {actual}{}, model expects {}",
-                rec.index,
-                wire_summary(&rec.data),
-                halt_suffix(&rec.result),
-                expected.name()
-            );
-            self.violation("conformance", Some(node), detail);
-        } else if let Some((key, model_row)) = self.slots[i].model.row_for(&rec.data) {
-            let actual_row = rec
-                .row
-                .as_ref()
-                .filter(|(k, _)| *k == key)
-                .and_then(|(_, v)| v.clone());
-            if actual_row != model_row {
-                let detail = format!(
-                    "entry {}: row bytes {:?} but model holds {:?}",
-                    rec.index,
-                    actual_row.as_deref().map(writer_registry::hex::encode),
-                    model_row.as_deref().map(writer_registry::hex::encode)
-                );
-                self.violation("conformance", Some(node), detail);
-            }
-        }
-    }
-
-    /// A halting apply: an environment failure ends the run, anything else
-    /// goes to the purpose oracle to be justified.
-    fn on_apply_halted(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) {
-        let i = usize::from(node);
-        if halt.kind() == writer_registry::HaltKind::Store {
-            if let Some(cause) = crate::error::environment_cause(&halt.to_string()) {
-                // The machine ran out, not the system: no verdict.
-                self.harness_error
-                    .get_or_insert(HarnessError::Environment(format!(
-                        "{cause}: n{} applying entry {}: {halt}",
-                        node + 1,
-                        rec.index
-                    )));
-                return;
-            }
-        }
-        let data_hash = fnv1a64(&rec.data);
-        let in_window = rec.index <= self.slots[i].high_water;
-        self.purpose.on_halt(HaltEvent {
-            node,
-            at_us: self.now,
-            index: rec.index,
-            kind: halt.kind().name(),
-            ids: halt_ids(halt),
-            data_hash,
-            in_replay_window: in_window,
-            message: halt.to_string(),
-        });
+            )));
+        true
     }
 
     pub(super) fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
@@ -239,14 +181,20 @@ impl Sim<'_> {
                 .store()
                 .scan(writer_registry::Space::Registry)
                 .unwrap_or_default();
-            let d = core.fsm().digest();
+            let digest = core.fsm().digest();
             let state = state_digest(core.fsm().store());
             self.record_state(node, state);
-            self.slots[i].model.reset(rows, index);
-            if self.opts.oracles && index >= self.slots[i].high_water {
-                self.agreement
-                    .on_state(&mut self.v, self.now, node, index, d);
-            }
+            let window_edge = self.slots[i].high_water;
+            self.checkers.observe(
+                self.now,
+                Observation::Restored {
+                    node,
+                    index,
+                    rows,
+                    digest,
+                    window_edge,
+                },
+            );
         }
         let s = &mut self.slots[i];
         s.applied_max = s.applied_max.max(index);
@@ -271,30 +219,18 @@ impl Sim<'_> {
         if let Some(name) = actual {
             self.record(Some(node), name, u64::from(strict), u64::from(epoch));
         }
-        if self.opts.oracles {
-            let expected =
-                self.slots[i]
-                    .model
-                    .guard(self.slots[i].full, &self.sc.deks, epoch, strict);
-            if expected != actual {
-                self.violation(
-                    "conformance",
-                    Some(node),
-                    format!(
-                        "guard {stage:?} at epoch {epoch}: node {actual:?}, model {expected:?}"
-                    ),
-                );
-            }
-        }
-        if let Err(r) = result {
+        let full = self.slots[i].full;
+        let observation = Observation::Guard {
+            node,
+            full,
+            deks: &self.sc.deks,
+            stage,
+            epoch,
+            result: &result,
+        };
+        self.checkers.observe(self.now, observation);
+        if result.is_err() {
             self.stats.refusals += 1;
-            let owner = match &r {
-                Refusal::ForeignOwner { owner, .. } => Some(*owner),
-                _ => None,
-            };
-            let full = self.slots[i].full;
-            self.purpose
-                .on_refusal(node, full, self.now, r.name(), owner, r.to_string());
         }
     }
 }

@@ -47,7 +47,15 @@ impl Sim<'_> {
                     let who = (node, s.incarnation);
                     let c = &mut self.clients[cmd];
                     c.data = Some(wire::encode_entry(c.proposal_id, &payload));
-                    self.purpose.on_nonce(self.now, who, dek, n16, epoch);
+                    self.checkers.observe(
+                        self.now,
+                        Observation::Nonce {
+                            who,
+                            dek,
+                            node16: n16,
+                            epoch,
+                        },
+                    );
                 }
             }
         }
