@@ -42,37 +42,31 @@ impl Sim<'_> {
                 step,
                 power_loss,
             } => {
-                let s = &mut self.slots[usize::from(node)];
-                if let State::Up(_) | State::Paused(_) = s.state {
-                    s.crash_points.ready = Some(step);
-                    s.armed_power_loss = power_loss;
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_ready_crash(node, step, power_loss);
                     let code = ReadyStep::ALL.iter().position(|&x| x == step).unwrap_or(0) as u64;
                     self.record(Some(node), "arm-ready-crash", code, u64::from(power_loss));
                 }
             }
             Action::ArmRegistryCrash { node, power_loss } => {
-                let s = &mut self.slots[usize::from(node)];
-                if let State::Up(_) | State::Paused(_) = s.state {
-                    s.crash_flag.set(true);
-                    s.armed_power_loss = power_loss;
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_registry_crash(node, power_loss);
                     self.record(Some(node), "arm-registry-crash", u64::from(power_loss), 0);
                 }
             }
             Action::EpochRollback { node } => {
-                let s = &mut self.slots[usize::from(node)];
-                match s.state {
+                match self.slots[usize::from(node)].state {
                     State::Down(DownReason::Crashed | DownReason::Halted) => {
                         self.roll_back_epoch(node)
                     }
                     // A running node's file is replaced when it next goes down.
-                    State::Up(_) | State::Paused(_) => s.rollback_at_next_crash = true,
+                    State::Up(_) | State::Paused(_) => self.injector.roll_back_at_next_crash(node),
                     State::Down(_) => {}
                 }
             }
             Action::ArmRegistrationCrash { node } => {
-                let s = &mut self.slots[usize::from(node)];
-                if let State::Up(_) | State::Paused(_) = s.state {
-                    s.crash_points.before_registration = true;
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_registration_crash(node);
                     self.record(Some(node), "arm-registration-crash", 0, 0);
                 }
             }
@@ -211,9 +205,7 @@ impl Sim<'_> {
                 self.record(None, "end-of-faults", 0, 0);
                 self.blocked.clear();
                 for i in 0..self.sc.nodes {
-                    let s = &mut self.slots[usize::from(i)];
-                    s.crash_flag.set(false);
-                    s.crash_points = Default::default();
+                    self.injector.disarm(i);
                     self.resume(i);
                     self.restart(i);
                 }
@@ -244,8 +236,8 @@ impl Sim<'_> {
 
     /// Replaces a down node's epoch file with its previous synced copy.
     pub(super) fn roll_back_epoch(&mut self, node: u8) {
+        self.injector.take_rollback(node);
         let s = &mut self.slots[usize::from(node)];
-        s.rollback_at_next_crash = false;
         let history = s.epoch_file.history();
         if history.len() < 2 {
             return;
@@ -271,7 +263,7 @@ impl Sim<'_> {
             s.lost_power = true;
             self.record(Some(node), "power-loss", 0, 0);
         }
-        if self.slots[i].rollback_at_next_crash {
+        if self.injector.take_rollback(node) {
             self.roll_back_epoch(node);
         }
     }
@@ -280,14 +272,7 @@ impl Sim<'_> {
     /// the down time comes from the node's fault stream, keyed by how many
     /// armed crashes it has had.
     pub(super) fn restart_after_armed_crash(&mut self, node: u8) {
-        let i = usize::from(node);
-        let seq = self.slots[i].armed_crashes;
-        self.slots[i].armed_crashes += 1;
-        let f = &self.sc.faults;
-        let down_us = self.faults[i]
-            .draw(seq)
-            .range(0, f.down_ms[0], f.down_ms[1])
-            * 1000;
+        let down_us = self.injector.down_after_armed_crash(node);
         self.push(self.now + down_us, Ev::ArmedRestart { node });
     }
 }

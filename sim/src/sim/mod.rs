@@ -5,12 +5,13 @@
 //! ties break by insertion order. Nothing else can reorder work.
 
 mod faults;
+mod injector;
 mod liveness;
 mod network;
 mod observe;
 mod workload;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::{state_digest, Trace};
+use injector::Injector;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
@@ -103,6 +105,11 @@ enum State {
 }
 
 impl State {
+    /// A process exists (running or paused): faults can be armed in it.
+    fn has_process(&self) -> bool {
+        matches!(self, State::Up(_) | State::Paused(_))
+    }
+
     /// Moves a running core to paused (`paused`) or a paused one back to
     /// running; false, and no change, when the node is in neither state.
     fn set_paused(&mut self, paused: bool) -> bool {
@@ -135,13 +142,6 @@ struct Slot {
     /// Power was lost while down: undo unsynced registry writes at reopen.
     lost_power: bool,
     incarnation: u32,
-    crash_flag: Rc<Cell<bool>>,
-    /// Crashes armed inside the running core's handling (they die with it).
-    crash_points: ArmedCrashes,
-    armed_power_loss: bool,
-    armed_crashes: u64,
-    /// An epoch rollback injected while the node ran: applied at its next crash.
-    rollback_at_next_crash: bool,
     tick_seq: u64,
     sync_seq: u64,
     sync_free_at: u64,
@@ -154,30 +154,6 @@ struct Slot {
     halted_at: Option<u64>,
     /// Nonce counters of this incarnation, per dek.
     counters: std::collections::BTreeMap<u32, u64>,
-}
-
-/// The crashes the schedule armed for a running core: the injector's
-/// answers at the core's crash points.
-#[derive(Debug, Default)]
-struct ArmedCrashes {
-    /// Crash at this step of the next Ready that reaches it.
-    ready: Option<ReadyStep>,
-    /// Crash at the sync of the Ready that commits this incarnation's own
-    /// registration, before applying it.
-    before_registration: bool,
-}
-
-impl node::CrashPoints for ArmedCrashes {
-    fn at_ready_step(&mut self, step: ReadyStep) -> bool {
-        if self.ready == Some(step) {
-            self.ready = None;
-            return true;
-        }
-        false
-    }
-    fn before_own_registration_applies(&mut self) -> bool {
-        std::mem::take(&mut self.before_registration)
-    }
 }
 
 /// What waits for a paused process.
@@ -303,7 +279,8 @@ pub struct Sim<'a> {
     /// Election timeouts, keyed by node, drawn once per incarnation.
     election: Vec<KeyedRng>,
     storage: Vec<KeyedRng>,
-    faults: Vec<KeyedRng>,
+    /// The fault injector: what is armed inside the nodes.
+    injector: Injector,
     clients: Vec<ClientCmd>,
     /// Client command by proposal id, for the KV applies that finish one.
     client_by_pid: BTreeMap<u64, usize>,
@@ -345,11 +322,6 @@ impl<'a> Sim<'a> {
                 )),
                 lost_power: false,
                 incarnation: 0,
-                crash_flag: Rc::new(Cell::new(false)),
-                crash_points: ArmedCrashes::default(),
-                armed_power_loss: false,
-                armed_crashes: 0,
-                rollback_at_next_crash: false,
                 tick_seq: 0,
                 sync_seq: 0,
                 sync_free_at: 0,
@@ -383,9 +355,12 @@ impl<'a> Sim<'a> {
             storage: (0..nn)
                 .map(|i| streams.keyed(Subsystem::Storage, i as u64))
                 .collect(),
-            faults: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Faults, i as u64))
-                .collect(),
+            injector: Injector::new(
+                (0..nn)
+                    .map(|i| streams.keyed(Subsystem::Faults, i as u64))
+                    .collect(),
+                sc.faults.down_ms,
+            ),
             clients: Vec::new(),
             client_by_pid: BTreeMap::new(),
             next_pid: 1,
@@ -614,24 +589,23 @@ impl<'a> Sim<'a> {
         ) -> Result<bool, node::Crashed>,
     ) {
         let i = usize::from(node);
-        let registry_crash_armed = self.slots[i].crash_flag.get();
-        let slot = &mut self.slots[i];
-        let State::Up(core) = &mut slot.state else {
+        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let State::Up(core) = &mut self.slots[i].state else {
             return;
         };
-        let crash = &mut slot.crash_points;
+        let crash = self.injector.crash_points(node);
         let mut out = std::mem::take(&mut self.out);
         let result = in_system(|| f(core, &mut out, crash));
         self.process_outputs(node, &mut out);
         self.out = out;
-        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
             Err(node::Crashed { partial }) => {
-                let power = self.slots[i].armed_power_loss;
+                let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
                     self.slots[i].applied_max = self.slots[i].applied_max.max(index);
                 }
@@ -659,10 +633,11 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
         let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
-        // Crashes armed inside the process die with it.
-        s.crash_points = ArmedCrashes::default();
         s.incarnation += 1;
         s.held.clear();
+        // Crashes armed inside the process die with it.
+        self.injector.process_died(node);
+        let s = &mut self.slots[i];
         s.high_water = s.high_water.max(s.applied_max);
         let mut digest = None;
         if let State::Up(core) | State::Paused(core) = state {
@@ -716,7 +691,7 @@ impl<'a> Sim<'a> {
         let tracked = TrackedStore {
             inner: store,
             journal,
-            crash_before_sync: s.crash_flag.clone(),
+            crash_before_sync: self.injector.registry_crash_flag(node),
             crashed: false,
             row_changes: self.checkers.row_sink(node),
         };
@@ -743,7 +718,7 @@ impl<'a> Sim<'a> {
         self.record(Some(node), "durable", applied, commit);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
-        let registry_crash_armed = s.crash_flag.get();
+        let registry_crash_armed = self.injector.registry_crash_armed(node);
         let result = in_system(|| {
             node::start(
                 params,
@@ -754,7 +729,7 @@ impl<'a> Sim<'a> {
                 &mut out,
             )
         });
-        if registry_crash_armed && !self.slots[i].crash_flag.get() {
+        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
         match result {

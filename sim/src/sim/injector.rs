@@ -1,0 +1,144 @@
+//! The fault injector: the crashes the schedule armed inside running
+//! nodes, and its own random stream for what the schedule leaves open.
+//! It owns that state; the world asks it at each point where a fault can
+//! strike (a Ready step, a registry sync, a node's own registration, a
+//! crash that should roll the epoch file back) and carries out its answer.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use crate::node::{CrashPoints, ReadyStep};
+use crate::rng::KeyedRng;
+
+/// Crashes armed inside one running core: the injector's answers at the
+/// core's crash points. They die with the process.
+#[derive(Debug, Default)]
+pub(super) struct ArmedCrashes {
+    /// Crash at this step of the next Ready that reaches it.
+    ready: Option<ReadyStep>,
+    /// Crash at the sync of the Ready that commits this incarnation's own
+    /// registration, before applying it.
+    before_registration: bool,
+}
+
+impl CrashPoints for ArmedCrashes {
+    fn at_ready_step(&mut self, step: ReadyStep) -> bool {
+        if self.ready == Some(step) {
+            self.ready = None;
+            return true;
+        }
+        false
+    }
+    fn before_own_registration_applies(&mut self) -> bool {
+        std::mem::take(&mut self.before_registration)
+    }
+}
+
+/// One node's armed faults.
+#[derive(Debug, Default)]
+struct NodeFaults {
+    crash_points: ArmedCrashes,
+    /// The next registry sync fails as if the process died between the
+    /// write and its fsync (the node's store holds a clone).
+    registry_crash: Rc<Cell<bool>>,
+    /// Whether the armed crash that fires next also loses power.
+    power_loss: bool,
+    /// Armed crashes fired so far: keys the draw of each one's down time.
+    fired: u64,
+    /// An epoch rollback injected while the node ran: done at its next crash.
+    rollback_at_next_crash: bool,
+}
+
+/// Every node's armed faults, and the per-node fault streams.
+pub(super) struct Injector {
+    nodes: Vec<NodeFaults>,
+    streams: Vec<KeyedRng>,
+    down_ms: [u64; 2],
+}
+
+impl Injector {
+    pub(super) fn new(streams: Vec<KeyedRng>, down_ms: [u64; 2]) -> Self {
+        Injector {
+            nodes: streams.iter().map(|_| NodeFaults::default()).collect(),
+            streams,
+            down_ms,
+        }
+    }
+
+    fn node(&mut self, node: u8) -> &mut NodeFaults {
+        &mut self.nodes[usize::from(node)]
+    }
+
+    /// Crash `node` at `step` of its next Ready (it must be running).
+    pub(super) fn arm_ready_crash(&mut self, node: u8, step: ReadyStep, power_loss: bool) {
+        let n = self.node(node);
+        n.crash_points.ready = Some(step);
+        n.power_loss = power_loss;
+    }
+
+    /// Crash `node` between its next registry write and its sync.
+    pub(super) fn arm_registry_crash(&mut self, node: u8, power_loss: bool) {
+        let n = self.node(node);
+        n.registry_crash.set(true);
+        n.power_loss = power_loss;
+    }
+
+    /// Crash `node` with its own registration committed but not applied.
+    pub(super) fn arm_registration_crash(&mut self, node: u8) {
+        self.node(node).crash_points.before_registration = true;
+    }
+
+    /// Roll `node`'s epoch file back when it next crashes.
+    pub(super) fn roll_back_at_next_crash(&mut self, node: u8) {
+        self.node(node).rollback_at_next_crash = true;
+    }
+
+    /// Whether a rollback waits for `node`'s crash; clears it.
+    pub(super) fn take_rollback(&mut self, node: u8) -> bool {
+        std::mem::take(&mut self.node(node).rollback_at_next_crash)
+    }
+
+    /// The answers at `node`'s crash points, for a call into its core.
+    pub(super) fn crash_points(&mut self, node: u8) -> &mut ArmedCrashes {
+        &mut self.node(node).crash_points
+    }
+
+    /// The flag `node`'s store checks at each sync.
+    pub(super) fn registry_crash_flag(&mut self, node: u8) -> Rc<Cell<bool>> {
+        self.node(node).registry_crash.clone()
+    }
+
+    /// Whether a registry crash is armed for `node` now.
+    pub(super) fn registry_crash_armed(&mut self, node: u8) -> bool {
+        self.node(node).registry_crash.get()
+    }
+
+    /// Whether the armed crash that fired also loses power.
+    pub(super) fn armed_power_loss(&mut self, node: u8) -> bool {
+        self.node(node).power_loss
+    }
+
+    /// `node`'s process died: what was armed inside it dies too.
+    pub(super) fn process_died(&mut self, node: u8) {
+        self.node(node).crash_points = ArmedCrashes::default();
+    }
+
+    /// The end of the fault phase: nothing armed stays armed.
+    pub(super) fn disarm(&mut self, node: u8) {
+        let n = self.node(node);
+        n.registry_crash.set(false);
+        n.crash_points = ArmedCrashes::default();
+    }
+
+    /// How long `node` stays down after an armed crash (not in the
+    /// schedule, so drawn here, keyed by how many have fired).
+    pub(super) fn down_after_armed_crash(&mut self, node: u8) -> u64 {
+        let i = usize::from(node);
+        let seq = self.nodes[i].fired;
+        self.nodes[i].fired += 1;
+        self.streams[i]
+            .draw(seq)
+            .range(0, self.down_ms[0], self.down_ms[1])
+            * 1000
+    }
+}
