@@ -78,14 +78,7 @@ impl Sim<'_> {
     fn links(&mut self, action: Action) {
         match action {
             Action::Partition { side } => {
-                let n = self.sc.nodes;
-                for a in 0..n {
-                    for b in 0..n {
-                        if side.contains(&a) != side.contains(&b) {
-                            self.blocked.insert((a, b));
-                        }
-                    }
-                }
+                self.network.partition(&side);
                 self.record(
                     None,
                     "partition",
@@ -94,11 +87,11 @@ impl Sim<'_> {
                 );
             }
             Action::OneWay { from, to } => {
-                self.blocked.insert((from, to));
+                self.network.cut(from, to);
                 self.record(None, "one-way", u64::from(from), u64::from(to));
             }
             Action::Heal => {
-                self.blocked.clear();
+                self.network.heal();
                 self.record(None, "heal", 0, 0);
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
@@ -203,7 +196,7 @@ impl Sim<'_> {
         match action {
             Action::EndOfFaults => {
                 self.record(None, "end-of-faults", 0, 0);
-                self.blocked.clear();
+                self.network.heal();
                 for i in 0..self.sc.nodes {
                     self.injector.disarm(i);
                     self.resume(i);

@@ -9,11 +9,12 @@ mod injector;
 mod liveness;
 mod network;
 mod observe;
+mod transport;
 mod workload;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -38,6 +39,7 @@ use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::{state_digest, Trace};
 use injector::Injector;
+use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
@@ -272,9 +274,8 @@ pub struct Sim<'a> {
     seq: u64,
     queue: BinaryHeap<Reverse<Queued>>,
     slots: Vec<Slot>,
-    blocked: BTreeSet<(u8, u8)>,
-    link_seq: Vec<u64>,
-    link_rng: Vec<KeyedRng>,
+    /// The network model: cut links and message fates.
+    network: Network,
     timing: Vec<KeyedRng>,
     /// Election timeouts, keyed by node, drawn once per incarnation.
     election: Vec<KeyedRng>,
@@ -341,11 +342,7 @@ impl<'a> Sim<'a> {
             seq: 0,
             queue: BinaryHeap::new(),
             slots,
-            blocked: BTreeSet::new(),
-            link_seq: vec![0; nn * nn],
-            link_rng: (0..nn * nn)
-                .map(|l| streams.keyed(Subsystem::Network, l as u64))
-                .collect(),
+            network: Network::new(sc.network.clone(), n, &streams),
             timing: (0..nn)
                 .map(|i| streams.keyed(Subsystem::Timing, i as u64))
                 .collect(),

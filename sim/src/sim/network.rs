@@ -1,126 +1,92 @@
-//! The simulated network: per-message fates drawn from keyed streams,
-//! partitions, connection resets when a sender crashes, and snapshot
-//! delivery reports back to raft.
+//! The network model: which links are cut, and each message's fate (lost,
+//! or delivered after a delay, perhaps twice), drawn from a stream keyed by
+//! link and per-link sequence number so that one link's traffic never
+//! shifts another's draws. It owns that state and knows nothing of nodes.
 
-use super::*;
+use std::collections::BTreeSet;
 
-impl Sim<'_> {
-    pub(super) fn send(&mut self, from: u8, msg: Message) {
-        let n = usize::from(self.sc.nodes);
-        let Some(to) = msg
-            .to
-            .checked_sub(1)
-            .and_then(|t| u8::try_from(t).ok())
-            .filter(|&t| usize::from(t) < n)
-        else {
-            return;
-        };
-        self.stats.messages += 1;
-        let link = usize::from(from) * n + usize::from(to);
+use crate::rng::{KeyedRng, Streams, Subsystem};
+use crate::scenario::Network as Config;
+
+/// What happens to one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// The link is cut (a partition).
+    Cut,
+    /// Lost in transit.
+    Lost,
+    /// Delivered after `delay` us, and again after `again` us when the
+    /// network duplicates it.
+    Delivered { delay: u64, again: Option<u64> },
+}
+
+pub(super) struct Network {
+    config: Config,
+    nodes: usize,
+    blocked: BTreeSet<(u8, u8)>,
+    link_seq: Vec<u64>,
+    link_rng: Vec<KeyedRng>,
+}
+
+impl Network {
+    pub(super) fn new(config: Config, nodes: u8, streams: &Streams) -> Self {
+        let n = usize::from(nodes);
+        Network {
+            config,
+            nodes: n,
+            blocked: BTreeSet::new(),
+            link_seq: vec![0; n * n],
+            link_rng: (0..n * n)
+                .map(|l| streams.keyed(Subsystem::Network, l as u64))
+                .collect(),
+        }
+    }
+
+    /// The fate of the next message on `from -> to`.
+    pub(super) fn fate(&mut self, from: u8, to: u8) -> Fate {
+        let link = usize::from(from) * self.nodes + usize::from(to);
         let seq = self.link_seq[link];
         self.link_seq[link] += 1;
-        let kind = msg.get_msg_type() as u64;
-        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        if self.blocked.contains(&(from, to)) {
-            self.record(Some(from), "drop-partition", u64::from(to), kind);
-            if is_snapshot {
-                self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
-            }
-            return;
+        if self.is_cut(from, to) {
+            return Fate::Cut;
         }
-        let net = &self.sc.network;
+        let net = &self.config;
         let d = self.link_rng[link].draw(seq);
         if d.unit(0) < net.drop_rate {
-            self.record(Some(from), "drop", u64::from(to), kind);
-            if is_snapshot {
-                self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
-            }
-            return;
+            return Fate::Lost;
         }
         let mut delay = d.range(1, net.delay_us[0], net.delay_us[1]);
         if d.unit(2) < net.reorder_rate {
             delay += net.reorder_us;
         }
-        let from_inc = self.slots[usize::from(from)].incarnation;
-        let to_inc = self.slots[usize::from(to)].incarnation;
-        self.record(Some(from), "send", u64::from(to), kind << 32 | msg.index);
-        if d.unit(3) < net.duplicate_rate {
-            let again = delay + d.range(2, net.delay_us[0], net.delay_us[1]);
-            self.push(
-                self.now + again,
-                Ev::Deliver {
-                    from,
-                    from_inc,
-                    to,
-                    to_inc,
-                    msg: Box::new(msg.clone()),
-                },
-            );
-        }
-        self.push(
-            self.now + delay,
-            Ev::Deliver {
-                from,
-                from_inc,
-                to,
-                to_inc,
-                msg: Box::new(msg),
-            },
-        );
+        let again = (d.unit(3) < net.duplicate_rate)
+            .then(|| delay + d.range(2, net.delay_us[0], net.delay_us[1]));
+        Fate::Delivered { delay, again }
     }
 
-    pub(super) fn deliver(&mut self, from: u8, from_inc: u32, to: u8, to_inc: u32, msg: Message) {
-        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        // A crashed sender's connections reset: its in-flight messages die,
-        // and so do messages to an incarnation that is gone.
-        let reachable = self.slots[usize::from(to)].incarnation == to_inc
-            && !self.blocked.contains(&(from, to));
-        if self.slots[usize::from(from)].incarnation != from_inc {
-            return;
-        }
-        if !reachable {
-            self.record(Some(to), "drop-partition", u64::from(from), 0);
-            if is_snapshot {
-                self.snapshot_failed(from, from_inc, to);
-            }
-            return;
-        }
-        match &self.slots[usize::from(to)].state {
-            State::Up(_) => {
-                self.record(
-                    Some(to),
-                    "deliver",
-                    u64::from(from),
-                    msg.get_msg_type() as u64,
-                );
-                self.with_core(to, |core, out, crash| {
-                    core.step(msg, out, crash).map(|_| false)
-                });
-                if is_snapshot {
-                    self.record(Some(from), "snapshot-delivered", u64::from(to), 0);
-                    self.with_core(from, |core, out, crash| {
-                        core.report_snapshot(u64::from(to) + 1, true, out, crash)
-                            .map(|_| false)
-                    });
-                }
-            }
-            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message(msg)),
-            State::Down(_) => {
-                if is_snapshot {
-                    self.snapshot_failed(from, from_inc, to);
+    pub(super) fn is_cut(&self, from: u8, to: u8) -> bool {
+        self.blocked.contains(&(from, to))
+    }
+
+    /// Cuts every link between `side` and the other nodes, both ways.
+    pub(super) fn partition(&mut self, side: &[u8]) {
+        let n = self.nodes as u8;
+        for a in 0..n {
+            for b in 0..n {
+                if side.contains(&a) != side.contains(&b) {
+                    self.blocked.insert((a, b));
                 }
             }
         }
     }
 
-    /// The transport tells a snapshot's sender it did not arrive.
-    pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
-        if self.slots[usize::from(from)].incarnation == from_inc {
-            self.record(Some(from), "snapshot-failed", u64::from(to), 0);
-            self.with_core(from, |core, out, crash| {
-                core.report_snapshot(u64::from(to) + 1, false, out, crash)
-                    .map(|_| false)
-            });
-        }
+    /// Cuts the link `from -> to` only.
+    pub(super) fn cut(&mut self, from: u8, to: u8) {
+        self.blocked.insert((from, to));
+    }
+
+    /// Every link works again.
+    pub(super) fn heal(&mut self) {
+        self.blocked.clear();
     }
 }

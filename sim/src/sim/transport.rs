@@ -1,0 +1,119 @@
+//! Carrying messages between nodes: the network model decides each
+//! message's fate; the world schedules its delivery, resets the
+//! connections of a crashed sender, and reports snapshot delivery back to
+//! raft.
+
+use super::network::Fate;
+use super::*;
+
+impl Sim<'_> {
+    pub(super) fn send(&mut self, from: u8, msg: Message) {
+        let n = usize::from(self.sc.nodes);
+        let Some(to) = msg
+            .to
+            .checked_sub(1)
+            .and_then(|t| u8::try_from(t).ok())
+            .filter(|&t| usize::from(t) < n)
+        else {
+            return;
+        };
+        self.stats.messages += 1;
+        let kind = msg.get_msg_type() as u64;
+        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
+        let (delay, again) = match self.network.fate(from, to) {
+            fate @ (Fate::Cut | Fate::Lost) => {
+                let what = if fate == Fate::Cut {
+                    "drop-partition"
+                } else {
+                    "drop"
+                };
+                self.record(Some(from), what, u64::from(to), kind);
+                if is_snapshot {
+                    self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
+                }
+                return;
+            }
+            Fate::Delivered { delay, again } => (delay, again),
+        };
+        let from_inc = self.slots[usize::from(from)].incarnation;
+        let to_inc = self.slots[usize::from(to)].incarnation;
+        self.record(Some(from), "send", u64::from(to), kind << 32 | msg.index);
+        if let Some(again) = again {
+            self.push(
+                self.now + again,
+                Ev::Deliver {
+                    from,
+                    from_inc,
+                    to,
+                    to_inc,
+                    msg: Box::new(msg.clone()),
+                },
+            );
+        }
+        self.push(
+            self.now + delay,
+            Ev::Deliver {
+                from,
+                from_inc,
+                to,
+                to_inc,
+                msg: Box::new(msg),
+            },
+        );
+    }
+
+    pub(super) fn deliver(&mut self, from: u8, from_inc: u32, to: u8, to_inc: u32, msg: Message) {
+        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
+        // A crashed sender's connections reset: its in-flight messages die,
+        // and so do messages to an incarnation that is gone.
+        let reachable =
+            self.slots[usize::from(to)].incarnation == to_inc && !self.network.is_cut(from, to);
+        if self.slots[usize::from(from)].incarnation != from_inc {
+            return;
+        }
+        if !reachable {
+            self.record(Some(to), "drop-partition", u64::from(from), 0);
+            if is_snapshot {
+                self.snapshot_failed(from, from_inc, to);
+            }
+            return;
+        }
+        match &self.slots[usize::from(to)].state {
+            State::Up(_) => {
+                self.record(
+                    Some(to),
+                    "deliver",
+                    u64::from(from),
+                    msg.get_msg_type() as u64,
+                );
+                self.with_core(to, |core, out, crash| {
+                    core.step(msg, out, crash).map(|_| false)
+                });
+                if is_snapshot {
+                    self.record(Some(from), "snapshot-delivered", u64::from(to), 0);
+                    self.with_core(from, |core, out, crash| {
+                        core.report_snapshot(u64::from(to) + 1, true, out, crash)
+                            .map(|_| false)
+                    });
+                }
+            }
+            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message(msg)),
+            State::Down(_) => {
+                if is_snapshot {
+                    self.snapshot_failed(from, from_inc, to);
+                }
+            }
+        }
+    }
+
+    /// The transport tells a snapshot's sender it did not arrive.
+    pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
+        if self.slots[usize::from(from)].incarnation == from_inc {
+            self.record(Some(from), "snapshot-failed", u64::from(to), 0);
+            self.with_core(from, |core, out, crash| {
+                core.report_snapshot(u64::from(to) + 1, false, out, crash)
+                    .map(|_| false)
+            });
+        }
+    }
+}
