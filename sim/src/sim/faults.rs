@@ -102,17 +102,7 @@ impl Sim<'_> {
     fn client_command(&mut self, action: Action) {
         match action {
             Action::Kv { node, dek } => {
-                let cmd = self.clients.len();
-                let proposal_id = self.next_pid();
-                self.client_by_pid.insert(proposal_id, cmd);
-                self.clients.push(ClientCmd {
-                    proposal_id,
-                    dek,
-                    data: None,
-                    node,
-                    attempts: 0,
-                    done: false,
-                });
+                let cmd = self.clients.command(node, dek);
                 self.client_attempt(cmd);
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),

@@ -4,6 +4,7 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
+mod clients;
 mod faults;
 mod injector;
 mod liveness;
@@ -38,6 +39,7 @@ use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::{state_digest, Trace};
+use clients::Clients;
 use injector::Injector;
 use network::Network;
 
@@ -154,8 +156,6 @@ struct Slot {
     applied_max: u64,
     /// Index of the last halt, to see it hit again after a restart.
     halted_at: Option<u64>,
-    /// Nonce counters of this incarnation, per dek.
-    counters: std::collections::BTreeMap<u32, u64>,
 }
 
 /// What waits for a paused process.
@@ -217,16 +217,6 @@ impl Ord for Queued {
     }
 }
 
-/// A client KV command and its retries.
-struct ClientCmd {
-    proposal_id: u64,
-    dek: u32,
-    data: Option<Vec<u8>>,
-    node: u8,
-    attempts: u32,
-    done: bool,
-}
-
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -282,10 +272,8 @@ pub struct Sim<'a> {
     storage: Vec<KeyedRng>,
     /// The fault injector: what is armed inside the nodes.
     injector: Injector,
-    clients: Vec<ClientCmd>,
-    /// Client command by proposal id, for the KV applies that finish one.
-    client_by_pid: BTreeMap<u64, usize>,
-    next_pid: u64,
+    /// The clients' commands and the nodes' nonce counters.
+    clients: Clients,
     liveness_deadline: Option<u64>,
     stats: Stats,
     checkers: Checkers,
@@ -330,7 +318,6 @@ impl<'a> Sim<'a> {
                 high_water: 0,
                 applied_max: 0,
                 halted_at: None,
-                counters: Default::default(),
             })
             .collect();
         let nn = usize::from(n);
@@ -358,9 +345,7 @@ impl<'a> Sim<'a> {
                     .collect(),
                 sc.faults.down_ms,
             ),
-            clients: Vec::new(),
-            client_by_pid: BTreeMap::new(),
-            next_pid: 1,
+            clients: Clients::new(n, sc.workload.client_attempts),
             liveness_deadline: None,
             stats: Stats::default(),
             checkers: Checkers::new(n, opts.oracles),
@@ -670,7 +655,7 @@ impl<'a> Sim<'a> {
             .scan(writer_registry::Space::Registry)
             .unwrap_or_default();
         let applied = store.applied_index().ok().flatten().unwrap_or(0);
-        s.counters.clear();
+        self.clients.restarted(node);
         s.applied_max = applied;
         let inc = s.incarnation;
         let now = self.now;

@@ -98,9 +98,7 @@ impl Sim<'_> {
             s.applied_max = s.applied_max.max(rec.index);
             if let Outcome::Kv { proposal_id } = outcome {
                 self.stats.kv_applied += 1;
-                if let Some(&cmd) = self.client_by_pid.get(proposal_id) {
-                    self.clients[cmd].done = true;
-                }
+                self.clients.applied(*proposal_id);
             }
         }
     }

@@ -5,9 +5,7 @@ use super::*;
 
 impl Sim<'_> {
     pub(super) fn next_pid(&mut self) -> u64 {
-        let pid = self.next_pid;
-        self.next_pid += 1;
-        pid
+        self.clients.next_pid()
     }
 
     /// Proposes through `node` if it is up; true if raft accepted it.
@@ -21,47 +19,34 @@ impl Sim<'_> {
     }
 
     pub(super) fn client_attempt(&mut self, cmd: usize) {
-        let n = self.sc.nodes;
-        let c = &mut self.clients[cmd];
-        if c.done || c.attempts >= self.sc.workload.client_attempts {
+        let Some(attempt) = self.clients.attempt(cmd, self.sc.nodes) else {
             return;
-        }
-        c.attempts += 1;
-        // Each retry goes to the next node round the cluster.
-        let node = ((u32::from(c.node) + c.attempts - 1) % u32::from(n)) as u8;
-        let dek = c.dek;
+        };
+        let node = attempt.node;
+        let mut data = attempt.data;
         // Encrypt once, at the first node able to: a retry resends the same bytes.
-        if c.data.is_none() {
-            let s = &mut self.slots[usize::from(node)];
+        if data.is_none() {
+            let s = &self.slots[usize::from(node)];
             if let State::Up(core) = &s.state {
-                if core.can_encrypt(dek) {
-                    let epoch = core.epoch();
-                    let counter = s.counters.entry(dek).or_insert(0);
-                    *counter += 1;
-                    let mut payload = vec![0x10];
-                    payload.extend(dek.to_be_bytes());
-                    payload.extend(node16(s.full).to_be_bytes());
-                    payload.extend(epoch.to_be_bytes());
-                    payload.extend(counter.to_be_bytes());
-                    let n16 = node16(s.full);
+                if core.can_encrypt(attempt.dek) {
+                    let (full, epoch) = (s.full, core.epoch());
                     let who = (node, s.incarnation);
-                    let c = &mut self.clients[cmd];
-                    c.data = Some(wire::encode_entry(c.proposal_id, &payload));
+                    data = Some(self.clients.encrypt(cmd, node, full, epoch));
                     self.checkers.observe(
                         self.now,
                         Observation::Nonce {
                             who,
-                            dek,
-                            node16: n16,
+                            dek: attempt.dek,
+                            node16: node16(full),
                             epoch,
                         },
                     );
                 }
             }
         }
-        if let Some(data) = self.clients[cmd].data.clone() {
+        if let Some(data) = data {
             self.stats.kv_proposed += 1;
-            self.record(Some(node), "kv-propose", self.clients[cmd].proposal_id, 0);
+            self.record(Some(node), "kv-propose", attempt.proposal_id, 0);
             self.propose(node, data);
         }
         let timeout = self.sc.workload.client_timeout_ms * 1000;
@@ -69,7 +54,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn client_retry(&mut self, cmd: usize) {
-        if !self.clients[cmd].done {
+        if !self.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
     }
