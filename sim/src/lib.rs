@@ -1,11 +1,36 @@
 //! The writer-registry simulator: a seeded, single-threaded discrete-event
 //! simulation of a Raft cluster running the writer-registry state machine.
 //!
-//! Data flows one way: seed -> [`schedule`] -> [`sim`] (cluster of
-//! [`node`] cores over [`disk`] and [`store`]) -> [`trace`] and
-//! [`oracle`]s -> [`run`] report. A run that cannot say anything about
-//! the system ends in a [`error::HarnessError`] instead.
-//! [`cli`] is the `regsim` command line.
+//! Data flows one way:
+//!
+//! ```text
+//!  seed ──> schedule ──> world ────────────> observations ──> checkers ──> verdict ──> report
+//!  (rng)   (schedule)   (sim: clock, queue,   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
+//!                        sim::network,        Observation, and
+//!                        sim::transport,      Injected records)
+//!                        sim::clients,
+//!                        nodes = node core
+//!                        over disk + store)
+//!                          ^        |
+//!                          |        v
+//!                       sim::injector (what the schedule armed
+//!                       inside the nodes; asked at each crash point)
+//! ```
+//!
+//! - [`schedule`] expands a seed (with [`rng`]'s keyed streams) into
+//!   explicit timed events; [`scenario`] bounds what a run may ask for.
+//! - [`sim`] is the world: the virtual clock and event queue, the
+//!   [`node`] cores (sans-IO: raft-rs, the library's FSM and start
+//!   sequence, persisting through [`node::storage`] traits that [`disk`]
+//!   and [`store`] implement), the network model, the clients and the fault
+//!   injector, each owning its own state. It records every decision and
+//!   what it did to state in the [`trace`].
+//! - [`oracle`]'s checkers own every oracle's state and see the world only
+//!   through observations and the injector's records.
+//! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
+//!   when it says nothing about the system; [`panics`] decides whose a
+//!   panic is); [`sweep`], [`shrink`], [`corpus`], `mutants` (a feature) and
+//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
