@@ -79,15 +79,16 @@ pub enum Event {
         snapshot_index: u64,
         commit_index: u64,
     },
-    /// The snapshot asked for is restored.
-    SnapshotRestored,
+    /// The snapshot asked for is restored: the FSM's applied index is now
+    /// `index`.
+    SnapshotRestored { index: u64 },
     /// Every entry asked for was applied without a halt.
     Replayed,
     /// An entry of the replay halted the FSM.
     ReplayHalted,
-    /// This node's own registration under `dek` at the bumped epoch
-    /// applied on this node.
-    RegistrationApplied { dek: u32 },
+    /// A registration applied on this node; only this process's own (its
+    /// full id, the bumped epoch) allows encryption under its dek.
+    RegistrationApplied { registration: Registration },
 }
 
 /// A guard decision, typed: which check, at which epoch, with what result.
@@ -120,7 +121,7 @@ enum Phase {
     New,
     ReadingEpoch,
     WritingEpoch,
-    Restoring { from: u64, to: u64 },
+    Restoring { index: u64, to: u64 },
     Replaying,
     Joined,
     Refused,
@@ -197,7 +198,7 @@ impl StartSequence {
                 let from = applied_index.max(snapshot_index) + 1;
                 if snapshot_index > applied_index {
                     self.phase = Phase::Restoring {
-                        from,
+                        index: snapshot_index,
                         to: commit_index,
                     };
                     Next {
@@ -210,8 +211,12 @@ impl StartSequence {
                     self.replay(from, commit_index, store)
                 }
             }
-            (Phase::Restoring { from, to }, Event::SnapshotRestored) => {
-                self.replay(from, to, store)
+            // The replay starts after the index the FSM now holds, which
+            // must be the snapshot's (REPLAY-3).
+            (Phase::Restoring { index, to }, Event::SnapshotRestored { index: restored })
+                if restored == index =>
+            {
+                self.replay(index + 1, to, store)
             }
             (Phase::Replaying, Event::Replayed) => self.after_replay(store),
             (Phase::Replaying, Event::ReplayHalted) => {
@@ -221,13 +226,15 @@ impl StartSequence {
                     request: Request::Halted,
                 }
             }
-            (Phase::Joined, Event::RegistrationApplied { dek }) => {
-                let request = if self.deks.contains(&dek) && !self.registered.contains(&dek) {
-                    self.registered.push(dek);
-                    Request::EncryptionAllowed { dek }
-                } else {
-                    Request::Wait
-                };
+            (Phase::Joined, Event::RegistrationApplied { registration: r }) => {
+                let own = r.full_node_id == self.own_full && r.local_epoch == self.epoch;
+                let request =
+                    if own && self.deks.contains(&r.dek) && !self.registered.contains(&r.dek) {
+                        self.registered.push(r.dek);
+                        Request::EncryptionAllowed { dek: r.dek }
+                    } else {
+                        Request::Wait
+                    };
                 Next {
                     decision: None,
                     request,
@@ -408,6 +415,16 @@ mod tests {
         store
     }
 
+    fn applied(dek: u32, full: u64, epoch: u16) -> Event {
+        Event::RegistrationApplied {
+            registration: Registration {
+                dek,
+                full_node_id: full,
+                local_epoch: epoch,
+            },
+        }
+    }
+
     fn begin(seq: &mut StartSequence, store: &MemoryRegistry) {
         let next = seq.on(Event::Begin, store).unwrap();
         assert_eq!(next.request, Request::ReadEpochFile);
@@ -460,26 +477,29 @@ mod tests {
             !seq.may_encrypt(7),
             "START-7: not before the registration applied"
         );
+        // Another writer's, or this node's from an earlier epoch: no.
+        for other in [applied(7, OTHER, 1), applied(7, OWN, 0), applied(8, OWN, 1)] {
+            assert_eq!(seq.on(other, &store).unwrap().request, Request::Wait);
+        }
+        assert!(!seq.may_encrypt(7));
         assert_eq!(
-            seq.on(Event::RegistrationApplied { dek: 7 }, &store)
-                .unwrap()
-                .request,
+            seq.on(applied(7, OWN, 1), &store).unwrap().request,
             Request::EncryptionAllowed { dek: 7 }
         );
         assert!(seq.may_encrypt(7) && !seq.may_encrypt(9));
         assert_eq!(seq.unregistered(), vec![9]);
         // A second apply of the same registration allows nothing new.
         assert_eq!(
-            seq.on(Event::RegistrationApplied { dek: 7 }, &store)
-                .unwrap()
-                .request,
+            seq.on(applied(7, OWN, 1), &store).unwrap().request,
             Request::Wait
         );
     }
 
     #[test]
     fn an_exhausted_epoch_file_refuses_before_any_guard() {
-        let store = MemoryRegistry::new();
+        // A foreign owner would refuse too (START-2): the exhaustion check
+        // (START-1) must be the one that answers.
+        let store = registered(&[(1, OTHER, 1)]);
         let mut seq = StartSequence::new(OWN, vec![1], slot());
         begin(&mut seq, &store);
         let next = seq.on(Event::EpochRead(0xFFFF), &store).unwrap();
@@ -548,13 +568,22 @@ mod tests {
             Request::RestoreSnapshot { index: 6 }
         );
         assert_eq!(
-            seq.on(Event::SnapshotRestored, &store).unwrap().request,
+            seq.on(Event::SnapshotRestored { index: 6 }, &store)
+                .unwrap()
+                .request,
             Request::Replay { from: 7, to: 9 }
         );
-        // Joining before the replay finished is out of order.
-        assert!(seq
-            .on(Event::RegistrationApplied { dek: 1 }, &store)
+        // A restore that left the FSM elsewhere than the snapshot asked for
+        // is the driver's error.
+        let mut other = StartSequence::new(OWN, vec![1], slot());
+        begin(&mut other, &store);
+        other.on(Event::EpochRead(0), &store).unwrap();
+        other.on(written(4, 6, 9), &store).unwrap();
+        assert!(other
+            .on(Event::SnapshotRestored { index: 5 }, &store)
             .is_err());
+        // Joining before the replay finished is out of order.
+        assert!(seq.on(applied(1, OWN, 1), &store).is_err());
     }
 
     #[test]

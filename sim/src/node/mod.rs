@@ -283,7 +283,9 @@ pub fn start<L: RaftLog, S: NodeStore, E: EpochStore>(
                 }
             }
             Request::RestoreSnapshot { .. } => match restore_from_disk(&mut fsm, &log, out) {
-                Ok(()) => Event::SnapshotRestored,
+                Ok(()) => Event::SnapshotRestored {
+                    index: fsm.applied_index(),
+                },
                 Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
             },
             Request::Replay { from, to } => match replay(&mut fsm, &log, from, to, out) {
@@ -661,7 +663,7 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
         if let Some(r) = self.own_registration(data) {
             let store = self.fsm.store();
             self.sequence
-                .on(Event::RegistrationApplied { dek: r.dek }, store)
+                .on(Event::RegistrationApplied { registration: r }, store)
                 .unwrap_or_else(|e| panic!("{} {e}", crate::panics::DRIVER_CONTRACT));
         }
     }

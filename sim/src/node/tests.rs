@@ -271,6 +271,9 @@ fn a_restart_bumps_the_epoch_and_replays_its_own_log_before_joining() {
     settle(&mut core, &mut out, &mut seen);
     // The process dies; the log, the epoch file and the store survive.
     let store = core.into_store();
+    let durable = store.applied_index().unwrap().unwrap_or(0);
+    let commit = log.persisted_commit();
+    assert!(commit >= 2, "the registration committed");
     let mut out = Vec::new();
     let core = start(params(), log, &mut epoch, store, &logger(), &mut out)
         .unwrap_or_else(|e| panic!("{:?}", e.failure));
@@ -284,7 +287,13 @@ fn a_restart_bumps_the_epoch_and_replays_its_own_log_before_joining() {
             _ => None,
         })
         .collect();
-    assert!(!replayed.is_empty(), "{out:?}");
+    // START-4 / REPLAY-3: exactly the entries after the durable applied
+    // index, up to the persisted commit.
+    assert_eq!(
+        replayed,
+        (durable + 1..=commit).collect::<Vec<_>>(),
+        "{out:?}"
+    );
     let guard_after = out.iter().position(|o| {
         matches!(
             o,
