@@ -100,7 +100,8 @@ impl SimStore {
     }
 }
 
-type Image = BTreeMap<(Space, Vec<u8>), Vec<u8>>;
+/// Every (space, key) -> value a store holds.
+pub type Image = BTreeMap<(Space, Vec<u8>), Vec<u8>>;
 
 /// A registry row change that reached a sync, for the invariant oracle.
 #[derive(Debug, Clone, PartialEq, Eq)]

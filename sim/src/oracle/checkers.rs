@@ -17,7 +17,7 @@ use super::raft::RaftOracle;
 use super::Violations;
 use crate::disk::LogImage;
 use crate::node::ApplyRecord;
-use crate::store::SyncedRowChange;
+use crate::store::{Image, SyncedRowChange};
 
 /// What the engine saw happen, as the checkers need it.
 pub enum Observation<'a> {
@@ -58,6 +58,13 @@ pub enum Observation<'a> {
         node: u8,
         term: u64,
         log: &'a LogImage,
+    },
+    /// A node's store reopened holding `actual`, where the journal of what
+    /// reached a sync (power loss) or a write (crash) says `expected`.
+    Reopened {
+        node: u8,
+        expected: &'a Image,
+        actual: &'a Image,
     },
     /// An incarnation encrypted under (dek, node16, epoch).
     Nonce {
@@ -188,6 +195,25 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
+            Observation::Reopened {
+                node,
+                expected,
+                actual,
+            } => {
+                if self.on && actual != expected {
+                    let lost = expected
+                        .iter()
+                        .filter(|(k, v)| actual.get(*k) != Some(*v))
+                        .count();
+                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
+                    self.v.push(
+                        "durability",
+                        Some(node),
+                        at_us,
+                        format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"),
+                    );
+                }
+            }
         }
     }
 

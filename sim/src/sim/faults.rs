@@ -2,6 +2,7 @@
 //! epoch rollbacks, partitions, injected conflicts and snapshots.
 
 use super::*;
+use crate::oracle::checkers::Injected;
 
 impl Sim<'_> {
     pub(super) fn act(&mut self, action: Action) {
@@ -150,7 +151,7 @@ impl Sim<'_> {
                     .encode_payload(),
                 );
                 if self.propose(via, data) {
-                    self.checkers.injected(Injected::Collision { full: fake });
+                    self.injector.record(Injected::Collision { full: fake });
                     self.record(Some(via), "inject-collision", fake, u64::from(dek));
                 }
             }
@@ -172,8 +173,8 @@ impl Sim<'_> {
                 let data = wire::encode_entry(pid, &payload);
                 let hash = fnv1a64(&data);
                 if self.propose(via, data) {
-                    self.checkers
-                        .injected(Injected::Malformed { data_hash: hash });
+                    self.injector
+                        .record(Injected::Malformed { data_hash: hash });
                     self.record(Some(via), "inject-malformed", u64::from(variant), 0);
                 }
             }
@@ -228,7 +229,7 @@ impl Sim<'_> {
         let older = history[history.len() - 2];
         s.epoch_file.roll_back_to(older);
         let full = s.full;
-        self.checkers.injected(Injected::Rollback { full });
+        self.injector.record(Injected::Rollback { full });
         self.record(Some(node), "epoch-rollback", u64::from(older), 0);
     }
 

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::node::{CrashPoints, ReadyStep};
+use crate::oracle::checkers::Injected;
 use crate::rng::KeyedRng;
 
 /// Crashes armed inside one running core: the injector's answers at the
@@ -49,9 +50,11 @@ struct NodeFaults {
     rollback_at_next_crash: bool,
 }
 
-/// Every node's armed faults, and the per-node fault streams.
+/// Every node's armed faults, the per-node fault streams, and the records
+/// of what was injected that the checkers have not taken yet.
 pub(super) struct Injector {
     nodes: Vec<NodeFaults>,
+    records: Vec<Injected>,
     streams: Vec<KeyedRng>,
     down_ms: [u64; 2],
 }
@@ -60,6 +63,7 @@ impl Injector {
     pub(super) fn new(streams: Vec<KeyedRng>, down_ms: [u64; 2]) -> Self {
         Injector {
             nodes: streams.iter().map(|_| NodeFaults::default()).collect(),
+            records: Vec::new(),
             streams,
             down_ms,
         }
@@ -128,6 +132,17 @@ impl Injector {
         let n = self.node(node);
         n.registry_crash.set(false);
         n.crash_points = ArmedCrashes::default();
+    }
+
+    /// Keeps a record of a fault the world carried out for the injector
+    /// (a conflict proposed, a corrupt entry, an epoch file rolled back).
+    pub(super) fn record(&mut self, what: Injected) {
+        self.records.push(what);
+    }
+
+    /// The records not taken yet, oldest first.
+    pub(super) fn take_records(&mut self) -> Vec<Injected> {
+        std::mem::take(&mut self.records)
     }
 
     /// How long `node` stays down after an armed crash (not in the

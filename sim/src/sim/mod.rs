@@ -30,7 +30,7 @@ use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
-use crate::oracle::checkers::{Checkers, Injected, Observation};
+use crate::oracle::checkers::{Checkers, Observation};
 use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
 use crate::panics::in_system;
@@ -481,6 +481,12 @@ impl<'a> Sim<'a> {
                 ));
             }
             self.handle(q.ev);
+            // What the injector did reaches the checkers before anything
+            // it caused can be judged (a halt needs a commit first, a
+            // refusal a restart: both later events).
+            for record in self.injector.take_records() {
+                self.checkers.injected(record);
+            }
         };
         self.finish(ending)
     }
@@ -757,15 +763,14 @@ impl<'a> Sim<'a> {
         };
         if self.opts.oracles {
             match scan_image(&store) {
-                Ok(actual) if actual == expected => {}
-                Ok(actual) => {
-                    let lost = expected
-                        .iter()
-                        .filter(|(k, v)| actual.get(*k) != Some(*v))
-                        .count();
-                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
-                    self.checkers.violation("durability", Some(node), self.now, format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"));
-                }
+                Ok(actual) => self.checkers.observe(
+                    self.now,
+                    Observation::Reopened {
+                        node,
+                        expected: &expected,
+                        actual: &actual,
+                    },
+                ),
                 Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
             }
         }
