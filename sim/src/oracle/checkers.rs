@@ -3,9 +3,6 @@
 //! hold their own state and never read the world's; the engine hands them
 //! an [`Observation`] and goes on.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use writer_registry::registry::Pairs;
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::{Halt, Outcome, StateDigest};
@@ -59,6 +56,11 @@ pub enum Observation<'a> {
         term: u64,
         log: &'a LogImage,
     },
+    /// Registry rows a node's store changed and synced, in order.
+    RowsSynced {
+        node: u8,
+        changes: &'a [SyncedRowChange],
+    },
     /// A node's store reopened holding `actual`, where the journal of what
     /// reached a sync (power loss) or a write (crash) says `expected`.
     Reopened {
@@ -95,8 +97,6 @@ pub struct Checkers {
     agreement: AgreementOracle,
     purpose: PurposeOracle,
     models: Vec<NodeModel>,
-    /// Synced registry row changes, per node, filled by the node's store.
-    row_changes: Vec<Rc<RefCell<Vec<SyncedRowChange>>>>,
 }
 
 impl Checkers {
@@ -108,7 +108,6 @@ impl Checkers {
             agreement: AgreementOracle::default(),
             purpose: PurposeOracle::default(),
             models: (0..nodes).map(|_| NodeModel::default()).collect(),
-            row_changes: (0..nodes).map(|_| Default::default()).collect(),
         }
     }
 
@@ -117,27 +116,10 @@ impl Checkers {
         self.on
     }
 
-    /// Where a node's store reports its synced row changes (`None` with
-    /// the oracles off).
-    pub fn row_sink(&self, node: u8) -> Option<Rc<RefCell<Vec<SyncedRowChange>>>> {
-        self.on.then(|| self.row_changes[usize::from(node)].clone())
-    }
-
     /// A broken rule the engine itself saw (livelock, a store that would
     /// not open, a reopened store that lost data).
     pub fn violation(&mut self, oracle: &str, node: Option<u8>, at_us: u64, detail: String) {
         self.v.push(oracle, node, at_us, detail);
-    }
-
-    /// Judges the row changes a node's store synced since the last call.
-    pub fn drain_row_changes(&mut self, at_us: u64, node: u8) {
-        if !self.on {
-            return;
-        }
-        let changes = std::mem::take(&mut *self.row_changes[usize::from(node)].borrow_mut());
-        for c in &changes {
-            agreement::check_row_change(&mut self.v, at_us, node, c);
-        }
     }
 
     pub fn injected(&mut self, what: Injected) {
@@ -195,6 +177,13 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
+            Observation::RowsSynced { node, changes } => {
+                if self.on {
+                    for c in changes {
+                        agreement::check_row_change(&mut self.v, at_us, node, c);
+                    }
+                }
+            }
             Observation::Reopened {
                 node,
                 expected,

@@ -151,6 +151,9 @@ struct Slot {
     sync_free_at: u64,
     /// Work that reached a paused process, handled in order on resume.
     held: Vec<Held>,
+    /// Registry row changes the node's store synced, until the checkers
+    /// see them (filled only with the oracles on).
+    synced_rows: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
     /// Highest index applied before the last restart (replay window edge).
     high_water: u64,
     applied_max: u64,
@@ -315,6 +318,7 @@ impl<'a> Sim<'a> {
                 sync_seq: 0,
                 sync_free_at: 0,
                 held: Vec::new(),
+                synced_rows: Default::default(),
                 high_water: 0,
                 applied_max: 0,
                 halted_at: None,
@@ -681,7 +685,7 @@ impl<'a> Sim<'a> {
             journal,
             crash_before_sync: self.injector.registry_crash_flag(node),
             crashed: false,
-            row_changes: self.checkers.row_sink(node),
+            row_changes: self.opts.oracles.then(|| s.synced_rows.clone()),
         };
         let params = NodeParams {
             index: node,

@@ -4,8 +4,16 @@
 use super::*;
 
 impl Sim<'_> {
+    /// Hands the row changes the node's store synced to the checkers.
     pub(super) fn drain_row_changes(&mut self, node: u8) {
-        self.checkers.drain_row_changes(self.now, node);
+        let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
+        if !changes.is_empty() {
+            let observation = Observation::RowsSynced {
+                node,
+                changes: &changes,
+            };
+            self.checkers.observe(self.now, observation);
+        }
     }
 
     pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output>) {
