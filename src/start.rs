@@ -402,17 +402,7 @@ mod tests {
     }
 
     fn registered(rows: &[(u32, u64, u16)]) -> MemoryRegistry {
-        let mut store = MemoryRegistry::new();
-        for &(dek, full, epoch) in rows {
-            Applier::new(&mut store)
-                .apply(&Registration {
-                    dek,
-                    full_node_id: full,
-                    local_epoch: epoch,
-                })
-                .unwrap();
-        }
-        store
+        MemoryRegistry::with_registrations(rows)
     }
 
     fn applied(dek: u32, full: u64, epoch: u16) -> Event {

@@ -117,19 +117,10 @@ pub fn guard<S: WriterRegistryStore + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Registration;
-    use crate::{Applier, MemoryRegistry};
+    use crate::MemoryRegistry;
 
     fn store_with(full: u64, dek: u32, epoch: u16) -> MemoryRegistry {
-        let mut store = MemoryRegistry::new();
-        Applier::new(&mut store)
-            .apply(&Registration {
-                dek,
-                full_node_id: full,
-                local_epoch: epoch,
-            })
-            .unwrap();
-        store
+        MemoryRegistry::with_registrations(&[(dek, full, epoch)])
     }
 
     #[test]

@@ -49,3 +49,22 @@ impl WriterRegistryStore for MemoryRegistry {
         Ok(())
     }
 }
+
+#[cfg(test)]
+impl MemoryRegistry {
+    /// A registry holding what applying `rows` (dek, full id, epoch) in
+    /// order leaves: a test fixture for the guards and the start sequence.
+    pub(crate) fn with_registrations(rows: &[(u32, u64, u16)]) -> MemoryRegistry {
+        let mut store = MemoryRegistry::new();
+        for &(dek, full_node_id, local_epoch) in rows {
+            crate::Applier::new(&mut store)
+                .apply(&crate::wire::Registration {
+                    dek,
+                    full_node_id,
+                    local_epoch,
+                })
+                .expect("fixture registrations apply");
+        }
+        store
+    }
+}

@@ -182,19 +182,24 @@ fn lead(core: &mut Core, seen: &mut Vec<Output>) {
     panic!("a single voter never led");
 }
 
+/// A new node started over an empty log and store.
+fn fresh(epoch: &mut EpochCell, out: &mut Vec<Output>) -> Core {
+    start(
+        params(),
+        MemLog::single_voter(),
+        epoch,
+        Counted::default(),
+        &logger(),
+        out,
+    )
+    .unwrap_or_else(|e| panic!("{:?}", e.failure))
+}
+
 #[test]
 fn a_fresh_node_runs_the_start_sequence_leads_registers_and_may_encrypt() {
     let mut epoch = EpochCell::default();
     let mut out = Vec::new();
-    let mut core = start(
-        params(),
-        MemLog::single_voter(),
-        &mut epoch,
-        Counted::default(),
-        &logger(),
-        &mut out,
-    )
-    .unwrap_or_else(|e| panic!("{:?}", e.failure));
+    let mut core = fresh(&mut epoch, &mut out);
     // START-2, START-3, START-5, in that order.
     let kinds: Vec<String> = out
         .iter()
@@ -323,15 +328,7 @@ fn a_crash_point_the_driver_arms_kills_the_core_there() {
     }
     let mut epoch = EpochCell::default();
     let mut out = Vec::new();
-    let mut core = start(
-        params(),
-        MemLog::single_voter(),
-        &mut epoch,
-        Counted::default(),
-        &logger(),
-        &mut out,
-    )
-    .unwrap_or_else(|e| panic!("{:?}", e.failure));
+    let mut core = fresh(&mut epoch, &mut out);
     let mut seen = Vec::new();
     lead(&mut core, &mut seen);
     let mut out = Vec::new();
