@@ -133,13 +133,9 @@ impl Journal {
         &self.synced
     }
 
-    /// The digest of what reached a sync (see [`crate::trace::digest_pairs`]).
+    /// The digest of what reached a sync (see [`crate::trace::image_digest`]).
     pub fn synced_digest(&self) -> (u64, u64) {
-        crate::trace::digest_pairs(
-            self.synced
-                .iter()
-                .map(|((space, k), v)| (*space, k.as_slice(), v.as_slice())),
-        )
+        crate::trace::image_digest(&self.synced)
     }
 
     /// Batches written since the last sync (some may be a dead

@@ -153,6 +153,16 @@ pub fn state_digest<S: WriterRegistryStore>(store: &S) -> Result<(u64, u64), Sto
     ))
 }
 
+/// [`state_digest`] of a store already scanned into an image (spaces and
+/// keys in the same order a scan gives).
+pub fn image_digest(image: &crate::store::Image) -> (u64, u64) {
+    digest_pairs(
+        image
+            .iter()
+            .map(|((space, k), v)| (*space, k.as_slice(), v.as_slice())),
+    )
+}
+
 /// The digest of (space, key, value) pairs given in order, and their
 /// count; [`state_digest`] and the journal's synced image share it.
 pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>) -> (u64, u64) {

@@ -38,7 +38,7 @@ use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
-use crate::trace::{state_digest, Trace};
+use crate::trace::{image_digest, state_digest, Trace};
 use clients::Clients;
 use injector::Injector;
 use network::Network;
@@ -765,20 +765,23 @@ impl<'a> Sim<'a> {
         } else {
             journal.written_image()
         };
+        // One scan serves the durability check and the trace's digest.
+        let scanned = scan_image(&store);
         if self.opts.oracles {
-            match scan_image(&store) {
+            match &scanned {
                 Ok(actual) => self.checkers.observe(
                     self.now,
                     Observation::Reopened {
                         node,
                         expected: &expected,
-                        actual: &actual,
+                        actual,
                     },
                 ),
                 Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
             }
         }
-        self.record_state(node, state_digest(&store));
+        let digest = scanned.map(|image| image_digest(&image));
+        self.record_state(node, digest);
         Some((store, journal))
     }
 
