@@ -533,6 +533,17 @@ pub fn encode_entry(proposal_id: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The writer registration an entry's data carries, if it decodes as one.
+pub fn registration_of(data: &[u8]) -> Option<Registration> {
+    match decode_entry(data) {
+        Ok(Entry::Proposal {
+            command: Command::Registration(r),
+            ..
+        }) => Some(r),
+        _ => None,
+    }
+}
+
 /// Decodes a Raft entry's data. An envelope whose FSM payload is empty has
 /// no opcode and is malformed (it is neither a no-op nor a KV command).
 pub fn decode_entry(data: &[u8]) -> Result<Entry<'_>, DecodeError> {

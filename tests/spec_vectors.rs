@@ -317,3 +317,22 @@ fn opcode_dispatch() {
         })
     ));
 }
+
+#[test]
+fn the_registration_an_entry_carries() {
+    // WIRE-6's entry carries dek 7, "n1", epoch 5; nothing else carries one.
+    let entry = h("01 000000000000002a 03 01 00000007 08b37b07b558d4c0 0005");
+    let r = writer_registry::wire::registration_of(&entry).expect("a registration");
+    assert_eq!(
+        (r.dek, r.full_node_id, r.local_epoch),
+        (7, 0x08b3_7b07_b558_d4c0, 5)
+    );
+    for other in [
+        Vec::new(),
+        h("01 000000000000002a 10 00"),
+        h("01 000000000000002a 03 02 00000007 08b37b07b558d4c0 0005"),
+        entry[..entry.len() - 1].to_vec(),
+    ] {
+        assert_eq!(writer_registry::wire::registration_of(&other), None);
+    }
+}

@@ -13,7 +13,7 @@ use raft::eraftpb::{Entry, Message, Snapshot};
 use raft::{Config, RawNode, StateRole};
 use writer_registry::start::{Event, Request, StartSequence};
 use writer_registry::startup::{GuardStage, Refusal};
-use writer_registry::wire::{self, Command, Registration};
+use writer_registry::wire::{self, Registration};
 use writer_registry::{Fsm, Halt, HaltRecord, Outcome, PersistPolicy};
 
 pub mod storage;
@@ -126,22 +126,16 @@ fn record<S: NodeStore>(
     replay: bool,
     unsynced_before: usize,
 ) -> ApplyRecord {
-    let row = match wire::decode_entry(&entry.data) {
-        Ok(wire::Entry::Proposal {
-            command: Command::Registration(r),
-            ..
-        }) => {
-            let key = writer_registry::RowKey {
-                dek: r.dek,
-                node16: writer_registry::ids::node16(r.full_node_id),
-            };
-            Some((
-                key.encode().to_vec(),
-                fsm.store().get_row(&key).ok().flatten(),
-            ))
-        }
-        _ => None,
-    };
+    let row = wire::registration_of(&entry.data).map(|r| {
+        let key = writer_registry::RowKey {
+            dek: r.dek,
+            node16: writer_registry::ids::node16(r.full_node_id),
+        };
+        (
+            key.encode().to_vec(),
+            fsm.store().get_row(&key).ok().flatten(),
+        )
+    });
     ApplyRecord {
         index: entry.index,
         term: entry.term,
@@ -704,16 +698,8 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
 impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
     /// The entry's registration if it is this incarnation's own.
     fn own_registration(&self, data: &[u8]) -> Option<Registration> {
-        match wire::decode_entry(data) {
-            Ok(wire::Entry::Proposal {
-                command: Command::Registration(r),
-                ..
-            }) if r.full_node_id == self.params.full_node_id
-                && r.local_epoch == self.sequence.epoch() =>
-            {
-                Some(r)
-            }
-            _ => None,
-        }
+        wire::registration_of(data).filter(|r| {
+            r.full_node_id == self.params.full_node_id && r.local_epoch == self.sequence.epoch()
+        })
     }
 }

@@ -222,7 +222,9 @@ impl Checkers {
         }
         match &rec.result {
             Ok(_) => {
-                if let Some(r) = registration(&rec.data).filter(|r| r.full_node_id == full) {
+                if let Some(r) = writer_registry::wire::registration_of(&rec.data)
+                    .filter(|r| r.full_node_id == full)
+                {
                     self.purpose.on_own_registration(who, r.dek, r.local_epoch);
                 }
                 if self.on && rec.index >= window_edge {
@@ -327,16 +329,6 @@ impl Checkers {
     /// The verdict material: every violation, and the purpose oracle.
     pub fn finish(self) -> (Violations, PurposeOracle) {
         (self.v, self.purpose)
-    }
-}
-
-fn registration(data: &[u8]) -> Option<writer_registry::Registration> {
-    match writer_registry::wire::decode_entry(data) {
-        Ok(writer_registry::wire::Entry::Proposal {
-            command: writer_registry::wire::Command::Registration(r),
-            ..
-        }) => Some(r),
-        _ => None,
     }
 }
 

@@ -76,14 +76,7 @@ impl Sim<'_> {
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
-        let registration = match wire::decode_entry(&rec.data) {
-            Ok(wire::Entry::Proposal {
-                command: wire::Command::Registration(r),
-                ..
-            }) => Some(r),
-            _ => None,
-        };
-        if let Some(r) = registration {
+        if let Some(r) = wire::registration_of(&rec.data) {
             self.mark_registration(&rec, r);
         }
         if let Err(halt) = &rec.result {
