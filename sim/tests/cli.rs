@@ -247,12 +247,37 @@ fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("shrunk 43 -> "), "{}", stdout(&o));
+    // "shrunk BEFORE -> AFTER events": BEFORE is the seed's own schedule,
+    // AFTER the entry written, and smaller.
+    let printed = stdout(&o);
+    let (before, after) = printed
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("shrunk ")?;
+            let (a, b) = rest.split_once(" -> ")?;
+            Some((
+                a.parse::<usize>().ok()?,
+                b.split(' ').next()?.parse::<usize>().ok()?,
+            ))
+        })
+        .unwrap_or_else(|| panic!("no shrunk line in {printed}"));
+    let sc = writer_registry_sim::scenario::Scenario::load(std::path::Path::new(
+        "../scenarios/restart-storm.toml",
+    ))
+    .unwrap()
+    .0;
+    let seed_events = writer_registry_sim::run::schedule_for(&sc, 0)
+        .unwrap()
+        .events
+        .len();
+    assert_eq!(before, seed_events, "{printed}");
     let entry = writer_registry_sim::corpus::SeedEntry::parse(
         &std::fs::read_to_string(&out).unwrap(),
         "shrunk",
     )
     .unwrap();
+    assert_eq!(after, entry.schedule.events.len(), "{printed}");
+    assert!(after < before, "{printed}");
     assert!(
         entry.schedule.events.len() < 10,
         "{}",
