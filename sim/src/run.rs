@@ -223,9 +223,10 @@ fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResu
             quorum_live,
         } => {
             // Liveness is owed while the members that are neither halted
-            // nor refused still form a majority, unless a purpose failure
-            // (an unjustified halt) already explains the loss of progress.
-            if *quorum_live && out.purpose.failures().is_empty() {
+            // nor refused still form a majority, findings or not: a halted
+            // node is already outside that count, so a finding cannot
+            // explain why the others stopped making progress.
+            if *quorum_live {
                 violations.push(Violation {
                     oracle: "liveness".into(),
                     node: None,
@@ -252,5 +253,65 @@ fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResu
         trace_lines: out.trace.take_lines(),
         kept_data: None,
         marks: out.marks.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::purpose::{HaltEvent, PurposeOracle};
+    use crate::oracle::Violations;
+    use crate::sim::RunOutput;
+    use crate::trace::Trace;
+
+    fn restart_storm() -> Scenario {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/restart-storm.toml"
+        );
+        Scenario::load(std::path::Path::new(path)).unwrap().0
+    }
+
+    /// A run that showed the allowed replay-window finding and then did
+    /// not converge although its live members formed a quorum.
+    fn stalled_with_a_finding(quorum_live: bool) -> RunOutput {
+        let mut purpose = PurposeOracle::default();
+        purpose.on_halt(HaltEvent {
+            node: 1,
+            at_us: 5,
+            index: 9,
+            kind: "rollback",
+            ids: vec![7],
+            data_hash: 0,
+            in_replay_window: true,
+            message: "epoch rollback".into(),
+        });
+        RunOutput {
+            stats: Stats::default(),
+            violations: Violations::default(),
+            purpose,
+            ending: Ending::NotConverged {
+                report: "n1: up applied 3 commit 9".into(),
+                quorum_live,
+            },
+            trace: Trace::new(false),
+            marks: Default::default(),
+            harness_error: None,
+        }
+    }
+
+    #[test]
+    fn a_finding_never_excuses_a_live_quorum_that_stalled() {
+        let sc = restart_storm();
+        let r = classify(&sc, 0, stalled_with_a_finding(true));
+        assert_eq!(r.findings.len(), 1, "the finding is allowed here");
+        assert!(
+            r.violations.iter().any(|v| v.oracle == "liveness"),
+            "{:?}",
+            r.violations
+        );
+        // Without a live quorum nothing is owed.
+        let r = classify(&sc, 0, stalled_with_a_finding(false));
+        assert!(r.violations.is_empty(), "{:?}", r.violations);
     }
 }
