@@ -253,11 +253,23 @@ pub struct Findings {
     pub expected: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Marks {
-    /// Coverage marks a sweep must hit (`regsim run --require-marks`).
+    /// Coverage marks a sweep must hit.
     pub required: Vec<String>,
+    /// A `regsim run` sweep of at least this many seeds enforces them
+    /// (smaller sweeps only with `--require-marks`).
+    pub min_seeds: u64,
+}
+
+impl Default for Marks {
+    fn default() -> Self {
+        Marks {
+            required: Vec::new(),
+            min_seeds: 64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

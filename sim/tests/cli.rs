@@ -313,3 +313,39 @@ fn mutants_need_the_feature() {
     let o = regsim(&["replay", "--seed", "0", "--mutant", "guard-skipped"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn required_marks_are_enforced_by_default_from_min_seeds_up() {
+    // A mark the default scenario never reaches, required from 4 seeds up.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unreached.toml");
+    let text = std::fs::read_to_string("../scenarios/default.toml").unwrap();
+    let (head, _) = text.split_once("[marks]").unwrap();
+    std::fs::write(
+        &path,
+        format!("{head}[marks]\nrequired = [\"applier-corrupt-row\"]\nmin_seeds = 4\n"),
+    )
+    .unwrap();
+    let scenario = path.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--scenario",
+            scenario,
+            "--registry",
+            "memory",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        regsim(&args)
+    };
+    let o = run(&["--count", "4"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("required mark never hit: applier-corrupt-row"));
+    let o = run(&["--count", "2"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let o = run(&["--count", "2", "--require-marks"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = run(&["--count", "4", "--no-require-marks"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

@@ -49,9 +49,14 @@ pub(super) struct RunArgs {
     /// Print only failing seeds and the summary (not a line per seed).
     #[arg(long)]
     quiet: bool,
-    /// Fail if a coverage mark the scenario requires was never hit.
-    #[arg(long)]
+    /// Fail if a coverage mark the scenario requires was never hit, even in
+    /// a sweep smaller than the scenario's `marks.min_seeds` (a sweep that
+    /// size or larger enforces them anyway).
+    #[arg(long, conflicts_with = "no_require_marks")]
     require_marks: bool,
+    /// Do not enforce the scenario's required marks.
+    #[arg(long)]
+    no_require_marks: bool,
     /// Run a mutant of the catalogue (needs the `mutants` feature).
     #[arg(long)]
     mutant: Option<String>,
@@ -93,7 +98,9 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     }
     let summary = Summary::from_results(&sc, &results, wall);
     println!("{summary}");
-    let marks_ok = !args.require_marks || summary.missing_marks.is_empty();
+    let enforce = !args.no_require_marks
+        && (args.require_marks || results.len() as u64 >= sc.marks.min_seeds);
+    let marks_ok = !enforce || summary.missing_marks.is_empty();
     harness_error_exit(&harness_errors)?;
     Ok(ok && summary.ok() && marks_ok)
 }
