@@ -120,12 +120,7 @@ pub fn install_hook() {
                 let mut c = c.borrow_mut();
                 match c.as_mut() {
                     Some(slot) => {
-                        let message = info
-                            .payload()
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "non-string panic payload".into());
+                        let message = payload_message(info.payload());
                         let (file, line, column) =
                             info.location().map_or((String::new(), 0, 0), |l| {
                                 (l.file().to_string(), l.line(), l.column())
@@ -149,6 +144,15 @@ pub fn install_hook() {
     });
 }
 
+/// A panic payload as text (`panic!` gives a `&str` or a `String`).
+fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
 /// Runs `f`, catching a panic with its message and location.
 pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, Caught> {
     install_hook();
@@ -157,11 +161,7 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, Caught> {
     let caught = CAPTURE.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
     result.map_err(|payload| {
         caught.flatten().unwrap_or_else(|| Caught {
-            message: payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic payload".into()),
+            message: payload_message(payload.as_ref()),
             file: String::new(),
             line: 0,
             column: 0,

@@ -698,13 +698,18 @@ impl Scenario {
         Ok(())
     }
 
+    /// How many client KV commands a schedule of this scenario sends.
+    pub fn kv_commands(&self) -> u64 {
+        (self.workload.kv_per_sec * self.duration_ms as f64 / 1000.0).round() as u64
+    }
+
     /// The most timer events a run starts on its own: every node's ticks
     /// and registration retries over the whole run, and every client
     /// command's attempts.
     pub fn timer_events_bound(&self) -> u64 {
         let span = self.duration_ms + self.liveness_bound_ms;
         let nodes = u64::from(self.nodes);
-        let kv = (self.workload.kv_per_sec * self.duration_ms as f64 / 1000.0).round() as u64;
+        let kv = self.kv_commands();
         nodes * (span / self.tick_ms + span / self.workload.registration_retry_ms)
             + kv * u64::from(self.workload.client_attempts)
     }
@@ -714,7 +719,7 @@ impl Scenario {
     pub fn scheduled_events_bound(&self) -> u64 {
         let f = &self.faults;
         let n = &self.network;
-        let kv = (self.workload.kv_per_sec * self.duration_ms as f64 / 1000.0).round() as u64;
+        let kv = self.kv_commands();
         let snapshots = match self.snapshots.every_ms {
             0 => 0,
             every => u64::from(self.nodes) * (self.duration_ms / every + 1),

@@ -483,8 +483,7 @@ impl Generator<'_> {
     }
 
     fn workload(&mut self, w: &mut ChaCha8Rng) {
-        let kv_count =
-            (self.sc.workload.kv_per_sec * self.sc.duration_ms as f64 / 1000.0).round() as u64;
+        let kv_count = self.sc.kv_commands();
         for _ in 0..kv_count {
             let at = w.next_u64() % self.span;
             let node = node(w, self.n);

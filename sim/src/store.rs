@@ -216,6 +216,16 @@ fn apply(image: &mut Image, batch: &Batch) {
     }
 }
 
+/// The registry rows of an image, in key order (what a scan of the
+/// registry space gives).
+pub fn registry_rows(image: &Image) -> writer_registry::registry::Pairs {
+    image
+        .iter()
+        .filter(|((space, _), _)| *space == Space::Registry)
+        .map(|((_, k), v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Scans every space of a store into one image.
 pub fn scan_image<S: WriterRegistryStore>(store: &S) -> Result<Image, StoreError> {
     let mut image = Image::new();

@@ -113,13 +113,13 @@ impl Injector {
     }
 
     /// Whether a registry crash is armed for `node` now.
-    pub(super) fn registry_crash_armed(&mut self, node: u8) -> bool {
-        self.node(node).registry_crash.get()
+    pub(super) fn registry_crash_armed(&self, node: u8) -> bool {
+        self.nodes[usize::from(node)].registry_crash.get()
     }
 
     /// Whether the armed crash that fired also loses power.
-    pub(super) fn armed_power_loss(&mut self, node: u8) -> bool {
-        self.node(node).power_loss
+    pub(super) fn armed_power_loss(&self, node: u8) -> bool {
+        self.nodes[usize::from(node)].power_loss
     }
 
     /// `node`'s process died: what was armed inside it dies too.

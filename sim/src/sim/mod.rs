@@ -37,11 +37,14 @@ use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
-use crate::store::{scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore};
+use crate::store::{
+    registry_rows, scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore,
+};
 use crate::trace::{image_digest, state_digest, Trace};
 use clients::Clients;
 use injector::Injector;
 use network::Network;
+use writer_registry::registry::Pairs;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
@@ -631,20 +634,22 @@ impl<'a> Sim<'a> {
         self.injector.process_died(node);
         let s = &mut self.slots[i];
         s.high_water = s.high_water.max(s.applied_max);
-        let mut digest = None;
-        if let State::Up(core) | State::Paused(core) = state {
-            let tracked = core.into_store();
-            let TrackedStore { inner, journal, .. } = tracked;
-            digest = Some((state_digest(&inner), journal.synced_digest()));
-            s.closed = Some((inner.close(), journal));
-        }
         self.record(Some(node), "stop", reason_code(&reason), 0);
-        if let Some((state, (synced, pairs))) = digest {
-            self.record_state(node, state);
-            // What reached a sync, as the harness's journal saw it: a run
-            // that skips a sync leaves a different durable image.
-            self.record(Some(node), "synced-state", synced, pairs);
+        if let State::Up(core) | State::Paused(core) = state {
+            self.close_store(node, core.into_store());
         }
+    }
+
+    /// Closes a node's store for its time down, recording what it holds
+    /// and what of it reached a sync (as the harness's journal saw it: a
+    /// run that skips a sync leaves a different durable image).
+    fn close_store(&mut self, node: u8, tracked: TrackedStore) {
+        let TrackedStore { inner, journal, .. } = tracked;
+        let state = state_digest(&inner);
+        let (synced, pairs) = journal.synced_digest();
+        self.slots[usize::from(node)].closed = Some((inner.close(), journal));
+        self.record_state(node, state);
+        self.record(Some(node), "synced-state", synced, pairs);
     }
 
     /// Starts a down node (crashed or halted; refused and broken stay down).
@@ -657,13 +662,10 @@ impl<'a> Sim<'a> {
             return;
         }
         self.stats.restarts += 1;
-        let Some((store, journal)) = self.reopen(node) else {
+        let Some((store, journal, rows)) = self.reopen(node) else {
             return;
         };
         let s = &mut self.slots[i];
-        let rows = store
-            .scan(writer_registry::Space::Registry)
-            .unwrap_or_default();
         let applied = store.applied_index().ok().flatten().unwrap_or(0);
         self.clients.restarted(node);
         s.applied_max = applied;
@@ -741,7 +743,7 @@ impl<'a> Sim<'a> {
     /// power loss lost, checks it holds what was synced (or written), and
     /// records its state. `None` when it cannot be opened (the node is
     /// broken).
-    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal)> {
+    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Pairs)> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
         let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
@@ -780,9 +782,10 @@ impl<'a> Sim<'a> {
                 Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
             }
         }
+        let rows = scanned.as_ref().map(registry_rows).unwrap_or_default();
         let digest = scanned.map(|image| image_digest(&image));
         self.record_state(node, digest);
-        Some((store, journal))
+        Some((store, journal, rows))
     }
 
     /// A start that produced no running node: refused, halted in its
@@ -812,15 +815,9 @@ impl<'a> Sim<'a> {
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
         s.incarnation += 1;
-        let mut digest = None;
-        if let Some(TrackedStore { inner, journal, .. }) = store {
-            digest = Some((state_digest(&inner), journal.synced_digest()));
-            s.closed = Some((inner.close(), journal));
-        }
-        if let Some((state, (synced, pairs))) = digest {
+        if let Some(tracked) = store {
             // What the failed start (its replay) left behind.
-            self.record_state(node, state);
-            self.record(Some(node), "synced-state", synced, pairs);
+            self.close_store(node, tracked);
         }
         self.process_outputs(node, &mut out);
         self.out = out;

@@ -175,14 +175,11 @@ impl Sim<'_> {
         }
         self.record(Some(node), "snapshot-restored", index, u64::from(replay));
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
-            let rows = core
-                .fsm()
-                .store()
-                .scan(writer_registry::Space::Registry)
-                .unwrap_or_default();
+            // One scan: the registry for the model, every byte for the trace.
+            let scanned = scan_image(core.fsm().store());
+            let rows = scanned.as_ref().map(registry_rows).unwrap_or_default();
             let digest = core.fsm().digest();
-            let state = state_digest(core.fsm().store());
-            self.record_state(node, state);
+            self.record_state(node, scanned.map(|image| image_digest(&image)));
             let window_edge = self.slots[i].high_water;
             self.checkers.observe(
                 self.now,
