@@ -145,6 +145,11 @@ impl<S: WriterRegistryStore> Fsm<S> {
             }
             Err(halt) => {
                 tracing::debug!(target: "writer_registry::fsm", index, %halt, "halt");
+                if crate::mutated!(self.mutant, HaltPersistsIndex) {
+                    let mut batch = Batch::new();
+                    batch.put(Space::Meta, APPLIED_INDEX_KEY, index.to_be_bytes());
+                    let _ = self.commit(&batch);
+                }
                 self.halted = Some(HaltRecord {
                     index,
                     halt: halt.clone(),
@@ -180,7 +185,11 @@ impl<S: WriterRegistryStore> Fsm<S> {
         };
         let persist_index = match self.policy {
             PersistPolicy::Atomic => true,
-            PersistPolicy::Faithful => matches!(outcome, Outcome::Kv { .. }),
+            PersistPolicy::Faithful => {
+                matches!(outcome, Outcome::Kv { .. })
+                    || (crate::mutated!(self.mutant, FaithfulIndexWithRegistrations)
+                        && !batch.is_empty())
+            }
         };
         if persist_index {
             batch.put(Space::Meta, APPLIED_INDEX_KEY, index.to_be_bytes());
@@ -217,6 +226,9 @@ impl<S: WriterRegistryStore> Fsm<S> {
             }
             if let Some(old) = self.store.get(op.space(), op.key())? {
                 digest.update(op.space(), op.key(), &old, false);
+            }
+            if crate::mutated!(self.mutant, DigestSkipsKv) && op.space() == Space::Kv {
+                continue;
             }
             if let Op::Put { space, key, value } = op {
                 digest.update(*space, key, value, true);
@@ -267,6 +279,11 @@ impl<S: WriterRegistryStore> Fsm<S> {
                 }
             }
             for (k, v) in pairs {
+                if crate::mutated!(self.mutant, RestoreKeepsOldValues)
+                    && self.store.get(space, k)?.is_some()
+                {
+                    continue;
+                }
                 batch.put(space, k.clone(), v.clone());
             }
         }

@@ -36,8 +36,22 @@ pub enum Mutant {
     /// FSM: a reopened FSM resumes one entry past its durable applied
     /// index, so the restart replay starts one entry too far.
     ReplayOneTooFar,
+    /// FSM (faithful policy): the applied index is written with every
+    /// registration that changes a row, as the atomic policy does.
+    FaithfulIndexWithRegistrations,
+    /// FSM: a restore writes only the snapshot's keys the store lacks;
+    /// keys it already holds keep their old bytes.
+    RestoreKeepsOldValues,
+    /// FSM: a halting entry writes the applied index as if it applied, so
+    /// the next start's replay skips it.
+    HaltPersistsIndex,
+    /// FSM: the incremental digest leaves KV writes out.
+    DigestSkipsKv,
     /// Start sequence: neither startup guard runs.
     GuardSkipped,
+    /// Start sequence: START-2 checks the rows against the bumped epoch,
+    /// as if START-3 ran first.
+    BumpBeforeGuard,
     /// Start sequence: the guard after replay allows equality.
     GuardAfterReplayNotStrict,
     /// Start sequence: the bumped epoch is written but not synced.
@@ -49,7 +63,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 16] = [
+    pub const ALL: [Mutant; 21] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -62,7 +76,12 @@ impl Mutant {
         Mutant::AtomicTwoWrites,
         Mutant::SnapshotOmitsRows,
         Mutant::ReplayOneTooFar,
+        Mutant::FaithfulIndexWithRegistrations,
+        Mutant::RestoreKeepsOldValues,
+        Mutant::HaltPersistsIndex,
+        Mutant::DigestSkipsKv,
         Mutant::GuardSkipped,
+        Mutant::BumpBeforeGuard,
         Mutant::GuardAfterReplayNotStrict,
         Mutant::EpochBumpNotSynced,
         Mutant::EncryptBeforeRegistration,
@@ -83,11 +102,29 @@ impl Mutant {
             Mutant::AtomicTwoWrites => "atomic-two-writes",
             Mutant::SnapshotOmitsRows => "snapshot-omits-rows",
             Mutant::ReplayOneTooFar => "replay-one-too-far",
+            Mutant::FaithfulIndexWithRegistrations => "faithful-index-with-registrations",
+            Mutant::RestoreKeepsOldValues => "restore-keeps-old-values",
+            Mutant::HaltPersistsIndex => "halt-persists-index",
+            Mutant::DigestSkipsKv => "digest-skips-kv",
             Mutant::GuardSkipped => "guard-skipped",
+            Mutant::BumpBeforeGuard => "bump-before-guard",
             Mutant::GuardAfterReplayNotStrict => "guard-after-replay-not-strict",
             Mutant::EpochBumpNotSynced => "epoch-bump-not-synced",
             Mutant::EncryptBeforeRegistration => "encrypt-before-registration",
         }
+    }
+
+    /// Whether it breaks the start sequence (the simulator's table shows
+    /// these apart from the applier's and the FSM's).
+    pub fn in_start_sequence(self) -> bool {
+        matches!(
+            self,
+            Mutant::GuardSkipped
+                | Mutant::BumpBeforeGuard
+                | Mutant::GuardAfterReplayNotStrict
+                | Mutant::EpochBumpNotSynced
+                | Mutant::EncryptBeforeRegistration
+        )
     }
 
     pub fn from_name(name: &str) -> Option<Mutant> {

@@ -318,11 +318,17 @@ impl StartSequence {
         }
         let mut decision = None;
         if self.guards_run() {
+            // Under the mutant, the rows meet the epoch START-3 would write.
+            let against = if crate::mutated!(self.mutant, BumpBeforeGuard) {
+                epoch + 1
+            } else {
+                epoch
+            };
             let result = startup::guard(
                 store,
                 self.own_full,
                 &self.deks,
-                epoch,
+                against,
                 GuardStage::BeforeBump,
             );
             let d = GuardDecision {

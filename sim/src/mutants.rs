@@ -5,6 +5,11 @@
 //! A mutant's budget of N runs cycles through the scenarios: run k uses
 //! scenario k mod S and seed k div S, so every mutant meets every scenario
 //! and the table needs no scenario written for one mutant.
+//!
+//! A mutant is caught when any oracle fires in one of its runs, or when a
+//! sweep-level expectation (a scenario's expected finding) fails on its
+//! runs of a scenario where the unmutated build's same runs meet every
+//! one. Coverage marks never count; a harness error never catches.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,6 +72,9 @@ pub struct Row {
     /// the first of them, with its case.
     pub harness_errors: u64,
     pub first_harness_error: Option<(PathBuf, u64, HarnessError)>,
+    /// Sweep-level catches: "scenario: expected finding X never showed",
+    /// on scenarios where the unmutated build's runs showed every one.
+    pub sweep_catches: Vec<String>,
 }
 
 impl Row {
@@ -80,7 +88,7 @@ impl Row {
             return false;
         }
         match self.mutant {
-            Some(_) => self.detected > 0,
+            Some(_) => self.detected > 0 || !self.sweep_catches.is_empty(),
             None => self.detected == 0,
         }
     }
@@ -90,6 +98,7 @@ impl Row {
             .iter()
             .max_by_key(|(o, n)| (**n, std::cmp::Reverse((*o).clone())))
             .map(|(o, _)| o.clone())
+            .or_else(|| self.sweep_catches.first().map(|c| format!("sweep: {c}")))
             .unwrap_or_else(|| "-".into())
     }
 }
@@ -132,6 +141,28 @@ pub fn table(
         .into_iter()
         .map(|r| r.expect("ran"))
         .collect();
+    let result = |m: usize, k: u64| &results[m * budget as usize + k as usize];
+    // Per scenario, the expected findings a row's runs showed.
+    let shown = |m: usize, target: u64| -> std::collections::BTreeSet<String> {
+        (target..budget)
+            .step_by(t as usize)
+            .filter_map(|k| result(m, k).as_ref().ok())
+            .flat_map(|r| r.findings.iter().map(|f| f.signature.clone()))
+            .collect()
+    };
+    let baseline = mutants.iter().position(Option::is_none);
+    let scenarios = t.min(budget);
+    let expected: Vec<(&str, &[String])> = targets[..scenarios as usize]
+        .iter()
+        .map(|x| {
+            (
+                x.scenario.name.as_str(),
+                x.scenario.findings.expected.as_slice(),
+            )
+        })
+        .collect();
+    let shown_by = |m: usize| (0..scenarios).map(|x| shown(m, x)).collect::<Vec<_>>();
+    let baseline_shown = baseline.map(shown_by);
     mutants
         .iter()
         .enumerate()
@@ -145,9 +176,13 @@ pub fn table(
                 oracles: BTreeMap::new(),
                 harness_errors: 0,
                 first_harness_error: None,
+                sweep_catches: Vec::new(),
             };
+            if let Some(base) = baseline_shown.as_ref().filter(|_| mutant.is_some()) {
+                row.sweep_catches = sweep_level_catches(&expected, base, &shown_by(m));
+            }
             for k in 0..budget {
-                let r = match &results[m * budget as usize + k as usize] {
+                let r = match result(m, k) {
                     Ok(r) => r,
                     Err(e) => {
                         // Says nothing about the mutant: never a catch.
@@ -176,10 +211,51 @@ pub fn table(
         .collect()
 }
 
-/// The table as Markdown, with a replay command per first detection.
+/// The sweep-level expectations a mutant's runs fail where the unmutated
+/// build's same runs meet them all: per scenario (name, expected finding
+/// signatures), the signatures each side showed.
+pub fn sweep_level_catches(
+    expected: &[(&str, &[String])],
+    baseline: &[std::collections::BTreeSet<String>],
+    mutant: &[std::collections::BTreeSet<String>],
+) -> Vec<String> {
+    let mut catches = Vec::new();
+    for (((name, expected), base), shown) in expected.iter().zip(baseline).zip(mutant) {
+        if expected.iter().any(|e| !base.contains(e)) {
+            // The unmutated build fails it too: it says nothing here.
+            continue;
+        }
+        for sig in expected.iter().filter(|e| !shown.contains(*e)) {
+            catches.push(format!("{name}: expected finding {sig} never showed"));
+        }
+    }
+    catches
+}
+
+/// The table as Markdown, with a replay command per first detection: the
+/// unmutated build, then the library's mutants (applier and FSM), then the
+/// start sequence's, each group under its own heading row.
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
-    for r in rows {
+    let group = |r: &&Row| match r.mutant {
+        None => 0,
+        Some(m) if m.in_start_sequence() => 2,
+        Some(_) => 1,
+    };
+    let mut ordered: Vec<&Row> = rows.iter().collect();
+    ordered.sort_by_key(group);
+    let mut last_group = 0;
+    for r in ordered {
+        let g = group(&r);
+        if g != last_group {
+            last_group = g;
+            let heading = if g == 1 {
+                "applier and FSM mutants"
+            } else {
+                "start-sequence mutants"
+            };
+            out.push_str(&format!("| **{heading}** | | | | | |\n"));
+        }
         let caught = match (r.mutant, r.ok()) {
             _ if r.harness_errors > 0 => "**HARNESS ERROR**",
             (Some(_), true) => "yes",
@@ -210,4 +286,31 @@ pub fn render(rows: &[Row]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_missing_expected_finding_catches_only_where_the_baseline_meets_it() {
+        let f1 = vec!["unjustified-halt:rollback:replay-window".to_string()];
+        let expected: Vec<(&str, &[String])> = vec![("storm", &f1), ("other", &f1), ("quiet", &[])];
+        let baseline = vec![set(&[&f1[0]]), set(&[]), set(&[])];
+        // The mutant never shows F1: a catch on "storm" only ("other"'s
+        // baseline misses it too; "quiet" expects nothing).
+        let mutant = vec![set(&[]), set(&[]), set(&[])];
+        assert_eq!(
+            sweep_level_catches(&expected, &baseline, &mutant),
+            vec!["storm: expected finding unjustified-halt:rollback:replay-window never showed"]
+        );
+        // Showing it everywhere the baseline does: no catch.
+        let mutant = vec![set(&[&f1[0]]), set(&[]), set(&[])];
+        assert!(sweep_level_catches(&expected, &baseline, &mutant).is_empty());
+    }
 }

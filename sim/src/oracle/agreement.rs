@@ -2,18 +2,20 @@
 
 use std::collections::BTreeMap;
 
-use writer_registry::StateDigest;
-
 use crate::store::SyncedRowChange;
+
+use super::model::ModelDigest;
 
 use super::Violations;
 
 /// Digests by applied index, compared only where a node has applied at
 /// least as far as it had before its last restart (inside the replay
-/// window its rows may already reflect later entries).
+/// window its rows may already reflect later entries). The digests are
+/// the harness's, of each node's model (which every apply, stop and
+/// restart holds the node to), never the library's own.
 #[derive(Debug, Default)]
 pub struct AgreementOracle {
-    digests: BTreeMap<u64, (StateDigest, u8)>,
+    digests: BTreeMap<u64, (ModelDigest, u8)>,
 }
 
 impl AgreementOracle {
@@ -23,7 +25,7 @@ impl AgreementOracle {
         at_us: u64,
         node: u8,
         index: u64,
-        digest: StateDigest,
+        digest: ModelDigest,
     ) {
         match self.digests.get(&index) {
             None => {
@@ -35,8 +37,12 @@ impl AgreementOracle {
                     Some(node),
                     at_us,
                     format!(
-                        "at index {index} digest {digest} differs from n{}'s {d}",
-                        first + 1
+                        "at index {index} state {:016x} ({} pairs) differs from n{}'s {:016x} ({} pairs)",
+                        digest.0,
+                        digest.1,
+                        first + 1,
+                        d.0,
+                        d.1
                     ),
                 );
             }

@@ -3,12 +3,14 @@
 //! hold their own state and never read the world's; the engine hands them
 //! an [`Observation`] and goes on.
 
-use writer_registry::registry::Pairs;
-use writer_registry::startup::{GuardStage, Refusal};
-use writer_registry::{Halt, Outcome, StateDigest};
+use std::collections::BTreeMap;
+
+use writer_registry::registry::Space;
+use writer_registry::startup::Refusal;
+use writer_registry::{Halt, Outcome, PersistPolicy, StateDigest};
 
 use super::agreement::{self, AgreementOracle};
-use super::model::NodeModel;
+use super::model::{describe_difference, NodeModel, SnapshotState};
 use super::purpose::{HaltEvent, Incarnation, PurposeOracle};
 use super::raft::RaftOracle;
 use super::Violations;
@@ -16,11 +18,48 @@ use crate::disk::LogImage;
 use crate::node::ApplyRecord;
 use crate::store::{Image, SyncedRowChange};
 
+/// How a start ended, as the engine saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOutcome {
+    Joined,
+    Refused(&'static str),
+    Halted,
+    /// An armed crash struck during the start.
+    Crashed,
+    /// The store or the disk could not be read (its own violation).
+    Broken,
+}
+
 /// What the engine saw happen, as the checkers need it.
 pub enum Observation<'a> {
-    /// A node (re)opened its store with these registry rows and this
-    /// durable applied index.
-    Started { node: u8, rows: Pairs, applied: u64 },
+    /// A node's store reopened for a new incarnation, holding `store`
+    /// (`None`: it could not be read back, already a violation); `epoch`
+    /// is what its epoch file holds (the harness's disk) as START-1 reads
+    /// it.
+    Started {
+        node: u8,
+        full: u64,
+        deks: &'a [u32],
+        store: Option<&'a Image>,
+        epoch: u16,
+    },
+    /// The start that began with the last `Started` ended; `epoch_file`
+    /// is the file's (written, synced) value after it.
+    StartEnded {
+        node: u8,
+        outcome: StartOutcome,
+        epoch_file: (u16, u16),
+    },
+    /// A node's process stopped (crash, halt, refusal or the run's end)
+    /// leaving `store`. `library_digest`: the FSM's own digest, when a
+    /// running FSM stopped. `converged_end`: the run ended converged with
+    /// this node up (the client-visible check runs).
+    Stopped {
+        node: u8,
+        store: &'a Image,
+        library_digest: Option<StateDigest>,
+        converged_end: bool,
+    },
     /// An apply. `outcome` is its outcome's name; `window_edge` is the
     /// highest index the node had applied before its last restart (at or
     /// below it, the node is in its replay window).
@@ -32,22 +71,41 @@ pub enum Observation<'a> {
         outcome: &'static str,
         window_edge: u64,
     },
-    /// A snapshot restored into a node's FSM, with the registry and the
-    /// library digest it left.
+    /// A node took a snapshot at `index` whose bytes are `data` (as its
+    /// disk holds them).
+    SnapshotTaken {
+        node: u8,
+        index: u64,
+        data: &'a [u8],
+    },
+    /// The transport delivered a snapshot message for `index` to `to`.
+    SnapshotDelivered { to: u8, index: u64, data_hash: u64 },
+    /// A snapshot at `index` was restored into a node's FSM: during its
+    /// start (`disk_hash`: the snapshot its disk holds) or installed from
+    /// a leader (the last one delivered for that index).
     Restored {
         node: u8,
         index: u64,
-        rows: Pairs,
-        digest: StateDigest,
+        replay: bool,
+        disk_hash: Option<u64>,
         window_edge: u64,
     },
-    /// A start-sequence guard decision.
+    /// A crash cut a write between the write and its sync while the node
+    /// applied, snapshotted or restored `index`. `entry`: the entry at
+    /// `index` on the harness's disk; `disk_hash`: the snapshot the disk
+    /// holds at that index.
+    WriteCut {
+        node: u8,
+        index: u64,
+        entry: Option<&'a [u8]>,
+        disk_hash: Option<u64>,
+    },
+    /// A node lost power: what it wrote and never synced is gone.
+    PowerLost { node: u8 },
+    /// A start-sequence guard decision, as the node reports it.
     Guard {
         node: u8,
         full: u64,
-        deks: &'a [u32],
-        stage: GuardStage,
-        epoch: u16,
         result: &'a Result<(), Refusal>,
     },
     /// A node became leader of `term`, with its log as written.
@@ -60,13 +118,6 @@ pub enum Observation<'a> {
     RowsSynced {
         node: u8,
         changes: &'a [SyncedRowChange],
-    },
-    /// A node's store reopened holding `actual`, where the journal of what
-    /// reached a sync (power loss) or a write (crash) says `expected`.
-    Reopened {
-        node: u8,
-        expected: &'a Image,
-        actual: &'a Image,
     },
     /// An incarnation encrypted under (dek, node16, epoch).
     Nonce {
@@ -87,6 +138,23 @@ pub enum Injected {
     Rollback { full: u64 },
 }
 
+/// What the start judge knows of a start in progress: the spec's start
+/// sequence run by the model, from the harness's epoch file and the
+/// model's own rows, whatever order the node runs its steps in.
+#[derive(Debug, Clone)]
+struct StartJudge {
+    full: u64,
+    deks: Vec<u32>,
+    /// The epoch file as START-1 reads it.
+    epoch: u16,
+    /// START-1/START-2's decision on the model's rows.
+    before: Option<&'static str>,
+    /// Entries the node applied during this start (its replay).
+    replayed: u64,
+    /// The model expects the replay to halt.
+    model_halted: bool,
+}
+
 /// Every checker of one run.
 pub struct Checkers {
     /// The per-apply and state oracles run; the purpose oracle always does
@@ -97,17 +165,30 @@ pub struct Checkers {
     agreement: AgreementOracle,
     purpose: PurposeOracle,
     models: Vec<NodeModel>,
+    starts: Vec<Option<StartJudge>>,
+    /// The state each snapshot ever taken must carry, by its bytes' hash:
+    /// a restore becomes its source's model state.
+    snapshot_sources: BTreeMap<u64, SnapshotState>,
+    /// Per node, the last snapshot delivered for each index (its hash).
+    delivered: Vec<BTreeMap<u64, u64>>,
+    /// KV commands acknowledged to a client (applied somewhere): proposal
+    /// id -> the payload every converged replica must hold.
+    acknowledged: BTreeMap<u64, Vec<u8>>,
 }
 
 impl Checkers {
-    pub fn new(nodes: u8, on: bool) -> Self {
+    pub fn new(nodes: u8, policy: PersistPolicy, on: bool) -> Self {
         Checkers {
             on,
             v: Violations::default(),
             raft: RaftOracle::default(),
             agreement: AgreementOracle::default(),
             purpose: PurposeOracle::default(),
-            models: (0..nodes).map(|_| NodeModel::default()).collect(),
+            models: (0..nodes).map(|_| NodeModel::new(policy)).collect(),
+            starts: vec![None; usize::from(nodes)],
+            snapshot_sources: BTreeMap::new(),
+            delivered: vec![BTreeMap::new(); usize::from(nodes)],
+            acknowledged: BTreeMap::new(),
         }
     }
 
@@ -117,7 +198,7 @@ impl Checkers {
     }
 
     /// A broken rule the engine itself saw (livelock, a store that would
-    /// not open, a reopened store that lost data).
+    /// not open).
     pub fn violation(&mut self, oracle: &str, node: Option<u8>, at_us: u64, detail: String) {
         self.v.push(oracle, node, at_us, detail);
     }
@@ -132,11 +213,6 @@ impl Checkers {
 
     pub fn observe(&mut self, at_us: u64, obs: Observation) {
         match obs {
-            Observation::Started {
-                node,
-                rows,
-                applied,
-            } => self.models[usize::from(node)].reset(rows, applied),
             Observation::Applied {
                 node,
                 who,
@@ -145,30 +221,14 @@ impl Checkers {
                 outcome,
                 window_edge,
             } => self.applied(at_us, node, who, full, rec, outcome, window_edge),
-            Observation::Restored {
-                node,
-                index,
-                rows,
-                digest,
-                window_edge,
-            } => {
-                self.models[usize::from(node)].reset(rows, index);
-                if self.on && index >= window_edge {
-                    self.agreement
-                        .on_state(&mut self.v, at_us, node, index, digest);
-                }
-            }
-            Observation::Guard {
-                node,
-                full,
-                deks,
-                stage,
-                epoch,
-                result,
-            } => self.guard(at_us, node, full, deks, stage, epoch, result),
-            Observation::Leader { node, term, log } => {
-                if self.on {
-                    self.raft.on_leader(&mut self.v, at_us, node, term, log);
+            Observation::Guard { node, full, result } => {
+                if let Err(r) = result {
+                    let owner = match r {
+                        Refusal::ForeignOwner { owner, .. } => Some(*owner),
+                        _ => None,
+                    };
+                    self.purpose
+                        .on_refusal(node, full, at_us, r.name(), owner, r.to_string());
                 }
             }
             Observation::Nonce {
@@ -177,32 +237,265 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
-            Observation::RowsSynced { node, changes } => {
-                if self.on {
-                    for c in changes {
-                        agreement::check_row_change(&mut self.v, at_us, node, c);
-                    }
-                }
-            }
-            Observation::Reopened {
+            _ if !self.on => {}
+            Observation::Started {
                 node,
-                expected,
-                actual,
+                full,
+                deks,
+                store,
+                epoch,
+            } => self.started(at_us, node, full, deks, store, epoch),
+            Observation::StartEnded {
+                node,
+                outcome,
+                epoch_file,
+            } => self.start_ended(at_us, node, outcome, epoch_file),
+            Observation::Stopped {
+                node,
+                store,
+                library_digest,
+                converged_end,
+            } => self.stopped(at_us, node, store, library_digest, converged_end),
+            Observation::SnapshotTaken { node, index, data } => {
+                self.snapshot_taken(at_us, node, index, data)
+            }
+            Observation::SnapshotDelivered {
+                to,
+                index,
+                data_hash,
             } => {
-                if self.on && actual != expected {
-                    let lost = expected
-                        .iter()
-                        .filter(|(k, v)| actual.get(*k) != Some(*v))
-                        .count();
-                    let extra = actual.keys().filter(|k| !expected.contains_key(*k)).count();
-                    self.v.push(
-                        "durability",
-                        Some(node),
-                        at_us,
-                        format!("reopened store differs from what was synced/written: {lost} pairs lost or changed, {extra} unexpected"),
-                    );
+                self.delivered[usize::from(to)].insert(index, data_hash);
+            }
+            Observation::Restored {
+                node,
+                index,
+                replay,
+                disk_hash,
+                window_edge,
+            } => self.restored(at_us, node, index, replay, disk_hash, window_edge),
+            Observation::WriteCut {
+                node,
+                index,
+                entry,
+                disk_hash,
+            } => {
+                let hash =
+                    disk_hash.or_else(|| self.delivered[usize::from(node)].get(&index).copied());
+                let source = hash.and_then(|h| self.snapshot_sources.get(&h));
+                self.models[usize::from(node)].write_cut(index, entry, source);
+            }
+            Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
+            Observation::Leader { node, term, log } => {
+                self.raft.on_leader(&mut self.v, at_us, node, term, log);
+            }
+            Observation::RowsSynced { node, changes } => {
+                for c in changes {
+                    agreement::check_row_change(&mut self.v, at_us, node, c);
                 }
             }
+        }
+    }
+
+    /// A store reopened: it must lie in the model's allowed set; then the
+    /// model runs START-1 and START-2 itself.
+    fn started(
+        &mut self,
+        at_us: u64,
+        node: u8,
+        full: u64,
+        deks: &[u32],
+        store: Option<&Image>,
+        epoch: u16,
+    ) {
+        let model = &mut self.models[usize::from(node)];
+        if let Some(diff) = store.and_then(|image| model.check_store(image)) {
+            self.v.push(
+                "durability",
+                Some(node),
+                at_us,
+                format!("reopened store outside what its acknowledged writes allow: {diff}"),
+            );
+        }
+        model.started();
+        self.starts[usize::from(node)] = Some(StartJudge {
+            full,
+            deks: deks.to_vec(),
+            epoch,
+            before: model.guard(full, deks, epoch, false),
+            replayed: 0,
+            model_halted: false,
+        });
+    }
+
+    /// A start ended: was its outcome the one the spec's sequence, run on
+    /// the model, gives?
+    fn start_ended(&mut self, at_us: u64, node: u8, outcome: StartOutcome, epoch_file: (u16, u16)) {
+        let Some(j) = self.starts[usize::from(node)].take() else {
+            return;
+        };
+        let e = j.epoch;
+        let mut wrong = |detail: String| self.v.push("start-sequence", Some(node), at_us, detail);
+        if let Some(refusal) = j.before {
+            let refused_first = outcome == StartOutcome::Refused(refusal)
+                && j.replayed == 0
+                && epoch_file == (e, e);
+            if !refused_first {
+                wrong(format!(
+                    "epoch file {e}: START-1/START-2 refuse ({refusal}) before any bump or replay; the node ended {outcome:?} after {} replayed entries with its epoch file at {epoch_file:?}",
+                    j.replayed
+                ));
+            }
+            return;
+        }
+        if outcome == StartOutcome::Broken {
+            return;
+        }
+        if epoch_file != (e + 1, e + 1) {
+            wrong(format!(
+                "epoch file {e}: START-3 bumps it to {} and syncs it before the replay; it holds {epoch_file:?} (written, synced)",
+                e + 1
+            ));
+        }
+        let after = self.models[usize::from(node)].guard(j.full, &j.deks, e + 1, true);
+        let agrees = match outcome {
+            StartOutcome::Refused(r) => !j.model_halted && after == Some(r),
+            StartOutcome::Joined => !j.model_halted && after.is_none(),
+            StartOutcome::Halted => j.model_halted,
+            StartOutcome::Crashed | StartOutcome::Broken => true,
+        };
+        if !agrees {
+            let expected = if j.model_halted {
+                "a halt in the replay".to_string()
+            } else {
+                match after {
+                    Some(r) => format!("a START-5 refusal ({r})"),
+                    None => "a join".to_string(),
+                }
+            };
+            wrong(format!(
+                "epoch file {e}: the spec's sequence on the model's rows gives {expected}; the node ended {outcome:?}"
+            ));
+        }
+    }
+
+    /// A process stopped: its store against the model; the library's own
+    /// digest against the stored bytes; at a converged end, every
+    /// acknowledged KV command on it.
+    fn stopped(
+        &mut self,
+        at_us: u64,
+        node: u8,
+        store: &Image,
+        library_digest: Option<StateDigest>,
+        converged_end: bool,
+    ) {
+        if let Some(diff) = self.models[usize::from(node)].check_store(store) {
+            self.v.push(
+                "conformance-state",
+                Some(node),
+                at_us,
+                format!("store at stop differs from the model: {diff}"),
+            );
+        }
+        if let Some(digest) = library_digest {
+            let mut of_store = StateDigest::default();
+            for ((space, k), v) in store.iter().filter(|((s, _), _)| *s != Space::Meta) {
+                of_store.update(*space, k, v, true);
+            }
+            if of_store != digest {
+                self.v.push(
+                    "library-digest",
+                    Some(node),
+                    at_us,
+                    format!("the FSM's incremental digest {digest} is not the digest of its stored bytes {of_store}"),
+                );
+            }
+        }
+        if converged_end {
+            let missing = self
+                .acknowledged
+                .iter()
+                .filter(|(pid, payload)| {
+                    store.get(&(Space::Kv, pid.to_be_bytes().to_vec())) != Some(*payload)
+                })
+                .map(|(pid, _)| *pid)
+                .collect::<Vec<_>>();
+            if let Some(first) = missing.first() {
+                self.v.push(
+                    "client-visible",
+                    Some(node),
+                    at_us,
+                    format!(
+                        "{} acknowledged KV commands missing or changed on a converged replica (first: proposal {first})",
+                        missing.len()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn snapshot_taken(&mut self, at_us: u64, node: u8, index: u64, data: &[u8]) {
+        let model = &mut self.models[usize::from(node)];
+        let expected = model.snapshot_taken();
+        let applied = model.applied();
+        let carried = writer_registry::Snapshot::decode(data).map(|s| {
+            let mut image = Image::new();
+            for (space, pairs) in [(Space::Registry, s.rows), (Space::Kv, s.kv)] {
+                for (k, v) in pairs {
+                    image.insert((space, k), v);
+                }
+            }
+            (s.applied_index, image)
+        });
+        let diff = match &carried {
+            Err(e) => Some(format!("undecodable: {e}")),
+            Ok((at, _)) if *at != applied || index != applied => Some(format!(
+                "taken at index {index} carrying applied index {at}, the model has applied {applied}"
+            )),
+            Ok((_, image)) => describe_difference(&expected, image),
+        };
+        if let Some(diff) = diff {
+            self.v.push(
+                "snapshot-content",
+                Some(node),
+                at_us,
+                format!("snapshot at {index}: {diff}"),
+            );
+        }
+        let hash = writer_registry::ids::fnv1a64(data);
+        self.snapshot_sources.entry(hash).or_insert(expected);
+    }
+
+    fn restored(
+        &mut self,
+        at_us: u64,
+        node: u8,
+        index: u64,
+        replay: bool,
+        disk_hash: Option<u64>,
+        window_edge: u64,
+    ) {
+        let i = usize::from(node);
+        let hash = if replay {
+            disk_hash
+        } else {
+            self.delivered[i].get(&index).copied()
+        };
+        match hash.and_then(|h| self.snapshot_sources.get(&h)) {
+            Some(source) => self.models[i].restore(source, index),
+            None => {
+                self.v.push(
+                    "snapshot-source",
+                    Some(node),
+                    at_us,
+                    format!("restored a snapshot at {index} that no node took"),
+                );
+                return;
+            }
+        }
+        if index >= window_edge {
+            self.agreement
+                .on_state(&mut self.v, at_us, node, index, self.models[i].digest());
         }
     }
 
@@ -221,15 +514,24 @@ impl Checkers {
             self.check_apply(at_us, node, rec, outcome);
         }
         match &rec.result {
-            Ok(_) => {
+            Ok(result) => {
                 if let Some(r) = writer_registry::wire::registration_of(&rec.data)
                     .filter(|r| r.full_node_id == full)
                 {
                     self.purpose.on_own_registration(who, r.dek, r.local_epoch);
                 }
-                if self.on && rec.index >= window_edge {
+                if !self.on {
+                    return;
+                }
+                if let Outcome::Kv { proposal_id } = result {
+                    self.acknowledged
+                        .entry(*proposal_id)
+                        .or_insert_with(|| rec.data.get(9..).unwrap_or_default().to_vec());
+                }
+                if rec.index >= window_edge {
+                    let digest = self.models[usize::from(node)].digest();
                     self.agreement
-                        .on_state(&mut self.v, at_us, node, rec.index, rec.digest);
+                        .on_state(&mut self.v, at_us, node, rec.index, digest);
                 }
             }
             Err(halt) => self.purpose.on_halt(HaltEvent {
@@ -258,6 +560,12 @@ impl Checkers {
             .on_apply(&mut self.v, at_us, node, rec.index, rec.term, &rec.data);
         let model = &mut self.models[usize::from(node)];
         let expected = model.apply(rec.index, &rec.data);
+        if rec.replay {
+            if let Some(j) = &mut self.starts[usize::from(node)] {
+                j.replayed += 1;
+                j.model_halted |= expected.halts();
+            }
+        }
         if !expected.admits(actual) {
             let detail = format!(
                 "entry {} ({}): node did {actual}{}, model expects {}",
@@ -282,42 +590,6 @@ impl Checkers {
                 );
                 self.v.push("conformance", Some(node), at_us, detail);
             }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn guard(
-        &mut self,
-        at_us: u64,
-        node: u8,
-        full: u64,
-        deks: &[u32],
-        stage: GuardStage,
-        epoch: u16,
-        result: &Result<(), Refusal>,
-    ) {
-        let strict = stage == GuardStage::AfterReplay;
-        let actual = result.as_ref().err().map(Refusal::name);
-        if self.on {
-            let expected = self.models[usize::from(node)].guard(full, deks, epoch, strict);
-            if expected != actual {
-                self.v.push(
-                    "conformance",
-                    Some(node),
-                    at_us,
-                    format!(
-                        "guard {stage:?} at epoch {epoch}: node {actual:?}, model {expected:?}"
-                    ),
-                );
-            }
-        }
-        if let Err(r) = result {
-            let owner = match r {
-                Refusal::ForeignOwner { owner, .. } => Some(*owner),
-                _ => None,
-            };
-            self.purpose
-                .on_refusal(node, full, at_us, r.name(), owner, r.to_string());
         }
     }
 

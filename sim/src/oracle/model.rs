@@ -1,12 +1,36 @@
-//! Conformance: an independent model of one node's state machine.
+//! Conformance: an independent model of one node's state machine and of
+//! what its store must hold.
 //!
 //! Written from the spec, not from the library: its own entry decoding,
-//! its own row layout, its own rule order. It is reset from the node's
-//! actual durable state at every start (and after a snapshot install) and
-//! then fed every apply and guard decision the node makes; node and model
-//! must agree on each outcome and on the registry bytes.
+//! its own row layout, its own rule order, and its own expectation of
+//! durability. The model changes only by
+//! - applies it has checked ([`NodeModel::apply`]): each computes the
+//!   batch the spec says the apply writes (a row, a KV pair, and the
+//!   applied index where the persistence policy puts it, REPLAY-2/5) and,
+//!   when that batch is not empty, the sync that makes everything before
+//!   it durable (APPLY-8);
+//! - snapshots: one taken writes the applied index ([`NodeModel::snapshot_taken`]);
+//!   one restored becomes the state its *source* model held when that
+//!   snapshot was taken, never what the restoring node wrote
+//!   ([`NodeModel::restore`]);
+//! - the harness's own ground truth: a power loss rolls the model back to
+//!   what reached a sync ([`NodeModel::power_lost`]); a crash that cut a
+//!   write between its write and its sync adds that one batch as a
+//!   possibility ([`NodeModel::write_cut`]);
+//! - a reopened or stopped store, only once shown to lie in the allowed
+//!   set ([`NodeModel::check_store`]): exactly the model's state, or that
+//!   state plus one whole batch a crash cut. A store outside it is a
+//!   violation naming the key and both values; it is adopted afterwards
+//!   only so that one breach does not cascade.
+//!
+//! The Raft log, the hard state and the epoch file are the harness's own
+//! simulated disk, not part of this model: the oracles read them as
+//! ground truth.
 
-use std::collections::BTreeMap;
+use writer_registry::registry::{Space, APPLIED_INDEX_KEY};
+use writer_registry::PersistPolicy;
+
+use crate::store::Image;
 
 /// What the model expects an entry to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +59,12 @@ impl Expected {
         }
     }
 
+    /// Whether the entry stops the FSM (nothing written, applied index
+    /// stays).
+    pub fn halts(self) -> bool {
+        matches!(self, Expected::Halt(_) | Expected::KekOrMalformed)
+    }
+
     /// Does the node's outcome (named the same way) match?
     pub fn admits(self, actual: &str) -> bool {
         match self {
@@ -44,10 +74,19 @@ impl Expected {
     }
 }
 
-enum Cmd {
+enum Cmd<'a> {
     Empty,
-    Kv,
-    Reg { dek: u32, full: u64, epoch: u16 },
+    /// A KV command: stored under its proposal id, the whole FSM payload
+    /// as the value.
+    Kv {
+        proposal_id: u64,
+        payload: &'a [u8],
+    },
+    Reg {
+        dek: u32,
+        full: u64,
+        epoch: u16,
+    },
     Malformed,
     KekOrMalformed,
     Unknown,
@@ -57,7 +96,7 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, &b| acc << 8 | u64::from(b))
 }
 
-fn decode(data: &[u8]) -> Cmd {
+fn decode(data: &[u8]) -> Cmd<'_> {
     if data.is_empty() {
         return Cmd::Empty;
     }
@@ -74,7 +113,10 @@ fn decode(data: &[u8]) -> Cmd {
         3 => Cmd::Malformed,
         4 | 5 => Cmd::KekOrMalformed,
         6 | 7 => Cmd::Unknown,
-        _ => Cmd::Kv,
+        _ => Cmd::Kv {
+            proposal_id: be(&data[1..9]),
+            payload: &data[9..],
+        },
     }
 }
 
@@ -98,22 +140,118 @@ fn parse(v: &[u8]) -> Option<(u64, u16, u16)> {
     (v.len() == 12).then(|| (be(&v[..8]), be(&v[8..10]) as u16, be(&v[10..12]) as u16))
 }
 
-/// The model of one node.
-#[derive(Debug, Default, Clone)]
+/// A key of the model's image: the space and the key bytes.
+pub type Key = (Space, Vec<u8>);
+
+/// One write of a batch, as the model expects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelOp {
+    Put(Key, Vec<u8>),
+    Delete(Key),
+}
+
+fn applied_key() -> Key {
+    (Space::Meta, APPLIED_INDEX_KEY.to_vec())
+}
+
+/// The harness's own digest of one (space, key, value) pair; a state's
+/// digest is the wrapping sum over its pairs, so it updates in O(1).
+fn pair_hash(space: Space, k: &[u8], v: &[u8]) -> u64 {
+    crate::trace::digest_pairs(std::iter::once((space, k, v))).0
+}
+
+/// A state's digest over its registry and KV spaces (the applied index is
+/// node-local and left out): (sum of pair hashes, pair count).
+pub type ModelDigest = (u64, u64);
+
+/// The registry and KV pairs of a state: what a snapshot carries.
+pub type SnapshotState = Image;
+
+/// One difference between a store and the model, for a report.
+pub fn describe_difference(expected: &Image, actual: &Image) -> Option<String> {
+    let show = |v: Option<&Vec<u8>>| {
+        v.map_or_else(|| "absent".to_string(), |v| writer_registry::hex::encode(v))
+    };
+    let keys: std::collections::BTreeSet<&Key> = expected.keys().chain(actual.keys()).collect();
+    let mut differing = keys
+        .into_iter()
+        .filter(|k| expected.get(*k) != actual.get(*k));
+    let first = differing.next()?;
+    let more = differing.count();
+    let field = match first.0 {
+        Space::Meta if first.1 == APPLIED_INDEX_KEY => "durable applied index".to_string(),
+        space => format!(
+            "{} key {}",
+            space.name(),
+            writer_registry::hex::encode(&first.1)
+        ),
+    };
+    Some(format!(
+        "{field}: store holds {}, model expects {}{}",
+        show(actual.get(first)),
+        show(expected.get(first)),
+        if more > 0 {
+            format!(" (and {more} more keys differ)")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// The model of one node: what its FSM and store must hold.
+#[derive(Debug, Clone)]
 pub struct NodeModel {
-    rows: BTreeMap<Vec<u8>, Vec<u8>>,
+    policy: PersistPolicy,
+    /// What the store holds now, as the spec says it must.
+    live: Image,
+    /// The in-process applied index (the durable one is in `live`).
     applied: u64,
+    /// How to turn `live` back into what reached a sync, newest last.
+    undo: Vec<(Key, Option<Vec<u8>>)>,
+    /// Batches a crash cut between their write and their sync: each may
+    /// or may not be in the store when it is next looked at.
+    cut: Vec<Vec<ModelOp>>,
+    digest: ModelDigest,
 }
 
 impl NodeModel {
-    /// Resets to the node's actual durable state.
-    pub fn reset(&mut self, rows: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>, applied: u64) {
-        self.rows = rows.into_iter().collect();
-        self.applied = applied;
+    pub fn new(policy: PersistPolicy) -> Self {
+        NodeModel {
+            policy,
+            live: Image::new(),
+            applied: 0,
+            undo: Vec::new(),
+            cut: Vec::new(),
+            digest: (0, 0),
+        }
     }
 
     pub fn applied(&self) -> u64 {
         self.applied
+    }
+
+    /// The durable applied index the model expects in the store.
+    pub fn durable_applied(&self) -> u64 {
+        self.live.get(&applied_key()).map_or(0, |v| be(v))
+    }
+
+    /// The harness's digest of the registry and KV the node must hold.
+    pub fn digest(&self) -> ModelDigest {
+        self.digest
+    }
+
+    /// Everything the store must hold (all spaces).
+    pub fn image(&self) -> &Image {
+        &self.live
+    }
+
+    /// The registry and KV pairs: what a snapshot taken now carries.
+    pub fn snapshot_state(&self) -> SnapshotState {
+        self.live
+            .iter()
+            .filter(|((space, _), _)| *space != Space::Meta)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// The row bytes the model holds for a registration's slot.
@@ -121,30 +259,45 @@ impl NodeModel {
         match decode(data) {
             Cmd::Reg { dek, full, .. } => {
                 let k = key(dek, (full & 0xFFFF) as u16);
-                let v = self.rows.get(&k).cloned();
+                let v = self.live.get(&(Space::Registry, k.clone())).cloned();
                 Some((k, v))
             }
             _ => None,
         }
     }
 
-    /// Applies entry `index` and says what should have happened. A halt
-    /// leaves the model where it was.
-    pub fn apply(&mut self, index: u64, data: &[u8]) -> Expected {
+    fn row(&self, k: &[u8]) -> Option<&Vec<u8>> {
+        self.live.get(&(Space::Registry, k.to_vec()))
+    }
+
+    /// What applying entry `index` must do, and the batch it must write;
+    /// changes nothing.
+    pub fn plan(&self, index: u64, data: &[u8]) -> (Expected, Vec<ModelOp>) {
         if index != self.applied + 1 {
-            return Expected::Halt("out-of-order");
+            return (Expected::Halt("out-of-order"), Vec::new());
         }
+        let mut batch = Vec::new();
         let expected = match decode(data) {
             Cmd::Empty => Expected::Empty,
-            Cmd::Kv => Expected::Kv,
+            Cmd::Kv {
+                proposal_id,
+                payload,
+            } => {
+                batch.push(ModelOp::Put(
+                    (Space::Kv, proposal_id.to_be_bytes().to_vec()),
+                    payload.to_vec(),
+                ));
+                Expected::Kv
+            }
             Cmd::Malformed => Expected::Halt("malformed"),
             Cmd::KekOrMalformed => Expected::KekOrMalformed,
             Cmd::Unknown => Expected::Halt("unknown-opcode"),
             Cmd::Reg { dek, full, epoch } => {
                 let k = key(dek, (full & 0xFFFF) as u16);
-                match self.rows.get(&k).map(|v| parse(v)) {
+                let mut put = |v| batch.push(ModelOp::Put((Space::Registry, k.clone()), v));
+                match self.row(&k).map(|v| parse(v)) {
                     None => {
-                        self.rows.insert(k, value(full, epoch, epoch));
+                        put(value(full, epoch, epoch));
                         Expected::Insert
                     }
                     Some(None) => Expected::Halt("corrupt-row"),
@@ -152,26 +305,200 @@ impl NodeModel {
                     Some(Some((_, _, last))) if epoch == last => Expected::NoOp,
                     Some(Some((_, _, last))) if epoch < last => Expected::Halt("rollback"),
                     Some(Some((owner, first, _))) => {
-                        self.rows.insert(k, value(owner, first, epoch));
+                        put(value(owner, first, epoch));
                         Expected::Advance
                     }
                 }
             }
         };
-        if !matches!(expected, Expected::Halt(_) | Expected::KekOrMalformed) {
+        if expected.halts() {
+            return (expected, Vec::new());
+        }
+        // REPLAY-2, REPLAY-5: where the durable applied index moves.
+        let persist_index = match self.policy {
+            PersistPolicy::Atomic => true,
+            PersistPolicy::Faithful => expected == Expected::Kv,
+        };
+        if persist_index {
+            batch.push(ModelOp::Put(applied_key(), index.to_be_bytes().to_vec()));
+        }
+        (expected, batch)
+    }
+
+    /// Applies entry `index` and says what should have happened. A halt
+    /// leaves the model where it was; a write is synced before the apply
+    /// returns, which makes every earlier write durable too.
+    pub fn apply(&mut self, index: u64, data: &[u8]) -> Expected {
+        let (expected, batch) = self.plan(index, data);
+        if !expected.halts() {
+            self.write(&batch, true);
             self.applied = index;
         }
         expected
     }
 
+    /// Writes `batch` into the live state; `synced`: and syncs it.
+    fn write(&mut self, batch: &[ModelOp], synced: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        for op in batch {
+            let (k, new) = match op {
+                ModelOp::Put(k, v) => (k, Some(v.clone())),
+                ModelOp::Delete(k) => (k, None),
+            };
+            let old = self.set(k, new);
+            if !synced {
+                self.undo.push((k.clone(), old));
+            }
+        }
+        if synced {
+            self.undo.clear();
+        }
+    }
+
+    /// Sets one key of the live state, keeping the digest; the old value.
+    fn set(&mut self, k: &Key, new: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        let old = match &new {
+            Some(v) => self.live.insert(k.clone(), v.clone()),
+            None => self.live.remove(k),
+        };
+        if k.0 != Space::Meta {
+            if let Some(o) = &old {
+                self.digest.0 = self.digest.0.wrapping_sub(pair_hash(k.0, &k.1, o));
+                self.digest.1 -= 1;
+            }
+            if let Some(n) = &new {
+                self.digest.0 = self.digest.0.wrapping_add(pair_hash(k.0, &k.1, n));
+                self.digest.1 += 1;
+            }
+        }
+        old
+    }
+
+    /// A snapshot was taken: the applied index is written and synced
+    /// first. Returns the state the snapshot must carry.
+    pub fn snapshot_taken(&mut self) -> SnapshotState {
+        let batch = [ModelOp::Put(
+            applied_key(),
+            self.applied.to_be_bytes().to_vec(),
+        )];
+        self.write(&batch, true);
+        self.snapshot_state()
+    }
+
+    /// The batch restoring `source` at `index` writes over the live state.
+    fn restore_batch(&self, source: &SnapshotState, index: u64) -> Vec<ModelOp> {
+        let mut batch: Vec<ModelOp> = self
+            .live
+            .keys()
+            .filter(|k| k.0 != Space::Meta && !source.contains_key(*k))
+            .map(|k| ModelOp::Delete(k.clone()))
+            .collect();
+        batch.extend(
+            source
+                .iter()
+                .map(|(k, v)| ModelOp::Put(k.clone(), v.clone())),
+        );
+        batch.push(ModelOp::Put(applied_key(), index.to_be_bytes().to_vec()));
+        batch
+    }
+
+    /// A snapshot taken at `index` with state `source` was restored: the
+    /// whole registry and KV space become the source's, in one synced
+    /// batch.
+    pub fn restore(&mut self, source: &SnapshotState, index: u64) {
+        let batch = self.restore_batch(source, index);
+        self.write(&batch, true);
+        self.applied = index;
+    }
+
+    /// A crash cut a write between the write and its sync. `entry`: the
+    /// entry at the cut index, from the harness's disk; `snapshot`: the
+    /// state of a snapshot at that index the node was restoring. Each
+    /// write that could have been in flight there becomes a possibility.
+    pub fn write_cut(
+        &mut self,
+        index: u64,
+        entry: Option<&[u8]>,
+        snapshot: Option<&SnapshotState>,
+    ) {
+        if let Some(data) = entry.filter(|_| index == self.applied + 1) {
+            let (expected, batch) = self.plan(index, data);
+            if !expected.halts() && !batch.is_empty() {
+                self.cut.push(batch);
+            }
+        }
+        if index == self.applied {
+            self.cut.push(vec![ModelOp::Put(
+                applied_key(),
+                index.to_be_bytes().to_vec(),
+            )]);
+        }
+        if let Some(source) = snapshot {
+            self.cut.push(self.restore_batch(source, index));
+        }
+    }
+
+    /// Power was lost: what never reached a sync is gone.
+    pub fn power_lost(&mut self) {
+        while let Some((k, old)) = self.undo.pop() {
+            self.set(&k, old);
+        }
+        self.cut.clear();
+    }
+
+    /// Checks a store image (reopened, or at a stop) against the allowed
+    /// set: the model's state, or that state plus one whole batch a crash
+    /// cut. Adopts the store (an allowed cut batch stays unsynced) and
+    /// returns the difference when it lies outside.
+    pub fn check_store(&mut self, actual: &Image) -> Option<String> {
+        let cuts = std::mem::take(&mut self.cut);
+        let verdict = if *actual == self.live {
+            None
+        } else if let Some(batch) = cuts.iter().find(|b| {
+            let mut with = self.live.clone();
+            apply_ops(&mut with, b);
+            with == *actual
+        }) {
+            self.write(batch, false);
+            None
+        } else {
+            let diff = describe_difference(&self.live, actual);
+            self.adopt(actual);
+            diff
+        };
+        verdict
+    }
+
+    /// Takes `actual` as the state (after a reported breach only).
+    fn adopt(&mut self, actual: &Image) {
+        self.live = actual.clone();
+        self.undo.clear();
+        self.digest = (0, 0);
+        for ((space, k), v) in &self.live {
+            if *space != Space::Meta {
+                self.digest.0 = self.digest.0.wrapping_add(pair_hash(*space, k, v));
+                self.digest.1 += 1;
+            }
+        }
+    }
+
+    /// A new incarnation opened the store: its FSM starts at the durable
+    /// applied index the model holds.
+    pub fn started(&mut self) {
+        self.applied = self.durable_applied();
+    }
+
     /// The startup guard's expected decision: `None` to start, or the
-    /// refusal's name. `strict` is the after-replay check.
+    /// refusal's name. `strict` is the after-replay check (START-5);
+    /// otherwise START-1 and START-2.
     pub fn guard(&self, own: u64, deks: &[u32], epoch: u16, strict: bool) -> Option<&'static str> {
         if epoch == 0xFFFF && !strict {
             return Some("epochs-exhausted");
         }
         for &dek in deks {
-            let Some(v) = self.rows.get(&key(dek, (own & 0xFFFF) as u16)) else {
+            let Some(v) = self.row(&key(dek, (own & 0xFFFF) as u16)) else {
                 continue;
             };
             let Some((owner, _, last)) = parse(v) else {
@@ -185,5 +512,18 @@ impl NodeModel {
             }
         }
         None
+    }
+}
+
+fn apply_ops(image: &mut Image, batch: &[ModelOp]) {
+    for op in batch {
+        match op {
+            ModelOp::Put(k, v) => {
+                image.insert(k.clone(), v.clone());
+            }
+            ModelOp::Delete(k) => {
+                image.remove(k);
+            }
+        }
     }
 }

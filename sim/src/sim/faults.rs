@@ -123,6 +123,13 @@ impl Sim<'_> {
                 if let Some(index) = taken {
                     self.stats.snapshots_taken += 1;
                     self.record(Some(node), "snapshot", index, 0);
+                    if self.checkers.on() {
+                        let disk = self.slots[usize::from(node)].disk.clone();
+                        let disk = disk.borrow();
+                        let data = disk.written().snapshot.get_data();
+                        let taken = Observation::SnapshotTaken { node, index, data };
+                        self.checkers.observe(self.now, taken);
+                    }
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
@@ -246,6 +253,8 @@ impl Sim<'_> {
             s.epoch_file.power_loss();
             s.lost_power = true;
             self.record(Some(node), "power-loss", 0, 0);
+            self.checkers
+                .observe(self.now, Observation::PowerLost { node });
         }
         if self.injector.take_rollback(node) {
             self.roll_back_epoch(node);

@@ -30,21 +30,18 @@ use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
-use crate::oracle::checkers::{Checkers, Observation};
+use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
 use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
-use crate::store::{
-    registry_rows, scan_image, ClosedStore, Journal, RegistryKind, SimStore, TrackedStore,
-};
-use crate::trace::{image_digest, state_digest, Trace};
+use crate::store::{scan_image, ClosedStore, Image, Journal, RegistryKind, SimStore, TrackedStore};
+use crate::trace::{image_digest, Trace};
 use clients::Clients;
 use injector::Injector;
 use network::Network;
-use writer_registry::registry::Pairs;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
@@ -293,6 +290,8 @@ pub struct Sim<'a> {
     /// Set when the machine failed the run (no verdict follows): the loop
     /// stops at once.
     harness_error: Option<HarnessError>,
+    /// The run ended converged and the nodes still up are being stopped.
+    converged_end: bool,
 }
 
 fn name(node: u8) -> String {
@@ -355,7 +354,7 @@ impl<'a> Sim<'a> {
             clients: Clients::new(n, sc.workload.client_attempts),
             liveness_deadline: None,
             stats: Stats::default(),
-            checkers: Checkers::new(n, opts.oracles),
+            checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
             trace: Trace::new(keep_lines),
             logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
@@ -363,6 +362,7 @@ impl<'a> Sim<'a> {
             marks: BTreeMap::new(),
             committed_registrations: BTreeMap::new(),
             harness_error: None,
+            converged_end: false,
             opts,
         }
     }
@@ -501,7 +501,8 @@ impl<'a> Sim<'a> {
     fn finish(mut self, ending: Ending) -> RunOutput {
         match &ending {
             Ending::Livelock(msg) => self.violation("livelock", None, msg.clone()),
-            Ending::NotConverged { .. } | Ending::Converged => {}
+            Ending::NotConverged { .. } => {}
+            Ending::Converged => self.converged_end = self.harness_error.is_none(),
         }
         for i in 0..self.sc.nodes {
             self.shutdown(i);
@@ -603,6 +604,7 @@ impl<'a> Sim<'a> {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
                     self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+                    self.write_cut(node, index);
                 }
                 self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
                 self.crash(node, power);
@@ -636,20 +638,65 @@ impl<'a> Sim<'a> {
         s.high_water = s.high_water.max(s.applied_max);
         self.record(Some(node), "stop", reason_code(&reason), 0);
         if let State::Up(core) | State::Paused(core) = state {
-            self.close_store(node, core.into_store());
+            // A process killed inside a write has no digest to speak of.
+            let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
+            let image = self.close_store(node, core.into_store());
+            self.observe_stopped(node, image, digest);
         }
+    }
+
+    /// A crash cut the write of `index` between its write and its sync:
+    /// the checkers learn what the harness's disk held there.
+    fn write_cut(&mut self, node: u8, index: u64) {
+        if !self.checkers.on() {
+            return;
+        }
+        let disk = self.slots[usize::from(node)].disk.clone();
+        let disk = disk.borrow();
+        let log = disk.written();
+        let entry = log.entry(index).map(|e| e.data.as_ref());
+        let disk_hash = (log.snapshot_index() == index).then(|| fnv1a64(log.snapshot.get_data()));
+        let cut = Observation::WriteCut {
+            node,
+            index,
+            entry,
+            disk_hash,
+        };
+        self.checkers.observe(self.now, cut);
     }
 
     /// Closes a node's store for its time down, recording what it holds
     /// and what of it reached a sync (as the harness's journal saw it: a
-    /// run that skips a sync leaves a different durable image).
-    fn close_store(&mut self, node: u8, tracked: TrackedStore) {
+    /// run that skips a sync leaves a different durable image). Returns
+    /// what it holds, for the checkers (`None`: unreadable, a violation).
+    fn close_store(&mut self, node: u8, tracked: TrackedStore) -> Option<Image> {
         let TrackedStore { inner, journal, .. } = tracked;
-        let state = state_digest(&inner);
+        let scanned = scan_image(&inner);
         let (synced, pairs) = journal.synced_digest();
         self.slots[usize::from(node)].closed = Some((inner.close(), journal));
-        self.record_state(node, state);
+        let image = scanned.as_ref().ok().cloned();
+        self.record_state(node, scanned.map(|image| image_digest(&image)));
         self.record(Some(node), "synced-state", synced, pairs);
+        image
+    }
+
+    /// Shows the checkers the store a stopped process left. `library_digest`:
+    /// the FSM's own digest, when a running FSM stopped.
+    fn observe_stopped(
+        &mut self,
+        node: u8,
+        store: Option<Image>,
+        library_digest: Option<writer_registry::StateDigest>,
+    ) {
+        if let Some(store) = &store {
+            let stopped = Observation::Stopped {
+                node,
+                store,
+                library_digest,
+                converged_end: self.converged_end && library_digest.is_some(),
+            };
+            self.checkers.observe(self.now, stopped);
+        }
     }
 
     /// Starts a down node (crashed or halted; refused and broken stay down).
@@ -662,7 +709,7 @@ impl<'a> Sim<'a> {
             return;
         }
         self.stats.restarts += 1;
-        let Some((store, journal, rows)) = self.reopen(node) else {
+        let Some((store, journal, image)) = self.reopen(node) else {
             return;
         };
         let s = &mut self.slots[i];
@@ -670,15 +717,14 @@ impl<'a> Sim<'a> {
         self.clients.restarted(node);
         s.applied_max = applied;
         let inc = s.incarnation;
-        let now = self.now;
-        self.checkers.observe(
-            now,
-            Observation::Started {
-                node,
-                rows,
-                applied,
-            },
-        );
+        let started = Observation::Started {
+            node,
+            full: s.full,
+            deks: &self.sc.deks,
+            store: image.as_ref(),
+            epoch: s.epoch_file.read(),
+        };
+        self.checkers.observe(self.now, started);
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
@@ -726,24 +772,35 @@ impl<'a> Sim<'a> {
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
-        match result {
+        let outcome = match result {
             Ok(core) => {
                 self.slots[i].state = State::Up(Box::new(core));
                 self.process_outputs(node, &mut out);
                 self.out = out;
-                self.schedule_tick(node);
-                self.propose_registrations(node);
+                StartOutcome::Joined
             }
             Err(not_started) => self.start_failed(node, *not_started, out),
+        };
+        let file = &self.slots[i].epoch_file;
+        let ended = Observation::StartEnded {
+            node,
+            outcome,
+            epoch_file: (file.read(), file.synced()),
+        };
+        self.checkers.observe(self.now, ended);
+        if outcome == StartOutcome::Joined {
+            self.schedule_tick(node);
+            self.propose_registrations(node);
         }
         self.drain_row_changes(node);
     }
 
     /// Reopens a down node's store: really reopens fjall, undoes what a
-    /// power loss lost, checks it holds what was synced (or written), and
-    /// records its state. `None` when it cannot be opened (the node is
-    /// broken).
-    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Pairs)> {
+    /// power loss lost, and records its state. Returns the store, its
+    /// journal and what it holds (`None` when it could not be read back),
+    /// or `None` when it cannot be opened (the node is broken). Judging
+    /// what it holds is the checkers' job, against their own model.
+    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
         let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
@@ -755,7 +812,7 @@ impl<'a> Sim<'a> {
                 return None;
             }
         };
-        let expected = if std::mem::take(&mut s.lost_power) {
+        if std::mem::take(&mut s.lost_power) {
             let undone = journal.power_loss(&mut store);
             if undone.as_ref().is_ok_and(|&rows| rows > 0) {
                 self.mark("power-loss-unsynced-registry");
@@ -763,29 +820,15 @@ impl<'a> Sim<'a> {
             if let Err(e) = undone {
                 self.store_failure("store-open", node, format!("power-loss undo: {e}"));
             }
-            journal.synced_image().clone()
-        } else {
-            journal.written_image()
-        };
-        // One scan serves the durability check and the trace's digest.
-        let scanned = scan_image(&store);
-        if self.opts.oracles {
-            match &scanned {
-                Ok(actual) => self.checkers.observe(
-                    self.now,
-                    Observation::Reopened {
-                        node,
-                        expected: &expected,
-                        actual,
-                    },
-                ),
-                Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
-            }
         }
-        let rows = scanned.as_ref().map(registry_rows).unwrap_or_default();
-        let digest = scanned.map(|image| image_digest(&image));
-        self.record_state(node, digest);
-        Some((store, journal, rows))
+        // One scan serves the checkers and the trace's digest.
+        let scanned = scan_image(&store);
+        if let Err(e) = &scanned {
+            self.store_failure("durability", node, format!("scan after reopen: {e}"));
+        }
+        let image = scanned.as_ref().ok().cloned();
+        self.record_state(node, scanned.map(|image| image_digest(&image)));
+        Some((store, journal, image))
     }
 
     /// A start that produced no running node: refused, halted in its
@@ -795,19 +838,14 @@ impl<'a> Sim<'a> {
         node: u8,
         not_started: node::NotStarted<TrackedStore>,
         mut out: Vec<Output>,
-    ) {
+    ) -> StartOutcome {
         let i = usize::from(node);
         let node::NotStarted { failure, store } = not_started;
-        let reason = match &failure {
-            StartFailure::Refused(_) => DownReason::Refused,
-            StartFailure::Halted(_) => DownReason::Halted,
-            StartFailure::Crashed { partial } => {
-                if let Some(index) = partial {
-                    self.slots[i].applied_max = self.slots[i].applied_max.max(*index);
-                }
-                DownReason::Crashed
-            }
-            StartFailure::Store(_) => DownReason::Broken,
+        let (reason, outcome) = match &failure {
+            StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
+            StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
+            StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
+            StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
         };
         if let StartFailure::Store(msg) = &failure {
             self.store_failure("store-open", node, msg.clone());
@@ -815,16 +853,24 @@ impl<'a> Sim<'a> {
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
         s.incarnation += 1;
-        if let Some(tracked) = store {
-            // What the failed start (its replay) left behind.
-            self.close_store(node, tracked);
-        }
+        let image = store.and_then(|tracked| self.close_store(node, tracked));
+        // What the start reported (its replay) reaches the checkers before
+        // the store it left behind.
         self.process_outputs(node, &mut out);
         self.out = out;
+        if let StartFailure::Crashed {
+            partial: Some(index),
+        } = failure
+        {
+            self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+            self.write_cut(node, index);
+        }
+        self.observe_stopped(node, image, None);
         if reason == DownReason::Crashed {
             self.restart_after_armed_crash(node);
         }
         self.record(Some(node), "start-failed", reason_code(&reason), 0);
+        outcome
     }
 
     fn shutdown(&mut self, node: u8) {

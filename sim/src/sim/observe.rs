@@ -175,23 +175,24 @@ impl Sim<'_> {
         }
         self.record(Some(node), "snapshot-restored", index, u64::from(replay));
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
-            // One scan: the registry for the model, every byte for the trace.
-            let scanned = scan_image(core.fsm().store());
-            let rows = scanned.as_ref().map(registry_rows).unwrap_or_default();
-            let digest = core.fsm().digest();
-            self.record_state(node, scanned.map(|image| image_digest(&image)));
-            let window_edge = self.slots[i].high_water;
-            self.checkers.observe(
-                self.now,
-                Observation::Restored {
-                    node,
-                    index,
-                    rows,
-                    digest,
-                    window_edge,
-                },
-            );
+            // Into the trace: every byte the restore left.
+            let digest = crate::trace::state_digest(core.fsm().store());
+            self.record_state(node, digest);
         }
+        // The snapshot a start restores is the one its disk holds.
+        let disk_hash = {
+            let disk = self.slots[i].disk.borrow();
+            let log = disk.written();
+            (log.snapshot_index() == index).then(|| fnv1a64(log.snapshot.get_data()))
+        };
+        let restored = Observation::Restored {
+            node,
+            index,
+            replay,
+            disk_hash,
+            window_edge: self.slots[i].high_water,
+        };
+        self.checkers.observe(self.now, restored);
         let s = &mut self.slots[i];
         s.applied_max = s.applied_max.max(index);
     }
@@ -219,9 +220,6 @@ impl Sim<'_> {
         let observation = Observation::Guard {
             node,
             full,
-            deks: &self.sc.deks,
-            stage,
-            epoch,
             result: &result,
         };
         self.checkers.observe(self.now, observation);

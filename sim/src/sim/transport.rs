@@ -86,6 +86,15 @@ impl Sim<'_> {
                     u64::from(from),
                     msg.get_msg_type() as u64,
                 );
+                if is_snapshot && self.checkers.on() {
+                    let snap = msg.get_snapshot();
+                    let delivered = Observation::SnapshotDelivered {
+                        to,
+                        index: snap.get_metadata().index,
+                        data_hash: fnv1a64(snap.get_data()),
+                    };
+                    self.checkers.observe(self.now, delivered);
+                }
                 self.with_core(to, |core, out, crash| {
                     core.step(msg, out, crash).map(|_| false)
                 });

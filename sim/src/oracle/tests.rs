@@ -1,0 +1,391 @@
+//! Sensitivity tests: each oracle is handed a bad observation it must
+//! flag, next to the good one it must pass. An oracle that cannot fail
+//! here checks nothing.
+
+use writer_registry::registry::{Space, APPLIED_INDEX_KEY};
+use writer_registry::wire::{encode_entry, Registration};
+use writer_registry::{Applied, Outcome, PersistPolicy, StateDigest};
+
+use super::checkers::{Checkers, Observation, StartOutcome};
+use super::model::NodeModel;
+use crate::node::ApplyRecord;
+use crate::store::Image;
+
+const FULL: u64 = 0x08b3_7b07_b558_d4c0;
+const DEK: u32 = 7;
+
+fn registration(epoch: u16) -> Vec<u8> {
+    let reg = Registration {
+        dek: DEK,
+        full_node_id: FULL,
+        local_epoch: epoch,
+    };
+    encode_entry(100 + u64::from(epoch), &reg.encode_payload())
+}
+
+fn kv(pid: u64) -> Vec<u8> {
+    encode_entry(pid, &[0x10, 0xAA])
+}
+
+fn record(index: u64, data: Vec<u8>, result: Outcome) -> ApplyRecord {
+    ApplyRecord {
+        index,
+        term: 1,
+        data,
+        result: Ok(result),
+        replay: false,
+        digest: StateDigest::default(),
+        row: None,
+        unsynced: false,
+    }
+}
+
+/// A registration's apply that left the row (first, last).
+fn reg_record(index: u64, epoch: u16, first: u16) -> ApplyRecord {
+    let mut rec = record(
+        index,
+        registration(epoch),
+        Outcome::Registration(Applied::Unchanged),
+    );
+    rec.row = Some((row_key(), Some(row(first, epoch))));
+    rec
+}
+
+fn row_key() -> Vec<u8> {
+    let mut k = b"!encryption|writers|".to_vec();
+    k.extend(DEK.to_be_bytes());
+    k.push(b'|');
+    k.extend(((FULL & 0xFFFF) as u16).to_be_bytes());
+    k
+}
+
+fn row(first: u16, last: u16) -> Vec<u8> {
+    let mut v = FULL.to_be_bytes().to_vec();
+    v.extend(first.to_be_bytes());
+    v.extend(last.to_be_bytes());
+    v
+}
+
+fn applied_index(index: u64) -> ((Space, Vec<u8>), Vec<u8>) {
+    (
+        (Space::Meta, APPLIED_INDEX_KEY.to_vec()),
+        index.to_be_bytes().to_vec(),
+    )
+}
+
+fn apply(c: &mut Checkers, node: u8, rec: &ApplyRecord, outcome: &'static str) {
+    c.observe(
+        0,
+        Observation::Applied {
+            node,
+            who: (node, 0),
+            full: FULL,
+            rec,
+            outcome,
+            window_edge: 0,
+        },
+    );
+}
+
+fn oracles(c: Checkers) -> Vec<String> {
+    c.finish().0.list.into_iter().map(|v| v.oracle).collect()
+}
+
+fn start(c: &mut Checkers, node: u8, store: &Image, epoch: u16) {
+    c.observe(
+        0,
+        Observation::Started {
+            node,
+            full: FULL,
+            deks: &[DEK],
+            store: Some(store),
+            epoch,
+        },
+    );
+}
+
+/// Review point 1: the durable applied index must be where the policy
+/// puts it; a faithful store that persisted it with a registration is
+/// outside the allowed set.
+#[test]
+fn durability_flags_an_applied_index_the_policy_never_wrote() {
+    for (policy, with_index, bad) in [
+        (PersistPolicy::Faithful, false, false),
+        (PersistPolicy::Faithful, true, true),
+        (PersistPolicy::Atomic, true, false),
+        (PersistPolicy::Atomic, false, true),
+    ] {
+        let mut c = Checkers::new(1, policy, true);
+        start(&mut c, 0, &Image::new(), 0);
+        let rec = reg_record(1, 1, 1);
+        apply(&mut c, 0, &rec, "insert");
+        let mut store: Image = [((Space::Registry, row_key()), row(1, 1))].into();
+        if with_index {
+            store.extend([applied_index(1)]);
+        }
+        start(&mut c, 0, &store, 1);
+        let fired = oracles(c);
+        assert_eq!(
+            fired.contains(&"durability".to_string()),
+            bad,
+            "{policy:?} index {with_index}: {fired:?}"
+        );
+    }
+}
+
+/// A write cut by a crash may or may not be in the store, but only whole;
+/// a power loss takes back everything never synced.
+#[test]
+fn the_allowed_set_is_a_whole_cut_batch_and_power_loss_keeps_only_synced() {
+    let mut m = NodeModel::new(PersistPolicy::Atomic);
+    let entry = registration(1);
+    m.write_cut(1, Some(&entry), None);
+    let whole: Image = [((Space::Registry, row_key()), row(1, 1)), applied_index(1)].into();
+    let half: Image = [applied_index(1)].into();
+    assert_eq!(m.clone().check_store(&Image::new()), None);
+    assert_eq!(m.clone().check_store(&whole), None);
+    assert!(m.clone().check_store(&half).is_some());
+    // The cut batch was adopted unsynced: a power loss must take it back.
+    let mut kept = m.clone();
+    assert_eq!(kept.check_store(&whole), None);
+    kept.power_lost();
+    assert!(kept.clone().check_store(&whole).is_some());
+    assert_eq!(kept.check_store(&Image::new()), None);
+    // An apply that syncs makes it durable.
+    let mut synced = m;
+    assert_eq!(synced.check_store(&whole), None);
+    synced.started();
+    assert_eq!(synced.apply(2, &kv(9)), super::model::Expected::Kv);
+    synced.power_lost();
+    let mut after = whole.clone();
+    after.insert((Space::Kv, 9u64.to_be_bytes().to_vec()), vec![0x10, 0xAA]);
+    after.extend([applied_index(2)]);
+    assert_eq!(synced.check_store(&after), None);
+}
+
+/// Review point 2: the whole store, not the one row an apply touched.
+#[test]
+fn conformance_state_flags_a_key_no_apply_wrote() {
+    for extra in [false, true] {
+        let mut c = Checkers::new(1, PersistPolicy::Atomic, true);
+        start(&mut c, 0, &Image::new(), 0);
+        let rec = record(1, kv(5), Outcome::Kv { proposal_id: 5 });
+        apply(&mut c, 0, &rec, "kv");
+        let mut store: Image = [
+            ((Space::Kv, 5u64.to_be_bytes().to_vec()), vec![0x10, 0xAA]),
+            applied_index(1),
+        ]
+        .into();
+        if extra {
+            store.insert((Space::Kv, 6u64.to_be_bytes().to_vec()), vec![1]);
+        }
+        c.observe(
+            0,
+            Observation::Stopped {
+                node: 0,
+                store: &store,
+                library_digest: None,
+                converged_end: false,
+            },
+        );
+        assert_eq!(oracles(c).contains(&"conformance-state".to_string()), extra);
+    }
+}
+
+/// The library's incremental digest against the stored bytes, and every
+/// acknowledged KV command on a converged replica.
+#[test]
+fn library_digest_and_client_visible_flag_what_they_guard() {
+    let run = |digest_ok: bool, kv_kept: bool| {
+        let mut c = Checkers::new(1, PersistPolicy::Atomic, true);
+        start(&mut c, 0, &Image::new(), 0);
+        let rec = record(1, kv(5), Outcome::Kv { proposal_id: 5 });
+        apply(&mut c, 0, &rec, "kv");
+        let mut store: Image = [applied_index(1)].into();
+        if kv_kept {
+            store.insert((Space::Kv, 5u64.to_be_bytes().to_vec()), vec![0x10, 0xAA]);
+        }
+        let mut digest = StateDigest::default();
+        if digest_ok {
+            for ((space, k), v) in &store {
+                digest.update(*space, k, v, true);
+            }
+        }
+        c.observe(
+            0,
+            Observation::Stopped {
+                node: 0,
+                store: &store,
+                library_digest: Some(digest),
+                converged_end: true,
+            },
+        );
+        oracles(c)
+    };
+    assert!(run(true, true).is_empty(), "{:?}", run(true, true));
+    assert!(run(false, true).contains(&"library-digest".to_string()));
+    assert!(run(true, false).contains(&"client-visible".to_string()));
+}
+
+/// Review point 6: a restore becomes its source's state; a snapshot's
+/// bytes must carry the taker's model state; a snapshot nobody took is
+/// flagged.
+#[test]
+fn snapshots_are_judged_against_their_source() {
+    let snapshot = |rows| {
+        writer_registry::Snapshot {
+            applied_index: 1,
+            rows,
+            kv: Vec::new(),
+        }
+        .encode()
+    };
+    let good = snapshot(vec![(row_key(), row(1, 1))]);
+    let bad = snapshot(Vec::new());
+    for (data, flagged) in [(&good, false), (&bad, true)] {
+        let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
+        start(&mut c, 0, &Image::new(), 0);
+        start(&mut c, 1, &Image::new(), 0);
+        let rec = reg_record(1, 1, 1);
+        apply(&mut c, 0, &rec, "insert");
+        c.observe(
+            0,
+            Observation::SnapshotTaken {
+                node: 0,
+                index: 1,
+                data,
+            },
+        );
+        // The receiver restores the taker's *model* state whatever the
+        // bytes said: its store must then hold the row.
+        let hash = writer_registry::ids::fnv1a64(data);
+        c.observe(
+            0,
+            Observation::SnapshotDelivered {
+                to: 1,
+                index: 1,
+                data_hash: hash,
+            },
+        );
+        c.observe(
+            0,
+            Observation::Restored {
+                node: 1,
+                index: 1,
+                replay: false,
+                disk_hash: None,
+                window_edge: 0,
+            },
+        );
+        let store: Image = [((Space::Registry, row_key()), row(1, 1)), applied_index(1)].into();
+        c.observe(
+            0,
+            Observation::Stopped {
+                node: 1,
+                store: &store,
+                library_digest: None,
+                converged_end: false,
+            },
+        );
+        let fired = oracles(c);
+        assert_eq!(
+            fired.contains(&"snapshot-content".to_string()),
+            flagged,
+            "{fired:?}"
+        );
+        assert!(
+            !fired.contains(&"conformance-state".to_string()),
+            "{fired:?}"
+        );
+    }
+    let mut c = Checkers::new(1, PersistPolicy::Atomic, true);
+    start(&mut c, 0, &Image::new(), 0);
+    c.observe(
+        0,
+        Observation::Restored {
+            node: 0,
+            index: 3,
+            replay: true,
+            disk_hash: Some(42),
+            window_edge: 0,
+        },
+    );
+    assert_eq!(oracles(c), vec!["snapshot-source"]);
+}
+
+/// Review point 7: the start sequence judged in the spec's order from the
+/// model's rows and the harness's epoch file, whatever the node did.
+#[test]
+fn the_start_judge_runs_the_spec_sequence_itself() {
+    let stored: Image = [((Space::Registry, row_key()), row(1, 3))].into();
+    let judge = |epoch: u16, outcome: StartOutcome, file: (u16, u16)| {
+        let mut c = Checkers::new(1, PersistPolicy::Faithful, true);
+        // The model holds the row (1, 3): applied before, adopted at start.
+        start(&mut c, 0, &Image::new(), 0);
+        apply(&mut c, 0, &reg_record(1, 1, 1), "insert");
+        apply(&mut c, 0, &reg_record(2, 3, 1), "advance");
+        start(&mut c, 0, &stored, epoch);
+        c.observe(
+            0,
+            Observation::StartEnded {
+                node: 0,
+                outcome,
+                epoch_file: file,
+            },
+        );
+        oracles(c)
+    };
+    let flagged =
+        |fired: Vec<String>| !fired.is_empty() && fired.iter().all(|o| o == "start-sequence");
+    // Epoch file 3: START-2 passes (equal), START-3 bumps to 4, START-5 passes.
+    assert_eq!(judge(3, StartOutcome::Joined, (4, 4)), Vec::<String>::new());
+    // The bump never synced.
+    assert!(flagged(judge(3, StartOutcome::Joined, (4, 3))));
+    // Epoch file rolled back to 2: START-2 refuses before any bump; a node
+    // that bumped first and refused at START-5 ran a step out of order.
+    assert!(judge(2, StartOutcome::Refused("epoch-not-ahead"), (2, 2)).is_empty());
+    assert!(flagged(judge(
+        2,
+        StartOutcome::Refused("epoch-not-ahead"),
+        (3, 3)
+    )));
+    assert!(flagged(judge(2, StartOutcome::Joined, (3, 3))));
+    // 0xFFFF refuses at START-1; 0xFFFE bumps to 0xFFFF and joins.
+    assert!(judge(
+        0xFFFF,
+        StartOutcome::Refused("epochs-exhausted"),
+        (0xFFFF, 0xFFFF)
+    )
+    .is_empty());
+    assert!(judge(0xFFFE, StartOutcome::Joined, (0xFFFF, 0xFFFF)).is_empty());
+    assert!(flagged(judge(
+        0xFFFE,
+        StartOutcome::Refused("epochs-exhausted"),
+        (0xFFFE, 0xFFFE)
+    )));
+}
+
+/// Replica agreement compares the harness's digests of each node's model.
+#[test]
+fn replica_agreement_compares_model_digests() {
+    let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
+    start(&mut c, 0, &Image::new(), 0);
+    start(&mut c, 1, &Image::new(), 0);
+    apply(
+        &mut c,
+        0,
+        &record(1, kv(5), Outcome::Kv { proposal_id: 5 }),
+        "kv",
+    );
+    apply(
+        &mut c,
+        1,
+        &record(1, kv(6), Outcome::Kv { proposal_id: 6 }),
+        "kv",
+    );
+    let fired = oracles(c);
+    assert!(
+        fired.contains(&"replica-agreement".to_string()),
+        "{fired:?}"
+    );
+}
