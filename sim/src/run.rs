@@ -56,6 +56,8 @@ pub struct RunResult {
     pub findings: Vec<Finding>,
     pub justified_halts: u64,
     pub justified_refusals: u64,
+    /// Each justified halt and refusal with the injected cause behind it.
+    pub justifications: Vec<String>,
     pub ending: String,
     pub trace_lines: Vec<String>,
     pub kept_data: Option<PathBuf>,
@@ -150,6 +152,7 @@ pub fn run_validated(
                 findings: vec![],
                 justified_halts: 0,
                 justified_refusals: 0,
+                justifications: Vec::new(),
                 ending: "panicked".into(),
                 trace_lines: vec![],
                 kept_data: None,
@@ -249,6 +252,7 @@ fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResu
         findings,
         justified_halts,
         justified_refusals,
+        justifications: out.purpose.justifications().to_vec(),
         ending,
         trace_lines: out.trace.take_lines(),
         kept_data: None,
@@ -283,6 +287,7 @@ mod tests {
             kind: "rollback",
             ids: vec![7],
             data_hash: 0,
+            rollback: None,
             in_replay_window: true,
             message: "epoch rollback".into(),
         });

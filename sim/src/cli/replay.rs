@@ -54,6 +54,9 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     run::quiet_panics();
     let r = run::run_schedule(&sc, &schedule, &opts)?;
     print_result(&r);
+    for j in &r.justifications {
+        println!("  justified {j}");
+    }
     if let Some(knobs) = run::swarm_knobs(&sc, &schedule) {
         println!("swarm knobs: {knobs}");
     }

@@ -11,7 +11,7 @@ use writer_registry::{Halt, Outcome, PersistPolicy, StateDigest};
 
 use super::agreement::{self, AgreementOracle};
 use super::model::{describe_difference, NodeModel, SnapshotState};
-use super::purpose::{HaltEvent, Incarnation, PurposeOracle};
+use super::purpose::{HaltEvent, Incarnation, InjectedRollback, PurposeOracle, RollbackHalt};
 use super::raft::RaftOracle;
 use super::Violations;
 use crate::disk::LogImage;
@@ -38,6 +38,7 @@ pub enum Observation<'a> {
     /// it.
     Started {
         node: u8,
+        inc: u32,
         full: u64,
         deks: &'a [u32],
         store: Option<&'a Image>,
@@ -102,11 +103,19 @@ pub enum Observation<'a> {
     },
     /// A node lost power: what it wrote and never synced is gone.
     PowerLost { node: u8 },
-    /// A start-sequence guard decision, as the node reports it.
+    /// A start-sequence guard decision of incarnation `who`, as the node
+    /// reports it.
     Guard {
-        node: u8,
+        who: Incarnation,
         full: u64,
         result: &'a Result<(), Refusal>,
+    },
+    /// Incarnation `who` proposed the registration entry `data` under
+    /// `proposal_id`.
+    RegistrationProposed {
+        who: Incarnation,
+        proposal_id: u64,
+        data: &'a [u8],
     },
     /// A node became leader of `term`, with its log as written.
     Leader {
@@ -134,8 +143,14 @@ pub enum Injected {
     Collision { full: u64 },
     /// A corrupted entry whose data hashes to `data_hash`.
     Malformed { data_hash: u64 },
-    /// Node `full`'s epoch file was replaced by an older copy.
-    Rollback { full: u64 },
+    /// Node `node` (full id `full`)'s epoch file, which had held up to
+    /// `high`, was replaced by the older copy `to`.
+    Rollback {
+        node: u8,
+        full: u64,
+        to: u16,
+        high: u16,
+    },
 }
 
 /// What the start judge knows of a start in progress: the spec's start
@@ -203,11 +218,22 @@ impl Checkers {
         self.v.push(oracle, node, at_us, detail);
     }
 
-    pub fn injected(&mut self, what: Injected) {
+    pub fn injected(&mut self, at_us: u64, what: Injected) {
         match what {
             Injected::Collision { full } => self.purpose.on_collision_injected(full),
             Injected::Malformed { data_hash } => self.purpose.on_malformed_injected(data_hash),
-            Injected::Rollback { full } => self.purpose.on_rollback_injected(full),
+            Injected::Rollback {
+                node,
+                full,
+                to,
+                high,
+            } => self.purpose.on_rollback_injected(InjectedRollback {
+                node,
+                full,
+                to,
+                high,
+                at_us,
+            }),
         }
     }
 
@@ -221,14 +247,48 @@ impl Checkers {
                 outcome,
                 window_edge,
             } => self.applied(at_us, node, who, full, rec, outcome, window_edge),
-            Observation::Guard { node, full, result } => {
+            Observation::Guard { who, full, result } => {
                 if let Err(r) = result {
-                    let owner = match r {
-                        Refusal::ForeignOwner { owner, .. } => Some(*owner),
-                        _ => None,
+                    let (owner, ahead) = match r {
+                        Refusal::ForeignOwner { owner, .. } => (Some(*owner), None),
+                        Refusal::EpochNotAhead { dek, last_seen, .. } => {
+                            (None, Some((*dek, *last_seen)))
+                        }
+                        _ => (None, None),
                     };
+                    self.purpose.on_refusal(
+                        who,
+                        full,
+                        at_us,
+                        r.name(),
+                        owner,
+                        ahead,
+                        r.to_string(),
+                    );
+                }
+            }
+            Observation::RegistrationProposed {
+                who,
+                proposal_id,
+                data,
+            } => {
+                if let Some(r) = writer_registry::wire::registration_of(data) {
+                    let reg = (r.dek, r.full_node_id, r.local_epoch);
                     self.purpose
-                        .on_refusal(node, full, at_us, r.name(), owner, r.to_string());
+                        .on_registration_proposed(who, proposal_id, reg, at_us);
+                }
+            }
+            Observation::Started {
+                node,
+                inc,
+                full,
+                deks,
+                store,
+                epoch,
+            } => {
+                self.purpose.on_start((node, inc), at_us);
+                if self.on {
+                    self.started(at_us, node, full, deks, store, epoch);
                 }
             }
             Observation::Nonce {
@@ -238,13 +298,6 @@ impl Checkers {
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
             _ if !self.on => {}
-            Observation::Started {
-                node,
-                full,
-                deks,
-                store,
-                epoch,
-            } => self.started(at_us, node, full, deks, store, epoch),
             Observation::StartEnded {
                 node,
                 outcome,
@@ -541,6 +594,25 @@ impl Checkers {
                 kind: halt.kind().name(),
                 ids: halt_ids(halt),
                 data_hash: writer_registry::ids::fnv1a64(&rec.data),
+                rollback: match halt {
+                    Halt::Rollback {
+                        dek,
+                        full_node_id,
+                        epoch,
+                        last_seen,
+                        ..
+                    } => Some(RollbackHalt {
+                        dek: *dek,
+                        full: *full_node_id,
+                        epoch: *epoch,
+                        last_seen: *last_seen,
+                        proposal_id: rec
+                            .data
+                            .get(1..9)
+                            .map_or(0, |b| u64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                    }),
+                    _ => None,
+                },
                 in_replay_window: rec.index <= window_edge,
                 message: halt.to_string(),
             }),

@@ -49,10 +49,20 @@
 //! | snapshots | `snapshot-content` (a snapshot carries its taker's model state); a restore becomes the source's model state |
 //! | Raft itself | `raft-election-safety`, `raft-leader-completeness`, `raft-state-machine-safety` |
 //!
+//! Halts and refusals are justified tightly (`purpose`): a rollback halt
+//! on entry (dek, full, e) only by an injected epoch-file rollback R of
+//! `full`'s node that preceded the start of the incarnation that proposed
+//! the entry, where the row's last_seen came from a registration proposed
+//! before R (its epoch was used before the rollback, whether it applied
+//! before R or was replayed after); an `epoch-not-ahead` refusal only by
+//! such an R before the refusing start; a `foreign-owner` refusal or a
+//! collision halt only by an injected registration of the owner it names;
+//! a malformed halt only by that injected entry. The report (`regsim
+//! replay`) names each cause.
+//!
 //! Gaps: fjall's own crash recovery is not exercised (a crash closes the
-//! store cleanly; power loss is the harness's undo of unsynced writes);
-//! halts and refusals are justified loosely (any rollback of the named
-//! writer); no stored row is ever corrupted, no store I/O error injected.
+//! store cleanly; power loss is the harness's undo of unsynced writes); no
+//! stored row is ever corrupted, no store I/O error injected.
 
 pub mod agreement;
 pub mod checkers;

@@ -2,8 +2,11 @@
 //! do not have (which conflicts were injected, who really wrote what).
 //!
 //! - Nonce safety: no two writer incarnations use one (dek, node16, epoch).
-//! - Justified halts and refusals: each traces to an injected conflict or
-//!   a malformed entry.
+//! - Justified halts and refusals: each traces to one specific injected
+//!   cause of its kind that precedes it (a collision with an injected
+//!   writer, an injected malformed entry, or an epoch-file rollback whose
+//!   re-opened epochs the halting entry or refusing start really used),
+//!   and the report names that cause.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,9 +33,33 @@ pub struct HaltEvent {
     /// Full ids the halt names (owner and registrant).
     pub ids: Vec<u64>,
     pub data_hash: u64,
+    /// A rollback halt's registration (dek, full, epoch) with the row's
+    /// last_seen, and the entry's proposal id.
+    pub rollback: Option<RollbackHalt>,
     /// The node was re-applying an index it had applied before a restart.
     pub in_replay_window: bool,
     pub message: String,
+}
+
+/// What a rollback halt says: the entry's registration and the row it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollbackHalt {
+    pub dek: u32,
+    pub full: u64,
+    pub epoch: u16,
+    pub last_seen: u16,
+    pub proposal_id: u64,
+}
+
+/// An injected epoch-file rollback: node `node` (full id `full`) had its
+/// file replaced by the older copy `to`; the file had held up to `high`.
+#[derive(Debug, Clone, Copy)]
+pub struct InjectedRollback {
+    pub node: u8,
+    pub full: u64,
+    pub to: u16,
+    pub high: u16,
+    pub at_us: u64,
 }
 
 #[derive(Debug, Default)]
@@ -42,8 +69,16 @@ pub struct PurposeOracle {
     registered: BTreeSet<(Incarnation, u32, u16)>,
     fake_ids: BTreeSet<u64>,
     malformed: BTreeSet<u64>,
-    /// Full ids of members whose epoch file was rolled back.
-    rolled_back: BTreeSet<u64>,
+    /// Every injected epoch-file rollback, in order.
+    rollbacks: Vec<InjectedRollback>,
+    /// When each incarnation started (its start read the epoch file).
+    started: BTreeMap<Incarnation, u64>,
+    /// Which incarnation proposed each registration proposal id.
+    proposers: BTreeMap<u64, Incarnation>,
+    /// When each registration (dek, full, epoch) was first proposed.
+    first_proposed: BTreeMap<(u32, u64, u16), u64>,
+    /// Each justified halt or refusal and the injected cause behind it.
+    justifications: Vec<String>,
     failures: Vec<PurposeFailure>,
     justified_halts: u64,
     justified_refusals: u64,
@@ -94,19 +129,103 @@ impl PurposeOracle {
         self.malformed.insert(data_hash);
     }
 
-    pub fn on_rollback_injected(&mut self, full: u64) {
-        self.rolled_back.insert(full);
+    pub fn on_rollback_injected(&mut self, rollback: InjectedRollback) {
+        self.rollbacks.push(rollback);
+    }
+
+    /// An incarnation started (read its epoch file) at `at_us`.
+    pub fn on_start(&mut self, who: Incarnation, at_us: u64) {
+        self.started.insert(who, at_us);
+    }
+
+    /// An incarnation proposed its registration (dek, full, epoch) under
+    /// `proposal_id` at `at_us`.
+    pub fn on_registration_proposed(
+        &mut self,
+        who: Incarnation,
+        proposal_id: u64,
+        (dek, full, epoch): (u32, u64, u16),
+        at_us: u64,
+    ) {
+        self.proposers.insert(proposal_id, who);
+        self.first_proposed
+            .entry((dek, full, epoch))
+            .or_insert(at_us);
+    }
+
+    /// The rollback that explains why the row of (dek, full) holds
+    /// `last_seen`, ahead of an incarnation that started at `started`:
+    /// injected on `full`'s node no later than that start, after the
+    /// registration that wrote `last_seen` was proposed (it may apply
+    /// only later, replayed from the log: its epoch was used before the
+    /// rollback either way).
+    fn rollback_behind(
+        &self,
+        dek: u32,
+        full: u64,
+        last_seen: u16,
+        started: u64,
+    ) -> Option<&InjectedRollback> {
+        let written = *self.first_proposed.get(&(dek, full, last_seen))?;
+        self.rollbacks
+            .iter()
+            .find(|r| r.full == full && written < r.at_us && r.at_us <= started)
+    }
+
+    fn describe(r: &InjectedRollback) -> String {
+        format!(
+            "epoch-file rollback of n{} at {:.6}s ({} -> {})",
+            r.node + 1,
+            r.at_us as f64 / 1e6,
+            r.high,
+            r.to
+        )
+    }
+
+    /// The injected cause behind a halt, if it has one.
+    fn halt_cause(&self, h: &HaltEvent) -> Option<String> {
+        match h.kind {
+            "malformed" => self
+                .malformed
+                .contains(&h.data_hash)
+                .then(|| "an injected malformed entry".to_string()),
+            "collision" => h
+                .ids
+                .iter()
+                .find(|id| self.fake_ids.contains(id))
+                .map(|id| format!("an injected registration of writer {id:#018x}")),
+            "rollback" => {
+                // The halting entry was proposed by an incarnation that
+                // started after the rollback (from the rolled-back file or
+                // a descendant of it), and the row it met was written
+                // before the rollback.
+                let rb = h.rollback?;
+                let proposer = self.proposers.get(&rb.proposal_id)?;
+                let started = *self.started.get(proposer)?;
+                let r = self
+                    .rollback_behind(rb.dek, rb.full, rb.last_seen, started)
+                    .filter(|r| r.node == proposer.0)?;
+                Some(format!(
+                    "{} (entry from n{}#{}, started after it)",
+                    Self::describe(r),
+                    proposer.0 + 1,
+                    proposer.1
+                ))
+            }
+            _ => None,
+        }
     }
 
     pub fn on_halt(&mut self, h: HaltEvent) {
-        let justified = match h.kind {
-            "malformed" => self.malformed.contains(&h.data_hash),
-            "collision" => h.ids.iter().any(|id| self.fake_ids.contains(id)),
-            "rollback" => h.ids.iter().any(|id| self.rolled_back.contains(id)),
-            _ => false,
-        };
-        if justified {
+        if let Some(cause) = self.halt_cause(&h) {
             self.justified_halts += 1;
+            self.justifications.push(format!(
+                "n{} halt ({}) at index {} at {:.6}s: {cause}",
+                h.node + 1,
+                h.kind,
+                h.index,
+                h.at_us as f64 / 1e6
+            ));
             return;
         }
         let pattern = if h.in_replay_window {
@@ -122,20 +241,41 @@ impl PurposeOracle {
         });
     }
 
-    /// `owner` is the foreign owner a refusal names, if any.
+    /// A refusal by incarnation `who` of member `full`: `owner` is the
+    /// foreign owner it names, `ahead` the (dek, last_seen) of a row ahead
+    /// of its epoch.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_refusal(
         &mut self,
-        node: u8,
+        who: Incarnation,
         full: u64,
         at_us: u64,
         name: &'static str,
         owner: Option<u64>,
+        ahead: Option<(u32, u16)>,
         message: String,
     ) {
-        let justified =
-            self.rolled_back.contains(&full) || owner.is_some_and(|o| self.fake_ids.contains(&o));
-        if justified {
+        let node = who.0;
+        let started = self.started.get(&who).copied().unwrap_or(0);
+        let cause = match name {
+            "foreign-owner" => owner
+                .filter(|o| self.fake_ids.contains(o))
+                .map(|o| format!("an injected registration of writer {o:#018x}")),
+            // The row was ahead because of what the node wrote before its
+            // epoch file was rolled back, before this start.
+            "epoch-not-ahead" => ahead.and_then(|(dek, last)| {
+                self.rollback_behind(dek, full, last, started)
+                    .map(Self::describe)
+            }),
+            _ => None,
+        };
+        if let Some(cause) = cause {
             self.justified_refusals += 1;
+            self.justifications.push(format!(
+                "n{} refusal ({name}) at {:.6}s: {cause}",
+                node + 1,
+                at_us as f64 / 1e6
+            ));
             return;
         }
         self.failures.push(PurposeFailure {
@@ -152,5 +292,10 @@ impl PurposeOracle {
 
     pub fn justified(&self) -> (u64, u64) {
         (self.justified_halts, self.justified_refusals)
+    }
+
+    /// Each justified halt and refusal with the injected cause behind it.
+    pub fn justifications(&self) -> &[String] {
+        &self.justifications
     }
 }

@@ -96,6 +96,7 @@ fn start(c: &mut Checkers, node: u8, store: &Image, epoch: u16) {
         0,
         Observation::Started {
             node,
+            inc: 0,
             full: FULL,
             deks: &[DEK],
             store: Some(store),
@@ -388,4 +389,99 @@ fn replica_agreement_compares_model_digests() {
         fired.contains(&"replica-agreement".to_string()),
         "{fired:?}"
     );
+}
+
+mod justification {
+    use super::super::purpose::{HaltEvent, InjectedRollback, PurposeOracle, RollbackHalt};
+    use super::{DEK, FULL};
+
+    const ROLLBACK_AT: u64 = 10;
+
+    /// n1 registered epoch 3 at t=5 as incarnation 0; its epoch file was
+    /// rolled back (3 -> 1) at t=10 when `rolled_back`; incarnation 1
+    /// started at `restart_at` and proposed epoch 2 as proposal 9.
+    fn oracle(rolled_back: bool, restart_at: u64, row_proposed_at: u64) -> PurposeOracle {
+        let mut p = PurposeOracle::default();
+        p.on_start((0, 0), 0);
+        p.on_registration_proposed((0, 0), 1, (DEK, FULL, 3), row_proposed_at);
+        if rolled_back {
+            p.on_rollback_injected(InjectedRollback {
+                node: 0,
+                full: FULL,
+                to: 1,
+                high: 3,
+                at_us: ROLLBACK_AT,
+            });
+        }
+        p.on_start((0, 1), restart_at);
+        p.on_registration_proposed((0, 1), 9, (DEK, FULL, 2), restart_at + 1);
+        p
+    }
+
+    fn halt(p: &mut PurposeOracle, proposal_id: u64) -> Vec<String> {
+        p.on_halt(HaltEvent {
+            node: 1,
+            at_us: 30,
+            index: 12,
+            kind: "rollback",
+            ids: vec![FULL],
+            data_hash: 0,
+            rollback: Some(RollbackHalt {
+                dek: DEK,
+                full: FULL,
+                epoch: 2,
+                last_seen: 3,
+                proposal_id,
+            }),
+            in_replay_window: false,
+            message: "rollback".into(),
+        });
+        p.failures().iter().map(|f| f.signature.clone()).collect()
+    }
+
+    #[test]
+    fn a_rollback_halt_is_justified_only_by_the_rollback_behind_it() {
+        let mut p = oracle(true, 20, 5);
+        assert!(halt(&mut p, 9).is_empty());
+        assert_eq!(p.justified(), (1, 0));
+        assert!(
+            p.justifications()[0].contains("epoch-file rollback of n1"),
+            "{:?}",
+            p.justifications()
+        );
+        // No rollback; the proposer started before it; the row's epoch was
+        // first proposed after it; an entry of the old incarnation (a
+        // replay-window halt): none justifies.
+        for (mut p, pid) in [
+            (oracle(false, 20, 5), 9),
+            (oracle(true, 8, 5), 9),
+            (oracle(true, 20, 15), 9),
+            (oracle(true, 20, 5), 1),
+        ] {
+            assert_eq!(halt(&mut p, pid), vec!["unjustified-halt:rollback:steady"]);
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_justified_only_by_a_preceding_cause_of_its_kind() {
+        let refuse = |mut p: PurposeOracle, name: &'static str| {
+            p.on_refusal(
+                (0, 1),
+                FULL,
+                21,
+                name,
+                None,
+                Some((DEK, 3)),
+                "refused".into(),
+            );
+            p.failures().len()
+        };
+        assert_eq!(refuse(oracle(true, 20, 5), "epoch-not-ahead"), 0);
+        assert_eq!(refuse(oracle(false, 20, 5), "epoch-not-ahead"), 1);
+        // The start came before the rollback: it cannot explain it.
+        assert_eq!(refuse(oracle(true, 8, 5), "epoch-not-ahead"), 1);
+        // A rollback explains no corrupt row and no foreign owner.
+        assert_eq!(refuse(oracle(true, 20, 5), "corrupt-row"), 1);
+        assert_eq!(refuse(oracle(true, 20, 5), "foreign-owner"), 1);
+    }
 }

@@ -234,9 +234,15 @@ impl Sim<'_> {
             return;
         }
         let older = history[history.len() - 2];
+        let high = history.iter().copied().max().unwrap_or(older);
         s.epoch_file.roll_back_to(older);
         let full = s.full;
-        self.injector.record(Injected::Rollback { full });
+        self.injector.record(Injected::Rollback {
+            node,
+            full,
+            to: older,
+            high,
+        });
         self.record(Some(node), "epoch-rollback", u64::from(older), 0);
     }
 

@@ -492,7 +492,7 @@ impl<'a> Sim<'a> {
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
             for record in self.injector.take_records() {
-                self.checkers.injected(record);
+                self.checkers.injected(self.now, record);
             }
         };
         self.finish(ending)
@@ -719,6 +719,7 @@ impl<'a> Sim<'a> {
         let inc = s.incarnation;
         let started = Observation::Started {
             node,
+            inc,
             full: s.full,
             deks: &self.sc.deks,
             store: image.as_ref(),
@@ -850,14 +851,14 @@ impl<'a> Sim<'a> {
         if let StartFailure::Store(msg) = &failure {
             self.store_failure("store-open", node, msg.clone());
         }
+        let image = store.and_then(|tracked| self.close_store(node, tracked));
+        // What the start reported (its replay) reaches the checkers before
+        // the store it left behind, as the incarnation that started.
+        self.process_outputs(node, &mut out);
+        self.out = out;
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
         s.incarnation += 1;
-        let image = store.and_then(|tracked| self.close_store(node, tracked));
-        // What the start reported (its replay) reaches the checkers before
-        // the store it left behind.
-        self.process_outputs(node, &mut out);
-        self.out = out;
         if let StartFailure::Crashed {
             partial: Some(index),
         } = failure

@@ -216,9 +216,9 @@ impl Sim<'_> {
         if let Some(name) = actual {
             self.record(Some(node), name, u64::from(strict), u64::from(epoch));
         }
-        let full = self.slots[i].full;
+        let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
         let observation = Observation::Guard {
-            node,
+            who: (node, inc),
             full,
             result: &result,
         };

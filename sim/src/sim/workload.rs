@@ -79,6 +79,13 @@ impl Sim<'_> {
                     _ => break,
                 };
                 self.record(Some(node), "register", u64::from(dek), pid);
+                let who = (node, self.slots[i].incarnation);
+                let proposed = Observation::RegistrationProposed {
+                    who,
+                    proposal_id: pid,
+                    data: &data,
+                };
+                self.checkers.observe(self.now, proposed);
                 self.propose(node, data);
             }
         }
