@@ -47,6 +47,9 @@ pub enum Mutant {
     HaltPersistsIndex,
     /// FSM: the incremental digest leaves KV writes out.
     DigestSkipsKv,
+    /// Store (fjall): journal writes stay in fjall's user-space buffer and
+    /// `sync` returns without persisting them.
+    FjallSyncSkipped,
     /// Start sequence: neither startup guard runs.
     GuardSkipped,
     /// Start sequence: START-2 checks the rows against the bumped epoch,
@@ -63,7 +66,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 21] = [
+    pub const ALL: [Mutant; 22] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -80,6 +83,7 @@ impl Mutant {
         Mutant::RestoreKeepsOldValues,
         Mutant::HaltPersistsIndex,
         Mutant::DigestSkipsKv,
+        Mutant::FjallSyncSkipped,
         Mutant::GuardSkipped,
         Mutant::BumpBeforeGuard,
         Mutant::GuardAfterReplayNotStrict,
@@ -106,6 +110,7 @@ impl Mutant {
             Mutant::RestoreKeepsOldValues => "restore-keeps-old-values",
             Mutant::HaltPersistsIndex => "halt-persists-index",
             Mutant::DigestSkipsKv => "digest-skips-kv",
+            Mutant::FjallSyncSkipped => "fjall-sync-skipped",
             Mutant::GuardSkipped => "guard-skipped",
             Mutant::BumpBeforeGuard => "bump-before-guard",
             Mutant::GuardAfterReplayNotStrict => "guard-after-replay-not-strict",

@@ -42,6 +42,7 @@
 pub mod bench;
 pub mod cli;
 pub mod corpus;
+pub mod crash_copy;
 pub mod disk;
 pub mod error;
 pub mod inspect;

@@ -250,7 +250,7 @@ pub fn render(rows: &[Row]) -> String {
         if g != last_group {
             last_group = g;
             let heading = if g == 1 {
-                "applier and FSM mutants"
+                "library mutants (applier, FSM, store)"
             } else {
                 "start-sequence mutants"
             };

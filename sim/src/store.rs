@@ -1,16 +1,20 @@
 //! The FSM's store as the simulator sees it: the real registry (fjall or
 //! memory) behind a journal that knows which writes reached a sync.
 //!
-//! fjall never loses data in-process, so power loss is modelled here: the
-//! journal keeps the durable image and the writes since the last sync, and
-//! on power loss writes the durable image back over them. It is also where
-//! a crash between a registry write and its sync is injected.
+//! A crash is a kill (for fjall, [`crate::crash_copy`]: the directory as
+//! the dead process left it, recovered by fjall): what was committed
+//! survives, synced or not. A power loss keeps what synced plus a seeded
+//! whole-batch prefix of the rest: fjall's journal is cut back to it, the
+//! memory store has the dropped batches undone. This is also where a crash
+//! between a registry write and its sync is injected.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 use writer_registry::{FjallRegistry, MemoryRegistry};
+
+use crate::crash_copy::{open_settled, FjallFiles};
 
 /// Which registry implementation a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -33,32 +37,33 @@ impl RegistryKind {
 #[derive(Debug)]
 pub enum SimStore {
     Memory(MemoryRegistry),
-    Fjall(FjallRegistry),
+    /// The database and what the harness tracks of its files.
+    Fjall(FjallRegistry, FjallFiles),
 }
 
 impl WriterRegistryStore for SimStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             SimStore::Memory(s) => s.get(space, key),
-            SimStore::Fjall(s) => s.get(space, key),
+            SimStore::Fjall(s, _) => s.get(space, key),
         }
     }
     fn scan(&self, space: Space) -> Result<Pairs, StoreError> {
         match self {
             SimStore::Memory(s) => s.scan(space),
-            SimStore::Fjall(s) => s.scan(space),
+            SimStore::Fjall(s, _) => s.scan(space),
         }
     }
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
         match self {
             SimStore::Memory(s) => s.write(batch),
-            SimStore::Fjall(s) => s.write(batch),
+            SimStore::Fjall(s, _) => s.write(batch),
         }
     }
     fn sync(&mut self) -> Result<(), StoreError> {
         match self {
             SimStore::Memory(s) => s.sync(),
-            SimStore::Fjall(s) => s.sync(),
+            SimStore::Fjall(s, _) => s.sync(),
         }
     }
 }
@@ -66,35 +71,82 @@ impl WriterRegistryStore for SimStore {
 /// A closed registry: where it lives while its node is down.
 pub enum ClosedStore {
     Memory(MemoryRegistry),
-    Fjall(PathBuf),
+    /// A database directory, and its files as last tracked (`None` before
+    /// its first open).
+    Fjall(PathBuf, Option<FjallFiles>),
 }
 
 impl ClosedStore {
     pub fn new(kind: RegistryKind, dir: &Path) -> Self {
         match kind {
             RegistryKind::Memory => ClosedStore::Memory(MemoryRegistry::new()),
-            RegistryKind::Fjall => ClosedStore::Fjall(dir.to_path_buf()),
+            RegistryKind::Fjall => ClosedStore::Fjall(dir.to_path_buf(), None),
         }
     }
 
-    /// Opens it; for fjall this really opens the database directory.
-    pub fn open(self) -> Result<SimStore, StoreError> {
+    /// Opens it; for fjall this really opens the database directory (and
+    /// runs fjall's recovery over what a crash or power loss left).
+    pub fn open(self, mutant: writer_registry::MutantSlot) -> Result<SimStore, StoreError> {
         Ok(match self {
             ClosedStore::Memory(m) => SimStore::Memory(m),
-            ClosedStore::Fjall(path) => SimStore::Fjall(FjallRegistry::open(path)?),
+            ClosedStore::Fjall(path, before) => {
+                let (store, files) = open_settled(&path, before, mutant)?;
+                SimStore::Fjall(store, files)
+            }
         })
+    }
+
+    /// Power loss while closed: keeps what synced and the first `keep` of
+    /// the `journal`'s unsynced batches (fjall: plus `torn` of the next
+    /// one's bytes, which recovery cuts). Returns the registry rows it
+    /// took back.
+    pub fn power_loss(
+        &mut self,
+        journal: &mut Journal,
+        keep: usize,
+        torn: f64,
+    ) -> Result<usize, String> {
+        match self {
+            ClosedStore::Memory(m) => journal.power_loss(m, keep).map_err(|e| e.to_string()),
+            ClosedStore::Fjall(path, files) => {
+                if let Some(files) = files {
+                    // Both records count the same writes and syncs.
+                    assert_eq!(
+                        files.unsynced_batches(),
+                        journal.unsynced_batches(),
+                        "the harness's journal and its fjall file record disagree"
+                    );
+                    files.power_loss(path, keep, torn)?;
+                }
+                Ok(journal.forget_unsynced_after(keep))
+            }
+        }
     }
 }
 
 impl SimStore {
-    /// Closes it, releasing every fjall handle and the directory lock.
-    pub fn close(self) -> ClosedStore {
+    /// The run is over: drops the handle (nothing reopens it).
+    pub fn release(self) -> ClosedStore {
         match self {
             SimStore::Memory(m) => ClosedStore::Memory(m),
-            SimStore::Fjall(f) => {
+            SimStore::Fjall(f, files) => {
                 let path = f.path().to_path_buf();
                 drop(f);
-                ClosedStore::Fjall(path)
+                ClosedStore::Fjall(path, Some(files))
+            }
+        }
+    }
+
+    /// The process holding it dies: what it committed stays where it
+    /// reached (for fjall, the directory as a killed process leaves it).
+    /// `Err` when fjall was not quiescent, so no copy could be taken.
+    pub fn kill(self) -> Result<ClosedStore, String> {
+        match self {
+            SimStore::Memory(m) => Ok(ClosedStore::Memory(m)),
+            SimStore::Fjall(f, files) => {
+                let path = f.path().to_path_buf();
+                files.kill(f)?;
+                Ok(ClosedStore::Fjall(path, Some(files)))
             }
         }
     }
@@ -111,8 +163,8 @@ pub struct SyncedRowChange {
     pub new: Option<Vec<u8>>,
 }
 
-/// What survives between incarnations: the durable image and the writes
-/// since the last sync.
+/// The harness's record of a store's writes: the image that reached a
+/// sync and the batches written since, across incarnations.
 #[derive(Debug, Default, Clone)]
 pub struct Journal {
     synced: Image,
@@ -120,19 +172,6 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// The image a process crash keeps: durable plus written.
-    pub fn written_image(&self) -> Image {
-        let mut image = self.synced.clone();
-        for batch in &self.unsynced {
-            apply(&mut image, batch);
-        }
-        image
-    }
-
-    pub fn synced_image(&self) -> &Image {
-        &self.synced
-    }
-
     /// The digest of what reached a sync (see [`crate::trace::image_digest`]).
     pub fn synced_digest(&self) -> (u64, u64) {
         crate::trace::image_digest(&self.synced)
@@ -144,33 +183,52 @@ impl Journal {
         self.unsynced.len()
     }
 
-    /// Power loss: writes the durable image back over every unsynced key
-    /// of the (re-opened) store and syncs.
-    /// Returns how many registry rows it undid.
-    pub fn power_loss(&mut self, store: &mut SimStore) -> Result<usize, StoreError> {
+    /// Power loss on a memory store: undoes every unsynced batch after the
+    /// first `keep` (newest first) and syncs. Returns how many registry
+    /// rows it took back.
+    pub fn power_loss(
+        &mut self,
+        store: &mut MemoryRegistry,
+        keep: usize,
+    ) -> Result<usize, StoreError> {
+        let keep = keep.min(self.unsynced.len());
+        let mut image = self.synced.clone();
+        for batch in &self.unsynced[..keep] {
+            apply(&mut image, batch);
+        }
         let mut undo = Batch::new();
         let mut seen = std::collections::BTreeSet::new();
-        for batch in &self.unsynced {
+        for batch in &self.unsynced[keep..] {
             for op in batch.ops() {
                 let id = (op.space(), op.key().to_vec());
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                match self.synced.get(&id) {
+                match image.get(&id) {
                     Some(v) => undo.put(id.0, id.1, v.clone()),
                     None => undo.delete(id.0, id.1),
                 }
             }
         }
-        let undone = undo
-            .ops()
-            .iter()
-            .filter(|op| op.space() == Space::Registry)
-            .count();
-        self.unsynced.clear();
+        let undone = self.forget_unsynced_after(keep);
         store.write(&undo)?;
         store.sync()?;
         Ok(undone)
+    }
+
+    /// Drops the unsynced batches after the first `keep` from the record
+    /// (they are gone from the store); how many registry rows they wrote.
+    pub fn forget_unsynced_after(&mut self, keep: usize) -> usize {
+        let keep = keep.min(self.unsynced.len());
+        let keys: std::collections::BTreeSet<&[u8]> = self.unsynced[keep..]
+            .iter()
+            .flat_map(|b| b.ops())
+            .filter(|op| op.space() == Space::Registry)
+            .map(|op| op.key())
+            .collect();
+        let rows = keys.len();
+        self.unsynced.truncate(keep);
+        rows
     }
 
     /// Moves every unsynced write into the durable image; reports the
@@ -274,6 +332,9 @@ impl WriterRegistryStore for TrackedStore {
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
         self.inner.write(batch)?;
         self.journal.unsynced.push(batch.clone());
+        if let SimStore::Fjall(_, files) = &mut self.inner {
+            files.written().map_err(harness_io)?;
+        }
         Ok(())
     }
     fn sync(&mut self) -> Result<(), StoreError> {
@@ -285,10 +346,21 @@ impl WriterRegistryStore for TrackedStore {
             });
         }
         self.inner.sync()?;
+        if let SimStore::Fjall(_, files) = &mut self.inner {
+            files.synced().map_err(harness_io)?;
+        }
         match &self.row_changes {
             Some(sink) => self.journal.synced_now(Some(&mut sink.borrow_mut())),
             None => self.journal.synced_now(None),
         }
         Ok(())
+    }
+}
+
+/// The harness could not read its own record of a store's files.
+fn harness_io(e: std::io::Error) -> StoreError {
+    StoreError::Io {
+        op: "harness: journal length",
+        message: e.to_string(),
     }
 }

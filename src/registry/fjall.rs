@@ -18,6 +18,7 @@ pub struct FjallRegistry {
     // Field order matters: keyspaces hold database handles and must go first.
     keyspaces: [Keyspace; 3],
     db: Database,
+    mutant: crate::MutantSlot,
 }
 
 impl std::fmt::Debug for FjallRegistry {
@@ -37,6 +38,16 @@ impl FjallRegistry {
     /// A directory another handle holds open is [`StoreError::Locked`]; an
     /// unreadable or corrupt one is [`StoreError::Open`]; both name the path.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, Default::default())
+    }
+
+    /// [`FjallRegistry::open`] for a driver that carries a run context:
+    /// `mutant` is the run's mutant with the `mutants` feature (see
+    /// `crate::mutants`) and `()` without it.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        mutant: crate::MutantSlot,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let open_error = |e: fjall::Error| match e {
             fjall::Error::Locked => StoreError::Locked { path: path.clone() },
@@ -56,6 +67,9 @@ impl FjallRegistry {
         let db = Database::builder(&path)
             .worker_threads(1)
             .cache_size(CACHE_BYTES)
+            // The mutant's store keeps its journal writes in fjall's
+            // user-space buffer until it persists, and never does.
+            .manual_journal_persist(crate::mutated!(mutant, FjallSyncSkipped))
             .open()
             .map_err(open_error)?;
         let open_space = |space: Space| {
@@ -71,12 +85,20 @@ impl FjallRegistry {
             path,
             keyspaces,
             db,
+            mutant,
         })
     }
 
     /// The database directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// No flush or compaction is running or queued: the directory's files
+    /// change only by journal appends. A harness that copies the directory
+    /// as a killed process would leave it needs this to hold.
+    pub fn quiescent(&self) -> bool {
+        self.db.outstanding_flushes() == 0 && self.db.active_compactions() == 0
     }
 
     /// Syncs, then releases every handle and the directory lock.
@@ -139,6 +161,9 @@ impl WriterRegistryStore for FjallRegistry {
     }
 
     fn sync(&mut self) -> Result<(), StoreError> {
+        if crate::mutated!(self.mutant, FjallSyncSkipped) {
+            return Ok(());
+        }
         self.db
             .persist(PersistMode::SyncAll)
             .map_err(io_error("persist(SyncAll)"))

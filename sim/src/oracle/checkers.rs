@@ -505,6 +505,7 @@ impl Checkers {
             Ok((at, _)) if *at != applied || index != applied => Some(format!(
                 "taken at index {index} carrying applied index {at}, the model has applied {applied}"
             )),
+            Ok((_, image)) if *image == expected => None,
             Ok((_, image)) => describe_difference(&expected, image),
         };
         if let Some(diff) = diff {

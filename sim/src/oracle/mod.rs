@@ -60,9 +60,14 @@
 //! a malformed halt only by that injected entry. The report (`regsim
 //! replay`) names each cause.
 //!
-//! Gaps: fjall's own crash recovery is not exercised (a crash closes the
-//! store cleanly; power loss is the harness's undo of unsynced writes); no
-//! stored row is ever corrupted, no store I/O error injected.
+//! A fjall node's crash is a kill and its power loss a cut of its journal
+//! ([`crate::crash_copy`]): fjall's own recovery decides what survives, and
+//! `durability` judges it against the model's acknowledged writes, never
+//! against the code that made the loss.
+//!
+//! Gaps: no stored row is ever corrupted, no store I/O error injected, no
+//! epoch file preset near exhaustion (the dangerous-state injections of
+//! the next step).
 
 pub mod agreement;
 pub mod checkers;

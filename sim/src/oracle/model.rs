@@ -208,8 +208,15 @@ pub struct NodeModel {
     applied: u64,
     /// How to turn `live` back into what reached a sync, newest last.
     undo: Vec<(Key, Option<Vec<u8>>)>,
-    /// Batches a crash cut between their write and their sync: each may
-    /// or may not be in the store when it is next looked at.
+    /// Batches written and not synced since the last sync, in write order
+    /// (all of them in `live`).
+    pending: Vec<Vec<ModelOp>>,
+    /// How many of `pending` a store must still hold: all of them, until
+    /// a power loss makes any whole-batch prefix possible.
+    floor: usize,
+    /// The write a crash cut between its write and its sync, if one did:
+    /// each alternative is a batch that may have been in flight there (not
+    /// in `live`; the next look at the store settles it).
     cut: Vec<Vec<ModelOp>>,
     digest: ModelDigest,
 }
@@ -221,6 +228,8 @@ impl NodeModel {
             live: Image::new(),
             applied: 0,
             undo: Vec::new(),
+            pending: Vec::new(),
+            floor: 0,
             cut: Vec::new(),
             digest: (0, 0),
         }
@@ -353,7 +362,13 @@ impl NodeModel {
             }
         }
         if synced {
+            // A sync makes every earlier write durable too.
             self.undo.clear();
+            self.pending.clear();
+            self.floor = 0;
+        } else {
+            self.pending.push(batch.to_vec());
+            self.floor = self.pending.len();
         }
     }
 
@@ -440,41 +455,87 @@ impl NodeModel {
         }
     }
 
-    /// Power was lost: what never reached a sync is gone.
+    /// Power was lost: of the batches never synced, a store may keep any
+    /// whole-batch prefix, in write order.
     pub fn power_lost(&mut self) {
-        while let Some((k, old)) = self.undo.pop() {
-            self.set(&k, old);
-        }
-        self.cut.clear();
+        self.floor = 0;
     }
 
     /// Checks a store image (reopened, or at a stop) against the allowed
-    /// set: the model's state, or that state plus one whole batch a crash
-    /// cut. Adopts the store (an allowed cut batch stays unsynced) and
-    /// returns the difference when it lies outside.
+    /// set: what reached a sync, plus a whole-batch prefix of the batches
+    /// written since (all of them unless power was lost), plus possibly the
+    /// one write a crash cut. Adopts the store as the new state (what it
+    /// kept of the unsynced batches stays unsynced) and returns the
+    /// difference when it lies outside.
     pub fn check_store(&mut self, actual: &Image) -> Option<String> {
-        let cuts = std::mem::take(&mut self.cut);
-        let verdict = if *actual == self.live {
-            None
-        } else if let Some(batch) = cuts.iter().find(|b| {
-            let mut with = self.live.clone();
-            apply_ops(&mut with, b);
-            with == *actual
-        }) {
-            self.write(batch, false);
-            None
-        } else {
-            let diff = describe_difference(&self.live, actual);
-            self.adopt(actual);
-            diff
-        };
-        verdict
+        let cut = std::mem::take(&mut self.cut);
+        if *actual == self.live && self.floor == self.pending.len() {
+            return None;
+        }
+        // What reached a sync, then each allowed prefix in turn.
+        let mut state = self.live.clone();
+        for (k, old) in self.undo.iter().rev() {
+            match old {
+                Some(v) => state.insert(k.clone(), v.clone()),
+                None => state.remove(k),
+            };
+        }
+        let mut kept = None;
+        for j in 0..=self.pending.len() {
+            if j > 0 {
+                apply_ops(&mut state, &self.pending[j - 1]);
+            }
+            if j < self.floor {
+                continue;
+            }
+            if state == *actual {
+                kept = Some((j, None));
+                break;
+            }
+            if j == self.pending.len() {
+                kept = cut
+                    .iter()
+                    .find(|b| {
+                        let mut with = state.clone();
+                        apply_ops(&mut with, b);
+                        with == *actual
+                    })
+                    .map(|b| (j, Some(b.clone())));
+            }
+        }
+        match kept {
+            Some((j, batch)) => {
+                self.power_lost_to(j);
+                self.pending.truncate(j);
+                self.floor = j;
+                if let Some(b) = batch {
+                    self.write(&b, false);
+                }
+                None
+            }
+            None => {
+                let diff = describe_difference(&self.live, actual);
+                self.adopt(actual);
+                diff
+            }
+        }
+    }
+
+    /// Undoes the adopted unsynced batches after the first `j`.
+    fn power_lost_to(&mut self, j: usize) {
+        let keep: usize = self.pending[..j].iter().map(Vec::len).sum();
+        while self.undo.len() > keep {
+            let (k, old) = self.undo.pop().expect("longer than keep");
+            self.set(&k, old);
+        }
     }
 
     /// Takes `actual` as the state (after a reported breach only).
     fn adopt(&mut self, actual: &Image) {
         self.live = actual.clone();
         self.undo.clear();
+        self.pending.clear();
+        self.floor = 0;
         self.digest = (0, 0);
         for ((space, k), v) in &self.live {
             if *space != Space::Meta {

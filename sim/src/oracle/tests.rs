@@ -135,9 +135,10 @@ fn durability_flags_an_applied_index_the_policy_never_wrote() {
 }
 
 /// A write cut by a crash may or may not be in the store, but only whole;
-/// a power loss takes back everything never synced.
+/// a kill keeps what reached the store, a power loss may drop any
+/// unsynced suffix of batches, and a sync makes everything durable.
 #[test]
-fn the_allowed_set_is_a_whole_cut_batch_and_power_loss_keeps_only_synced() {
+fn the_allowed_set_is_synced_state_plus_a_whole_batch_prefix() {
     let mut m = NodeModel::new(PersistPolicy::Atomic);
     let entry = registration(1);
     m.write_cut(1, Some(&entry), None);
@@ -146,13 +147,16 @@ fn the_allowed_set_is_a_whole_cut_batch_and_power_loss_keeps_only_synced() {
     assert_eq!(m.clone().check_store(&Image::new()), None);
     assert_eq!(m.clone().check_store(&whole), None);
     assert!(m.clone().check_store(&half).is_some());
-    // The cut batch was adopted unsynced: a power loss must take it back.
+    // The store kept the cut batch: a later look (no power loss) must too.
     let mut kept = m.clone();
     assert_eq!(kept.check_store(&whole), None);
+    assert!(kept.clone().check_store(&Image::new()).is_some());
+    // A power loss may take it back, or keep it whole, never half.
     kept.power_lost();
-    assert!(kept.clone().check_store(&whole).is_some());
+    assert_eq!(kept.clone().check_store(&whole), None);
+    assert!(kept.clone().check_store(&half).is_some());
     assert_eq!(kept.check_store(&Image::new()), None);
-    // An apply that syncs makes it durable.
+    // An apply that syncs makes it durable: a power loss keeps it.
     let mut synced = m;
     assert_eq!(synced.check_store(&whole), None);
     synced.started();
@@ -161,7 +165,8 @@ fn the_allowed_set_is_a_whole_cut_batch_and_power_loss_keeps_only_synced() {
     let mut after = whole.clone();
     after.insert((Space::Kv, 9u64.to_be_bytes().to_vec()), vec![0x10, 0xAA]);
     after.extend([applied_index(2)]);
-    assert_eq!(synced.check_store(&after), None);
+    assert_eq!(synced.clone().check_store(&after), None);
+    assert!(synced.check_store(&whole).is_some());
 }
 
 /// Review point 2: the whole store, not the one row an apply touched.

@@ -257,13 +257,38 @@ impl Sim<'_> {
             let s = &mut self.slots[i];
             s.disk.borrow_mut().power_loss();
             s.epoch_file.power_loss();
-            s.lost_power = true;
             self.record(Some(node), "power-loss", 0, 0);
+            self.lose_unsynced_writes(node);
             self.checkers
                 .observe(self.now, Observation::PowerLost { node });
         }
         if self.injector.take_rollback(node) {
             self.roll_back_epoch(node);
+        }
+    }
+
+    /// A power loss on a down node's store: it keeps what synced and a
+    /// seeded whole-batch prefix of what did not (fjall: and a torn part
+    /// of the next batch, for its recovery to cut).
+    fn lose_unsynced_writes(&mut self, node: u8) {
+        let i = usize::from(node);
+        let seq = self.slots[i].power_seq;
+        self.slots[i].power_seq += 1;
+        let Some((closed, journal)) = self.slots[i].closed.as_mut() else {
+            return;
+        };
+        let unsynced = journal.unsynced_batches() as u64;
+        let draw = self.power[i].draw(seq);
+        let keep = draw.range(0, 0, unsynced) as usize;
+        let torn = draw.range(1, 0, 1_000) as f64 / 1_000.0;
+        match closed.power_loss(journal, keep, torn) {
+            Ok(rows) => {
+                self.record(Some(node), "power-loss-kept", keep as u64, unsynced);
+                if rows > 0 {
+                    self.mark("power-loss-unsynced-registry");
+                }
+            }
+            Err(e) => self.store_failure("store-open", node, format!("power loss: {e}")),
         }
     }
 

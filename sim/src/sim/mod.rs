@@ -143,8 +143,8 @@ struct Slot {
     epoch_file: EpochFile,
     /// The store while the node is down (None while up: the FSM has it).
     closed: Option<(ClosedStore, Journal)>,
-    /// Power was lost while down: undo unsynced registry writes at reopen.
-    lost_power: bool,
+    /// Power losses so far: keys the draw of what each one keeps.
+    power_seq: u64,
     incarnation: u32,
     tick_seq: u64,
     sync_seq: u64,
@@ -273,6 +273,8 @@ pub struct Sim<'a> {
     /// Election timeouts, keyed by node, drawn once per incarnation.
     election: Vec<KeyedRng>,
     storage: Vec<KeyedRng>,
+    /// What each power loss keeps of a node's unsynced writes.
+    power: Vec<KeyedRng>,
     /// The fault injector: what is armed inside the nodes.
     injector: Injector,
     /// The clients' commands and the nodes' nonce counters.
@@ -292,6 +294,8 @@ pub struct Sim<'a> {
     harness_error: Option<HarnessError>,
     /// The run ended converged and the nodes still up are being stopped.
     converged_end: bool,
+    /// The run is over: stops release their stores instead of killing.
+    finishing: bool,
 }
 
 fn name(node: u8) -> String {
@@ -314,7 +318,7 @@ impl<'a> Sim<'a> {
                     ClosedStore::new(opts.registry, &opts.data_dir.join(name(i))),
                     Journal::default(),
                 )),
-                lost_power: false,
+                power_seq: 0,
                 incarnation: 0,
                 tick_seq: 0,
                 sync_seq: 0,
@@ -345,6 +349,9 @@ impl<'a> Sim<'a> {
             storage: (0..nn)
                 .map(|i| streams.keyed(Subsystem::Storage, i as u64))
                 .collect(),
+            power: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Storage, 2_000 + i as u64))
+                .collect(),
             injector: Injector::new(
                 (0..nn)
                     .map(|i| streams.keyed(Subsystem::Faults, i as u64))
@@ -363,6 +370,7 @@ impl<'a> Sim<'a> {
             committed_registrations: BTreeMap::new(),
             harness_error: None,
             converged_end: false,
+            finishing: false,
             opts,
         }
     }
@@ -504,6 +512,7 @@ impl<'a> Sim<'a> {
             Ending::NotConverged { .. } => {}
             Ending::Converged => self.converged_end = self.harness_error.is_none(),
         }
+        self.finishing = true;
         for i in 0..self.sc.nodes {
             self.shutdown(i);
         }
@@ -673,7 +682,25 @@ impl<'a> Sim<'a> {
         let TrackedStore { inner, journal, .. } = tracked;
         let scanned = scan_image(&inner);
         let (synced, pairs) = journal.synced_digest();
-        self.slots[usize::from(node)].closed = Some((inner.close(), journal));
+        let closed = if self.finishing {
+            inner.release()
+        } else {
+            match inner.kill() {
+                Ok(closed) => closed,
+                Err(e) => {
+                    // The harness's premise (a quiescent fjall whose files
+                    // change by appends only) failed, not the system.
+                    self.harness_error
+                        .get_or_insert(HarnessError::Environment(format!(
+                            "n{} at {}us: no crash copy: {e}",
+                            node + 1,
+                            self.now
+                        )));
+                    ClosedStore::new(self.opts.registry, &self.opts.data_dir.join(name(node)))
+                }
+            }
+        };
+        self.slots[usize::from(node)].closed = Some((closed, journal));
         let image = scanned.as_ref().ok().cloned();
         self.record_state(node, scanned.map(|image| image_digest(&image)));
         self.record(Some(node), "synced-state", synced, pairs);
@@ -796,16 +823,16 @@ impl<'a> Sim<'a> {
         self.drain_row_changes(node);
     }
 
-    /// Reopens a down node's store: really reopens fjall, undoes what a
-    /// power loss lost, and records its state. Returns the store, its
+    /// Reopens a down node's store (fjall recovers what a crash or power
+    /// loss left) and records its state. Returns the store, its
     /// journal and what it holds (`None` when it could not be read back),
     /// or `None` when it cannot be opened (the node is broken). Judging
     /// what it holds is the checkers' job, against their own model.
     fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
-        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
-        let mut store = match closed.open() {
+        let (closed, journal) = s.closed.take().expect("a down node holds its closed store");
+        let store = match closed.open(self.opts.mutant) {
             Ok(store) => store,
             Err(e) => {
                 s.state = State::Down(DownReason::Broken);
@@ -813,15 +840,6 @@ impl<'a> Sim<'a> {
                 return None;
             }
         };
-        if std::mem::take(&mut s.lost_power) {
-            let undone = journal.power_loss(&mut store);
-            if undone.as_ref().is_ok_and(|&rows| rows > 0) {
-                self.mark("power-loss-unsynced-registry");
-            }
-            if let Err(e) = undone {
-                self.store_failure("store-open", node, format!("power-loss undo: {e}"));
-            }
-        }
         // One scan serves the checkers and the trace's digest.
         let scanned = scan_image(&store);
         if let Err(e) = &scanned {
