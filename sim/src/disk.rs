@@ -309,6 +309,14 @@ impl EpochFile {
         &self.history
     }
 
+    /// Sets the file to `epoch`, written and synced (an injected preset;
+    /// it joins the history a rollback may restore).
+    pub fn preset(&mut self, epoch: u16) {
+        self.written = epoch;
+        self.synced = epoch;
+        self.history.push(epoch);
+    }
+
     /// Replaces the file with an older copy (written and synced).
     pub fn roll_back_to(&mut self, epoch: u16) {
         self.written = epoch;

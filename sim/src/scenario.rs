@@ -176,6 +176,9 @@ pub struct Faults {
     pub ready_crashes: u32,
     /// Crashes armed between a node's next registry write and its sync.
     pub registry_write_crashes: u32,
+    /// Crash/restart pairs whose restart is armed to crash again between
+    /// the node's own registrations under two DEKs.
+    pub between_dek_crashes: u32,
     /// Whether those armed crashes lose power too (unsynced data lost).
     pub armed_power_loss_rate: f64,
     /// Time a crashed node stays down, virtual milliseconds.
@@ -188,6 +191,12 @@ pub struct Faults {
     pub collisions: u32,
     /// Corrupted registration payloads from a faulty client.
     pub malformed: u32,
+    /// Epoch files preset near exhaustion (0xFFFE or 0xFFFF, even odds)
+    /// while their node is down.
+    pub epoch_presets: u32,
+    /// Bootstrap, rotation and reserved-opcode entries from a faulty
+    /// client, late in the fault phase (their halts stop every replica).
+    pub exotic_entries: u32,
 }
 
 impl Default for Faults {
@@ -201,12 +210,15 @@ impl Default for Faults {
             storm_gap_ms: [50, 300],
             ready_crashes: 0,
             registry_write_crashes: 0,
+            between_dek_crashes: 0,
             armed_power_loss_rate: 0.5,
             down_ms: [100, 2_000],
             pause_ms: [100, 1_500],
             epoch_rollbacks: 0,
             collisions: 0,
             malformed: 0,
+            epoch_presets: 0,
+            exotic_entries: 0,
         }
     }
 }
@@ -504,6 +516,12 @@ impl Scenario {
                 MAX_FAULTS,
             ),
             (
+                "faults.between_dek_crashes",
+                u64::from(self.faults.between_dek_crashes),
+                0,
+                MAX_FAULTS,
+            ),
+            (
                 "faults.epoch_rollbacks",
                 u64::from(self.faults.epoch_rollbacks),
                 0,
@@ -518,6 +536,18 @@ impl Scenario {
             (
                 "faults.malformed",
                 u64::from(self.faults.malformed),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.epoch_presets",
+                u64::from(self.faults.epoch_presets),
+                0,
+                MAX_FAULTS,
+            ),
+            (
+                "faults.exotic_entries",
+                u64::from(self.faults.exotic_entries),
                 0,
                 MAX_FAULTS,
             ),
@@ -728,9 +758,12 @@ impl Scenario {
             + 2 * u64::from(f.restart_storms) * u64::from(f.storm_restarts)
             + u64::from(f.ready_crashes)
             + u64::from(f.registry_write_crashes)
+            + 3 * u64::from(f.between_dek_crashes)
             + 3 * u64::from(f.epoch_rollbacks)
             + u64::from(f.collisions)
             + u64::from(f.malformed)
+            + 3 * u64::from(f.epoch_presets)
+            + u64::from(f.exotic_entries)
             + 2 * (u64::from(n.partitions) + u64::from(n.one_way_partitions));
         kv + snapshots + faults + 1
     }
@@ -783,6 +816,20 @@ impl Scenario {
         sc.network.reorder_rate = rate(self.network.reorder_rate);
         let kv = self.workload.kv_per_sec;
         sc.workload.kv_per_sec = kv / 4.0 + rate(kv * 0.75);
+        // Drawn last, so that adding them left every earlier knob of a
+        // swarm seed where it was. An exotic entry halts every replica for
+        // good: on in one seed in eight, not half.
+        for (c, odds) in [
+            (&mut sc.faults.epoch_presets, 0.5),
+            (&mut sc.faults.exotic_entries, 0.125),
+        ] {
+            let max = *c;
+            *c = if max == 0 || !crate::rng::chance(&mut r, odds) {
+                0
+            } else {
+                crate::rng::between(&mut r, 1, u64::from(max)) as u32
+            };
+        }
         sc
     }
 

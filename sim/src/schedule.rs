@@ -58,6 +58,11 @@ pub enum Action {
         node: u8,
         power_loss: bool,
     },
+    /// Crash the node right after its own registration under one DEK
+    /// applies, with another DEK's still to come.
+    ArmBetweenDeksCrash {
+        node: u8,
+    },
     /// Replace a node's epoch file with an older copy: now if it is down,
     /// else at its next crash.
     EpochRollback {
@@ -100,13 +105,24 @@ pub enum Action {
         via: u8,
         variant: u8,
     },
+    /// Set a down node's epoch file to `epoch` (written and synced).
+    EpochPreset {
+        node: u8,
+        epoch: u16,
+    },
+    /// A faulty client proposes, through `via`, an entry with `opcode`:
+    /// 4 bootstrap, 5 rotation, 6 or 7 reserved.
+    Exotic {
+        via: u8,
+        opcode: u8,
+    },
     /// End of the fault phase: heal, resume and restart everything.
     EndOfFaults,
 }
 
 impl Action {
     /// Every event kind, as schedule files name them.
-    pub const KINDS: [&'static str; 17] = [
+    pub const KINDS: [&'static str; 20] = [
         "crash",
         "power-loss",
         "restart",
@@ -116,6 +132,7 @@ impl Action {
         "arm-registry-crash",
         "epoch-rollback",
         "arm-registration-crash",
+        "arm-between-deks-crash",
         "partition",
         "one-way",
         "heal",
@@ -123,6 +140,8 @@ impl Action {
         "snapshot",
         "collision",
         "malformed",
+        "epoch-preset",
+        "exotic",
         "end-of-faults",
     ];
 
@@ -138,6 +157,7 @@ impl Action {
             Action::ArmRegistryCrash { .. } => "arm-registry-crash",
             Action::EpochRollback { .. } => "epoch-rollback",
             Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
+            Action::ArmBetweenDeksCrash { .. } => "arm-between-deks-crash",
             Action::Partition { .. } => "partition",
             Action::OneWay { .. } => "one-way",
             Action::Heal => "heal",
@@ -145,6 +165,8 @@ impl Action {
             Action::Snapshot { .. } => "snapshot",
             Action::Collision { .. } => "collision",
             Action::Malformed { .. } => "malformed",
+            Action::EpochPreset { .. } => "epoch-preset",
+            Action::Exotic { .. } => "exotic",
             Action::EndOfFaults => "end-of-faults",
         }
     }
@@ -160,13 +182,15 @@ impl Action {
             | Action::ArmReadyCrash { node, .. }
             | Action::ArmRegistryCrash { node, .. }
             | Action::ArmRegistrationCrash { node }
+            | Action::ArmBetweenDeksCrash { node }
             | Action::EpochRollback { node }
+            | Action::EpochPreset { node, .. }
             | Action::Kv { node, .. }
             | Action::Snapshot { node } => vec![("node", *node)],
             Action::Partition { side } => side.iter().map(|&x| ("side", x)).collect(),
             Action::OneWay { from, to } => vec![("from", *from), ("to", *to)],
             Action::Collision { via, victim, .. } => vec![("via", *via), ("victim", *victim)],
-            Action::Malformed { via, .. } => vec![("via", *via)],
+            Action::Malformed { via, .. } | Action::Exotic { via, .. } => vec![("via", *via)],
             Action::Heal | Action::EndOfFaults => vec![],
         }
     }
@@ -538,6 +562,13 @@ impl Generator<'_> {
                 },
             );
         }
+        for _ in 0..f.between_dek_crashes {
+            // Right after a restart, while the node registers.
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            self.push(t, Action::Crash { node: nd });
+            self.push(t + d, Action::Restart { node: nd });
+            self.push(t + d + 1, Action::ArmBetweenDeksCrash { node: nd });
+        }
         for _ in 0..f.registry_write_crashes {
             let (t, nd) = (self.at(r), node(r, self.n));
             let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
@@ -569,6 +600,17 @@ impl Generator<'_> {
                 self.push(t + d + 1, Action::EpochRollback { node: nd });
             }
         }
+        for _ in 0..self.sc.faults.epoch_presets {
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            let epoch = if r.next_u64().is_multiple_of(2) {
+                0xFFFE
+            } else {
+                0xFFFF
+            };
+            self.push(t, Action::Crash { node: nd });
+            self.push(t + 1, Action::EpochPreset { node: nd, epoch });
+            self.push(t + d, Action::Restart { node: nd });
+        }
     }
 
     /// Collisions and malformed entries from faulty clients.
@@ -592,6 +634,14 @@ impl Generator<'_> {
             let (t, via) = (self.at(r), node(r, self.n));
             let variant = (r.next_u64() % 3) as u8;
             self.push(t, Action::Malformed { via, variant });
+        }
+        for _ in 0..self.sc.faults.exotic_entries {
+            // In the last fifth of the fault phase: every replica halts on
+            // it, so what comes before should have had its run.
+            let t = self.span - self.span / 5 + r.next_u64() % (self.span / 5).max(1);
+            let via = node(r, self.n);
+            let opcode = 4 + (r.next_u64() % 4) as u8;
+            self.push(t.min(self.span - 1), Action::Exotic { via, opcode });
         }
     }
 
@@ -739,6 +789,12 @@ fn check_event(
                 at("variant")
             ));
         }
+        Action::Exotic { opcode, .. } if !(4..=7).contains(opcode) => {
+            return Err(format!(
+                "{}: expected 4 (bootstrap), 5 (rotation), 6 or 7 (reserved), found {opcode}",
+                at("opcode")
+            ));
+        }
         _ => {}
     }
     Ok(())
@@ -802,7 +858,8 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
         )),
     };
     match key {
-        "node" | "via" | "victim" | "from" | "to" | "variant" => int(0, 255),
+        "node" | "via" | "victim" | "from" | "to" | "variant" | "opcode" => int(0, 255),
+        "epoch" => int(0, i64::from(u16::MAX)),
         "dek" => int(0, i64::from(u32::MAX)),
         "high_bits" => int(0, i64::MAX),
         "power_loss" => match value {

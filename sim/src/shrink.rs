@@ -41,13 +41,17 @@ fn kind(a: &Action) -> &'static str {
         Action::Pause { .. } | Action::Resume { .. } => "pause",
         Action::ArmReadyCrash { .. } => "arm-ready-crash",
         Action::ArmRegistryCrash { .. } => "arm-registry-crash",
-        Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
+        Action::ArmRegistrationCrash { .. } | Action::ArmBetweenDeksCrash { .. } => {
+            "arm-registration-crash"
+        }
         Action::EpochRollback { .. } => "epoch-rollback",
         Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => "partition",
         Action::Kv { .. } => "kv",
         Action::Snapshot { .. } => "snapshot",
         Action::Collision { .. } => "collision",
         Action::Malformed { .. } => "malformed",
+        Action::EpochPreset { .. } => "epoch-preset",
+        Action::Exotic { .. } => "exotic",
         Action::EndOfFaults => "end-of-faults",
     }
 }

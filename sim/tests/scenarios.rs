@@ -95,6 +95,8 @@ scenarios! {
     five_nodes => "five-nodes",
     seven_nodes => "seven-nodes",
     swarm => "swarm",
+    boot_rotation => "boot-rotation",
+    exhaustion => "exhaustion",
 }
 
 #[test]

@@ -77,6 +77,11 @@ pub trait CrashPoints {
     /// Does it die now, with its own registration's commit persisted and
     /// the registration not yet applied (asked only at such a point)?
     fn before_own_registration_applies(&mut self) -> bool;
+    /// Does it die now, with its own registration under one DEK applied
+    /// and another DEK's still to come (asked only at such a point)?
+    fn between_own_registrations(&mut self) -> bool {
+        false
+    }
 }
 
 /// No crashes: a node outside any fault injection.
@@ -630,7 +635,9 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
                     partial: Some(entry.index),
                 });
             }
-            if let Ok(Outcome::Registration(_)) = &result {
+            let own = matches!(&result, Ok(Outcome::Registration(_)))
+                && self.own_registration(&entry.data).is_some();
+            if own {
                 self.note_own_registration(&entry.data);
             }
             out.push(Output::Applied(record(
@@ -648,6 +655,10 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
                 return Ok(true);
             }
             self.raw.advance_apply_to(entry.index);
+            if own && !self.sequence.unregistered().is_empty() && crash.between_own_registrations()
+            {
+                return Err(CRASHED);
+            }
         }
         self.drive(out, crash)?;
         Ok(false)

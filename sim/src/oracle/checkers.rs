@@ -143,6 +143,10 @@ pub enum Injected {
     Collision { full: u64 },
     /// A corrupted entry whose data hashes to `data_hash`.
     Malformed { data_hash: u64 },
+    /// A bootstrap, rotation or reserved-opcode entry.
+    Exotic { data_hash: u64, opcode: u8 },
+    /// Node `node`'s (full id `full`) epoch file set to `epoch`.
+    EpochPreset { node: u8, full: u64, epoch: u16 },
     /// Node `node` (full id `full`)'s epoch file, which had held up to
     /// `high`, was replaced by the older copy `to`.
     Rollback {
@@ -222,6 +226,12 @@ impl Checkers {
         match what {
             Injected::Collision { full } => self.purpose.on_collision_injected(full),
             Injected::Malformed { data_hash } => self.purpose.on_malformed_injected(data_hash),
+            Injected::Exotic { data_hash, opcode } => {
+                self.purpose.on_exotic_injected(data_hash, opcode)
+            }
+            Injected::EpochPreset { node, full, epoch } => {
+                self.purpose.on_epoch_preset(node, full, epoch, at_us)
+            }
             Injected::Rollback {
                 node,
                 full,
@@ -233,6 +243,7 @@ impl Checkers {
                 to,
                 high,
                 at_us,
+                preset: false,
             }),
         }
     }

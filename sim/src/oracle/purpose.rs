@@ -51,8 +51,9 @@ pub struct RollbackHalt {
     pub proposal_id: u64,
 }
 
-/// An injected epoch-file rollback: node `node` (full id `full`) had its
-/// file replaced by the older copy `to`; the file had held up to `high`.
+/// An injected replacement of node `node`'s (full id `full`) epoch file:
+/// by its older copy `to` (a rollback; the file had held up to `high`), or
+/// by a preset value `to` (`preset`: true).
 #[derive(Debug, Clone, Copy)]
 pub struct InjectedRollback {
     pub node: u8,
@@ -60,6 +61,7 @@ pub struct InjectedRollback {
     pub to: u16,
     pub high: u16,
     pub at_us: u64,
+    pub preset: bool,
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +73,11 @@ pub struct PurposeOracle {
     malformed: BTreeSet<u64>,
     /// Every injected epoch-file rollback, in order.
     rollbacks: Vec<InjectedRollback>,
+    /// Injected bootstrap, rotation and reserved-opcode entries: data hash
+    /// -> what it was.
+    exotic: BTreeMap<u64, &'static str>,
+    /// Injected epoch-file presets: (node, epoch, when).
+    presets: Vec<(u8, u16, u64)>,
     /// When each incarnation started (its start read the epoch file).
     started: BTreeMap<Incarnation, u64>,
     /// Which incarnation proposed each registration proposal id.
@@ -129,6 +136,31 @@ impl PurposeOracle {
         self.malformed.insert(data_hash);
     }
 
+    /// A bootstrap (4), rotation (5) or reserved-opcode (6, 7) entry.
+    pub fn on_exotic_injected(&mut self, data_hash: u64, opcode: u8) {
+        let what = match opcode {
+            4 => "bootstrap",
+            5 => "rotation",
+            _ => "reserved-opcode",
+        };
+        self.exotic.insert(data_hash, what);
+    }
+
+    /// Node `node`'s (full id `full`) epoch file was set to `epoch`: a
+    /// cause of exhaustion, and, where it lowers the file below what the
+    /// node registered before, of the refusals and halts a rollback causes.
+    pub fn on_epoch_preset(&mut self, node: u8, full: u64, epoch: u16, at_us: u64) {
+        self.presets.push((node, epoch, at_us));
+        self.rollbacks.push(InjectedRollback {
+            node,
+            full,
+            to: epoch,
+            high: epoch,
+            at_us,
+            preset: true,
+        });
+    }
+
     pub fn on_rollback_injected(&mut self, rollback: InjectedRollback) {
         self.rollbacks.push(rollback);
     }
@@ -173,6 +205,14 @@ impl PurposeOracle {
     }
 
     fn describe(r: &InjectedRollback) -> String {
+        if r.preset {
+            return format!(
+                "epoch-file preset of n{} to {:#06x} at {:.6}s",
+                r.node + 1,
+                r.to,
+                r.at_us as f64 / 1e6
+            );
+        }
         format!(
             "epoch-file rollback of n{} at {:.6}s ({} -> {})",
             r.node + 1,
@@ -184,6 +224,13 @@ impl PurposeOracle {
 
     /// The injected cause behind a halt, if it has one.
     fn halt_cause(&self, h: &HaltEvent) -> Option<String> {
+        if let Some(what) = self.exotic.get(&h.data_hash) {
+            let halts = matches!(
+                h.kind,
+                "kek-not-configured" | "unknown-opcode" | "malformed"
+            );
+            return halts.then(|| format!("an injected {what} entry"));
+        }
         match h.kind {
             "malformed" => self
                 .malformed
@@ -267,6 +314,19 @@ impl PurposeOracle {
                 self.rollback_behind(dek, full, last, started)
                     .map(Self::describe)
             }),
+            // The file reached 0xFFFF through a preset on this node before
+            // this start (0xFFFF itself, or 0xFFFE and then a bump).
+            "epochs-exhausted" => self
+                .presets
+                .iter()
+                .find(|(n, _, at)| *n == node && *at <= started)
+                .map(|(_, epoch, at)| {
+                    format!(
+                        "epoch-file preset of n{} to {epoch:#06x} at {:.6}s",
+                        node + 1,
+                        *at as f64 / 1e6
+                    )
+                }),
             _ => None,
         };
         if let Some(cause) = cause {

@@ -416,6 +416,7 @@ mod justification {
                 to: 1,
                 high: 3,
                 at_us: ROLLBACK_AT,
+                preset: false,
             });
         }
         p.on_start((0, 1), restart_at);

@@ -26,11 +26,15 @@ impl Sim<'_> {
             Action::ArmReadyCrash { .. }
             | Action::ArmRegistryCrash { .. }
             | Action::EpochRollback { .. }
+            | Action::EpochPreset { .. }
+            | Action::ArmBetweenDeksCrash { .. }
             | Action::ArmRegistrationCrash { .. } => self.arm(action),
             Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => self.links(action),
             Action::Kv { .. } => self.client_command(action),
             Action::Snapshot { .. } => self.snapshot(action),
-            Action::Collision { .. } | Action::Malformed { .. } => self.inject(action),
+            Action::Collision { .. } | Action::Malformed { .. } | Action::Exotic { .. } => {
+                self.inject(action)
+            }
             Action::EndOfFaults => self.end_of_faults(action),
         }
     }
@@ -63,6 +67,30 @@ impl Sim<'_> {
                     // A running node's file is replaced when it next goes down.
                     State::Up(_) | State::Paused(_) => self.injector.roll_back_at_next_crash(node),
                     State::Down(_) => {}
+                }
+            }
+            Action::EpochPreset { node, epoch } => {
+                // Only a down node's file: a running process holds its own.
+                if let State::Down(DownReason::Crashed | DownReason::Halted) =
+                    self.slots[usize::from(node)].state
+                {
+                    let slot = &mut self.slots[usize::from(node)];
+                    slot.epoch_file.preset(epoch);
+                    let full = slot.full;
+                    self.injector
+                        .record(Injected::EpochPreset { node, full, epoch });
+                    self.record(Some(node), "epoch-preset", u64::from(epoch), 0);
+                    self.mark(if epoch == 0xFFFF {
+                        "epoch-preset-exhausted"
+                    } else {
+                        "epoch-preset-near-exhaustion"
+                    });
+                }
+            }
+            Action::ArmBetweenDeksCrash { node } => {
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_between_registrations_crash(node);
+                    self.record(Some(node), "arm-between-deks-crash", 0, 0);
                 }
             }
             Action::ArmRegistrationCrash { node } => {
@@ -185,7 +213,59 @@ impl Sim<'_> {
                     self.record(Some(via), "inject-malformed", u64::from(variant), 0);
                 }
             }
+            Action::Exotic { via, opcode } => {
+                let pid = self.next_pid();
+                let data = wire::encode_entry(pid, &self.exotic_payload(via, opcode));
+                let hash = fnv1a64(&data);
+                if self.propose(via, data) {
+                    self.injector.record(Injected::Exotic {
+                        data_hash: hash,
+                        opcode,
+                    });
+                    self.record(Some(via), "inject-exotic", u64::from(opcode), 0);
+                }
+            }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
+        }
+    }
+
+    /// A well-formed body for `opcode`: a bootstrap that would register
+    /// every member at epoch 0, a DEK rotation proposed by `via`, or a
+    /// reserved opcode's few bytes. Each halts every replica (BOOT-1,
+    /// HALT-1).
+    fn exotic_payload(&self, via: u8, opcode: u8) -> Vec<u8> {
+        let dek = self.sc.deks[0];
+        let wrapped = vec![0xA5; 40];
+        match opcode {
+            wire::OP_BOOTSTRAP => wire::Bootstrap {
+                storage_dek: dek,
+                storage_wrapped: wrapped.clone(),
+                raft_dek: dek.wrapping_add(1),
+                raft_wrapped: wrapped,
+                registrations: self
+                    .slots
+                    .iter()
+                    .map(|s| Registration {
+                        dek,
+                        full_node_id: s.full,
+                        local_epoch: 0,
+                    })
+                    .collect(),
+            }
+            .encode_payload(),
+            wire::OP_ROTATION => wire::Rotation {
+                kind: wire::RotationKind::RotateDek,
+                dek: dek.wrapping_add(100),
+                purpose: wire::Purpose::Storage,
+                wrapped,
+                proposer: Registration {
+                    dek,
+                    full_node_id: self.slots[usize::from(via)].full,
+                    local_epoch: 1,
+                },
+            }
+            .encode_payload(),
+            op => vec![op, 0x01, 0x00, 0x00],
         }
     }
 

@@ -20,6 +20,9 @@ pub(super) struct ArmedCrashes {
     /// Crash at the sync of the Ready that commits this incarnation's own
     /// registration, before applying it.
     before_registration: bool,
+    /// Crash right after one of this incarnation's own registrations
+    /// applies while another DEK's is still to come.
+    between_registrations: bool,
 }
 
 impl CrashPoints for ArmedCrashes {
@@ -32,6 +35,9 @@ impl CrashPoints for ArmedCrashes {
     }
     fn before_own_registration_applies(&mut self) -> bool {
         std::mem::take(&mut self.before_registration)
+    }
+    fn between_own_registrations(&mut self) -> bool {
+        std::mem::take(&mut self.between_registrations)
     }
 }
 
@@ -90,6 +96,11 @@ impl Injector {
     /// Crash `node` with its own registration committed but not applied.
     pub(super) fn arm_registration_crash(&mut self, node: u8) {
         self.node(node).crash_points.before_registration = true;
+    }
+
+    /// Crash `node` between its own registrations under two DEKs.
+    pub(super) fn arm_between_registrations_crash(&mut self, node: u8) {
+        self.node(node).crash_points.between_registrations = true;
     }
 
     /// Roll `node`'s epoch file back when it next crashes.

@@ -45,7 +45,7 @@ use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 8] = [
+pub const SIM_MARKS: [&str; 12] = [
     "replay-already-applied",
     "replay-over-later-row",
     "crash-before-registry-sync",
@@ -54,6 +54,10 @@ pub const SIM_MARKS: [&str; 8] = [
     "leader-change-registration-in-flight",
     "duplicate-registration-commit",
     "halt-rehit-after-restart",
+    "epoch-preset-exhausted",
+    "epoch-preset-near-exhaustion",
+    "exotic-entry-halted",
+    "crash-between-dek-registrations",
 ];
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
@@ -637,6 +641,14 @@ impl<'a> Sim<'a> {
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
         let i = usize::from(node);
+        if let (State::Up(core) | State::Paused(core), DownReason::Crashed) =
+            (&self.slots[i].state, &reason)
+        {
+            let missing = core.unregistered_deks().len();
+            if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
+                self.mark("crash-between-dek-registrations");
+            }
+        }
         let s = &mut self.slots[i];
         let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
         s.incarnation += 1;
