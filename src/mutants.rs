@@ -47,6 +47,9 @@ pub enum Mutant {
     HaltPersistsIndex,
     /// FSM: the incremental digest leaves KV writes out.
     DigestSkipsKv,
+    /// FSM: a failed sync is ignored and the apply succeeds, the spec's
+    /// "a store error propagates" broken.
+    StoreErrorSwallowed,
     /// Store (fjall): journal writes stay in fjall's user-space buffer and
     /// `sync` returns without persisting them.
     FjallSyncSkipped,
@@ -66,7 +69,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 22] = [
+    pub const ALL: [Mutant; 23] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -83,6 +86,7 @@ impl Mutant {
         Mutant::RestoreKeepsOldValues,
         Mutant::HaltPersistsIndex,
         Mutant::DigestSkipsKv,
+        Mutant::StoreErrorSwallowed,
         Mutant::FjallSyncSkipped,
         Mutant::GuardSkipped,
         Mutant::BumpBeforeGuard,
@@ -110,6 +114,7 @@ impl Mutant {
             Mutant::RestoreKeepsOldValues => "restore-keeps-old-values",
             Mutant::HaltPersistsIndex => "halt-persists-index",
             Mutant::DigestSkipsKv => "digest-skips-kv",
+            Mutant::StoreErrorSwallowed => "store-error-swallowed",
             Mutant::FjallSyncSkipped => "fjall-sync-skipped",
             Mutant::GuardSkipped => "guard-skipped",
             Mutant::BumpBeforeGuard => "bump-before-guard",

@@ -176,6 +176,9 @@ pub struct Faults {
     pub ready_crashes: u32,
     /// Crashes armed between a node's next registry write and its sync.
     pub registry_write_crashes: u32,
+    /// Store I/O errors (EIO or ENOSPC) armed on a node's next registry
+    /// write or on the sync after it, once each.
+    pub store_errors: u32,
     /// Crash/restart pairs whose restart is armed to crash again between
     /// the node's own registrations under two DEKs.
     pub between_dek_crashes: u32,
@@ -211,6 +214,7 @@ impl Default for Faults {
             ready_crashes: 0,
             registry_write_crashes: 0,
             between_dek_crashes: 0,
+            store_errors: 0,
             armed_power_loss_rate: 0.5,
             down_ms: [100, 2_000],
             pause_ms: [100, 1_500],
@@ -516,6 +520,12 @@ impl Scenario {
                 MAX_FAULTS,
             ),
             (
+                "faults.store_errors",
+                u64::from(self.faults.store_errors),
+                0,
+                MAX_FAULTS,
+            ),
+            (
                 "faults.between_dek_crashes",
                 u64::from(self.faults.between_dek_crashes),
                 0,
@@ -759,6 +769,7 @@ impl Scenario {
             + u64::from(f.ready_crashes)
             + u64::from(f.registry_write_crashes)
             + 3 * u64::from(f.between_dek_crashes)
+            + u64::from(f.store_errors)
             + 3 * u64::from(f.epoch_rollbacks)
             + u64::from(f.collisions)
             + u64::from(f.malformed)

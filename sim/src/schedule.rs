@@ -58,6 +58,13 @@ pub enum Action {
         node: u8,
         power_loss: bool,
     },
+    /// Fail the node's next registry write (`op` = write) or the sync
+    /// after it (`op` = sync) with `errno`, once.
+    ArmStoreError {
+        node: u8,
+        op: crate::store::StoreOp,
+        errno: crate::store::Errno,
+    },
     /// Crash the node right after its own registration under one DEK
     /// applies, with another DEK's still to come.
     ArmBetweenDeksCrash {
@@ -122,7 +129,7 @@ pub enum Action {
 
 impl Action {
     /// Every event kind, as schedule files name them.
-    pub const KINDS: [&'static str; 20] = [
+    pub const KINDS: [&'static str; 21] = [
         "crash",
         "power-loss",
         "restart",
@@ -133,6 +140,7 @@ impl Action {
         "epoch-rollback",
         "arm-registration-crash",
         "arm-between-deks-crash",
+        "arm-store-error",
         "partition",
         "one-way",
         "heal",
@@ -158,6 +166,7 @@ impl Action {
             Action::EpochRollback { .. } => "epoch-rollback",
             Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
             Action::ArmBetweenDeksCrash { .. } => "arm-between-deks-crash",
+            Action::ArmStoreError { .. } => "arm-store-error",
             Action::Partition { .. } => "partition",
             Action::OneWay { .. } => "one-way",
             Action::Heal => "heal",
@@ -183,6 +192,7 @@ impl Action {
             | Action::ArmRegistryCrash { node, .. }
             | Action::ArmRegistrationCrash { node }
             | Action::ArmBetweenDeksCrash { node }
+            | Action::ArmStoreError { node, .. }
             | Action::EpochRollback { node }
             | Action::EpochPreset { node, .. }
             | Action::Kv { node, .. }
@@ -569,6 +579,27 @@ impl Generator<'_> {
             self.push(t + d, Action::Restart { node: nd });
             self.push(t + d + 1, Action::ArmBetweenDeksCrash { node: nd });
         }
+        for _ in 0..f.store_errors {
+            let (t, nd) = (self.at(r), node(r, self.n));
+            let op = if r.next_u64().is_multiple_of(2) {
+                crate::store::StoreOp::Write
+            } else {
+                crate::store::StoreOp::Sync
+            };
+            let errno = if r.next_u64().is_multiple_of(2) {
+                crate::store::Errno::Eio
+            } else {
+                crate::store::Errno::Enospc
+            };
+            self.push(
+                t,
+                Action::ArmStoreError {
+                    node: nd,
+                    op,
+                    errno,
+                },
+            );
+        }
         for _ in 0..f.registry_write_crashes {
             let (t, nd) = (self.at(r), node(r, self.n));
             let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
@@ -866,7 +897,7 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
             toml::Value::Boolean(_) => Ok(()),
             other => Err(format!("expected true or false, found {other}")),
         },
-        "kind" | "step" => match value {
+        "kind" | "step" | "op" | "errno" => match value {
             toml::Value::String(_) => Ok(()),
             other => Err(format!("expected a string, found {other}")),
         },

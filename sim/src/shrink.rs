@@ -41,6 +41,7 @@ fn kind(a: &Action) -> &'static str {
         Action::Pause { .. } | Action::Resume { .. } => "pause",
         Action::ArmReadyCrash { .. } => "arm-ready-crash",
         Action::ArmRegistryCrash { .. } => "arm-registry-crash",
+        Action::ArmStoreError { .. } => "arm-store-error",
         Action::ArmRegistrationCrash { .. } | Action::ArmBetweenDeksCrash { .. } => {
             "arm-registration-crash"
         }

@@ -152,6 +152,38 @@ impl SimStore {
     }
 }
 
+/// Which store call an injected I/O error fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreOp {
+    /// The registry write itself: nothing is written.
+    Write,
+    /// The sync after it: the write is in the store, not durable.
+    Sync,
+}
+
+/// The error an injected I/O fault returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Errno {
+    Eio,
+    Enospc,
+}
+
+impl Errno {
+    /// Worded so that it never reads as the machine's own error (those
+    /// say "(os error N)" and end a run as a harness error).
+    fn message(self) -> &'static str {
+        match self {
+            Errno::Eio => "injected fault: EIO, input/output error",
+            Errno::Enospc => "injected fault: ENOSPC, no space left on device",
+        }
+    }
+}
+
+/// An armed store fault, shared by the injector and the node's store.
+pub type StoreFault = std::rc::Rc<std::cell::Cell<Option<(StoreOp, Errno)>>>;
+
 /// Every (space, key) -> value a store holds.
 pub type Image = BTreeMap<(Space, Vec<u8>), Vec<u8>>;
 
@@ -305,6 +337,11 @@ pub struct TrackedStore {
     pub crash_before_sync: std::rc::Rc<std::cell::Cell<bool>>,
     /// Set when an armed crash fired: the node must die now.
     pub crashed: bool,
+    /// Armed by the fault schedule: the next registry write (or the sync
+    /// after it) fails with an I/O error, once.
+    pub store_fault: StoreFault,
+    /// Set when an armed store fault fired (the engine takes it).
+    pub fault_fired: std::cell::Cell<Option<StoreOp>>,
     /// Where synced registry row changes go for the invariant oracle
     /// (shared with the driver; `None` when oracles are off).
     pub row_changes: Option<std::rc::Rc<std::cell::RefCell<Vec<SyncedRowChange>>>>,
@@ -330,6 +367,15 @@ impl WriterRegistryStore for TrackedStore {
         self.inner.scan(space)
     }
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let registry = batch.ops().iter().any(|op| op.space() == Space::Registry);
+        if let Some((StoreOp::Write, errno)) = self.store_fault.get().filter(|_| registry) {
+            self.store_fault.set(None);
+            self.fault_fired.set(Some(StoreOp::Write));
+            return Err(StoreError::Io {
+                op: "write",
+                message: errno.message().into(),
+            });
+        }
         self.inner.write(batch)?;
         self.journal.unsynced.push(batch.clone());
         if let SimStore::Fjall(_, files) = &mut self.inner {
@@ -338,6 +384,20 @@ impl WriterRegistryStore for TrackedStore {
         Ok(())
     }
     fn sync(&mut self) -> Result<(), StoreError> {
+        // The batch this sync makes durable: the last one written.
+        let registry = self
+            .journal
+            .unsynced
+            .last()
+            .is_some_and(|b| b.ops().iter().any(|op| op.space() == Space::Registry));
+        if let Some((StoreOp::Sync, errno)) = self.store_fault.get().filter(|_| registry) {
+            self.store_fault.set(None);
+            self.fault_fired.set(Some(StoreOp::Sync));
+            return Err(StoreError::Io {
+                op: "sync",
+                message: errno.message().into(),
+            });
+        }
         if self.crash_before_sync.replace(false) {
             self.crashed = true;
             return Err(StoreError::Io {

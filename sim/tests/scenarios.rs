@@ -97,6 +97,7 @@ scenarios! {
     swarm => "swarm",
     boot_rotation => "boot-rotation",
     exhaustion => "exhaustion",
+    store_errors => "store-errors",
 }
 
 #[test]

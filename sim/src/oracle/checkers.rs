@@ -10,7 +10,7 @@ use writer_registry::startup::Refusal;
 use writer_registry::{Halt, Outcome, PersistPolicy, StateDigest};
 
 use super::agreement::{self, AgreementOracle};
-use super::model::{describe_difference, NodeModel, SnapshotState};
+use super::model::{describe_difference, Expected, NodeModel, SnapshotState};
 use super::purpose::{HaltEvent, Incarnation, InjectedRollback, PurposeOracle, RollbackHalt};
 use super::raft::RaftOracle;
 use super::Violations;
@@ -103,6 +103,9 @@ pub enum Observation<'a> {
     },
     /// A node lost power: what it wrote and never synced is gone.
     PowerLost { node: u8 },
+    /// An injected I/O error failed the node's registry write or the sync
+    /// after it, in the call whose outputs come next.
+    StoreFault { node: u8, op: crate::store::StoreOp },
     /// A start-sequence guard decision of incarnation `who`, as the node
     /// reports it.
     Guard {
@@ -308,6 +311,12 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
+            Observation::StoreFault { node, op } => {
+                self.purpose.on_store_fault(node, at_us);
+                if self.on {
+                    self.models[usize::from(node)].store_fault(op);
+                }
+            }
             _ if !self.on => {}
             Observation::StartEnded {
                 node,
@@ -633,7 +642,9 @@ impl Checkers {
 
     /// The per-apply oracles: sync before ack, Raft safety, conformance.
     fn check_apply(&mut self, at_us: u64, node: u8, rec: &ApplyRecord, actual: &'static str) {
-        if rec.unsynced {
+        // Durable before an apply *succeeds* (APPLY-8); a halted apply
+        // acknowledged nothing (a failed sync leaves its write unsynced).
+        if rec.unsynced && rec.result.is_ok() {
             let detail = format!(
                 "entry {} returned with registry writes not yet synced",
                 rec.index
@@ -659,7 +670,12 @@ impl Checkers {
                 expected.name()
             );
             self.v.push("conformance", Some(node), at_us, detail);
-        } else if let Some((key, model_row)) = model.row_for(&rec.data) {
+        } else if let Some((key, model_row)) = model
+            .row_for(&rec.data)
+            .filter(|_| expected != Expected::Halt("store"))
+        {
+            // After a store error the row may hold the failed sync's write
+            // or not: the whole-state check at the stop judges it.
             let actual_row = rec
                 .row
                 .as_ref()

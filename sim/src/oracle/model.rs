@@ -218,6 +218,8 @@ pub struct NodeModel {
     /// each alternative is a batch that may have been in flight there (not
     /// in `live`; the next look at the store settles it).
     cut: Vec<Vec<ModelOp>>,
+    /// An injected I/O error fired in the call whose applies come next.
+    fault: Option<crate::store::StoreOp>,
     digest: ModelDigest,
 }
 
@@ -231,6 +233,7 @@ impl NodeModel {
             pending: Vec::new(),
             floor: 0,
             cut: Vec::new(),
+            fault: None,
             digest: (0, 0),
         }
     }
@@ -339,6 +342,19 @@ impl NodeModel {
     /// returns, which makes every earlier write durable too.
     pub fn apply(&mut self, index: u64, data: &[u8]) -> Expected {
         let (expected, batch) = self.plan(index, data);
+        let registry_write = batch.iter().any(|op| match op {
+            ModelOp::Put((space, _), _) | ModelOp::Delete((space, _)) => *space == Space::Registry,
+        });
+        // The armed fault strikes the first registry write (or its sync).
+        if let Some(op) = self.fault.filter(|_| registry_write) {
+            self.fault = None;
+            // The spec: a store error propagates and halts. A failed sync
+            // leaves the write in the store, not durable.
+            if op == crate::store::StoreOp::Sync {
+                self.cut.push(batch);
+            }
+            return Expected::Halt("store");
+        }
         if !expected.halts() {
             self.write(&batch, true);
             self.applied = index;
@@ -455,6 +471,12 @@ impl NodeModel {
         }
     }
 
+    /// An injected I/O error failed a registry write or the sync after it:
+    /// the apply that made it must halt with a store error.
+    pub fn store_fault(&mut self, op: crate::store::StoreOp) {
+        self.fault = Some(op);
+    }
+
     /// Power was lost: of the batches never synced, a store may keep any
     /// whole-batch prefix, in write order.
     pub fn power_lost(&mut self) {
@@ -469,6 +491,9 @@ impl NodeModel {
     /// difference when it lies outside.
     pub fn check_store(&mut self, actual: &Image) -> Option<String> {
         let cut = std::mem::take(&mut self.cut);
+        // A fault that fired outside an apply (a snapshot's write) died
+        // with the process.
+        self.fault = None;
         if *actual == self.live && self.floor == self.pending.len() {
             return None;
         }

@@ -78,6 +78,9 @@ pub struct PurposeOracle {
     exotic: BTreeMap<u64, &'static str>,
     /// Injected epoch-file presets: (node, epoch, when).
     presets: Vec<(u8, u16, u64)>,
+    /// Injected store I/O errors that fired and no halt has claimed yet:
+    /// node -> when.
+    store_faults: BTreeMap<u8, u64>,
     /// When each incarnation started (its start read the epoch file).
     started: BTreeMap<Incarnation, u64>,
     /// Which incarnation proposed each registration proposal id.
@@ -144,6 +147,11 @@ impl PurposeOracle {
             _ => "reserved-opcode",
         };
         self.exotic.insert(data_hash, what);
+    }
+
+    /// An injected store I/O error fired on `node`.
+    pub fn on_store_fault(&mut self, node: u8, at_us: u64) {
+        self.store_faults.insert(node, at_us);
     }
 
     /// Node `node`'s (full id `full`) epoch file was set to `epoch`: a
@@ -264,7 +272,18 @@ impl PurposeOracle {
     }
 
     pub fn on_halt(&mut self, h: HaltEvent) {
-        if let Some(cause) = self.halt_cause(&h) {
+        let cause = if h.kind == "store" {
+            self.store_faults.remove(&h.node).map(|at| {
+                format!(
+                    "an injected store I/O error on n{} at {:.6}s",
+                    h.node + 1,
+                    at as f64 / 1e6
+                )
+            })
+        } else {
+            self.halt_cause(&h)
+        };
+        if let Some(cause) = cause {
             self.justified_halts += 1;
             self.justifications.push(format!(
                 "n{} halt ({}) at index {} at {:.6}s: {cause}",

@@ -28,6 +28,7 @@ impl Sim<'_> {
             | Action::EpochRollback { .. }
             | Action::EpochPreset { .. }
             | Action::ArmBetweenDeksCrash { .. }
+            | Action::ArmStoreError { .. }
             | Action::ArmRegistrationCrash { .. } => self.arm(action),
             Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => self.links(action),
             Action::Kv { .. } => self.client_command(action),
@@ -85,6 +86,14 @@ impl Sim<'_> {
                     } else {
                         "epoch-preset-near-exhaustion"
                     });
+                }
+            }
+            Action::ArmStoreError { node, op, errno } => {
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_store_error(node, op, errno);
+                    let op_code = u64::from(op == crate::store::StoreOp::Sync);
+                    let errno_code = u64::from(errno == crate::store::Errno::Enospc);
+                    self.record(Some(node), "arm-store-error", op_code, errno_code);
                 }
             }
             Action::ArmBetweenDeksCrash { node } => {

@@ -50,6 +50,9 @@ struct NodeFaults {
     registry_crash: Rc<Cell<bool>>,
     /// Whether the armed crash that fires next also loses power.
     power_loss: bool,
+    /// The next registry write or sync fails (the node's store holds a
+    /// clone).
+    store_fault: crate::store::StoreFault,
     /// Armed crashes fired so far: keys the draw of each one's down time.
     fired: u64,
     /// An epoch rollback injected while the node ran: done at its next crash.
@@ -91,6 +94,21 @@ impl Injector {
         let n = self.node(node);
         n.registry_crash.set(true);
         n.power_loss = power_loss;
+    }
+
+    /// Fail `node`'s next registry write or sync with an I/O error.
+    pub(super) fn arm_store_error(
+        &mut self,
+        node: u8,
+        op: crate::store::StoreOp,
+        errno: crate::store::Errno,
+    ) {
+        self.node(node).store_fault.set(Some((op, errno)));
+    }
+
+    /// The flag `node`'s store checks at each registry write and sync.
+    pub(super) fn store_fault_flag(&mut self, node: u8) -> crate::store::StoreFault {
+        self.node(node).store_fault.clone()
     }
 
     /// Crash `node` with its own registration committed but not applied.
@@ -135,13 +153,16 @@ impl Injector {
 
     /// `node`'s process died: what was armed inside it dies too.
     pub(super) fn process_died(&mut self, node: u8) {
-        self.node(node).crash_points = ArmedCrashes::default();
+        let n = self.node(node);
+        n.crash_points = ArmedCrashes::default();
+        n.store_fault.set(None);
     }
 
     /// The end of the fault phase: nothing armed stays armed.
     pub(super) fn disarm(&mut self, node: u8) {
         let n = self.node(node);
         n.registry_crash.set(false);
+        n.store_fault.set(None);
         n.crash_points = ArmedCrashes::default();
     }
 

@@ -45,7 +45,7 @@ use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 12] = [
+pub const SIM_MARKS: [&str; 13] = [
     "replay-already-applied",
     "replay-over-later-row",
     "crash-before-registry-sync",
@@ -58,6 +58,7 @@ pub const SIM_MARKS: [&str; 12] = [
     "epoch-preset-near-exhaustion",
     "exotic-entry-halted",
     "crash-between-dek-registrations",
+    "store-error-halted",
 ];
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
@@ -605,6 +606,8 @@ impl<'a> Sim<'a> {
         let crash = self.injector.crash_points(node);
         let mut out = std::mem::take(&mut self.out);
         let result = in_system(|| f(core, &mut out, crash));
+        let fired = core.fsm().store().fault_fired.take();
+        self.store_fault_fired(node, fired);
         self.process_outputs(node, &mut out);
         self.out = out;
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
@@ -663,6 +666,21 @@ impl<'a> Sim<'a> {
             let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
             let image = self.close_store(node, core.into_store());
             self.observe_stopped(node, image, digest);
+        }
+    }
+
+    /// An injected store fault fired inside the call just made: the
+    /// checkers learn it before they judge what the call reported.
+    fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
+        if let Some(op) = fired {
+            self.record(
+                Some(node),
+                "store-fault-fired",
+                u64::from(op == crate::store::StoreOp::Sync),
+                0,
+            );
+            self.checkers
+                .observe(self.now, Observation::StoreFault { node, op });
         }
     }
 
@@ -773,6 +791,8 @@ impl<'a> Sim<'a> {
             journal,
             crash_before_sync: self.injector.registry_crash_flag(node),
             crashed: false,
+            store_fault: self.injector.store_fault_flag(node),
+            fault_fired: Default::default(),
             row_changes: self.opts.oracles.then(|| s.synced_rows.clone()),
         };
         let params = NodeParams {
@@ -812,6 +832,11 @@ impl<'a> Sim<'a> {
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
+        let fired = match &result {
+            Ok(core) => core.fsm().store().fault_fired.take(),
+            Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
+        };
+        self.store_fault_fired(node, fired);
         let outcome = match result {
             Ok(core) => {
                 self.slots[i].state = State::Up(Box::new(core));

@@ -37,12 +37,13 @@ impl Sim<'_> {
                 Output::Applied(rec) => self.on_applied(node, rec),
                 Output::Halted(h) => {
                     self.stats.halts += 1;
-                    if matches!(
-                        h.halt.kind(),
+                    match h.halt.kind() {
                         writer_registry::HaltKind::KekNotConfigured
-                            | writer_registry::HaltKind::UnknownOpcode
-                    ) {
-                        self.mark("exotic-entry-halted");
+                        | writer_registry::HaltKind::UnknownOpcode => {
+                            self.mark("exotic-entry-halted")
+                        }
+                        writer_registry::HaltKind::Store => self.mark("store-error-halted"),
+                        _ => {}
                     }
                     self.record(Some(node), "halt", h.index, 0);
                     let slot = &mut self.slots[usize::from(node)];
