@@ -287,6 +287,7 @@ mod tests {
             kind: "rollback",
             ids: vec![7],
             data_hash: 0,
+            slot: None,
             rollback: None,
             in_replay_window: true,
             message: "epoch rollback".into(),

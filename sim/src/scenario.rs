@@ -194,6 +194,9 @@ pub struct Faults {
     pub collisions: u32,
     /// Corrupted registration payloads from a faulty client.
     pub malformed: u32,
+    /// Registry rows damaged in a down node's store (a member's row under
+    /// a DEK: truncated, owner bit flipped, or last_seen raised).
+    pub row_corruptions: u32,
     /// Epoch files preset near exhaustion (0xFFFE or 0xFFFF, even odds)
     /// while their node is down.
     pub epoch_presets: u32,
@@ -221,6 +224,7 @@ impl Default for Faults {
             epoch_rollbacks: 0,
             collisions: 0,
             malformed: 0,
+            row_corruptions: 0,
             epoch_presets: 0,
             exotic_entries: 0,
         }
@@ -550,6 +554,12 @@ impl Scenario {
                 MAX_FAULTS,
             ),
             (
+                "faults.row_corruptions",
+                u64::from(self.faults.row_corruptions),
+                0,
+                MAX_FAULTS,
+            ),
+            (
                 "faults.epoch_presets",
                 u64::from(self.faults.epoch_presets),
                 0,
@@ -774,6 +784,7 @@ impl Scenario {
             + u64::from(f.collisions)
             + u64::from(f.malformed)
             + 3 * u64::from(f.epoch_presets)
+            + 3 * u64::from(f.row_corruptions)
             + u64::from(f.exotic_entries)
             + 2 * (u64::from(n.partitions) + u64::from(n.one_way_partitions));
         kv + snapshots + faults + 1

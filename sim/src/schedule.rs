@@ -112,6 +112,16 @@ pub enum Action {
         via: u8,
         variant: u8,
     },
+    /// Damage, in a down node's store, the registry row of member
+    /// `target` under `dek` (if it exists): `truncate` drops its last byte
+    /// (shape-breaking), `owner-bit` flips a bit of its owner's high bytes,
+    /// `last-seen-up` raises its last_seen by one (both shape-preserving).
+    CorruptRow {
+        node: u8,
+        target: u8,
+        dek: u32,
+        mode: crate::store::Corruption,
+    },
     /// Set a down node's epoch file to `epoch` (written and synced).
     EpochPreset {
         node: u8,
@@ -129,7 +139,7 @@ pub enum Action {
 
 impl Action {
     /// Every event kind, as schedule files name them.
-    pub const KINDS: [&'static str; 21] = [
+    pub const KINDS: [&'static str; 22] = [
         "crash",
         "power-loss",
         "restart",
@@ -149,6 +159,7 @@ impl Action {
         "collision",
         "malformed",
         "epoch-preset",
+        "corrupt-row",
         "exotic",
         "end-of-faults",
     ];
@@ -175,6 +186,7 @@ impl Action {
             Action::Collision { .. } => "collision",
             Action::Malformed { .. } => "malformed",
             Action::EpochPreset { .. } => "epoch-preset",
+            Action::CorruptRow { .. } => "corrupt-row",
             Action::Exotic { .. } => "exotic",
             Action::EndOfFaults => "end-of-faults",
         }
@@ -201,6 +213,7 @@ impl Action {
             Action::OneWay { from, to } => vec![("from", *from), ("to", *to)],
             Action::Collision { via, victim, .. } => vec![("via", *via), ("victim", *victim)],
             Action::Malformed { via, .. } | Action::Exotic { via, .. } => vec![("via", *via)],
+            Action::CorruptRow { node, target, .. } => vec![("node", *node), ("target", *target)],
             Action::Heal | Action::EndOfFaults => vec![],
         }
     }
@@ -631,6 +644,27 @@ impl Generator<'_> {
                 self.push(t + d + 1, Action::EpochRollback { node: nd });
             }
         }
+        for _ in 0..self.sc.faults.row_corruptions {
+            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
+            let target = node(r, self.n);
+            let dek = self.dek(r);
+            let mode = match r.next_u64() % 3 {
+                0 => crate::store::Corruption::Truncate,
+                1 => crate::store::Corruption::OwnerBit,
+                _ => crate::store::Corruption::LastSeenUp,
+            };
+            self.push(t, Action::Crash { node: nd });
+            self.push(
+                t + 1,
+                Action::CorruptRow {
+                    node: nd,
+                    target,
+                    dek,
+                    mode,
+                },
+            );
+            self.push(t + d, Action::Restart { node: nd });
+        }
         for _ in 0..self.sc.faults.epoch_presets {
             let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
             let epoch = if r.next_u64().is_multiple_of(2) {
@@ -779,7 +813,7 @@ fn check_event(
         Ok(())
     };
     match action {
-        Action::Kv { dek, .. } => check_dek(*dek)?,
+        Action::Kv { dek, .. } | Action::CorruptRow { dek, .. } => check_dek(*dek)?,
         Action::Partition { side } => {
             let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
             if distinct.is_empty()
@@ -889,7 +923,7 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
         )),
     };
     match key {
-        "node" | "via" | "victim" | "from" | "to" | "variant" | "opcode" => int(0, 255),
+        "node" | "via" | "victim" | "from" | "to" | "variant" | "opcode" | "target" => int(0, 255),
         "epoch" => int(0, i64::from(u16::MAX)),
         "dek" => int(0, i64::from(u32::MAX)),
         "high_bits" => int(0, i64::MAX),
@@ -897,7 +931,7 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
             toml::Value::Boolean(_) => Ok(()),
             other => Err(format!("expected true or false, found {other}")),
         },
-        "kind" | "step" | "op" | "errno" => match value {
+        "kind" | "step" | "op" | "errno" | "mode" => match value {
             toml::Value::String(_) => Ok(()),
             other => Err(format!("expected a string, found {other}")),
         },

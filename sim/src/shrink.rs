@@ -52,6 +52,7 @@ fn kind(a: &Action) -> &'static str {
         Action::Collision { .. } => "collision",
         Action::Malformed { .. } => "malformed",
         Action::EpochPreset { .. } => "epoch-preset",
+        Action::CorruptRow { .. } => "corrupt-row",
         Action::Exotic { .. } => "exotic",
         Action::EndOfFaults => "end-of-faults",
     }

@@ -125,6 +125,18 @@ impl ClosedStore {
 }
 
 impl SimStore {
+    /// The harness writes `batch` itself and syncs it (an injected fault
+    /// in a down node's store).
+    pub fn inject(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        self.write(batch)?;
+        self.sync()?;
+        if let SimStore::Fjall(_, files) = self {
+            files.written().map_err(harness_io)?;
+            files.synced().map_err(harness_io)?;
+        }
+        Ok(())
+    }
+
     /// The run is over: drops the handle (nothing reopens it).
     pub fn release(self) -> ClosedStore {
         match self {
@@ -148,6 +160,52 @@ impl SimStore {
                 files.kill(f)?;
                 Ok(ClosedStore::Fjall(path, Some(files)))
             }
+        }
+    }
+}
+
+/// How an injected corruption damages a stored registry row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Corruption {
+    /// Drop the value's last byte: no longer 12 bytes (shape-breaking).
+    Truncate,
+    /// Flip the lowest bit of the owner's top byte: another owner under
+    /// the same node16 (shape-preserving).
+    OwnerBit,
+    /// Raise last_seen by one (shape-preserving; a row at 0xFFFF loses
+    /// one instead).
+    LastSeenUp,
+}
+
+impl Corruption {
+    /// The damaged value.
+    pub fn apply(self, value: &[u8]) -> Vec<u8> {
+        let mut v = value.to_vec();
+        match self {
+            Corruption::Truncate => {
+                v.pop();
+            }
+            Corruption::OwnerBit => {
+                if let Some(b) = v.first_mut() {
+                    *b ^= 1;
+                }
+            }
+            Corruption::LastSeenUp if v.len() == 12 => {
+                let last = u16::from_be_bytes([v[10], v[11]]);
+                let damaged = last.checked_add(1).unwrap_or(last - 1);
+                v[10..12].copy_from_slice(&damaged.to_be_bytes());
+            }
+            Corruption::LastSeenUp => v.push(0),
+        }
+        v
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Corruption::Truncate => "truncate",
+            Corruption::OwnerBit => "owner-bit",
+            Corruption::LastSeenUp => "last-seen-up",
         }
     }
 }
@@ -207,6 +265,13 @@ impl Journal {
     /// The digest of what reached a sync (see [`crate::trace::image_digest`]).
     pub fn synced_digest(&self) -> (u64, u64) {
         crate::trace::image_digest(&self.synced)
+    }
+
+    /// An injected write the harness made and synced itself, bypassing
+    /// the store's owner: its sync made every earlier write durable too.
+    pub fn injected(&mut self, space: Space, key: Vec<u8>, value: Vec<u8>) {
+        self.synced_now(None);
+        self.synced.insert((space, key), value);
     }
 
     /// Batches written since the last sync (some may be a dead

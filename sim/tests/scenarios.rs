@@ -98,6 +98,7 @@ scenarios! {
     boot_rotation => "boot-rotation",
     exhaustion => "exhaustion",
     store_errors => "store-errors",
+    corrupt_rows => "corrupt-rows",
 }
 
 #[test]

@@ -103,6 +103,16 @@ pub enum Observation<'a> {
     },
     /// A node lost power: what it wrote and never synced is gone.
     PowerLost { node: u8 },
+    /// The harness damaged node `node`'s registry row `key` (slot `dek`,
+    /// `node16`) to `value` (`how`) and synced it, while the node was down.
+    RowCorrupted {
+        node: u8,
+        dek: u32,
+        node16: u16,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        how: &'static str,
+    },
     /// An injected I/O error failed the node's registry write or the sync
     /// after it, in the call whose outputs come next.
     StoreFault { node: u8, op: crate::store::StoreOp },
@@ -177,6 +187,14 @@ struct StartJudge {
     model_halted: bool,
 }
 
+/// What a snapshot carries, as its taker's model held it.
+struct Source {
+    state: SnapshotState,
+    taker: u8,
+    /// The taker's state held injected bytes: so does the restorer's.
+    tainted: bool,
+}
+
 /// Every checker of one run.
 pub struct Checkers {
     /// The per-apply and state oracles run; the purpose oracle always does
@@ -190,12 +208,15 @@ pub struct Checkers {
     starts: Vec<Option<StartJudge>>,
     /// The state each snapshot ever taken must carry, by its bytes' hash:
     /// a restore becomes its source's model state.
-    snapshot_sources: BTreeMap<u64, SnapshotState>,
+    snapshot_sources: BTreeMap<u64, Source>,
     /// Per node, the last snapshot delivered for each index (its hash).
     delivered: Vec<BTreeMap<u64, u64>>,
     /// KV commands acknowledged to a client (applied somewhere): proposal
     /// id -> the payload every converged replica must hold.
     acknowledged: BTreeMap<u64, Vec<u8>>,
+    /// Row bytes the harness injected (key, value): INV-1..INV-3 do not
+    /// judge a change to or from them (a snapshot carries them too).
+    injected_rows: std::collections::BTreeSet<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Checkers {
@@ -211,6 +232,7 @@ impl Checkers {
             snapshot_sources: BTreeMap::new(),
             delivered: vec![BTreeMap::new(); usize::from(nodes)],
             acknowledged: BTreeMap::new(),
+            injected_rows: Default::default(),
         }
     }
 
@@ -270,6 +292,13 @@ impl Checkers {
                         }
                         _ => (None, None),
                     };
+                    let own16 = writer_registry::ids::node16(full);
+                    let slot = match r {
+                        Refusal::ForeignOwner { dek, .. }
+                        | Refusal::EpochNotAhead { dek, .. }
+                        | Refusal::CorruptRow { dek, .. } => Some((*dek, own16)),
+                        _ => None,
+                    };
                     self.purpose.on_refusal(
                         who,
                         full,
@@ -277,6 +306,7 @@ impl Checkers {
                         r.name(),
                         owner,
                         ahead,
+                        slot,
                         r.to_string(),
                     );
                 }
@@ -311,6 +341,20 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
+            Observation::RowCorrupted {
+                node,
+                dek,
+                node16,
+                key,
+                value,
+                how,
+            } => {
+                self.purpose.on_row_corrupted(node, dek, node16, how, at_us);
+                if self.on {
+                    self.injected_rows.insert((key.clone(), value.clone()));
+                    self.models[usize::from(node)].inject_row(key, value);
+                }
+            }
             Observation::StoreFault { node, op } => {
                 self.purpose.on_store_fault(node, at_us);
                 if self.on {
@@ -354,7 +398,9 @@ impl Checkers {
             } => {
                 let hash =
                     disk_hash.or_else(|| self.delivered[usize::from(node)].get(&index).copied());
-                let source = hash.and_then(|h| self.snapshot_sources.get(&h));
+                let source = hash
+                    .and_then(|h| self.snapshot_sources.get(&h))
+                    .map(|s| &s.state);
                 self.models[usize::from(node)].write_cut(index, entry, source);
             }
             Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
@@ -363,6 +409,16 @@ impl Checkers {
             }
             Observation::RowsSynced { node, changes } => {
                 for c in changes {
+                    let injected = |v: &Option<Vec<u8>>| {
+                        v.as_ref().is_some_and(|v| {
+                            self.injected_rows.contains(&(c.key.clone(), v.clone()))
+                        })
+                    };
+                    if injected(&c.old) || injected(&c.new) {
+                        // The harness's damage (or a snapshot carrying
+                        // it), not a state the node made of its own.
+                        continue;
+                    }
                     agreement::check_row_change(&mut self.v, at_us, node, c);
                 }
             }
@@ -537,7 +593,12 @@ impl Checkers {
             );
         }
         let hash = writer_registry::ids::fnv1a64(data);
-        self.snapshot_sources.entry(hash).or_insert(expected);
+        let tainted = self.models[usize::from(node)].tainted();
+        self.snapshot_sources.entry(hash).or_insert(Source {
+            state: expected,
+            taker: node,
+            tainted,
+        });
     }
 
     fn restored(
@@ -556,7 +617,13 @@ impl Checkers {
             self.delivered[i].get(&index).copied()
         };
         match hash.and_then(|h| self.snapshot_sources.get(&h)) {
-            Some(source) => self.models[i].restore(source, index),
+            Some(source) => {
+                self.models[i].restore(&source.state, index, source.tainted);
+                if source.tainted {
+                    // The damage travelled with the snapshot.
+                    self.purpose.inherit_corruptions(source.taker, node);
+                }
+            }
             None => {
                 self.v.push(
                     "snapshot-source",
@@ -567,7 +634,7 @@ impl Checkers {
                 return;
             }
         }
-        if index >= window_edge {
+        if index >= window_edge && !self.models[i].tainted() {
             self.agreement
                 .on_state(&mut self.v, at_us, node, index, self.models[i].digest());
         }
@@ -602,7 +669,7 @@ impl Checkers {
                         .entry(*proposal_id)
                         .or_insert_with(|| rec.data.get(9..).unwrap_or_default().to_vec());
                 }
-                if rec.index >= window_edge {
+                if rec.index >= window_edge && !self.models[usize::from(node)].tainted() {
                     let digest = self.models[usize::from(node)].digest();
                     self.agreement
                         .on_state(&mut self.v, at_us, node, rec.index, digest);
@@ -615,6 +682,12 @@ impl Checkers {
                 kind: halt.kind().name(),
                 ids: halt_ids(halt),
                 data_hash: writer_registry::ids::fnv1a64(&rec.data),
+                slot: match halt {
+                    Halt::Rollback { dek, node16, .. }
+                    | Halt::Collision { dek, node16, .. }
+                    | Halt::CorruptRow { dek, node16, .. } => Some((*dek, *node16)),
+                    _ => None,
+                },
                 rollback: match halt {
                     Halt::Rollback {
                         dek,

@@ -65,9 +65,16 @@
 //! `durability` judges it against the model's acknowledged writes, never
 //! against the code that made the loss.
 //!
-//! Gaps: no stored row is ever corrupted, no store I/O error injected, no
-//! epoch file preset near exhaustion (the dangerous-state injections of
-//! the next step).
+//! Injected dangerous states and how the oracles treat them: an epoch
+//! file preset (the start judge reads the harness's file; a preset
+//! justifies an exhaustion refusal, and what a rollback would where it
+//! lowers the file); a damaged row (the model takes the injected bytes as
+//! durable at the next look at the store, the node's state is its own for
+//! replica agreement until a snapshot replaces it, a snapshot taken from
+//! it carries the damage and its justification, and INV-1..INV-3 do not
+//! judge a change to or from the injected bytes); a store I/O error (the
+//! model expects the apply it strikes to halt with a store error, a failed
+//! sync's write stays in the store unsynced).
 
 pub mod agreement;
 pub mod checkers;

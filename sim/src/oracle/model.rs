@@ -220,6 +220,12 @@ pub struct NodeModel {
     cut: Vec<Vec<ModelOp>>,
     /// An injected I/O error fired in the call whose applies come next.
     fault: Option<crate::store::StoreOp>,
+    /// A registry row the harness damaged (and synced, making everything
+    /// before it durable) since the store was last looked at.
+    injected: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The state holds injected bytes (until a restore replaces it): it
+    /// is this node's, not what replicas must agree on.
+    tainted: bool,
     digest: ModelDigest,
 }
 
@@ -234,6 +240,8 @@ impl NodeModel {
             floor: 0,
             cut: Vec::new(),
             fault: None,
+            injected: Vec::new(),
+            tainted: false,
             digest: (0, 0),
         }
     }
@@ -438,10 +446,26 @@ impl NodeModel {
     /// A snapshot taken at `index` with state `source` was restored: the
     /// whole registry and KV space become the source's, in one synced
     /// batch.
-    pub fn restore(&mut self, source: &SnapshotState, index: u64) {
+    pub fn restore(&mut self, source: &SnapshotState, index: u64, tainted: bool) {
         let batch = self.restore_batch(source, index);
         self.write(&batch, true);
         self.applied = index;
+        self.tainted = tainted;
+    }
+
+    /// The harness damaged the registry row `key` to `value` while the
+    /// node was down, and synced it (fjall's sync makes every earlier
+    /// write durable too). Judged, with the rest of the store, at the next
+    /// look at it.
+    pub fn inject_row(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.injected.push((key, value));
+        self.tainted = true;
+    }
+
+    /// Whether the state holds injected bytes (replica agreement does not
+    /// apply to it).
+    pub fn tainted(&self) -> bool {
+        self.tainted
     }
 
     /// A crash cut a write between the write and its sync. `entry`: the
@@ -494,7 +518,43 @@ impl NodeModel {
         // A fault that fired outside an apply (a snapshot's write) died
         // with the process.
         self.fault = None;
-        if *actual == self.live && self.floor == self.pending.len() {
+        let injected = std::mem::take(&mut self.injected);
+        let verdict = self.check_allowed(actual, &cut, &injected);
+        if !injected.is_empty() {
+            // The damage and the syncs that wrote it: all durable now.
+            for (k, v) in injected {
+                self.set(&(Space::Registry, k), Some(v));
+            }
+            self.undo.clear();
+            self.pending.clear();
+            self.floor = 0;
+        }
+        verdict
+    }
+
+    /// [`Self::check_store`]'s comparison, with `injected` written over
+    /// each candidate state.
+    fn check_allowed(
+        &mut self,
+        actual: &Image,
+        cut: &[Vec<ModelOp>],
+        injected: &[(Vec<u8>, Vec<u8>)],
+    ) -> Option<String> {
+        let with_injected = |state: &Image| {
+            let mut s = state.clone();
+            for (k, v) in injected {
+                s.insert((Space::Registry, k.clone()), v.clone());
+            }
+            s
+        };
+        let fits = |state: &Image| {
+            if injected.is_empty() {
+                state == actual
+            } else {
+                with_injected(state) == *actual
+            }
+        };
+        if injected.is_empty() && *actual == self.live && self.floor == self.pending.len() {
             return None;
         }
         // What reached a sync, then each allowed prefix in turn.
@@ -513,7 +573,7 @@ impl NodeModel {
             if j < self.floor {
                 continue;
             }
-            if state == *actual {
+            if fits(&state) {
                 kept = Some((j, None));
                 break;
             }
@@ -523,7 +583,7 @@ impl NodeModel {
                     .find(|b| {
                         let mut with = state.clone();
                         apply_ops(&mut with, b);
-                        with == *actual
+                        fits(&with)
                     })
                     .map(|b| (j, Some(b.clone())));
             }
@@ -539,7 +599,7 @@ impl NodeModel {
                 None
             }
             None => {
-                let diff = describe_difference(&self.live, actual);
+                let diff = describe_difference(&with_injected(&self.live), actual);
                 self.adopt(actual);
                 diff
             }

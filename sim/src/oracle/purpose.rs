@@ -33,6 +33,8 @@ pub struct HaltEvent {
     /// Full ids the halt names (owner and registrant).
     pub ids: Vec<u64>,
     pub data_hash: u64,
+    /// The registry slot (dek, node16) the halt met, for a halt on a row.
+    pub slot: Option<(u32, u16)>,
     /// A rollback halt's registration (dek, full, epoch) with the row's
     /// last_seen, and the entry's proposal id.
     pub rollback: Option<RollbackHalt>,
@@ -78,6 +80,8 @@ pub struct PurposeOracle {
     exotic: BTreeMap<u64, &'static str>,
     /// Injected epoch-file presets: (node, epoch, when).
     presets: Vec<(u8, u16, u64)>,
+    /// Injected row corruptions: (node, dek, node16) -> (how, when).
+    corruptions: BTreeMap<(u8, u32, u16), (&'static str, u64)>,
     /// Injected store I/O errors that fired and no halt has claimed yet:
     /// node -> when.
     store_faults: BTreeMap<u8, u64>,
@@ -147,6 +151,48 @@ impl PurposeOracle {
             _ => "reserved-opcode",
         };
         self.exotic.insert(data_hash, what);
+    }
+
+    /// Node `node`'s stored row (dek, node16) was damaged (`how`).
+    pub fn on_row_corrupted(
+        &mut self,
+        node: u8,
+        dek: u32,
+        node16: u16,
+        how: &'static str,
+        at_us: u64,
+    ) {
+        self.corruptions
+            .entry((node, dek, node16))
+            .or_insert((how, at_us));
+    }
+
+    /// `to` restored a snapshot `from` took while holding injected damage:
+    /// the damage justifies on `to` what it justified on `from`.
+    pub fn inherit_corruptions(&mut self, from: u8, to: u8) {
+        let carried: Vec<_> = self
+            .corruptions
+            .iter()
+            .filter(|((n, _, _), _)| *n == from)
+            .map(|((_, dek, node16), cause)| ((to, *dek, *node16), *cause))
+            .collect();
+        for (key, cause) in carried {
+            self.corruptions.entry(key).or_insert(cause);
+        }
+    }
+
+    /// The corruption of `node`'s row `slot` behind a halt or refusal.
+    fn corruption_behind(&self, node: u8, slot: Option<(u32, u16)>) -> Option<String> {
+        let (dek, node16) = slot?;
+        self.corruptions
+            .get(&(node, dek, node16))
+            .map(|(how, at)| {
+                format!(
+                    "an injected corruption ({how}) of n{}'s row dek {dek} node16 {node16:#06x} at {:.6}s",
+                    node + 1,
+                    *at as f64 / 1e6
+                )
+            })
     }
 
     /// An injected store I/O error fired on `node`.
@@ -280,6 +326,9 @@ impl PurposeOracle {
                     at as f64 / 1e6
                 )
             })
+        } else if matches!(h.kind, "corrupt-row" | "collision" | "rollback") {
+            self.halt_cause(&h)
+                .or_else(|| self.corruption_behind(h.node, h.slot))
         } else {
             self.halt_cause(&h)
         };
@@ -319,11 +368,15 @@ impl PurposeOracle {
         name: &'static str,
         owner: Option<u64>,
         ahead: Option<(u32, u16)>,
+        slot: Option<(u32, u16)>,
         message: String,
     ) {
         let node = who.0;
         let started = self.started.get(&who).copied().unwrap_or(0);
-        let cause = match name {
+        let corrupted = matches!(name, "corrupt-row" | "foreign-owner" | "epoch-not-ahead")
+            .then(|| self.corruption_behind(node, slot))
+            .flatten();
+        let cause = corrupted.or_else(|| match name {
             "foreign-owner" => owner
                 .filter(|o| self.fake_ids.contains(o))
                 .map(|o| format!("an injected registration of writer {o:#018x}")),
@@ -347,7 +400,7 @@ impl PurposeOracle {
                     )
                 }),
             _ => None,
-        };
+        });
         if let Some(cause) = cause {
             self.justified_refusals += 1;
             self.justifications.push(format!(

@@ -432,6 +432,7 @@ mod justification {
             kind: "rollback",
             ids: vec![FULL],
             data_hash: 0,
+            slot: Some((DEK, 0xd4c0)),
             rollback: Some(RollbackHalt {
                 dek: DEK,
                 full: FULL,
@@ -478,6 +479,7 @@ mod justification {
                 name,
                 None,
                 Some((DEK, 3)),
+                Some((DEK, 0xd4c0)),
                 "refused".into(),
             );
             p.failures().len()
@@ -489,5 +491,75 @@ mod justification {
         // A rollback explains no corrupt row and no foreign owner.
         assert_eq!(refuse(oracle(true, 20, 5), "corrupt-row"), 1);
         assert_eq!(refuse(oracle(true, 20, 5), "foreign-owner"), 1);
+    }
+}
+
+/// An injected row is part of the allowed set only where the harness put
+/// it, and it makes the node's state its own (no replica agreement).
+#[test]
+fn an_injected_row_is_expected_exactly_and_taints_the_model() {
+    let mut m = NodeModel::new(PersistPolicy::Atomic);
+    let clean: Image = [((Space::Registry, row_key()), row(1, 1)), applied_index(1)].into();
+    assert_eq!(m.clone().check_store(&Image::new()), None);
+    assert_eq!(m.apply(1, &registration(1)), super::model::Expected::Insert);
+    let damaged = row(1, 1)[..11].to_vec();
+    let mut with_damage = clean.clone();
+    with_damage.insert((Space::Registry, row_key()), damaged.clone());
+    let mut injected = m.clone();
+    injected.inject_row(row_key(), damaged.clone());
+    assert!(injected.tainted());
+    assert_eq!(injected.clone().check_store(&with_damage), None);
+    assert!(
+        injected.check_store(&clean).is_some(),
+        "the damage must be there"
+    );
+    assert!(
+        m.clone().check_store(&with_damage).is_some(),
+        "nobody injected it"
+    );
+    // The applier must now halt on the damaged row.
+    injected = m.clone();
+    injected.inject_row(row_key(), damaged);
+    assert_eq!(injected.check_store(&with_damage), None);
+    injected.started();
+    assert_eq!(
+        injected.apply(2, &registration(2)),
+        super::model::Expected::Halt("corrupt-row")
+    );
+}
+
+mod corruption {
+    use super::super::purpose::{HaltEvent, PurposeOracle};
+
+    fn halt(p: &mut PurposeOracle, node: u8) -> usize {
+        p.on_halt(HaltEvent {
+            node,
+            at_us: 50,
+            index: 9,
+            kind: "corrupt-row",
+            ids: vec![],
+            data_hash: 0,
+            slot: Some((1, 0xd4c0)),
+            rollback: None,
+            in_replay_window: false,
+            message: "corrupt".into(),
+        });
+        p.failures().len()
+    }
+
+    #[test]
+    fn a_corrupt_row_halt_is_justified_by_that_nodes_damage_or_a_snapshot_of_it() {
+        let mut p = PurposeOracle::default();
+        p.on_row_corrupted(0, 1, 0xd4c0, "truncate", 10);
+        assert_eq!(halt(&mut p, 0), 0, "{:?}", p.failures());
+        // Another node's damage explains nothing here...
+        assert_eq!(halt(&mut p, 1), 1);
+        // ...until it restores a snapshot node 0 took with it.
+        p.inherit_corruptions(0, 1);
+        assert_eq!(halt(&mut p, 1), 1, "no new failure");
+        // Another slot's damage explains nothing either.
+        let mut q = PurposeOracle::default();
+        q.on_row_corrupted(0, 2, 0xd4c0, "truncate", 10);
+        assert_eq!(halt(&mut q, 0), 1);
     }
 }

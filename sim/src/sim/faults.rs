@@ -27,6 +27,7 @@ impl Sim<'_> {
             | Action::ArmRegistryCrash { .. }
             | Action::EpochRollback { .. }
             | Action::EpochPreset { .. }
+            | Action::CorruptRow { .. }
             | Action::ArmBetweenDeksCrash { .. }
             | Action::ArmStoreError { .. }
             | Action::ArmRegistrationCrash { .. } => self.arm(action),
@@ -86,6 +87,21 @@ impl Sim<'_> {
                     } else {
                         "epoch-preset-near-exhaustion"
                     });
+                }
+            }
+            Action::CorruptRow {
+                node,
+                target,
+                dek,
+                mode,
+            } => {
+                // Only a down node's store: a running process owns its own.
+                if let State::Down(DownReason::Crashed | DownReason::Halted) =
+                    self.slots[usize::from(node)].state
+                {
+                    self.slots[usize::from(node)]
+                        .corruptions
+                        .push((target, dek, mode));
                 }
             }
             Action::ArmStoreError { node, op, errno } => {

@@ -45,7 +45,7 @@ use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 13] = [
+pub const SIM_MARKS: [&str; 15] = [
     "replay-already-applied",
     "replay-over-later-row",
     "crash-before-registry-sync",
@@ -59,6 +59,8 @@ pub const SIM_MARKS: [&str; 13] = [
     "exotic-entry-halted",
     "crash-between-dek-registrations",
     "store-error-halted",
+    "row-corrupted-shape",
+    "row-corrupted-bits",
 ];
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
@@ -150,6 +152,9 @@ struct Slot {
     closed: Option<(ClosedStore, Journal)>,
     /// Power losses so far: keys the draw of what each one keeps.
     power_seq: u64,
+    /// Row corruptions injected while down, done when the store reopens
+    /// (nothing reads a closed store): (target member, dek, how).
+    corruptions: Vec<(u8, u32, crate::store::Corruption)>,
     incarnation: u32,
     tick_seq: u64,
     sync_seq: u64,
@@ -324,6 +329,7 @@ impl<'a> Sim<'a> {
                     Journal::default(),
                 )),
                 power_seq: 0,
+                corruptions: Vec::new(),
                 incarnation: 0,
                 tick_seq: 0,
                 sync_seq: 0,
@@ -868,8 +874,8 @@ impl<'a> Sim<'a> {
     fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
-        let (closed, journal) = s.closed.take().expect("a down node holds its closed store");
-        let store = match closed.open(self.opts.mutant) {
+        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
+        let mut store = match closed.open(self.opts.mutant) {
             Ok(store) => store,
             Err(e) => {
                 s.state = State::Down(DownReason::Broken);
@@ -877,6 +883,7 @@ impl<'a> Sim<'a> {
                 return None;
             }
         };
+        self.corrupt_rows(node, &mut store, &mut journal);
         // One scan serves the checkers and the trace's digest.
         let scanned = scan_image(&store);
         if let Err(e) = &scanned {
@@ -885,6 +892,47 @@ impl<'a> Sim<'a> {
         let image = scanned.as_ref().ok().cloned();
         self.record_state(node, scanned.map(|image| image_digest(&image)));
         Some((store, journal, image))
+    }
+
+    /// Damages the rows the schedule corrupted while the node was down,
+    /// writing and syncing each itself, and tells the checkers (a row that
+    /// does not exist yet is left alone).
+    fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
+        use writer_registry::registry::{Batch, Space};
+        for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
+            let node16 = node16(self.slots[usize::from(target)].full);
+            let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
+            let Ok(Some(old)) = store.get(Space::Registry, &key) else {
+                continue;
+            };
+            let value = how.apply(&old);
+            let mut batch = Batch::new();
+            batch.put(Space::Registry, key.clone(), value.clone());
+            if let Err(e) = store.inject(&batch) {
+                self.store_failure(
+                    "store-open",
+                    node,
+                    format!("injecting a row corruption: {e}"),
+                );
+                return;
+            }
+            journal.injected(Space::Registry, key.clone(), value.clone());
+            self.trace
+                .record_bytes(self.now, Some(node), "row-corrupted", &[&key, &value]);
+            self.mark(match how {
+                crate::store::Corruption::Truncate => "row-corrupted-shape",
+                _ => "row-corrupted-bits",
+            });
+            let corrupted = Observation::RowCorrupted {
+                node,
+                dek,
+                node16,
+                key,
+                value,
+                how: how.name(),
+            };
+            self.checkers.observe(self.now, corrupted);
+        }
     }
 
     /// A start that produced no running node: refused, halted in its
