@@ -421,6 +421,29 @@ impl crate::node::storage::NodeStore for TrackedStore {
     }
 }
 
+impl TrackedStore {
+    /// Fails `op` with the armed I/O error if one is armed for it and
+    /// `batch` (the one written, or the one this sync makes durable)
+    /// writes a registry row; once.
+    fn strike(&self, op: StoreOp, batch: Option<&Batch>) -> Result<(), StoreError> {
+        let registry = batch.is_some_and(|b| b.ops().iter().any(|o| o.space() == Space::Registry));
+        match self.store_fault.get() {
+            Some((armed, errno)) if armed == op && registry => {
+                self.store_fault.set(None);
+                self.fault_fired.set(Some(op));
+                Err(StoreError::Io {
+                    op: match op {
+                        StoreOp::Write => "write",
+                        StoreOp::Sync => "sync",
+                    },
+                    message: errno.message().into(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The message a simulated crash before sync surfaces through the FSM.
 pub const CRASH_BEFORE_SYNC: &str = "simulated process crash before sync";
 
@@ -432,15 +455,7 @@ impl WriterRegistryStore for TrackedStore {
         self.inner.scan(space)
     }
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        let registry = batch.ops().iter().any(|op| op.space() == Space::Registry);
-        if let Some((StoreOp::Write, errno)) = self.store_fault.get().filter(|_| registry) {
-            self.store_fault.set(None);
-            self.fault_fired.set(Some(StoreOp::Write));
-            return Err(StoreError::Io {
-                op: "write",
-                message: errno.message().into(),
-            });
-        }
+        self.strike(StoreOp::Write, Some(batch))?;
         self.inner.write(batch)?;
         self.journal.unsynced.push(batch.clone());
         if let SimStore::Fjall(_, files) = &mut self.inner {
@@ -450,19 +465,8 @@ impl WriterRegistryStore for TrackedStore {
     }
     fn sync(&mut self) -> Result<(), StoreError> {
         // The batch this sync makes durable: the last one written.
-        let registry = self
-            .journal
-            .unsynced
-            .last()
-            .is_some_and(|b| b.ops().iter().any(|op| op.space() == Space::Registry));
-        if let Some((StoreOp::Sync, errno)) = self.store_fault.get().filter(|_| registry) {
-            self.store_fault.set(None);
-            self.fault_fired.set(Some(StoreOp::Sync));
-            return Err(StoreError::Io {
-                op: "sync",
-                message: errno.message().into(),
-            });
-        }
+        let last = self.journal.unsynced.last();
+        self.strike(StoreOp::Sync, last)?;
         if self.crash_before_sync.replace(false) {
             self.crashed = true;
             return Err(StoreError::Io {
