@@ -189,10 +189,41 @@ struct StartJudge {
 
 /// What a snapshot carries, as its taker's model held it.
 struct Source {
-    state: SnapshotState,
+    state: Carried,
     taker: u8,
     /// The taker's state held injected bytes: so does the restorer's.
     tainted: bool,
+}
+
+/// A source's state: the snapshot's own bytes when they carried exactly
+/// the taker's model state (decoded only if a node restores it, which few
+/// do), or the model's state when they did not.
+enum Carried {
+    Bytes(Vec<u8>),
+    State(SnapshotState),
+}
+
+impl Source {
+    fn state(&self) -> SnapshotState {
+        match &self.state {
+            Carried::State(s) => s.clone(),
+            Carried::Bytes(data) => writer_registry::Snapshot::decode(data)
+                .map(|s| snapshot_image(s.rows, s.kv))
+                .expect("decoded once when taken"),
+        }
+    }
+}
+
+/// A snapshot's registry rows and KV pairs as an image.
+fn snapshot_image(
+    rows: writer_registry::registry::Pairs,
+    kv: writer_registry::registry::Pairs,
+) -> Image {
+    let mut image = Image::new();
+    for (space, pairs) in [(Space::Registry, rows), (Space::Kv, kv)] {
+        image.extend(pairs.into_iter().map(|(k, v)| ((space, k), v)));
+    }
+    image
 }
 
 /// Every checker of one run.
@@ -400,8 +431,8 @@ impl Checkers {
                     disk_hash.or_else(|| self.delivered[usize::from(node)].get(&index).copied());
                 let source = hash
                     .and_then(|h| self.snapshot_sources.get(&h))
-                    .map(|s| &s.state);
-                self.models[usize::from(node)].write_cut(index, entry, source);
+                    .map(Source::state);
+                self.models[usize::from(node)].write_cut(index, entry, source.as_ref());
             }
             Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
             Observation::Leader { node, term, log } => {
@@ -565,24 +596,29 @@ impl Checkers {
 
     fn snapshot_taken(&mut self, at_us: u64, node: u8, index: u64, data: &[u8]) {
         let model = &mut self.models[usize::from(node)];
-        let expected = model.snapshot_taken();
+        model.snapshot_taken();
         let applied = model.applied();
-        let carried = writer_registry::Snapshot::decode(data).map(|s| {
-            let mut image = Image::new();
-            for (space, pairs) in [(Space::Registry, s.rows), (Space::Kv, s.kv)] {
-                for (k, v) in pairs {
-                    image.insert((space, k), v);
-                }
+        // A restore of it becomes what the model held: the snapshot's own
+        // bytes when they carry exactly that (the common case, kept without
+        // a copy of the model), the model's state otherwise.
+        let (state, diff) = match writer_registry::Snapshot::decode(data) {
+            Err(e) => (
+                Carried::State(model.snapshot_state()),
+                Some(format!("undecodable: {e}")),
+            ),
+            Ok(s) if s.applied_index != applied || index != applied => (
+                Carried::State(model.snapshot_state()),
+                Some(format!(
+                    "taken at index {index} carrying applied index {}, the model has applied {applied}",
+                    s.applied_index
+                )),
+            ),
+            Ok(s) if model.carries(&s.rows, &s.kv) => (Carried::Bytes(data.to_vec()), None),
+            Ok(s) => {
+                let expected = model.snapshot_state();
+                let diff = describe_difference(&expected, &snapshot_image(s.rows, s.kv));
+                (Carried::State(expected), diff)
             }
-            (s.applied_index, image)
-        });
-        let diff = match &carried {
-            Err(e) => Some(format!("undecodable: {e}")),
-            Ok((at, _)) if *at != applied || index != applied => Some(format!(
-                "taken at index {index} carrying applied index {at}, the model has applied {applied}"
-            )),
-            Ok((_, image)) if *image == expected => None,
-            Ok((_, image)) => describe_difference(&expected, image),
         };
         if let Some(diff) = diff {
             self.v.push(
@@ -595,7 +631,7 @@ impl Checkers {
         let hash = writer_registry::ids::fnv1a64(data);
         let tainted = self.models[usize::from(node)].tainted();
         self.snapshot_sources.entry(hash).or_insert(Source {
-            state: expected,
+            state,
             taker: node,
             tainted,
         });
@@ -618,7 +654,7 @@ impl Checkers {
         };
         match hash.and_then(|h| self.snapshot_sources.get(&h)) {
             Some(source) => {
-                self.models[i].restore(&source.state, index, source.tainted);
+                self.models[i].restore(&source.state(), index, source.tainted);
                 if source.tainted {
                     // The damage travelled with the snapshot.
                     self.purpose.inherit_corruptions(source.taker, node);

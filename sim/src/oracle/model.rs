@@ -416,14 +416,29 @@ impl NodeModel {
     }
 
     /// A snapshot was taken: the applied index is written and synced
-    /// first. Returns the state the snapshot must carry.
-    pub fn snapshot_taken(&mut self) -> SnapshotState {
+    /// first. The snapshot must carry [`Self::snapshot_state`].
+    pub fn snapshot_taken(&mut self) {
         let batch = [ModelOp::Put(
             applied_key(),
             self.applied.to_be_bytes().to_vec(),
         )];
         self.write(&batch, true);
-        self.snapshot_state()
+    }
+
+    /// Whether `rows` and `kv` (each in key order) are exactly the
+    /// registry and KV space the model holds: compared in place, as every
+    /// snapshot taken is.
+    pub fn carries(&self, rows: &[(Vec<u8>, Vec<u8>)], kv: &[(Vec<u8>, Vec<u8>)]) -> bool {
+        let held = self
+            .live
+            .iter()
+            .filter(|((space, _), _)| *space != Space::Meta)
+            .map(|((space, k), v)| (*space, k, v));
+        let carried = rows
+            .iter()
+            .map(|(k, v)| (Space::Registry, k, v))
+            .chain(kv.iter().map(|(k, v)| (Space::Kv, k, v)));
+        held.eq(carried)
     }
 
     /// The batch restoring `source` at `index` writes over the live state.

@@ -737,10 +737,12 @@ impl<'a> Sim<'a> {
             }
         };
         self.slots[usize::from(node)].closed = Some((closed, journal));
-        let image = scanned.as_ref().ok().cloned();
-        self.record_state(node, scanned.map(|image| image_digest(&image)));
+        self.record_state(
+            node,
+            scanned.as_ref().map(image_digest).map_err(Clone::clone),
+        );
         self.record(Some(node), "synced-state", synced, pairs);
-        image
+        scanned.ok()
     }
 
     /// Shows the checkers the store a stopped process left. `library_digest`:
@@ -889,9 +891,11 @@ impl<'a> Sim<'a> {
         if let Err(e) = &scanned {
             self.store_failure("durability", node, format!("scan after reopen: {e}"));
         }
-        let image = scanned.as_ref().ok().cloned();
-        self.record_state(node, scanned.map(|image| image_digest(&image)));
-        Some((store, journal, image))
+        self.record_state(
+            node,
+            scanned.as_ref().map(image_digest).map_err(Clone::clone),
+        );
+        Some((store, journal, scanned.ok()))
     }
 
     /// Damages the rows the schedule corrupted while the node was down,
