@@ -80,8 +80,10 @@ pub struct PurposeOracle {
     exotic: BTreeMap<u64, &'static str>,
     /// Injected epoch-file presets: (node, epoch, when).
     presets: Vec<(u8, u16, u64)>,
-    /// Injected row corruptions: (node, dek, node16) -> (how, when).
-    corruptions: BTreeMap<(u8, u32, u16), (&'static str, u64)>,
+    /// Injected row corruptions: (node, dek, node16) -> (how, when, the
+    /// node whose store was damaged: another one's when a snapshot
+    /// carried the damage here).
+    corruptions: BTreeMap<(u8, u32, u16), (&'static str, u64, u8)>,
     /// Injected store I/O errors that fired and no halt has claimed yet:
     /// node -> when.
     store_faults: BTreeMap<u8, u64>,
@@ -164,7 +166,7 @@ impl PurposeOracle {
     ) {
         self.corruptions
             .entry((node, dek, node16))
-            .or_insert((how, at_us));
+            .or_insert((how, at_us, node));
     }
 
     /// `to` restored a snapshot `from` took while holding injected damage:
@@ -186,10 +188,15 @@ impl PurposeOracle {
         let (dek, node16) = slot?;
         self.corruptions
             .get(&(node, dek, node16))
-            .map(|(how, at)| {
+            .map(|(how, at, origin)| {
+                let carried = if *origin == node {
+                    String::new()
+                } else {
+                    format!(", carried to n{} by a snapshot", node + 1)
+                };
                 format!(
-                    "an injected corruption ({how}) of n{}'s row dek {dek} node16 {node16:#06x} at {:.6}s",
-                    node + 1,
+                    "an injected corruption ({how}) of n{}'s row dek {dek} node16 {node16:#06x} at {:.6}s{carried}",
+                    origin + 1,
                     *at as f64 / 1e6
                 )
             })
