@@ -110,6 +110,8 @@ pub enum Observation<'a> {
         dek: u32,
         node16: u16,
         key: Vec<u8>,
+        /// The row as the reopened store held it before the damage.
+        old: Vec<u8>,
         value: Vec<u8>,
         how: &'static str,
     },
@@ -158,8 +160,14 @@ pub enum Injected {
     Malformed { data_hash: u64 },
     /// A bootstrap, rotation or reserved-opcode entry.
     Exotic { data_hash: u64, opcode: u8 },
-    /// Node `node`'s (full id `full`) epoch file set to `epoch`.
-    EpochPreset { node: u8, full: u64, epoch: u16 },
+    /// Node `node`'s (full id `full`) epoch file, which had held up to
+    /// `high`, set to `epoch`.
+    EpochPreset {
+        node: u8,
+        full: u64,
+        epoch: u16,
+        high: u16,
+    },
     /// Node `node` (full id `full`)'s epoch file, which had held up to
     /// `high`, was replaced by the older copy `to`.
     Rollback {
@@ -245,9 +253,10 @@ pub struct Checkers {
     /// KV commands acknowledged to a client (applied somewhere): proposal
     /// id -> the payload every converged replica must hold.
     acknowledged: BTreeMap<u64, Vec<u8>>,
-    /// Row bytes the harness injected (key, value): INV-1..INV-3 do not
-    /// judge a change to or from them (a snapshot carries them too).
-    injected_rows: std::collections::BTreeSet<(Vec<u8>, Vec<u8>)>,
+    /// Row bytes the harness injected, per node (node, key, value):
+    /// INV-1..INV-3 do not judge that node's change to or from them (a
+    /// snapshot carries them to its restorer).
+    injected_rows: std::collections::BTreeSet<(u8, Vec<u8>, Vec<u8>)>,
 }
 
 impl Checkers {
@@ -285,9 +294,12 @@ impl Checkers {
             Injected::Exotic { data_hash, opcode } => {
                 self.purpose.on_exotic_injected(data_hash, opcode)
             }
-            Injected::EpochPreset { node, full, epoch } => {
-                self.purpose.on_epoch_preset(node, full, epoch, at_us)
-            }
+            Injected::EpochPreset {
+                node,
+                full,
+                epoch,
+                high,
+            } => self.purpose.on_epoch_preset(node, full, epoch, high, at_us),
             Injected::Rollback {
                 node,
                 full,
@@ -377,35 +389,35 @@ impl Checkers {
                 dek,
                 node16,
                 key,
+                old,
                 value,
                 how,
             } => {
                 self.purpose.on_row_corrupted(node, dek, node16, how, at_us);
                 if self.on {
-                    self.injected_rows.insert((key.clone(), value.clone()));
-                    self.models[usize::from(node)].inject_row(key, value);
+                    self.injected_rows
+                        .insert((node, key.clone(), value.clone()));
+                    self.models[usize::from(node)].inject_row(key, old, value);
                 }
             }
-            Observation::StoreFault { node, op } => {
-                self.purpose.on_store_fault(node, at_us);
-                if self.on {
-                    self.models[usize::from(node)].store_fault(op);
-                }
-            }
-            _ if !self.on => {}
-            Observation::StartEnded {
-                node,
-                outcome,
-                epoch_file,
-            } => self.start_ended(at_us, node, outcome, epoch_file),
+            // What purpose needs of stops and snapshots, oracles on or off.
             Observation::Stopped {
                 node,
                 store,
                 library_digest,
                 converged_end,
-            } => self.stopped(at_us, node, store, library_digest, converged_end),
+            } => {
+                self.purpose.on_stopped(node);
+                if self.on {
+                    self.stopped(at_us, node, store, library_digest, converged_end);
+                }
+            }
             Observation::SnapshotTaken { node, index, data } => {
-                self.snapshot_taken(at_us, node, index, data)
+                let hash = writer_registry::ids::fnv1a64(data);
+                self.purpose.on_snapshot_taken(node, hash);
+                if self.on {
+                    self.snapshot_taken(at_us, node, index, data, hash);
+                }
             }
             Observation::SnapshotDelivered {
                 to,
@@ -420,7 +432,29 @@ impl Checkers {
                 replay,
                 disk_hash,
                 window_edge,
-            } => self.restored(at_us, node, index, replay, disk_hash, window_edge),
+            } => {
+                let hash = if replay {
+                    disk_hash
+                } else {
+                    self.delivered[usize::from(node)].get(&index).copied()
+                };
+                self.purpose.on_snapshot_restored(node, hash);
+                if self.on {
+                    self.restored(at_us, node, index, hash, window_edge);
+                }
+            }
+            Observation::StoreFault { node, op } => {
+                self.purpose.on_store_fault(node, at_us);
+                if self.on {
+                    self.models[usize::from(node)].store_fault(op);
+                }
+            }
+            _ if !self.on => {}
+            Observation::StartEnded {
+                node,
+                outcome,
+                epoch_file,
+            } => self.start_ended(at_us, node, outcome, epoch_file),
             Observation::WriteCut {
                 node,
                 index,
@@ -442,7 +476,8 @@ impl Checkers {
                 for c in changes {
                     let injected = |v: &Option<Vec<u8>>| {
                         v.as_ref().is_some_and(|v| {
-                            self.injected_rows.contains(&(c.key.clone(), v.clone()))
+                            self.injected_rows
+                                .contains(&(node, c.key.clone(), v.clone()))
                         })
                     };
                     if injected(&c.old) || injected(&c.new) {
@@ -594,7 +629,7 @@ impl Checkers {
         }
     }
 
-    fn snapshot_taken(&mut self, at_us: u64, node: u8, index: u64, data: &[u8]) {
+    fn snapshot_taken(&mut self, at_us: u64, node: u8, index: u64, data: &[u8], hash: u64) {
         let model = &mut self.models[usize::from(node)];
         model.snapshot_taken();
         let applied = model.applied();
@@ -628,7 +663,6 @@ impl Checkers {
                 format!("snapshot at {index}: {diff}"),
             );
         }
-        let hash = writer_registry::ids::fnv1a64(data);
         let tainted = self.models[usize::from(node)].tainted();
         self.snapshot_sources.entry(hash).or_insert(Source {
             state,
@@ -637,28 +671,20 @@ impl Checkers {
         });
     }
 
-    fn restored(
-        &mut self,
-        at_us: u64,
-        node: u8,
-        index: u64,
-        replay: bool,
-        disk_hash: Option<u64>,
-        window_edge: u64,
-    ) {
+    fn restored(&mut self, at_us: u64, node: u8, index: u64, hash: Option<u64>, window_edge: u64) {
         let i = usize::from(node);
-        let hash = if replay {
-            disk_hash
-        } else {
-            self.delivered[i].get(&index).copied()
-        };
         match hash.and_then(|h| self.snapshot_sources.get(&h)) {
             Some(source) => {
                 self.models[i].restore(&source.state(), index, source.tainted);
-                if source.tainted {
-                    // The damage travelled with the snapshot.
-                    self.purpose.inherit_corruptions(source.taker, node);
-                }
+                // The rows (damage included) are now the taker's.
+                let taker = source.taker;
+                let carried: Vec<_> = self
+                    .injected_rows
+                    .iter()
+                    .filter(|(n, _, _)| *n == taker)
+                    .map(|(_, k, v)| (node, k.clone(), v.clone()))
+                    .collect();
+                self.injected_rows.extend(carried);
             }
             None => {
                 self.v.push(

@@ -33,7 +33,7 @@
 //! | APPLY-9, APPLY-10 (no applier state; no applier without a store) | library tests (`tests/applier_cases.rs`); by construction |
 //! | HALT-1, HALT-2 (halt, applied index stays) | `conformance`; `durability` (a halt writes nothing); `purpose` (every halt traced to an injected conflict) |
 //! | HALT-3 / INV-5 "halts again when replayed" | `conformance` on the replay: the model replays from its own durable expectation, so a skipped halting entry is an out-of-order apply |
-//! | HALT-4 / INV-6 (replicas agree) | `replica-agreement` (the harness's digests of each node's model, compared per index outside replay windows); `raft-state-machine-safety` |
+//! | HALT-4 / INV-6 (replicas agree) | `replica-agreement` (the harness's digests of each node's model, compared per index outside replay windows: the spec's rules, as the models replay them, keep replicas equal; each node is held to its model by `conformance`, `conformance-state` and `durability`, so a node-level divergence fires those first); `raft-state-machine-safety` |
 //! | INV-1 (shapes), INV-7 (one owner per slot) | `invariant-shape`, `invariant-owner` on every synced row change |
 //! | INV-2, INV-3 (owner and first_seen fixed, last_seen monotone) | `invariant-owner`, `invariant-epochs` |
 //! | INV-4 (re-applying the latest registration is a no-op) | `conformance` (the model expects the no-op) |

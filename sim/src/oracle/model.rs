@@ -222,7 +222,7 @@ pub struct NodeModel {
     fault: Option<crate::store::StoreOp>,
     /// A registry row the harness damaged (and synced, making everything
     /// before it durable) since the store was last looked at.
-    injected: Vec<(Vec<u8>, Vec<u8>)>,
+    injected: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
     /// The state holds injected bytes (until a restore replaces it): it
     /// is this node's, not what replicas must agree on.
     tainted: bool,
@@ -472,8 +472,10 @@ impl NodeModel {
     /// node was down, and synced it (fjall's sync makes every earlier
     /// write durable too). Judged, with the rest of the store, at the next
     /// look at it.
-    pub fn inject_row(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.injected.push((key, value));
+    /// `old` is the row as the reopened store held it before: it must lie
+    /// in the allowed set like the rest of the store.
+    pub fn inject_row(&mut self, key: Vec<u8>, old: Vec<u8>, value: Vec<u8>) {
+        self.injected.push((key, old, value));
         self.tainted = true;
     }
 
@@ -537,7 +539,7 @@ impl NodeModel {
         let verdict = self.check_allowed(actual, &cut, &injected);
         if !injected.is_empty() {
             // The damage and the syncs that wrote it: all durable now.
-            for (k, v) in injected {
+            for (k, _, v) in injected {
                 self.set(&(Space::Registry, k), Some(v));
             }
             self.undo.clear();
@@ -553,20 +555,28 @@ impl NodeModel {
         &mut self,
         actual: &Image,
         cut: &[Vec<ModelOp>],
-        injected: &[(Vec<u8>, Vec<u8>)],
+        injected: &[(Vec<u8>, Vec<u8>, Vec<u8>)],
     ) -> Option<String> {
         let with_injected = |state: &Image| {
             let mut s = state.clone();
-            for (k, v) in injected {
+            for (k, _, v) in injected {
                 s.insert((Space::Registry, k.clone()), v.clone());
             }
             s
+        };
+        // Each damaged row held, before its first damage, what the
+        // candidate state holds: the damage cannot cover a lost write.
+        let held_before = |state: &Image| {
+            let mut seen = std::collections::BTreeSet::new();
+            injected.iter().all(|(k, old, _)| {
+                !seen.insert(k) || state.get(&(Space::Registry, k.clone())) == Some(old)
+            })
         };
         let fits = |state: &Image| {
             if injected.is_empty() {
                 state == actual
             } else {
-                with_injected(state) == *actual
+                held_before(state) && with_injected(state) == *actual
             }
         };
         if injected.is_empty() && *actual == self.live && self.floor == self.pending.len() {
@@ -614,7 +624,21 @@ impl NodeModel {
                 None
             }
             None => {
-                let diff = describe_difference(&with_injected(&self.live), actual);
+                let diff = describe_difference(&with_injected(&self.live), actual).or_else(|| {
+                    // What shows matches: the damage covered a row that
+                    // held something else before it.
+                    injected.iter().find_map(|(k, old, _)| {
+                        let expected = self.live.get(&(Space::Registry, k.clone()));
+                        (expected != Some(old)).then(|| {
+                            format!(
+                                "registry key {}: held {} before the injected damage, model expects {}",
+                                writer_registry::hex::encode(k),
+                                writer_registry::hex::encode(old),
+                                expected.map_or_else(|| "absent".into(), |v| writer_registry::hex::encode(v))
+                            )
+                        })
+                    })
+                });
                 self.adopt(actual);
                 diff
             }

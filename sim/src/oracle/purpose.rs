@@ -66,6 +66,9 @@ pub struct InjectedRollback {
     pub preset: bool,
 }
 
+/// One injected damage of a row: (how, when, the node whose store it was).
+type Damage = (&'static str, u64, u8);
+
 #[derive(Debug, Default)]
 pub struct PurposeOracle {
     nonces: BTreeMap<(u32, u16, u16), BTreeSet<Incarnation>>,
@@ -83,7 +86,9 @@ pub struct PurposeOracle {
     /// Injected row corruptions: (node, dek, node16) -> (how, when, the
     /// node whose store was damaged: another one's when a snapshot
     /// carried the damage here).
-    corruptions: BTreeMap<(u8, u32, u16), (&'static str, u64, u8)>,
+    corruptions: BTreeMap<(u8, u32, u16), Vec<Damage>>,
+    /// Who took each snapshot, by its bytes' hash.
+    snapshot_takers: BTreeMap<u64, u8>,
     /// Injected store I/O errors that fired and no halt has claimed yet:
     /// node -> when.
     store_faults: BTreeMap<u8, u64>,
@@ -164,30 +169,56 @@ impl PurposeOracle {
         how: &'static str,
         at_us: u64,
     ) {
+        // Every damage stays on record: two on one row combine.
         self.corruptions
             .entry((node, dek, node16))
-            .or_insert((how, at_us, node));
+            .or_default()
+            .push((how, at_us, node));
     }
 
-    /// `to` restored a snapshot `from` took while holding injected damage:
-    /// the damage justifies on `to` what it justified on `from`.
-    pub fn inherit_corruptions(&mut self, from: u8, to: u8) {
+    /// Node `node` took a snapshot whose bytes hash to `hash`.
+    pub fn on_snapshot_taken(&mut self, node: u8, hash: u64) {
+        self.snapshot_takers.entry(hash).or_insert(node);
+    }
+
+    /// Node `node` restored the snapshot whose bytes hash to `hash`: its
+    /// rows are now the taker's, damage included (or none).
+    pub fn on_snapshot_restored(&mut self, node: u8, hash: Option<u64>) {
+        let taker = hash.and_then(|h| self.snapshot_takers.get(&h).copied());
+        self.inherit_corruptions(taker, node);
+    }
+
+    /// `to`'s rows became those `from` held: `from`'s damage (none when
+    /// `from` is unknown) replaces `to`'s.
+    pub fn inherit_corruptions(&mut self, from: Option<u8>, to: u8) {
+        if from == Some(to) {
+            return;
+        }
         let carried: Vec<_> = self
             .corruptions
             .iter()
-            .filter(|((n, _, _), _)| *n == from)
-            .map(|((_, dek, node16), cause)| ((to, *dek, *node16), *cause))
+            .filter(|((n, _, _), _)| Some(*n) == from)
+            .map(|((_, dek, node16), causes)| ((to, *dek, *node16), causes.clone()))
             .collect();
-        for (key, cause) in carried {
-            self.corruptions.entry(key).or_insert(cause);
-        }
+        self.corruptions.retain(|(n, _, _), _| *n != to);
+        self.corruptions.extend(carried);
     }
 
-    /// The corruption of `node`'s row `slot` behind a halt or refusal.
-    fn corruption_behind(&self, node: u8, slot: Option<(u32, u16)>) -> Option<String> {
+    /// The corruption of `node`'s row `slot` behind a halt or refusal of
+    /// kind `kind`: only damage that can cause that kind (a truncated row
+    /// a corrupt-row, a flipped owner a collision or foreign owner, a
+    /// raised last_seen a rollback or an epoch not ahead).
+    fn corruption_behind(&self, node: u8, slot: Option<(u32, u16)>, kind: &str) -> Option<String> {
         let (dek, node16) = slot?;
         self.corruptions
-            .get(&(node, dek, node16))
+            .get(&(node, dek, node16))?
+            .iter()
+            .find(|(how, _, _)| match *how {
+                "truncate" => kind == "corrupt-row",
+                "owner-bit" => matches!(kind, "collision" | "foreign-owner"),
+                "last-seen-up" => matches!(kind, "rollback" | "epoch-not-ahead"),
+                _ => false,
+            })
             .map(|(how, at, origin)| {
                 let carried = if *origin == node {
                     String::new()
@@ -207,19 +238,27 @@ impl PurposeOracle {
         self.store_faults.insert(node, at_us);
     }
 
-    /// Node `node`'s (full id `full`) epoch file was set to `epoch`: a
-    /// cause of exhaustion, and, where it lowers the file below what the
-    /// node registered before, of the refusals and halts a rollback causes.
-    pub fn on_epoch_preset(&mut self, node: u8, full: u64, epoch: u16, at_us: u64) {
+    /// `node`'s process stopped: a store error no halt of it claimed
+    /// (one that struck a snapshot's write) explains nothing later.
+    pub fn on_stopped(&mut self, node: u8) {
+        self.store_faults.remove(&node);
+    }
+
+    /// Node `node`'s (full id `full`) epoch file, which had held up to
+    /// `high`, was set to `epoch`: a cause of exhaustion, and, where it
+    /// lowered the file, of the refusals and halts a rollback causes.
+    pub fn on_epoch_preset(&mut self, node: u8, full: u64, epoch: u16, high: u16, at_us: u64) {
         self.presets.push((node, epoch, at_us));
-        self.rollbacks.push(InjectedRollback {
-            node,
-            full,
-            to: epoch,
-            high: epoch,
-            at_us,
-            preset: true,
-        });
+        if epoch < high {
+            self.rollbacks.push(InjectedRollback {
+                node,
+                full,
+                to: epoch,
+                high,
+                at_us,
+                preset: true,
+            });
+        }
     }
 
     pub fn on_rollback_injected(&mut self, rollback: InjectedRollback) {
@@ -260,9 +299,14 @@ impl PurposeOracle {
         started: u64,
     ) -> Option<&InjectedRollback> {
         let written = *self.first_proposed.get(&(dek, full, last_seen))?;
-        self.rollbacks
-            .iter()
-            .find(|r| r.full == full && written < r.at_us && r.at_us <= started)
+        // The row's epoch lies in the range the replacement re-opened.
+        self.rollbacks.iter().find(|r| {
+            r.full == full
+                && r.to < last_seen
+                && last_seen <= r.high
+                && written < r.at_us
+                && r.at_us <= started
+        })
     }
 
     fn describe(r: &InjectedRollback) -> String {
@@ -312,7 +356,7 @@ impl PurposeOracle {
                 let started = *self.started.get(proposer)?;
                 let r = self
                     .rollback_behind(rb.dek, rb.full, rb.last_seen, started)
-                    .filter(|r| r.node == proposer.0)?;
+                    .filter(|r| r.node == proposer.0 && rb.epoch > r.to)?;
                 Some(format!(
                     "{} (entry from n{}#{}, started after it)",
                     Self::describe(r),
@@ -335,7 +379,7 @@ impl PurposeOracle {
             })
         } else if matches!(h.kind, "corrupt-row" | "collision" | "rollback") {
             self.halt_cause(&h)
-                .or_else(|| self.corruption_behind(h.node, h.slot))
+                .or_else(|| self.corruption_behind(h.node, h.slot, h.kind))
         } else {
             self.halt_cause(&h)
         };
@@ -381,7 +425,7 @@ impl PurposeOracle {
         let node = who.0;
         let started = self.started.get(&who).copied().unwrap_or(0);
         let corrupted = matches!(name, "corrupt-row" | "foreign-owner" | "epoch-not-ahead")
-            .then(|| self.corruption_behind(node, slot))
+            .then(|| self.corruption_behind(node, slot, name))
             .flatten();
         let cause = corrupted.or_else(|| match name {
             "foreign-owner" => owner

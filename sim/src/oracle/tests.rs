@@ -470,6 +470,16 @@ mod justification {
     }
 
     #[test]
+    fn a_preset_excuses_what_a_rollback_would_only_where_it_lowered_the_file() {
+        for (high, excused) in [(3, true), (1, false)] {
+            let mut p = oracle(false, 20, 5);
+            // The file held up to `high`, then was set to 1 at t=10.
+            p.on_epoch_preset(0, FULL, 1, high, ROLLBACK_AT);
+            assert_eq!(halt(&mut p, 9).is_empty(), excused, "high {high}");
+        }
+    }
+
+    #[test]
     fn a_refusal_is_justified_only_by_a_preceding_cause_of_its_kind() {
         let refuse = |mut p: PurposeOracle, name: &'static str| {
             p.on_refusal(
@@ -506,7 +516,7 @@ fn an_injected_row_is_expected_exactly_and_taints_the_model() {
     let mut with_damage = clean.clone();
     with_damage.insert((Space::Registry, row_key()), damaged.clone());
     let mut injected = m.clone();
-    injected.inject_row(row_key(), damaged.clone());
+    injected.inject_row(row_key(), row(1, 1), damaged.clone());
     assert!(injected.tainted());
     assert_eq!(injected.clone().check_store(&with_damage), None);
     assert!(
@@ -518,8 +528,13 @@ fn an_injected_row_is_expected_exactly_and_taints_the_model() {
         "nobody injected it"
     );
     // The applier must now halt on the damaged row.
+    // Damage over a row the store lost (it held epoch 0's row, never
+    // written) cannot hide the loss.
+    let mut lost = m.clone();
+    lost.inject_row(row_key(), row(1, 0), damaged.clone());
+    assert!(lost.check_store(&with_damage).is_some());
     injected = m.clone();
-    injected.inject_row(row_key(), damaged);
+    injected.inject_row(row_key(), row(1, 1), damaged);
     assert_eq!(injected.check_store(&with_damage), None);
     injected.started();
     assert_eq!(
@@ -555,11 +570,21 @@ mod corruption {
         // Another node's damage explains nothing here...
         assert_eq!(halt(&mut p, 1), 1);
         // ...until it restores a snapshot node 0 took with it.
-        p.inherit_corruptions(0, 1);
+        p.inherit_corruptions(Some(0), 1);
         assert_eq!(halt(&mut p, 1), 1, "no new failure");
         // Another slot's damage explains nothing either.
         let mut q = PurposeOracle::default();
         q.on_row_corrupted(0, 2, 0xd4c0, "truncate", 10);
         assert_eq!(halt(&mut q, 0), 1);
+        // Nor damage of a kind that cannot cause this halt.
+        let mut r = PurposeOracle::default();
+        r.on_row_corrupted(0, 1, 0xd4c0, "last-seen-up", 10);
+        assert_eq!(halt(&mut r, 0), 1);
+        // A restore from a clean node's snapshot takes the damage away.
+        let mut c = PurposeOracle::default();
+        c.on_row_corrupted(0, 1, 0xd4c0, "truncate", 10);
+        c.on_snapshot_taken(2, 77);
+        c.on_snapshot_restored(0, Some(77));
+        assert_eq!(halt(&mut c, 0), 1);
     }
 }

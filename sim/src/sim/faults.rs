@@ -77,10 +77,15 @@ impl Sim<'_> {
                     self.slots[usize::from(node)].state
                 {
                     let slot = &mut self.slots[usize::from(node)];
+                    let high = slot.epoch_file.history().iter().copied().max().unwrap_or(0);
                     slot.epoch_file.preset(epoch);
                     let full = slot.full;
-                    self.injector
-                        .record(Injected::EpochPreset { node, full, epoch });
+                    self.injector.record(Injected::EpochPreset {
+                        node,
+                        full,
+                        epoch,
+                        high,
+                    });
                     self.record(Some(node), "epoch-preset", u64::from(epoch), 0);
                     self.mark(if epoch == 0xFFFF {
                         "epoch-preset-exhausted"
@@ -176,13 +181,11 @@ impl Sim<'_> {
                 if let Some(index) = taken {
                     self.stats.snapshots_taken += 1;
                     self.record(Some(node), "snapshot", index, 0);
-                    if self.checkers.on() {
-                        let disk = self.slots[usize::from(node)].disk.clone();
-                        let disk = disk.borrow();
-                        let data = disk.written().snapshot.get_data();
-                        let taken = Observation::SnapshotTaken { node, index, data };
-                        self.checkers.observe(self.now, taken);
-                    }
+                    let disk = self.slots[usize::from(node)].disk.clone();
+                    let disk = disk.borrow();
+                    let data = disk.written().snapshot.get_data();
+                    let taken = Observation::SnapshotTaken { node, index, data };
+                    self.checkers.observe(self.now, taken);
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),

@@ -932,6 +932,7 @@ impl<'a> Sim<'a> {
                 dek,
                 node16,
                 key,
+                old,
                 value,
                 how: how.name(),
             };

@@ -86,7 +86,7 @@ impl Sim<'_> {
                     u64::from(from),
                     msg.get_msg_type() as u64,
                 );
-                if is_snapshot && self.checkers.on() {
+                if is_snapshot {
                     let snap = msg.get_snapshot();
                     let delivered = Observation::SnapshotDelivered {
                         to,
