@@ -636,9 +636,10 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
                 });
             }
             let own = matches!(&result, Ok(Outcome::Registration(_)))
-                && self.own_registration(&entry.data).is_some();
-            if own {
-                self.note_own_registration(&entry.data);
+                .then(|| self.own_registration(&entry.data))
+                .flatten();
+            if let Some(registration) = own {
+                self.note_own_registration(registration);
             }
             out.push(Output::Applied(record(
                 &self.fsm,
@@ -655,7 +656,9 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
                 return Ok(true);
             }
             self.raw.advance_apply_to(entry.index);
-            if own && !self.sequence.unregistered().is_empty() && crash.between_own_registrations()
+            if own.is_some()
+                && !self.sequence.unregistered().is_empty()
+                && crash.between_own_registrations()
             {
                 return Err(CRASHED);
             }
@@ -664,13 +667,12 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
         Ok(false)
     }
 
-    fn note_own_registration(&mut self, data: &[u8]) {
-        if let Some(r) = self.own_registration(data) {
-            let store = self.fsm.store();
-            self.sequence
-                .on(Event::RegistrationApplied { registration: r }, store)
-                .unwrap_or_else(|e| panic!("{} {e}", crate::panics::DRIVER_CONTRACT));
-        }
+    /// This incarnation's own `registration` applied here (START-7).
+    fn note_own_registration(&mut self, registration: Registration) {
+        let store = self.fsm.store();
+        self.sequence
+            .on(Event::RegistrationApplied { registration }, store)
+            .unwrap_or_else(|e| panic!("{} {e}", crate::panics::DRIVER_CONTRACT));
     }
 
     /// Takes a snapshot at the applied index and compacts the log behind

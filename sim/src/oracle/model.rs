@@ -656,17 +656,14 @@ impl NodeModel {
 
     /// Takes `actual` as the state (after a reported breach only).
     fn adopt(&mut self, actual: &Image) {
-        self.live = actual.clone();
+        self.live.clear();
+        self.digest = (0, 0);
+        for (k, v) in actual {
+            self.set(k, Some(v.clone()));
+        }
         self.undo.clear();
         self.pending.clear();
         self.floor = 0;
-        self.digest = (0, 0);
-        for ((space, k), v) in &self.live {
-            if *space != Space::Meta {
-                self.digest.0 = self.digest.0.wrapping_add(pair_hash(*space, k, v));
-                self.digest.1 += 1;
-            }
-        }
     }
 
     /// A new incarnation opened the store: its FSM starts at the durable

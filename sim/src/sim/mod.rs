@@ -700,7 +700,7 @@ impl<'a> Sim<'a> {
         let disk = disk.borrow();
         let log = disk.written();
         let entry = log.entry(index).map(|e| e.data.as_ref());
-        let disk_hash = (log.snapshot_index() == index).then(|| fnv1a64(log.snapshot.get_data()));
+        let disk_hash = log.snapshot_hash_at(index);
         let cut = Observation::WriteCut {
             node,
             index,

@@ -188,11 +188,11 @@ impl Sim<'_> {
             self.record_state(node, digest);
         }
         // The snapshot a start restores is the one its disk holds.
-        let disk_hash = {
-            let disk = self.slots[i].disk.borrow();
-            let log = disk.written();
-            (log.snapshot_index() == index).then(|| fnv1a64(log.snapshot.get_data()))
-        };
+        let disk_hash = self.slots[i]
+            .disk
+            .borrow()
+            .written()
+            .snapshot_hash_at(index);
         let restored = Observation::Restored {
             node,
             index,
