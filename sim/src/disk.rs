@@ -62,7 +62,7 @@ impl LogImage {
 
     /// Appends, truncating any conflicting suffix first (raft's contract:
     /// the first appended index may rewrite the tail).
-    fn append(&mut self, new: &[Entry]) {
+    pub(crate) fn append(&mut self, new: &[Entry]) {
         let Some(first) = new.first() else { return };
         let keep = first.index.saturating_sub(self.first_index()) as usize;
         self.entries.truncate(keep.min(self.entries.len()));
@@ -70,7 +70,7 @@ impl LogImage {
     }
 
     /// Installs a snapshot received from a leader: the log restarts after it.
-    fn install(&mut self, snapshot: &Snapshot) {
+    pub(crate) fn install(&mut self, snapshot: &Snapshot) {
         let meta = snapshot.get_metadata();
         self.entries.clear();
         self.conf_state = meta.get_conf_state().clone();
@@ -84,7 +84,7 @@ impl LogImage {
     }
 
     /// Keeps `snapshot` as the latest and drops entries up to its index.
-    fn compact(&mut self, snapshot: &Snapshot) {
+    pub(crate) fn compact(&mut self, snapshot: &Snapshot) {
         let index = snapshot.get_metadata().index;
         if index <= self.snapshot_index() {
             return;
@@ -96,7 +96,7 @@ impl LogImage {
 }
 
 /// Replays one Raft log change onto an image.
-fn apply_op(op: &LogOp, image: &mut LogImage) {
+pub(crate) fn apply_op(op: &LogOp, image: &mut LogImage) {
     match op {
         LogOp::Append(entries) => image.append(entries),
         LogOp::HardState(hs) => image.hard_state = hs.clone(),

@@ -60,3 +60,4 @@ pub mod sim;
 pub mod store;
 pub mod sweep;
 pub mod trace;
+pub mod turmoil;

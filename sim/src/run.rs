@@ -12,9 +12,42 @@ use crate::schedule::Schedule;
 use crate::sim::{temp_root, Ending, Sim, SimOptions, Stats};
 use crate::store::RegistryKind;
 
+/// Which runtime drives the node cores.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// The native discrete-event engine ([`crate::sim`]).
+    #[default]
+    Native,
+    /// turmoil's hosts, clock, network and file system ([`crate::turmoil`]).
+    Turmoil,
+}
+
+impl Runtime {
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Native => "native",
+            Runtime::Turmoil => "turmoil",
+        }
+    }
+}
+
 /// Options for one run beyond the scenario and schedule.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    pub runtime: Runtime,
+    /// The registry on the native runtime (turmoil's is always its file
+    /// store).
     pub registry: RegistryKind,
     pub oracles: bool,
     pub keep_trace_lines: bool,
@@ -27,6 +60,7 @@ pub struct RunOptions {
 impl RunOptions {
     pub fn for_scenario(sc: &Scenario) -> Self {
         RunOptions {
+            runtime: Runtime::Native,
             registry: sc.registry,
             oracles: true,
             keep_trace_lines: false,
@@ -127,7 +161,11 @@ pub fn run_validated(
         data_dir: dir.path().to_path_buf(),
         mutant: opts.mutant,
     };
-    let mut result = match guarded(|| Sim::new(sc, schedule, sim_opts).run()) {
+    let runtime = opts.runtime;
+    let mut result = match guarded(|| match runtime {
+        Runtime::Native => Sim::new(sc, schedule, sim_opts).run(),
+        Runtime::Turmoil => crate::turmoil::run(sc, schedule, sim_opts),
+    }) {
         Ok(out) => match out.harness_error {
             Some(e) => return Err(e),
             None => classify(sc, schedule.seed, out),
@@ -160,7 +198,11 @@ pub fn run_validated(
             },
         },
     };
-    if !result.passed() && opts.keep_failed_data && opts.registry == RegistryKind::Fjall {
+    if !result.passed()
+        && opts.keep_failed_data
+        && opts.registry == RegistryKind::Fjall
+        && runtime == Runtime::Native
+    {
         result.kept_data = Some(dir.keep());
     }
     Ok(result)

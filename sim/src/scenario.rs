@@ -64,6 +64,11 @@ pub struct Scenario {
     pub registry: RegistryKind,
     /// After the fault phase: time allowed for every live node to converge.
     pub liveness_bound_ms: u64,
+    /// On the turmoil runtime only: turmoil's file system tears unsynced
+    /// writes at this block size when power is lost (absent: a lost write
+    /// is lost whole).
+    #[serde(default)]
+    pub turmoil_block_size: Option<u64>,
     #[serde(default)]
     pub workload: Workload,
     #[serde(default)]
@@ -430,6 +435,14 @@ impl Scenario {
 
     /// Every time, interval and workload value within its bounds.
     fn check_ranges(&self, bad: &Bad) -> Result<(), ScenarioError> {
+        if let Some(block) = self.turmoil_block_size {
+            if !(1..=1 << 20).contains(&block) {
+                return bad(
+                    "turmoil_block_size",
+                    format!("expected 1 to 1048576 bytes, found {block}"),
+                );
+            }
+        }
         for (key, v, lo, hi) in [
             ("duration_ms", self.duration_ms, 1, MAX_SPAN_MS),
             ("tick_ms", self.tick_ms, 1, MAX_TICK_MS),

@@ -39,6 +39,9 @@ pub enum SimStore {
     Memory(MemoryRegistry),
     /// The database and what the harness tracks of its files.
     Fjall(FjallRegistry, FjallFiles),
+    /// The turmoil runtime's append-only registry file (its host's file
+    /// system decides what a crash keeps).
+    File(crate::turmoil::files::FileRegistry),
 }
 
 impl WriterRegistryStore for SimStore {
@@ -46,24 +49,28 @@ impl WriterRegistryStore for SimStore {
         match self {
             SimStore::Memory(s) => s.get(space, key),
             SimStore::Fjall(s, _) => s.get(space, key),
+            SimStore::File(s) => s.get(space, key),
         }
     }
     fn scan(&self, space: Space) -> Result<Pairs, StoreError> {
         match self {
             SimStore::Memory(s) => s.scan(space),
             SimStore::Fjall(s, _) => s.scan(space),
+            SimStore::File(s) => s.scan(space),
         }
     }
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
         match self {
             SimStore::Memory(s) => s.write(batch),
             SimStore::Fjall(s, _) => s.write(batch),
+            SimStore::File(s) => s.write(batch),
         }
     }
     fn sync(&mut self) -> Result<(), StoreError> {
         match self {
             SimStore::Memory(s) => s.sync(),
             SimStore::Fjall(s, _) => s.sync(),
+            SimStore::File(s) => s.sync(),
         }
     }
 }
@@ -74,6 +81,9 @@ pub enum ClosedStore {
     /// A database directory, and its files as last tracked (`None` before
     /// its first open).
     Fjall(PathBuf, Option<FjallFiles>),
+    /// The turmoil runtime's registry file, on its host's file system
+    /// (reopened there, by the host, never through this type).
+    File,
 }
 
 impl ClosedStore {
@@ -92,6 +102,10 @@ impl ClosedStore {
             ClosedStore::Fjall(path, before) => {
                 let (store, files) = open_settled(&path, before, mutant)?;
                 SimStore::Fjall(store, files)
+            }
+            ClosedStore::File => {
+                let (store, _) = crate::turmoil::files::FileRegistry::open()?;
+                SimStore::File(store)
             }
         })
     }
@@ -120,6 +134,9 @@ impl ClosedStore {
                 }
                 Ok(journal.forget_unsynced_after(keep))
             }
+            ClosedStore::File => {
+                Err("a turmoil host's file system decides what a power loss keeps".into())
+            }
         }
     }
 }
@@ -146,6 +163,7 @@ impl SimStore {
                 drop(f);
                 ClosedStore::Fjall(path, Some(files))
             }
+            SimStore::File(_) => ClosedStore::File,
         }
     }
 
@@ -160,6 +178,7 @@ impl SimStore {
                 files.kill(f)?;
                 Ok(ClosedStore::Fjall(path, Some(files)))
             }
+            SimStore::File(_) => Ok(ClosedStore::File),
         }
     }
 }

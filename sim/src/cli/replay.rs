@@ -13,8 +13,11 @@ use crate::run;
 pub(super) struct ReplayArgs {
     #[command(flatten)]
     case: CaseArgs,
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "runtime")]
     registry: Option<Registry>,
+    /// The runtime that drives the nodes (see `regsim run --help`).
+    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
+    runtime: run::Runtime,
     /// Print the trace.
     #[arg(long)]
     trace: bool,
@@ -35,6 +38,7 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
+    opts.runtime = args.runtime;
     opts.keep_trace_lines = args.check_determinism;
     if args.trace {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -72,7 +76,7 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
             ),
             None => println!(
                 "replay: {}",
-                replay_command(&path, &sc, &r, opts.registry, mutant.as_deref())
+                replay_command(&path, &sc, &r, &opts, mutant.as_deref())
             ),
         }
     }

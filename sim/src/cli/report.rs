@@ -6,24 +6,26 @@ use std::path::Path;
 
 use crate::run::RunResult;
 use crate::scenario::Scenario;
-use crate::store::RegistryKind;
 
 pub(super) fn replay_command(
     path: &Path,
     sc: &Scenario,
     r: &RunResult,
-    registry: RegistryKind,
+    opts: &crate::run::RunOptions,
     mutant: Option<&str>,
 ) -> String {
+    let backend = match opts.runtime {
+        crate::run::Runtime::Native => format!("--registry {}", opts.registry.name()),
+        runtime => format!("--runtime {}", runtime.name()),
+    };
     let (features, mutant) = match mutant {
         Some(m) => (" --features mutants", format!(" --mutant {m}")),
         None => ("", String::new()),
     };
     format!(
-        "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} --registry {}{mutant}   # policy {:?}, commit {}",
+        "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} {backend}{mutant}   # policy {:?}, commit {}",
         path.display(),
         r.seed,
-        registry.name(),
         sc.policy,
         env!("REGSIM_COMMIT")
     )

@@ -34,9 +34,13 @@ pub(super) struct RunArgs {
     /// Parallel runs (default: the number of cores), 1 to 256.
     #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
-    /// Override the scenario's registry.
-    #[arg(long, value_enum)]
+    /// Override the scenario's registry (native runtime).
+    #[arg(long, value_enum, conflicts_with = "runtime")]
     registry: Option<Registry>,
+    /// The runtime that drives the nodes: the native engine, or turmoil's
+    /// hosts, network and file system (its registry is a file store).
+    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
+    runtime: run::Runtime,
     /// Run without oracles (for measuring their cost).
     #[arg(long)]
     no_oracles: bool,
@@ -71,11 +75,14 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     let opts = options(&args, &sc)?;
     run::quiet_panics();
     println!(
-        "scenario {} ({}), policy {:?}, registry {}, {} seeds on {jobs} jobs",
+        "scenario {} ({}), policy {:?}, {}, {} seeds on {jobs} jobs",
         sc.name,
         path.display(),
         sc.policy,
-        opts.registry.name(),
+        match opts.runtime {
+            run::Runtime::Native => format!("registry {}", opts.registry.name()),
+            runtime => format!("runtime {}", runtime.name()),
+        },
         seeds.len()
     );
     let SweepOutput {
@@ -117,6 +124,7 @@ fn seeds(args: &RunArgs) -> Vec<u64> {
 /// The scenario's run options with the command line's overrides.
 fn options(args: &RunArgs, sc: &Scenario) -> Result<RunOptions, CliError> {
     let mut opts = RunOptions::for_scenario(sc);
+    opts.runtime = args.runtime;
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
@@ -200,10 +208,7 @@ fn report_failure(
     failed_dir: &Path,
 ) -> Result<(), CliError> {
     print_result(r);
-    println!(
-        "  replay: {}",
-        replay_command(path, sc, r, opts.registry, mutant)
-    );
+    println!("  replay: {}", replay_command(path, sc, r, opts, mutant));
     if let Some(knobs) = run::schedule_for(sc, r.seed)
         .ok()
         .and_then(|s| run::swarm_knobs(sc, &s))

@@ -427,6 +427,11 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
         self.sequence.epoch()
     }
 
+    /// The Raft log as this incarnation holds it.
+    pub fn log(&self) -> &L {
+        self.raw.store()
+    }
+
     pub fn fsm(&self) -> &Fsm<S> {
         &self.fsm
     }

@@ -21,14 +21,14 @@ struct Command {
 
 /// The next attempt of a command: which node, and the bytes if it was
 /// encrypted already.
-pub(super) struct Attempt {
+pub(crate) struct Attempt {
     pub node: u8,
     pub dek: u32,
     pub proposal_id: u64,
     pub data: Option<Vec<u8>>,
 }
 
-pub(super) struct Clients {
+pub(crate) struct Clients {
     commands: Vec<Command>,
     by_pid: BTreeMap<u64, usize>,
     next_pid: u64,
@@ -38,7 +38,7 @@ pub(super) struct Clients {
 }
 
 impl Clients {
-    pub(super) fn new(nodes: u8, max_attempts: u32) -> Self {
+    pub(crate) fn new(nodes: u8, max_attempts: u32) -> Self {
         Clients {
             commands: Vec::new(),
             by_pid: BTreeMap::new(),
@@ -49,14 +49,14 @@ impl Clients {
     }
 
     /// A fresh proposal id (client commands, registrations, injections).
-    pub(super) fn next_pid(&mut self) -> u64 {
+    pub(crate) fn next_pid(&mut self) -> u64 {
         let pid = self.next_pid;
         self.next_pid += 1;
         pid
     }
 
     /// A new command sent to `node` under `dek`; its number.
-    pub(super) fn command(&mut self, node: u8, dek: u32) -> usize {
+    pub(crate) fn command(&mut self, node: u8, dek: u32) -> usize {
         let cmd = self.commands.len();
         let proposal_id = self.next_pid();
         self.by_pid.insert(proposal_id, cmd);
@@ -73,7 +73,7 @@ impl Clients {
 
     /// The command's next attempt (each retry goes to the next node round
     /// a cluster of `nodes`), or `None` once it is done or out of tries.
-    pub(super) fn attempt(&mut self, cmd: usize, nodes: u8) -> Option<Attempt> {
+    pub(crate) fn attempt(&mut self, cmd: usize, nodes: u8) -> Option<Attempt> {
         let c = &mut self.commands[cmd];
         if c.done || c.attempts >= self.max_attempts {
             return None;
@@ -90,7 +90,7 @@ impl Clients {
     /// Encrypts the command's payload as `full`'s incarnation at `epoch`
     /// would, with that node's next nonce counter; keeps and returns the
     /// entry bytes.
-    pub(super) fn encrypt(&mut self, cmd: usize, node: u8, full: u64, epoch: u16) -> Vec<u8> {
+    pub(crate) fn encrypt(&mut self, cmd: usize, node: u8, full: u64, epoch: u16) -> Vec<u8> {
         let c = &mut self.commands[cmd];
         let counter = self.counters[usize::from(node)].entry(c.dek).or_insert(0);
         *counter += 1;
@@ -105,18 +105,23 @@ impl Clients {
     }
 
     /// A new incarnation of `node` counts its nonces from 1 again.
-    pub(super) fn restarted(&mut self, node: u8) {
+    pub(crate) fn restarted(&mut self, node: u8) {
         self.counters[usize::from(node)].clear();
     }
 
     /// The KV entry with `proposal_id` applied: its command is done.
-    pub(super) fn applied(&mut self, proposal_id: u64) {
+    pub(crate) fn applied(&mut self, proposal_id: u64) {
         if let Some(&cmd) = self.by_pid.get(&proposal_id) {
             self.commands[cmd].done = true;
         }
     }
 
-    pub(super) fn is_done(&self, cmd: usize) -> bool {
+    /// The command's entry bytes, once encrypted.
+    pub(crate) fn data(&self, cmd: usize) -> Option<Vec<u8>> {
+        self.commands[cmd].data.clone()
+    }
+
+    pub(crate) fn is_done(&self, cmd: usize) -> bool {
         self.commands[cmd].done
     }
 }

@@ -201,18 +201,9 @@ impl Sim<'_> {
                 dek,
                 high_bits,
             } => {
-                let fake =
-                    high_bits << 16 | u64::from(node16(self.slots[usize::from(victim)].full));
+                let fake = collision_writer(self.slots[usize::from(victim)].full, high_bits);
                 let pid = self.next_pid();
-                let data = wire::encode_entry(
-                    pid,
-                    &Registration {
-                        dek,
-                        full_node_id: fake,
-                        local_epoch: 1,
-                    }
-                    .encode_payload(),
-                );
+                let data = collision_entry(pid, dek, fake);
                 if self.propose(via, data) {
                     self.injector.record(Injected::Collision { full: fake });
                     self.record(Some(via), "inject-collision", fake, u64::from(dek));
@@ -220,20 +211,12 @@ impl Sim<'_> {
             }
             Action::Malformed { via, variant } => {
                 let pid = self.next_pid();
-                let mut payload = Registration {
-                    dek: self.sc.deks[0],
-                    full_node_id: self.slots[usize::from(via)].full,
-                    local_epoch: 1,
-                }
-                .encode_payload();
-                match variant {
-                    0 => payload[1] = 0x02,
-                    1 => {
-                        payload.pop();
-                    }
-                    _ => payload.push(0),
-                }
-                let data = wire::encode_entry(pid, &payload);
+                let data = malformed_entry(
+                    pid,
+                    self.sc.deks[0],
+                    self.slots[usize::from(via)].full,
+                    variant,
+                );
                 let hash = fnv1a64(&data);
                 if self.propose(via, data) {
                     self.injector
@@ -243,7 +226,11 @@ impl Sim<'_> {
             }
             Action::Exotic { via, opcode } => {
                 let pid = self.next_pid();
-                let data = wire::encode_entry(pid, &self.exotic_payload(via, opcode));
+                let fulls: Vec<u64> = self.slots.iter().map(|s| s.full).collect();
+                let data = wire::encode_entry(
+                    pid,
+                    &exotic_payload(self.sc.deks[0], &fulls, fulls[usize::from(via)], opcode),
+                );
                 let hash = fnv1a64(&data);
                 if self.propose(via, data) {
                     self.injector.record(Injected::Exotic {
@@ -254,46 +241,6 @@ impl Sim<'_> {
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// A well-formed body for `opcode`: a bootstrap that would register
-    /// every member at epoch 0, a DEK rotation proposed by `via`, or a
-    /// reserved opcode's few bytes. Each halts every replica (BOOT-1,
-    /// HALT-1).
-    fn exotic_payload(&self, via: u8, opcode: u8) -> Vec<u8> {
-        let dek = self.sc.deks[0];
-        let wrapped = vec![0xA5; 40];
-        match opcode {
-            wire::OP_BOOTSTRAP => wire::Bootstrap {
-                storage_dek: dek,
-                storage_wrapped: wrapped.clone(),
-                raft_dek: dek.wrapping_add(1),
-                raft_wrapped: wrapped,
-                registrations: self
-                    .slots
-                    .iter()
-                    .map(|s| Registration {
-                        dek,
-                        full_node_id: s.full,
-                        local_epoch: 0,
-                    })
-                    .collect(),
-            }
-            .encode_payload(),
-            wire::OP_ROTATION => wire::Rotation {
-                kind: wire::RotationKind::RotateDek,
-                dek: dek.wrapping_add(100),
-                purpose: wire::Purpose::Storage,
-                wrapped,
-                proposer: Registration {
-                    dek,
-                    full_node_id: self.slots[usize::from(via)].full,
-                    local_epoch: 1,
-                },
-            }
-            .encode_payload(),
-            op => vec![op, 0x01, 0x00, 0x00],
         }
     }
 
@@ -406,5 +353,77 @@ impl Sim<'_> {
     pub(super) fn restart_after_armed_crash(&mut self, node: u8) {
         let down_us = self.injector.down_after_armed_crash(node);
         self.push(self.now + down_us, Ev::ArmedRestart { node });
+    }
+}
+
+/// The full id of a non-member writer sharing `victim`'s node16.
+pub(crate) fn collision_writer(victim: u64, high_bits: u64) -> u64 {
+    high_bits << 16 | u64::from(node16(victim))
+}
+
+/// A registration entry for the non-member writer `fake`.
+pub(crate) fn collision_entry(pid: u64, dek: u32, fake: u64) -> Vec<u8> {
+    let reg = Registration {
+        dek,
+        full_node_id: fake,
+        local_epoch: 1,
+    };
+    wire::encode_entry(pid, &reg.encode_payload())
+}
+
+/// A corrupted registration of `full` (variant 0: a bad version byte, 1:
+/// one byte short, else one byte long).
+pub(crate) fn malformed_entry(pid: u64, dek: u32, full: u64, variant: u8) -> Vec<u8> {
+    let mut payload = Registration {
+        dek,
+        full_node_id: full,
+        local_epoch: 1,
+    }
+    .encode_payload();
+    match variant {
+        0 => payload[1] = 0x02,
+        1 => {
+            payload.pop();
+        }
+        _ => payload.push(0),
+    }
+    wire::encode_entry(pid, &payload)
+}
+
+/// A well-formed body for `opcode`: a bootstrap that would register
+/// every member (`fulls`) at epoch 0, a DEK rotation proposed by `via`, or
+/// a reserved opcode's few bytes. Each halts every replica (BOOT-1,
+/// HALT-1).
+pub(crate) fn exotic_payload(dek: u32, fulls: &[u64], via: u64, opcode: u8) -> Vec<u8> {
+    let wrapped = vec![0xA5; 40];
+    match opcode {
+        wire::OP_BOOTSTRAP => wire::Bootstrap {
+            storage_dek: dek,
+            storage_wrapped: wrapped.clone(),
+            raft_dek: dek.wrapping_add(1),
+            raft_wrapped: wrapped,
+            registrations: fulls
+                .iter()
+                .map(|&full| Registration {
+                    dek,
+                    full_node_id: full,
+                    local_epoch: 0,
+                })
+                .collect(),
+        }
+        .encode_payload(),
+        wire::OP_ROTATION => wire::Rotation {
+            kind: wire::RotationKind::RotateDek,
+            dek: dek.wrapping_add(100),
+            purpose: wire::Purpose::Storage,
+            wrapped,
+            proposer: Registration {
+                dek,
+                full_node_id: via,
+                local_epoch: 1,
+            },
+        }
+        .encode_payload(),
+        op => vec![op, 0x01, 0x00, 0x00],
     }
 }

@@ -14,7 +14,7 @@ use crate::rng::KeyedRng;
 /// Crashes armed inside one running core: the injector's answers at the
 /// core's crash points. They die with the process.
 #[derive(Debug, Default)]
-pub(super) struct ArmedCrashes {
+pub(crate) struct ArmedCrashes {
     /// Crash at this step of the next Ready that reaches it.
     ready: Option<ReadyStep>,
     /// Crash at the sync of the Ready that commits this incarnation's own
@@ -61,7 +61,7 @@ struct NodeFaults {
 
 /// Every node's armed faults, the per-node fault streams, and the records
 /// of what was injected that the checkers have not taken yet.
-pub(super) struct Injector {
+pub(crate) struct Injector {
     nodes: Vec<NodeFaults>,
     records: Vec<Injected>,
     streams: Vec<KeyedRng>,
@@ -69,7 +69,7 @@ pub(super) struct Injector {
 }
 
 impl Injector {
-    pub(super) fn new(streams: Vec<KeyedRng>, down_ms: [u64; 2]) -> Self {
+    pub(crate) fn new(streams: Vec<KeyedRng>, down_ms: [u64; 2]) -> Self {
         Injector {
             nodes: streams.iter().map(|_| NodeFaults::default()).collect(),
             records: Vec::new(),
@@ -83,21 +83,21 @@ impl Injector {
     }
 
     /// Crash `node` at `step` of its next Ready (it must be running).
-    pub(super) fn arm_ready_crash(&mut self, node: u8, step: ReadyStep, power_loss: bool) {
+    pub(crate) fn arm_ready_crash(&mut self, node: u8, step: ReadyStep, power_loss: bool) {
         let n = self.node(node);
         n.crash_points.ready = Some(step);
         n.power_loss = power_loss;
     }
 
     /// Crash `node` between its next registry write and its sync.
-    pub(super) fn arm_registry_crash(&mut self, node: u8, power_loss: bool) {
+    pub(crate) fn arm_registry_crash(&mut self, node: u8, power_loss: bool) {
         let n = self.node(node);
         n.registry_crash.set(true);
         n.power_loss = power_loss;
     }
 
     /// Fail `node`'s next registry write or sync with an I/O error.
-    pub(super) fn arm_store_error(
+    pub(crate) fn arm_store_error(
         &mut self,
         node: u8,
         op: crate::store::StoreOp,
@@ -107,59 +107,59 @@ impl Injector {
     }
 
     /// The flag `node`'s store checks at each registry write and sync.
-    pub(super) fn store_fault_flag(&mut self, node: u8) -> crate::store::StoreFault {
+    pub(crate) fn store_fault_flag(&mut self, node: u8) -> crate::store::StoreFault {
         self.node(node).store_fault.clone()
     }
 
     /// Crash `node` with its own registration committed but not applied.
-    pub(super) fn arm_registration_crash(&mut self, node: u8) {
+    pub(crate) fn arm_registration_crash(&mut self, node: u8) {
         self.node(node).crash_points.before_registration = true;
     }
 
     /// Crash `node` between its own registrations under two DEKs.
-    pub(super) fn arm_between_registrations_crash(&mut self, node: u8) {
+    pub(crate) fn arm_between_registrations_crash(&mut self, node: u8) {
         self.node(node).crash_points.between_registrations = true;
     }
 
     /// Roll `node`'s epoch file back when it next crashes.
-    pub(super) fn roll_back_at_next_crash(&mut self, node: u8) {
+    pub(crate) fn roll_back_at_next_crash(&mut self, node: u8) {
         self.node(node).rollback_at_next_crash = true;
     }
 
     /// Whether a rollback waits for `node`'s crash; clears it.
-    pub(super) fn take_rollback(&mut self, node: u8) -> bool {
+    pub(crate) fn take_rollback(&mut self, node: u8) -> bool {
         std::mem::take(&mut self.node(node).rollback_at_next_crash)
     }
 
     /// The answers at `node`'s crash points, for a call into its core.
-    pub(super) fn crash_points(&mut self, node: u8) -> &mut ArmedCrashes {
+    pub(crate) fn crash_points(&mut self, node: u8) -> &mut ArmedCrashes {
         &mut self.node(node).crash_points
     }
 
     /// The flag `node`'s store checks at each sync.
-    pub(super) fn registry_crash_flag(&mut self, node: u8) -> Rc<Cell<bool>> {
+    pub(crate) fn registry_crash_flag(&mut self, node: u8) -> Rc<Cell<bool>> {
         self.node(node).registry_crash.clone()
     }
 
     /// Whether a registry crash is armed for `node` now.
-    pub(super) fn registry_crash_armed(&self, node: u8) -> bool {
+    pub(crate) fn registry_crash_armed(&self, node: u8) -> bool {
         self.nodes[usize::from(node)].registry_crash.get()
     }
 
     /// Whether the armed crash that fired also loses power.
-    pub(super) fn armed_power_loss(&self, node: u8) -> bool {
+    pub(crate) fn armed_power_loss(&self, node: u8) -> bool {
         self.nodes[usize::from(node)].power_loss
     }
 
     /// `node`'s process died: what was armed inside it dies too.
-    pub(super) fn process_died(&mut self, node: u8) {
+    pub(crate) fn process_died(&mut self, node: u8) {
         let n = self.node(node);
         n.crash_points = ArmedCrashes::default();
         n.store_fault.set(None);
     }
 
     /// The end of the fault phase: nothing armed stays armed.
-    pub(super) fn disarm(&mut self, node: u8) {
+    pub(crate) fn disarm(&mut self, node: u8) {
         let n = self.node(node);
         n.registry_crash.set(false);
         n.store_fault.set(None);
@@ -168,18 +168,18 @@ impl Injector {
 
     /// Keeps a record of a fault the world carried out for the injector
     /// (a conflict proposed, a corrupt entry, an epoch file rolled back).
-    pub(super) fn record(&mut self, what: Injected) {
+    pub(crate) fn record(&mut self, what: Injected) {
         self.records.push(what);
     }
 
     /// The records not taken yet, oldest first.
-    pub(super) fn take_records(&mut self) -> Vec<Injected> {
+    pub(crate) fn take_records(&mut self) -> Vec<Injected> {
         std::mem::take(&mut self.records)
     }
 
     /// How long `node` stays down after an armed crash (not in the
     /// schedule, so drawn here, keyed by how many have fired).
-    pub(super) fn down_after_armed_crash(&mut self, node: u8) -> u64 {
+    pub(crate) fn down_after_armed_crash(&mut self, node: u8) -> u64 {
         let i = usize::from(node);
         let seq = self.nodes[i].fired;
         self.nodes[i].fired += 1;

@@ -4,9 +4,9 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
-mod clients;
-mod faults;
-mod injector;
+pub(crate) mod clients;
+pub(crate) mod faults;
+pub(crate) mod injector;
 mod liveness;
 mod network;
 mod observe;
@@ -97,7 +97,7 @@ pub struct Stats {
 
 /// Why a node is down.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum DownReason {
+pub(crate) enum DownReason {
     Crashed,
     Halted,
     Refused,
@@ -992,7 +992,7 @@ impl<'a> Sim<'a> {
     }
 }
 
-fn reason_code(r: &DownReason) -> u64 {
+pub(crate) fn reason_code(r: &DownReason) -> u64 {
     match r {
         DownReason::Crashed => 0,
         DownReason::Halted => 1,
@@ -1001,7 +1001,7 @@ fn reason_code(r: &DownReason) -> u64 {
     }
 }
 
-fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
+pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
     match r {
         Ok(Outcome::Empty) => "empty",
         Ok(Outcome::Kv { .. }) => "kv",

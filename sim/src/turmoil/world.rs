@@ -1,0 +1,1177 @@
+//! The turmoil runtime's shared state: every node's process (its core,
+//! owned here so the driver can stop it), the harness's records of each
+//! node's files, and the run's checkers, trace and clients.
+//!
+//! Two kinds of callers: the node hosts ([`super::host`]) call in from
+//! inside turmoil's step, where the node's file system is the current
+//! one (every call that reaches the node core or its files); the driver
+//! ([`super::run`]) calls between steps for the schedule's actions and
+//! timers, and never touches a node's files.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use protobuf::Message as _;
+use raft::eraftpb::{Message, MessageType};
+use writer_registry::ids::{fnv1a64, node16};
+use writer_registry::startup::{GuardStage, Refusal};
+use writer_registry::wire;
+use writer_registry::{Halt, HaltKind, Outcome, WriterRegistryStore};
+
+use super::files::{FileEpoch, FileLog, FileRegistry};
+use crate::disk::{EpochFile, LogImage};
+use crate::error::HarnessError;
+use crate::node::storage::EpochStore;
+use crate::node::{self, CrashPoints, NodeCore, NodeParams, Output, StartFailure};
+use crate::oracle::checkers::{Checkers, Injected, Observation, StartOutcome};
+use crate::panics::in_system;
+use crate::rng::{KeyedRng, Streams, Subsystem};
+use crate::scenario::Scenario;
+use crate::sim::clients::{Attempt, Clients};
+use crate::sim::injector::Injector;
+use crate::sim::{outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_MARKS};
+use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
+use crate::trace::{image_digest, Trace};
+
+/// The node core over turmoil's files.
+pub(crate) type TNode = NodeCore<FileLog, TrackedStore>;
+
+pub(crate) enum State {
+    Up(Box<TNode>),
+    Down(DownReason),
+}
+
+/// Work the driver hands a node's host, done inside it.
+pub(crate) enum Work {
+    Registrations,
+    Snapshot,
+    /// A faulty client's entry, with what to record if raft takes it.
+    Inject(Vec<u8>, Injected, &'static str, u64),
+}
+
+/// One cluster member across its incarnations.
+pub(crate) struct Slot {
+    pub full: u64,
+    pub state: State,
+    pub paused: bool,
+    /// The harness's record of the epoch file (written, synced, history).
+    pub epoch: EpochFile,
+    /// A preset or rollback waits to be written into the file at the next
+    /// start (the file is the host's; only the host can write it).
+    pub epoch_injected: bool,
+    /// The harness's record of the registry's writes (in the store while up).
+    pub journal: Option<Journal>,
+    /// Registry records the last sync covered, as of the last stop.
+    pub synced_records: u64,
+    /// Power was lost since the store was last opened.
+    pub power_lost: bool,
+    /// The host's software is dead (a turmoil crash): bounce to start it.
+    pub software_dead: bool,
+    /// The driver asked the host to start an incarnation.
+    pub start_requested: bool,
+    /// An armed crash fired inside the host: the driver finishes it
+    /// (`true`: with power loss).
+    pub dying: Option<bool>,
+    pub corruptions: Vec<(u8, u32, crate::store::Corruption)>,
+    pub incarnation: u32,
+    pub tick_seq: u64,
+    pub high_water: u64,
+    pub applied_max: u64,
+    pub halted_at: Option<u64>,
+    pub synced_rows: Rc<std::cell::RefCell<Vec<SyncedRowChange>>>,
+    pub inbox: VecDeque<Work>,
+    /// Encoded datagrams for other nodes: (to, bytes).
+    pub outbox: Vec<(u8, Vec<u8>)>,
+    pub notify: Rc<tokio::sync::Notify>,
+}
+
+/// Timers the driver keeps (not the nodes' own ticks).
+pub(crate) enum Timer {
+    ClientRetry { cmd: usize },
+    RegRetry { node: u8, inc: u32 },
+    ArmedRestart { node: u8 },
+}
+
+/// Datagram tags on turmoil's network.
+pub(crate) const TAG_RAFT: u8 = 0;
+pub(crate) const TAG_CLIENT: u8 = 1;
+
+pub(crate) struct World {
+    pub sc: Scenario,
+    pub opts: SimOptions,
+    pub now: u64,
+    pub slots: Vec<Slot>,
+    pub checkers: Checkers,
+    pub trace: Trace,
+    pub stats: Stats,
+    pub marks: BTreeMap<&'static str, u64>,
+    pub clients: Clients,
+    pub injector: Injector,
+    pub timers: BTreeMap<(u64, u64), Timer>,
+    timer_seq: u64,
+    timing: Vec<KeyedRng>,
+    election: Vec<KeyedRng>,
+    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
+    pub harness_error: Option<HarnessError>,
+    pub converged_end: bool,
+    pub finishing: bool,
+    logger: slog::Logger,
+    /// Client attempts in flight to a node, by token.
+    attempts: BTreeMap<u64, (usize, Attempt)>,
+    next_token: u64,
+    /// Datagrams the client host sends: (node, token).
+    pub client_out: Vec<(u8, u64)>,
+    pub client_notify: Rc<tokio::sync::Notify>,
+}
+
+pub(crate) fn name(node: u8) -> String {
+    format!("n{}", node + 1)
+}
+
+impl World {
+    pub fn new(sc: &Scenario, seed: u64, opts: SimOptions) -> World {
+        let n = sc.nodes;
+        let nn = usize::from(n);
+        let streams = Streams::new(seed);
+        World {
+            slots: (0..n)
+                .map(|i| Slot {
+                    full: writer_registry::ids::full_node_id(&name(i)),
+                    state: State::Down(DownReason::Crashed),
+                    paused: false,
+                    epoch: EpochFile::default(),
+                    epoch_injected: false,
+                    journal: Some(Journal::default()),
+                    synced_records: 0,
+                    power_lost: false,
+                    software_dead: false,
+                    start_requested: false,
+                    dying: None,
+                    corruptions: Vec::new(),
+                    incarnation: 0,
+                    tick_seq: 0,
+                    high_water: 0,
+                    applied_max: 0,
+                    halted_at: None,
+                    synced_rows: Default::default(),
+                    inbox: VecDeque::new(),
+                    outbox: Vec::new(),
+                    notify: Rc::new(tokio::sync::Notify::new()),
+                })
+                .collect(),
+            checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
+            trace: Trace::new(opts.keep_trace_lines),
+            stats: Stats::default(),
+            marks: BTreeMap::new(),
+            clients: Clients::new(n, sc.workload.client_attempts),
+            injector: Injector::new(
+                (0..nn)
+                    .map(|i| streams.keyed(Subsystem::Faults, i as u64))
+                    .collect(),
+                sc.faults.down_ms,
+            ),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            timing: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Timing, i as u64))
+                .collect(),
+            election: (0..nn)
+                .map(|i| streams.keyed(Subsystem::Timing, 1_000 + i as u64))
+                .collect(),
+            committed_registrations: BTreeMap::new(),
+            harness_error: None,
+            converged_end: false,
+            finishing: false,
+            logger: slog::Logger::root(slog::Discard, slog::o!()),
+            attempts: BTreeMap::new(),
+            next_token: 1,
+            client_out: Vec::new(),
+            client_notify: Rc::new(tokio::sync::Notify::new()),
+            sc: sc.clone(),
+            opts,
+            now: 0,
+        }
+    }
+
+    pub fn timer(&mut self, at: u64, t: Timer) {
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq), t);
+    }
+
+    pub fn mark(&mut self, name: &'static str) {
+        debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
+        *self.marks.entry(name).or_default() += 1;
+    }
+
+    pub fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
+        self.trace.record(self.now, node, kind, a, b);
+    }
+
+    pub fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
+        self.checkers.violation(oracle, node, self.now, detail);
+    }
+
+    /// A store that failed: a violation, or a harness error when the
+    /// machine ran out of something.
+    fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
+        match crate::error::environment_cause(&detail) {
+            Some(cause) => {
+                let at = self.now;
+                self.harness_error
+                    .get_or_insert(HarnessError::Environment(format!(
+                        "{cause}: n{} at {at}us: {detail}",
+                        node + 1
+                    )));
+            }
+            None => self.violation(oracle, Some(node), detail),
+        }
+    }
+
+    fn record_state(&mut self, node: u8, image: &Image) {
+        let (digest, pairs) = image_digest(image);
+        self.record(Some(node), "state", digest, pairs);
+    }
+
+    pub fn is_up(&self, node: u8) -> bool {
+        matches!(self.slots[usize::from(node)].state, State::Up(_))
+    }
+
+    /// The delay to a node's next Raft tick (with up to 10% jitter).
+    pub fn tick_delay_us(&mut self, node: u8) -> u64 {
+        let i = usize::from(node);
+        let seq = self.slots[i].tick_seq;
+        self.slots[i].tick_seq += 1;
+        let tick = self.sc.tick_ms * 1000;
+        tick + self.timing[i].draw(seq).range(0, 0, tick / 10)
+    }
+
+    // ------------------------------------------------ inside the node host
+
+    /// Starts an incarnation of `node` (inside its host): the injected
+    /// file changes first, then the files reopened as turmoil kept them,
+    /// then the spec's start sequence. True when it joined.
+    pub fn start(&mut self, node: u8) -> bool {
+        let i = usize::from(node);
+        self.stats.restarts += 1;
+        self.slots[i].start_requested = false;
+        if std::mem::take(&mut self.slots[i].epoch_injected) {
+            if let Err(e) = FileEpoch::set(self.slots[i].epoch.read()) {
+                self.store_failure("store-open", node, format!("injecting the epoch file: {e}"));
+            }
+        }
+        match FileEpoch::value() {
+            Ok(actual) if actual != self.slots[i].epoch.read() => {
+                let e = &self.slots[i].epoch;
+                let detail = format!(
+                    "turmoil's file system holds epoch {actual}, the harness's record {} (synced {}): the runtimes' durability models disagree",
+                    e.read(),
+                    e.synced()
+                );
+                self.violation("runtime-agreement", Some(node), detail);
+            }
+            Ok(_) => {}
+            Err(e) => self.store_failure("store-open", node, format!("epoch file: {e}")),
+        }
+        let Some((store, journal, image)) = self.reopen(node) else {
+            self.slots[i].state = State::Down(DownReason::Broken);
+            return false;
+        };
+        let voters: Vec<u64> = (1..=u64::from(self.sc.nodes)).collect();
+        let log = match FileLog::open(&voters) {
+            Ok((log, _)) => log,
+            Err(e) => {
+                self.slots[i].state = State::Down(DownReason::Broken);
+                self.slots[i].journal = Some(journal);
+                self.store_failure("store-open", node, format!("raft log: {e}"));
+                return false;
+            }
+        };
+        let s = &mut self.slots[i];
+        let applied = store.applied_index().ok().flatten().unwrap_or(0);
+        self.clients.restarted(node);
+        s.applied_max = applied;
+        let inc = s.incarnation;
+        let started = Observation::Started {
+            node,
+            inc,
+            full: s.full,
+            deks: &self.sc.deks,
+            store: image.as_ref(),
+            epoch: s.epoch.read(),
+        };
+        self.checkers.observe(self.now, started);
+        let e = self.sc.election_ticks;
+        let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
+        let s = &mut self.slots[i];
+        let tracked = TrackedStore {
+            inner: store,
+            journal,
+            crash_before_sync: self.injector.registry_crash_flag(node),
+            crashed: false,
+            store_fault: self.injector.store_fault_flag(node),
+            fault_fired: Default::default(),
+            row_changes: self.opts.oracles.then(|| s.synced_rows.clone()),
+        };
+        let params = NodeParams {
+            index: node,
+            full_node_id: s.full,
+            deks: self.sc.deks.clone(),
+            policy: self.sc.policy.persist(),
+            election_tick,
+            heartbeat_tick: self.sc.heartbeat_ticks as usize,
+            mutant: self.opts.mutant,
+        };
+        self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        let (written, synced) = (self.slots[i].epoch.read(), self.slots[i].epoch.synced());
+        self.record(
+            Some(node),
+            "epoch-file",
+            u64::from(written),
+            u64::from(synced),
+        );
+        let disk = log.written().clone();
+        self.record(Some(node), "durable", applied, disk.hard_state.commit);
+        let mut out = Vec::new();
+        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let mut epoch_file = RecordedEpoch(&mut self.slots[i].epoch);
+        let result = in_system(|| {
+            node::start(
+                params,
+                log,
+                &mut epoch_file,
+                tracked,
+                &self.logger,
+                &mut out,
+            )
+        });
+        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
+            self.mark("crash-before-registry-sync");
+        }
+        let fired = match &result {
+            Ok(core) => core.fsm().store().fault_fired.take(),
+            Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
+        };
+        self.store_fault_fired(node, fired);
+        let outcome = match result {
+            Ok(core) => {
+                self.slots[i].state = State::Up(Box::new(core));
+                self.outputs(node, out, Some(&disk));
+                StartOutcome::Joined
+            }
+            Err(not_started) => self.start_failed(node, *not_started, out, &disk),
+        };
+        let file = &self.slots[i].epoch;
+        let ended = Observation::StartEnded {
+            node,
+            outcome,
+            epoch_file: (file.read(), file.synced()),
+        };
+        self.checkers.observe(self.now, ended);
+        self.drain_row_changes(node);
+        if outcome == StartOutcome::Joined {
+            self.propose_registrations(node);
+        }
+        outcome == StartOutcome::Joined
+    }
+
+    /// Reopens the registry file as turmoil's file system kept it, brings
+    /// the harness's journal in line with what a power loss kept, does the
+    /// injected row damage, and shows the result to the trace.
+    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
+        let i = usize::from(node);
+        let mut journal = self.slots[i].journal.take().unwrap_or_default();
+        let (store, cut) = match FileRegistry::open() {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.slots[i].journal = Some(journal);
+                self.store_failure("store-open", node, e.to_string());
+                return None;
+            }
+        };
+        let records = store.records();
+        let synced = self.slots[i].synced_records;
+        let unsynced = journal.unsynced_batches() as u64;
+        if std::mem::take(&mut self.slots[i].power_lost) {
+            // What turmoil's crash kept of the unsynced batches: whole
+            // records only (a torn one was cut).
+            let keep = records.saturating_sub(synced);
+            self.record(Some(node), "power-loss-kept", keep, unsynced);
+            self.record(Some(node), "power-loss-cut", cut, 0);
+            if journal.forget_unsynced_after(keep as usize) > 0 {
+                self.mark("power-loss-unsynced-registry");
+            }
+        } else if records != synced + unsynced {
+            let detail = format!(
+                "after a process crash turmoil's file system holds {records} registry records; the harness wrote {} and synced {synced}: the runtimes' durability models disagree",
+                synced + unsynced
+            );
+            self.violation("runtime-agreement", Some(node), detail);
+        }
+        let mut store = SimStore::File(store);
+        self.corrupt_rows(node, &mut store, &mut journal);
+        let scanned = scan_image(&store);
+        match &scanned {
+            Ok(image) => self.record_state(node, image),
+            Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
+        }
+        Some((store, journal, scanned.ok()))
+    }
+
+    fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
+        use writer_registry::registry::{Batch, Space};
+        for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
+            let node16 = node16(self.slots[usize::from(target)].full);
+            let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
+            let Ok(Some(old)) = store.get(Space::Registry, &key) else {
+                continue;
+            };
+            let value = how.apply(&old);
+            let mut batch = Batch::new();
+            batch.put(Space::Registry, key.clone(), value.clone());
+            if let Err(e) = store.inject(&batch) {
+                self.store_failure(
+                    "store-open",
+                    node,
+                    format!("injecting a row corruption: {e}"),
+                );
+                return;
+            }
+            if let SimStore::File(f) = store {
+                // The injection's own sync covered every record.
+                self.slots[usize::from(node)].synced_records = f.records();
+            }
+            journal.injected(Space::Registry, key.clone(), value.clone());
+            self.trace
+                .record_bytes(self.now, Some(node), "row-corrupted", &[&key, &value]);
+            self.mark(match how {
+                crate::store::Corruption::Truncate => "row-corrupted-shape",
+                _ => "row-corrupted-bits",
+            });
+            let corrupted = Observation::RowCorrupted {
+                node,
+                dek,
+                node16,
+                key,
+                old,
+                value,
+                how: how.name(),
+            };
+            self.checkers.observe(self.now, corrupted);
+        }
+    }
+
+    fn start_failed(
+        &mut self,
+        node: u8,
+        not_started: node::NotStarted<TrackedStore>,
+        out: Vec<Output>,
+        disk: &LogImage,
+    ) -> StartOutcome {
+        let i = usize::from(node);
+        let node::NotStarted { failure, store } = not_started;
+        let (reason, outcome) = match &failure {
+            StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
+            StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
+            StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
+            StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
+        };
+        if let StartFailure::Store(msg) = &failure {
+            self.store_failure("store-open", node, msg.clone());
+        }
+        let image = store.map(|tracked| self.close_store(node, tracked));
+        self.outputs(node, out, Some(disk));
+        let s = &mut self.slots[i];
+        s.state = State::Down(reason.clone());
+        s.incarnation += 1;
+        if let StartFailure::Crashed {
+            partial: Some(index),
+        } = failure
+        {
+            s.applied_max = s.applied_max.max(index);
+            self.write_cut(node, index, disk);
+        }
+        if let Some(Some(store)) = &image {
+            let stopped = Observation::Stopped {
+                node,
+                store,
+                library_digest: None,
+                converged_end: false,
+            };
+            self.checkers.observe(self.now, stopped);
+        }
+        if reason == DownReason::Crashed {
+            let power = self.injector.armed_power_loss(node);
+            self.slots[i].dying = Some(power);
+            let down_us = self.injector.down_after_armed_crash(node);
+            self.timer(self.now + down_us, Timer::ArmedRestart { node });
+        }
+        self.record(Some(node), "start-failed", reason_code(&reason), 0);
+        outcome
+    }
+
+    /// Closes a stopped process's store: the journal goes back to the
+    /// slot; returns what the store held (`None`: unreadable).
+    fn close_store(&mut self, node: u8, tracked: TrackedStore) -> Option<Image> {
+        let TrackedStore { inner, journal, .. } = tracked;
+        let i = usize::from(node);
+        let scanned = scan_image(&inner);
+        let (synced, pairs) = journal.synced_digest();
+        if let SimStore::File(f) = &inner {
+            self.slots[i].synced_records = f.records() - journal.unsynced_batches() as u64;
+        }
+        self.slots[i].journal = Some(journal);
+        match &scanned {
+            Ok(image) => self.record_state(node, image),
+            Err(e) => {
+                self.record(Some(node), "state-unreadable", 0, 0);
+                self.store_failure("store-open", node, format!("reading the store back: {e}"));
+            }
+        }
+        self.record(Some(node), "synced-state", synced, pairs);
+        scanned.ok()
+    }
+
+    fn write_cut(&mut self, node: u8, index: u64, disk: &LogImage) {
+        if !self.checkers.on() {
+            return;
+        }
+        let cut = Observation::WriteCut {
+            node,
+            index,
+            entry: disk.entry(index).map(|e| e.data.as_ref()),
+            disk_hash: disk.snapshot_hash_at(index),
+        };
+        self.checkers.observe(self.now, cut);
+    }
+
+    /// Stops a running node (a crash, a halt, or the run's end): its store
+    /// is shown to the checkers and its journal kept for the next start.
+    pub fn stop(&mut self, node: u8, reason: DownReason) {
+        let i = usize::from(node);
+        if let (State::Up(core), DownReason::Crashed) = (&self.slots[i].state, &reason) {
+            let missing = core.unregistered_deks().len();
+            if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
+                self.mark("crash-between-dek-registrations");
+            }
+        }
+        let s = &mut self.slots[i];
+        let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
+        s.incarnation += 1;
+        s.paused = false;
+        s.inbox.clear();
+        s.outbox.clear();
+        s.high_water = s.high_water.max(s.applied_max);
+        self.injector.process_died(node);
+        self.record(Some(node), "stop", reason_code(&reason), 0);
+        if let State::Up(core) = state {
+            let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
+            if let Some(Some(store)) = Some(self.close_store(node, core.into_store())) {
+                let stopped = Observation::Stopped {
+                    node,
+                    store: &store,
+                    library_digest: digest,
+                    converged_end: self.converged_end && digest.is_some(),
+                };
+                self.checkers.observe(self.now, stopped);
+            }
+        }
+    }
+
+    /// Calls into a running core (inside its host) and handles what it
+    /// returns: outputs, syncs (done at once: turmoil's file system has no
+    /// latency here), snapshot reports, a halt or an armed crash.
+    pub fn call(
+        &mut self,
+        node: u8,
+        f: impl FnOnce(
+            &mut TNode,
+            &mut Vec<Output>,
+            &mut dyn CrashPoints,
+        ) -> Result<bool, node::Crashed>,
+    ) {
+        let i = usize::from(node);
+        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let mut out = Vec::new();
+        let mut result = {
+            let State::Up(core) = &mut self.slots[i].state else {
+                return;
+            };
+            let crash = self.injector.crash_points(node);
+            in_system(|| f(core, &mut out, crash))
+        };
+        loop {
+            let fired = match &self.slots[i].state {
+                State::Up(core) => core.fsm().store().fault_fired.take(),
+                State::Down(_) => None,
+            };
+            self.store_fault_fired(node, fired);
+            let follow = self.outputs(node, std::mem::take(&mut out), None);
+            if follow.is_empty() || result != Ok(false) {
+                break;
+            }
+            for work in follow {
+                let State::Up(core) = &mut self.slots[i].state else {
+                    break;
+                };
+                let crash = self.injector.crash_points(node);
+                result = in_system(|| match work {
+                    FollowUp::Sync(ready) => core.sync_done(ready, &mut out, crash),
+                    FollowUp::SnapshotSent(to) => core
+                        .report_snapshot(u64::from(to) + 1, true, &mut out, crash)
+                        .map(|_| false),
+                });
+                if result != Ok(false) {
+                    break;
+                }
+            }
+        }
+        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
+            self.mark("crash-before-registry-sync");
+        }
+        match result {
+            Ok(false) => {}
+            Ok(true) => self.stop(node, DownReason::Halted),
+            Err(node::Crashed { partial }) => {
+                let power = self.injector.armed_power_loss(node);
+                if let Some(index) = partial {
+                    let s = &mut self.slots[i];
+                    s.applied_max = s.applied_max.max(index);
+                    if let State::Up(core) = &self.slots[i].state {
+                        let disk = core.log().written().clone();
+                        self.write_cut(node, index, &disk);
+                    }
+                }
+                self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+                self.stats.crashes += 1;
+                self.stop(node, DownReason::Crashed);
+                self.slots[i].dying = Some(power);
+                let down_us = self.injector.down_after_armed_crash(node);
+                self.timer(self.now + down_us, Timer::ArmedRestart { node });
+            }
+        }
+        self.drain_row_changes(node);
+    }
+
+    fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
+        if let Some(op) = fired {
+            let code = u64::from(op == crate::store::StoreOp::Sync);
+            self.record(Some(node), "store-fault-fired", code, 0);
+            self.checkers
+                .observe(self.now, Observation::StoreFault { node, op });
+        }
+    }
+
+    fn drain_row_changes(&mut self, node: u8) {
+        let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
+        if !changes.is_empty() {
+            let observation = Observation::RowsSynced {
+                node,
+                changes: &changes,
+            };
+            self.checkers.observe(self.now, observation);
+        }
+    }
+
+    /// Records and shows the checkers a batch of outputs; returns the
+    /// calls they ask for next. `disk`: the log a start began from (its
+    /// replay restores the snapshot it holds).
+    fn outputs(&mut self, node: u8, out: Vec<Output>, disk: Option<&LogImage>) -> Vec<FollowUp> {
+        let i = usize::from(node);
+        let mut follow = Vec::new();
+        for o in out {
+            match o {
+                Output::Send(m) => {
+                    if let Some(to) = self.send(node, &m) {
+                        if m.get_msg_type() == MessageType::MsgSnapshot {
+                            // Handed to the network: like a stream that
+                            // finished, the sender learns nothing more; a
+                            // lost one shows as a follower still behind.
+                            follow.push(FollowUp::SnapshotSent(to));
+                        }
+                    }
+                }
+                Output::Sync { ready } => follow.push(FollowUp::Sync(ready)),
+                Output::Applied(rec) => self.on_applied(node, rec),
+                Output::Halted(h) => {
+                    self.stats.halts += 1;
+                    match h.halt.kind() {
+                        HaltKind::KekNotConfigured | HaltKind::UnknownOpcode => {
+                            self.mark("exotic-entry-halted")
+                        }
+                        HaltKind::Store => self.mark("store-error-halted"),
+                        _ => {}
+                    }
+                    self.record(Some(node), "halt", h.index, 0);
+                    if self.slots[i].halted_at.replace(h.index) == Some(h.index) {
+                        self.mark("halt-rehit-after-restart");
+                    }
+                }
+                Output::Guard {
+                    stage,
+                    epoch,
+                    result,
+                } => self.on_guard(node, stage, epoch, result),
+                Output::EpochBumped { from, to } => {
+                    self.record(Some(node), "epoch-bump", u64::from(from), u64::from(to))
+                }
+                Output::SnapshotRestored { index, replay } => {
+                    self.on_restored(node, index, replay, disk)
+                }
+                Output::BecameLeader { term } => {
+                    self.stats.elections += 1;
+                    let in_flight = self.slots.iter().any(
+                        |s| matches!(&s.state, State::Up(c) if !c.unregistered_deks().is_empty()),
+                    );
+                    if self.stats.elections > 1 && in_flight {
+                        self.mark("leader-change-registration-in-flight");
+                    }
+                    self.record(Some(node), "leader", term, 0);
+                    if let State::Up(core) = &self.slots[i].state {
+                        let log = core.log().written();
+                        let leader = Observation::Leader { node, term, log };
+                        self.checkers.observe(self.now, leader);
+                    }
+                }
+            }
+        }
+        follow
+    }
+
+    /// Queues a Raft message for the host to send; its destination.
+    fn send(&mut self, from: u8, m: &Message) -> Option<u8> {
+        let to =
+            m.to.checked_sub(1)
+                .and_then(|t| u8::try_from(t).ok())
+                .filter(|&t| t < self.sc.nodes)?;
+        self.stats.messages += 1;
+        let kind = m.get_msg_type() as u64;
+        self.record(Some(from), "send", u64::from(to), kind << 32 | m.index);
+        let mut bytes = vec![TAG_RAFT];
+        bytes.extend(m.write_to_bytes().expect("raft messages encode"));
+        self.slots[usize::from(from)].outbox.push((to, bytes));
+        Some(to)
+    }
+
+    fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
+        let i = usize::from(node);
+        let actual = outcome_name(&rec.result);
+        self.record(
+            Some(node),
+            if rec.replay { "replay" } else { "apply" },
+            rec.index,
+            rec.term,
+        );
+        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
+        if let Some((key, value)) = &rec.row {
+            let parts: Vec<&[u8]> = std::iter::once(key.as_slice())
+                .chain(value.as_deref())
+                .collect();
+            self.trace.record_bytes(self.now, Some(node), "row", &parts);
+        }
+        if rec.replay && rec.index <= self.slots[i].high_water {
+            self.mark("replay-already-applied");
+        }
+        if let Some(r) = wire::registration_of(&rec.data) {
+            let first = *self
+                .committed_registrations
+                .entry((r.dek, r.full_node_id, r.local_epoch))
+                .or_insert(rec.index);
+            if first != rec.index && !rec.replay {
+                self.mark("duplicate-registration-commit");
+            }
+        }
+        if let Err(halt) = &rec.result {
+            if self.environment_halt(node, &rec, halt) {
+                return;
+            }
+        }
+        let s = &self.slots[i];
+        let observation = Observation::Applied {
+            node,
+            who: (node, s.incarnation),
+            full: s.full,
+            rec: &rec,
+            outcome: actual,
+            window_edge: s.high_water,
+        };
+        self.checkers.observe(self.now, observation);
+        if let Ok(outcome) = &rec.result {
+            let s = &mut self.slots[i];
+            s.applied_max = s.applied_max.max(rec.index);
+            if let Outcome::Kv { proposal_id } = outcome {
+                self.stats.kv_applied += 1;
+                self.clients.applied(*proposal_id);
+            }
+        }
+    }
+
+    fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {
+        if halt.kind() != HaltKind::Store {
+            return false;
+        }
+        let Some(cause) = crate::error::environment_cause(&halt.to_string()) else {
+            return false;
+        };
+        self.harness_error
+            .get_or_insert(HarnessError::Environment(format!(
+                "{cause}: n{} applying entry {}: {halt}",
+                node + 1,
+                rec.index
+            )));
+        true
+    }
+
+    fn on_restored(&mut self, node: u8, index: u64, replay: bool, disk: Option<&LogImage>) {
+        let i = usize::from(node);
+        if !replay {
+            self.stats.snapshot_installs += 1;
+            if self.slots[i].incarnation > 0 {
+                self.mark("snapshot-install-restarted");
+            }
+        }
+        self.record(Some(node), "snapshot-restored", index, u64::from(replay));
+        let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
+        if let State::Up(core) = &self.slots[i].state {
+            let digest = crate::trace::state_digest(core.fsm().store());
+            if disk_hash.is_none() {
+                disk_hash = core.log().written().snapshot_hash_at(index);
+            }
+            if let Ok((digest, pairs)) = digest {
+                self.record(Some(node), "state", digest, pairs);
+            }
+        }
+        let restored = Observation::Restored {
+            node,
+            index,
+            replay,
+            disk_hash,
+            window_edge: self.slots[i].high_water,
+        };
+        self.checkers.observe(self.now, restored);
+        let s = &mut self.slots[i];
+        s.applied_max = s.applied_max.max(index);
+    }
+
+    fn on_guard(&mut self, node: u8, stage: GuardStage, epoch: u16, result: Result<(), Refusal>) {
+        let i = usize::from(node);
+        let strict = u64::from(stage == GuardStage::AfterReplay);
+        let refusal = result.as_ref().err().map(Refusal::name);
+        let decision = if refusal.is_some() {
+            "guard-refused"
+        } else {
+            "guard-allowed"
+        };
+        self.record(Some(node), decision, strict, u64::from(epoch));
+        if let Some(name) = refusal {
+            self.record(Some(node), name, strict, u64::from(epoch));
+            self.stats.refusals += 1;
+        }
+        let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
+        let observation = Observation::Guard {
+            who: (node, inc),
+            full,
+            result: &result,
+        };
+        self.checkers.observe(self.now, observation);
+    }
+
+    /// START-6: proposes this incarnation's registration for every dek not
+    /// yet applied locally; the driver retries until all have.
+    pub fn propose_registrations(&mut self, node: u8) {
+        let i = usize::from(node);
+        let State::Up(core) = &self.slots[i].state else {
+            return;
+        };
+        let deks = core.unregistered_deks();
+        if deks.is_empty() {
+            return;
+        }
+        if !self.slots[i].paused {
+            for dek in deks {
+                let pid = self.clients.next_pid();
+                let State::Up(core) = &self.slots[i].state else {
+                    break;
+                };
+                let data = core.registration_entry(dek, pid);
+                self.record(Some(node), "register", u64::from(dek), pid);
+                let who = (node, self.slots[i].incarnation);
+                let proposed = Observation::RegistrationProposed {
+                    who,
+                    proposal_id: pid,
+                    data: &data,
+                };
+                self.checkers.observe(self.now, proposed);
+                self.call(node, |core, out, crash| {
+                    core.propose(data, out, crash).map(|_| false)
+                });
+            }
+        }
+        let inc = self.slots[i].incarnation;
+        let retry = self.sc.workload.registration_retry_ms * 1000;
+        self.timer(self.now + retry, Timer::RegRetry { node, inc });
+    }
+
+    /// A Raft tick (inside the host).
+    pub fn tick(&mut self, node: u8) {
+        self.record(Some(node), "tick", 0, 0);
+        self.call(node, |core, out, crash| {
+            core.tick(out, crash).map(|_| false)
+        });
+    }
+
+    /// A datagram arrived at `node` (inside its host).
+    pub fn receive(&mut self, node: u8, bytes: &[u8]) {
+        match bytes.split_first() {
+            Some((&TAG_RAFT, body)) => {
+                let Ok(msg) = Message::parse_from_bytes(body) else {
+                    self.violation(
+                        "runtime-agreement",
+                        Some(node),
+                        "a datagram that does not decode as a raft message".into(),
+                    );
+                    return;
+                };
+                let from = msg.from.saturating_sub(1);
+                self.record(Some(node), "deliver", from, msg.get_msg_type() as u64);
+                if msg.get_msg_type() == MessageType::MsgSnapshot {
+                    let snap = msg.get_snapshot();
+                    let delivered = Observation::SnapshotDelivered {
+                        to: node,
+                        index: snap.get_metadata().index,
+                        data_hash: fnv1a64(snap.get_data()),
+                    };
+                    self.checkers.observe(self.now, delivered);
+                }
+                self.call(node, |core, out, crash| {
+                    core.step(msg, out, crash).map(|_| false)
+                });
+            }
+            Some((&TAG_CLIENT, body)) if body.len() == 8 => {
+                let token = u64::from_be_bytes(body.try_into().expect("8 bytes"));
+                if let Some((cmd, attempt)) = self.attempts.remove(&token) {
+                    self.client_arrived(node, cmd, attempt);
+                }
+            }
+            _ => self.violation(
+                "runtime-agreement",
+                Some(node),
+                "a datagram with an unknown tag".into(),
+            ),
+        }
+    }
+
+    /// A client's attempt reached its node: encrypt at the first node able
+    /// to (a retry resends the same bytes), then propose.
+    fn client_arrived(&mut self, node: u8, cmd: usize, attempt: Attempt) {
+        let i = usize::from(node);
+        // An earlier attempt may have arrived (and encrypted) since this
+        // one left the client: resend those bytes, never encrypt twice.
+        let mut data = self.clients.data(cmd).or(attempt.data);
+        if data.is_none() {
+            if let State::Up(core) = &self.slots[i].state {
+                if core.can_encrypt(attempt.dek) {
+                    let (full, epoch) = (self.slots[i].full, core.epoch());
+                    let who = (node, self.slots[i].incarnation);
+                    data = Some(self.clients.encrypt(cmd, node, full, epoch));
+                    let nonce = Observation::Nonce {
+                        who,
+                        dek: attempt.dek,
+                        node16: node16(full),
+                        epoch,
+                    };
+                    self.checkers.observe(self.now, nonce);
+                }
+            }
+        }
+        if let Some(data) = data {
+            self.stats.kv_proposed += 1;
+            self.record(Some(node), "kv-propose", attempt.proposal_id, 0);
+            self.call(node, |core, out, crash| {
+                core.propose(data, out, crash).map(|_| false)
+            });
+        }
+    }
+
+    /// Does what the driver queued for `node` (inside its host).
+    pub fn work(&mut self, node: u8) {
+        while let Some(w) = self.slots[usize::from(node)].inbox.pop_front() {
+            if !self.is_up(node) {
+                return;
+            }
+            match w {
+                Work::Registrations => self.propose_registrations(node),
+                Work::Snapshot => self.snapshot(node),
+                Work::Inject(data, record, kind, a) => {
+                    let mut accepted = false;
+                    self.call(node, |core, out, crash| {
+                        accepted = core.propose(data, out, crash)?;
+                        Ok(false)
+                    });
+                    if accepted {
+                        self.injector.record(record);
+                        self.record(Some(node), kind, a, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    fn snapshot(&mut self, node: u8) {
+        let min_new = self.sc.snapshots.keep_entries;
+        let mut taken = None;
+        self.call(node, |core, _, _| {
+            taken = core.take_snapshot(min_new)?;
+            Ok(false)
+        });
+        if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
+            self.stats.snapshots_taken += 1;
+            let data = core.log().written().snapshot.get_data().to_vec();
+            self.record(Some(node), "snapshot", index, 0);
+            let taken = Observation::SnapshotTaken {
+                node,
+                index,
+                data: &data,
+            };
+            self.checkers.observe(self.now, taken);
+        }
+    }
+
+    // ------------------------------------------------------ for the driver
+
+    /// A client command's next attempt, sent by the client host.
+    pub fn client_attempt(&mut self, cmd: usize) {
+        let Some(attempt) = self.clients.attempt(cmd, self.sc.nodes) else {
+            return;
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        self.client_out.push((attempt.node, token));
+        self.attempts.insert(token, (cmd, attempt));
+        self.client_notify.notify_one();
+        let timeout = self.sc.workload.client_timeout_ms * 1000;
+        self.timer(self.now + timeout, Timer::ClientRetry { cmd });
+    }
+
+    pub fn client_retry(&mut self, cmd: usize) {
+        if !self.clients.is_done(cmd) {
+            self.client_attempt(cmd);
+        }
+    }
+
+    /// Queues work for a node's host and wakes it.
+    pub fn hand(&mut self, node: u8, work: Work) {
+        let s = &mut self.slots[usize::from(node)];
+        if matches!(s.state, State::Up(_)) {
+            s.inbox.push_back(work);
+            s.notify.notify_one();
+        }
+    }
+
+    /// Replaces a down node's epoch file with its previous synced copy
+    /// (written into the file by the host at the next start).
+    pub fn roll_back_epoch(&mut self, node: u8) {
+        self.injector.take_rollback(node);
+        let s = &mut self.slots[usize::from(node)];
+        let history = s.epoch.history();
+        if history.len() < 2 {
+            return;
+        }
+        let older = history[history.len() - 2];
+        let high = history.iter().copied().max().unwrap_or(older);
+        s.epoch.roll_back_to(older);
+        s.epoch_injected = true;
+        let full = s.full;
+        self.injector.record(Injected::Rollback {
+            node,
+            full,
+            to: older,
+            high,
+        });
+        self.record(Some(node), "epoch-rollback", u64::from(older), 0);
+    }
+
+    /// Every live node is up, a leader exists among them, and all have
+    /// applied everything it holds.
+    pub fn converged(&self) -> bool {
+        let live: Option<Vec<&TNode>> = self
+            .slots
+            .iter()
+            .filter_map(|s| match &s.state {
+                State::Up(core) if !s.paused => Some(Some(core.as_ref())),
+                State::Up(_) | State::Down(DownReason::Crashed) => Some(None),
+                State::Down(_) => None,
+            })
+            .collect();
+        let Some(live) = live else { return false };
+        if live.is_empty() {
+            return true;
+        }
+        let Some(leader) = live.iter().find(|c| c.is_leader()) else {
+            return false;
+        };
+        let target = leader.last_index();
+        leader.commit_index() == target
+            && live
+                .iter()
+                .all(|c| c.fsm().applied_index() == target && c.unregistered_deks().is_empty())
+    }
+
+    /// Members owed liveness: neither halted, refused nor broken.
+    pub fn live_count(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| {
+                !matches!(
+                    s.state,
+                    State::Down(DownReason::Halted | DownReason::Refused | DownReason::Broken)
+                )
+            })
+            .count()
+    }
+
+    pub fn convergence_report(&self) -> String {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match &s.state {
+                State::Up(c) => format!(
+                    "n{}: up{} term {} last {} commit {} applied {} leader {} unregistered {:?}",
+                    i + 1,
+                    if s.paused { " (paused)" } else { "" },
+                    c.term(),
+                    c.last_index(),
+                    c.commit_index(),
+                    c.fsm().applied_index(),
+                    c.leader_id(),
+                    c.unregistered_deks()
+                ),
+                State::Down(r) => format!("n{}: down ({r:?})", i + 1),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A call a batch of outputs asks for next.
+enum FollowUp {
+    Sync(u64),
+    SnapshotSent(u8),
+}
+
+/// The epoch file as the start sequence uses it: turmoil's file, with
+/// every write and sync also kept in the harness's record.
+struct RecordedEpoch<'a>(&'a mut EpochFile);
+
+impl EpochStore for RecordedEpoch<'_> {
+    fn read(&self) -> u16 {
+        FileEpoch.read()
+    }
+    fn write(&mut self, epoch: u16) {
+        FileEpoch.write(epoch);
+        self.0.write(epoch);
+    }
+    fn sync(&mut self) {
+        FileEpoch.sync();
+        self.0.sync();
+    }
+}
