@@ -1,10 +1,11 @@
 //! Criterion view of `regsim bench`: one seed of the shipped default
-//! scenario per iteration, with each registry, oracles on and off.
+//! scenario per iteration, with each registry, oracles on and off, and on
+//! the turmoil runtime.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use writer_registry_sim::run::{run_seed, RunOptions};
+use writer_registry_sim::run::{run_seed, RunOptions, Runtime};
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::store::RegistryKind;
 
@@ -13,12 +14,19 @@ fn default_scenario(c: &mut Criterion) {
     let (sc, _) = Scenario::load(&path).expect("shipped default scenario");
     let mut group = c.benchmark_group("default-seed");
     group.sample_size(20);
-    for (name, registry, oracles) in [
-        ("memory", RegistryKind::Memory, true),
-        ("fjall", RegistryKind::Fjall, true),
-        ("memory-no-oracles", RegistryKind::Memory, false),
+    for (name, runtime, registry, oracles) in [
+        ("memory", Runtime::Native, RegistryKind::Memory, true),
+        ("fjall", Runtime::Native, RegistryKind::Fjall, true),
+        (
+            "memory-no-oracles",
+            Runtime::Native,
+            RegistryKind::Memory,
+            false,
+        ),
+        ("turmoil", Runtime::Turmoil, RegistryKind::Memory, true),
     ] {
         let mut opts = RunOptions::for_scenario(&sc);
+        opts.runtime = runtime;
         opts.registry = registry;
         opts.oracles = oracles;
         let mut seed = 0u64;

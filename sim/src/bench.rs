@@ -1,10 +1,11 @@
 //! `regsim bench`: speed of the shipped scenarios, single-threaded (per
-//! core), with the memory and the fjall registry, oracles on and off.
+//! core), with the memory and the fjall registry, oracles on and off, and
+//! (with `--runtime turmoil`) the same seeds on the turmoil runtime.
 
 use std::time::{Duration, Instant};
 
 use crate::error::HarnessError;
-use crate::run::{run_seed, RunOptions};
+use crate::run::{run_seed, RunOptions, Runtime};
 use crate::scenario::Scenario;
 use crate::store::RegistryKind;
 
@@ -35,11 +36,13 @@ impl Measure {
 pub fn measure(
     sc: &Scenario,
     label: &'static str,
+    runtime: Runtime,
     registry: RegistryKind,
     oracles: bool,
     seeds: u64,
 ) -> Result<Measure, HarnessError> {
     let mut opts = RunOptions::for_scenario(sc);
+    opts.runtime = runtime;
     opts.registry = registry;
     opts.oracles = oracles;
     let start = Instant::now();
@@ -63,23 +66,41 @@ pub struct Report {
     pub memory: Measure,
     pub fjall: Measure,
     pub memory_no_oracles: Measure,
+    /// The same seeds on the turmoil runtime (oracles on), when asked for.
+    pub turmoil: Option<Measure>,
 }
 
 impl Report {
-    pub fn run(sc: &Scenario, seeds: u64) -> Result<Report, HarnessError> {
+    pub fn run(sc: &Scenario, seeds: u64, turmoil: bool) -> Result<Report, HarnessError> {
+        let native = |label, registry, oracles| {
+            measure(sc, label, Runtime::Native, registry, oracles, seeds)
+        };
         // Warm the allocator and page cache so the first measured
         // configuration is not charged for them.
-        measure(sc, "warm-up", RegistryKind::Fjall, true, 2.min(seeds))?;
+        measure(
+            sc,
+            "warm-up",
+            Runtime::Native,
+            RegistryKind::Fjall,
+            true,
+            2.min(seeds),
+        )?;
         Ok(Report {
-            memory: measure(sc, "memory, oracles on", RegistryKind::Memory, true, seeds)?,
-            fjall: measure(sc, "fjall, oracles on", RegistryKind::Fjall, true, seeds)?,
-            memory_no_oracles: measure(
-                sc,
-                "memory, oracles off",
-                RegistryKind::Memory,
-                false,
-                seeds,
-            )?,
+            memory: native("memory, oracles on", RegistryKind::Memory, true)?,
+            fjall: native("fjall, oracles on", RegistryKind::Fjall, true)?,
+            memory_no_oracles: native("memory, oracles off", RegistryKind::Memory, false)?,
+            turmoil: if turmoil {
+                Some(measure(
+                    sc,
+                    "turmoil, oracles on",
+                    Runtime::Turmoil,
+                    RegistryKind::Memory,
+                    true,
+                    seeds,
+                )?)
+            } else {
+                None
+            },
         })
     }
 
@@ -99,7 +120,10 @@ impl std::fmt::Display for Report {
             "{:<22} {:>8} {:>10} {:>12} {:>14}",
             "configuration", "seeds/s", "events/s", "sim s/wall s", "wall"
         )?;
-        for m in [&self.memory, &self.fjall, &self.memory_no_oracles] {
+        for m in [&self.memory, &self.fjall, &self.memory_no_oracles]
+            .into_iter()
+            .chain(&self.turmoil)
+        {
             writeln!(
                 f,
                 "{:<22} {:>8.1} {:>10.0} {:>12.0} {:>13.2}s",
@@ -133,6 +157,17 @@ impl std::fmt::Display for Report {
             "fjall sim s / wall s:     {:.0} (target >= 1000: {})",
             self.fjall.speedup(),
             check(self.fjall.speedup() >= 1000.0)
-        )
+        )?;
+        if let Some(t) = &self.turmoil {
+            // Seeds/s ratios on the same seeds: a figure, not a gate.
+            let over = |m: &Measure| m.seeds_per_sec() / t.seeds_per_sec();
+            write!(
+                f,
+                "\nnative / turmoil seeds/s: memory {:.2}, fjall {:.2} (the issue's figure: >= 10)",
+                over(&self.memory),
+                over(&self.fjall)
+            )?;
+        }
+        Ok(())
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use writer_registry::mutants::Mutant;
 
 use crate::error::HarnessError;
-use crate::run::{run_seed, RunOptions, RunResult};
+use crate::run::{run_seed, RunOptions, RunResult, Runtime};
 use crate::scenario::Scenario;
 
 /// A shipped scenario under test.
@@ -103,13 +103,21 @@ impl Row {
     }
 }
 
+/// Whether `mutant` can show on `runtime` at all: the turmoil runtime
+/// stores the registry in its own file store, so a mutant of the fjall
+/// store's code has nothing to break there.
+pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
+    runtime == Runtime::Native || mutant != Mutant::FjallSyncSkipped
+}
+
 /// Runs `budget` cases of each of `mutants` (and the baseline) on `jobs`
-/// threads.
+/// threads, on `runtime`.
 pub fn table(
     targets: &[Target],
     mutants: &[Option<Mutant>],
     budget: u64,
     jobs: usize,
+    runtime: Runtime,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
     let cases: Vec<(usize, u64)> = mutants
@@ -129,6 +137,7 @@ pub fn table(
                 let target = &targets[(k % t) as usize];
                 let mut opts = RunOptions::for_scenario(&target.scenario);
                 opts.mutant = mutants[m];
+                opts.runtime = runtime;
                 let r = run_seed(&target.scenario, k / t, &opts);
                 results.lock().expect("no panics while held")[i] = Some(r);
                 on_done();
@@ -235,7 +244,11 @@ pub fn sweep_level_catches(
 /// The table as Markdown, with a replay command per first detection: the
 /// unmutated build, then the library's mutants (applier and FSM), then the
 /// start sequence's, each group under its own heading row.
-pub fn render(rows: &[Row]) -> String {
+pub fn render(rows: &[Row], runtime: Runtime) -> String {
+    let runtime_flag = match runtime {
+        Runtime::Native => String::new(),
+        other => format!(" --runtime {}", other.name()),
+    };
     let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
     let group = |r: &&Row| match r.mutant {
         None => 0,
@@ -265,12 +278,12 @@ pub fn render(rows: &[Row]) -> String {
         };
         let replay = match (&r.first_case, r.mutant) {
             (Some((path, seed)), Some(m)) => format!(
-                "`regsim replay --scenario {} --seed {seed} --mutant {}`",
+                "`regsim replay --scenario {} --seed {seed} --mutant {}{runtime_flag}`",
                 path.display(),
                 m.name()
             ),
             (Some((path, seed)), None) => format!(
-                "`regsim replay --scenario {} --seed {seed}`",
+                "`regsim replay --scenario {} --seed {seed}{runtime_flag}`",
                 path.display()
             ),
             (None, _) => "-".into(),

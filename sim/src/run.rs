@@ -83,6 +83,8 @@ pub struct Finding {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub seed: u64,
+    /// The runtime that ran it.
+    pub runtime: Runtime,
     pub trace_hash: u64,
     pub stats: Stats,
     pub violations: Vec<Violation>,
@@ -168,7 +170,7 @@ pub fn run_validated(
     }) {
         Ok(out) => match out.harness_error {
             Some(e) => return Err(e),
-            None => classify(sc, schedule.seed, out),
+            None => classify(sc, schedule.seed, runtime, out),
         },
         Err(caught) => match blame(&caught) {
             Blame::Harness => {
@@ -179,6 +181,7 @@ pub fn run_validated(
             }
             Blame::System => RunResult {
                 seed: schedule.seed,
+                runtime,
                 trace_hash: 0,
                 stats: Stats::default(),
                 violations: vec![Violation {
@@ -231,7 +234,12 @@ pub fn swarm_knobs(sc: &Scenario, schedule: &Schedule) -> Option<String> {
         .then(|| sc.for_seed(schedule.seed).with_schedule(schedule).knobs())
 }
 
-fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResult {
+fn classify(
+    sc: &Scenario,
+    seed: u64,
+    runtime: Runtime,
+    mut out: crate::sim::RunOutput,
+) -> RunResult {
     let conformance_failed = !out.violations.is_empty();
     let mut violations = std::mem::take(&mut out.violations.list);
     let mut findings = Vec::new();
@@ -287,6 +295,7 @@ fn classify(sc: &Scenario, seed: u64, mut out: crate::sim::RunOutput) -> RunResu
     };
     let (justified_halts, justified_refusals) = out.purpose.justified();
     RunResult {
+        runtime,
         seed,
         trace_hash: out.trace.hash(),
         stats: out.stats,
@@ -351,7 +360,7 @@ mod tests {
     #[test]
     fn a_finding_never_excuses_a_live_quorum_that_stalled() {
         let sc = restart_storm();
-        let r = classify(&sc, 0, stalled_with_a_finding(true));
+        let r = classify(&sc, 0, Runtime::Native, stalled_with_a_finding(true));
         assert_eq!(r.findings.len(), 1, "the finding is allowed here");
         assert!(
             r.violations.iter().any(|v| v.oracle == "liveness"),
@@ -359,7 +368,7 @@ mod tests {
             r.violations
         );
         // Without a live quorum nothing is owed.
-        let r = classify(&sc, 0, stalled_with_a_finding(false));
+        let r = classify(&sc, 0, Runtime::Native, stalled_with_a_finding(false));
         assert!(r.violations.is_empty(), "{:?}", r.violations);
     }
 }

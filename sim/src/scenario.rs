@@ -281,8 +281,11 @@ pub struct Findings {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Marks {
-    /// Coverage marks a sweep must hit.
+    /// Coverage marks a sweep must hit (on every runtime).
     pub required: Vec<String>,
+    /// Marks only the turmoil runtime reaches (its file system's torn
+    /// writes), required of its sweeps besides `required`.
+    pub turmoil_required: Vec<String>,
     /// A `regsim run` sweep of at least this many seeds enforces them
     /// (smaller sweeps only with `--require-marks`).
     pub min_seeds: u64,
@@ -292,6 +295,7 @@ impl Default for Marks {
     fn default() -> Self {
         Marks {
             required: Vec::new(),
+            turmoil_required: Vec::new(),
             min_seeds: 64,
         }
     }
@@ -658,19 +662,19 @@ impl Scenario {
     /// Marks and findings name things that exist, consistently.
     fn check_declarations(&self, bad: &Bad) -> Result<(), ScenarioError> {
         let known = crate::sim::all_marks();
-        if let Some(unknown) = self
-            .marks
-            .required
-            .iter()
-            .find(|m| !known.contains(&m.as_str()))
-        {
-            return bad(
-                "marks.required",
-                format!(
-                    "unknown mark {unknown:?}; known marks: {}",
-                    known.join(", ")
-                ),
-            );
+        for (key, list) in [
+            ("marks.required", &self.marks.required),
+            ("marks.turmoil_required", &self.marks.turmoil_required),
+        ] {
+            if let Some(unknown) = list.iter().find(|m| !known.contains(&m.as_str())) {
+                return bad(
+                    key,
+                    format!(
+                        "unknown mark {unknown:?}; known marks: {}",
+                        known.join(", ")
+                    ),
+                );
+            }
         }
         for sig in self.findings.allowed.iter().chain(&self.findings.expected) {
             if !FINDING_FAMILIES.iter().any(|f| {

@@ -84,10 +84,15 @@ impl Summary {
             .filter(|e| !s.findings_by_signature.contains_key(*e))
             .cloned()
             .collect();
+        let on_turmoil = results
+            .iter()
+            .any(|r| r.runtime == crate::run::Runtime::Turmoil);
+        let turmoil_only = sc.marks.turmoil_required.iter().filter(|_| on_turmoil);
         s.missing_marks = sc
             .marks
             .required
             .iter()
+            .chain(turmoil_only)
             .filter(|m| s.marks.get(*m).is_none_or(|(runs, _)| *runs == 0))
             .cloned()
             .collect();

@@ -325,7 +325,15 @@ fn harness_errors_never_count_as_catching_a_mutant() {
         path: "scenarios/broken.toml".into(),
         scenario: broken,
     }];
-    let rows = table(&targets, &[None, Some(Mutant::GuardSkipped)], 2, 1, &|| {});
+    let native = writer_registry_sim::run::Runtime::Native;
+    let rows = table(
+        &targets,
+        &[None, Some(Mutant::GuardSkipped)],
+        2,
+        1,
+        native,
+        &|| {},
+    );
     for row in &rows {
         assert_eq!(row.detected, 0, "{}", row.name());
         assert_eq!(row.harness_errors, 2, "{}", row.name());
@@ -336,7 +344,7 @@ fn harness_errors_never_count_as_catching_a_mutant() {
             "{e}"
         );
     }
-    assert!(render(&rows).contains("HARNESS ERROR"));
+    assert!(render(&rows, native).contains("HARNESS ERROR"));
 }
 
 #[test]

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use super::{load, CliError};
 use crate::run;
 
-pub(super) fn cmd_bench(scenario: Option<PathBuf>, seeds: u64) -> Result<bool, CliError> {
+pub(super) fn cmd_bench(
+    scenario: Option<PathBuf>,
+    seeds: u64,
+    runtime: crate::run::Runtime,
+) -> Result<bool, CliError> {
     let (path, sc) = load(scenario)?;
     run::quiet_panics();
     println!(
@@ -14,6 +18,7 @@ pub(super) fn cmd_bench(scenario: Option<PathBuf>, seeds: u64) -> Result<bool, C
         sc.name,
         path.display()
     );
-    println!("{}", crate::bench::Report::run(&sc, seeds)?);
+    let turmoil = runtime == crate::run::Runtime::Turmoil;
+    println!("{}", crate::bench::Report::run(&sc, seeds, turmoil)?);
     Ok(true)
 }

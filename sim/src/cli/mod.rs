@@ -52,6 +52,10 @@ enum Cmd {
         /// Seeds per configuration (1 to 100000).
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         seeds: u64,
+        /// `turmoil`: also run the same seeds on the turmoil runtime and
+        /// print native / turmoil speed.
+        #[arg(long, value_enum, default_value_t = crate::run::Runtime::Native)]
+        runtime: crate::run::Runtime,
     },
     /// Run every mutant of the catalogue over the shipped scenarios and the
     /// swarm mode and print how fast each is caught (needs the `mutants`
@@ -69,6 +73,10 @@ enum Cmd {
         /// Directory of scenarios (default: the shipped scenarios/).
         #[arg(long)]
         scenarios: Option<PathBuf>,
+        /// The runtime to run the table on (mutants of code a runtime does
+        /// not use are left out, with a note).
+        #[arg(long, value_enum, default_value_t = crate::run::Runtime::Native)]
+        runtime: crate::run::Runtime,
     },
     /// Print the schedule a seed expands into.
     Schedule {
@@ -232,10 +240,15 @@ fn dispatch(cli: Cli) -> Result<bool, CliError> {
             jobs,
             only,
             scenarios,
-        } => mutants::cmd_mutants(budget_seeds, jobs, only, scenarios),
+            runtime,
+        } => mutants::cmd_mutants(budget_seeds, jobs, only, scenarios, runtime),
         #[cfg(not(feature = "mutants"))]
         Cmd::Mutants { .. } => Err(CliError(NO_MUTANTS.into())),
-        Cmd::Bench { scenario, seeds } => bench::cmd_bench(scenario, seeds),
+        Cmd::Bench {
+            scenario,
+            seeds,
+            runtime,
+        } => bench::cmd_bench(scenario, seeds, runtime),
         Cmd::Schedule { scenario, seed } => schedule::cmd_schedule(scenario, seed),
         Cmd::Inspect(cmd) => inspect::cmd_inspect(cmd),
         Cmd::NodeId { raft_id } => inspect::cmd_node_id(&raft_id),

@@ -14,31 +14,46 @@ pub(super) fn cmd_mutants(
     jobs: Option<usize>,
     only: Vec<String>,
     dir: Option<PathBuf>,
+    runtime: run::Runtime,
 ) -> Result<bool, CliError> {
-    use crate::mutants::{render, table, targets};
+    use crate::mutants::{applies_on, render, table, targets};
     use writer_registry::mutants::Mutant;
     let dir = dir.unwrap_or_else(|| workspace_root().join("scenarios"));
     let targets = targets(&dir)?;
     let mut mutants: Vec<Option<Mutant>> = vec![None];
     for m in Mutant::ALL {
-        if only.is_empty() || only.iter().any(|o| o == m.name()) {
+        if !only.is_empty() && !only.iter().any(|o| o == m.name()) {
+            continue;
+        }
+        if applies_on(m, runtime) {
             mutants.push(Some(m));
+        } else {
+            println!(
+                "{}: not run on the {} runtime (it mutates code that runtime does not use)",
+                m.name(),
+                runtime.name()
+            );
         }
     }
     if mutants.len() == 1 && !only.is_empty() {
         return Err(CliError(format!("--only: no mutant named {only:?}")));
     }
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("mutants: {} mutants + the unmutated build, {budget} runs each over {} scenarios, {jobs} jobs", mutants.len() - 1, targets.len());
+    println!(
+        "mutants: {} mutants + the unmutated build, {budget} runs each over {} scenarios, {jobs} jobs, {} runtime",
+        mutants.len() - 1,
+        targets.len(),
+        runtime.name()
+    );
     run::quiet_panics();
     let bar = ProgressBar::new(budget * mutants.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs {elapsed} eta {eta}")
             .expect("valid template"),
     );
-    let rows = table(&targets, &mutants, budget, jobs, &|| bar.inc(1));
+    let rows = table(&targets, &mutants, budget, jobs, runtime, &|| bar.inc(1));
     bar.finish_and_clear();
-    print!("{}", render(&rows));
+    print!("{}", render(&rows, runtime));
     // A harness error catches no mutant and clears no baseline: exit 2.
     let broken: Vec<&crate::mutants::Row> = rows.iter().filter(|r| r.harness_errors > 0).collect();
     if let Some((path, seed, e)) = broken.iter().find_map(|r| r.first_harness_error.as_ref()) {

@@ -9,7 +9,7 @@ pub(crate) mod faults;
 pub(crate) mod injector;
 mod liveness;
 mod network;
-mod observe;
+pub(crate) mod observe;
 mod transport;
 mod workload;
 
@@ -45,7 +45,7 @@ use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 15] = [
+pub const SIM_MARKS: [&str; 16] = [
     "replay-already-applied",
     "replay-over-later-row",
     "crash-before-registry-sync",
@@ -61,6 +61,8 @@ pub const SIM_MARKS: [&str; 15] = [
     "store-error-halted",
     "row-corrupted-shape",
     "row-corrupted-bits",
+    // The turmoil runtime only: a power loss tore a write that recovery cut.
+    "power-loss-torn-write",
 ];
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on

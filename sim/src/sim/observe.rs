@@ -85,7 +85,9 @@ impl Sim<'_> {
             self.mark("replay-already-applied");
         }
         if let Some(r) = wire::registration_of(&rec.data) {
-            self.mark_registration(&rec, r);
+            for mark in registration_marks(&rec, r, &mut self.committed_registrations) {
+                self.mark(mark);
+            }
         }
         if let Err(halt) = &rec.result {
             if self.environment_halt(node, &rec, halt) {
@@ -131,30 +133,38 @@ impl Sim<'_> {
             }
         }
     }
+}
 
-    /// Coverage marks of a registration's apply.
-    fn mark_registration(&mut self, rec: &node::ApplyRecord, r: Registration) {
-        let row_last = rec
-            .row
-            .as_ref()
-            .and_then(|(_, v)| v.as_deref())
-            .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
-            .map(|v| u16::from_be_bytes([v[10], v[11]]));
-        // The registrant's own row, after the apply: only a later entry
-        // of the same writer can have taken it past this epoch (a
-        // rollback halt leaves it untouched; an apply cannot pass it).
-        if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
-            self.mark("replay-over-later-row");
-        }
-        let first = *self
-            .committed_registrations
-            .entry((r.dek, r.full_node_id, r.local_epoch))
-            .or_insert(rec.index);
-        if first != rec.index && !rec.replay {
-            self.mark("duplicate-registration-commit");
-        }
+/// Coverage marks of a registration's apply; `committed` keeps the first
+/// index at which each registration (dek, full, epoch) committed.
+pub(crate) fn registration_marks(
+    rec: &node::ApplyRecord,
+    r: Registration,
+    committed: &mut BTreeMap<(u32, u64, u16), u64>,
+) -> Vec<&'static str> {
+    let mut marks = Vec::new();
+    let row_last = rec
+        .row
+        .as_ref()
+        .and_then(|(_, v)| v.as_deref())
+        .filter(|v| v.len() == 12 && v[..8] == r.full_node_id.to_be_bytes())
+        .map(|v| u16::from_be_bytes([v[10], v[11]]));
+    // The registrant's own row, after the apply: only a later entry
+    // of the same writer can have taken it past this epoch (a
+    // rollback halt leaves it untouched; an apply cannot pass it).
+    if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
+        marks.push("replay-over-later-row");
     }
+    let first = *committed
+        .entry((r.dek, r.full_node_id, r.local_epoch))
+        .or_insert(rec.index);
+    if first != rec.index && !rec.replay {
+        marks.push("duplicate-registration-commit");
+    }
+    marks
+}
 
+impl Sim<'_> {
     /// A halt from a store that failed for want of a machine resource:
     /// the run ends as a harness error (true), with no verdict.
     fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {

@@ -31,7 +31,10 @@ pub(crate) async fn node(world: Rc<RefCell<World>>, node: u8) -> turmoil::Result
         // Down: wait for the driver's restart. What arrives meanwhile is
         // read and dropped, as a dead process's socket would.
         while !world.borrow().slots[usize::from(node)].start_requested {
+            // `biased`: an unbiased select draws from tokio's own RNG,
+            // seeded per process.
             tokio::select! {
+                biased;
                 _ = notify.notified() => {}
                 r = sock.recv_from(&mut buf) => { r?; }
             }

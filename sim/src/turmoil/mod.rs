@@ -17,9 +17,10 @@
 //!   draws (workload, faults, tick jitter, election timeouts) stay keyed
 //!   per subsystem as on the native engine.
 //!
-//! What the native engine models and turmoil does not: duplicated
-//! messages, the extra reorder delay (turmoil reorders only by its latency
-//! spread), and sync latency (a sync here completes at once). What turmoil
+//! What the native engine models and turmoil does not: the extra reorder
+//! delay (turmoil reorders only by its latency spread) and sync latency (a
+//! sync here completes at once). Duplicates turmoil lacks are made by the
+//! sender, at the scenario's rate, from the harness's own network stream. What turmoil
 //! models and the native engine does not: its own durability rules
 //! (directory entries, whole-file loss of never-synced files) and, where a
 //! scenario sets `turmoil_block_size`, torn writes at that block size.
@@ -192,6 +193,8 @@ fn power_loss(sim: &mut turmoil::Sim, world: &Rc<RefCell<World>>, node: u8) {
 /// A process crash: turmoil's bounce restarts the software, which waits
 /// for the driver's restart; pending writes stay.
 fn crash(sim: &mut turmoil::Sim, world: &Rc<RefCell<World>>, node: u8) {
+    // A start the host has not run yet dies before it begins.
+    world.borrow_mut().slots[usize::from(node)].start_requested = false;
     let up = world.borrow().is_up(node);
     if up {
         let mut w = world.borrow_mut();
@@ -240,15 +243,18 @@ fn act(sim: &mut turmoil::Sim, world: &Rc<RefCell<World>>, action: Action) {
     // restart here is asynchronous): faults can be armed in it.
     let has_process =
         |w: &World, node: u8| w.is_up(node) || w.slots[usize::from(node)].start_requested;
+    // Down and not being started: its files are the harness's to change.
     let down_restartable = |w: &World, node: u8| {
-        matches!(
-            w.slots[usize::from(node)].state,
-            State::Down(DownReason::Crashed | DownReason::Halted)
-        )
+        let s = &w.slots[usize::from(node)];
+        !s.start_requested
+            && matches!(
+                s.state,
+                State::Down(DownReason::Crashed | DownReason::Halted)
+            )
     };
     match action {
         Action::Crash { node } => {
-            if world.borrow().is_up(node) {
+            if has_process(&world.borrow(), node) {
                 crash(sim, world, node);
                 rollback_after_crash(world, node);
             }
@@ -261,7 +267,7 @@ fn act(sim: &mut turmoil::Sim, world: &Rc<RefCell<World>>, action: Action) {
         Action::Restart { node } => restart(sim, world, node),
         Action::Pause { node } => {
             let mut w = world.borrow_mut();
-            if w.is_up(node) && !w.slots[usize::from(node)].paused {
+            if has_process(&w, node) && !w.slots[usize::from(node)].paused {
                 w.slots[usize::from(node)].paused = true;
                 w.record(Some(node), "pause", 0, 0);
             }
@@ -310,7 +316,7 @@ fn act(sim: &mut turmoil::Sim, world: &Rc<RefCell<World>>, action: Action) {
             let mut w = world.borrow_mut();
             if down_restartable(&w, node) {
                 w.roll_back_epoch(node);
-            } else if w.is_up(node) {
+            } else if has_process(&w, node) {
                 w.injector.roll_back_at_next_crash(node);
             }
         }

@@ -111,6 +111,10 @@ pub(crate) struct World {
     timer_seq: u64,
     timing: Vec<KeyedRng>,
     election: Vec<KeyedRng>,
+    /// Per link: the duplicate draws (turmoil never duplicates a
+    /// datagram, so the sender does, at the scenario's rate) and their
+    /// sequence numbers.
+    duplicates: Vec<(KeyedRng, u64)>,
     committed_registrations: BTreeMap<(u32, u64, u16), u64>,
     pub harness_error: Option<HarnessError>,
     pub converged_end: bool,
@@ -177,6 +181,9 @@ impl World {
                 .collect(),
             election: (0..nn)
                 .map(|i| streams.keyed(Subsystem::Timing, 1_000 + i as u64))
+                .collect(),
+            duplicates: (0..nn * nn)
+                .map(|l| (streams.keyed(Subsystem::Network, 5_000 + l as u64), 0))
                 .collect(),
             committed_registrations: BTreeMap::new(),
             harness_error: None,
@@ -278,7 +285,13 @@ impl World {
         };
         let voters: Vec<u64> = (1..=u64::from(self.sc.nodes)).collect();
         let log = match FileLog::open(&voters) {
-            Ok((log, _)) => log,
+            Ok((log, cut)) => {
+                if cut > 0 {
+                    self.record(Some(node), "raft-log-cut", cut, 0);
+                    self.mark("power-loss-torn-write");
+                }
+                log
+            }
             Err(e) => {
                 self.slots[i].state = State::Down(DownReason::Broken);
                 self.slots[i].journal = Some(journal);
@@ -370,6 +383,9 @@ impl World {
         self.drain_row_changes(node);
         if outcome == StartOutcome::Joined {
             self.propose_registrations(node);
+        } else {
+            // A pause aimed at the starting process dies with it.
+            self.slots[i].paused = false;
         }
         outcome == StartOutcome::Joined
     }
@@ -396,7 +412,10 @@ impl World {
             // records only (a torn one was cut).
             let keep = records.saturating_sub(synced);
             self.record(Some(node), "power-loss-kept", keep, unsynced);
-            self.record(Some(node), "power-loss-cut", cut, 0);
+            if cut > 0 {
+                self.record(Some(node), "power-loss-cut", cut, 0);
+                self.mark("power-loss-torn-write");
+            }
             if journal.forget_unsynced_after(keep as usize) > 0 {
                 self.mark("power-loss-unsynced-registry");
             }
@@ -748,7 +767,15 @@ impl World {
         self.record(Some(from), "send", u64::from(to), kind << 32 | m.index);
         let mut bytes = vec![TAG_RAFT];
         bytes.extend(m.write_to_bytes().expect("raft messages encode"));
-        self.slots[usize::from(from)].outbox.push((to, bytes));
+        let link = usize::from(from) * usize::from(self.sc.nodes) + usize::from(to);
+        let (rng, seq) = &mut self.duplicates[link];
+        let again = rng.draw(*seq).unit(0) < self.sc.network.duplicate_rate;
+        *seq += 1;
+        let outbox = &mut self.slots[usize::from(from)].outbox;
+        if again {
+            outbox.push((to, bytes.clone()));
+        }
+        outbox.push((to, bytes));
         Some(to)
     }
 
@@ -772,12 +799,10 @@ impl World {
             self.mark("replay-already-applied");
         }
         if let Some(r) = wire::registration_of(&rec.data) {
-            let first = *self
-                .committed_registrations
-                .entry((r.dek, r.full_node_id, r.local_epoch))
-                .or_insert(rec.index);
-            if first != rec.index && !rec.replay {
-                self.mark("duplicate-registration-commit");
+            let marks =
+                crate::sim::observe::registration_marks(&rec, r, &mut self.committed_registrations);
+            for mark in marks {
+                self.mark(mark);
             }
         }
         if let Err(halt) = &rec.result {
