@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::HarnessError;
-use crate::run::{run_schedule, RunOptions, RunResult};
+use crate::run::{run_schedule, RunOptions, RunResult, Runtime};
 use crate::scenario::Scenario;
 use crate::schedule::{Schedule, FORMAT_VERSION};
 
@@ -43,7 +43,14 @@ pub struct SeedEntry {
     /// records that the harness keeps catching that mutant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mutant: Option<String>,
+    /// The runtime the entry runs on (absent: the native engine).
+    #[serde(default, skip_serializing_if = "is_native")]
+    pub runtime: Runtime,
     pub schedule: Schedule,
+}
+
+fn is_native(r: &Runtime) -> bool {
+    *r == Runtime::Native
 }
 
 /// The result of replaying an entry.
@@ -108,6 +115,15 @@ impl SeedEntry {
         let signature = string("signature", false)?.unwrap_or_default();
         let note = string("note", false)?.unwrap_or_default();
         let mutant = string("mutant", false)?;
+        let runtime = match string("runtime", false)?.as_deref() {
+            None | Some("native") => Runtime::Native,
+            Some("turmoil") => Runtime::Turmoil,
+            Some(other) => {
+                return Err(format!(
+                    "{path}: `runtime`: unknown value {other:?} (known: native, turmoil)"
+                ))
+            }
+        };
         let expect = match expect.as_str() {
             "still-failing" => Expect::StillFailing,
             "fixed" => Expect::Fixed,
@@ -140,7 +156,7 @@ impl SeedEntry {
         };
         if let Some(key) = table.keys().next() {
             return Err(format!(
-                "{path}: `{key}`: unknown field (known: scenario, scenario_hash, expect, signature, note, mutant, schedule)"
+                "{path}: `{key}`: unknown field (known: scenario, scenario_hash, expect, signature, note, mutant, runtime, schedule)"
             ));
         }
         Ok(SeedEntry {
@@ -150,6 +166,7 @@ impl SeedEntry {
             signature,
             note,
             mutant,
+            runtime,
             schedule,
         })
     }
@@ -192,6 +209,7 @@ impl SeedEntry {
             Err(e) => return Verdict::Broken(e.to_string()),
         };
         let mut opts = RunOptions::for_scenario(&sc);
+        opts.runtime = self.runtime;
         match mutant_slot(self.mutant.as_deref()) {
             Ok(Some(slot)) => opts.mutant = slot,
             Ok(None) => return Verdict::NeedsMutants,

@@ -28,6 +28,10 @@ pub(super) struct CaseArgs {
     /// Run a mutant of the catalogue (needs the `mutants` feature).
     #[arg(long)]
     mutant: Option<String>,
+    /// The runtime that drives the nodes (default: the entry's, else the
+    /// native engine).
+    #[arg(long, value_enum)]
+    runtime: Option<run::Runtime>,
 }
 
 /// A run to replay, record or shrink: where its scenario lives, the
@@ -41,7 +45,13 @@ pub(super) struct Case {
     pub(super) opts: RunOptions,
 }
 
-type Resolved = (PathBuf, Scenario, Schedule, Option<String>);
+type Resolved = (
+    PathBuf,
+    Scenario,
+    Schedule,
+    Option<String>,
+    Option<run::Runtime>,
+);
 
 pub(super) fn case(args: CaseArgs) -> Result<Case, CliError> {
     let from_entry = args
@@ -49,10 +59,11 @@ pub(super) fn case(args: CaseArgs) -> Result<Case, CliError> {
         .is_none()
         .then(|| args.schedule.clone())
         .flatten();
-    let (path, sc, schedule, entry_mutant) =
+    let (path, sc, schedule, entry_mutant, entry_runtime) =
         resolve(args.scenario, args.seed, args.schedule.as_deref())?;
     let mutant = args.mutant.or(entry_mutant);
     let mut opts = RunOptions::for_scenario(&sc);
+    opts.runtime = args.runtime.or(entry_runtime).unwrap_or_default();
     opts.mutant = mutant_slot(mutant.as_deref()).map_err(|CliError(e)| match &from_entry {
         // The name came from the entry's file, not the command line.
         Some(file) if mutant.is_some() => CliError(format!(
@@ -98,18 +109,18 @@ fn resolve(
                     );
                 }
                 entry.schedule.validate_in(&sc, &shown, "schedule.")?;
-                Ok((path, sc, entry.schedule, entry.mutant))
+                Ok((path, sc, entry.schedule, entry.mutant, Some(entry.runtime)))
             } else {
                 let schedule = Schedule::from_toml(&text, &shown)?;
                 let (path, sc) = load(scenario)?;
                 schedule.validate(&sc, &shown)?;
-                Ok((path, sc, schedule, None))
+                Ok((path, sc, schedule, None, None))
             }
         }
         (None, Some(seed)) => {
             let (path, sc) = load(scenario)?;
             let schedule = run::schedule_for(&sc, seed)?;
-            Ok((path, sc, schedule, None))
+            Ok((path, sc, schedule, None, None))
         }
         (None, None) => Err(CliError("give --seed or --schedule".into())),
     }
@@ -131,6 +142,7 @@ pub(super) fn entry_for(
     signature: String,
     note: String,
     mutant: Option<String>,
+    runtime: run::Runtime,
 ) -> Result<SeedEntry, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -141,6 +153,7 @@ pub(super) fn entry_for(
         signature,
         note,
         mutant,
+        runtime,
         schedule,
     })
 }

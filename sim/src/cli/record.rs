@@ -66,6 +66,7 @@ pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         signature,
         args.note,
         case.mutant,
+        case.opts.runtime,
     )?;
     let out = args.out.unwrap_or_else(|| {
         workspace_root()

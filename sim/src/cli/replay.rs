@@ -15,9 +15,6 @@ pub(super) struct ReplayArgs {
     case: CaseArgs,
     #[arg(long, value_enum, conflicts_with = "runtime")]
     registry: Option<Registry>,
-    /// The runtime that drives the nodes (see `regsim run --help`).
-    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
-    runtime: run::Runtime,
     /// Print the trace.
     #[arg(long)]
     trace: bool,
@@ -38,7 +35,6 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     if let Some(r) = args.registry {
         opts.registry = r.into();
     }
-    opts.runtime = args.runtime;
     opts.keep_trace_lines = args.check_determinism;
     if args.trace {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -67,12 +63,16 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     if !r.passed() {
         match &schedule_file {
             Some(file) => println!(
-                "replay: regsim replay --schedule {}{}",
+                "replay: regsim replay --schedule {}{}{}",
                 file.display(),
                 mutant
                     .as_ref()
                     .map(|m| format!(" --mutant {m}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                match opts.runtime {
+                    run::Runtime::Native => String::new(),
+                    other => format!(" --runtime {}", other.name()),
+                }
             ),
             None => println!(
                 "replay: {}",

@@ -228,6 +228,7 @@ fn report_failure(
         signature,
         String::new(),
         mutant.map(str::to_owned),
+        opts.runtime,
     )?;
     if std::fs::create_dir_all(failed_dir)
         .and_then(|_| std::fs::write(&file, entry.to_toml()))

@@ -71,6 +71,7 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         shrunk.signature.clone(),
         note,
         mutant,
+        opts.runtime,
     )?;
     std::fs::write(&out, entry.to_toml())
         .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
