@@ -45,6 +45,7 @@ pub mod corpus;
 pub mod crash_copy;
 pub mod disk;
 pub mod error;
+pub(crate) mod hosted;
 pub mod inspect;
 #[cfg(feature = "mutants")]
 pub mod mutants;

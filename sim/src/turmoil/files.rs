@@ -25,7 +25,7 @@ use turmoil::fs::shim::std::fs as tfs;
 use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 use writer_registry::MemoryRegistry;
 
-use crate::disk::{apply_op, LogImage};
+use crate::disk::{apply_op, EpochFile, LogImage};
 use crate::node::storage::{EpochStore, LogOp, RaftLog};
 
 /// The directory every node's files live in (each host has its own file
@@ -489,6 +489,57 @@ impl WriterRegistryStore for FileRegistry {
         sync(&path).map_err(|e| Self::io("sync", e))?;
         self.synced_records = self.records;
         Ok(())
+    }
+}
+
+// ------------------------------------------------------------ as NodeFiles
+
+/// A turmoil node's files: all on its host's file system, so turmoil's
+/// durability model decides what a power loss keeps of each.
+pub struct TurmoilFiles;
+
+impl crate::hosted::NodeFiles for TurmoilFiles {
+    type Log = FileLog;
+    type Epoch<'a> = RecordedEpoch<'a>;
+
+    fn read_epoch(&self, _record: &EpochFile) -> Result<u16, String> {
+        FileEpoch::value().map_err(|e| format!("{EPOCH}: {e}"))
+    }
+    fn inject_epoch(&mut self, record: &EpochFile) -> Result<(), String> {
+        FileEpoch::set(record.read()).map_err(|e| format!("{EPOCH}: {e}"))
+    }
+    fn epoch_file<'a>(&'a mut self, record: &'a mut EpochFile) -> RecordedEpoch<'a> {
+        RecordedEpoch(record)
+    }
+    fn open_store(&mut self) -> Result<(crate::store::SimStore, u64), StoreError> {
+        FileRegistry::open().map(|(store, cut)| (crate::store::SimStore::File(store), cut))
+    }
+    fn keep_store(&mut self, _store: crate::store::SimStore) {
+        // Its file is where the next start finds it.
+    }
+    fn open_log(&mut self, voters: &[u64]) -> Result<(FileLog, u64), String> {
+        FileLog::open(voters)
+    }
+    fn with_image<R>(log: &FileLog, f: impl FnOnce(&LogImage) -> R) -> R {
+        f(log.written())
+    }
+}
+
+/// The epoch file as the start sequence uses it: turmoil's file, with
+/// every write and sync also kept in the harness's record.
+pub struct RecordedEpoch<'a>(&'a mut EpochFile);
+
+impl EpochStore for RecordedEpoch<'_> {
+    fn read(&self) -> u16 {
+        FileEpoch.read()
+    }
+    fn write(&mut self, epoch: u16) {
+        FileEpoch.write(epoch);
+        self.0.write(epoch);
+    }
+    fn sync(&mut self) {
+        FileEpoch.sync();
+        self.0.sync();
     }
 }
 

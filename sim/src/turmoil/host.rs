@@ -15,7 +15,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use turmoil::net::UdpSocket;
 
-use super::world::{name, World, TAG_CLIENT};
+use super::files::TurmoilFiles;
+use crate::hosted::world::{name, TAG_CLIENT};
+
+type World = crate::hosted::world::World<TurmoilFiles>;
 
 /// The port every host listens on.
 pub(crate) const PORT: u16 = 7000;

@@ -1,11 +1,11 @@
-//! The turmoil runtime's shared state: every node's process (its core,
-//! owned here so the driver can stop it), the harness's records of each
-//! node's files, and the run's checkers, trace and clients.
+//! The hosted runtimes' shared state: every node's process (its core,
+//! owned here so the driver can stop it), its files and the harness's
+//! records of them, and the run's checkers, trace and clients.
 //!
-//! Two kinds of callers: the node hosts ([`super::host`]) call in from
-//! inside turmoil's step, where the node's file system is the current
-//! one (every call that reaches the node core or its files); the driver
-//! ([`super::run`]) calls between steps for the schedule's actions and
+//! Two kinds of callers: the node hosts call in from inside the runtime's
+//! scheduling of that node (where its file system is the current one:
+//! every call that reaches the node core or its files); the driver
+//! ([`super::drive`]) calls between them for the schedule's actions and
 //! timers, and never touches a node's files.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -18,7 +18,7 @@ use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire;
 use writer_registry::{Halt, HaltKind, Outcome, WriterRegistryStore};
 
-use super::files::{FileEpoch, FileLog, FileRegistry};
+use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
@@ -33,11 +33,11 @@ use crate::sim::{outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_M
 use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
 use crate::trace::{image_digest, Trace};
 
-/// The node core over turmoil's files.
-pub(crate) type TNode = NodeCore<FileLog, TrackedStore>;
+/// The node core over a runtime's files.
+pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
 
-pub(crate) enum State {
-    Up(Box<TNode>),
+pub(crate) enum State<F: NodeFiles> {
+    Up(Box<HostedNode<F>>),
     Down(DownReason),
 }
 
@@ -50,9 +50,11 @@ pub(crate) enum Work {
 }
 
 /// One cluster member across its incarnations.
-pub(crate) struct Slot {
+pub(crate) struct Slot<F: NodeFiles> {
     pub full: u64,
-    pub state: State,
+    pub state: State<F>,
+    /// Where its files live.
+    pub files: F,
     pub paused: bool,
     /// The harness's record of the epoch file (written, synced, history).
     pub epoch: EpochFile,
@@ -65,8 +67,6 @@ pub(crate) struct Slot {
     pub synced_records: u64,
     /// Power was lost since the store was last opened.
     pub power_lost: bool,
-    /// The host's software is dead (a turmoil crash): bounce to start it.
-    pub software_dead: bool,
     /// The driver asked the host to start an incarnation.
     pub start_requested: bool,
     /// An armed crash fired inside the host: the driver finishes it
@@ -96,11 +96,11 @@ pub(crate) enum Timer {
 pub(crate) const TAG_RAFT: u8 = 0;
 pub(crate) const TAG_CLIENT: u8 = 1;
 
-pub(crate) struct World {
+pub(crate) struct World<F: NodeFiles> {
     pub sc: Scenario,
     pub opts: SimOptions,
     pub now: u64,
-    pub slots: Vec<Slot>,
+    pub slots: Vec<Slot<F>>,
     pub checkers: Checkers,
     pub trace: Trace,
     pub stats: Stats,
@@ -132,8 +132,9 @@ pub(crate) fn name(node: u8) -> String {
     format!("n{}", node + 1)
 }
 
-impl World {
-    pub fn new(sc: &Scenario, seed: u64, opts: SimOptions) -> World {
+impl<F: NodeFiles> World<F> {
+    /// `files(i)`: node `i`'s files.
+    pub fn new(sc: &Scenario, seed: u64, opts: SimOptions, files: impl Fn(u8) -> F) -> World<F> {
         let n = sc.nodes;
         let nn = usize::from(n);
         let streams = Streams::new(seed);
@@ -142,13 +143,13 @@ impl World {
                 .map(|i| Slot {
                     full: writer_registry::ids::full_node_id(&name(i)),
                     state: State::Down(DownReason::Crashed),
+                    files: files(i),
                     paused: false,
                     epoch: EpochFile::default(),
                     epoch_injected: false,
                     journal: Some(Journal::default()),
                     synced_records: 0,
                     power_lost: false,
-                    software_dead: false,
                     start_requested: false,
                     dying: None,
                     corruptions: Vec::new(),
@@ -262,11 +263,13 @@ impl World {
         self.stats.restarts += 1;
         self.slots[i].start_requested = false;
         if std::mem::take(&mut self.slots[i].epoch_injected) {
-            if let Err(e) = FileEpoch::set(self.slots[i].epoch.read()) {
+            let s = &mut self.slots[i];
+            if let Err(e) = s.files.inject_epoch(&s.epoch) {
                 self.store_failure("store-open", node, format!("injecting the epoch file: {e}"));
             }
         }
-        match FileEpoch::value() {
+        let s = &self.slots[i];
+        match s.files.read_epoch(&s.epoch) {
             Ok(actual) if actual != self.slots[i].epoch.read() => {
                 let e = &self.slots[i].epoch;
                 let detail = format!(
@@ -284,7 +287,7 @@ impl World {
             return false;
         };
         let voters: Vec<u64> = (1..=u64::from(self.sc.nodes)).collect();
-        let log = match FileLog::open(&voters) {
+        let log = match self.slots[i].files.open_log(&voters) {
             Ok((log, cut)) => {
                 if cut > 0 {
                     self.record(Some(node), "raft-log-cut", cut, 0);
@@ -342,21 +345,16 @@ impl World {
             u64::from(written),
             u64::from(synced),
         );
-        let disk = log.written().clone();
+        let disk = F::with_image(&log, LogImage::clone);
         self.record(Some(node), "durable", applied, disk.hard_state.commit);
         let mut out = Vec::new();
         let registry_crash_armed = self.injector.registry_crash_armed(node);
-        let mut epoch_file = RecordedEpoch(&mut self.slots[i].epoch);
-        let result = in_system(|| {
-            node::start(
-                params,
-                log,
-                &mut epoch_file,
-                tracked,
-                &self.logger,
-                &mut out,
-            )
-        });
+        let result = {
+            let s = &mut self.slots[i];
+            let mut epoch_file = s.files.epoch_file(&mut s.epoch);
+            let logger = &self.logger;
+            in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, &mut out))
+        };
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
@@ -396,7 +394,7 @@ impl World {
     fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
         let i = usize::from(node);
         let mut journal = self.slots[i].journal.take().unwrap_or_default();
-        let (store, cut) = match FileRegistry::open() {
+        let (store, cut) = match self.slots[i].files.open_store() {
             Ok(opened) => opened,
             Err(e) => {
                 self.slots[i].journal = Some(journal);
@@ -404,7 +402,11 @@ impl World {
                 return None;
             }
         };
-        let records = store.records();
+        let records = match &store {
+            SimStore::File(f) => f.records(),
+            // A store in memory keeps every batch: nothing to count.
+            _ => self.slots[i].synced_records + journal.unsynced_batches() as u64,
+        };
         let synced = self.slots[i].synced_records;
         let unsynced = journal.unsynced_batches() as u64;
         if std::mem::take(&mut self.slots[i].power_lost) {
@@ -426,7 +428,7 @@ impl World {
             );
             self.violation("runtime-agreement", Some(node), detail);
         }
-        let mut store = SimStore::File(store);
+        let mut store = store;
         self.corrupt_rows(node, &mut store, &mut journal);
         let scanned = scan_image(&store);
         match &scanned {
@@ -539,6 +541,7 @@ impl World {
             self.slots[i].synced_records = f.records() - journal.unsynced_batches() as u64;
         }
         self.slots[i].journal = Some(journal);
+        self.slots[i].files.keep_store(inner);
         match &scanned {
             Ok(image) => self.record_state(node, image),
             Err(e) => {
@@ -603,7 +606,7 @@ impl World {
         &mut self,
         node: u8,
         f: impl FnOnce(
-            &mut TNode,
+            &mut HostedNode<F>,
             &mut Vec<Output>,
             &mut dyn CrashPoints,
         ) -> Result<bool, node::Crashed>,
@@ -656,7 +659,7 @@ impl World {
                     let s = &mut self.slots[i];
                     s.applied_max = s.applied_max.max(index);
                     if let State::Up(core) = &self.slots[i].state {
-                        let disk = core.log().written().clone();
+                        let disk = F::with_image(core.log(), LogImage::clone);
                         self.write_cut(node, index, &disk);
                     }
                 }
@@ -746,9 +749,10 @@ impl World {
                     }
                     self.record(Some(node), "leader", term, 0);
                     if let State::Up(core) = &self.slots[i].state {
-                        let log = core.log().written();
-                        let leader = Observation::Leader { node, term, log };
-                        self.checkers.observe(self.now, leader);
+                        let (checkers, now) = (&mut self.checkers, self.now);
+                        F::with_image(core.log(), |log| {
+                            checkers.observe(now, Observation::Leader { node, term, log })
+                        });
                     }
                 }
             }
@@ -859,7 +863,7 @@ impl World {
         if let State::Up(core) = &self.slots[i].state {
             let digest = crate::trace::state_digest(core.fsm().store());
             if disk_hash.is_none() {
-                disk_hash = core.log().written().snapshot_hash_at(index);
+                disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
             }
             if let Ok((digest, pairs)) = digest {
                 self.record(Some(node), "state", digest, pairs);
@@ -1050,7 +1054,7 @@ impl World {
         });
         if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
             self.stats.snapshots_taken += 1;
-            let data = core.log().written().snapshot.get_data().to_vec();
+            let data = F::with_image(core.log(), |d| d.snapshot.get_data().to_vec());
             self.record(Some(node), "snapshot", index, 0);
             let taken = Observation::SnapshotTaken {
                 node,
@@ -1118,7 +1122,7 @@ impl World {
     /// Every live node is up, a leader exists among them, and all have
     /// applied everything it holds.
     pub fn converged(&self) -> bool {
-        let live: Option<Vec<&TNode>> = self
+        let live: Option<Vec<&HostedNode<F>>> = self
             .slots
             .iter()
             .filter_map(|s| match &s.state {
@@ -1181,22 +1185,4 @@ impl World {
 enum FollowUp {
     Sync(u64),
     SnapshotSent(u8),
-}
-
-/// The epoch file as the start sequence uses it: turmoil's file, with
-/// every write and sync also kept in the harness's record.
-struct RecordedEpoch<'a>(&'a mut EpochFile);
-
-impl EpochStore for RecordedEpoch<'_> {
-    fn read(&self) -> u16 {
-        FileEpoch.read()
-    }
-    fn write(&mut self, epoch: u16) {
-        FileEpoch.write(epoch);
-        self.0.write(epoch);
-    }
-    fn sync(&mut self) {
-        FileEpoch.sync();
-        self.0.sync();
-    }
 }

@@ -1,0 +1,438 @@
+//! The driver's side of a hosted run: between the runtime's steps it
+//! plays the schedule's due events and the timers (client retries,
+//! registration retries, restarts after armed crashes), finishes the armed
+//! crashes the hosts reported, and decides when the run is over.
+//!
+//! A restart here is asynchronous: the driver asks, the node's host runs
+//! the start sequence when next scheduled. A fault aimed at a node being
+//! started is aimed at its process, as on the native engine, whose
+//! restart is synchronous: the same schedule means the same run.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::world::{State, Timer, Work, World};
+use super::{Fabric, NodeFiles};
+use crate::oracle::checkers::Observation;
+use crate::scenario::Scenario;
+use crate::schedule::{Action, Schedule};
+use crate::sim::{DownReason, Ending, RunOutput};
+
+/// Where a run is: the next event, the liveness deadline, the passes.
+pub(crate) struct Driver<'a> {
+    sc: &'a Scenario,
+    schedule: &'a Schedule,
+    next_event: usize,
+    deadline: Option<u64>,
+    passes: u64,
+}
+
+impl<'a> Driver<'a> {
+    pub fn new<F: NodeFiles>(
+        sc: &'a Scenario,
+        schedule: &'a Schedule,
+        world: &Rc<RefCell<World<F>>>,
+    ) -> Self {
+        for s in world.borrow_mut().slots.iter_mut() {
+            s.start_requested = true;
+        }
+        Driver {
+            sc,
+            schedule,
+            next_event: 0,
+            deadline: None,
+            passes: 0,
+        }
+    }
+
+    /// One pass at virtual time `now` (µs), between two of the runtime's
+    /// steps: the run's ending once it is over.
+    pub fn pass<F: NodeFiles>(
+        &mut self,
+        now: u64,
+        fabric: &mut dyn Fabric,
+        world: &Rc<RefCell<World<F>>>,
+    ) -> Option<Ending> {
+        world.borrow_mut().now = now;
+        let events = &self.schedule.events;
+        while self.next_event < events.len() && events[self.next_event].at_us <= now {
+            let action = events[self.next_event].action.clone();
+            self.next_event += 1;
+            if matches!(action, Action::EndOfFaults) {
+                self.deadline = Some(now + self.sc.liveness_bound_ms * 1000);
+            }
+            act(fabric, world, action);
+        }
+        loop {
+            let due = {
+                let mut w = world.borrow_mut();
+                match w.timers.first_key_value() {
+                    Some((&(at, _), _)) if at <= now => w.timers.pop_first().map(|(_, t)| t),
+                    _ => None,
+                }
+            };
+            let Some(t) = due else { break };
+            timer(fabric, world, t);
+        }
+        settle(fabric, world);
+        let mut w = world.borrow_mut();
+        let records = w.injector.take_records();
+        for r in records {
+            w.checkers.injected(now, r);
+        }
+        if w.harness_error.is_some() {
+            return Some(Ending::Converged);
+        }
+        if let Some(deadline) = self.deadline {
+            if w.converged() {
+                return Some(Ending::Converged);
+            }
+            if now > deadline {
+                return Some(Ending::NotConverged {
+                    report: w.convergence_report(),
+                    quorum_live: w.live_count() > w.slots.len() / 2,
+                });
+            }
+        }
+        w.stats.events += 1;
+        self.passes += 1;
+        let max = self.sc.limits.max_events;
+        (self.passes > max).then(|| Ending::Livelock(format!("more than {max} steps in one run")))
+    }
+}
+
+/// Finishes what the hosts started during the last step: an armed crash
+/// that fired (with power loss, the runtime drops the unsynced writes now).
+fn settle<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) {
+    let n = world.borrow().slots.len() as u8;
+    for node in 0..n {
+        let dying = world.borrow_mut().slots[usize::from(node)].dying.take();
+        if let Some(power) = dying {
+            fabric.kill(node);
+            if power {
+                power_loss(fabric, world, node);
+            }
+            rollback_after_crash(world, node);
+        }
+    }
+}
+
+fn rollback_after_crash<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
+    let mut w = world.borrow_mut();
+    if w.injector.take_rollback(node) {
+        w.roll_back_epoch(node);
+    }
+}
+
+/// Power is lost: what was not synced is gone, as the runtime decides; the
+/// checkers are told (a runtime with no durability model runs it as the
+/// process crash it already was, and tells nobody).
+fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, node: u8) {
+    if !fabric.power_off(node) {
+        world
+            .borrow_mut()
+            .record(Some(node), "power-loss-as-crash", 0, 0);
+        return;
+    }
+    let mut w = world.borrow_mut();
+    w.stats.power_losses += 1;
+    let now = w.now;
+    let s = &mut w.slots[usize::from(node)];
+    s.power_lost = true;
+    s.epoch.power_loss();
+    w.record(Some(node), "power-loss", 0, 0);
+    w.checkers.observe(now, Observation::PowerLost { node });
+}
+
+/// A process crash: the node's process stops; its software comes back
+/// idle, waiting for the restart; pending writes stay.
+fn crash<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, node: u8) {
+    // A start the host has not run yet dies before it begins.
+    world.borrow_mut().slots[usize::from(node)].start_requested = false;
+    let up = world.borrow().is_up(node);
+    if up {
+        let mut w = world.borrow_mut();
+        w.stats.crashes += 1;
+        w.stop(node, DownReason::Crashed);
+    }
+    fabric.kill(node);
+}
+
+fn restart<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, node: u8) {
+    {
+        let mut w = world.borrow_mut();
+        let s = &mut w.slots[usize::from(node)];
+        if !matches!(
+            s.state,
+            State::Down(DownReason::Crashed | DownReason::Halted)
+        ) || s.start_requested
+        {
+            return;
+        }
+        s.start_requested = true;
+        s.notify.notify_one();
+    }
+    fabric.power_on(node);
+}
+
+fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t: Timer) {
+    match t {
+        Timer::ClientRetry { cmd } => world.borrow_mut().client_retry(cmd),
+        Timer::RegRetry { node, inc } => {
+            let mut w = world.borrow_mut();
+            if w.slots[usize::from(node)].incarnation == inc {
+                w.hand(node, Work::Registrations);
+            }
+        }
+        Timer::ArmedRestart { node } => restart(fabric, world, node),
+    }
+}
+
+fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, action: Action) {
+    // A process exists, or is being started by its host this step (a
+    // restart here is asynchronous): faults can be armed in it.
+    let has_process =
+        |w: &World<F>, node: u8| w.is_up(node) || w.slots[usize::from(node)].start_requested;
+    // Down and not being started: its files are the harness's to change.
+    let down_restartable = |w: &World<F>, node: u8| {
+        let s = &w.slots[usize::from(node)];
+        !s.start_requested
+            && matches!(
+                s.state,
+                State::Down(DownReason::Crashed | DownReason::Halted)
+            )
+    };
+    match action {
+        Action::Crash { node } => {
+            if has_process(&world.borrow(), node) {
+                crash(fabric, world, node);
+                rollback_after_crash(world, node);
+            }
+        }
+        Action::PowerLoss { node } => {
+            crash(fabric, world, node);
+            power_loss(fabric, world, node);
+            rollback_after_crash(world, node);
+        }
+        Action::Restart { node } => restart(fabric, world, node),
+        Action::Pause { node } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) && !w.slots[usize::from(node)].paused {
+                w.slots[usize::from(node)].paused = true;
+                w.record(Some(node), "pause", 0, 0);
+            }
+        }
+        Action::Resume { node } => resume(world, node),
+        Action::ArmReadyCrash {
+            node,
+            step,
+            power_loss,
+        } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_ready_crash(node, step, power_loss);
+                w.record(Some(node), "arm-ready-crash", 0, u64::from(power_loss));
+            }
+        }
+        Action::ArmRegistryCrash { node, power_loss } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_registry_crash(node, power_loss);
+                w.record(Some(node), "arm-registry-crash", u64::from(power_loss), 0);
+            }
+        }
+        Action::ArmStoreError { node, op, errno } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_store_error(node, op, errno);
+                w.record(Some(node), "arm-store-error", 0, 0);
+            }
+        }
+        Action::ArmBetweenDeksCrash { node } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_between_registrations_crash(node);
+                w.record(Some(node), "arm-between-deks-crash", 0, 0);
+            }
+        }
+        Action::ArmRegistrationCrash { node } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_registration_crash(node);
+                w.record(Some(node), "arm-registration-crash", 0, 0);
+            }
+        }
+        Action::EpochRollback { node } => {
+            let mut w = world.borrow_mut();
+            if down_restartable(&w, node) {
+                w.roll_back_epoch(node);
+            } else if has_process(&w, node) {
+                w.injector.roll_back_at_next_crash(node);
+            }
+        }
+        Action::EpochPreset { node, epoch } => {
+            let mut w = world.borrow_mut();
+            if down_restartable(&w, node) {
+                let s = &mut w.slots[usize::from(node)];
+                let high = s.epoch.history().iter().copied().max().unwrap_or(0);
+                s.epoch.preset(epoch);
+                s.epoch_injected = true;
+                let full = s.full;
+                w.injector
+                    .record(crate::oracle::checkers::Injected::EpochPreset {
+                        node,
+                        full,
+                        epoch,
+                        high,
+                    });
+                w.record(Some(node), "epoch-preset", u64::from(epoch), 0);
+                w.mark(if epoch == 0xFFFF {
+                    "epoch-preset-exhausted"
+                } else {
+                    "epoch-preset-near-exhaustion"
+                });
+            }
+        }
+        Action::CorruptRow {
+            node,
+            target,
+            dek,
+            mode,
+        } => {
+            let mut w = world.borrow_mut();
+            if down_restartable(&w, node) {
+                w.slots[usize::from(node)]
+                    .corruptions
+                    .push((target, dek, mode));
+            }
+        }
+        Action::Partition { side } => {
+            let n = world.borrow().slots.len() as u8;
+            for &a in &side {
+                for b in (0..n).filter(|b| !side.contains(b)) {
+                    fabric.partition(a, b);
+                }
+            }
+            let mask = side.iter().fold(0, |m, &x| m | 1 << x);
+            world.borrow_mut().record(None, "partition", mask, 0);
+        }
+        Action::OneWay { from, to } => {
+            fabric.partition_oneway(from, to);
+            world
+                .borrow_mut()
+                .record(None, "one-way", u64::from(from), u64::from(to));
+        }
+        Action::Heal => heal(fabric, world),
+        Action::Kv { node, dek } => {
+            let mut w = world.borrow_mut();
+            let cmd = w.clients.command(node, dek);
+            w.client_attempt(cmd);
+        }
+        Action::Snapshot { node } => world.borrow_mut().hand(node, Work::Snapshot),
+        Action::Collision {
+            via,
+            victim,
+            dek,
+            high_bits,
+        } => {
+            let mut w = world.borrow_mut();
+            let fake =
+                crate::sim::faults::collision_writer(w.slots[usize::from(victim)].full, high_bits);
+            let pid = w.clients.next_pid();
+            let data = crate::sim::faults::collision_entry(pid, dek, fake);
+            let record = crate::oracle::checkers::Injected::Collision { full: fake };
+            w.hand(via, Work::Inject(data, record, "inject-collision", fake));
+        }
+        Action::Malformed { via, variant } => {
+            let mut w = world.borrow_mut();
+            let pid = w.clients.next_pid();
+            let full = w.slots[usize::from(via)].full;
+            let data = crate::sim::faults::malformed_entry(pid, w.sc.deks[0], full, variant);
+            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let record = crate::oracle::checkers::Injected::Malformed { data_hash };
+            w.hand(
+                via,
+                Work::Inject(data, record, "inject-malformed", u64::from(variant)),
+            );
+        }
+        Action::Exotic { via, opcode } => {
+            let mut w = world.borrow_mut();
+            let pid = w.clients.next_pid();
+            let fulls: Vec<u64> = w.slots.iter().map(|s| s.full).collect();
+            let payload = crate::sim::faults::exotic_payload(
+                w.sc.deks[0],
+                &fulls,
+                fulls[usize::from(via)],
+                opcode,
+            );
+            let data = writer_registry::wire::encode_entry(pid, &payload);
+            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let record = crate::oracle::checkers::Injected::Exotic { data_hash, opcode };
+            w.hand(
+                via,
+                Work::Inject(data, record, "inject-exotic", u64::from(opcode)),
+            );
+        }
+        Action::EndOfFaults => {
+            world.borrow_mut().record(None, "end-of-faults", 0, 0);
+            heal(fabric, world);
+            let n = world.borrow().slots.len() as u8;
+            for i in 0..n {
+                world.borrow_mut().injector.disarm(i);
+                resume(world, i);
+                restart(fabric, world, i);
+            }
+        }
+    }
+}
+
+fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
+    let mut w = world.borrow_mut();
+    let s = &mut w.slots[usize::from(node)];
+    if s.paused {
+        s.paused = false;
+        s.notify.notify_one();
+        w.record(Some(node), "resume", 0, 0);
+    }
+}
+
+fn heal<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) {
+    let n = world.borrow().slots.len() as u8;
+    for a in 0..n {
+        for b in (a + 1)..n {
+            fabric.repair(a, b);
+        }
+    }
+    world.borrow_mut().record(None, "heal", 0, 0);
+}
+
+pub(crate) fn finish<F: NodeFiles>(mut w: World<F>, ending: Ending) -> RunOutput {
+    match &ending {
+        Ending::Livelock(msg) => w.violation("livelock", None, msg.clone()),
+        Ending::NotConverged { .. } => {}
+        Ending::Converged => w.converged_end = w.harness_error.is_none(),
+    }
+    w.finishing = true;
+    for i in 0..w.sc.nodes {
+        if w.is_up(i) {
+            w.stop(i, DownReason::Crashed);
+        }
+    }
+    w.stats.committed = w.checkers.committed();
+    w.stats.virtual_us = w.now;
+    for (mark, hits) in writer_registry::marks::take() {
+        if hits > 0 {
+            *w.marks.entry(mark.name()).or_default() += hits;
+        }
+    }
+    let (violations, purpose) = w.checkers.finish();
+    RunOutput {
+        stats: w.stats,
+        violations,
+        purpose,
+        ending,
+        trace: w.trace,
+        marks: w.marks,
+        harness_error: w.harness_error,
+    }
+}
