@@ -298,7 +298,8 @@ impl<S: WriterRegistryStore> Fsm<S> {
             snapshot.applied_index.to_be_bytes(),
         );
         self.store.write(&batch)?;
-        self.store.sync()?;
+        // As in `commit`: the write is in the store now, synced or not, so
+        // the digest describes it even if the sync fails.
         let mut digest = StateDigest::default();
         for (space, pairs) in [(Space::Registry, &snapshot.rows), (Space::Kv, &snapshot.kv)] {
             for (k, v) in pairs {
@@ -306,6 +307,7 @@ impl<S: WriterRegistryStore> Fsm<S> {
             }
         }
         self.digest = digest;
+        self.store.sync()?;
         self.applied_index = snapshot.applied_index;
         self.halted = None;
         Ok(())

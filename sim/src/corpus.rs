@@ -118,6 +118,11 @@ impl SeedEntry {
         let runtime = match string("runtime", false)?.as_deref() {
             None | Some("native") => Runtime::Native,
             Some("turmoil") => Runtime::Turmoil,
+            Some("madsim") => {
+                return Err(format!(
+                    "{path}: `runtime`: madsim entries are not replayed from seeds/ (madsim runs only inside its own #[madsim::test]s)"
+                ))
+            }
             Some(other) => {
                 return Err(format!(
                     "{path}: `runtime`: unknown value {other:?} (known: native, turmoil)"

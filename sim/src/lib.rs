@@ -47,6 +47,8 @@ pub mod disk;
 pub mod error;
 pub(crate) mod hosted;
 pub mod inspect;
+#[cfg(madsim)]
+pub mod madsim_runtime;
 #[cfg(feature = "mutants")]
 pub mod mutants;
 pub mod node;

@@ -31,6 +31,10 @@ pub enum Runtime {
     Native,
     /// turmoil's hosts, clock, network and file system ([`crate::turmoil`]).
     Turmoil,
+    /// madsim's nodes, clock and network (`madsim_runtime`, built only
+    /// under `RUSTFLAGS="--cfg madsim"`, run from `#[madsim::test]`s).
+    #[value(skip)]
+    Madsim,
 }
 
 impl Runtime {
@@ -38,6 +42,7 @@ impl Runtime {
         match self {
             Runtime::Native => "native",
             Runtime::Turmoil => "turmoil",
+            Runtime::Madsim => "madsim",
         }
     }
 }
@@ -164,9 +169,15 @@ pub fn run_validated(
         mutant: opts.mutant,
     };
     let runtime = opts.runtime;
+    if runtime == Runtime::Madsim {
+        return Err(HarnessError::BadInput(
+            "the madsim runtime runs inside madsim's own executor: use its #[madsim::test]s (`cargo madsim-test`, see the README), not regsim".into(),
+        ));
+    }
     let mut result = match guarded(|| match runtime {
         Runtime::Native => Sim::new(sc, schedule, sim_opts).run(),
         Runtime::Turmoil => crate::turmoil::run(sc, schedule, sim_opts),
+        Runtime::Madsim => unreachable!("refused above"),
     }) {
         Ok(out) => match out.harness_error {
             Some(e) => return Err(e),
@@ -234,7 +245,7 @@ pub fn swarm_knobs(sc: &Scenario, schedule: &Schedule) -> Option<String> {
         .then(|| sc.for_seed(schedule.seed).with_schedule(schedule).knobs())
 }
 
-fn classify(
+pub(crate) fn classify(
     sc: &Scenario,
     seed: u64,
     runtime: Runtime,

@@ -240,9 +240,11 @@ fn a_corpus_entry_records_and_replays_its_runtime() {
         Verdict::Holds(r) => assert_eq!(r.runtime, Runtime::Turmoil),
         other => panic!("{other:?}"),
     }
-    let bad = written.replace("runtime = \"turmoil\"", "runtime = \"madsim\"");
-    let err = SeedEntry::parse(&bad, "entry.toml").unwrap_err();
-    assert!(err.contains("`runtime`") && err.contains("madsim"), "{err}");
+    for other in ["jepsen", "madsim"] {
+        let bad = written.replace("runtime = \"turmoil\"", &format!("runtime = \"{other}\""));
+        let err = SeedEntry::parse(&bad, "entry.toml").unwrap_err();
+        assert!(err.contains("`runtime`") && err.contains(other), "{err}");
+    }
 }
 
 /// The same schedule that catches a start-sequence mutant natively

@@ -13,10 +13,11 @@ use std::rc::Rc;
 
 use super::world::{State, Timer, Work, World};
 use super::{Fabric, NodeFiles};
-use crate::oracle::checkers::Observation;
+use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::sim::{DownReason, Ending, RunOutput};
+use crate::trace::Trace;
 
 /// Where a run is: the next event, the liveness deadline, the passes.
 pub(crate) struct Driver<'a> {
@@ -406,7 +407,11 @@ fn heal<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) {
     world.borrow_mut().record(None, "heal", 0, 0);
 }
 
-pub(crate) fn finish<F: NodeFiles>(mut w: World<F>, ending: Ending) -> RunOutput {
+/// The run is over: stops the nodes still up (showing the checkers their
+/// stores) and hands over what the run produced. The world stays behind
+/// for hosts a runtime has not dropped yet; nothing reads it again.
+pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending) -> RunOutput {
+    let mut w = world.borrow_mut();
     match &ending {
         Ending::Livelock(msg) => w.violation("livelock", None, msg.clone()),
         Ending::NotConverged { .. } => {}
@@ -425,14 +430,15 @@ pub(crate) fn finish<F: NodeFiles>(mut w: World<F>, ending: Ending) -> RunOutput
             *w.marks.entry(mark.name()).or_default() += hits;
         }
     }
-    let (violations, purpose) = w.checkers.finish();
+    let spent = Checkers::new(0, w.sc.policy.persist(), false);
+    let (violations, purpose) = std::mem::replace(&mut w.checkers, spent).finish();
     RunOutput {
-        stats: w.stats,
+        stats: std::mem::take(&mut w.stats),
         violations,
         purpose,
         ending,
-        trace: w.trace,
-        marks: w.marks,
-        harness_error: w.harness_error,
+        trace: std::mem::replace(&mut w.trace, Trace::new(false)),
+        marks: std::mem::take(&mut w.marks),
+        harness_error: w.harness_error.take(),
     }
 }

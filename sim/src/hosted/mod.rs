@@ -10,6 +10,8 @@
 //! on every runtime.
 
 pub(crate) mod drive;
+#[cfg(madsim)]
+pub(crate) mod memory;
 pub(crate) mod world;
 
 use writer_registry::registry::StoreError;

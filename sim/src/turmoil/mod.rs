@@ -92,11 +92,7 @@ pub fn run(sc: &Scenario, schedule: &Schedule, opts: SimOptions) -> RunOutput {
         }
     };
     drop(sim);
-    let world = Rc::try_unwrap(world)
-        .ok()
-        .expect("the hosts are gone with the sim")
-        .into_inner();
-    finish(world, ending)
+    finish(&world, ending)
 }
 
 /// The driver's hands on turmoil: a process crash is `bounce` (the
