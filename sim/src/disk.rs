@@ -95,6 +95,45 @@ impl LogImage {
     }
 }
 
+/// raft-rs's reads of a log as written (every [`raft::Storage`] of the
+/// harness reads its image through these).
+impl LogImage {
+    pub(crate) fn raft_entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: Option<u64>,
+    ) -> raft::Result<Vec<Entry>> {
+        if low < self.first_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        if high > self.last_index() + 1 {
+            return Err(raft::Error::Store(StorageError::Unavailable));
+        }
+        let offset = self.first_index();
+        let mut out = self.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
+        raft::util::limit_size(&mut out, max_size);
+        Ok(out)
+    }
+
+    pub(crate) fn raft_term(&self, idx: u64) -> raft::Result<u64> {
+        if idx < self.snapshot_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        self.term(idx)
+            .ok_or(raft::Error::Store(StorageError::Unavailable))
+    }
+
+    pub(crate) fn raft_snapshot(&self) -> raft::Result<Snapshot> {
+        if self.snapshot_index() == 0 {
+            return Err(raft::Error::Store(
+                StorageError::SnapshotTemporarilyUnavailable,
+            ));
+        }
+        Ok(self.snapshot.clone())
+    }
+}
+
 /// Replays one Raft log change onto an image.
 pub(crate) fn apply_op(op: &LogOp, image: &mut LogImage) {
     match op {
@@ -237,29 +276,14 @@ impl raft::Storage for DiskStorage {
         max_size: impl Into<Option<u64>>,
         _context: GetEntriesContext,
     ) -> raft::Result<Vec<Entry>> {
-        let disk = self.0.borrow();
-        let image = &disk.written;
-        if low < image.first_index() {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        if high > image.last_index() + 1 {
-            return Err(raft::Error::Store(StorageError::Unavailable));
-        }
-        let offset = image.first_index();
-        let mut out = image.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
-        raft::util::limit_size(&mut out, max_size.into());
-        Ok(out)
+        self.0
+            .borrow()
+            .written
+            .raft_entries(low, high, max_size.into())
     }
 
     fn term(&self, idx: u64) -> raft::Result<u64> {
-        let disk = self.0.borrow();
-        let image = &disk.written;
-        if idx < image.snapshot_index() {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        image
-            .term(idx)
-            .ok_or(raft::Error::Store(StorageError::Unavailable))
+        self.0.borrow().written.raft_term(idx)
     }
 
     fn first_index(&self) -> raft::Result<u64> {
@@ -271,13 +295,7 @@ impl raft::Storage for DiskStorage {
     }
 
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        let disk = self.0.borrow();
-        if disk.written.snapshot_index() == 0 {
-            return Err(raft::Error::Store(
-                StorageError::SnapshotTemporarilyUnavailable,
-            ));
-        }
-        Ok(disk.written.snapshot.clone())
+        self.0.borrow().written.raft_snapshot()
     }
 }
 
@@ -324,9 +342,14 @@ impl EpochFile {
         self.history.push(epoch);
     }
 
-    /// Replaces the file with an older copy (written and synced).
-    pub fn roll_back_to(&mut self, epoch: u16) {
-        self.written = epoch;
-        self.synced = epoch;
+    /// Replaces the file with its previous synced copy (written and
+    /// synced); the copy restored and the highest value the file ever
+    /// held, or `None` when it has no older copy.
+    pub fn roll_back(&mut self) -> Option<(u16, u16)> {
+        let older = *self.history.iter().rev().nth(1)?;
+        let high = self.history.iter().copied().max().unwrap_or(older);
+        self.written = older;
+        self.synced = older;
+        Some((older, high))
     }
 }

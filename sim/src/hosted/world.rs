@@ -22,14 +22,16 @@ use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeCore, NodeParams, Output, StartFailure};
+use crate::node::{self, CrashPoints, NodeCore, Output, StartFailure};
 use crate::oracle::checkers::{Checkers, Injected, Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::sim::clients::{Attempt, Clients};
 use crate::sim::injector::Injector;
-use crate::sim::{outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_MARKS};
+use crate::sim::{
+    node_params, outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_MARKS,
+};
 use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
 use crate::trace::{image_digest, Trace};
 
@@ -319,24 +321,9 @@ impl<F: NodeFiles> World<F> {
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
-        let tracked = TrackedStore {
-            inner: store,
-            journal,
-            crash_before_sync: self.injector.registry_crash_flag(node),
-            crashed: false,
-            store_fault: self.injector.store_fault_flag(node),
-            fault_fired: Default::default(),
-            row_changes: self.opts.oracles.then(|| s.synced_rows.clone()),
-        };
-        let params = NodeParams {
-            index: node,
-            full_node_id: s.full,
-            deks: self.sc.deks.clone(),
-            policy: self.sc.policy.persist(),
-            election_tick,
-            heartbeat_tick: self.sc.heartbeat_ticks as usize,
-            mutant: self.opts.mutant,
-        };
+        let sink = self.opts.oracles.then(|| s.synced_rows.clone());
+        let tracked = self.injector.tracked_store(node, store, journal, sink);
+        let params = node_params(&self.sc, node, s.full, election_tick, self.opts.mutant);
         self.record(Some(node), "start", u64::from(inc), election_tick as u64);
         let (written, synced) = (self.slots[i].epoch.read(), self.slots[i].epoch.synced());
         self.record(
@@ -786,19 +773,7 @@ impl<F: NodeFiles> World<F> {
     fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
         let i = usize::from(node);
         let actual = outcome_name(&rec.result);
-        self.record(
-            Some(node),
-            if rec.replay { "replay" } else { "apply" },
-            rec.index,
-            rec.term,
-        );
-        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
-        if let Some((key, value)) = &rec.row {
-            let parts: Vec<&[u8]> = std::iter::once(key.as_slice())
-                .chain(value.as_deref())
-                .collect();
-            self.trace.record_bytes(self.now, Some(node), "row", &parts);
-        }
+        crate::sim::observe::trace_apply(&mut self.trace, self.now, node, &rec, actual);
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
@@ -1101,13 +1076,9 @@ impl<F: NodeFiles> World<F> {
     pub fn roll_back_epoch(&mut self, node: u8) {
         self.injector.take_rollback(node);
         let s = &mut self.slots[usize::from(node)];
-        let history = s.epoch.history();
-        if history.len() < 2 {
+        let Some((older, high)) = s.epoch.roll_back() else {
             return;
-        }
-        let older = history[history.len() - 2];
-        let high = history.iter().copied().max().unwrap_or(older);
-        s.epoch.roll_back_to(older);
+        };
         s.epoch_injected = true;
         let full = s.full;
         self.injector.record(Injected::Rollback {
@@ -1132,17 +1103,7 @@ impl<F: NodeFiles> World<F> {
             })
             .collect();
         let Some(live) = live else { return false };
-        if live.is_empty() {
-            return true;
-        }
-        let Some(leader) = live.iter().find(|c| c.is_leader()) else {
-            return false;
-        };
-        let target = leader.last_index();
-        leader.commit_index() == target
-            && live
-                .iter()
-                .all(|c| c.fsm().applied_index() == target && c.unregistered_deks().is_empty())
+        live.is_empty() || crate::sim::liveness::caught_up(&live)
     }
 
     /// Members owed liveness: neither halted, refused nor broken.

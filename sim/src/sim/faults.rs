@@ -284,13 +284,9 @@ impl Sim<'_> {
     pub(super) fn roll_back_epoch(&mut self, node: u8) {
         self.injector.take_rollback(node);
         let s = &mut self.slots[usize::from(node)];
-        let history = s.epoch_file.history();
-        if history.len() < 2 {
+        let Some((older, high)) = s.epoch_file.roll_back() else {
             return;
-        }
-        let older = history[history.len() - 2];
-        let high = history.iter().copied().max().unwrap_or(older);
-        s.epoch_file.roll_back_to(older);
+        };
         let full = s.full;
         self.injector.record(Injected::Rollback {
             node,

@@ -136,6 +136,27 @@ impl Injector {
         &mut self.node(node).crash_points
     }
 
+    /// `node`'s store for its FSM: the open registry and its journal, wired
+    /// to the crash and I/O faults armed for `node`; synced row changes go
+    /// to `sink` (the invariant oracle's, when oracles are on).
+    pub(crate) fn tracked_store(
+        &mut self,
+        node: u8,
+        inner: crate::store::SimStore,
+        journal: crate::store::Journal,
+        sink: Option<Rc<std::cell::RefCell<Vec<crate::store::SyncedRowChange>>>>,
+    ) -> crate::store::TrackedStore {
+        crate::store::TrackedStore {
+            inner,
+            journal,
+            crash_before_sync: self.registry_crash_flag(node),
+            crashed: false,
+            store_fault: self.store_fault_flag(node),
+            fault_fired: Default::default(),
+            row_changes: sink,
+        }
+    }
+
     /// The flag `node`'s store checks at each sync.
     pub(crate) fn registry_crash_flag(&mut self, node: u8) -> Rc<Cell<bool>> {
         self.node(node).registry_crash.clone()

@@ -1,6 +1,20 @@
 //! The end of a run: have all nodes owed progress converged?
 
 use super::*;
+use crate::node::storage::{NodeStore, RaftLog};
+
+/// A leader exists among `live` and every one of them has applied all it
+/// holds, its own registrations included.
+pub(crate) fn caught_up<L: RaftLog, S: NodeStore>(live: &[&NodeCore<L, S>]) -> bool {
+    let Some(leader) = live.iter().find(|c| c.is_leader()) else {
+        return false;
+    };
+    let target = leader.last_index();
+    leader.commit_index() == target
+        && live
+            .iter()
+            .all(|c| c.fsm().applied_index() == target && c.unregistered_deks().is_empty())
+}
 
 impl Sim<'_> {
     /// Every live node (not halted, refused or broken) is up, a leader
@@ -20,17 +34,7 @@ impl Sim<'_> {
         if live_count == 0 {
             return true;
         }
-        if live.len() != live_count {
-            return false;
-        }
-        let Some(leader) = live.iter().find(|c| c.is_leader()) else {
-            return false;
-        };
-        let target = leader.last_index();
-        leader.commit_index() == target
-            && live
-                .iter()
-                .all(|c| c.fsm().applied_index() == target && c.unregistered_deks().is_empty())
+        live.len() == live_count && caught_up(&live)
     }
 
     pub(super) fn not_converged(&self, why: String) -> Ending {

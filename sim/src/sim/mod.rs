@@ -7,7 +7,7 @@
 pub(crate) mod clients;
 pub(crate) mod faults;
 pub(crate) mod injector;
-mod liveness;
+pub(crate) mod liveness;
 mod network;
 pub(crate) mod observe;
 mod transport;
@@ -796,24 +796,9 @@ impl<'a> Sim<'a> {
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
-        let tracked = TrackedStore {
-            inner: store,
-            journal,
-            crash_before_sync: self.injector.registry_crash_flag(node),
-            crashed: false,
-            store_fault: self.injector.store_fault_flag(node),
-            fault_fired: Default::default(),
-            row_changes: self.opts.oracles.then(|| s.synced_rows.clone()),
-        };
-        let params = NodeParams {
-            index: node,
-            full_node_id: s.full,
-            deks: self.sc.deks.clone(),
-            policy: self.sc.policy.persist(),
-            election_tick,
-            heartbeat_tick: self.sc.heartbeat_ticks as usize,
-            mutant: self.opts.mutant,
-        };
+        let sink = self.opts.oracles.then(|| s.synced_rows.clone());
+        let tracked = self.injector.tracked_store(node, store, journal, sink);
+        let params = node_params(self.sc, node, s.full, election_tick, self.opts.mutant);
         let disk = s.disk.clone();
         self.record(Some(node), "start", u64::from(inc), election_tick as u64);
         let epoch = &self.slots[i].epoch_file;
@@ -1011,6 +996,26 @@ pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
         Ok(Outcome::Registration(Applied::Advanced { .. })) => "advance",
         Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
         Err(h) => h.kind().name(),
+    }
+}
+
+/// The fixed facts of member `node` (full id `full`) under a scenario,
+/// for one incarnation (its election timeout, in ticks).
+pub(crate) fn node_params(
+    sc: &Scenario,
+    node: u8,
+    full: u64,
+    election_tick: usize,
+    mutant: writer_registry::MutantSlot,
+) -> NodeParams {
+    NodeParams {
+        index: node,
+        full_node_id: full,
+        deks: sc.deks.clone(),
+        policy: sc.policy.persist(),
+        election_tick,
+        heartbeat_tick: sc.heartbeat_ticks as usize,
+        mutant,
     }
 }
 

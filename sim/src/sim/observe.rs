@@ -80,7 +80,7 @@ impl Sim<'_> {
     pub(super) fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
         let i = usize::from(node);
         let actual = outcome_name(&rec.result);
-        self.trace_apply(node, &rec, actual);
+        trace_apply(&mut self.trace, self.now, node, &rec, actual);
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
@@ -113,24 +113,25 @@ impl Sim<'_> {
             }
         }
     }
+}
 
-    /// The apply and what it did to state, into the trace hash.
-    fn trace_apply(&mut self, node: u8, rec: &node::ApplyRecord, actual: &'static str) {
-        self.record(
-            Some(node),
-            if rec.replay { "replay" } else { "apply" },
-            rec.index,
-            rec.term,
-        );
-        // What the apply did, and the row it left: state, in the hash.
-        // The second number: the apply returned before its writes synced.
-        self.record(Some(node), actual, rec.index, u64::from(rec.unsynced));
-        if let Some((key, value)) = &rec.row {
-            let now = self.now;
-            match value {
-                Some(v) => self.trace.record_bytes(now, Some(node), "row", &[key, v]),
-                None => self.trace.record_bytes(now, Some(node), "row", &[key]),
-            }
+/// The apply at `now` and what it did to state, into the trace hash.
+pub(crate) fn trace_apply(
+    trace: &mut Trace,
+    now: u64,
+    node: u8,
+    rec: &node::ApplyRecord,
+    actual: &'static str,
+) {
+    let kind = if rec.replay { "replay" } else { "apply" };
+    trace.record(now, Some(node), kind, rec.index, rec.term);
+    // What the apply did, and the row it left: state, in the hash.
+    // The second number: the apply returned before its writes synced.
+    trace.record(now, Some(node), actual, rec.index, u64::from(rec.unsynced));
+    if let Some((key, value)) = &rec.row {
+        match value {
+            Some(v) => trace.record_bytes(now, Some(node), "row", &[key, v]),
+            None => trace.record_bytes(now, Some(node), "row", &[key]),
         }
     }
 }

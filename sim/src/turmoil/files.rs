@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use protobuf::Message as _;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
-use raft::{GetEntriesContext, RaftState, StorageError};
+use raft::{GetEntriesContext, RaftState};
 use turmoil::fs::shim::std::fs as tfs;
 use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 use writer_registry::MemoryRegistry;
@@ -276,25 +276,10 @@ impl raft::Storage for FileLog {
         max_size: impl Into<Option<u64>>,
         _context: GetEntriesContext,
     ) -> raft::Result<Vec<Entry>> {
-        let image = &self.written;
-        if low < image.first_index() {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        if high > image.last_index() + 1 {
-            return Err(raft::Error::Store(StorageError::Unavailable));
-        }
-        let offset = image.first_index();
-        let mut out = image.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
-        raft::util::limit_size(&mut out, max_size.into());
-        Ok(out)
+        self.written.raft_entries(low, high, max_size.into())
     }
     fn term(&self, idx: u64) -> raft::Result<u64> {
-        if idx < self.written.snapshot_index() {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        self.written
-            .term(idx)
-            .ok_or(raft::Error::Store(StorageError::Unavailable))
+        self.written.raft_term(idx)
     }
     fn first_index(&self) -> raft::Result<u64> {
         Ok(self.written.first_index())
@@ -303,12 +288,7 @@ impl raft::Storage for FileLog {
         Ok(self.written.last_index())
     }
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        if self.written.snapshot_index() == 0 {
-            return Err(raft::Error::Store(
-                StorageError::SnapshotTemporarilyUnavailable,
-            ));
-        }
-        Ok(self.written.snapshot.clone())
+        self.written.raft_snapshot()
     }
 }
 
