@@ -55,9 +55,16 @@ impl<'a> Driver<'a> {
         world: &Rc<RefCell<World<F>>>,
     ) -> Option<Ending> {
         world.borrow_mut().now = now;
+        // What the hosts did in the last step happened before this pass.
+        settle(fabric, world);
         let events = &self.schedule.events;
         while self.next_event < events.len() && events[self.next_event].at_us <= now {
             let action = events[self.next_event].action.clone();
+            let starting = |n: &u8| world.borrow().slots[usize::from(*n)].start_requested;
+            if action.nodes().iter().any(starting) {
+                // Its node's start runs first, as it would have natively.
+                break;
+            }
             self.next_event += 1;
             if matches!(action, Action::EndOfFaults) {
                 self.deadline = Some(now + self.sc.liveness_bound_ms * 1000);
@@ -75,7 +82,6 @@ impl<'a> Driver<'a> {
             let Some(t) = due else { break };
             timer(fabric, world, t);
         }
-        settle(fabric, world);
         let mut w = world.borrow_mut();
         let records = w.injector.take_records();
         for r in records {
@@ -135,6 +141,10 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
             .record(Some(node), "power-loss-as-crash", 0, 0);
         return;
     }
+    if world.borrow().slots[usize::from(node)].start_requested {
+        // A start asked for and not run yet runs on the new software.
+        fabric.power_on(node);
+    }
     let mut w = world.borrow_mut();
     w.stats.power_losses += 1;
     let now = w.now;
@@ -190,10 +200,10 @@ fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t
 }
 
 fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, action: Action) {
-    // A process exists, or is being started by its host this step (a
-    // restart here is asynchronous): faults can be armed in it.
-    let has_process =
-        |w: &World<F>, node: u8| w.is_up(node) || w.slots[usize::from(node)].start_requested;
+    // A process exists: faults can be armed in it. (An event never meets
+    // a node whose start is pending: `pass` holds it back until the start
+    // has run.)
+    let has_process = |w: &World<F>, node: u8| w.is_up(node);
     // Down and not being started: its files are the harness's to change.
     let down_restartable = |w: &World<F>, node: u8| {
         let s = &w.slots[usize::from(node)];
@@ -220,6 +230,9 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             let mut w = world.borrow_mut();
             if has_process(&w, node) && !w.slots[usize::from(node)].paused {
                 w.slots[usize::from(node)].paused = true;
+                // Wake the host (its notify branch comes first) so it stops
+                // before it handles anything more.
+                w.slots[usize::from(node)].notify.notify_one();
                 w.record(Some(node), "pause", 0, 0);
             }
         }

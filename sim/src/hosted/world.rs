@@ -396,6 +396,12 @@ impl<F: NodeFiles> World<F> {
         };
         let synced = self.slots[i].synced_records;
         let unsynced = journal.unsynced_batches() as u64;
+        if records < synced {
+            let detail = format!(
+                "the registry file holds {records} records, {synced} of them synced before: a synced write was lost"
+            );
+            self.violation("durability", Some(node), detail);
+        }
         if std::mem::take(&mut self.slots[i].power_lost) {
             // What turmoil's crash kept of the unsynced batches: whole
             // records only (a torn one was cut).
@@ -509,6 +515,7 @@ impl<F: NodeFiles> World<F> {
         }
         if reason == DownReason::Crashed {
             let power = self.injector.armed_power_loss(node);
+            self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
             self.slots[i].dying = Some(power);
             let down_us = self.injector.down_after_armed_crash(node);
             self.timer(self.now + down_us, Timer::ArmedRestart { node });
@@ -608,7 +615,18 @@ impl<F: NodeFiles> World<F> {
             let crash = self.injector.crash_points(node);
             in_system(|| f(core, &mut out, crash))
         };
+        let mut rounds = 0u64;
         loop {
+            rounds += 1;
+            if rounds > self.sc.limits.max_events_per_instant {
+                let detail = format!(
+                    "n{} asked for more than {} syncs and snapshot reports in one call",
+                    node + 1,
+                    self.sc.limits.max_events_per_instant
+                );
+                self.violation("livelock", Some(node), detail);
+                break;
+            }
             let fired = match &self.slots[i].state {
                 State::Up(core) => core.fsm().store().fault_fired.take(),
                 State::Down(_) => None,

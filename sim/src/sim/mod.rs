@@ -848,6 +848,15 @@ impl<'a> Sim<'a> {
             epoch_file: (file.read(), file.synced()),
         };
         self.checkers.observe(self.now, ended);
+        if outcome == StartOutcome::Crashed {
+            // An armed crash struck during the start: as for a running
+            // process, with the power loss it was armed with (the unsynced
+            // writes of the replay go) and a rollback waiting for a crash.
+            let power = self.injector.armed_power_loss(node);
+            self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+            self.crash(node, power);
+            self.restart_after_armed_crash(node);
+        }
         if outcome == StartOutcome::Joined {
             self.schedule_tick(node);
             self.propose_registrations(node);
@@ -962,9 +971,6 @@ impl<'a> Sim<'a> {
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);
-        if reason == DownReason::Crashed {
-            self.restart_after_armed_crash(node);
-        }
         self.record(Some(node), "start-failed", reason_code(&reason), 0);
         outcome
     }

@@ -294,9 +294,14 @@ impl raft::Storage for FileLog {
 
 // -------------------------------------------------------------- epoch file
 
-/// The local epoch file: two bytes, overwritten in place and synced. A
-/// missing or short file reads as 0 (a new node).
+/// The local epoch file: two bytes, replaced whole: a write puts the new
+/// value in a temporary file (written and synced) and renames it over the
+/// file; the rename is durable once the directory is synced. A power loss
+/// before that keeps the old file whole, torn writes or not. A missing or
+/// short file reads as 0 (a new node).
 pub struct FileEpoch;
+
+const EPOCH_TMP: &str = "/data/epoch.tmp";
 
 impl FileEpoch {
     /// What the file holds, as START-1 reads it.
@@ -309,16 +314,21 @@ impl FileEpoch {
         })
     }
 
+    /// Renames a synced copy holding `epoch` over the file (not durable
+    /// until the directory is synced).
+    fn replace(epoch: u16) -> std::io::Result<()> {
+        ensure(EPOCH)?;
+        let mut f = tfs::File::create(EPOCH_TMP)?;
+        f.write_all(&epoch.to_be_bytes())?;
+        f.sync_all()?;
+        tfs::rename(EPOCH_TMP, EPOCH)
+    }
+
     /// Writes and syncs `epoch` (an injected preset or rollback, done by
     /// the harness inside the host before the node starts).
     pub fn set(epoch: u16) -> std::io::Result<()> {
-        ensure(EPOCH)?;
-        let mut f = tfs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(EPOCH)?;
-        f.write_all(&epoch.to_be_bytes())?;
-        f.sync_all()
+        Self::replace(epoch)?;
+        tfs::sync_dir(DIR)
     }
 }
 
@@ -327,17 +337,10 @@ impl EpochStore for FileEpoch {
         FileEpoch::value().unwrap_or_else(|e| panic!("{EPOCH}: read: {e}"))
     }
     fn write(&mut self, epoch: u16) {
-        let written = ensure(EPOCH).and_then(|_| {
-            tfs::OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(EPOCH)?
-                .write_all(&epoch.to_be_bytes())
-        });
-        written.unwrap_or_else(|e| panic!("{EPOCH}: write: {e}"));
+        FileEpoch::replace(epoch).unwrap_or_else(|e| panic!("{EPOCH}: write: {e}"));
     }
     fn sync(&mut self) {
-        sync(EPOCH).unwrap_or_else(|e| panic!("{EPOCH}: sync: {e}"));
+        tfs::sync_dir(DIR).unwrap_or_else(|e| panic!("{EPOCH}: sync: {e}"));
     }
 }
 
