@@ -1080,13 +1080,23 @@ impl<F: NodeFiles> World<F> {
         }
     }
 
-    /// Queues work for a node's host and wakes it.
+    /// Queues work for a node's host and wakes it. A paused process does
+    /// no work, as on the native engine: a snapshot or an injected entry
+    /// aimed at it is dropped, and its registration retry only keeps its
+    /// timer going (proposing nothing touches its files).
     pub fn hand(&mut self, node: u8, work: Work) {
         let s = &mut self.slots[usize::from(node)];
-        if matches!(s.state, State::Up(_)) {
-            s.inbox.push_back(work);
-            s.notify.notify_one();
+        if !matches!(s.state, State::Up(_)) {
+            return;
         }
+        if s.paused {
+            if matches!(work, Work::Registrations) {
+                self.propose_registrations(node);
+            }
+            return;
+        }
+        s.inbox.push_back(work);
+        s.notify.notify_one();
     }
 
     /// Replaces a down node's epoch file with its previous synced copy
