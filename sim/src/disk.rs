@@ -335,11 +335,14 @@ impl EpochFile {
     }
 
     /// Sets the file to `epoch`, written and synced (an injected preset;
-    /// it joins the history a rollback may restore).
-    pub fn preset(&mut self, epoch: u16) {
+    /// it joins the history a rollback may restore); returns the highest
+    /// value the file had held before.
+    pub fn preset(&mut self, epoch: u16) -> u16 {
+        let high = self.history.iter().copied().max().unwrap_or(0);
         self.written = epoch;
         self.synced = epoch;
         self.history.push(epoch);
+        high
     }
 
     /// Replaces the file with its previous synced copy (written and

@@ -99,11 +99,7 @@ pub async fn run_schedule(
     schedule: &Schedule,
     opts: &RunOptions,
 ) -> Result<RunResult, HarnessError> {
-    sc.validate(&format!("scenario {:?}", sc.name))
-        .map_err(|e| HarnessError::BadInput(e.to_string()))?;
-    schedule
-        .validate(sc, &format!("schedule of seed {}", schedule.seed))
-        .map_err(HarnessError::BadInput)?;
+    crate::run::validate(sc, schedule)?;
     let sc = &sc.for_seed(schedule.seed).with_schedule(schedule);
     let sim_opts = SimOptions {
         registry: crate::store::RegistryKind::Memory,

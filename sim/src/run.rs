@@ -134,12 +134,18 @@ pub fn run_schedule(
     schedule: &Schedule,
     opts: &RunOptions,
 ) -> Result<RunResult, HarnessError> {
+    validate(sc, schedule)?;
+    run_validated(sc, schedule, opts)
+}
+
+/// The scenario within its bounds and the schedule fitting it, or the bad
+/// input that says which does not (every runtime's entry point checks it).
+pub(crate) fn validate(sc: &Scenario, schedule: &Schedule) -> Result<(), HarnessError> {
     sc.validate(&format!("scenario {:?}", sc.name))
         .map_err(|e| HarnessError::BadInput(e.to_string()))?;
     schedule
         .validate(sc, &format!("schedule of seed {}", schedule.seed))
-        .map_err(HarnessError::BadInput)?;
-    run_validated(sc, schedule, opts)
+        .map_err(HarnessError::BadInput)
 }
 
 /// [`run_schedule`] without checking that the schedule fits the scenario:

@@ -220,6 +220,14 @@ impl Corruption {
         v
     }
 
+    /// The coverage mark a damage of this kind fires.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Corruption::Truncate => "row-corrupted-shape",
+            _ => "row-corrupted-bits",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Corruption::Truncate => "truncate",
@@ -227,6 +235,30 @@ impl Corruption {
             Corruption::LastSeenUp => "last-seen-up",
         }
     }
+}
+
+/// A registry row's bytes before and after an injected damage.
+pub type RowChange = (Vec<u8>, Vec<u8>);
+
+/// Damages the registry row under `key` in `store` as `how` says, writing
+/// and syncing it as the harness (the journal records the injection).
+/// Returns the row before and after, or `None` when there is no such row
+/// (a row that does not exist yet is left alone).
+pub fn corrupt_row(
+    store: &mut SimStore,
+    journal: &mut Journal,
+    key: &[u8],
+    how: Corruption,
+) -> Result<Option<RowChange>, StoreError> {
+    let Ok(Some(old)) = store.get(Space::Registry, key) else {
+        return Ok(None);
+    };
+    let value = how.apply(&old);
+    let mut batch = Batch::new();
+    batch.put(Space::Registry, key.to_vec(), value.clone());
+    store.inject(&batch)?;
+    journal.injected(Space::Registry, key.to_vec(), value.clone());
+    Ok(Some((old, value)))
 }
 
 /// Which store call an injected I/O error fails.

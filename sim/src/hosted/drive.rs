@@ -288,8 +288,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             let mut w = world.borrow_mut();
             if down_restartable(&w, node) {
                 let s = &mut w.slots[usize::from(node)];
-                let high = s.epoch.history().iter().copied().max().unwrap_or(0);
-                s.epoch.preset(epoch);
+                let high = s.epoch.preset(epoch);
                 s.epoch_injected = true;
                 let full = s.full;
                 w.injector

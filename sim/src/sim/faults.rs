@@ -77,8 +77,7 @@ impl Sim<'_> {
                     self.slots[usize::from(node)].state
                 {
                     let slot = &mut self.slots[usize::from(node)];
-                    let high = slot.epoch_file.history().iter().copied().max().unwrap_or(0);
-                    slot.epoch_file.preset(epoch);
+                    let high = slot.epoch_file.preset(epoch);
                     let full = slot.full;
                     self.injector.record(Injected::EpochPreset {
                         node,

@@ -898,31 +898,21 @@ impl<'a> Sim<'a> {
     /// writing and syncing each itself, and tells the checkers (a row that
     /// does not exist yet is left alone).
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        use writer_registry::registry::{Batch, Space};
         for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
             let node16 = node16(self.slots[usize::from(target)].full);
             let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
-            let Ok(Some(old)) = store.get(Space::Registry, &key) else {
-                continue;
+            let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
+                Ok(Some(change)) => change,
+                Ok(None) => continue,
+                Err(e) => {
+                    let detail = format!("injecting a row corruption: {e}");
+                    self.store_failure("store-open", node, detail);
+                    return;
+                }
             };
-            let value = how.apply(&old);
-            let mut batch = Batch::new();
-            batch.put(Space::Registry, key.clone(), value.clone());
-            if let Err(e) = store.inject(&batch) {
-                self.store_failure(
-                    "store-open",
-                    node,
-                    format!("injecting a row corruption: {e}"),
-                );
-                return;
-            }
-            journal.injected(Space::Registry, key.clone(), value.clone());
             self.trace
                 .record_bytes(self.now, Some(node), "row-corrupted", &[&key, &value]);
-            self.mark(match how {
-                crate::store::Corruption::Truncate => "row-corrupted-shape",
-                _ => "row-corrupted-bits",
-            });
+            self.mark(how.mark());
             let corrupted = Observation::RowCorrupted {
                 node,
                 dek,
