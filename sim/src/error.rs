@@ -25,6 +25,12 @@ pub enum HarnessError {
     /// The machine could not host the run (too many open files, a full or
     /// missing temp directory, out of memory).
     Environment(String),
+    /// The run took longer than its wall-clock limit (`--timeout`): a
+    /// stuck or pathologically slow run of the harness, no verdict.
+    Timeout(std::time::Duration),
+    /// The sweep was interrupted (a second Ctrl-C) while this run was in
+    /// flight: it was abandoned, no verdict.
+    Interrupted,
 }
 
 impl fmt::Display for HarnessError {
@@ -39,6 +45,12 @@ impl fmt::Display for HarnessError {
                 one(message)
             ),
             HarnessError::Environment(m) => write!(f, "environment: {}", one(m)),
+            HarnessError::Timeout(limit) => write!(
+                f,
+                "timeout: the run took longer than {:?} of wall time (raise --timeout if the scenario is that slow)",
+                limit
+            ),
+            HarnessError::Interrupted => write!(f, "interrupted: abandoned by a second Ctrl-C"),
         }
     }
 }
@@ -52,6 +64,8 @@ impl HarnessError {
             HarnessError::BadInput(_) => "bad input",
             HarnessError::Panic { .. } => "harness panic",
             HarnessError::Environment(_) => "environment",
+            HarnessError::Timeout(_) => "timeout",
+            HarnessError::Interrupted => "interrupted",
         }
     }
 }

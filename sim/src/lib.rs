@@ -40,6 +40,7 @@
 )]
 
 pub mod bench;
+pub mod cancel;
 pub mod cli;
 pub mod corpus;
 pub mod crash_copy;

@@ -105,6 +105,8 @@ pub async fn run_schedule(
         registry: crate::store::RegistryKind::Memory,
         oracles: opts.oracles,
         keep_trace_lines: opts.keep_trace_lines,
+        keep_events: opts.keep_events,
+        cancel: opts.cancel.clone(),
         data_dir: std::path::PathBuf::new(),
         mutant: opts.mutant,
     };

@@ -56,6 +56,10 @@ pub struct RunOptions {
     pub registry: RegistryKind,
     pub oracles: bool,
     pub keep_trace_lines: bool,
+    /// Keep the trace's events as data (`RunResult::events`, for reports).
+    pub keep_events: bool,
+    /// When the run gives up early (its wall-clock limit, an interrupt).
+    pub cancel: crate::cancel::Cancel,
     /// Keep the fjall directories of a failing run.
     pub keep_failed_data: bool,
     /// The mutant to run (the `mutants` feature), `()` otherwise.
@@ -69,6 +73,8 @@ impl RunOptions {
             registry: sc.registry,
             oracles: true,
             keep_trace_lines: false,
+            keep_events: false,
+            cancel: Default::default(),
             keep_failed_data: false,
             mutant: Default::default(),
         }
@@ -101,6 +107,8 @@ pub struct RunResult {
     pub justifications: Vec<String>,
     pub ending: String,
     pub trace_lines: Vec<String>,
+    /// The trace's events as data, when [`RunOptions::keep_events`] asked.
+    pub events: Vec<crate::trace::Event>,
     pub kept_data: Option<PathBuf>,
     /// Coverage marks hit, by name (marks never hit are absent).
     pub marks: std::collections::BTreeMap<String, u64>,
@@ -171,6 +179,8 @@ pub fn run_validated(
         registry: opts.registry,
         oracles: opts.oracles,
         keep_trace_lines: opts.keep_trace_lines,
+        keep_events: opts.keep_events,
+        cancel: opts.cancel.clone(),
         data_dir: dir.path().to_path_buf(),
         mutant: opts.mutant,
     };
@@ -213,6 +223,7 @@ pub fn run_validated(
                 justifications: Vec::new(),
                 ending: "panicked".into(),
                 trace_lines: vec![],
+                events: vec![],
                 kept_data: None,
                 marks: Default::default(),
             },
@@ -323,6 +334,7 @@ pub(crate) fn classify(
         justifications: out.purpose.justifications().to_vec(),
         ending,
         trace_lines: out.trace.take_lines(),
+        events: out.trace.take_events(),
         kept_data: None,
         marks: out.marks.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
     }

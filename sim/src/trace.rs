@@ -26,7 +26,23 @@ pub struct Trace {
     hash: u64,
     events: u64,
     lines: Option<Vec<String>>,
+    kept: Option<Vec<Event>>,
     emit: bool,
+}
+
+/// One recorded event as data, kept when a report asks for it
+/// ([`Trace::keeping_events`]); ticks are left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at_us: u64,
+    /// 0-based node, `None` for the cluster.
+    pub node: Option<u8>,
+    pub kind: &'static str,
+    pub a: u64,
+    pub b: u64,
+    /// The bytes of a bytes event (a row's key and value); for a
+    /// [`Trace::note_rows`] event, keys and values alternating.
+    pub bytes: Vec<Vec<u8>>,
 }
 
 impl Trace {
@@ -37,7 +53,41 @@ impl Trace {
             hash: 0xcbf2_9ce4_8422_2325,
             events: 0,
             lines: keep_lines.then(Vec::new),
+            kept: None,
             emit: tracing::enabled!(target: TARGET, tracing::Level::DEBUG),
+        }
+    }
+
+    /// Also keeps every event but ticks as an [`Event`] (for reports).
+    pub fn keeping_events(mut self, keep: bool) -> Self {
+        self.kept = keep.then(Vec::new);
+        self
+    }
+
+    /// True when events are kept: callers skip work only a report needs.
+    pub fn keeps_events(&self) -> bool {
+        self.kept.is_some()
+    }
+
+    /// Notes a node's registry rows (key, value) at this moment, for a
+    /// report: kept with the events, never hashed (the `state` digests
+    /// already put the same bytes in the hash).
+    pub fn note_rows<'a>(
+        &mut self,
+        at_us: u64,
+        node: u8,
+        rows: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    ) {
+        if let Some(kept) = &mut self.kept {
+            let bytes = rows.flat_map(|(k, v)| [k.to_vec(), v.to_vec()]).collect();
+            kept.push(Event {
+                at_us,
+                node: Some(node),
+                kind: "rows",
+                a: 0,
+                b: 0,
+                bytes,
+            });
         }
     }
 
@@ -72,6 +122,18 @@ impl Trace {
         h.u64(a);
         h.u64(b);
         self.hash = h.0;
+        if let Some(kept) = &mut self.kept {
+            if kind != "tick" {
+                kept.push(Event {
+                    at_us,
+                    node,
+                    kind,
+                    a,
+                    b,
+                    bytes: Vec::new(),
+                });
+            }
+        }
         if self.emit || self.lines.is_some() {
             self.line(at_us, node, kind, &format!("{a} {b}"));
         }
@@ -93,6 +155,16 @@ impl Trace {
             h.bytes(part);
         }
         self.hash = h.0;
+        if let Some(kept) = &mut self.kept {
+            kept.push(Event {
+                at_us,
+                node,
+                kind,
+                a: 0,
+                b: 0,
+                bytes: parts.iter().map(|p| p.to_vec()).collect(),
+            });
+        }
         if self.emit || self.lines.is_some() {
             let text: Vec<String> = parts
                 .iter()
@@ -112,6 +184,10 @@ impl Trace {
 
     pub fn take_lines(&mut self) -> Vec<String> {
         self.lines.take().unwrap_or_default()
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.kept.take().unwrap_or_default()
     }
 }
 

@@ -102,6 +102,10 @@ impl<'a> Driver<'a> {
             }
         }
         w.stats.events += 1;
+        if let Some(e) = w.opts.cancel.check_at(w.stats.events) {
+            w.harness_error.get_or_insert(e);
+            return Some(Ending::Converged);
+        }
         self.passes += 1;
         let max = self.sc.limits.max_events;
         (self.passes > max).then(|| Ending::Livelock(format!("more than {max} steps in one run")))

@@ -167,7 +167,7 @@ impl<F: NodeFiles> World<F> {
                 })
                 .collect(),
             checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
-            trace: Trace::new(opts.keep_trace_lines),
+            trace: Trace::new(opts.keep_trace_lines).keeping_events(opts.keep_events),
             stats: Stats::default(),
             marks: BTreeMap::new(),
             clients: Clients::new(n, sc.workload.client_attempts),

@@ -265,6 +265,10 @@ pub struct SimOptions {
     pub registry: RegistryKind,
     pub oracles: bool,
     pub keep_trace_lines: bool,
+    /// Keep the trace's events as data (for `regsim report`).
+    pub keep_events: bool,
+    /// When the run gives up early (its wall-clock limit, an interrupt).
+    pub cancel: crate::cancel::Cancel,
     /// Where fjall directories go (one per node).
     pub data_dir: PathBuf,
     /// The run's mutant (the `mutants` feature), `()` otherwise.
@@ -375,7 +379,7 @@ impl<'a> Sim<'a> {
             liveness_deadline: None,
             stats: Stats::default(),
             checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
-            trace: Trace::new(keep_lines),
+            trace: Trace::new(keep_lines).keeping_events(opts.keep_events),
             logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
             same_instant: 0,
@@ -410,6 +414,18 @@ impl<'a> Sim<'a> {
     fn mark(&mut self, name: &'static str) {
         debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
         *self.marks.entry(name).or_default() += 1;
+    }
+
+    /// A report's view of the registry rows a store holds (see
+    /// [`Trace::note_rows`]).
+    fn note_rows(&mut self, node: u8, image: Option<&Image>) {
+        if let Some(image) = image.filter(|_| self.trace.keeps_events()) {
+            let rows = image
+                .iter()
+                .filter(|((space, _), _)| *space == writer_registry::registry::Space::Registry)
+                .map(|((_, k), v)| (k.as_slice(), v.as_slice()));
+            self.trace.note_rows(self.now, node, rows);
+        }
     }
 
     fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
@@ -502,6 +518,10 @@ impl<'a> Sim<'a> {
             }
             self.now = q.at;
             self.stats.events += 1;
+            if let Some(e) = self.opts.cancel.check_at(self.stats.events) {
+                self.harness_error.get_or_insert(e);
+                continue;
+            }
             if self.stats.events > limits.max_events {
                 break Ending::Livelock(format!(
                     "more than {} events in one run",
@@ -743,6 +763,7 @@ impl<'a> Sim<'a> {
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
+        self.note_rows(node, scanned.as_ref().ok());
         self.record(Some(node), "synced-state", synced, pairs);
         scanned.ok()
     }
@@ -891,6 +912,7 @@ impl<'a> Sim<'a> {
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
+        self.note_rows(node, scanned.as_ref().ok());
         Some((store, journal, scanned.ok()))
     }
 
