@@ -48,13 +48,16 @@ pub mod disk;
 pub mod error;
 pub(crate) mod hosted;
 pub mod inspect;
+pub mod interrupt;
 #[cfg(madsim)]
 pub mod madsim_runtime;
 #[cfg(feature = "mutants")]
 pub mod mutants;
+pub mod nightly;
 pub mod node;
 pub mod oracle;
 pub mod panics;
+pub mod results;
 pub mod rng;
 pub mod run;
 pub mod scenario;
@@ -63,5 +66,6 @@ pub mod shrink;
 pub mod sim;
 pub mod store;
 pub mod sweep;
+pub mod tempdirs;
 pub mod trace;
 pub mod turmoil;

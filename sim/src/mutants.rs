@@ -12,49 +12,15 @@
 //! one. Coverage marks never count; a harness error never catches.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use writer_registry::mutants::Mutant;
 
 use crate::error::HarnessError;
+pub use crate::nightly::{targets, Target};
 use crate::run::{run_seed, RunOptions, RunResult, Runtime};
-use crate::scenario::Scenario;
-
-/// A shipped scenario under test.
-pub struct Target {
-    pub path: PathBuf,
-    pub scenario: Scenario,
-}
-
-/// Loads every `*.toml` under `dir`, in name order.
-pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(format!(
-            "{}: no scenario files (*.toml) to run the mutants over",
-            dir.display()
-        ));
-    }
-    paths
-        .into_iter()
-        .map(|path| {
-            let (scenario, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
-            // Shown in replay commands: relative to the workspace root.
-            let path = path
-                .strip_prefix("./")
-                .map(Path::to_path_buf)
-                .unwrap_or(path);
-            Ok(Target { path, scenario })
-        })
-        .collect()
-}
 
 /// One row of the table: a mutant (or the unmutated build) over its budget.
 #[derive(Debug, Clone)]
@@ -127,23 +93,25 @@ pub fn table(
         .collect();
     let results: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
         Mutex::new(vec![None; cases.len()]);
-    let next = AtomicUsize::new(0);
+    let next_case = AtomicUsize::new(0);
     let t = targets.len() as u64;
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(m, k)) = cases.get(i) else { break };
-                let target = &targets[(k % t) as usize];
-                let mut opts = RunOptions::for_scenario(&target.scenario);
-                opts.mutant = mutants[m];
-                opts.runtime = runtime;
-                let r = run_seed(&target.scenario, k / t, &opts);
-                results.lock().expect("no panics while held")[i] = Some(r);
-                on_done();
-            });
-        }
-    });
+    let next = || {
+        let i = next_case.fetch_add(1, Ordering::Relaxed);
+        (i < cases.len()).then_some(i)
+    };
+    let work = |&i: &usize| {
+        let (m, k) = cases[i];
+        let target = &targets[(k % t) as usize];
+        let mut opts = RunOptions::for_scenario(&target.scenario);
+        opts.mutant = mutants[m];
+        opts.runtime = runtime;
+        run_seed(&target.scenario, k / t, &opts)
+    };
+    let done = |i: usize, r: Result<RunResult, HarnessError>| {
+        results.lock().expect("no panics while held")[i] = Some(r);
+        on_done();
+    };
+    crate::sweep::parallel(jobs, &next, &work, &done, &mut || {});
     let results: Vec<Result<RunResult, HarnessError>> = results
         .into_inner()
         .expect("joined")

@@ -31,6 +31,15 @@ impl RegistryKind {
             RegistryKind::Memory => "memory",
         }
     }
+
+    /// The kind [`RegistryKind::name`] names.
+    pub fn from_name(name: &str) -> Option<RegistryKind> {
+        match name {
+            "fjall" => Some(RegistryKind::Fjall),
+            "memory" => Some(RegistryKind::Memory),
+            _ => None,
+        }
+    }
 }
 
 /// The open registry of a running node.

@@ -1,20 +1,347 @@
-//! Seed sweeps: many independent runs on a few threads, in a fixed order
-//! of results whatever the thread timing.
+//! Seed sweeps: many independent runs on a few threads.
+//!
+//! The seeds come from a [`Plan`] one at a time (a billion-seed range costs
+//! nothing up front), each finished run goes to the caller the moment it
+//! ends (so a results file holds it even if the sweep is killed next),
+//! and what a sweep reports is summed run by run ([`Summary::add`]), so a
+//! sweep's memory does not grow with its length.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::cancel::Cancel;
 use crate::error::HarnessError;
-use crate::run::{run_seed, RunOptions, RunResult};
+use crate::results::{Outcome, Record};
+use crate::run::{run_validated, schedule_for, RunOptions, RunResult};
 use crate::scenario::Scenario;
+
+/// Runs `work` on items drawn from `next` by `jobs` threads until `next`
+/// returns `None`; `done` sees each item's result as it finishes, from the
+/// worker's thread. While they run, the calling thread calls `watch`
+/// about every 100 ms (progress lines, an interrupt's grace period).
+pub fn parallel<I: Send, R>(
+    jobs: usize,
+    next: &(dyn Fn() -> Option<I> + Sync),
+    work: &(dyn Fn(&I) -> R + Sync),
+    done: &(dyn Fn(I, R) + Sync),
+    watch: &mut dyn FnMut(),
+) {
+    let running = AtomicUsize::new(jobs.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                // Counted down even if `work` panics (the harness catches
+                // run panics itself; this keeps `watch` from spinning).
+                struct Leave<'a>(&'a AtomicUsize);
+                impl Drop for Leave<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let _leave = Leave(&running);
+                while let Some(item) = next() {
+                    let r = work(&item);
+                    done(item, r);
+                }
+            });
+        }
+        while running.load(Ordering::SeqCst) > 0 {
+            watch();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+}
+
+/// Which seeds a sweep runs: seed k (k = 0, 1, ...) of shard `index` of
+/// `count` is `base + k * count + index`, until the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub base: u64,
+    pub shard: Shard,
+    pub limit: Limit,
+}
+
+/// Shard `index` of `count` (0-based; `0/1` is the whole sweep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected I/N (shard I of N, 0-based), found {s:?}"))?;
+        let index: u64 = i.parse().map_err(|e| format!("shard index {i:?}: {e}"))?;
+        let count: u64 = n.parse().map_err(|e| format!("shard count {n:?}: {e}"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// When a sweep stops drawing seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// This many seeds (per shard).
+    Count(u64),
+    /// Seeds below this one.
+    Below(u64),
+    /// Fresh seeds until this much wall time has passed since the start.
+    Budget(Duration),
+}
+
+impl Plan {
+    /// The seeds `0..n`.
+    pub fn first(n: u64) -> Plan {
+        Plan {
+            base: 0,
+            shard: Shard::default(),
+            limit: Limit::Count(n),
+        }
+    }
+
+    /// Seed number `k` of the plan, or `None` past its end (or where the
+    /// seeds would overflow u64).
+    pub fn seed(&self, k: u64) -> Option<u64> {
+        let seed = k
+            .checked_mul(self.shard.count)?
+            .checked_add(self.shard.index)?
+            .checked_add(self.base)?;
+        match self.limit {
+            Limit::Count(n) if k >= n => None,
+            Limit::Below(end) if seed >= end => None,
+            _ => Some(seed),
+        }
+    }
+
+    /// How many seeds the plan holds, when that is known in advance.
+    pub fn known_len(&self) -> Option<u64> {
+        match self.limit {
+            Limit::Count(n) => Some(n),
+            Limit::Below(end) => {
+                let first = self.base.checked_add(self.shard.index)?;
+                Some(end.saturating_sub(first).div_ceil(self.shard.count))
+            }
+            Limit::Budget(_) => None,
+        }
+    }
+}
+
+/// How a sweep runs its seeds.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    pub jobs: usize,
+    /// Each run's wall-clock limit.
+    pub timeout: Option<Duration>,
+    /// Run every seed twice and compare the traces (a failing seed is run
+    /// twice anyway).
+    pub check_determinism: bool,
+    /// Set to start no more runs (the sweep's reader went away).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The second run of a seed, when there was one.
+#[derive(Debug, Clone)]
+pub enum Again {
+    Same,
+    /// Another trace hash from the same schedule; where the two traces
+    /// first differ, when a third and fourth run (with text) showed it.
+    Differs {
+        hash: u64,
+        first_difference: Option<(usize, String, String)>,
+    },
+}
+
+/// One seed of a sweep, finished.
+#[derive(Debug)]
+pub struct Done {
+    pub seed: u64,
+    pub result: Result<RunResult, HarnessError>,
+    pub again: Option<Again>,
+    pub wall: Duration,
+}
+
+/// What ended a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// An interrupt stopped it before its plan ran out.
+    pub interrupted: bool,
+    pub wall: Duration,
+}
+
+/// Sweeps `plan` under `sc`, handing each finished seed to `done` as soon
+/// as it ends; `watch` runs on the calling thread about every 100 ms.
+/// Each run is re-run from its schedule when it fails (or always, with
+/// `check_determinism`) and the two traces compared.
+pub fn stream(
+    sc: &Scenario,
+    plan: &Plan,
+    opts: &RunOptions,
+    control: &Control,
+    done: &(dyn Fn(Done) + Sync),
+    watch: &mut dyn FnMut(),
+) -> Ended {
+    let start = Instant::now();
+    let k = AtomicU64::new(0);
+    let budget_end = match plan.limit {
+        Limit::Budget(b) => Some(start + b),
+        _ => None,
+    };
+    let next = || {
+        if crate::interrupt::stopping()
+            || control.stop.load(Ordering::Relaxed)
+            || budget_end.is_some_and(|end| Instant::now() >= end)
+        {
+            return None;
+        }
+        plan.seed(k.fetch_add(1, Ordering::Relaxed))
+    };
+    let work = |&seed: &u64| run_twice_if_needed(sc, seed, opts, control);
+    let finished = |_seed: u64, d: Done| done(d);
+    let mut watching = || {
+        crate::interrupt::enforce_grace();
+        watch();
+    };
+    parallel(control.jobs, &next, &work, &finished, &mut watching);
+    Ended {
+        interrupted: crate::interrupt::stopping(),
+        wall: start.elapsed(),
+    }
+}
+
+fn run_twice_if_needed(sc: &Scenario, seed: u64, opts: &RunOptions, control: &Control) -> Done {
+    let start = Instant::now();
+    let schedule = match schedule_for(sc, seed) {
+        Ok(s) => s,
+        Err(e) => {
+            return Done {
+                seed,
+                result: Err(e),
+                again: None,
+                wall: start.elapsed(),
+            }
+        }
+    };
+    let run = |keep_lines: bool| {
+        let mut o = opts.clone();
+        o.cancel = Cancel::within(control.timeout, Some(crate::interrupt::abandon_flag()));
+        o.keep_trace_lines = keep_lines;
+        run_validated(sc, &schedule, &o)
+    };
+    let result = run(false);
+    let again = match &result {
+        Ok(first) if control.check_determinism || !first.passed() => match run(false) {
+            Ok(second) if second.trace_hash == first.trace_hash => Some(Again::Same),
+            Ok(second) => {
+                // Only now pay for text: two more runs to show where.
+                let first_difference = match (run(true), run(true)) {
+                    (Ok(a), Ok(b)) => first_difference(&a.trace_lines, &b.trace_lines),
+                    _ => None,
+                };
+                Some(Again::Differs {
+                    hash: second.trace_hash,
+                    first_difference,
+                })
+            }
+            // The second run was abandoned or failed to run: no proof
+            // either way.
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    Done {
+        seed,
+        result,
+        again,
+        wall: start.elapsed(),
+    }
+}
+
+/// Where two traces first differ: (event number, one line, the other).
+pub fn first_difference(a: &[String], b: &[String]) -> Option<(usize, String, String)> {
+    let n = a.len().max(b.len());
+    (0..n).find_map(|i| {
+        let (x, y) = (a.get(i), b.get(i));
+        (x != y).then(|| {
+            (
+                i,
+                x.cloned().unwrap_or_else(|| "<end>".into()),
+                y.cloned().unwrap_or_else(|| "<end>".into()),
+            )
+        })
+    })
+}
+
+/// What a sweep produced, in seed order: the verdicts, and the seeds that
+/// ended in a harness error instead (they are in no verdict and no count).
+#[derive(Debug)]
+pub struct SweepOutput {
+    pub results: Vec<RunResult>,
+    pub harness_errors: Vec<(u64, HarnessError)>,
+    pub wall: Duration,
+}
+
+/// Runs `seeds` on `jobs` threads and keeps every result (for tests and
+/// small sweeps; `regsim run` streams instead). `on_done` sees each
+/// verdict as it finishes.
+pub fn sweep(
+    sc: &Scenario,
+    seeds: &[u64],
+    jobs: usize,
+    opts: &RunOptions,
+    on_done: &(dyn Fn(&Result<RunResult, HarnessError>) + Sync),
+) -> SweepOutput {
+    let start = Instant::now();
+    let i = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
+        Mutex::new(vec![None; seeds.len()]);
+    let next = || {
+        let n = i.fetch_add(1, Ordering::Relaxed);
+        (n < seeds.len()).then_some(n)
+    };
+    let work = |&n: &usize| crate::run::run_seed(sc, seeds[n], opts);
+    let done = |n: usize, r: Result<RunResult, HarnessError>| {
+        on_done(&r);
+        slots.lock().expect("no thread panics while holding it")[n] = Some(r);
+    };
+    parallel(jobs, &next, &work, &done, &mut || {});
+    let mut out = SweepOutput {
+        results: Vec::with_capacity(seeds.len()),
+        harness_errors: Vec::new(),
+        wall: start.elapsed(),
+    };
+    let slots = slots.into_inner().expect("threads joined");
+    for (slot, &seed) in slots.into_iter().zip(seeds) {
+        match slot.expect("every seed ran") {
+            Ok(r) => out.results.push(r),
+            Err(e) => out.harness_errors.push((seed, e)),
+        }
+    }
+    out
+}
 
 /// What a sweep found, summed over its runs.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub runs: u64,
     pub failed: u64,
+    /// Seeds without a verdict, by kind (harness error, timeout,
+    /// interrupted, nondeterministic).
+    pub without_verdict: BTreeMap<String, u64>,
+    /// The first seed that ended in a harness error or timeout, with it.
+    pub first_harness_error: Option<(u64, String)>,
     pub violations_by_oracle: BTreeMap<String, u64>,
     pub findings_by_signature: BTreeMap<String, u64>,
     pub justified_halts: u64,
@@ -35,73 +362,120 @@ pub struct Summary {
     pub marks: BTreeMap<String, (u64, u64)>,
     /// Marks the scenario requires that no run hit.
     pub missing_marks: Vec<String>,
+    on_turmoil: bool,
 }
 
 impl Summary {
-    pub fn from_results(sc: &Scenario, results: &[RunResult], wall: Duration) -> Summary {
-        let mut s = Summary {
-            wall,
+    /// An empty summary that lists every known mark.
+    pub fn new() -> Summary {
+        Summary {
+            marks: crate::sim::all_marks()
+                .into_iter()
+                .map(|m| (m.to_string(), (0, 0)))
+                .collect(),
             ..Default::default()
-        };
-        s.marks = crate::sim::all_marks()
-            .into_iter()
-            .map(|m| (m.to_string(), (0, 0)))
-            .collect();
-        for r in results {
-            s.runs += 1;
-            if !r.passed() {
-                s.failed += 1;
-            }
-            for o in r.failed_oracles() {
-                *s.violations_by_oracle.entry(o).or_default() += 1;
-            }
-            let signatures: std::collections::BTreeSet<&str> =
-                r.findings.iter().map(|f| f.signature.as_str()).collect();
-            for sig in signatures {
-                *s.findings_by_signature.entry(sig.to_string()).or_default() += 1;
-            }
-            for (mark, hits) in &r.marks {
-                let entry = s.marks.entry(mark.clone()).or_default();
-                entry.0 += 1;
-                entry.1 += hits;
-            }
-            s.justified_halts += r.justified_halts;
-            s.justified_refusals += r.justified_refusals;
-            s.halts += r.stats.halts;
-            s.refusals += r.stats.refusals;
-            s.committed += r.stats.committed;
-            s.crashes += r.stats.crashes;
-            s.power_losses += r.stats.power_losses;
-            s.snapshot_installs += r.stats.snapshot_installs;
-            s.elections += r.stats.elections;
-            s.virtual_us += r.stats.virtual_us;
-            s.events += r.stats.events;
         }
-        s.missing_expected = sc
+    }
+
+    /// Adds one seed. Seeds without a verdict are counted apart and
+    /// change no verdict count.
+    pub fn add(&mut self, r: &Record) {
+        match r.outcome {
+            Outcome::Pass | Outcome::Fail => {}
+            Outcome::Nondeterministic => {
+                *self
+                    .without_verdict
+                    .entry("nondeterministic".into())
+                    .or_default() += 1;
+            }
+            other => {
+                if other != Outcome::Interrupted && self.first_harness_error.is_none() {
+                    self.first_harness_error = Some((r.seed, r.error.clone().unwrap_or_default()));
+                }
+                let kind = r.oracle.clone().unwrap_or_else(|| format!("{other:?}"));
+                *self.without_verdict.entry(kind).or_default() += 1;
+                return;
+            }
+        }
+        self.runs += 1;
+        self.on_turmoil |= r.runtime == crate::run::Runtime::Turmoil;
+        if r.outcome != Outcome::Pass {
+            self.failed += 1;
+        }
+        let oracles: std::collections::BTreeSet<&str> =
+            r.violations.iter().map(|v| v.oracle.as_str()).collect();
+        for o in oracles {
+            *self.violations_by_oracle.entry(o.to_string()).or_default() += 1;
+        }
+        for sig in &r.findings {
+            *self.findings_by_signature.entry(sig.clone()).or_default() += 1;
+        }
+        for (mark, hits) in &r.marks {
+            let entry = self.marks.entry(mark.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += hits;
+        }
+        let s = &r.stats;
+        self.justified_halts += r.justified_halts;
+        self.justified_refusals += r.justified_refusals;
+        self.halts += s.halts;
+        self.refusals += s.refusals;
+        self.committed += s.committed;
+        self.crashes += s.crashes;
+        self.power_losses += s.power_losses;
+        self.snapshot_installs += s.snapshot_installs;
+        self.elections += s.elections;
+        self.virtual_us += s.virtual_us;
+        self.events += s.events;
+    }
+
+    /// Closes the summary: the expected findings and required marks the
+    /// runs never showed.
+    pub fn finish(&mut self, sc: &Scenario, wall: Duration) {
+        self.wall = wall;
+        self.missing_expected = sc
             .findings
             .expected
             .iter()
-            .filter(|e| !s.findings_by_signature.contains_key(*e))
+            .filter(|e| !self.findings_by_signature.contains_key(*e))
             .cloned()
             .collect();
-        let on_turmoil = results
-            .iter()
-            .any(|r| r.runtime == crate::run::Runtime::Turmoil);
-        let turmoil_only = sc.marks.turmoil_required.iter().filter(|_| on_turmoil);
-        s.missing_marks = sc
+        let turmoil_only = sc.marks.turmoil_required.iter().filter(|_| self.on_turmoil);
+        self.missing_marks = sc
             .marks
             .required
             .iter()
             .chain(turmoil_only)
-            .filter(|m| s.marks.get(*m).is_none_or(|(runs, _)| *runs == 0))
+            .filter(|m| self.marks.get(*m).is_none_or(|(runs, _)| *runs == 0))
             .cloned()
             .collect();
+    }
+
+    /// The summary of kept results (tests and small sweeps).
+    pub fn from_results(sc: &Scenario, results: &[RunResult], wall: Duration) -> Summary {
+        let origin = crate::results::Origin {
+            scenario: sc.name.clone(),
+            scenario_path: String::new(),
+            runtime: crate::run::Runtime::Native,
+            registry: String::new(),
+            mutant: None,
+        };
+        let mut s = Summary::new();
+        for r in results {
+            let mut rec = origin.verdict(r, 0, String::new());
+            rec.runtime = r.runtime;
+            s.add(&rec);
+        }
+        s.finish(sc, wall);
         s
     }
 
-    /// True when no run failed and every expected finding showed.
+    /// True when no run failed, every seed had a verdict that replays, and
+    /// every expected finding showed.
     pub fn ok(&self) -> bool {
-        self.failed == 0 && self.missing_expected.is_empty()
+        self.failed == 0
+            && self.missing_expected.is_empty()
+            && !self.without_verdict.contains_key("nondeterministic")
     }
 }
 
@@ -109,6 +483,9 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let runs = self.runs.max(1) as f64;
         writeln!(f, "runs: {} ({} failed)", self.runs, self.failed)?;
+        for (kind, n) in &self.without_verdict {
+            writeln!(f, "without a verdict: {kind}: {n} seeds")?;
+        }
         if self.violations_by_oracle.is_empty() {
             writeln!(f, "violations: none")?;
         } else {
@@ -159,50 +536,59 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// What a sweep produced: the verdicts in seed order, and the seeds that
-/// ended in a harness error instead (they are in no verdict and no count).
-#[derive(Debug)]
-pub struct SweepOutput {
-    pub results: Vec<RunResult>,
-    pub harness_errors: Vec<(u64, HarnessError)>,
-    pub wall: Duration,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Runs `seeds` on `jobs` threads. `on_done` sees each verdict as it
-/// finishes (for a progress bar); the returned lists are in seed order.
-pub fn sweep(
-    sc: &Scenario,
-    seeds: &[u64],
-    jobs: usize,
-    opts: &RunOptions,
-    on_done: &(dyn Fn(&Result<RunResult, HarnessError>) + Sync),
-) -> SweepOutput {
-    let start = Instant::now();
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
-        Mutex::new(vec![None; seeds.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i) else { break };
-                let r = run_seed(sc, seed, opts);
-                on_done(&r);
-                slots.lock().expect("no thread panics while holding it")[i] = Some(r);
-            });
-        }
-    });
-    let mut out = SweepOutput {
-        results: Vec::with_capacity(seeds.len()),
-        harness_errors: Vec::new(),
-        wall: start.elapsed(),
-    };
-    let slots = slots.into_inner().expect("threads joined");
-    for (slot, &seed) in slots.into_iter().zip(seeds) {
-        match slot.expect("every seed ran") {
-            Ok(r) => out.results.push(r),
-            Err(e) => out.harness_errors.push((seed, e)),
+    #[test]
+    fn plans_draw_shard_seeds_lazily_and_stop_at_their_end_or_overflow() {
+        let p = Plan {
+            base: 1000,
+            shard: "2/4".parse().unwrap(),
+            limit: Limit::Count(3),
+        };
+        let seeds: Vec<u64> = (0..10).map_while(|k| p.seed(k)).collect();
+        assert_eq!(seeds, vec![1002, 1006, 1010]);
+        let below = Plan {
+            limit: Limit::Below(1011),
+            ..p
+        };
+        assert_eq!(below.known_len(), Some(3));
+        assert_eq!(below.seed(2), Some(1010));
+        assert_eq!(below.seed(3), None);
+        // The whole u64 range costs nothing and ends without a panic.
+        let all = Plan {
+            base: 0,
+            shard: Shard::default(),
+            limit: Limit::Below(u64::MAX),
+        };
+        assert_eq!(all.seed(u64::MAX - 1), Some(u64::MAX - 1));
+        assert_eq!(all.seed(u64::MAX), None);
+        let top = Plan {
+            base: u64::MAX - 1,
+            shard: "1/2".parse().unwrap(),
+            limit: Limit::Budget(Duration::from_secs(1)),
+        };
+        assert_eq!(top.seed(0), Some(u64::MAX));
+        assert_eq!(top.seed(1), None);
+        for bad in ["4/4", "1", "a/2", "0/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
     }
-    out
+
+    #[test]
+    fn shards_partition_the_seeds() {
+        let mut all: Vec<u64> = (0..3)
+            .flat_map(|i| {
+                let p = Plan {
+                    base: 7,
+                    shard: Shard { index: i, count: 3 },
+                    limit: Limit::Count(4),
+                };
+                (0..).map_while(move |k| p.seed(k))
+            })
+            .collect();
+        all.sort();
+        assert_eq!(all, (7..19).collect::<Vec<_>>());
+    }
 }

@@ -5,9 +5,10 @@
 use clap::Args;
 
 use super::case::{case, Case, CaseArgs};
-use super::report::{first_difference, print_result, replay_command};
+use super::report::{print_result, replay_command};
 use super::{CliError, Registry};
 use crate::run;
+use crate::sweep::first_difference;
 
 #[derive(Args)]
 pub(super) struct ReplayArgs {
@@ -76,7 +77,7 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
             ),
             None => println!(
                 "replay: {}",
-                replay_command(&path, &sc, &r, &opts, mutant.as_deref())
+                replay_command(&path, &sc, r.seed, &opts, mutant.as_deref())
             ),
         }
     }

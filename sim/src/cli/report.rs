@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 pub(super) fn replay_command(
     path: &Path,
     sc: &Scenario,
-    r: &RunResult,
+    seed: u64,
     opts: &crate::run::RunOptions,
     mutant: Option<&str>,
 ) -> String {
@@ -25,7 +25,7 @@ pub(super) fn replay_command(
     format!(
         "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} {backend}{mutant}   # policy {:?}, commit {}",
         path.display(),
-        r.seed,
+        seed,
         sc.policy,
         env!("REGSIM_COMMIT")
     )
@@ -70,18 +70,4 @@ pub(super) fn print_result(r: &RunResult) {
         };
         println!("  finding {sig}{times}: {detail}");
     }
-}
-
-pub(super) fn first_difference(a: &[String], b: &[String]) -> Option<(usize, String, String)> {
-    let n = a.len().max(b.len());
-    (0..n).find_map(|i| {
-        let (x, y) = (a.get(i), b.get(i));
-        (x != y).then(|| {
-            (
-                i,
-                x.cloned().unwrap_or_else(|| "<end>".into()),
-                y.cloned().unwrap_or_else(|| "<end>".into()),
-            )
-        })
-    })
 }

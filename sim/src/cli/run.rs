@@ -1,36 +1,34 @@
-//! `regsim run`: sweep seeds of a scenario on parallel jobs, print a line
-//! per seed and a summary, optionally run every seed twice to check
-//! determinism, and record each failing seed as a seeds/ entry under
-//! target/regsim/failures.
+//! `regsim run`: sweep seeds of a scenario on parallel jobs. Each finished
+//! run is printed and appended to `results.jsonl` the moment it ends; at
+//! the end (also after Ctrl-C) come the summary, `junit.xml` and
+//! `summary.md`. A failing seed is re-run from its schedule (a different
+//! trace is a nondeterminism bug of the harness) and recorded as a seeds/
+//! entry under target/regsim/failures.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::case::entry_for;
-use super::report::{first_difference, print_result, replay_command};
-use super::{
-    load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry, MAX_SWEEP_SEEDS,
-};
+use super::report::{print_result, replay_command};
+use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
-use crate::error::HarnessError;
+use crate::results::{Header, Origin, Outcome, Record, Writer};
 use crate::run::{self, RunOptions, RunResult};
 use crate::scenario::Scenario;
-use crate::sweep::{sweep, Summary, SweepOutput};
+use crate::sweep::{self, Again, Control, Done, Limit, Plan, Shard, Summary};
 
 #[derive(Args)]
 pub(super) struct RunArgs {
     /// Scenario file.
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Seed range A..B (B exclusive), at most 10000000 seeds.
-    #[arg(long, value_parser = parse_range, conflicts_with = "count")]
-    seeds: Option<(u64, u64)>,
-    /// Number of seeds, starting at 0 (1 to 10000000).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_SWEEP_SEEDS))]
-    count: Option<u64>,
+    #[command(flatten)]
+    seeds: SeedArgs,
     /// Parallel runs (default: the number of cores), 1 to 256.
     #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
@@ -47,7 +45,8 @@ pub(super) struct RunArgs {
     /// Keep the fjall directories of failing runs.
     #[arg(long)]
     keep_failures: bool,
-    /// Run every seed twice and compare traces.
+    /// Run every seed twice and compare traces (failing seeds are always
+    /// run twice).
     #[arg(long)]
     check_determinism: bool,
     /// Print only failing seeds and the summary (not a line per seed).
@@ -64,18 +63,89 @@ pub(super) struct RunArgs {
     /// Run a mutant of the catalogue (needs the `mutants` feature).
     #[arg(long)]
     mutant: Option<String>,
+    /// Do not shrink the first failure of each new signature into a
+    /// corpus entry (in the --report directory's corpus/).
+    #[arg(long)]
+    no_shrink: bool,
+    /// Where results go: results.jsonl (one line per run, written as each
+    /// ends), junit.xml and summary.md (default: target/regsim/last-run).
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+/// Which seeds: shared by `run` and `nightly`.
+#[derive(Args, Clone)]
+pub(super) struct SeedArgs {
+    /// Seed range A..B (B exclusive; any size: seeds are drawn one at a
+    /// time).
+    #[arg(long, value_parser = parse_range, conflicts_with_all = ["count", "budget", "seed_base"])]
+    seeds: Option<(u64, u64)>,
+    /// Number of seeds (per shard), from --seed-base (default 0).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "budget")]
+    count: Option<u64>,
+    /// Run fresh seeds until this much wall time has passed (e.g. 90s,
+    /// 10m, 1h); running runs finish.
+    #[arg(long, value_parser = parse_duration)]
+    budget: Option<Duration>,
+    /// The first seed (e.g. the date, 20261127000000, so that each
+    /// night's seeds are new and reproducible).
+    #[arg(long)]
+    seed_base: Option<u64>,
+    /// Run shard I of N (0-based): seeds B + k*N + I for k = 0, 1, ...
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
+    /// Each run's wall-clock limit: a run that takes longer ends as a
+    /// harness timeout, not a verdict.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    timeout: Duration,
+}
+
+impl SeedArgs {
+    /// The seeds to sweep: --seeds A..B, else --count N, else --budget,
+    /// else 256 seeds; each from --seed-base, in --shard.
+    pub(super) fn plan(&self, default_count: u64) -> Plan {
+        let base = self.seed_base.unwrap_or(0);
+        let (base, limit) = match (self.seeds, self.count, self.budget) {
+            (Some((a, b)), _, _) => (a, Limit::Below(b)),
+            (None, Some(n), _) => (base, Limit::Count(n)),
+            (None, None, Some(d)) => (base, Limit::Budget(d)),
+            (None, None, None) => (base, Limit::Count(default_count)),
+        };
+        Plan {
+            base,
+            shard: self.shard,
+            limit,
+        }
+    }
+}
+
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (e.g. 90s, 10m, 1h)"))?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: must be more than zero"));
+    }
+    Ok(d)
 }
 
 pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     let (path, sc) = load(args.scenario.take())?;
-    let seeds = seeds(&args);
+    let plan = args.seeds.plan(256);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = options(&args, &sc)?;
+    let dir = args
+        .report
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("target/regsim/last-run"));
     run::quiet_panics();
+    crate::interrupt::install();
+    let notes = crate::tempdirs::prepare(jobs);
+    for note in &notes {
+        println!("note: {note}");
+    }
     println!(
-        "scenario {} ({}), policy {:?}, {}, {} seeds on {jobs} jobs",
+        "scenario {} ({}), policy {:?}, {}, {} on {jobs} jobs",
         sc.name,
         path.display(),
         sc.policy,
@@ -83,42 +153,97 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
             run::Runtime::Native => format!("registry {}", opts.registry.name()),
             runtime => format!("runtime {}", runtime.name()),
         },
-        seeds.len()
+        describe(&plan)
     );
-    let SweepOutput {
-        results,
-        mut harness_errors,
-        wall,
-    } = sweep_with_progress(&sc, &seeds, jobs, &opts);
-    let mut ok = true;
-    if args.check_determinism {
-        ok = recheck_determinism(&sc, &seeds, jobs, &opts, &results, &mut harness_errors);
-    }
-    if !args.quiet {
-        for r in results.iter().filter(|r| r.passed()) {
-            print_result(r);
-        }
-    }
-    let failed_dir = workspace_root().join("target/regsim/failures");
-    for r in results.iter().filter(|r| !r.passed()) {
-        report_failure(&path, &sc, r, &opts, args.mutant.as_deref(), &failed_dir)?;
-    }
-    let summary = Summary::from_results(&sc, &results, wall);
+    let writer = Writer::create(&dir.join("results.jsonl"), &Header::new(command_line()))?;
+    let control = Control {
+        jobs,
+        timeout: Some(args.seeds.timeout),
+        check_determinism: args.check_determinism,
+        stop: Default::default(),
+    };
+    let sweep = Sweep {
+        path: &path,
+        sc: &sc,
+        opts: &opts,
+        mutant: args.mutant.as_deref(),
+        quiet: args.quiet,
+        writer: &writer,
+        failed_dir: workspace_root().join("target/regsim/failures"),
+    };
+    let (summary, ended, write_error) = sweep.run(&plan, &control);
     println!("{summary}");
-    let enforce = !args.no_require_marks
-        && (args.require_marks || results.len() as u64 >= sc.marks.min_seeds);
+    if ended.interrupted {
+        println!(
+            "interrupted: {} seeds recorded in {}",
+            summary.runs + summary.without_verdict.values().sum::<u64>(),
+            writer.path().display()
+        );
+    }
+    if let Some(e) = write_error {
+        return Err(CliError(e));
+    }
+    let enforce =
+        !args.no_require_marks && (args.require_marks || summary.runs >= sc.marks.min_seeds);
     let marks_ok = !enforce || summary.missing_marks.is_empty();
-    harness_error_exit(&harness_errors)?;
-    Ok(ok && summary.ok() && marks_ok)
+    let scenarios = [(sc.name.clone(), sc.clone())].into_iter().collect();
+    let reports = super::nightly::finish(
+        &dir,
+        &format!("run of {}", sc.name),
+        &[writer.path().to_path_buf()],
+        &scenarios,
+        &notes,
+        !args.no_shrink,
+        false,
+    );
+    // A harness error is no verdict: reported after the verdicts (nothing
+    // already found is lost), exit 2.
+    if let Some((seed, first)) = &summary.first_harness_error {
+        let n: u64 = summary
+            .without_verdict
+            .iter()
+            .filter(|(k, _)| k.as_str() != "interrupted" && k.as_str() != "nondeterministic")
+            .map(|(_, n)| n)
+            .sum();
+        let more = match n {
+            1 => String::new(),
+            n => format!(" (and {} more seeds)", n - 1),
+        };
+        return Err(CliError(format!("seed {seed}{more}: {first}")));
+    }
+    reports?;
+    let ok = summary.ok() && marks_ok;
+    if ended.interrupted && ok {
+        return Err(CliError(format!(
+            "interrupted before the sweep ended; what ran is in {}",
+            writer.path().display()
+        )));
+    }
+    Ok(ok)
 }
 
-/// The seeds to sweep: --seeds A..B, else --count N from 0, else 0..256.
-fn seeds(args: &RunArgs) -> Vec<u64> {
-    match (args.seeds, args.count) {
-        (Some((a, b)), _) => (a..b).collect(),
-        (None, Some(n)) => (0..n).collect(),
-        (None, None) => (0..256).collect(),
-    }
+fn describe(plan: &Plan) -> String {
+    let shard = if plan.shard.count > 1 {
+        format!(" (shard {}/{})", plan.shard.index, plan.shard.count)
+    } else {
+        String::new()
+    };
+    let what = match plan.limit {
+        Limit::Count(n) => format!("{n} seeds from {}", plan.base),
+        Limit::Below(end) => format!("seeds {}..{end}", plan.base),
+        Limit::Budget(d) => format!(
+            "fresh seeds from {} for {}",
+            plan.base,
+            humantime::format_duration(d)
+        ),
+    };
+    format!("{what}{shard}")
+}
+
+/// The command line as typed, for the results header.
+pub(super) fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("regsim {}", args.join(" "))
 }
 
 /// The scenario's run options with the command line's overrides.
@@ -130,130 +255,191 @@ fn options(args: &RunArgs, sc: &Scenario) -> Result<RunOptions, CliError> {
     }
     opts.oracles = !args.no_oracles;
     opts.keep_failed_data = args.keep_failures;
-    opts.keep_trace_lines = args.check_determinism;
     opts.mutant = mutant_slot(args.mutant.as_deref())?;
     Ok(opts)
 }
 
-/// Sweeps `seeds` behind a progress bar that counts the failing ones.
-fn sweep_with_progress(
-    sc: &Scenario,
-    seeds: &[u64],
-    jobs: usize,
-    opts: &RunOptions,
-) -> SweepOutput {
-    let bar = ProgressBar::new(seeds.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} eta {eta} {msg}")
-            .expect("valid template"),
-    );
-    let failures = AtomicU64::new(0);
-    let on_done = |r: &Result<RunResult, HarnessError>| {
-        if !r.as_ref().is_ok_and(RunResult::passed) {
-            let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
-            bar.set_message(format!("{n} failing"));
-        }
-        bar.inc(1);
-    };
-    let out = sweep(sc, seeds, jobs, opts, &on_done);
-    bar.finish_and_clear();
-    out
+/// One streaming sweep of a scenario: prints, records and sums each seed
+/// as it finishes.
+pub(super) struct Sweep<'a> {
+    pub(super) path: &'a Path,
+    pub(super) sc: &'a Scenario,
+    pub(super) opts: &'a RunOptions,
+    pub(super) mutant: Option<&'a str>,
+    pub(super) quiet: bool,
+    pub(super) writer: &'a Writer,
+    pub(super) failed_dir: PathBuf,
 }
 
-/// Sweeps `seeds` again and prints every seed whose trace differs from
-/// the first sweep's; false if any does.
-fn recheck_determinism(
-    sc: &Scenario,
-    seeds: &[u64],
-    jobs: usize,
-    opts: &RunOptions,
-    results: &[RunResult],
-    harness_errors: &mut Vec<(u64, HarnessError)>,
-) -> bool {
-    let mut ok = true;
-    let again = sweep(sc, seeds, jobs, opts, &|_| {});
-    // A seed that failed to run the second time is no proof of
-    // determinism: its error is reported with the others.
-    for (seed, e) in again.harness_errors {
-        if !harness_errors.iter().any(|(s, _)| *s == seed) {
-            harness_errors.push((seed, e));
+impl Sweep<'_> {
+    pub(super) fn origin(&self) -> Origin {
+        Origin {
+            scenario: self.sc.name.clone(),
+            scenario_path: self.path.display().to_string(),
+            runtime: self.opts.runtime,
+            registry: match self.opts.runtime {
+                run::Runtime::Native => self.opts.registry.name().to_string(),
+                _ => String::new(),
+            },
+            mutant: self.mutant.map(str::to_owned),
         }
     }
-    for a in results {
-        let Some(b) = again.results.iter().find(|b| b.seed == a.seed) else {
-            continue;
+
+    /// Runs the plan; returns the summary, how it ended and the first
+    /// error writing results (the sweep goes on printing after one).
+    pub(super) fn run(
+        &self,
+        plan: &Plan,
+        control: &Control,
+    ) -> (Summary, sweep::Ended, Option<String>) {
+        let origin = self.origin();
+        let bar = match plan.known_len() {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::no_length(),
         };
-        if a.trace_hash != b.trace_hash {
-            ok = false;
-            println!(
-                "seed {}: NONDETERMINISTIC trace {:016x} vs {:016x}",
-                a.seed, a.trace_hash, b.trace_hash
-            );
-            if let Some((i, x, y)) = first_difference(&a.trace_lines, &b.trace_lines) {
-                println!("  first difference at event {i}:\n    {x}\n    {y}");
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} eta {eta} {msg}")
+                .expect("valid template"),
+        );
+        let state = Mutex::new((Summary::new(), None::<String>));
+        let failures = AtomicU64::new(0);
+        let finished = AtomicU64::new(0);
+        let done = |d: Done| {
+            let rec = self.record(&origin, &d);
+            let write = self.writer.write(&rec);
+            finished.fetch_add(1, Ordering::Relaxed);
+            if rec.outcome.is_failure() {
+                let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.set_message(format!("{n} failing"));
             }
+            // `regsim run | head`: once the reader is gone, stop starting
+            // runs and end with that (the results file has this one).
+            let printed = bar.suspend(|| crate::panics::guarded(|| self.print(&d, &rec)));
+            bar.inc(1);
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            st.0.add(&rec);
+            if let Err(e) = write {
+                st.1.get_or_insert(e);
+            }
+            if let Err(caught) = printed {
+                control.stop.store(true, Ordering::Relaxed);
+                st.1.get_or_insert(format!("standard output closed: {}", caught.message));
+            }
+        };
+        // Without a terminal the bar is hidden: a line every 10 s shows
+        // a CI log that the sweep lives.
+        let start = Instant::now();
+        let mut last = Instant::now();
+        let show_progress = bar.is_hidden();
+        let mut watch = || {
+            if show_progress && last.elapsed() >= Duration::from_secs(10) {
+                last = Instant::now();
+                let n = finished.load(Ordering::Relaxed);
+                let secs = start.elapsed().as_secs_f64();
+                println!(
+                    "progress: {n} seeds in {secs:.0}s ({:.1}/s), {} failing",
+                    n as f64 / secs.max(1e-9),
+                    failures.load(Ordering::Relaxed)
+                );
+            }
+        };
+        let ended = sweep::stream(self.sc, plan, self.opts, control, &done, &mut watch);
+        bar.finish_and_clear();
+        let (mut summary, write_error) = state.into_inner().unwrap_or_else(|p| p.into_inner());
+        summary.finish(self.sc, ended.wall);
+        (summary, ended, write_error)
+    }
+
+    fn replay(&self, seed: u64) -> String {
+        replay_command(self.path, self.sc, seed, self.opts, self.mutant)
+    }
+
+    fn record(&self, origin: &Origin, d: &Done) -> Record {
+        let ms = d.wall.as_millis() as u64;
+        let replay = self.replay(d.seed);
+        match (&d.result, &d.again) {
+            (
+                Ok(r),
+                Some(Again::Differs {
+                    hash,
+                    first_difference,
+                }),
+            ) => {
+                let at = first_difference
+                    .as_ref()
+                    .map(|(i, a, b)| format!("; first difference at event {i}: {a} | {b}"))
+                    .unwrap_or_default();
+                origin.nondeterministic(r, *hash, at, ms, replay)
+            }
+            (Ok(r), _) => origin.verdict(r, ms, replay),
+            (Err(e), _) => origin.harness_error(d.seed, e, ms, replay),
         }
     }
-    ok
-}
 
-/// Prints a failing run with the command that replays it, and records it
-/// as a seeds/ entry in `failed_dir`.
-fn report_failure(
-    path: &Path,
-    sc: &Scenario,
-    r: &RunResult,
-    opts: &RunOptions,
-    mutant: Option<&str>,
-    failed_dir: &Path,
-) -> Result<(), CliError> {
-    print_result(r);
-    println!("  replay: {}", replay_command(path, sc, r, opts, mutant));
-    if let Some(knobs) = run::schedule_for(sc, r.seed)
-        .ok()
-        .and_then(|s| run::swarm_knobs(sc, &s))
-    {
-        println!("  swarm knobs: {knobs}");
+    fn print(&self, d: &Done, rec: &Record) {
+        match &d.result {
+            Ok(r) if rec.outcome == Outcome::Pass => {
+                if !self.quiet {
+                    print_result(r);
+                }
+            }
+            Ok(r) => {
+                print_result(r);
+                if let Some(e) = rec
+                    .error
+                    .as_ref()
+                    .filter(|_| rec.outcome == Outcome::Nondeterministic)
+                {
+                    println!("  NONDETERMINISTIC: {e}");
+                }
+                self.report_failure(r);
+            }
+            Err(e) => println!("seed {}: HARNESS ERROR ({}): {e}", d.seed, e.kind()),
+        }
     }
-    let file = failed_dir.join(format!("{}-{}.toml", sc.name, r.seed));
-    let signature = r
-        .violations
-        .first()
-        .map(|v| v.oracle.clone())
-        .unwrap_or_default();
-    let entry = entry_for(
-        path,
-        run::schedule_for(sc, r.seed)?,
-        Expect::StillFailing,
-        signature,
-        String::new(),
-        mutant.map(str::to_owned),
-        opts.runtime,
-    )?;
-    if std::fs::create_dir_all(failed_dir)
-        .and_then(|_| std::fs::write(&file, entry.to_toml()))
-        .is_ok()
-    {
-        println!("  recorded as a seeds/ entry: {}", file.display());
-    }
-    if let Some(dir) = &r.kept_data {
-        println!("  fjall data kept in {}", dir.display());
-    }
-    Ok(())
-}
 
-/// A harness error is no verdict: it is reported after the verdicts
-/// (nothing already found is lost) and the command exits 2.
-fn harness_error_exit(harness_errors: &[(u64, HarnessError)]) -> Result<(), CliError> {
-    let Some((seed, first)) = harness_errors.first() else {
-        return Ok(());
-    };
-    for (seed, e) in harness_errors {
-        println!("seed {seed}: HARNESS ERROR ({}): {e}", e.kind());
+    /// Prints how to replay a failing run and records it as a seeds/
+    /// entry in `failed_dir`.
+    fn report_failure(&self, r: &RunResult) {
+        println!("  replay: {}", self.replay(r.seed));
+        let schedule = run::schedule_for(self.sc, r.seed);
+        if let Some(knobs) = schedule
+            .as_ref()
+            .ok()
+            .and_then(|s| run::swarm_knobs(self.sc, s))
+        {
+            println!("  swarm knobs: {knobs}");
+        }
+        let file = self
+            .failed_dir
+            .join(format!("{}-{}.toml", self.sc.name, r.seed));
+        let signature = r
+            .violations
+            .first()
+            .map(|v| v.oracle.clone())
+            .unwrap_or_default();
+        let entry = schedule.map_err(|e| e.to_string()).and_then(|s| {
+            entry_for(
+                self.path,
+                s,
+                Expect::StillFailing,
+                signature,
+                String::new(),
+                self.mutant.map(str::to_owned),
+                self.opts.runtime,
+            )
+            .map_err(|CliError(e)| e)
+        });
+        match entry.and_then(|entry| {
+            std::fs::create_dir_all(&self.failed_dir)
+                .and_then(|_| std::fs::write(&file, entry.to_toml()))
+                .map_err(|e| format!("{}: {e}", file.display()))
+        }) {
+            Ok(()) => println!("  recorded as a seeds/ entry: {}", file.display()),
+            Err(e) => println!("  not recorded as a seeds/ entry: {e}"),
+        }
+        if let Some(dir) = &r.kept_data {
+            println!("  fjall data kept in {}", dir.display());
+        }
     }
-    let more = match harness_errors.len() {
-        1 => String::new(),
-        n => format!(" (and {} more seeds)", n - 1),
-    };
-    Err(CliError(format!("seed {seed}{more}: {first}")))
 }

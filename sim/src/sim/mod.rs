@@ -16,7 +16,7 @@ mod workload;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use raft::eraftpb::Message;
@@ -79,7 +79,8 @@ pub fn all_marks() -> Vec<&'static str> {
 }
 
 /// Per-run counters printed with every result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     pub committed: u64,
     pub crashes: u64,
@@ -1039,10 +1040,5 @@ pub(crate) fn node_params(
 
 /// Where a run keeps its fjall directories.
 pub fn temp_root() -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    }
+    crate::tempdirs::session_dir()
 }

@@ -1,0 +1,372 @@
+//! `regsim nightly`: the nightly job as one command: every scenario (or
+//! one shard of each) for a share of a wall-time budget, all results in
+//! one `results.jsonl`; then failures grouped by signature, each new
+//! signature's first failure shrunk into a corpus entry and drawn as an
+//! HTML report, the scenarios' required marks enforced over all runs, and
+//! `junit.xml` and `summary.md` written. `regsim merge` does the second
+//! half over the results of several shards.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::case::entry_for;
+use super::run::{command_line, parse_duration, Sweep};
+use super::{mutant_slot, parse_jobs, workspace_root, CliError};
+use crate::cancel::Cancel;
+use crate::corpus::Expect;
+use crate::nightly::{mark_checks, targets, Known};
+use crate::results::{self, Group, Groups, Header, Outcome, Source, Writer};
+use crate::run::{self, RunOptions};
+use crate::scenario::Scenario;
+use crate::sweep::{Control, Limit, Plan, Shard};
+
+#[derive(Args)]
+pub(super) struct NightlyArgs {
+    /// Wall time for the whole job, split evenly across the scenarios.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    budget: Duration,
+    /// Run shard I of N (0-based) of every scenario's seeds.
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
+    /// The first seed (default: today's date as YYYYMMDD000000, UTC, so
+    /// each night runs new seeds; every result records its real seed).
+    #[arg(long)]
+    seed_base: Option<u64>,
+    /// Directory of scenarios (default: scenarios/ under the root).
+    #[arg(long)]
+    scenarios: Option<PathBuf>,
+    /// Only these scenarios (by name; repeatable).
+    #[arg(long)]
+    only: Vec<String>,
+    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
+    runtime: run::Runtime,
+    /// Run a mutant of the catalogue (needs the `mutants` feature): the
+    /// job must then fail, with a report of the mutant's failing run.
+    #[arg(long)]
+    mutant: Option<String>,
+    /// Parallel runs (default: the number of cores), 1 to 256.
+    #[arg(long, value_parser = parse_jobs)]
+    jobs: Option<usize>,
+    /// Output directory.
+    #[arg(long, default_value = "target/regsim/nightly")]
+    out: PathBuf,
+    /// Each run's wall-clock limit.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    timeout: Duration,
+    /// Run every seed twice and compare traces.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Do not shrink new signatures' failures into corpus entries.
+    #[arg(long)]
+    no_shrink: bool,
+}
+
+#[derive(Args)]
+pub(super) struct MergeArgs {
+    /// Output directory for the merged results.jsonl, junit.xml and
+    /// summary.md.
+    #[arg(long)]
+    out: PathBuf,
+    /// Results to merge: results.jsonl files, or directories holding one
+    /// (e.g. the nightly shards' downloaded artifacts).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Directory of scenarios (default: scenarios/ under the root).
+    #[arg(long)]
+    scenarios: Option<PathBuf>,
+}
+
+fn today_base() -> u64 {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y * 10_000 + m * 100 + d) as u64 * 1_000_000
+}
+
+fn scenario_dir(arg: Option<PathBuf>) -> PathBuf {
+    arg.unwrap_or_else(|| workspace_root().join("scenarios"))
+}
+
+pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
+    let mut all = targets(&scenario_dir(args.scenarios.clone()))?;
+    if !args.only.is_empty() {
+        for name in &args.only {
+            if !all.iter().any(|t| &t.scenario.name == name) {
+                return Err(CliError(format!("--only: no scenario named {name:?}")));
+            }
+        }
+        all.retain(|t| args.only.contains(&t.scenario.name));
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let base = args.seed_base.unwrap_or_else(today_base);
+    let mutant = mutant_slot(args.mutant.as_deref())?;
+    run::quiet_panics();
+    crate::interrupt::install();
+    let mut notes = crate::tempdirs::prepare(jobs);
+    for n in &notes {
+        println!("note: {n}");
+    }
+    let per = args.budget / all.len() as u32;
+    println!(
+        "nightly: {} scenarios on {}, {} each, seeds from {base} (shard {}/{}), {jobs} jobs, into {}",
+        all.len(),
+        args.runtime.name(),
+        humantime::format_duration(Duration::from_secs(per.as_secs().max(1))),
+        args.shard.index,
+        args.shard.count,
+        args.out.display()
+    );
+    let results_file = args.out.join("results.jsonl");
+    let writer = Writer::create(&results_file, &Header::new(command_line()))?;
+    let plan = Plan {
+        base,
+        shard: args.shard,
+        limit: Limit::Budget(per),
+    };
+    let control = Control {
+        jobs,
+        timeout: Some(args.timeout),
+        check_determinism: args.check_determinism,
+        stop: Default::default(),
+    };
+    let mut interrupted = false;
+    for t in &all {
+        let mut opts = RunOptions::for_scenario(&t.scenario);
+        opts.runtime = args.runtime;
+        opts.mutant = mutant;
+        let sweep = Sweep {
+            path: &t.path,
+            sc: &t.scenario,
+            opts: &opts,
+            mutant: args.mutant.as_deref(),
+            quiet: true,
+            writer: &writer,
+            failed_dir: args.out.join("failures"),
+        };
+        let (summary, ended, write_error) = sweep.run(&plan, &control);
+        if let Some(e) = write_error {
+            return Err(CliError(e));
+        }
+        println!(
+            "{}: {} runs, {} failed{}",
+            t.scenario.name,
+            summary.runs,
+            summary.failed,
+            summary
+                .without_verdict
+                .iter()
+                .map(|(k, n)| format!(", {n} {k}"))
+                .collect::<String>()
+        );
+        if ended.interrupted {
+            interrupted = true;
+            notes.push("interrupted: the scenarios after this point did not run".into());
+            break;
+        }
+    }
+    let scenarios: BTreeMap<String, Scenario> = all
+        .iter()
+        .map(|t| (t.scenario.name.clone(), t.scenario.clone()))
+        .collect();
+    let title = format!(
+        "nightly, {} on {}{}",
+        humantime::format_duration(args.budget),
+        args.runtime.name(),
+        args.mutant
+            .as_deref()
+            .map(|m| format!(", mutant {m}"))
+            .unwrap_or_default()
+    );
+    let ok = finish(
+        &args.out,
+        &title,
+        &[results_file],
+        &scenarios,
+        &notes,
+        !args.no_shrink,
+        true,
+    )?;
+    Ok(ok && !interrupted)
+}
+
+pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
+    let files: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.join("results.jsonl")
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+    // The merged file: every input's records, after one header.
+    let merged = args.out.join("results.jsonl");
+    if files.iter().any(|f| f == &merged) {
+        return Err(CliError(format!(
+            "{}: the output would overwrite an input",
+            merged.display()
+        )));
+    }
+    let writer = Writer::create(&merged, &Header::new(command_line()))?;
+    let mut notes = Vec::new();
+    for f in &files {
+        let mut error = None;
+        notes.extend(Source::Files(std::slice::from_ref(f)).each(&mut |r| {
+            if let Err(e) = writer.write(r) {
+                error.get_or_insert(e);
+            }
+        })?);
+        if let Some(e) = error {
+            return Err(CliError(e));
+        }
+    }
+    let scenarios: BTreeMap<String, Scenario> = targets(&scenario_dir(args.scenarios))?
+        .into_iter()
+        .map(|t| (t.scenario.name.clone(), t.scenario))
+        .collect();
+    let title = format!("merge of {} shards", files.len());
+    finish(
+        &args.out,
+        &title,
+        &[merged],
+        &scenarios,
+        &notes,
+        false,
+        true,
+    )
+}
+
+/// Groups, shrinks, reports and summarises `files` into `out`; true when
+/// nothing calls for a person: no new signature, no nondeterminism, no
+/// harness error, every enforced required mark hit.
+pub(super) fn finish(
+    out: &Path,
+    title: &str,
+    files: &[PathBuf],
+    scenarios: &BTreeMap<String, Scenario>,
+    notes: &[String],
+    shrink: bool,
+    shout: bool,
+) -> Result<bool, CliError> {
+    let source = Source::Files(files);
+    let known = Known::load(&workspace_root().join("seeds"), scenarios.values());
+    let mut groups = Groups::of(source, &|r| known.knows(r))?;
+    let mut notes = notes.to_vec();
+    for g in groups.0.iter_mut().filter(|g| g.new) {
+        if let Err(e) = follow_up(out, g, shrink) {
+            notes.push(format!("{}: {e}", g.signature));
+        }
+    }
+    let marks = mark_checks(source, scenarios)?;
+    let md = results::summary_markdown(title, source, &groups, &marks, &notes)?;
+    let junit = results::junit_xml(source)?;
+    for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
+        let p = out.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+    }
+    if let Some(step) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(step)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
+    }
+    if shout {
+        println!("{md}");
+    }
+    println!(
+        "wrote {}: results.jsonl, junit.xml, summary.md",
+        out.display()
+    );
+    let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
+    source.each(&mut |r| *counts.entry(r.outcome).or_default() += 1)?;
+    let troubled = [
+        Outcome::Nondeterministic,
+        Outcome::HarnessError,
+        Outcome::Timeout,
+    ]
+    .iter()
+    .any(|o| counts.contains_key(o));
+    Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
+}
+
+/// For a new signature: its first failure shrunk into a corpus entry and
+/// drawn as an HTML report, both under `out`.
+fn follow_up(out: &Path, g: &mut Group, shrink: bool) -> Result<(), String> {
+    let r = &g.first;
+    if !matches!(r.outcome, Outcome::Fail) {
+        return Ok(());
+    }
+    let path = PathBuf::from(&r.scenario_path);
+    let (sc, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
+    let mut opts = RunOptions::for_scenario(&sc);
+    opts.runtime = r.runtime;
+    opts.mutant = mutant_slot(r.mutant.as_deref()).map_err(|CliError(e)| e)?;
+    if let Some(registry) = crate::store::RegistryKind::from_name(&r.registry) {
+        opts.registry = registry;
+    }
+    let schedule = run::schedule_for(&sc, r.seed).map_err(|e| e.to_string())?;
+    let suffix = r
+        .mutant
+        .as_deref()
+        .map(|m| format!("-{m}"))
+        .unwrap_or_default();
+    let stem = format!("{}-{}{suffix}", sc.name, r.seed);
+    if shrink {
+        // A shrink gets two minutes; what it has by then is kept.
+        let mut o = opts.clone();
+        o.cancel = Cancel::within(
+            Some(Duration::from_secs(120)),
+            Some(crate::interrupt::abandon_flag()),
+        );
+        if let Some(shrunk) =
+            crate::shrink::shrink(&sc, &schedule, &o, &|_| {}).map_err(|e| e.to_string())?
+        {
+            let note = format!(
+                "New signature `{}` from the nightly job: shrunk from {} to {} events ({} runs) from seed {}.",
+                g.signature,
+                shrunk.before,
+                shrunk.schedule.events.len(),
+                shrunk.runs,
+                r.seed
+            );
+            let entry = entry_for(
+                &path,
+                shrunk.schedule,
+                Expect::StillFailing,
+                shrunk.signature,
+                note,
+                r.mutant.clone(),
+                r.runtime,
+            )
+            .map_err(|CliError(e)| e)?;
+            let dir = out.join("corpus");
+            let file = dir.join(format!("{stem}-shrunk.toml"));
+            std::fs::create_dir_all(&dir)
+                .and_then(|_| std::fs::write(&file, entry.to_toml()))
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            g.corpus_entry = Some(format!("corpus/{stem}-shrunk.toml"));
+        }
+    }
+    let _ = &opts;
+    Ok(())
+}

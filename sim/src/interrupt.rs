@@ -1,0 +1,64 @@
+//! Ctrl-C (and the SIGTERM a CI runner sends at its timeout): the first
+//! stops a sweep from starting runs and lets the running ones finish for
+//! a grace period; a second, or the end of the grace period, abandons
+//! them. Nothing already recorded is lost either way: a sweep writes each
+//! result the moment it ends, then prints the summary of what it has.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long running runs get to finish after the first interrupt.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+static FIRST: OnceLock<Instant> = OnceLock::new();
+static ABANDON: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
+
+/// Installs the handler (once per process; a process that already has
+/// one, e.g. a test harness's, keeps it and just never sees interrupts).
+pub fn install() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = ctrlc::set_handler(interrupted);
+    });
+}
+
+/// What an interrupt does (the handler; also callable from tests).
+pub fn interrupted() {
+    let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+    if n == 1 {
+        let _ = FIRST.set(Instant::now());
+        eprintln!(
+            "regsim: interrupted: starting no more runs; running ones get {}s to finish (interrupt again to abandon them)",
+            GRACE.as_secs()
+        );
+    } else {
+        abandon();
+    }
+}
+
+/// Abandons every running run now (they end as `interrupted`).
+pub fn abandon() {
+    if !ABANDON.swap(true, Ordering::SeqCst) {
+        eprintln!("regsim: abandoning the running runs");
+    }
+}
+
+/// True once an interrupt arrived: start no more runs.
+pub fn stopping() -> bool {
+    COUNT.load(Ordering::SeqCst) > 0
+}
+
+/// Abandons the running runs once the grace period after the first
+/// interrupt is over (called by a sweep while it waits for its workers).
+pub fn enforce_grace() {
+    if FIRST.get().is_some_and(|t| t.elapsed() >= GRACE) {
+        abandon();
+    }
+}
+
+/// The flag a run's [`crate::cancel::Cancel`] watches.
+pub fn abandon_flag() -> Arc<AtomicBool> {
+    ABANDON.clone()
+}

@@ -1,0 +1,224 @@
+//! `summary.md`: the human summary of a sweep, a nightly job or merged
+//! shards, in Markdown fit for a CI step summary; and the failure groups
+//! and coverage checks it reports.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::{Outcome, Record, Source};
+
+/// The runs that failed the same way.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub signature: String,
+    pub runs: u64,
+    /// The first such run (in results order).
+    pub first: Record,
+    pub scenarios: BTreeSet<String>,
+    /// No corpus entry and no scenario's allowed findings carry it.
+    pub new: bool,
+    /// Where the first run's shrunk corpus entry was written.
+    pub corpus_entry: Option<String>,
+}
+
+/// Failures grouped by signature, new ones first, then the most common.
+#[derive(Debug, Clone, Default)]
+pub struct Groups(pub Vec<Group>);
+
+impl Groups {
+    /// Groups the failing records; `known` says whether a failure's
+    /// signature is already carried by the corpus or a scenario.
+    pub fn of(source: Source, known: &dyn Fn(&Record) -> bool) -> Result<Groups, String> {
+        let mut by: BTreeMap<String, Group> = BTreeMap::new();
+        source.each(&mut |r| {
+            if !r.outcome.is_failure() {
+                return;
+            }
+            let sig = r
+                .signature
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", r.outcome));
+            let g = by.entry(sig.clone()).or_insert_with(|| Group {
+                signature: sig,
+                runs: 0,
+                first: r.clone(),
+                scenarios: BTreeSet::new(),
+                new: !known(r),
+                corpus_entry: None,
+            });
+            g.runs += 1;
+            g.scenarios.insert(r.scenario.clone());
+        })?;
+        let mut groups: Vec<Group> = by.into_values().collect();
+        groups.sort_by(|a, b| b.new.cmp(&a.new).then(b.runs.cmp(&a.runs)));
+        Ok(Groups(groups))
+    }
+
+    pub fn new_ones(&self) -> impl Iterator<Item = &Group> {
+        self.0.iter().filter(|g| g.new)
+    }
+}
+
+/// A scenario's required coverage marks against the runs it had.
+#[derive(Debug, Clone)]
+pub struct MarkCheck {
+    pub scenario: String,
+    pub runs: u64,
+    /// Enforced: the runs reached the scenario's `marks.min_seeds`.
+    pub enforced: bool,
+    pub missing: Vec<String>,
+}
+
+impl MarkCheck {
+    pub fn failed(&self) -> bool {
+        self.enforced && !self.missing.is_empty()
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One row of the summary's table: a scenario on a runtime (and mutant).
+#[derive(Default)]
+struct Row {
+    runs: usize,
+    outcomes: BTreeMap<Outcome, usize>,
+    lo: u64,
+    hi: u64,
+    findings: BTreeMap<String, usize>,
+    ms: u64,
+}
+
+/// The Markdown summary of the records in `source`. `notes` are lines
+/// worth a reader's eye (a truncated results line, a fallback of the
+/// temp directory).
+pub fn summary_markdown(
+    title: &str,
+    source: Source,
+    groups: &Groups,
+    marks: &[MarkCheck],
+    notes: &[String],
+) -> Result<String, String> {
+    let mut per: BTreeMap<(String, &'static str, Option<String>), Row> = BTreeMap::new();
+    let mut all = Row::default();
+    let mut read_notes = source.each(&mut |r| {
+        for row in [
+            per.entry((r.scenario.clone(), r.runtime.name(), r.mutant.clone()))
+                .or_insert_with(|| Row {
+                    lo: u64::MAX,
+                    ..Default::default()
+                }),
+            &mut all,
+        ] {
+            row.runs += 1;
+            *row.outcomes.entry(r.outcome).or_default() += 1;
+            row.lo = row.lo.min(r.seed);
+            row.hi = row.hi.max(r.seed);
+            for f in &r.findings {
+                *row.findings.entry(f.clone()).or_default() += 1;
+            }
+            row.ms += r.wall_ms;
+        }
+    })?;
+    let mut m = String::new();
+    let count = |o: Outcome| all.outcomes.get(&o).copied().unwrap_or(0);
+    let new = groups.new_ones().count();
+    let marks_failed = marks.iter().filter(|c| c.failed()).count();
+    let ok = new == 0 && marks_failed == 0 && count(Outcome::Nondeterministic) == 0;
+    let _ = writeln!(m, "# regsim: {title}\n");
+    let _ = writeln!(
+        m,
+        "**{}**: {} runs, {} failed, {} harness errors, {} timeouts, {} nondeterministic, {} interrupted; {} failure signatures, {new} of them new; {marks_failed} scenarios missing required marks.\n",
+        if ok { "PASS" } else { "FAIL" },
+        all.runs,
+        count(Outcome::Fail),
+        count(Outcome::HarnessError),
+        count(Outcome::Timeout),
+        count(Outcome::Nondeterministic),
+        count(Outcome::Interrupted),
+        groups.0.len(),
+    );
+    m.push_str(
+        "| scenario | runtime | runs | failed | without verdict | seeds | findings | wall s |\n",
+    );
+    m.push_str("| --- | --- | ---: | ---: | ---: | --- | --- | ---: |\n");
+    for ((scenario, runtime, mutant), row) in &per {
+        let failed = row.outcomes.get(&Outcome::Fail).copied().unwrap_or(0);
+        let pass = row.outcomes.get(&Outcome::Pass).copied().unwrap_or(0);
+        let findings: Vec<String> = row
+            .findings
+            .iter()
+            .map(|(f, n)| format!("{f} ×{n}"))
+            .collect();
+        let name = match mutant {
+            Some(mu) => format!("{scenario} (mutant {mu})"),
+            None => scenario.clone(),
+        };
+        let _ = writeln!(
+            m,
+            "| {} | {runtime} | {} | {failed} | {} | {}..={} | {} | {:.1} |",
+            cell(&name),
+            row.runs,
+            row.runs - pass - failed,
+            row.lo,
+            row.hi,
+            cell(&findings.join(", ")),
+            row.ms as f64 / 1000.0
+        );
+    }
+    if !groups.0.is_empty() {
+        m.push_str("\n## Failures by signature\n\n");
+        m.push_str("| | signature | runs | scenarios | first run | corpus entry | report |\n");
+        m.push_str("| --- | --- | ---: | --- | --- | --- | --- |\n");
+        for g in &groups.0 {
+            let report = g
+                .first
+                .report
+                .as_deref()
+                .map(|p| format!("[html]({p})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                m,
+                "| {} | `{}` | {} | {} | seed {} | {} | {report} |",
+                if g.new { "**new**" } else { "known" },
+                cell(&g.signature),
+                g.runs,
+                cell(&g.scenarios.iter().cloned().collect::<Vec<_>>().join(", ")),
+                g.first.seed,
+                g.corpus_entry.as_deref().map(cell).unwrap_or_default(),
+            );
+        }
+        m.push_str("\nReplay the first run of each group (from the repository root):\n\n```sh\n");
+        for g in &groups.0 {
+            let _ = writeln!(m, "{}", g.first.replay);
+        }
+        m.push_str("```\n");
+    }
+    let missing: Vec<&MarkCheck> = marks.iter().filter(|c| !c.missing.is_empty()).collect();
+    if !missing.is_empty() {
+        m.push_str("\n## Required coverage marks never hit\n\n");
+        for c in missing {
+            let _ = writeln!(
+                m,
+                "- {} ({} runs{}): {}",
+                c.scenario,
+                c.runs,
+                if c.enforced {
+                    ""
+                } else {
+                    ", fewer than its marks.min_seeds: not enforced"
+                },
+                c.missing.join(", ")
+            );
+        }
+    }
+    read_notes.extend(notes.iter().cloned());
+    if !read_notes.is_empty() {
+        m.push_str("\n## Notes\n\n");
+        for n in &read_notes {
+            let _ = writeln!(m, "- {n}");
+        }
+    }
+    Ok(m)
+}
