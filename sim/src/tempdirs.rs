@@ -123,6 +123,35 @@ pub fn remove_session() {
     }
 }
 
+/// Moves a run's kept directory out of the session (which is removed at
+/// exit) to `dst`: a rename where it can, else a copy (`/dev/shm` is
+/// another file system) and a removal.
+pub fn move_out(src: &Path, dst: &Path) -> std::io::Result<()> {
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let _ = std::fs::remove_dir_all(dst);
+    if std::fs::rename(src, dst).is_ok() {
+        return Ok(());
+    }
+    copy_tree(src, dst)?;
+    std::fs::remove_dir_all(src)
+}
+
+fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let to = dst.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &to)?;
+        } else {
+            std::fs::copy(e.path(), to)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the sessions under `base` whose owner is gone (their lock can
 /// be taken); returns what it removed.
 pub fn remove_stale(base: &Path) -> Vec<PathBuf> {

@@ -59,6 +59,9 @@ pub(super) struct NightlyArgs {
     /// Run every seed twice and compare traces.
     #[arg(long)]
     check_determinism: bool,
+    /// Keep the fjall directories of failing runs (under OUT/kept).
+    #[arg(long)]
+    keep_failures: bool,
     /// Do not shrink new signatures' failures into corpus entries.
     #[arg(long)]
     no_shrink: bool,
@@ -149,6 +152,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         let mut opts = RunOptions::for_scenario(&t.scenario);
         opts.runtime = args.runtime;
         opts.mutant = mutant;
+        opts.keep_failed_data = args.keep_failures;
         let sweep = Sweep {
             path: &t.path,
             sc: &t.scenario,
@@ -157,6 +161,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
             quiet: true,
             writer: &writer,
             failed_dir: args.out.join("failures"),
+            kept_dir: args.out.join("kept"),
         };
         let (summary, ended, write_error) = sweep.run(&plan, &control);
         if let Some(e) = write_error {

@@ -170,6 +170,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         quiet: args.quiet,
         writer: &writer,
         failed_dir: workspace_root().join("target/regsim/failures"),
+        kept_dir: workspace_root().join("target/regsim/kept"),
     };
     let (summary, ended, write_error) = sweep.run(&plan, &control);
     println!("{summary}");
@@ -269,6 +270,8 @@ pub(super) struct Sweep<'a> {
     pub(super) quiet: bool,
     pub(super) writer: &'a Writer,
     pub(super) failed_dir: PathBuf,
+    /// Where failing runs' fjall directories go (`--keep-failures`).
+    pub(super) kept_dir: PathBuf,
 }
 
 impl Sweep<'_> {
@@ -377,6 +380,8 @@ impl Sweep<'_> {
     }
 
     fn print(&self, d: &Done, rec: &Record) {
+        // A seed's lines stay together whatever the other workers print.
+        let _whole = std::io::stdout().lock();
         match &d.result {
             Ok(r) if rec.outcome == Outcome::Pass => {
                 if !self.quiet {
@@ -439,7 +444,15 @@ impl Sweep<'_> {
             Err(e) => println!("  not recorded as a seeds/ entry: {e}"),
         }
         if let Some(dir) = &r.kept_data {
-            println!("  fjall data kept in {}", dir.display());
+            let to = self.kept_dir.join(format!("{}-{}", self.sc.name, r.seed));
+            match crate::tempdirs::move_out(dir, &to) {
+                Ok(()) => println!("  fjall data kept in {}", to.display()),
+                Err(e) => println!(
+                    "  fjall data not kept: moving {} to {}: {e}",
+                    dir.display(),
+                    to.display()
+                ),
+            }
         }
     }
 }
