@@ -33,10 +33,12 @@ fn every_shipped_scenario_passes() {
     let names = selected_scenarios();
     let scenarios: Vec<_> = names.iter().map(|n| common::scenario(n)).collect();
     common::announce(&format!(
-        "scenarios.rs: {} scenarios ({}), {}",
-        names.len(),
-        names.join(", "),
-        seeds.described
+        "scenarios.rs: {} of {}",
+        seeds.described,
+        match names.as_slice() {
+            [one] => format!("scenario {one}"),
+            all => format!("each of {} scenarios ({})", all.len(), all.join(", ")),
+        }
     ));
     // Every (scenario, seed) pair on every core: one scenario's seeds
     // alone (REGSIM_SEED) would leave cores idle.
@@ -83,9 +85,9 @@ fn every_shipped_scenario_passes() {
         passed_or_failed.sort_by_key(|r| r.seed);
         for r in passed_or_failed.iter().filter(|r| !r.passed()) {
             failures.push(format!(
-                "{name} seed {} fails: {:?}\n{}",
+                "{name} seed {} fails: {}\n{}",
                 r.seed,
-                r.violations,
+                common::violations(r),
                 rerun(r.seed)
             ));
         }

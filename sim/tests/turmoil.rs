@@ -58,9 +58,9 @@ fn every_shipped_scenario_passes_on_turmoil() {
         let summary = Summary::from_results(&sc, &results, start.elapsed());
         for r in results.iter().filter(|r| !r.passed()) {
             failed.push(format!(
-                "{name} seed {}: {:?}\n    {}",
+                "{name} seed {}: {}\n    {}",
                 r.seed,
-                r.violations,
+                common::violations(r),
                 common::rerun(
                     r.seed,
                     "",

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use writer_registry_sim::run::RunResult;
 use writer_registry_sim::scenario::Scenario;
 
 /// The workspace root of the checkout these tests were built from (a
@@ -147,6 +148,21 @@ pub fn rerun(seed: u64, env: &str, test: &str, filter: &str) -> String {
     format!(
         "rerun with: REGSIM_SEED={seed} {env}cargo test -p writer-registry-sim{features} --test {test} {filter}"
     )
+}
+
+/// A failing run's violations, short: the first in full, then how many
+/// more and of which oracles (the replay shows them all).
+pub fn violations(r: &RunResult) -> String {
+    let Some(first) = r.violations.first() else {
+        return "no violation".into();
+    };
+    match r.violations.len() - 1 {
+        0 => first.to_string(),
+        more => format!(
+            "{first} (and {more} more; oracles {:?})",
+            r.failed_oracles()
+        ),
+    }
 }
 
 /// Tests of the helpers themselves, run once (from scenarios.rs).
