@@ -532,4 +532,14 @@ fn record_never_overwrites_an_entry_silently() {
     assert!(!printed.contains("exists"), "{printed}");
     assert_eq!(entry_at(&out).schedule.seed, 1);
     assert!(!dir.path().join("e-3.toml").exists());
+    // Without an entry to take it from, the expectation is required.
+    let o = regsim(&[
+        "record",
+        "--scenario",
+        "../scenarios/collision.toml",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--expect: required"), "{}", stderr(&o));
 }

@@ -233,6 +233,14 @@ pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<Pa
         options.open(file)?.write_all(text.as_bytes())
     };
     let cannot = |file: &Path, e: std::io::Error| format!("{}: cannot write: {e}", file.display());
+    if out.is_dir() {
+        // Not a name taken by an entry: numbering it would write a
+        // sibling of the directory.
+        return Err(CliError(format!(
+            "{}: is a directory; --out names the entry's file",
+            out.display()
+        )));
+    }
     if force {
         write(out, false).map_err(|e| cannot(out, e))?;
         return Ok(out.to_path_buf());
@@ -331,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unwritable_output_is_an_error_naming_it() {
+    fn an_unwritable_output_or_a_directory_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("no-such-dir/e.toml");
         for force in [false, true] {
@@ -339,6 +347,12 @@ mod tests {
                 panic!("wrote into a missing directory")
             };
             assert!(e.contains(&out.display().to_string()), "{e}");
+        }
+        for force in [false, true] {
+            let Err(CliError(e)) = write_entry_file(dir.path(), "x", force) else {
+                panic!("wrote over a directory")
+            };
+            assert!(e.contains("is a directory"), "{e}");
         }
     }
 }
