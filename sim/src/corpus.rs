@@ -2,10 +2,13 @@
 //! with what they must keep showing, replayed by `cargo test`.
 //!
 //! An entry pins the scenario's content hash and the schedule format: when
-//! either changed since it was recorded, the entry is *stale* (reported,
-//! not failed), since its schedule may no longer mean the same run.
+//! either changed since it was recorded, the entry is *stale*, since its
+//! schedule may no longer mean the same run. A corpus check
+//! ([`check_corpus`]) fails on a stale entry as on one that no longer
+//! holds, saying how to refresh it: a stale entry checks nothing until it
+//! is refreshed, and a check that only prints that would go unread.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +32,8 @@ pub enum Expect {
 /// One file in `seeds/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeedEntry {
-    /// Scenario path, relative to the workspace root.
+    /// Scenario path: relative to the workspace root (the scenario lay
+    /// under it when recorded), or absolute (it did not).
     pub scenario: String,
     /// [`Scenario::content_hash`] of the scenario file when recorded, hex.
     pub scenario_hash: String,
@@ -186,7 +190,8 @@ impl SeedEntry {
         toml::to_string(self).expect("an entry always serialises")
     }
 
-    /// Replays the entry with the scenario under `root`.
+    /// Replays the entry with its scenario: `root` joined with a relative
+    /// `scenario`, an absolute one as it is.
     pub fn check(&self, root: &Path) -> Verdict {
         let path = root.join(&self.scenario);
         let text = match std::fs::read_to_string(&path) {
@@ -250,4 +255,147 @@ impl SeedEntry {
             None => Verdict::Holds(Box::new(r)),
         }
     }
+}
+
+/// What is wrong with a corpus entry, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The file cannot be read or parsed.
+    Unreadable,
+    /// Its scenario or the schedule format changed since recording.
+    Stale,
+    /// It no longer shows what it records.
+    Broken,
+    /// The harness cannot run it.
+    Harness,
+}
+
+impl Problem {
+    pub fn label(self) -> &'static str {
+        match self {
+            Problem::Unreadable => "UNREADABLE",
+            Problem::Stale => "STALE",
+            Problem::Broken => "BROKEN",
+            Problem::Harness => "HARNESS",
+        }
+    }
+}
+
+/// One entry's outcome in a check of the whole corpus.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It holds; the run's trace hash.
+    Holds(u64),
+    /// Not checked: why (it runs a mutant and this build has none).
+    Skipped(String),
+    /// It fails the check: the kind and the reason, with what to do.
+    Failed(Problem, String),
+}
+
+/// One checked entry: its file as the user would name it (relative to the
+/// root where it lies under it) and its outcome.
+#[derive(Debug)]
+pub struct EntryCheck {
+    pub file: String,
+    pub outcome: Outcome,
+}
+
+/// Checks every `*.toml` entry in `dir`, in file-name order, with
+/// scenarios resolved under `root` (see [`SeedEntry::check`]). One
+/// entry's problem, whatever it is, never stops the others from being
+/// checked. An error only when `dir` itself cannot be listed.
+pub fn check_corpus(root: &Path, dir: &Path) -> Result<Vec<EntryCheck>, String> {
+    let listing = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for item in listing {
+        let path = item.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files
+        .iter()
+        .map(|path| {
+            let file = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            let outcome = check_file(root, path, &file);
+            EntryCheck { file, outcome }
+        })
+        .collect())
+}
+
+fn check_file(root: &Path, path: &Path, file: &str) -> Outcome {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Failed(Problem::Unreadable, format!("cannot read: {e}")),
+    };
+    let entry = match SeedEntry::parse(&text, file) {
+        Ok(entry) => entry,
+        Err(e) => {
+            // The parse error names the file first; the report does too.
+            let why = e.strip_prefix(&format!("{file}: ")).unwrap_or(&e);
+            return Outcome::Failed(Problem::Unreadable, why.to_string());
+        }
+    };
+    match entry.check(root) {
+        Verdict::Holds(r) => Outcome::Holds(r.trace_hash),
+        Verdict::NeedsMutants => Outcome::Skipped(
+            "runs a mutant; replayed by `cargo test -p writer-registry-sim --features mutants`"
+                .into(),
+        ),
+        Verdict::Stale(why) => Outcome::Failed(
+            Problem::Stale,
+            format!("{why}; {}", entry.refresh_hint(file)),
+        ),
+        Verdict::Broken(why) => Outcome::Failed(Problem::Broken, why),
+        Verdict::Harness(e) => Outcome::Failed(Problem::Harness, e.to_string()),
+    }
+}
+
+impl SeedEntry {
+    /// How to refresh the stale entry in `file`: re-record its schedule
+    /// against the changed scenario, or re-create it from its seed when
+    /// the schedule format changed (an old-format schedule does not run).
+    pub fn refresh_hint(&self, file: &str) -> String {
+        let mutant = self
+            .mutant
+            .as_ref()
+            .map(|m| format!(" --mutant {m}"))
+            .unwrap_or_default();
+        if self.schedule.format != FORMAT_VERSION {
+            format!(
+                "its schedule may no longer mean the same run: re-create it from its seed with `regsim shrink --scenario {} --seed {}{mutant} --out {file} --force` (or `regsim record ... --out {file} --force` for an unshrunk entry), or delete it",
+                self.scenario, self.schedule.seed
+            )
+        } else {
+            format!(
+                "its schedule may no longer mean the same run: replay it (`regsim replay --schedule {file}`), and if it still shows what it records refresh it with `regsim record --schedule {file} --out {file} --force` (which keeps its expect, signature and note); else shrink it anew or delete it"
+            )
+        }
+    }
+}
+
+/// The failure message of a corpus check: one line per entry that failed,
+/// with its file, the kind of problem and the reason; `None` when every
+/// entry held or was skipped.
+pub fn failure_report(checks: &[EntryCheck]) -> Option<String> {
+    let lines: Vec<String> = checks
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Failed(problem, why) => Some(format!("{} {}: {why}", problem.label(), c.file)),
+            _ => None,
+        })
+        .collect();
+    (!lines.is_empty()).then(|| {
+        format!(
+            "{} of {} corpus entries fail the check:\n{}",
+            lines.len(),
+            checks.len(),
+            lines.join("\n")
+        )
+    })
 }

@@ -1,12 +1,32 @@
 //! The `regsim` binary on the spec's examples and on bad input.
 
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
+use writer_registry_sim::corpus::SeedEntry;
+
+/// `regsim` in the test's own directory (`sim/`, inside the workspace).
 fn regsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regsim"))
         .args(args)
         .output()
         .unwrap()
+}
+
+/// `regsim` run from `dir`.
+fn regsim_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn entry_at(path: &Path) -> SeedEntry {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    SeedEntry::parse(&text, &path.display().to_string()).unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -236,7 +256,10 @@ fn bad_scenarios_and_arguments_exit_2_naming_the_problem() {
 #[test]
 fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shrunk.toml");
+    // A file already at --out stays as it is: the entry goes beside it.
+    let taken = dir.path().join("shrunk.toml");
+    std::fs::write(&taken, "committed entry\n").unwrap();
+    let out = dir.path().join("shrunk-2.toml");
     let o = regsim(&[
         "shrink",
         "--scenario",
@@ -244,9 +267,22 @@ fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
         "--seed",
         "0",
         "--out",
-        out.to_str().unwrap(),
+        taken.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&taken).unwrap(),
+        "committed entry\n"
+    );
+    assert!(
+        stdout(&o).contains(&format!(
+            "note: {} exists; wrote {} instead (--force overwrites)",
+            taken.display(),
+            out.display()
+        )),
+        "{}",
+        stdout(&o)
+    );
     // "shrunk BEFORE -> AFTER events": BEFORE is the seed's own schedule,
     // AFTER the entry written, and smaller.
     let printed = stdout(&o);
@@ -348,4 +384,162 @@ fn required_marks_are_enforced_by_default_from_min_seeds_up() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let o = run(&["--count", "4", "--no-require-marks"]);
     assert!(o.status.success(), "{}", stdout(&o));
+}
+
+#[test]
+fn regsim_finds_its_root_from_a_subdirectory_or_root_and_says_when_there_is_none() {
+    let root = common::root();
+    let root_arg = root.to_str().unwrap();
+    let schedule = |dir: &Path, args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["schedule", "--seed", "1"]);
+        regsim_in(dir, &all)
+    };
+    let from_sub = schedule(&root.join("sim/src"), &[]);
+    assert!(from_sub.status.success(), "{}", stderr(&from_sub));
+    assert!(
+        stdout(&from_sub).contains("format = "),
+        "{}",
+        stdout(&from_sub)
+    );
+    // No scenarios/ here nor above: an error saying what was looked for.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = schedule(elsewhere.path(), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    for needle in [
+        "no workspace root",
+        &elsewhere.path().display().to_string(),
+        "scenarios/",
+        "--root DIR",
+    ] {
+        assert!(err.contains(needle), "{err} lacks {needle}");
+    }
+    // --root, before or after the command, finds the same scenario.
+    let o = schedule(elsewhere.path(), &["--root", root_arg]);
+    assert_eq!(stdout(&o), stdout(&from_sub), "{}", stderr(&o));
+    let o = regsim_in(
+        elsewhere.path(),
+        &["schedule", "--seed", "1", "--root", root_arg],
+    );
+    assert_eq!(stdout(&o), stdout(&from_sub), "{}", stderr(&o));
+    let missing = elsewhere.path().join("missing");
+    let o = schedule(elsewhere.path(), &["--root", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--root") && stderr(&o).contains("not a directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn entries_record_a_scenario_path_that_replays_from_another_directory() {
+    // A scenario outside the workspace: recorded absolute.
+    let outside = tempfile::tempdir().unwrap();
+    let mine = outside.path().join("mine.toml");
+    std::fs::copy(common::root().join("scenarios/collision.toml"), &mine).unwrap();
+    let entry = outside.path().join("mine-entry.toml");
+    let record = |scenario: &str, out: &Path| {
+        let o = regsim(&[
+            "record",
+            "--scenario",
+            scenario,
+            "--seed",
+            "0",
+            "--expect",
+            "fixed",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    };
+    record(mine.to_str().unwrap(), &entry);
+    let canonical = std::fs::canonicalize(&mine).unwrap();
+    assert_eq!(entry_at(&entry).scenario, canonical.to_str().unwrap());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = regsim_in(
+        elsewhere.path(),
+        &["replay", "--schedule", entry.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(!stdout(&o).contains("stale"), "{}", stdout(&o));
+    // A scenario under the root, however it is named: recorded relative
+    // to the root, and replayed from elsewhere under --root.
+    let inside = outside.path().join("inside-entry.toml");
+    record("../sim/../scenarios/collision.toml", &inside);
+    assert_eq!(entry_at(&inside).scenario, "scenarios/collision.toml");
+    let root = common::root();
+    let o = regsim_in(
+        elsewhere.path(),
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "replay",
+            "--schedule",
+            inside.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(!stdout(&o).contains("stale"), "{}", stdout(&o));
+    // Without a root, the relative path cannot be resolved: say so.
+    let o = regsim_in(
+        elsewhere.path(),
+        &["replay", "--schedule", inside.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    for needle in ["inside-entry.toml", "`scenario`", "no workspace root"] {
+        assert!(err.contains(needle), "{err} lacks {needle}");
+    }
+}
+
+#[test]
+fn record_never_overwrites_an_entry_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("e.toml");
+    std::fs::write(&out, "committed entry\n").unwrap();
+    let record = |extra: &[&str]| {
+        let mut args = vec![
+            "record",
+            "--scenario",
+            "../scenarios/collision.toml",
+            "--seed",
+            "1",
+            "--expect",
+            "fixed",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = regsim(&args);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    let printed = record(&[]);
+    let second = dir.path().join("e-2.toml");
+    assert!(
+        printed.contains(&format!(
+            "note: {} exists; wrote {} instead (--force overwrites)",
+            out.display(),
+            second.display()
+        )),
+        "{printed}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "committed entry\n");
+    assert_eq!(entry_at(&second).schedule.seed, 1);
+    let printed = record(&["--force"]);
+    assert!(!printed.contains("exists"), "{printed}");
+    assert_eq!(entry_at(&out).schedule.seed, 1);
+    assert!(!dir.path().join("e-3.toml").exists());
+    // Without an entry to take it from, the expectation is required.
+    let o = regsim(&[
+        "record",
+        "--scenario",
+        "../scenarios/collision.toml",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--expect: required"), "{}", stderr(&o));
 }

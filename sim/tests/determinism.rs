@@ -1,26 +1,28 @@
 //! Same seed, same scenario, same code: the same trace, byte for byte,
 //! whichever registry stores the state and however many threads sweep.
+//! `REGSIM_SEED=N` sets the seed (default 7).
 
-use std::path::Path;
+mod common;
 
 use writer_registry_sim::run::{run_schedule, run_seed, RunOptions};
-use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::schedule::{Action, Schedule};
 use writer_registry_sim::store::RegistryKind;
 use writer_registry_sim::sweep::sweep;
 
-fn scenario(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
-        .join(format!("{name}.toml"));
-    Scenario::load(&path).unwrap().0
+use common::scenario;
+
+/// The seed these tests run, said once per run.
+fn seed() -> u64 {
+    let seed = common::one_seed(7);
+    common::announce(&format!(
+        "determinism.rs: seed {seed} (REGSIM_SEED=N to change)"
+    ));
+    seed
 }
 
-fn seed() -> u64 {
-    std::env::var("REGSIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7)
+/// The rerun command for `test`'s seed.
+fn rerun(test: &str) -> String {
+    common::rerun(seed(), "", "determinism", test)
 }
 
 #[test]
@@ -30,9 +32,10 @@ fn same_seed_same_trace_event_by_event() {
     opts.keep_trace_lines = true;
     let a = run_seed(&sc, seed(), &opts).unwrap();
     let b = run_seed(&sc, seed(), &opts).unwrap();
-    assert!(a.trace_lines.len() > 1000);
-    assert_eq!(a.trace_hash, b.trace_hash);
-    assert_eq!(a.trace_lines, b.trace_lines);
+    let rerun = rerun("same_seed_same_trace_event_by_event");
+    assert!(a.trace_lines.len() > 1000, "{rerun}");
+    assert_eq!(a.trace_hash, b.trace_hash, "{rerun}");
+    assert_eq!(a.trace_lines, b.trace_lines, "{rerun}");
     let c = run_seed(&sc, seed() + 1, &opts).unwrap();
     assert_ne!(a.trace_hash, c.trace_hash, "different seeds should differ");
 }
@@ -46,8 +49,9 @@ fn memory_and_fjall_registries_give_the_same_trace() {
         let fjall = run_seed(&sc, seed(), &opts).unwrap();
         opts.registry = RegistryKind::Memory;
         let memory = run_seed(&sc, seed(), &opts).unwrap();
-        assert_eq!(fjall.trace_hash, memory.trace_hash, "{name}");
-        assert_eq!(fjall.stats, memory.stats, "{name}");
+        let rerun = rerun("memory_and_fjall_registries_give_the_same_trace");
+        assert_eq!(fjall.trace_hash, memory.trace_hash, "{name}: {rerun}");
+        assert_eq!(fjall.stats, memory.stats, "{name}: {rerun}");
     }
 }
 
@@ -71,7 +75,12 @@ fn oracles_do_not_change_the_run() {
     let on = run_seed(&sc, seed(), &opts).unwrap();
     opts.oracles = false;
     let off = run_seed(&sc, seed(), &opts).unwrap();
-    assert_eq!(on.trace_hash, off.trace_hash);
+    assert_eq!(
+        on.trace_hash,
+        off.trace_hash,
+        "{}",
+        rerun("oracles_do_not_change_the_run")
+    );
 }
 
 #[test]
@@ -155,7 +164,7 @@ fn same_hashes_across_processes_jobs_and_registries() {
                 "--registry",
                 registry,
             ])
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .current_dir(common::root())
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -12,9 +12,9 @@ use writer_registry_sim::run::{run_schedule, run_validated, schedule_for, RunOpt
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::schedule::{Action, Schedule};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+
+use common::root;
 
 fn regsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regsim"))

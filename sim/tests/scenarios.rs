@@ -1,110 +1,136 @@
-//! Every shipped scenario over a small fixed seed range must pass by its
-//! own declaration. `REGSIM_SEED=N` runs only seed N; `REGSIM_SEEDS=N`
-//! widens the range to 0..N.
+//! Every shipped scenario (each `scenarios/*.toml`, found at run time: a
+//! new file is tested with no edit here) over a small fixed seed range
+//! must pass by its own declaration. `REGSIM_SEED=N` runs only seed N,
+//! `REGSIM_SEEDS=N` the range 0..N, `REGSIM_SCENARIO=NAME` only that
+//! scenario; a failing seed's message gives the command that reruns it.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use writer_registry_sim::run::{run_seed, RunOptions};
-use writer_registry_sim::scenario::Scenario;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use writer_registry_sim::error::HarnessError;
+use writer_registry_sim::run::{run_seed, RunOptions, RunResult};
 use writer_registry_sim::sweep::Summary;
 
 const DEFAULT_SEEDS: u64 = 16;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn seeds() -> Vec<u64> {
-    if let Some(seed) = std::env::var("REGSIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        return vec![seed];
-    }
-    let n = std::env::var("REGSIM_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEEDS);
-    (0..n).collect()
-}
-
-fn check(name: &str) {
-    let path = root().join("scenarios").join(format!("{name}.toml"));
-    let (sc, _) = Scenario::load(&path).unwrap();
-    let opts = RunOptions::for_scenario(&sc);
-    let start = std::time::Instant::now();
-    let results: Vec<_> = seeds()
-        .into_iter()
-        .map(|s| run_seed(&sc, s, &opts).unwrap())
-        .collect();
-    let summary = Summary::from_results(&sc, &results, start.elapsed());
-    for r in results.iter().filter(|r| !r.passed()) {
-        eprintln!("{name} seed {}: {:?}", r.seed, r.violations);
-    }
-    assert_eq!(
-        summary.failed,
-        0,
-        "{name}: failing seeds (replay with regsim replay --scenario {} --seed N)\n{summary}",
-        path.display()
-    );
-    // Expected findings and required marks must show within the range
-    // (only on a range: a single REGSIM_SEED may legitimately miss them).
-    if std::env::var("REGSIM_SEED").is_err() {
-        assert!(
-            summary.missing_expected.is_empty(),
-            "{name}: expected findings never showed: {:?}",
-            summary.missing_expected
-        );
-        assert!(
-            summary.missing_marks.is_empty(),
-            "{name}: required coverage marks never hit: {:?}",
-            summary.missing_marks
-        );
-    }
-}
-
-macro_rules! scenarios {
-    ($($test:ident => $name:literal),* $(,)?) => {
-        $(#[test] fn $test() { check($name); })*
-
-        #[test]
-        fn every_shipped_scenario_has_a_test() {
-            let mut shipped: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-                .unwrap()
-                .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from))
-                .collect();
-            shipped.sort();
-            let mut tested = vec![$($name.to_string()),*];
-            tested.sort();
-            assert_eq!(shipped, tested);
+/// The scenarios to run: all of them, or `REGSIM_SCENARIO`'s.
+fn selected_scenarios() -> Vec<String> {
+    let names = common::scenario_names();
+    match std::env::var("REGSIM_SCENARIO") {
+        Err(_) => names,
+        Ok(one) if names.contains(&one) => vec![one],
+        Ok(other) => {
+            panic!("REGSIM_SCENARIO={other:?}: no scenarios/{other}.toml; known: {names:?}")
         }
-    };
+    }
 }
 
-scenarios! {
-    default => "default",
-    replay_after_crash => "replay-after-crash",
-    replay_after_crash_atomic => "replay-after-crash-atomic",
-    restart_storm => "restart-storm",
-    restart_storm_atomic => "restart-storm-atomic",
-    power_loss => "power-loss",
-    partitions => "partitions",
-    rollback => "rollback",
-    collision => "collision",
-    malformed => "malformed",
-    five_nodes => "five-nodes",
-    seven_nodes => "seven-nodes",
-    swarm => "swarm",
-    boot_rotation => "boot-rotation",
-    exhaustion => "exhaustion",
-    store_errors => "store-errors",
-    corrupt_rows => "corrupt-rows",
+#[test]
+fn every_shipped_scenario_passes() {
+    let seeds = common::seeds(DEFAULT_SEEDS);
+    let names = selected_scenarios();
+    let scenarios: Vec<_> = names.iter().map(|n| common::scenario(n)).collect();
+    common::announce(&format!(
+        "scenarios.rs: {} of {}",
+        seeds.described,
+        match names.as_slice() {
+            [one] => format!("scenario {one}"),
+            all => format!("each of {} scenarios ({})", all.len(), all.join(", ")),
+        }
+    ));
+    // Every (scenario, seed) pair on every core: one scenario's seeds
+    // alone (REGSIM_SEED) would leave cores idle.
+    let work: Vec<(usize, u64)> = (0..names.len())
+        .flat_map(|i| seeds.seeds.iter().map(move |&s| (i, s)))
+        .collect();
+    let results: Mutex<Vec<Vec<Result<RunResult, HarnessError>>>> =
+        Mutex::new(names.iter().map(|_| Vec::new()).collect());
+    let next = AtomicUsize::new(0);
+    let start = std::time::Instant::now();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(work.len()) {
+            scope.spawn(|| {
+                while let Some(&(i, seed)) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let sc = &scenarios[i];
+                    let r = run_seed(sc, seed, &RunOptions::for_scenario(sc));
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i].push(r);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut failures = Vec::new();
+    for ((name, sc), runs) in names.iter().zip(&scenarios).zip(results) {
+        let rerun = |seed| {
+            format!(
+                "    {}\n    replay: regsim replay --scenario scenarios/{name}.toml --seed {seed}",
+                common::rerun(
+                    seed,
+                    &format!("REGSIM_SCENARIO={name}"),
+                    "scenarios",
+                    "every_shipped_scenario_passes"
+                )
+            )
+        };
+        let mut passed_or_failed = Vec::new();
+        for r in runs {
+            match r {
+                Ok(r) => passed_or_failed.push(r),
+                Err(e) => failures.push(format!("{name}: harness error: {e}")),
+            }
+        }
+        passed_or_failed.sort_by_key(|r| r.seed);
+        for r in passed_or_failed.iter().filter(|r| !r.passed()) {
+            failures.push(format!(
+                "{name} seed {} fails: {}\n{}",
+                r.seed,
+                common::violations(r),
+                rerun(r.seed)
+            ));
+        }
+        // Expected findings and required marks must show within a range
+        // (not for one seed, which may legitimately miss them).
+        if !seeds.single {
+            let summary = Summary::from_results(sc, &passed_or_failed, start.elapsed());
+            if !summary.missing_expected.is_empty() {
+                failures.push(format!(
+                    "{name}: expected findings never showed in {}: {:?}",
+                    seeds.described, summary.missing_expected
+                ));
+            }
+            if !summary.missing_marks.is_empty() {
+                failures.push(format!(
+                    "{name}: required coverage marks never hit in {}: {:?}",
+                    seeds.described, summary.missing_marks
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} (ran {}):\n{}",
+        if failures.len() == 1 {
+            "a scenario check fails".to_string()
+        } else {
+            format!("{} scenario checks fail", failures.len())
+        },
+        seeds.described,
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn seed_variables_parse_strictly_and_reruns_name_the_seed() {
+    common::check_seed_parsing();
 }
 
 #[test]
 fn default_is_a_real_workout() {
     // The floor for `default`, averaged over the test range.
-    let (sc, _) = Scenario::load(&root().join("scenarios/default.toml")).unwrap();
+    let sc = common::scenario("default");
     assert!(sc.nodes == 3 && sc.duration_ms >= 30_000);
     let opts = RunOptions::for_scenario(&sc);
     let results: Vec<_> = (0..DEFAULT_SEEDS)

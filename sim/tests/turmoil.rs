@@ -7,25 +7,18 @@
 //! `REGSIM_SEED=N` runs only seed N of the scenario sweep; `REGSIM_SEEDS=N`
 //! widens it to 0..N.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use writer_registry_sim::run::{
     run_schedule, run_seed, schedule_for, RunOptions, RunResult, Runtime,
 };
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::store::RegistryKind;
+
+use common::{root, scenario};
 use writer_registry_sim::sweep::Summary;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scenario(name: &str) -> Scenario {
-    Scenario::load(&root().join("scenarios").join(format!("{name}.toml")))
-        .unwrap()
-        .0
-}
 
 fn on(runtime: Runtime, sc: &Scenario) -> RunOptions {
     let mut opts = RunOptions::for_scenario(sc);
@@ -36,46 +29,44 @@ fn on(runtime: Runtime, sc: &Scenario) -> RunOptions {
     opts
 }
 
-fn seeds() -> Vec<u64> {
-    if let Some(seed) = std::env::var("REGSIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        return vec![seed];
-    }
-    let n = std::env::var("REGSIM_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    (0..n).collect()
-}
-
 /// Every shipped scenario runs clean on turmoil (a few seeds each; the
 /// nightly job sweeps thousands).
 #[test]
 fn every_shipped_scenario_passes_on_turmoil() {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 17, "{names:?}");
+    let names = common::scenario_names();
+    let seeds = common::seeds(3);
+    common::announce(&format!(
+        "turmoil.rs: {} scenarios on turmoil, {}",
+        names.len(),
+        seeds.described
+    ));
     let mut failed = Vec::new();
     for name in &names {
         let sc = scenario(name);
         let opts = on(Runtime::Turmoil, &sc);
         let start = std::time::Instant::now();
-        let results: Vec<RunResult> = seeds()
-            .into_iter()
-            .map(|s| run_seed(&sc, s, &opts).unwrap())
-            .collect();
+        let mut results: Vec<RunResult> = Vec::new();
+        for &s in &seeds.seeds {
+            match run_seed(&sc, s, &opts) {
+                Ok(r) => results.push(r),
+                Err(e) => failed.push(format!(
+                    "{name} seed {s}: harness error: {e}\n    {}",
+                    common::rerun(s, "", "turmoil", "every_shipped_scenario_passes_on_turmoil")
+                )),
+            }
+        }
         let summary = Summary::from_results(&sc, &results, start.elapsed());
         for r in results.iter().filter(|r| !r.passed()) {
             failed.push(format!(
-                "{name} seed {}: {:?} (REGSIM_SEED={} cargo test -p writer-registry-sim --test turmoil)",
-                r.seed, r.violations, r.seed
+                "{name} seed {}: {}\n    {}",
+                r.seed,
+                common::violations(r),
+                common::rerun(
+                    r.seed,
+                    "",
+                    "turmoil",
+                    "every_shipped_scenario_passes_on_turmoil"
+                )
             ));
         }
         assert_eq!(
@@ -83,7 +74,12 @@ fn every_shipped_scenario_passes_on_turmoil() {
             results.iter().filter(|r| !r.passed()).count()
         );
     }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "ran {}:\n{}",
+        seeds.described,
+        failed.join("\n")
+    );
 }
 
 /// Same seed, same trace on turmoil, event by event; another seed differs.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{load, mutant_slot, workspace_root, CliError};
+use super::{find_root, load, mutant_slot, CliError};
 use crate::corpus::{hash_hex, Expect, SeedEntry};
 use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
@@ -45,22 +45,43 @@ pub(super) struct Case {
     pub(super) opts: RunOptions,
 }
 
-type Resolved = (
-    PathBuf,
-    Scenario,
-    Schedule,
-    Option<String>,
-    Option<run::Runtime>,
-);
+/// What a seeds/ entry named on the command line says it must keep
+/// showing: `record` keeps it when it refreshes the entry.
+pub(super) struct Recorded {
+    pub(super) expect: Expect,
+    pub(super) signature: String,
+    pub(super) note: String,
+}
+
+struct Resolved {
+    path: PathBuf,
+    sc: Scenario,
+    schedule: Schedule,
+    mutant: Option<String>,
+    runtime: Option<run::Runtime>,
+    recorded: Option<Recorded>,
+}
 
 pub(super) fn case(args: CaseArgs) -> Result<Case, CliError> {
+    case_and_entry(args).map(|(case, _)| case)
+}
+
+/// The case, and what the seeds/ entry it came from records (when it came
+/// from one).
+pub(super) fn case_and_entry(args: CaseArgs) -> Result<(Case, Option<Recorded>), CliError> {
     let from_entry = args
         .mutant
         .is_none()
         .then(|| args.schedule.clone())
         .flatten();
-    let (path, sc, schedule, entry_mutant, entry_runtime) =
-        resolve(args.scenario, args.seed, args.schedule.as_deref())?;
+    let Resolved {
+        path,
+        sc,
+        schedule,
+        mutant: entry_mutant,
+        runtime: entry_runtime,
+        recorded,
+    } = resolve(args.scenario, args.seed, args.schedule.as_deref())?;
     let mutant = args.mutant.or(entry_mutant);
     let mut opts = RunOptions::for_scenario(&sc);
     opts.runtime = args.runtime.or(entry_runtime).unwrap_or_default();
@@ -73,13 +94,16 @@ pub(super) fn case(args: CaseArgs) -> Result<Case, CliError> {
         )),
         _ => CliError(e),
     })?;
-    Ok(Case {
-        path,
-        sc,
-        schedule,
-        mutant,
-        opts,
-    })
+    Ok((
+        Case {
+            path,
+            sc,
+            schedule,
+            mutant,
+            opts,
+        },
+        recorded,
+    ))
 }
 
 /// The scenario and schedule a replay or record names: a seed under a
@@ -96,7 +120,10 @@ fn resolve(
             let text = crate::schedule::read_file(file)?;
             if SeedEntry::is_entry(&text) {
                 let entry = SeedEntry::parse(&text, &shown)?;
-                let scenario = scenario.unwrap_or_else(|| workspace_root().join(&entry.scenario));
+                let scenario = match scenario {
+                    Some(s) => s,
+                    None => recorded_scenario_path(&entry.scenario, &shown)?,
+                };
                 let (path, sc) = load(Some(scenario))?;
                 let now = std::fs::read_to_string(&path)
                     .map(|t| hash_hex(&t))
@@ -109,30 +136,159 @@ fn resolve(
                     );
                 }
                 entry.schedule.validate_in(&sc, &shown, "schedule.")?;
-                Ok((path, sc, entry.schedule, entry.mutant, Some(entry.runtime)))
+                Ok(Resolved {
+                    path,
+                    sc,
+                    schedule: entry.schedule,
+                    mutant: entry.mutant,
+                    runtime: Some(entry.runtime),
+                    recorded: Some(Recorded {
+                        expect: entry.expect,
+                        signature: entry.signature,
+                        note: entry.note,
+                    }),
+                })
             } else {
                 let schedule = Schedule::from_toml(&text, &shown)?;
                 let (path, sc) = load(scenario)?;
                 schedule.validate(&sc, &shown)?;
-                Ok((path, sc, schedule, None, None))
+                Ok(Resolved::bare(path, sc, schedule))
             }
         }
         (None, Some(seed)) => {
             let (path, sc) = load(scenario)?;
             let schedule = run::schedule_for(&sc, seed)?;
-            Ok((path, sc, schedule, None, None))
+            Ok(Resolved::bare(path, sc, schedule))
         }
         (None, None) => Err(CliError("give --seed or --schedule".into())),
     }
 }
 
-/// The scenario path as an entry records it: relative to the workspace root.
-fn relative_scenario(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+impl Resolved {
+    /// A run that no entry names: a seed, or a bare schedule.
+    fn bare(path: PathBuf, sc: Scenario, schedule: Schedule) -> Resolved {
+        Resolved {
+            path,
+            sc,
+            schedule,
+            mutant: None,
+            runtime: None,
+            recorded: None,
+        }
+    }
+}
+
+/// Where an entry's recorded `scenario` is: an absolute path as it is, a
+/// relative one under the workspace root (see [`recorded_scenario`]).
+fn recorded_scenario_path(recorded: &str, entry: &str) -> Result<PathBuf, CliError> {
+    let path = Path::new(recorded);
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let root = find_root().map_err(|CliError(e)| {
+        CliError(format!(
+            "{entry}: `scenario` {recorded:?} is relative to the workspace root, and there is {e}"
+        ))
+    })?;
+    Ok(root.join(path))
+}
+
+/// The scenario path as an entry records it: relative to the workspace
+/// root when the scenario lies under it (the entry then replays from any
+/// checkout of the workspace), else absolute (it replays on this machine
+/// from any directory). Either way [`recorded_scenario_path`] and
+/// [`SeedEntry::check`] find the same file from it.
+fn recorded_scenario(path: &Path) -> Result<String, CliError> {
+    let absolute = std::fs::canonicalize(path)
+        .map_err(|e| format!("{}: cannot resolve: {e}", path.display()))?;
+    // Canonical on both sides, so `..`, `.` and symlinks compare equal.
+    let under_root = find_root()
+        .ok()
+        .and_then(|root| std::fs::canonicalize(root).ok())
+        .and_then(|root| absolute.strip_prefix(root).ok().map(Path::to_path_buf));
+    let recorded = under_root.unwrap_or(absolute);
+    recorded.to_str().map(str::to_owned).ok_or_else(|| {
+        CliError(format!(
+            "{}: the path is not UTF-8, and an entry records it as text",
+            path.display()
+        ))
+    })
+}
+
+/// Writes `text` to `out`; when `out` exists and `force` is off, writes
+/// to the first free `<stem>-2.<ext>`, `<stem>-3.<ext>`, ... instead and
+/// says so, so that no committed corpus entry is overwritten silently.
+/// Returns the file written. Creating a new file is atomic (`create_new`):
+/// two commands writing at once never share a name.
+pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<PathBuf, CliError> {
+    use std::io::Write;
+    let write = |file: &Path, new: bool| -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        if new {
+            options.create_new(true);
+        } else {
+            options.create(true).truncate(true);
+        }
+        options.open(file)?.write_all(text.as_bytes())
+    };
+    let cannot = |file: &Path, e: std::io::Error| format!("{}: cannot write: {e}", file.display());
+    if out.is_dir() {
+        // Not a name taken by an entry: numbering it would write a
+        // sibling of the directory.
+        return Err(CliError(format!(
+            "{}: is a directory; --out names the entry's file",
+            out.display()
+        )));
+    }
+    if force {
+        write(out, false).map_err(|e| cannot(out, e))?;
+        return Ok(out.to_path_buf());
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!("scenarios/{name}")
+    let ext = out
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    for n in 1..=MAX_NEW_NAMES {
+        let file = if n == 1 {
+            out.to_path_buf()
+        } else {
+            out.with_file_name(format!("{stem}-{n}{ext}"))
+        };
+        match write(&file, true) {
+            Ok(()) => {
+                if n > 1 {
+                    println!(
+                        "note: {} exists; wrote {} instead (--force overwrites)",
+                        out.display(),
+                        file.display()
+                    );
+                }
+                return Ok(file);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(CliError(cannot(&file, e))),
+        }
+    }
+    Err(CliError(format!(
+        "{}: it and {MAX_NEW_NAMES} numbered variants exist; give another --out or --force",
+        out.display()
+    )))
+}
+
+/// How many numbered names [`write_entry_file`] tries before giving up.
+const MAX_NEW_NAMES: u32 = 1000;
+
+/// `seeds/<name>` under the workspace root, creating `seeds/` if the root
+/// has none yet.
+pub(super) fn default_out(name: &str) -> Result<PathBuf, CliError> {
+    let dir = find_root()?.join("seeds");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    Ok(dir.join(name))
 }
 
 pub(super) fn entry_for(
@@ -147,7 +303,7 @@ pub(super) fn entry_for(
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     Ok(SeedEntry {
-        scenario: relative_scenario(path),
+        scenario: recorded_scenario(path)?,
         scenario_hash: hash_hex(&text),
         expect,
         signature,
@@ -156,4 +312,47 @@ pub(super) fn entry_for(
         runtime,
         schedule,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_file_is_kept_and_the_entry_goes_to_a_new_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("e.toml");
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(write_entry_file(&out, "one", false).ok(), Some(out.clone()));
+        let second = write_entry_file(&out, "two", false).ok().unwrap();
+        assert_eq!(second, dir.path().join("e-2.toml"));
+        let third = write_entry_file(&out, "three", false).ok().unwrap();
+        assert_eq!(third, dir.path().join("e-3.toml"));
+        assert_eq!(
+            (read("e.toml"), read("e-2.toml"), read("e-3.toml")),
+            ("one".into(), "two".into(), "three".into())
+        );
+        // --force overwrites the named file, and only it.
+        assert_eq!(write_entry_file(&out, "four", true).ok(), Some(out.clone()));
+        assert_eq!(read("e.toml"), "four");
+        assert!(!dir.path().join("e-4.toml").exists());
+    }
+
+    #[test]
+    fn an_unwritable_output_or_a_directory_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("no-such-dir/e.toml");
+        for force in [false, true] {
+            let Err(CliError(e)) = write_entry_file(&out, "x", force) else {
+                panic!("wrote into a missing directory")
+            };
+            assert!(e.contains(&out.display().to_string()), "{e}");
+        }
+        for force in [false, true] {
+            let Err(CliError(e)) = write_entry_file(dir.path(), "x", force) else {
+                panic!("wrote over a directory")
+            };
+            assert!(e.contains("is a directory"), "{e}");
+        }
+    }
 }

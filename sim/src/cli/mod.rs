@@ -17,6 +17,7 @@ mod shrink;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,11 @@ use crate::store::RegistryKind;
     about = "Deterministic simulation harness for the writer registry"
 )]
 struct Cli {
+    /// The workspace root: the directory whose scenarios/, seeds/ and
+    /// target/regsim/ the commands use (default: the current directory if
+    /// it holds scenarios/, else the nearest parent directory that does).
+    #[arg(long, global = true, value_name = "DIR", value_parser = parse_root)]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -153,25 +159,67 @@ impl<E: std::fmt::Display> From<E> for CliError {
     }
 }
 
-fn default_scenario() -> PathBuf {
-    let local = Path::new("scenarios/default.toml");
-    if local.exists() {
-        return local.to_path_buf();
+/// `--root` as given, set once by [`main`] before a command runs. Every
+/// command reaches its paths through [`find_root`]; a process-wide value
+/// spares threading the flag through each command's signature.
+static ROOT_ARG: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+fn parse_root(s: &str) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(s);
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!("{s:?} is not a directory"))
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/default.toml")
 }
 
+/// The scenario a command runs when it names none: the root's
+/// scenarios/default.toml.
+fn default_scenario() -> Result<PathBuf, CliError> {
+    Ok(find_root()?.join("scenarios/default.toml"))
+}
+
+/// The scenario file `path` (else the default one) and the scenario in it.
 fn load(path: Option<PathBuf>) -> Result<(PathBuf, Scenario), CliError> {
-    let path = path.unwrap_or_else(default_scenario);
+    let path = match path {
+        Some(p) => p,
+        None => default_scenario()?,
+    };
     let (sc, _) = Scenario::load(&path)?;
     Ok((path, sc))
 }
 
-fn workspace_root() -> PathBuf {
-    if Path::new("scenarios").is_dir() {
-        return PathBuf::from(".");
+/// The workspace root: `--root`, else the current directory if it holds
+/// a `scenarios/` directory, else the nearest parent directory that does
+/// (as git looks for `.git`). Never a path fixed when regsim was built: a
+/// binary copied or run from another checkout uses the files in front of
+/// it. An error when none is found, saying what was looked for and where.
+fn find_root() -> Result<PathBuf, CliError> {
+    if let Some(Some(root)) = ROOT_ARG.get() {
+        return Ok(root.clone());
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    if cwd.join("scenarios").is_dir() {
+        // Relative, so printed paths stay as short as the user's own.
+        return Ok(PathBuf::from("."));
+    }
+    cwd.ancestors()
+        .find(|dir| dir.join("scenarios").is_dir())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            CliError(format!(
+                "no workspace root: neither {} nor any parent directory holds a scenarios/ directory; run regsim inside the workspace or give --root DIR",
+                cwd.display()
+            ))
+        })
+}
+
+/// The workspace root where one is found, else the current directory: for
+/// what a command writes beside its work (`run`'s
+/// target/regsim/failures/) when it was given every input by path.
+fn workspace_root() -> PathBuf {
+    find_root().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// The mutant slot for `--mutant NAME`.
@@ -205,6 +253,7 @@ const NO_MUTANTS: &str = "this regsim was built without mutants: rerun with `car
 /// Runs `regsim` on the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    ROOT_ARG.get_or_init(|| cli.root.clone());
     // A panic out here is the harness's own: one line, exit 2, like any
     // other harness error (a run's panics are judged inside the run).
     let result = crate::panics::guarded(|| dispatch(cli)).unwrap_or_else(|caught| {

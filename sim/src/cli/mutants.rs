@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{workspace_root, CliError};
+use super::{find_root, CliError};
 use crate::run;
 
 pub(super) fn cmd_mutants(
@@ -18,7 +18,10 @@ pub(super) fn cmd_mutants(
 ) -> Result<bool, CliError> {
     use crate::mutants::{applies_on, render, table, targets};
     use writer_registry::mutants::Mutant;
-    let dir = dir.unwrap_or_else(|| workspace_root().join("scenarios"));
+    let dir = match dir {
+        Some(dir) => dir,
+        None => find_root()?.join("scenarios"),
+    };
     let targets = targets(&dir)?;
     let mut mutants: Vec<Option<Mutant>> = vec![None];
     for m in Mutant::ALL {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::case::{case, entry_for, CaseArgs};
+use super::case::{case_and_entry, default_out, entry_for, write_entry_file, CaseArgs};
 use super::report::print_result;
 use super::{workspace_root, CliError};
 use crate::corpus::{Expect, Verdict};
@@ -16,17 +16,26 @@ use crate::run;
 pub(super) struct RecordArgs {
     #[command(flatten)]
     case: CaseArgs,
-    /// What the entry must keep showing.
+    /// What the entry must keep showing (default, for a seeds/ entry given
+    /// with --schedule: what it records).
     #[arg(long, value_enum)]
-    expect: ExpectArg,
-    /// Oracle or finding signature (default: the run's first).
+    expect: Option<ExpectArg>,
+    /// Oracle or finding signature (default: the entry's, else the run's
+    /// first).
     #[arg(long)]
     signature: Option<String>,
-    #[arg(long, default_value = "")]
-    note: String,
-    /// Output file (default: seeds/<scenario>-<seed>.toml).
+    /// What the entry shows, in words (default: the entry's, else empty).
+    #[arg(long)]
+    note: Option<String>,
+    /// Output file (default: seeds/<scenario>-<seed>.toml under the
+    /// workspace root). If it exists, the entry goes to the first free
+    /// <name>-2.toml, <name>-3.toml, ... unless --force.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Overwrite the output file if it exists (to refresh a stale entry:
+    /// `--schedule seeds/F.toml --out seeds/F.toml --force`).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -37,44 +46,56 @@ enum ExpectArg {
 }
 
 pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
-    let case = case(args.case)?;
+    let (case, recorded) = case_and_entry(args.case)?;
+    let expect = match (args.expect, &recorded) {
+        (Some(ExpectArg::StillFailing), _) => Expect::StillFailing,
+        (Some(ExpectArg::Fixed), _) => Expect::Fixed,
+        (Some(ExpectArg::ExpectedFinding), _) => Expect::ExpectedFinding,
+        (None, Some(entry)) => entry.expect,
+        (None, None) => {
+            return Err(CliError(
+                "--expect: required unless --schedule names a seeds/ entry".into(),
+            ))
+        }
+    };
+    // An entry's signature and note describe its expectation: kept only
+    // while that expectation is.
+    let kept = recorded.filter(|entry| entry.expect == expect);
     run::quiet_panics();
     let r = run::run_schedule(&case.sc, &case.schedule, &case.opts)?;
     print_result(&r);
-    let expect = match args.expect {
-        ExpectArg::StillFailing => Expect::StillFailing,
-        ExpectArg::Fixed => Expect::Fixed,
-        ExpectArg::ExpectedFinding => Expect::ExpectedFinding,
-    };
-    let signature = args.signature.unwrap_or_else(|| match expect {
-        Expect::ExpectedFinding => r
-            .findings
-            .first()
-            .map(|f| f.signature.clone())
-            .unwrap_or_default(),
-        _ => r
-            .violations
-            .first()
-            .map(|v| v.oracle.clone())
-            .unwrap_or_default(),
-    });
+    let signature = args
+        .signature
+        .or_else(|| kept.as_ref().map(|e| e.signature.clone()))
+        .unwrap_or_else(|| match expect {
+            Expect::ExpectedFinding => r
+                .findings
+                .first()
+                .map(|f| f.signature.clone())
+                .unwrap_or_default(),
+            _ => r
+                .violations
+                .first()
+                .map(|v| v.oracle.clone())
+                .unwrap_or_default(),
+        });
     let seed = case.schedule.seed;
     let entry = entry_for(
         &case.path,
         case.schedule,
         expect,
         signature,
-        args.note,
+        args.note
+            .or_else(|| kept.map(|e| e.note))
+            .unwrap_or_default(),
         case.mutant,
         case.opts.runtime,
     )?;
-    let out = args.out.unwrap_or_else(|| {
-        workspace_root()
-            .join("seeds")
-            .join(format!("{}-{seed}.toml", case.sc.name))
-    });
-    std::fs::write(&out, entry.to_toml())
-        .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    let out = match args.out {
+        Some(out) => out,
+        None => default_out(&format!("{}-{seed}.toml", case.sc.name))?,
+    };
+    let out = write_entry_file(&out, &entry.to_toml(), args.force)?;
     match entry.check(&workspace_root()) {
         Verdict::Holds(_) => {
             println!(

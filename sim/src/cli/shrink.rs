@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::case::{case, entry_for, Case, CaseArgs};
+use super::case::{case, default_out, entry_for, write_entry_file, Case, CaseArgs};
 use super::report::print_result;
-use super::{workspace_root, CliError};
+use super::CliError;
 use crate::corpus::Expect;
 use crate::run;
 
@@ -16,9 +16,14 @@ use crate::run;
 pub(super) struct ShrinkArgs {
     #[command(flatten)]
     case: CaseArgs,
-    /// Output file (default: seeds/<scenario>-<seed>[-<mutant>]-shrunk.toml).
+    /// Output file (default: seeds/<scenario>-<seed>[-<mutant>]-shrunk.toml
+    /// under the workspace root). If it exists, the entry goes to the first
+    /// free <name>-2.toml, <name>-3.toml, ... unless --force.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
     #[arg(long, default_value = "")]
     note: String,
 }
@@ -48,11 +53,10 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         Expect::StillFailing
     };
     let suffix = mutant.as_ref().map(|m| format!("-{m}")).unwrap_or_default();
-    let out = args.out.unwrap_or_else(|| {
-        workspace_root()
-            .join("seeds")
-            .join(format!("{}-{seed}{suffix}-shrunk.toml", sc.name))
-    });
+    let out = match args.out {
+        Some(out) => out,
+        None => default_out(&format!("{}-{seed}{suffix}-shrunk.toml", sc.name))?,
+    };
     let note = if args.note.is_empty() {
         format!(
             "Shrunk from {} to {} events ({} runs) from seed {seed}.",
@@ -73,8 +77,7 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         mutant,
         opts.runtime,
     )?;
-    std::fs::write(&out, entry.to_toml())
-        .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    let out = write_entry_file(&out, &entry.to_toml(), args.force)?;
     print_result(&result);
     println!(
         "shrunk {} -> {events} events in {} runs, signature {}: wrote {}",
