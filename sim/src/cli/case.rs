@@ -198,7 +198,7 @@ fn recorded_scenario_path(recorded: &str, entry: &str) -> Result<PathBuf, CliErr
 /// checkout of the workspace), else absolute (it replays on this machine
 /// from any directory). Either way [`recorded_scenario_path`] and
 /// [`SeedEntry::check`] find the same file from it.
-fn recorded_scenario(path: &Path) -> Result<String, CliError> {
+pub(super) fn recorded_scenario(path: &Path) -> Result<String, CliError> {
     let absolute = std::fs::canonicalize(path)
         .map_err(|e| format!("{}: cannot resolve: {e}", path.display()))?;
     // Canonical on both sides, so `..`, `.` and symlinks compare equal.

@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::case::entry_for;
 use super::run::{command_line, parse_duration, Sweep};
-use super::{mutant_slot, parse_jobs, workspace_root, CliError};
+use super::{find_root, mutant_slot, parse_jobs, CliError};
 use crate::cancel::Cancel;
 use crate::corpus::Expect;
 use crate::nightly::{mark_checks, targets, Known};
@@ -99,12 +99,15 @@ fn today_base() -> u64 {
     (y * 10_000 + m * 100 + d) as u64 * 1_000_000
 }
 
-fn scenario_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.unwrap_or_else(|| workspace_root().join("scenarios"))
+fn scenario_dir(arg: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    match arg {
+        Some(dir) => Ok(dir),
+        None => Ok(find_root()?.join("scenarios")),
+    }
 }
 
 pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
-    let mut all = targets(&scenario_dir(args.scenarios.clone()))?;
+    let mut all = targets(&scenario_dir(args.scenarios.clone())?)?;
     if !args.only.is_empty() {
         for name in &args.only {
             if !all.iter().any(|t| &t.scenario.name == name) {
@@ -244,7 +247,7 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
             return Err(CliError(e));
         }
     }
-    let scenarios: BTreeMap<String, Scenario> = targets(&scenario_dir(args.scenarios))?
+    let scenarios: BTreeMap<String, Scenario> = targets(&scenario_dir(args.scenarios)?)?
         .into_iter()
         .map(|t| (t.scenario.name.clone(), t.scenario))
         .collect();
@@ -273,11 +276,12 @@ pub(super) fn finish(
     shout: bool,
 ) -> Result<bool, CliError> {
     let source = Source::Files(files);
-    let known = Known::load(&workspace_root().join("seeds"), scenarios.values());
+    let root = find_root()?;
+    let known = Known::load(&root.join("seeds"), scenarios.values());
     let mut groups = Groups::of(source, &|r| known.knows(r))?;
     let mut notes = notes.to_vec();
     for g in groups.0.iter_mut().filter(|g| g.new) {
-        if let Err(e) = follow_up(out, g, shrink) {
+        if let Err(e) = follow_up(&root, out, g, shrink) {
             notes.push(format!("{}: {e}", g.signature));
         }
     }
@@ -316,12 +320,13 @@ pub(super) fn finish(
 
 /// For a new signature: its first failure shrunk into a corpus entry and
 /// drawn as an HTML report, both under `out`.
-fn follow_up(out: &Path, g: &mut Group, shrink: bool) -> Result<(), String> {
+fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(), String> {
     let r = &g.first;
     if !matches!(r.outcome, Outcome::Fail) {
         return Ok(());
     }
-    let path = PathBuf::from(&r.scenario_path);
+    // Recorded relative to the root (or absolute).
+    let path = root.join(&r.scenario_path);
     let (sc, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
     let mut opts = RunOptions::for_scenario(&sc);
     opts.runtime = r.runtime;

@@ -278,7 +278,9 @@ impl Sweep<'_> {
     pub(super) fn origin(&self) -> Origin {
         Origin {
             scenario: self.sc.name.clone(),
-            scenario_path: self.path.display().to_string(),
+            // Relative to the root, as corpus entries record it.
+            scenario_path: super::case::recorded_scenario(self.path)
+                .unwrap_or_else(|_| self.path.display().to_string()),
             runtime: self.opts.runtime,
             registry: match self.opts.runtime {
                 run::Runtime::Native => self.opts.registry.name().to_string(),
