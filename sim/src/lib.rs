@@ -24,7 +24,8 @@
 //!   sequence, persisting through [`node::storage`] traits that [`disk`]
 //!   and [`store`] implement), the network model, the clients and the fault
 //!   injector, each owning its own state. It records every decision and
-//!   what it did to state in the [`trace`].
+//!   what it did to state in the [`trace`] (hashed with the harness's own
+//!   [`fnv`], never the library's id code).
 //! - [`oracle`]'s checkers own every oracle's state and see the world only
 //!   through observations and the injector's records.
 //! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
@@ -46,6 +47,7 @@ pub mod corpus;
 pub mod crash_copy;
 pub mod disk;
 pub mod error;
+pub mod fnv;
 pub(crate) mod hosted;
 pub mod inspect;
 #[cfg(madsim)]

@@ -17,13 +17,15 @@
 
 use writer_registry::registry::{Space, StoreError, WriterRegistryStore};
 
+use crate::fnv::Fnv;
+
 /// Tracing target of the simulator's events.
 pub const TARGET: &str = "regsim";
 
 /// The trace of one run.
 #[derive(Debug)]
 pub struct Trace {
-    hash: u64,
+    hash: Fnv,
     events: u64,
     lines: Option<Vec<String>>,
     kept: Option<Vec<Event>>,
@@ -50,7 +52,7 @@ impl Trace {
     /// events also go to tracing when a subscriber wants the target.
     pub fn new(keep_lines: bool) -> Self {
         Trace {
-            hash: 0xcbf2_9ce4_8422_2325,
+            hash: Fnv::new(),
             events: 0,
             lines: keep_lines.then(Vec::new),
             kept: None,
@@ -95,11 +97,9 @@ impl Trace {
     #[inline]
     fn head(&mut self, at_us: u64, node: Option<u8>, kind: &'static str) {
         self.events += 1;
-        let mut h = Fnv(self.hash);
-        h.u64(at_us);
-        h.u64(node.map_or(u64::MAX, u64::from));
-        h.bytes(kind.as_bytes());
-        self.hash = h.0;
+        self.hash.u64(at_us);
+        self.hash.u64(node.map_or(u64::MAX, u64::from));
+        self.hash.bytes(kind.as_bytes());
     }
 
     fn line(&mut self, at_us: u64, node: Option<u8>, kind: &'static str, rest: &str) {
@@ -118,10 +118,8 @@ impl Trace {
     #[inline]
     pub fn record(&mut self, at_us: u64, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
         self.head(at_us, node, kind);
-        let mut h = Fnv(self.hash);
-        h.u64(a);
-        h.u64(b);
-        self.hash = h.0;
+        self.hash.u64(a);
+        self.hash.u64(b);
         if let Some(kept) = &mut self.kept {
             if kind != "tick" {
                 kept.push(Event {
@@ -149,12 +147,10 @@ impl Trace {
         parts: &[&[u8]],
     ) {
         self.head(at_us, node, kind);
-        let mut h = Fnv(self.hash);
         for part in parts {
-            h.u64(part.len() as u64);
-            h.bytes(part);
+            self.hash.u64(part.len() as u64);
+            self.hash.bytes(part);
         }
-        self.hash = h.0;
         if let Some(kept) = &mut self.kept {
             kept.push(Event {
                 at_us,
@@ -175,7 +171,7 @@ impl Trace {
     }
 
     pub fn hash(&self) -> u64 {
-        self.hash
+        self.hash.value()
     }
 
     pub fn events(&self) -> u64 {
@@ -188,26 +184,6 @@ impl Trace {
 
     pub fn take_events(&mut self) -> Vec<Event> {
         self.kept.take().unwrap_or_default()
-    }
-}
-
-/// 64-bit FNV-1a, fed piece by piece.
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Fnv {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-    #[inline]
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    #[inline]
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
     }
 }
 
@@ -242,7 +218,7 @@ pub fn image_digest(image: &crate::store::Image) -> (u64, u64) {
 /// The digest of (space, key, value) pairs given in order, and their
 /// count; [`state_digest`] and the journal's synced image share it.
 pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>) -> (u64, u64) {
-    let mut h = Fnv(Fnv::OFFSET);
+    let mut h = Fnv::new();
     let mut count = 0;
     for (space, k, v) in pairs {
         count += 1;
@@ -252,7 +228,7 @@ pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>
         h.u64(v.len() as u64);
         h.bytes(v);
     }
-    (h.0, count)
+    (h.value(), count)
 }
 
 #[cfg(test)]

@@ -365,7 +365,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             let pid = w.clients.next_pid();
             let full = w.slots[usize::from(via)].full;
             let data = crate::sim::faults::malformed_entry(pid, w.sc.deks[0], full, variant);
-            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let data_hash = crate::fnv::fnv1a64(&data);
             let record = crate::oracle::checkers::Injected::Malformed { data_hash };
             w.hand(
                 via,
@@ -383,7 +383,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 opcode,
             );
             let data = writer_registry::wire::encode_entry(pid, &payload);
-            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let data_hash = crate::fnv::fnv1a64(&data);
             let record = crate::oracle::checkers::Injected::Exotic { data_hash, opcode };
             w.hand(
                 via,

@@ -11,9 +11,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use crate::fnv::fnv1a64;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
-use writer_registry::ids::{fnv1a64, node16};
+use writer_registry::ids::node16;
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire;
 use writer_registry::{Halt, HaltKind, Outcome, WriterRegistryStore};

@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::fnv::fnv1a64;
 use raft::eraftpb::Message;
-use writer_registry::ids::{fnv1a64, full_node_id, node16};
+use writer_registry::ids::{full_node_id, node16};
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
