@@ -31,7 +31,8 @@
 //! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
 //!   when it says nothing about the system; [`panics`] decides whose a
 //!   panic is); [`sweep`], [`shrink`], [`corpus`], `mutants` (a feature) and
-//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line.
+//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line, and
+//!   [`command`] the one form of the command that replays a run.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -43,6 +44,7 @@
 pub mod bench;
 pub mod cancel;
 pub mod cli;
+pub mod command;
 pub mod corpus;
 pub mod crash_copy;
 pub mod disk;

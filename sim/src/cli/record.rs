@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case, entry_for, CaseArgs};
-use super::report::print_result;
+use super::report::{print_result, replay_schedule_command};
 use super::{workspace_root, CliError};
 use crate::corpus::{Expect, Verdict};
 use crate::run;
@@ -75,6 +75,16 @@ pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
     });
     std::fs::write(&out, entry.to_toml())
         .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    println!(
+        "replay: {}",
+        replay_schedule_command(
+            &case.path,
+            &out,
+            &case.sc,
+            &case.opts,
+            entry.mutant.as_deref()
+        )
+    );
     match entry.check(&workspace_root()) {
         Verdict::Holds(_) => {
             println!(

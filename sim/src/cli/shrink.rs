@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case, entry_for, Case, CaseArgs};
-use super::report::print_result;
+use super::report::{print_result, replay_schedule_command};
 use super::{workspace_root, CliError};
 use crate::corpus::Expect;
 use crate::run;
@@ -84,13 +84,8 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         out.display()
     );
     println!(
-        "replay: regsim replay --schedule {}{}",
-        out.display(),
-        entry
-            .mutant
-            .as_ref()
-            .map(|m| format!(" --mutant {m}"))
-            .unwrap_or_default()
+        "replay: {}",
+        replay_schedule_command(&path, &out, &sc, &opts, entry.mutant.as_deref())
     );
     Ok(true)
 }
