@@ -30,8 +30,7 @@ impl LogImage {
     /// The hash of the snapshot's bytes if the one held is at `index`
     /// (how the checkers find the state a snapshot carries).
     pub fn snapshot_hash_at(&self, index: u64) -> Option<u64> {
-        (self.snapshot_index() == index)
-            .then(|| writer_registry::ids::fnv1a64(self.snapshot.get_data()))
+        (self.snapshot_index() == index).then(|| crate::fnv::fnv1a64(self.snapshot.get_data()))
     }
 
     pub fn snapshot_index(&self) -> u64 {

@@ -24,13 +24,15 @@
 //!   sequence, persisting through [`node::storage`] traits that [`disk`]
 //!   and [`store`] implement), the network model, the clients and the fault
 //!   injector, each owning its own state. It records every decision and
-//!   what it did to state in the [`trace`].
+//!   what it did to state in the [`trace`] (hashed with the harness's own
+//!   [`fnv`], never the library's id code).
 //! - [`oracle`]'s checkers own every oracle's state and see the world only
 //!   through observations and the injector's records.
 //! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
 //!   when it says nothing about the system; [`panics`] decides whose a
 //!   panic is); [`sweep`], [`shrink`], [`corpus`], `mutants` (a feature) and
-//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line.
+//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line, and
+//!   [`command`] the one form of the command that replays a run.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -42,10 +44,12 @@
 pub mod bench;
 pub mod cancel;
 pub mod cli;
+pub mod command;
 pub mod corpus;
 pub mod crash_copy;
 pub mod disk;
 pub mod error;
+pub mod fnv;
 pub(crate) mod hosted;
 pub mod inspect;
 pub mod interrupt;

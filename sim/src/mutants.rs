@@ -209,14 +209,11 @@ pub fn sweep_level_catches(
     catches
 }
 
-/// The table as Markdown, with a replay command per first detection: the
+/// The table as Markdown, with a replay command per first detection
+/// ([`crate::command`]'s form, on `runtime`): the
 /// unmutated build, then the library's mutants (applier and FSM), then the
 /// start sequence's, each group under its own heading row.
 pub fn render(rows: &[Row], runtime: Runtime) -> String {
-    let runtime_flag = match runtime {
-        Runtime::Native => String::new(),
-        other => format!(" --runtime {}", other.name()),
-    };
     let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
     let group = |r: &&Row| match r.mutant {
         None => 0,
@@ -244,17 +241,20 @@ pub fn render(rows: &[Row], runtime: Runtime) -> String {
             (None, true) => "clean",
             (None, false) => "**FALSE ALARM**",
         };
-        let replay = match (&r.first_case, r.mutant) {
-            (Some((path, seed)), Some(m)) => format!(
-                "`regsim replay --scenario {} --seed {seed} --mutant {}{runtime_flag}`",
-                path.display(),
-                m.name()
-            ),
-            (Some((path, seed)), None) => format!(
-                "`regsim replay --scenario {} --seed {seed}{runtime_flag}`",
-                path.display()
-            ),
-            (None, _) => "-".into(),
+        let replay = match &r.first_case {
+            Some((path, seed)) => {
+                let cmd = crate::command::Replay {
+                    case: crate::command::Case::Seed {
+                        scenario: path,
+                        seed: *seed,
+                    },
+                    mutant: r.mutant.map(|m| m.name()),
+                    runtime,
+                    registry: None,
+                };
+                format!("`{cmd}`")
+            }
+            None => "-".into(),
         };
         out.push_str(&format!(
             "| {} | {caught} | {} | {}/{} ({:.0}%) | {} | {replay} |\n",

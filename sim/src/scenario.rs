@@ -895,6 +895,6 @@ impl Scenario {
 
     /// FNV-1a of the file text: seeds record it to detect a changed scenario.
     pub fn content_hash(text: &str) -> u64 {
-        writer_registry::ids::fnv1a64(text.as_bytes())
+        crate::fnv::fnv1a64(text.as_bytes())
     }
 }

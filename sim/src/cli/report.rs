@@ -4,28 +4,52 @@
 
 use std::path::Path;
 
-use crate::run::RunResult;
+use crate::command::{Case, Replay};
+use crate::run::{RunOptions, RunResult};
 use crate::scenario::Scenario;
 
+/// The command that replays `seed` of the scenario at `path`
+/// ([`crate::command`]'s one form), with the scenario's policy and this
+/// build's commit as a trailing shell comment.
 pub(super) fn replay_command(
     path: &Path,
     sc: &Scenario,
     seed: u64,
-    opts: &crate::run::RunOptions,
+    opts: &RunOptions,
     mutant: Option<&str>,
 ) -> String {
-    let backend = match opts.runtime {
-        crate::run::Runtime::Native => format!("--registry {}", opts.registry.name()),
-        runtime => format!("--runtime {}", runtime.name()),
+    let case = Case::Seed {
+        scenario: path,
+        seed,
     };
-    let (features, mutant) = match mutant {
-        Some(m) => (" --features mutants", format!(" --mutant {m}")),
-        None => ("", String::new()),
+    annotated(case, sc, opts, mutant)
+}
+
+/// The command that replays the schedule `file` under the scenario at
+/// `path`, annotated as [`replay_command`]'s.
+pub(super) fn replay_schedule_command(
+    path: &Path,
+    file: &Path,
+    sc: &Scenario,
+    opts: &RunOptions,
+    mutant: Option<&str>,
+) -> String {
+    let case = Case::Schedule {
+        scenario: path,
+        file,
+    };
+    annotated(case, sc, opts, mutant)
+}
+
+fn annotated(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
+    let cmd = Replay {
+        case,
+        mutant,
+        runtime: opts.runtime,
+        registry: (opts.registry != sc.registry).then_some(opts.registry),
     };
     format!(
-        "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay --scenario {} --seed {} {backend}{mutant}   # policy {:?}, commit {}",
-        path.display(),
-        seed,
+        "{cmd}   # policy {:?}, commit {}",
         sc.policy,
         env!("REGSIM_COMMIT")
     )

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case, default_out, entry_for, write_entry_file, Case, CaseArgs};
-use super::report::print_result;
+use super::report::{print_result, replay_schedule_command};
 use super::CliError;
 use crate::corpus::Expect;
 use crate::run;
@@ -87,13 +87,8 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         out.display()
     );
     println!(
-        "replay: regsim replay --schedule {}{}",
-        out.display(),
-        entry
-            .mutant
-            .as_ref()
-            .map(|m| format!(" --mutant {m}"))
-            .unwrap_or_default()
+        "replay: {}",
+        replay_schedule_command(&path, &out, &sc, &opts, entry.mutant.as_deref())
     );
     Ok(true)
 }

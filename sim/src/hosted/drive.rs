@@ -17,7 +17,7 @@ use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::sim::{DownReason, Ending, RunOutput};
-use crate::trace::Trace;
+use crate::trace::{kinds, Trace};
 
 /// Where a run is: the next event, the liveness deadline, the passes.
 pub(crate) struct Driver<'a> {
@@ -142,7 +142,7 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
     if !fabric.power_off(node) {
         world
             .borrow_mut()
-            .record(Some(node), "power-loss-as-crash", 0, 0);
+            .record(Some(node), &kinds::POWER_LOSS_AS_CRASH, 0, 0);
         return;
     }
     if world.borrow().slots[usize::from(node)].start_requested {
@@ -155,7 +155,7 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
     let s = &mut w.slots[usize::from(node)];
     s.power_lost = true;
     s.epoch.power_loss();
-    w.record(Some(node), "power-loss", 0, 0);
+    w.record(Some(node), &kinds::POWER_LOSS, 0, 0);
     w.checkers.observe(now, Observation::PowerLost { node });
 }
 
@@ -237,7 +237,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 // Wake the host (its notify branch comes first) so it stops
                 // before it handles anything more.
                 w.slots[usize::from(node)].notify.notify_one();
-                w.record(Some(node), "pause", 0, 0);
+                w.record(Some(node), &kinds::PAUSE, 0, 0);
             }
         }
         Action::Resume { node } => resume(world, node),
@@ -249,35 +249,45 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             let mut w = world.borrow_mut();
             if has_process(&w, node) {
                 w.injector.arm_ready_crash(node, step, power_loss);
-                w.record(Some(node), "arm-ready-crash", 0, u64::from(power_loss));
+                w.record(
+                    Some(node),
+                    &kinds::ARM_READY_CRASH_HOSTED,
+                    0,
+                    u64::from(power_loss),
+                );
             }
         }
         Action::ArmRegistryCrash { node, power_loss } => {
             let mut w = world.borrow_mut();
             if has_process(&w, node) {
                 w.injector.arm_registry_crash(node, power_loss);
-                w.record(Some(node), "arm-registry-crash", u64::from(power_loss), 0);
+                w.record(
+                    Some(node),
+                    &kinds::ARM_REGISTRY_CRASH,
+                    u64::from(power_loss),
+                    0,
+                );
             }
         }
         Action::ArmStoreError { node, op, errno } => {
             let mut w = world.borrow_mut();
             if has_process(&w, node) {
                 w.injector.arm_store_error(node, op, errno);
-                w.record(Some(node), "arm-store-error", 0, 0);
+                w.record(Some(node), &kinds::ARM_STORE_ERROR_HOSTED, 0, 0);
             }
         }
         Action::ArmBetweenDeksCrash { node } => {
             let mut w = world.borrow_mut();
             if has_process(&w, node) {
                 w.injector.arm_between_registrations_crash(node);
-                w.record(Some(node), "arm-between-deks-crash", 0, 0);
+                w.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
             }
         }
         Action::ArmRegistrationCrash { node } => {
             let mut w = world.borrow_mut();
             if has_process(&w, node) {
                 w.injector.arm_registration_crash(node);
-                w.record(Some(node), "arm-registration-crash", 0, 0);
+                w.record(Some(node), &kinds::ARM_REGISTRATION_CRASH, 0, 0);
             }
         }
         Action::EpochRollback { node } => {
@@ -302,7 +312,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                         epoch,
                         high,
                     });
-                w.record(Some(node), "epoch-preset", u64::from(epoch), 0);
+                w.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
                 w.mark(if epoch == 0xFFFF {
                     "epoch-preset-exhausted"
                 } else {
@@ -331,13 +341,13 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 }
             }
             let mask = side.iter().fold(0, |m, &x| m | 1 << x);
-            world.borrow_mut().record(None, "partition", mask, 0);
+            world.borrow_mut().record(None, &kinds::PARTITION, mask, 0);
         }
         Action::OneWay { from, to } => {
             fabric.partition_oneway(from, to);
             world
                 .borrow_mut()
-                .record(None, "one-way", u64::from(from), u64::from(to));
+                .record(None, &kinds::ONE_WAY, u64::from(from), u64::from(to));
         }
         Action::Heal => heal(fabric, world),
         Action::Kv { node, dek } => {
@@ -358,18 +368,21 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             let pid = w.clients.next_pid();
             let data = crate::sim::faults::collision_entry(pid, dek, fake);
             let record = crate::oracle::checkers::Injected::Collision { full: fake };
-            w.hand(via, Work::Inject(data, record, "inject-collision", fake));
+            w.hand(
+                via,
+                Work::Inject(data, record, &kinds::INJECT_COLLISION_HOSTED, fake),
+            );
         }
         Action::Malformed { via, variant } => {
             let mut w = world.borrow_mut();
             let pid = w.clients.next_pid();
             let full = w.slots[usize::from(via)].full;
             let data = crate::sim::faults::malformed_entry(pid, w.sc.deks[0], full, variant);
-            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let data_hash = crate::fnv::fnv1a64(&data);
             let record = crate::oracle::checkers::Injected::Malformed { data_hash };
             w.hand(
                 via,
-                Work::Inject(data, record, "inject-malformed", u64::from(variant)),
+                Work::Inject(data, record, &kinds::INJECT_MALFORMED, u64::from(variant)),
             );
         }
         Action::Exotic { via, opcode } => {
@@ -383,15 +396,15 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 opcode,
             );
             let data = writer_registry::wire::encode_entry(pid, &payload);
-            let data_hash = writer_registry::ids::fnv1a64(&data);
+            let data_hash = crate::fnv::fnv1a64(&data);
             let record = crate::oracle::checkers::Injected::Exotic { data_hash, opcode };
             w.hand(
                 via,
-                Work::Inject(data, record, "inject-exotic", u64::from(opcode)),
+                Work::Inject(data, record, &kinds::INJECT_EXOTIC, u64::from(opcode)),
             );
         }
         Action::EndOfFaults => {
-            world.borrow_mut().record(None, "end-of-faults", 0, 0);
+            world.borrow_mut().record(None, &kinds::END_OF_FAULTS, 0, 0);
             heal(fabric, world);
             let n = world.borrow().slots.len() as u8;
             for i in 0..n {
@@ -409,7 +422,7 @@ fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
     if s.paused {
         s.paused = false;
         s.notify.notify_one();
-        w.record(Some(node), "resume", 0, 0);
+        w.record(Some(node), &kinds::RESUME_HOSTED, 0, 0);
     }
 }
 
@@ -420,7 +433,7 @@ fn heal<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) {
             fabric.repair(a, b);
         }
     }
-    world.borrow_mut().record(None, "heal", 0, 0);
+    world.borrow_mut().record(None, &kinds::HEAL, 0, 0);
 }
 
 /// The run is over: stops the nodes still up (showing the checkers their

@@ -11,9 +11,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use crate::fnv::fnv1a64;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
-use writer_registry::ids::{fnv1a64, node16};
+use writer_registry::ids::node16;
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire;
 use writer_registry::{Halt, HaltKind, Outcome, WriterRegistryStore};
@@ -33,6 +34,7 @@ use crate::sim::{
     node_params, outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_MARKS,
 };
 use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
+use crate::trace::kinds::{self, Kind};
 use crate::trace::{image_digest, Trace};
 
 /// The node core over a runtime's files.
@@ -48,7 +50,7 @@ pub(crate) enum Work {
     Registrations,
     Snapshot,
     /// A faulty client's entry, with what to record if raft takes it.
-    Inject(Vec<u8>, Injected, &'static str, u64),
+    Inject(Vec<u8>, Injected, &'static Kind, u64),
 }
 
 /// One cluster member across its incarnations.
@@ -213,7 +215,7 @@ impl<F: NodeFiles> World<F> {
         *self.marks.entry(name).or_default() += 1;
     }
 
-    pub fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
+    pub fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
         self.trace.record(self.now, node, kind, a, b);
     }
 
@@ -239,7 +241,7 @@ impl<F: NodeFiles> World<F> {
 
     fn record_state(&mut self, node: u8, image: &Image) {
         let (digest, pairs) = image_digest(image);
-        self.record(Some(node), "state", digest, pairs);
+        self.record(Some(node), &kinds::STATE, digest, pairs);
     }
 
     pub fn is_up(&self, node: u8) -> bool {
@@ -292,7 +294,7 @@ impl<F: NodeFiles> World<F> {
         let log = match self.slots[i].files.open_log(&voters) {
             Ok((log, cut)) => {
                 if cut > 0 {
-                    self.record(Some(node), "raft-log-cut", cut, 0);
+                    self.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
                     self.mark("power-loss-torn-write");
                 }
                 log
@@ -324,16 +326,21 @@ impl<F: NodeFiles> World<F> {
         let sink = self.opts.oracles.then(|| s.synced_rows.clone());
         let tracked = self.injector.tracked_store(node, store, journal, sink);
         let params = node_params(&self.sc, node, s.full, election_tick, self.opts.mutant);
-        self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        self.record(
+            Some(node),
+            &kinds::START,
+            u64::from(inc),
+            election_tick as u64,
+        );
         let (written, synced) = (self.slots[i].epoch.read(), self.slots[i].epoch.synced());
         self.record(
             Some(node),
-            "epoch-file",
+            &kinds::EPOCH_FILE,
             u64::from(written),
             u64::from(synced),
         );
         let disk = F::with_image(&log, LogImage::clone);
-        self.record(Some(node), "durable", applied, disk.hard_state.commit);
+        self.record(Some(node), &kinds::DURABLE, applied, disk.hard_state.commit);
         let mut out = Vec::new();
         let registry_crash_armed = self.injector.registry_crash_armed(node);
         let result = {
@@ -406,9 +413,9 @@ impl<F: NodeFiles> World<F> {
             // What turmoil's crash kept of the unsynced batches: whole
             // records only (a torn one was cut).
             let keep = records.saturating_sub(synced);
-            self.record(Some(node), "power-loss-kept", keep, unsynced);
+            self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep, unsynced);
             if cut > 0 {
-                self.record(Some(node), "power-loss-cut", cut, 0);
+                self.record(Some(node), &kinds::POWER_LOSS_CUT, cut, 0);
                 self.mark("power-loss-torn-write");
             }
             if journal.forget_unsynced_after(keep as usize) > 0 {
@@ -449,7 +456,7 @@ impl<F: NodeFiles> World<F> {
                 self.slots[usize::from(node)].synced_records = f.records();
             }
             self.trace
-                .record_bytes(self.now, Some(node), "row-corrupted", &[&key, &value]);
+                .record_bytes(self.now, Some(node), &kinds::ROW_CORRUPTED, &[&key, &value]);
             self.mark(how.mark());
             let corrupted = Observation::RowCorrupted {
                 node,
@@ -505,12 +512,12 @@ impl<F: NodeFiles> World<F> {
         }
         if reason == DownReason::Crashed {
             let power = self.injector.armed_power_loss(node);
-            self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+            self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
             self.slots[i].dying = Some(power);
             let down_us = self.injector.down_after_armed_crash(node);
             self.timer(self.now + down_us, Timer::ArmedRestart { node });
         }
-        self.record(Some(node), "start-failed", reason_code(&reason), 0);
+        self.record(Some(node), &kinds::START_FAILED, reason_code(&reason), 0);
         outcome
     }
 
@@ -529,11 +536,11 @@ impl<F: NodeFiles> World<F> {
         match &scanned {
             Ok(image) => self.record_state(node, image),
             Err(e) => {
-                self.record(Some(node), "state-unreadable", 0, 0);
+                self.record(Some(node), &kinds::STATE_UNREADABLE, 0, 0);
                 self.store_failure("store-open", node, format!("reading the store back: {e}"));
             }
         }
-        self.record(Some(node), "synced-state", synced, pairs);
+        self.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
 
@@ -568,7 +575,7 @@ impl<F: NodeFiles> World<F> {
         s.outbox.clear();
         s.high_water = s.high_water.max(s.applied_max);
         self.injector.process_died(node);
-        self.record(Some(node), "stop", reason_code(&reason), 0);
+        self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) = state {
             let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
             if let Some(Some(store)) = Some(self.close_store(node, core.into_store())) {
@@ -658,7 +665,7 @@ impl<F: NodeFiles> World<F> {
                         self.write_cut(node, index, &disk);
                     }
                 }
-                self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+                self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
                 self.stats.crashes += 1;
                 self.stop(node, DownReason::Crashed);
                 self.slots[i].dying = Some(power);
@@ -672,7 +679,7 @@ impl<F: NodeFiles> World<F> {
     fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
         if let Some(op) = fired {
             let code = u64::from(op == crate::store::StoreOp::Sync);
-            self.record(Some(node), "store-fault-fired", code, 0);
+            self.record(Some(node), &kinds::STORE_FAULT_FIRED, code, 0);
             self.checkers
                 .observe(self.now, Observation::StoreFault { node, op });
         }
@@ -718,7 +725,7 @@ impl<F: NodeFiles> World<F> {
                         HaltKind::Store => self.mark("store-error-halted"),
                         _ => {}
                     }
-                    self.record(Some(node), "halt", h.index, 0);
+                    self.record(Some(node), &kinds::HALT, h.index, 0);
                     if self.slots[i].halted_at.replace(h.index) == Some(h.index) {
                         self.mark("halt-rehit-after-restart");
                     }
@@ -728,9 +735,12 @@ impl<F: NodeFiles> World<F> {
                     epoch,
                     result,
                 } => self.on_guard(node, stage, epoch, result),
-                Output::EpochBumped { from, to } => {
-                    self.record(Some(node), "epoch-bump", u64::from(from), u64::from(to))
-                }
+                Output::EpochBumped { from, to } => self.record(
+                    Some(node),
+                    &kinds::EPOCH_BUMP,
+                    u64::from(from),
+                    u64::from(to),
+                ),
                 Output::SnapshotRestored { index, replay } => {
                     self.on_restored(node, index, replay, disk)
                 }
@@ -742,7 +752,7 @@ impl<F: NodeFiles> World<F> {
                     if self.stats.elections > 1 && in_flight {
                         self.mark("leader-change-registration-in-flight");
                     }
-                    self.record(Some(node), "leader", term, 0);
+                    self.record(Some(node), &kinds::LEADER, term, 0);
                     if let State::Up(core) = &self.slots[i].state {
                         let (checkers, now) = (&mut self.checkers, self.now);
                         F::with_image(core.log(), |log| {
@@ -763,7 +773,12 @@ impl<F: NodeFiles> World<F> {
                 .filter(|&t| t < self.sc.nodes)?;
         self.stats.messages += 1;
         let kind = m.get_msg_type() as u64;
-        self.record(Some(from), "send", u64::from(to), kind << 32 | m.index);
+        self.record(
+            Some(from),
+            &kinds::SEND,
+            u64::from(to),
+            kind << 32 | m.index,
+        );
         let mut bytes = vec![TAG_RAFT];
         bytes.extend(m.write_to_bytes().expect("raft messages encode"));
         let link = usize::from(from) * usize::from(self.sc.nodes) + usize::from(to);
@@ -841,7 +856,12 @@ impl<F: NodeFiles> World<F> {
                 self.mark("snapshot-install-restarted");
             }
         }
-        self.record(Some(node), "snapshot-restored", index, u64::from(replay));
+        self.record(
+            Some(node),
+            &kinds::SNAPSHOT_RESTORED,
+            index,
+            u64::from(replay),
+        );
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
         if let State::Up(core) = &self.slots[i].state {
             let digest = crate::trace::state_digest(core.fsm().store());
@@ -849,7 +869,7 @@ impl<F: NodeFiles> World<F> {
                 disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
             }
             if let Ok((digest, pairs)) = digest {
-                self.record(Some(node), "state", digest, pairs);
+                self.record(Some(node), &kinds::STATE, digest, pairs);
             }
         }
         let restored = Observation::Restored {
@@ -867,15 +887,15 @@ impl<F: NodeFiles> World<F> {
     fn on_guard(&mut self, node: u8, stage: GuardStage, epoch: u16, result: Result<(), Refusal>) {
         let i = usize::from(node);
         let strict = u64::from(stage == GuardStage::AfterReplay);
-        let refusal = result.as_ref().err().map(Refusal::name);
+        let refusal = result.as_ref().err().map(kinds::refusal);
         let decision = if refusal.is_some() {
-            "guard-refused"
+            &kinds::GUARD_REFUSED
         } else {
-            "guard-allowed"
+            &kinds::GUARD_ALLOWED
         };
         self.record(Some(node), decision, strict, u64::from(epoch));
-        if let Some(name) = refusal {
-            self.record(Some(node), name, strict, u64::from(epoch));
+        if let Some(kind) = refusal {
+            self.record(Some(node), kind, strict, u64::from(epoch));
             self.stats.refusals += 1;
         }
         let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
@@ -905,7 +925,7 @@ impl<F: NodeFiles> World<F> {
                     break;
                 };
                 let data = core.registration_entry(dek, pid);
-                self.record(Some(node), "register", u64::from(dek), pid);
+                self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
                 let who = (node, self.slots[i].incarnation);
                 let proposed = Observation::RegistrationProposed {
                     who,
@@ -925,7 +945,7 @@ impl<F: NodeFiles> World<F> {
 
     /// A Raft tick (inside the host).
     pub fn tick(&mut self, node: u8) {
-        self.record(Some(node), "tick", 0, 0);
+        self.record(Some(node), &kinds::TICK, 0, 0);
         self.call(node, |core, out, crash| {
             core.tick(out, crash).map(|_| false)
         });
@@ -944,7 +964,7 @@ impl<F: NodeFiles> World<F> {
                     return;
                 };
                 let from = msg.from.saturating_sub(1);
-                self.record(Some(node), "deliver", from, msg.get_msg_type() as u64);
+                self.record(Some(node), &kinds::DELIVER, from, msg.get_msg_type() as u64);
                 if msg.get_msg_type() == MessageType::MsgSnapshot {
                     let snap = msg.get_snapshot();
                     let delivered = Observation::SnapshotDelivered {
@@ -997,7 +1017,7 @@ impl<F: NodeFiles> World<F> {
         }
         if let Some(data) = data {
             self.stats.kv_proposed += 1;
-            self.record(Some(node), "kv-propose", attempt.proposal_id, 0);
+            self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.call(node, |core, out, crash| {
                 core.propose(data, out, crash).map(|_| false)
             });
@@ -1038,7 +1058,7 @@ impl<F: NodeFiles> World<F> {
         if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
             self.stats.snapshots_taken += 1;
             let data = F::with_image(core.log(), |d| d.snapshot.get_data().to_vec());
-            self.record(Some(node), "snapshot", index, 0);
+            self.record(Some(node), &kinds::SNAPSHOT, index, 0);
             let taken = Observation::SnapshotTaken {
                 node,
                 index,
@@ -1105,7 +1125,7 @@ impl<F: NodeFiles> World<F> {
             to: older,
             high,
         });
-        self.record(Some(node), "epoch-rollback", u64::from(older), 0);
+        self.record(Some(node), &kinds::EPOCH_ROLLBACK, u64::from(older), 0);
     }
 
     /// Every live node is up, a leader exists among them, and all have

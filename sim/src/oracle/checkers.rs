@@ -413,7 +413,7 @@ impl Checkers {
                 }
             }
             Observation::SnapshotTaken { node, index, data } => {
-                let hash = writer_registry::ids::fnv1a64(data);
+                let hash = crate::fnv::fnv1a64(data);
                 self.purpose.on_snapshot_taken(node, hash);
                 if self.on {
                     self.snapshot_taken(at_us, node, index, data, hash);
@@ -743,7 +743,7 @@ impl Checkers {
                 index: rec.index,
                 kind: halt.kind().name(),
                 ids: halt_ids(halt),
-                data_hash: writer_registry::ids::fnv1a64(&rec.data),
+                data_hash: crate::fnv::fnv1a64(&rec.data),
                 slot: match halt {
                     Halt::Rollback { dek, node16, .. }
                     | Halt::Collision { dek, node16, .. }

@@ -64,7 +64,7 @@ impl RaftOracle {
         term: u64,
         data: &[u8],
     ) {
-        let hash = writer_registry::ids::fnv1a64(data);
+        let hash = crate::fnv::fnv1a64(data);
         match self.applied.get(&index) {
             None => {
                 self.applied.insert(index, (term, hash, node));

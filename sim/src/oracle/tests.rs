@@ -264,7 +264,7 @@ fn snapshots_are_judged_against_their_source() {
         );
         // The receiver restores the taker's *model* state whatever the
         // bytes said: its store must then hold the row.
-        let hash = writer_registry::ids::fnv1a64(data);
+        let hash = crate::fnv::fnv1a64(data);
         c.observe(
             0,
             Observation::SnapshotDelivered {

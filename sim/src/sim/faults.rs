@@ -19,7 +19,7 @@ impl Sim<'_> {
             Action::Restart { node } => self.restart(node),
             Action::Pause { node } => {
                 if self.slots[usize::from(node)].state.set_paused(true) {
-                    self.record(Some(node), "pause", 0, 0);
+                    self.record(Some(node), &kinds::PAUSE, 0, 0);
                 }
             }
             Action::Resume { node } => self.resume(node),
@@ -52,13 +52,23 @@ impl Sim<'_> {
                 if self.slots[usize::from(node)].state.has_process() {
                     self.injector.arm_ready_crash(node, step, power_loss);
                     let code = ReadyStep::ALL.iter().position(|&x| x == step).unwrap_or(0) as u64;
-                    self.record(Some(node), "arm-ready-crash", code, u64::from(power_loss));
+                    self.record(
+                        Some(node),
+                        &kinds::ARM_READY_CRASH,
+                        code,
+                        u64::from(power_loss),
+                    );
                 }
             }
             Action::ArmRegistryCrash { node, power_loss } => {
                 if self.slots[usize::from(node)].state.has_process() {
                     self.injector.arm_registry_crash(node, power_loss);
-                    self.record(Some(node), "arm-registry-crash", u64::from(power_loss), 0);
+                    self.record(
+                        Some(node),
+                        &kinds::ARM_REGISTRY_CRASH,
+                        u64::from(power_loss),
+                        0,
+                    );
                 }
             }
             Action::EpochRollback { node } => {
@@ -85,7 +95,7 @@ impl Sim<'_> {
                         epoch,
                         high,
                     });
-                    self.record(Some(node), "epoch-preset", u64::from(epoch), 0);
+                    self.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
                     self.mark(if epoch == 0xFFFF {
                         "epoch-preset-exhausted"
                     } else {
@@ -113,19 +123,19 @@ impl Sim<'_> {
                     self.injector.arm_store_error(node, op, errno);
                     let op_code = u64::from(op == crate::store::StoreOp::Sync);
                     let errno_code = u64::from(errno == crate::store::Errno::Enospc);
-                    self.record(Some(node), "arm-store-error", op_code, errno_code);
+                    self.record(Some(node), &kinds::ARM_STORE_ERROR, op_code, errno_code);
                 }
             }
             Action::ArmBetweenDeksCrash { node } => {
                 if self.slots[usize::from(node)].state.has_process() {
                     self.injector.arm_between_registrations_crash(node);
-                    self.record(Some(node), "arm-between-deks-crash", 0, 0);
+                    self.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
                 }
             }
             Action::ArmRegistrationCrash { node } => {
                 if self.slots[usize::from(node)].state.has_process() {
                     self.injector.arm_registration_crash(node);
-                    self.record(Some(node), "arm-registration-crash", 0, 0);
+                    self.record(Some(node), &kinds::ARM_REGISTRATION_CRASH, 0, 0);
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
@@ -139,18 +149,18 @@ impl Sim<'_> {
                 self.network.partition(&side);
                 self.record(
                     None,
-                    "partition",
+                    &kinds::PARTITION,
                     side.iter().fold(0, |m, &x| m | 1 << x),
                     0,
                 );
             }
             Action::OneWay { from, to } => {
                 self.network.cut(from, to);
-                self.record(None, "one-way", u64::from(from), u64::from(to));
+                self.record(None, &kinds::ONE_WAY, u64::from(from), u64::from(to));
             }
             Action::Heal => {
                 self.network.heal();
-                self.record(None, "heal", 0, 0);
+                self.record(None, &kinds::HEAL, 0, 0);
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
         }
@@ -179,7 +189,7 @@ impl Sim<'_> {
                 });
                 if let Some(index) = taken {
                     self.stats.snapshots_taken += 1;
-                    self.record(Some(node), "snapshot", index, 0);
+                    self.record(Some(node), &kinds::SNAPSHOT, index, 0);
                     let disk = self.slots[usize::from(node)].disk.clone();
                     let disk = disk.borrow();
                     let data = disk.written().snapshot.get_data();
@@ -205,7 +215,7 @@ impl Sim<'_> {
                 let data = collision_entry(pid, dek, fake);
                 if self.propose(via, data) {
                     self.injector.record(Injected::Collision { full: fake });
-                    self.record(Some(via), "inject-collision", fake, u64::from(dek));
+                    self.record(Some(via), &kinds::INJECT_COLLISION, fake, u64::from(dek));
                 }
             }
             Action::Malformed { via, variant } => {
@@ -220,7 +230,7 @@ impl Sim<'_> {
                 if self.propose(via, data) {
                     self.injector
                         .record(Injected::Malformed { data_hash: hash });
-                    self.record(Some(via), "inject-malformed", u64::from(variant), 0);
+                    self.record(Some(via), &kinds::INJECT_MALFORMED, u64::from(variant), 0);
                 }
             }
             Action::Exotic { via, opcode } => {
@@ -236,7 +246,7 @@ impl Sim<'_> {
                         data_hash: hash,
                         opcode,
                     });
-                    self.record(Some(via), "inject-exotic", u64::from(opcode), 0);
+                    self.record(Some(via), &kinds::INJECT_EXOTIC, u64::from(opcode), 0);
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
@@ -247,7 +257,7 @@ impl Sim<'_> {
     fn end_of_faults(&mut self, action: Action) {
         match action {
             Action::EndOfFaults => {
-                self.record(None, "end-of-faults", 0, 0);
+                self.record(None, &kinds::END_OF_FAULTS, 0, 0);
                 self.network.heal();
                 for i in 0..self.sc.nodes {
                     self.injector.disarm(i);
@@ -264,7 +274,7 @@ impl Sim<'_> {
         let s = &mut self.slots[usize::from(node)];
         if s.state.set_paused(false) {
             let held = std::mem::take(&mut s.held);
-            self.record(Some(node), "resume", held.len() as u64, 0);
+            self.record(Some(node), &kinds::RESUME, held.len() as u64, 0);
             self.schedule_tick(node);
             for work in held {
                 match work {
@@ -293,7 +303,7 @@ impl Sim<'_> {
             to: older,
             high,
         });
-        self.record(Some(node), "epoch-rollback", u64::from(older), 0);
+        self.record(Some(node), &kinds::EPOCH_ROLLBACK, u64::from(older), 0);
     }
 
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
@@ -307,7 +317,7 @@ impl Sim<'_> {
             let s = &mut self.slots[i];
             s.disk.borrow_mut().power_loss();
             s.epoch_file.power_loss();
-            self.record(Some(node), "power-loss", 0, 0);
+            self.record(Some(node), &kinds::POWER_LOSS, 0, 0);
             self.lose_unsynced_writes(node);
             self.checkers
                 .observe(self.now, Observation::PowerLost { node });
@@ -333,7 +343,7 @@ impl Sim<'_> {
         let torn = draw.range(1, 0, 1_000) as f64 / 1_000.0;
         match closed.power_loss(journal, keep, torn) {
             Ok(rows) => {
-                self.record(Some(node), "power-loss-kept", keep as u64, unsynced);
+                self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep as u64, unsynced);
                 if rows > 0 {
                     self.mark("power-loss-unsynced-registry");
                 }

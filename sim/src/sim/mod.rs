@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use crate::fnv::fnv1a64;
 use raft::eraftpb::Message;
-use writer_registry::ids::{fnv1a64, full_node_id, node16};
+use writer_registry::ids::{full_node_id, node16};
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
@@ -38,6 +39,7 @@ use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::store::{scan_image, ClosedStore, Image, Journal, RegistryKind, SimStore, TrackedStore};
+use crate::trace::kinds::{self, Kind};
 use crate::trace::{image_digest, Trace};
 use clients::Clients;
 use injector::Injector;
@@ -429,7 +431,7 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn record(&mut self, node: Option<u8>, kind: &'static str, a: u64, b: u64) {
+    fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
         self.trace.record(self.now, node, kind, a, b);
     }
 
@@ -441,9 +443,9 @@ impl<'a> Sim<'a> {
         digest: Result<(u64, u64), writer_registry::registry::StoreError>,
     ) {
         match digest {
-            Ok((digest, pairs)) => self.record(Some(node), "state", digest, pairs),
+            Ok((digest, pairs)) => self.record(Some(node), &kinds::STATE, digest, pairs),
             Err(e) => {
-                self.record(Some(node), "state-unreadable", 0, 0);
+                self.record(Some(node), &kinds::STATE_UNREADABLE, 0, 0);
                 self.store_failure("store-open", node, format!("reading the store back: {e}"));
             }
         }
@@ -576,7 +578,7 @@ impl<'a> Sim<'a> {
                 if slot.incarnation != inc || !matches!(slot.state, State::Up(_)) {
                     return;
                 }
-                self.record(Some(node), "tick", 0, 0);
+                self.record(Some(node), &kinds::TICK, 0, 0);
                 self.with_core(node, |core, out, crash| {
                     core.tick(out, crash).map(|_| false)
                 });
@@ -593,7 +595,7 @@ impl<'a> Sim<'a> {
                 if self.slots[usize::from(node)].incarnation != inc {
                     return;
                 }
-                self.record(Some(node), "sync", ready, 0);
+                self.record(Some(node), &kinds::SYNC, ready, 0);
                 let slot = &mut self.slots[usize::from(node)];
                 if let State::Paused(_) = slot.state {
                     // The disk finished; the stopped process notices on resume.
@@ -651,7 +653,7 @@ impl<'a> Sim<'a> {
                     self.slots[i].applied_max = self.slots[i].applied_max.max(index);
                     self.write_cut(node, index);
                 }
-                self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+                self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
                 self.crash(node, power);
                 self.restart_after_armed_crash(node);
             }
@@ -689,7 +691,7 @@ impl<'a> Sim<'a> {
         self.injector.process_died(node);
         let s = &mut self.slots[i];
         s.high_water = s.high_water.max(s.applied_max);
-        self.record(Some(node), "stop", reason_code(&reason), 0);
+        self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) | State::Paused(core) = state {
             // A process killed inside a write has no digest to speak of.
             let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
@@ -704,7 +706,7 @@ impl<'a> Sim<'a> {
         if let Some(op) = fired {
             self.record(
                 Some(node),
-                "store-fault-fired",
+                &kinds::STORE_FAULT_FIRED,
                 u64::from(op == crate::store::StoreOp::Sync),
                 0,
             );
@@ -765,7 +767,7 @@ impl<'a> Sim<'a> {
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
         self.note_rows(node, scanned.as_ref().ok());
-        self.record(Some(node), "synced-state", synced, pairs);
+        self.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
 
@@ -822,17 +824,22 @@ impl<'a> Sim<'a> {
         let tracked = self.injector.tracked_store(node, store, journal, sink);
         let params = node_params(self.sc, node, s.full, election_tick, self.opts.mutant);
         let disk = s.disk.clone();
-        self.record(Some(node), "start", u64::from(inc), election_tick as u64);
+        self.record(
+            Some(node),
+            &kinds::START,
+            u64::from(inc),
+            election_tick as u64,
+        );
         let epoch = &self.slots[i].epoch_file;
         let (written, synced) = (epoch.read(), epoch.synced());
         self.record(
             Some(node),
-            "epoch-file",
+            &kinds::EPOCH_FILE,
             u64::from(written),
             u64::from(synced),
         );
         let commit = disk.borrow().written().hard_state.commit;
-        self.record(Some(node), "durable", applied, commit);
+        self.record(Some(node), &kinds::DURABLE, applied, commit);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
         let registry_crash_armed = self.injector.registry_crash_armed(node);
@@ -875,7 +882,7 @@ impl<'a> Sim<'a> {
             // process, with the power loss it was armed with (the unsynced
             // writes of the replay go) and a rollback waiting for a crash.
             let power = self.injector.armed_power_loss(node);
-            self.record(Some(node), "armed-crash-fired", u64::from(power), 0);
+            self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
             self.crash(node, power);
             self.restart_after_armed_crash(node);
         }
@@ -934,7 +941,7 @@ impl<'a> Sim<'a> {
                 }
             };
             self.trace
-                .record_bytes(self.now, Some(node), "row-corrupted", &[&key, &value]);
+                .record_bytes(self.now, Some(node), &kinds::ROW_CORRUPTED, &[&key, &value]);
             self.mark(how.mark());
             let corrupted = Observation::RowCorrupted {
                 node,
@@ -984,7 +991,7 @@ impl<'a> Sim<'a> {
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);
-        self.record(Some(node), "start-failed", reason_code(&reason), 0);
+        self.record(Some(node), &kinds::START_FAILED, reason_code(&reason), 0);
         outcome
     }
 

@@ -45,7 +45,7 @@ impl Sim<'_> {
                         writer_registry::HaltKind::Store => self.mark("store-error-halted"),
                         _ => {}
                     }
-                    self.record(Some(node), "halt", h.index, 0);
+                    self.record(Some(node), &kinds::HALT, h.index, 0);
                     let slot = &mut self.slots[usize::from(node)];
                     if slot.halted_at.replace(h.index) == Some(h.index) {
                         self.mark("halt-rehit-after-restart");
@@ -56,9 +56,12 @@ impl Sim<'_> {
                     epoch,
                     result,
                 } => self.on_guard(node, stage, epoch, result),
-                Output::EpochBumped { from, to } => {
-                    self.record(Some(node), "epoch-bump", u64::from(from), u64::from(to))
-                }
+                Output::EpochBumped { from, to } => self.record(
+                    Some(node),
+                    &kinds::EPOCH_BUMP,
+                    u64::from(from),
+                    u64::from(to),
+                ),
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
                     self.stats.elections += 1;
@@ -66,7 +69,7 @@ impl Sim<'_> {
                     if self.stats.elections > 1 && in_flight {
                         self.mark("leader-change-registration-in-flight");
                     }
-                    self.record(Some(node), "leader", term, 0);
+                    self.record(Some(node), &kinds::LEADER, term, 0);
                     let disk = self.slots[usize::from(node)].disk.clone();
                     let disk = disk.borrow();
                     let log = disk.written();
@@ -123,15 +126,23 @@ pub(crate) fn trace_apply(
     rec: &node::ApplyRecord,
     actual: &'static str,
 ) {
-    let kind = if rec.replay { "replay" } else { "apply" };
-    trace.record(now, Some(node), kind, rec.index, rec.term);
+    let kind = if rec.replay {
+        &kinds::REPLAY
+    } else {
+        &kinds::APPLY
+    };
+    // The entry's bytes show in the line (for `regsim inspect entry`);
+    // the outcome and the row below put its effect in the hash.
+    trace.record_entry(now, Some(node), kind, rec.index, rec.term, &rec.data);
     // What the apply did, and the row it left: state, in the hash.
     // The second number: the apply returned before its writes synced.
-    trace.record(now, Some(node), actual, rec.index, u64::from(rec.unsynced));
+    let outcome = kinds::outcome(&rec.result);
+    debug_assert_eq!(outcome.name(), actual);
+    trace.record(now, Some(node), outcome, rec.index, u64::from(rec.unsynced));
     if let Some((key, value)) = &rec.row {
         match value {
-            Some(v) => trace.record_bytes(now, Some(node), "row", &[key, v]),
-            None => trace.record_bytes(now, Some(node), "row", &[key]),
+            Some(v) => trace.record_bytes(now, Some(node), &kinds::ROW, &[key, v]),
+            None => trace.record_bytes(now, Some(node), &kinds::ROW, &[key]),
         }
     }
 }
@@ -192,7 +203,12 @@ impl Sim<'_> {
                 self.mark("snapshot-install-restarted");
             }
         }
-        self.record(Some(node), "snapshot-restored", index, u64::from(replay));
+        self.record(
+            Some(node),
+            &kinds::SNAPSHOT_RESTORED,
+            index,
+            u64::from(replay),
+        );
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
             // Into the trace: every byte the restore left.
             let digest = crate::trace::state_digest(core.fsm().store());
@@ -225,15 +241,15 @@ impl Sim<'_> {
     ) {
         let i = usize::from(node);
         let strict = stage == GuardStage::AfterReplay;
-        let actual = result.as_ref().err().map(Refusal::name);
-        let decision = if actual.is_some() {
-            "guard-refused"
+        let refusal = result.as_ref().err().map(kinds::refusal);
+        let decision = if refusal.is_some() {
+            &kinds::GUARD_REFUSED
         } else {
-            "guard-allowed"
+            &kinds::GUARD_ALLOWED
         };
         self.record(Some(node), decision, u64::from(strict), u64::from(epoch));
-        if let Some(name) = actual {
-            self.record(Some(node), name, u64::from(strict), u64::from(epoch));
+        if let Some(kind) = refusal {
+            self.record(Some(node), kind, u64::from(strict), u64::from(epoch));
         }
         let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
         let observation = Observation::Guard {

@@ -23,9 +23,9 @@ impl Sim<'_> {
         let (delay, again) = match self.network.fate(from, to) {
             fate @ (Fate::Cut | Fate::Lost) => {
                 let what = if fate == Fate::Cut {
-                    "drop-partition"
+                    &kinds::DROP_PARTITION
                 } else {
-                    "drop"
+                    &kinds::DROP
                 };
                 self.record(Some(from), what, u64::from(to), kind);
                 if is_snapshot {
@@ -37,7 +37,12 @@ impl Sim<'_> {
         };
         let from_inc = self.slots[usize::from(from)].incarnation;
         let to_inc = self.slots[usize::from(to)].incarnation;
-        self.record(Some(from), "send", u64::from(to), kind << 32 | msg.index);
+        self.record(
+            Some(from),
+            &kinds::SEND,
+            u64::from(to),
+            kind << 32 | msg.index,
+        );
         if let Some(again) = again {
             self.push(
                 self.now + again,
@@ -72,7 +77,7 @@ impl Sim<'_> {
             return;
         }
         if !reachable {
-            self.record(Some(to), "drop-partition", u64::from(from), 0);
+            self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
             if is_snapshot {
                 self.snapshot_failed(from, from_inc, to);
             }
@@ -82,7 +87,7 @@ impl Sim<'_> {
             State::Up(_) => {
                 self.record(
                     Some(to),
-                    "deliver",
+                    &kinds::DELIVER,
                     u64::from(from),
                     msg.get_msg_type() as u64,
                 );
@@ -99,7 +104,7 @@ impl Sim<'_> {
                     core.step(msg, out, crash).map(|_| false)
                 });
                 if is_snapshot {
-                    self.record(Some(from), "snapshot-delivered", u64::from(to), 0);
+                    self.record(Some(from), &kinds::SNAPSHOT_DELIVERED, u64::from(to), 0);
                     self.with_core(from, |core, out, crash| {
                         core.report_snapshot(u64::from(to) + 1, true, out, crash)
                             .map(|_| false)
@@ -118,7 +123,7 @@ impl Sim<'_> {
     /// The transport tells a snapshot's sender it did not arrive.
     pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
         if self.slots[usize::from(from)].incarnation == from_inc {
-            self.record(Some(from), "snapshot-failed", u64::from(to), 0);
+            self.record(Some(from), &kinds::SNAPSHOT_FAILED, u64::from(to), 0);
             self.with_core(from, |core, out, crash| {
                 core.report_snapshot(u64::from(to) + 1, false, out, crash)
                     .map(|_| false)

@@ -46,7 +46,7 @@ impl Sim<'_> {
         }
         if let Some(data) = data {
             self.stats.kv_proposed += 1;
-            self.record(Some(node), "kv-propose", attempt.proposal_id, 0);
+            self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.propose(node, data);
         }
         let timeout = self.sc.workload.client_timeout_ms * 1000;
@@ -78,7 +78,7 @@ impl Sim<'_> {
                     State::Up(core) => core.registration_entry(dek, pid),
                     _ => break,
                 };
-                self.record(Some(node), "register", u64::from(dek), pid);
+                self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
                 let who = (node, self.slots[i].incarnation);
                 let proposed = Observation::RegistrationProposed {
                     who,

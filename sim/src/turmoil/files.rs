@@ -39,7 +39,7 @@ pub const REGISTRY: &str = "/data/registry.log";
 fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 12);
     out.extend((body.len() as u32).to_be_bytes());
-    out.extend(writer_registry::ids::fnv1a64(body).to_be_bytes());
+    out.extend(crate::fnv::fnv1a64(body).to_be_bytes());
     out.extend_from_slice(body);
     out
 }
@@ -55,7 +55,7 @@ fn records(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
         let Some(body) = bytes.get(at + 12..at + 12 + len) else {
             break;
         };
-        if len == 0 || writer_registry::ids::fnv1a64(body) != sum {
+        if len == 0 || crate::fnv::fnv1a64(body) != sum {
             break;
         }
         out.push(body);
