@@ -47,6 +47,7 @@ pub mod crash_copy;
 pub mod disk;
 pub mod error;
 pub(crate) mod hosted;
+pub mod html;
 pub mod inspect;
 #[cfg(madsim)]
 pub mod madsim_runtime;

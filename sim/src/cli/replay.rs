@@ -5,7 +5,7 @@
 use clap::Args;
 
 use super::case::{case, Case, CaseArgs};
-use super::report::{first_difference, print_result, replay_command};
+use super::report::{first_difference, print_result, replay_command, replay_schedule_command};
 use super::{CliError, Registry};
 use crate::run;
 
@@ -63,16 +63,8 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
     if !r.passed() {
         match &schedule_file {
             Some(file) => println!(
-                "replay: regsim replay --schedule {}{}{}",
-                file.display(),
-                mutant
-                    .as_ref()
-                    .map(|m| format!(" --mutant {m}"))
-                    .unwrap_or_default(),
-                match opts.runtime {
-                    run::Runtime::Native => String::new(),
-                    other => format!(" --runtime {}", other.name()),
-                }
+                "replay: {}",
+                replay_schedule_command(file, mutant.as_deref(), opts.runtime)
             ),
             None => println!(
                 "replay: {}",

@@ -31,6 +31,24 @@ pub(super) fn replay_command(
     )
 }
 
+/// The command that replays a run named by its schedule file (a bare
+/// schedule or a seeds/ entry, which names its own scenario).
+pub(super) fn replay_schedule_command(
+    file: &Path,
+    mutant: Option<&str>,
+    runtime: crate::run::Runtime,
+) -> String {
+    format!(
+        "regsim replay --schedule {}{}{}",
+        file.display(),
+        mutant.map(|m| format!(" --mutant {m}")).unwrap_or_default(),
+        match runtime {
+            crate::run::Runtime::Native => String::new(),
+            other => format!(" --runtime {}", other.name()),
+        }
+    )
+}
+
 pub(super) fn print_result(r: &RunResult) {
     let s = &r.stats;
     println!(
