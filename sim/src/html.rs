@@ -90,7 +90,7 @@ h3{font-size:14px;margin:12px 0 4px}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}
 dl.meta dt{color:#57606a}dl.meta dd{margin:0}
 code,.hex{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-code.cmd{display:block;background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px;padding:4px 8px;white-space:pre-wrap;word-break:break-all}
+code.cmd{display:block;background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px;padding:4px 8px;white-space:pre-wrap;overflow-wrap:anywhere}
 .timeline{overflow-x:auto;border:1px solid #d0d7de;border-radius:4px;background:#fff}
 svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0;font-size:12px;color:#424a53}
@@ -102,6 +102,7 @@ table.rows{border-collapse:collapse;margin:4px 0 10px;font-size:12px}
 table.rows th,table.rows td{border:1px solid #d0d7de;padding:2px 6px;text-align:left;vertical-align:top}
 table.rows th{background:#f6f8fa}
 td.bad{color:#cf222e}
+tr.named td{background:#fff8c5}
 .note{color:#57606a;font-size:12px}
 ";
 
@@ -169,11 +170,11 @@ fn header(page: &mut String, meta: &Meta, sc: &Scenario, r: &RunResult, title: &
     item(
         "stats",
         format!(
-            "virtual {:.3} s, committed {}, kv applied {}/{} proposed, elections {}, crashes {}, power losses {}, restarts {}, snapshots {} taken / {} installed, halts {} ({} justified), refusals {} ({} justified), messages {}, events {}",
+            "virtual {:.3} s, committed {}, kv proposed {} and applied {} times (all replicas), elections {}, crashes {}, power losses {}, restarts {}, snapshots {} taken / {} installed, halts {} ({} justified), refusals {} ({} justified), messages {}, events {}",
             s.virtual_us as f64 / 1e6,
             s.committed,
-            s.kv_applied,
             s.kv_proposed,
+            s.kv_applied,
             s.elections,
             s.crashes,
             s.power_losses,
@@ -224,45 +225,102 @@ fn verdicts(page: &mut String, r: &RunResult) {
         page.push_str("<h2>Verdict</h2>\n<p>Every oracle passed and no finding showed.</p>\n");
         return;
     }
-    if !r.violations.is_empty() {
-        let _ = writeln!(
+    let violations: Vec<Verdict> = r
+        .violations
+        .iter()
+        .map(|v| (v.oracle.as_str(), v.at_us, v.node, v.detail.as_str()))
+        .collect();
+    let findings: Vec<Verdict> = r
+        .findings
+        .iter()
+        .map(|f| (f.signature.as_str(), f.at_us, f.node, f.detail.as_str()))
+        .collect();
+    verdict_list(
+        page,
+        "Violations",
+        "violation",
+        'V',
+        &violations,
+        oracle_meaning,
+    );
+    verdict_list(
+        page,
+        "Findings (allowed by the scenario)",
+        "finding",
+        'F',
+        &findings,
+        |_| "a purpose failure while every node conformed; this scenario allows the signature",
+    );
+}
+
+/// A violation or finding: its oracle or signature, time, node, detail.
+type Verdict<'a> = (&'a str, u64, Option<u8>, &'a str);
+
+/// One list item per run of equal verdicts (a finding recurs at every
+/// restart with the same words): the first in full, the others by time,
+/// each still the target of its marker's link.
+fn verdict_list(
+    page: &mut String,
+    heading: &str,
+    class: &str,
+    letter: char,
+    list: &[Verdict],
+    meaning: fn(&str) -> &'static str,
+) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h2>{heading}</h2>\n<ol class=\"verdicts\" id=\"{class}s\">"
+    );
+    let mut i = 0;
+    while i < list.len() {
+        let (name, at, node, detail) = list[i];
+        let same = list[i..]
+            .iter()
+            .take_while(|&&(n, _, w, d)| n == name && w == node && d == detail)
+            .count();
+        let _ = write!(
             page,
-            "<h2>Violations</h2>\n<ol class=\"verdicts\" id=\"violations\">"
+            "<li class=\"{class}\" id=\"{class}-{}\" value=\"{}\"><b>{letter}{} {}</b> at {} on {}: {}",
+            i + 1,
+            i + 1,
+            i + 1,
+            escape(name),
+            secs(at),
+            who(node),
+            escape(detail)
         );
-        for (i, v) in r.violations.iter().enumerate() {
-            let _ = writeln!(
+        if same > 1 {
+            let again: Vec<String> = (i + 1..i + same)
+                .map(|k| {
+                    format!(
+                        "<a id=\"{class}-{}\" href=\"#marker-{}{}\">{letter}{} {}</a>",
+                        k + 1,
+                        letter.to_ascii_lowercase(),
+                        k + 1,
+                        k + 1,
+                        secs(list[k].1)
+                    )
+                })
+                .collect();
+            let _ = write!(
                 page,
-                "<li class=\"violation\" id=\"violation-{}\"><b>V{} {}</b> at {} on {}: {}<br><span class=\"what\">{}</span></li>",
-                i + 1,
-                i + 1,
-                escape(&v.oracle),
-                secs(v.at_us),
-                who(v.node),
-                escape(&v.detail),
-                escape(oracle_meaning(&v.oracle))
+                "<br>the same again {} time{}: {}",
+                same - 1,
+                if same == 2 { "" } else { "s" },
+                again.join(", ")
             );
         }
-        page.push_str("</ol>\n");
-    }
-    if !r.findings.is_empty() {
         let _ = writeln!(
             page,
-            "<h2>Findings (allowed by the scenario)</h2>\n<ol class=\"verdicts\" id=\"findings\">"
+            "<br><span class=\"what\">{}</span></li>",
+            escape(meaning(name))
         );
-        for (i, f) in r.findings.iter().enumerate() {
-            let _ = writeln!(
-                page,
-                "<li class=\"finding\" id=\"finding-{}\"><b>F{} {}</b> at {} on {}: {}<br><span class=\"what\">a purpose failure while every node conformed; this scenario allows the signature</span></li>",
-                i + 1,
-                i + 1,
-                escape(&f.signature),
-                secs(f.at_us),
-                who(f.node),
-                escape(&f.detail)
-            );
-        }
-        page.push_str("</ol>\n");
+        i += same;
     }
+    page.push_str("</ol>\n");
 }
 
 fn justifications(page: &mut String, r: &RunResult) {
@@ -319,15 +377,35 @@ fn rows_section(page: &mut String, t: &Timeline, r: &RunResult) {
         page.push_str("<p class=\"note\">This run kept no row events: no rows to show.</p>\n");
         return;
     }
-    page.push_str("<p class=\"note\">Each node's registry space as its store held it at that moment (the last scan at a stop, reopen or restore, and every registration since). Hover a row for the command that decodes it: <code>regsim inspect row KEY VALUE</code>.</p>\n");
-    for node in 0..t.nodes {
-        let rows = rows_at(&r.events, node as u8, at);
+    page.push_str("<p class=\"note\">Each node's registry space as its store held it at that moment (the last scan at a stop, reopen or restore, and every registration since). Rows the verdict's text names are highlighted; the last column names the nodes that hold other bytes for the same key. Hover a row for the command that decodes it: <code>regsim inspect row KEY VALUE</code>.</p>\n");
+    let named = r
+        .violations
+        .first()
+        .map(|v| v.detail.as_str())
+        .or(r.findings.first().map(|f| f.detail.as_str()))
+        .unwrap_or("");
+    let blamed = r
+        .violations
+        .first()
+        .map(|v| v.node)
+        .or(r.findings.first().map(|f| f.node))
+        .flatten()
+        .map(usize::from);
+    let all: Vec<_> = (0..t.nodes)
+        .map(|node| rows_at(&r.events, node as u8, at))
+        .collect();
+    for (node, rows) in all.iter().enumerate() {
         let _ = writeln!(
             page,
-            "<h3>n{} <span class=\"note\">({} row{})</span></h3>",
+            "<h3>n{} <span class=\"note\">({} row{}{})</span></h3>",
             node + 1,
             rows.len(),
-            if rows.len() == 1 { "" } else { "s" }
+            if rows.len() == 1 { "" } else { "s" },
+            if blamed == Some(node) {
+                "; the node the verdict names"
+            } else {
+                ""
+            }
         );
         if rows.is_empty() {
             let _ = writeln!(
@@ -339,17 +417,37 @@ fn rows_section(page: &mut String, t: &Timeline, r: &RunResult) {
         }
         let _ = writeln!(
             page,
-            "<table class=\"rows\" id=\"rows-n{}\">\n<tr><th>dek</th><th>node16</th><th>owner (full node id)</th><th>first_seen</th><th>last_seen</th><th>key hex</th><th>value hex</th></tr>",
+            "<table class=\"rows\" id=\"rows-n{}\">\n<tr><th>dek</th><th>node16</th><th>owner (full node id)</th><th>first_seen</th><th>last_seen</th><th>key hex</th><th>value hex</th><th>other bytes on</th></tr>",
             node + 1
         );
-        for (key, value) in &rows {
-            row_line(page, key, value, t.nodes);
+        for (key, value) in rows {
+            let differs: Vec<String> = all
+                .iter()
+                .enumerate()
+                .filter(|&(other, theirs)| other != node && theirs.get(key) != Some(value))
+                .map(|(other, theirs)| {
+                    let bytes = theirs
+                        .get(key)
+                        .map_or("no row".to_string(), |v| hex::encode(v));
+                    format!("n{}: {bytes}", other + 1)
+                })
+                .collect();
+            row_line(page, key, value, t.nodes, named, &differs);
         }
         page.push_str("</table>\n");
     }
 }
 
-fn row_line(page: &mut String, key: &[u8], value: &[u8], nodes: usize) {
+/// One row: decoded, in hex, highlighted when `named` (the verdict's
+/// text) quotes its bytes, and with the nodes that hold other bytes.
+fn row_line(
+    page: &mut String,
+    key: &[u8],
+    value: &[u8],
+    nodes: usize,
+    named: &str,
+    differs: &[String],
+) {
     let (kh, vh) = (hex::encode(key), hex::encode(value));
     let decoded = match (RowKey::decode(key), RowValue::decode(value)) {
         (Ok(k), Ok(v)) => {
@@ -397,9 +495,24 @@ fn row_line(page: &mut String, key: &[u8], value: &[u8], nodes: usize) {
             )
         }
     };
+    let class = if named.contains(&kh) || named.contains(&vh) {
+        " class=\"named\""
+    } else {
+        ""
+    };
+    let elsewhere = if differs.is_empty() {
+        "<td class=\"note\">-</td>".to_string()
+    } else {
+        let who: Vec<&str> = differs.iter().filter_map(|d| d.split(':').next()).collect();
+        format!(
+            "<td class=\"bad\" title=\"{}\">{}</td>",
+            escape(&differs.join("; ")),
+            who.join(" ")
+        )
+    };
     let _ = writeln!(
         page,
-        "<tr title=\"regsim inspect row {kh} {vh}\">{decoded}<td class=\"hex\">{kh}</td><td class=\"hex\">{vh}</td></tr>"
+        "<tr title=\"regsim inspect row {kh} {vh}\"{class}>{decoded}<td class=\"hex\">{kh}</td><td class=\"hex\">{vh}</td>{elsewhere}</tr>"
     );
 }
 
@@ -556,6 +669,8 @@ struct Span {
     /// Down: the reason code; leader: the term.
     code: u64,
     tip: String,
+    /// Drawn inside the span when it fits (a cut's sides).
+    label: String,
 }
 
 #[derive(Debug, Clone)]
@@ -604,8 +719,12 @@ const LABEL_W: f64 = 56.0;
 const BIN_PX: f64 = 3.0;
 const TOP: f64 = 40.0;
 const CLUSTER_H: f64 = 22.0;
-const LANE_H: f64 = 56.0;
-const LANE_GAP: f64 = 6.0;
+const LANE_H: f64 = 60.0;
+const LANE_GAP: f64 = 8.0;
+/// A node lane, top to bottom: the leader strip, the state band with the
+/// marks on it, the apply bars.
+const BAND_TOP: f64 = 17.0;
+const BAND_H: f64 = 26.0;
 
 impl Timeline {
     fn build(sc: &Scenario, r: &RunResult) -> Timeline {
@@ -687,6 +806,7 @@ impl Timeline {
                             to: e.at_us,
                             code,
                             tip,
+                            label: String::new(),
                         });
                     }
                     let mut tip = format!(
@@ -930,6 +1050,7 @@ impl Timeline {
                     to: end_us,
                     code,
                     tip,
+                    label: String::new(),
                 });
             }
             if let Some(since) = paused_since[n].take() {
@@ -1007,10 +1128,11 @@ impl Timeline {
             let x = self.x(end);
             let _ = writeln!(
                 s,
-                "<g><title>end of the fault phase at {}: the network heals, every node resumes and restarts; liveness is owed from here</title><path d=\"M{x:.1},{TOP:.1}V{axis_y:.1}\" stroke=\"#57606a\" stroke-dasharray=\"2 3\"/><text x=\"{:.1}\" y=\"{:.1}\">end of faults</text></g>",
+                "<g><title>end of the fault phase at {}: the network heals, every node resumes and restarts; liveness is owed from here</title><path d=\"M{x:.1},{TOP:.1}V{axis_y:.1}\" stroke=\"#57606a\" stroke-dasharray=\"2 3\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">end of faults</text></g>",
                 secs(end),
-                x + 3.0,
-                TOP + CLUSTER_H - 6.0
+                if x > LABEL_W + PLOT_W - 80.0 { x - 3.0 } else { x + 3.0 },
+                TOP + CLUSTER_H - 7.0,
+                if x > LABEL_W + PLOT_W - 80.0 { "end" } else { "start" }
             );
         }
         s.push_str("</g>\n");
@@ -1027,12 +1149,22 @@ impl Timeline {
             let (x0, x1) = (self.x(span.from), self.x(span.to));
             let _ = writeln!(
                 s,
-                "<g><title>{}</title><rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#ffc9c9\" stroke=\"#e03131\" stroke-width=\"0.6\"/></g>",
+                "<g class=\"cut\"><title>{}</title><rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#ffc9c9\" stroke=\"#e03131\" stroke-width=\"0.6\"/>",
                 escape(&span.tip),
                 y + 3.0,
                 (x1 - x0).max(1.5),
                 CLUSTER_H - 6.0
             );
+            if x1 - x0 >= span.label.chars().count() as f64 * 6.0 + 6.0 {
+                let _ = write!(
+                    s,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#a61e1e\" font-size=\"10\">{}</text>",
+                    x0 + 3.0,
+                    y + 14.5,
+                    escape(&span.label)
+                );
+            }
+            s.push_str("</g>\n");
         }
         s.push_str("</g>\n");
     }
@@ -1040,9 +1172,8 @@ impl Timeline {
     fn lane(&self, s: &mut String, node: usize) {
         let lane = &self.lanes[node];
         let y = self.lane_y(node);
-        let band_y = y + 14.0;
-        let band_h = 26.0;
-        let mid = band_y + band_h / 2.0;
+        let band_y = y + BAND_TOP;
+        let mid = self.band_mid(node);
         let _ = writeln!(
             s,
             "<g id=\"lane-n{}\" class=\"lane node\" data-node=\"{}\">",
@@ -1051,17 +1182,19 @@ impl Timeline {
         );
         let _ = writeln!(
             s,
-            "<text x=\"6\" y=\"{:.1}\" font-size=\"14\" font-weight=\"700\">n{}</text><rect x=\"{LABEL_W}\" y=\"{band_y:.1}\" width=\"{PLOT_W}\" height=\"{band_h}\" fill=\"#e7f5ff\"/>",
+            "<path d=\"M0,{:.1}H{:.1}\" stroke=\"#d0d7de\"/><text x=\"8\" y=\"{:.1}\" font-size=\"15\" font-weight=\"700\">n{}</text><rect x=\"{LABEL_W}\" y=\"{band_y:.1}\" width=\"{PLOT_W}\" height=\"{BAND_H}\" fill=\"#e7f5ff\"/>",
+            y - LANE_GAP / 2.0,
+            LABEL_W + PLOT_W + 24.0,
             mid + 5.0,
             node + 1
         );
         for span in &lane.paused {
-            self.band(s, span, band_y, band_h, "url(#hatch)", "paused");
+            self.band(s, span, band_y, "url(#hatch)", "paused");
         }
         for span in &lane.down {
             let colour = DOWN.get(span.code as usize).map_or("#000", |d| d.1);
             let class = DOWN.get(span.code as usize).map_or("down", |d| d.0);
-            self.band(s, span, band_y, band_h, colour, class);
+            self.band(s, span, band_y, colour, class);
         }
         for span in &lane.leader {
             let (x0, x1) = (self.x(span.from), self.x(span.to));
@@ -1070,35 +1203,40 @@ impl Timeline {
                 s,
                 "<g class=\"leader\"><title>{}</title><rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"12\" fill=\"#1c7ed6\" rx=\"2\"/>",
                 escape(&span.tip),
-                y
+                y + 3.0
             );
-            if w >= 24.0 {
+            let label = format!("T{}", span.code);
+            if w >= label.len() as f64 * 6.0 + 6.0 {
                 let _ = write!(
                     s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#fff\" font-size=\"10\">T{}</text>",
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#fff\" font-size=\"10\" font-weight=\"600\">{label}</text>",
                     x0 + 3.0,
-                    y + 9.5,
-                    span.code
+                    y + 12.5
                 );
             }
             s.push_str("</g>\n");
         }
         // Applies that are not registrations: one bar per bin, its height
         // growing with the count.
-        let strip_y = band_y + band_h + 14.0;
+        let strip_bottom = y + LANE_H - 2.0;
         for (bin, b) in &lane.bins {
             let count = b.kv + b.empty;
             let h = (2.0 + (count as f64).log2() * 2.0).min(12.0);
             let at = bin * self.bin_us;
             let x = self.x(at);
             let fill = if b.replays == count {
-                "#a5d8ff"
+                "#74c0fc"
             } else {
                 "#74808c"
             };
+            let replays = if b.replays > 0 {
+                format!(", {} in a startup replay", b.replays)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "<g><title>n{} applies {count} entr{} from {}: indexes {}..{} ({} kv, {} empty{})</title><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/></g>",
+                "<g><title>n{} applies {count} entr{} from {}: indexes {}..{} ({} kv, {} empty{replays})</title><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/></g>",
                 node + 1,
                 if count == 1 { "y" } else { "ies" },
                 secs(at),
@@ -1106,13 +1244,7 @@ impl Timeline {
                 b.last_index,
                 b.kv,
                 b.empty,
-                if b.replays > 0 {
-                    format!(", {} in a startup replay", b.replays)
-                } else {
-                    String::new()
-                }
-            ,
-                strip_y - h,
+                strip_bottom - h,
                 BIN_PX - 0.6
             );
         }
@@ -1123,73 +1255,103 @@ impl Timeline {
         s.push_str("</g>\n");
     }
 
-    fn band(&self, s: &mut String, span: &Span, y: f64, h: f64, fill: &str, class: &str) {
+    /// The vertical middle of a node's state band, where its marks sit.
+    fn band_mid(&self, node: usize) -> f64 {
+        self.lane_y(node) + BAND_TOP + BAND_H / 2.0
+    }
+
+    fn band(&self, s: &mut String, span: &Span, y: f64, fill: &str, class: &str) {
         let (x0, x1) = (self.x(span.from), self.x(span.to));
         let _ = writeln!(
             s,
-            "<g class=\"{class}\"><title>{}</title><rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/></g>",
+            "<g class=\"{class}\"><title>{}</title><rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{BAND_H}\" fill=\"{fill}\"/></g>",
             escape(&span.tip),
             (x1 - x0).max(1.0)
         );
     }
 
     fn verdict_markers(&self, s: &mut String, r: &RunResult, axis_y: f64) {
-        let marks = r
+        let violations = r
             .violations
             .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                (
-                    "violation",
-                    format!("V{}", i + 1),
-                    &v.oracle,
-                    v.at_us,
-                    v.node,
-                    &v.detail,
-                    i,
-                )
-            })
-            .chain(r.findings.iter().enumerate().map(|(i, f)| {
-                (
-                    "finding",
-                    format!("F{}", i + 1),
-                    &f.signature,
-                    f.at_us,
-                    f.node,
-                    &f.detail,
-                    i,
-                )
-            }));
+            .map(|v| (&v.oracle, v.at_us, v.node, &v.detail));
+        let findings = r
+            .findings
+            .iter()
+            .map(|f| (&f.signature, f.at_us, f.node, &f.detail));
         // Markers past this many only clutter: the list below has them all.
-        for (k, (class, label, name, at, node, detail, i)) in marks.take(40).enumerate() {
-            let x = self.x(at);
+        let marks = violations
+            .enumerate()
+            .map(|(i, m)| ("violation", 'V', i + 1, m))
+            .chain(
+                findings
+                    .enumerate()
+                    .map(|(i, m)| ("finding", 'F', i + 1, m)),
+            )
+            .take(MAX_MARKERS)
+            .collect::<Vec<_>>();
+        let xs: Vec<f64> = marks.iter().map(|(_, _, _, m)| self.x(m.1)).collect();
+        // Two rows of labels; a label goes where it overlaps none placed
+        // before it, long when no later marker is under it, else just its
+        // number (the hover and the list below say the rest).
+        let mut placed: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+        for (k, &(class, letter, i, (name, at, node, detail))) in marks.iter().enumerate() {
+            let x = xs[k];
             let colour = if class == "violation" {
                 "#cf222e"
             } else {
                 "#bc4c00"
             };
-            // Alternate rows so that close markers keep readable labels.
-            let ty = if k % 2 == 0 { 14.0 } else { 30.0 };
-            let anchor = if x > LABEL_W + PLOT_W - 220.0 {
-                "end"
-            } else {
-                "start"
+            let id = format!("{letter}{i}");
+            let long = format!("{id} {}", short(name, 60));
+            let width = |text: &str| text.chars().count() as f64 * 6.6 + 4.0;
+            let right_edge = LABEL_W + PLOT_W + 20.0;
+            let extent = |w: f64| {
+                if x + w > right_edge {
+                    (x - w, x)
+                } else {
+                    (x, x + w)
+                }
             };
-            let tx = if anchor == "end" { x - 4.0 } else { x + 4.0 };
+            let crowded = |(a, b): (f64, f64)| xs[k + 1..].iter().any(|&o| o > a && o < b);
+            // The first marker always says what failed: its label has a
+            // halo, so it stays readable over the lines it crosses.
+            let text = if k > 0 && crowded(extent(width(&long))) {
+                id.clone()
+            } else {
+                long
+            };
+            let (a, b) = extent(width(&text));
+            let row = (0..2).find(|&row| placed[row].iter().all(|&(p, q)| b <= p || a >= q));
             let _ = write!(
                 s,
-                "<a href=\"#{class}-{}\"><g class=\"{class}-marker\" id=\"marker-{}\"><title>{label} {} at {} on {}: {}</title><path d=\"M{x:.1},{:.1}V{axis_y:.1}\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\" fill=\"{colour}\" font-weight=\"700\" text-anchor=\"{anchor}\">{label} {}</text>",
-                i + 1,
-                label.to_lowercase(),
+                "<a href=\"#{class}-{i}\"><g class=\"{class}-marker\" id=\"marker-{}\"><title>{id} {} at {} on {}: {}</title><path d=\"M{x:.1},{:.1}V{axis_y:.1}\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>",
+                id.to_lowercase(),
                 escape(name),
                 secs(at),
                 who(node),
                 escape(detail),
-                ty + 3.0,
-                escape(&short(name, 48))
+                match row {
+                    Some(1) => 24.0,
+                    _ => 8.0,
+                },
             );
+            if let Some(row) = row {
+                placed[row].push((a, b));
+                let y = 13.0 + 16.0 * row as f64;
+                let (tx, anchor) = if a < x {
+                    (x - 3.0, "end")
+                } else {
+                    (x + 3.0, "start")
+                };
+                let _ = write!(
+                    s,
+                    "<text x=\"{tx:.1}\" y=\"{y:.1}\" fill=\"{colour}\" font-weight=\"700\" text-anchor=\"{anchor}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                    escape(&text)
+                );
+            }
             if let Some(n) = node.map(usize::from).filter(|&n| n < self.nodes) {
-                let y = self.lane_y(n) + 27.0;
+                let y = self.band_mid(n);
                 let _ = write!(
                     s,
                     "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"9\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\"/>"
@@ -1199,6 +1361,9 @@ impl Timeline {
         }
     }
 }
+
+/// Most violation and finding markers a timeline draws.
+const MAX_MARKERS: usize = 40;
 
 fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -1220,6 +1385,7 @@ fn link_span(from: u64, to: u64, parts: &[String]) -> Span {
             secs(to),
             parts.join("; ")
         ),
+        label: parts.join("; "),
     }
 }
 
@@ -1229,6 +1395,7 @@ fn paused_span(name: &str, from: u64, to: u64) -> Span {
         to,
         code: 0,
         tip: format!("{name} paused from {} to {}", secs(from), secs(to)),
+        label: String::new(),
     }
 }
 
@@ -1242,6 +1409,7 @@ fn leader_span(name: &str, from: u64, to: u64, term: u64) -> Span {
             secs(from),
             secs(to)
         ),
+        label: String::new(),
     }
 }
 
