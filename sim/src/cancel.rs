@@ -51,7 +51,7 @@ impl Cancel {
     /// [`Cancel::check`] on every [`Cancel::EVERY`]th event.
     #[inline]
     pub fn check_at(&self, events: u64) -> Option<HarnessError> {
-        if events % Self::EVERY != 0 || (self.limit.is_none() && self.abandon.is_none()) {
+        if !events.is_multiple_of(Self::EVERY) || (self.limit.is_none() && self.abandon.is_none()) {
             return None;
         }
         self.check()
