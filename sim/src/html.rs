@@ -137,7 +137,7 @@ fn header(page: &mut String, meta: &Meta, sc: &Scenario, r: &RunResult, title: &
     item(
         "scenario",
         format!(
-            "<b>{}</b> ({}){}",
+            "<b>{}</b> (run from {}){}",
             escape(&sc.name),
             escape(meta.source),
             if description.is_empty() {
@@ -711,13 +711,17 @@ struct Timeline {
     has_row_events: bool,
     /// Time per apply bin.
     bin_us: u64,
+    /// Where the lanes start.
+    top: f64,
 }
 
 /// Width of the time axis, in pixels, and of one apply bin.
 const PLOT_W: f64 = 1200.0;
 const LABEL_W: f64 = 56.0;
-const BIN_PX: f64 = 3.0;
+const BIN_PX: f64 = 6.0;
+/// Above the lanes: room for the verdict markers' labels, when any.
 const TOP: f64 = 40.0;
+const TOP_BARE: f64 = 8.0;
 const CLUSTER_H: f64 = 22.0;
 const LANE_H: f64 = 60.0;
 const LANE_GAP: f64 = 8.0;
@@ -753,6 +757,11 @@ impl Timeline {
             end_of_faults: None,
             has_row_events: false,
             bin_us,
+            top: if r.violations.is_empty() && r.findings.is_empty() {
+                TOP_BARE
+            } else {
+                TOP
+            },
         };
         // Open intervals, per node: since when down (and why), paused, leader.
         let mut down_since: Vec<Option<(u64, u64, String)>> = vec![None; nodes];
@@ -1076,7 +1085,7 @@ impl Timeline {
     }
 
     fn lane_y(&self, node: usize) -> f64 {
-        TOP + CLUSTER_H + LANE_GAP + node as f64 * (LANE_H + LANE_GAP)
+        self.top + CLUSTER_H + LANE_GAP + node as f64 * (LANE_H + LANE_GAP)
     }
 
     fn svg(&self, r: &RunResult) -> String {
@@ -1111,7 +1120,7 @@ impl Timeline {
             let _ = writeln!(
                 s,
                 "<path d=\"M{x:.1},{:.1}V{:.1}\" stroke=\"#eaeef2\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                TOP,
+                self.top,
                 axis_y,
                 axis_y + 14.0,
                 seconds_label(at, step)
@@ -1128,10 +1137,11 @@ impl Timeline {
             let x = self.x(end);
             let _ = writeln!(
                 s,
-                "<g><title>end of the fault phase at {}: the network heals, every node resumes and restarts; liveness is owed from here</title><path d=\"M{x:.1},{TOP:.1}V{axis_y:.1}\" stroke=\"#57606a\" stroke-dasharray=\"2 3\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">end of faults</text></g>",
+                "<g><title>end of the fault phase at {}: the network heals, every node resumes and restarts; liveness is owed from here</title><path d=\"M{x:.1},{:.1}V{axis_y:.1}\" stroke=\"#57606a\" stroke-dasharray=\"2 3\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">end of faults</text></g>",
                 secs(end),
+                self.top,
                 if x > LABEL_W + PLOT_W - 80.0 { x - 3.0 } else { x + 3.0 },
-                TOP + CLUSTER_H - 7.0,
+                self.top + CLUSTER_H - 7.0,
                 if x > LABEL_W + PLOT_W - 80.0 { "end" } else { "start" }
             );
         }
@@ -1139,7 +1149,7 @@ impl Timeline {
     }
 
     fn cluster_lane(&self, s: &mut String) {
-        let y = TOP;
+        let y = self.top;
         let _ = writeln!(
             s,
             "<g id=\"lane-cluster\" class=\"lane cluster\"><text x=\"4\" y=\"{:.1}\" font-weight=\"600\">network</text><rect x=\"{LABEL_W}\" y=\"{y:.1}\" width=\"{PLOT_W}\" height=\"{CLUSTER_H}\" fill=\"#f6f8fa\"/>",
@@ -1219,35 +1229,39 @@ impl Timeline {
         // Applies that are not registrations: one bar per bin, its height
         // growing with the count.
         let strip_bottom = y + LANE_H - 2.0;
+        // Bars are the page's most numerous element: the fill is the
+        // group's and the hover text short.
+        s.push_str("<g class=\"applies\" fill=\"#74808c\">\n");
         for (bin, b) in &lane.bins {
             let count = b.kv + b.empty;
             let h = (2.0 + (count as f64).log2() * 2.0).min(12.0);
             let at = bin * self.bin_us;
             let x = self.x(at);
             let fill = if b.replays == count {
-                "#74c0fc"
+                " fill=\"#74c0fc\""
             } else {
-                "#74808c"
+                ""
             };
             let replays = if b.replays > 0 {
-                format!(", {} in a startup replay", b.replays)
+                format!(", {} replayed", b.replays)
             } else {
                 String::new()
             };
             let _ = writeln!(
                 s,
-                "<g><title>n{} applies {count} entr{} from {}: indexes {}..{} ({} kv, {} empty{replays})</title><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/></g>",
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{}\" height=\"{h:.1}\"{fill}><title>n{}: {count} appl{} from {:.3} s, index {}..{} ({} kv, {} empty{replays})</title></rect>",
+                strip_bottom - h,
+                BIN_PX - 1.0,
                 node + 1,
                 if count == 1 { "y" } else { "ies" },
-                secs(at),
+                at as f64 / 1e6,
                 b.first_index,
                 b.last_index,
                 b.kv,
                 b.empty,
-                strip_bottom - h,
-                BIN_PX - 0.6
             );
         }
+        s.push_str("</g>\n");
         for m in &lane.marks {
             s.push_str(&m.glyph.draw(self.x(m.at), mid, &m.tip));
             s.push('\n');
