@@ -51,6 +51,7 @@ pub mod disk;
 pub mod error;
 pub mod fnv;
 pub(crate) mod hosted;
+pub mod html;
 pub mod inspect;
 pub mod interrupt;
 #[cfg(madsim)]

@@ -4,6 +4,7 @@
 
 mod bench;
 mod case;
+mod html;
 mod inspect;
 #[cfg(feature = "mutants")]
 mod mutants;
@@ -47,6 +48,9 @@ enum Cmd {
     Run(run::RunArgs),
     /// Re-run one case and print its outcome (and trace with --trace).
     Replay(replay::ReplayArgs),
+    /// Run one case and write a self-contained HTML page of it (timeline,
+    /// verdicts, registry rows).
+    Report(html::ReportArgs),
     /// Write a seed (or schedule) into the regression corpus.
     Record(record::RecordArgs),
     /// Shrink a failing run's schedule and write it into seeds/.
@@ -287,6 +291,7 @@ fn dispatch(cli: Cli) -> Result<bool, CliError> {
         Cmd::Nightly(args) => nightly::cmd_nightly(args),
         Cmd::Merge(args) => nightly::cmd_merge(args),
         Cmd::Replay(args) => replay::cmd_replay(args),
+        Cmd::Report(args) => html::cmd_report(args),
         Cmd::Record(args) => record::cmd_record(args),
         Cmd::Shrink(args) => shrink::cmd_shrink(args),
         #[cfg(feature = "mutants")]

@@ -280,7 +280,8 @@ pub(super) fn finish(
     let known = Known::load(&root.join("seeds"), scenarios.values());
     let mut groups = Groups::of(source, &|r| known.knows(r))?;
     let mut notes = notes.to_vec();
-    for g in groups.0.iter_mut().filter(|g| g.new) {
+    for g in groups.0.iter_mut() {
+        let shrink = shrink && g.new;
         if let Err(e) = follow_up(&root, out, g, shrink) {
             notes.push(format!("{}: {e}", g.signature));
         }
@@ -318,8 +319,9 @@ pub(super) fn finish(
     Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
 }
 
-/// For a new signature: its first failure shrunk into a corpus entry and
-/// drawn as an HTML report, both under `out`.
+/// A group's first failure drawn as an HTML report under `out/reports/`
+/// and, with `shrink` (new signatures), shrunk into a corpus entry under
+/// `out/corpus/`.
 fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(), String> {
     let r = &g.first;
     if !matches!(r.outcome, Outcome::Fail) {
@@ -377,6 +379,21 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
             g.corpus_entry = Some(format!("corpus/{stem}-shrunk.toml"));
         }
     }
-    let _ = &opts;
+    let mut o = opts.clone();
+    o.keep_events = true;
+    let run = run::run_schedule(&sc, &schedule, &o).map_err(|e| e.to_string())?;
+    let meta = crate::html::Meta {
+        source: &r.scenario_path,
+        replay: &r.replay,
+        mutant: r.mutant.as_deref(),
+        registry: opts.registry,
+    };
+    let page = crate::html::render(&meta, &sc, &run);
+    let dir = out.join("reports");
+    let file = dir.join(format!("{stem}.html"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&file, page))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    g.first.report = Some(format!("reports/{stem}.html"));
     Ok(())
 }

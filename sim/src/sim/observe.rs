@@ -212,7 +212,16 @@ impl Sim<'_> {
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
             // Into the trace: every byte the restore left.
             let digest = crate::trace::state_digest(core.fsm().store());
+            // A report folds row changes onto the last scan; a restore
+            // replaces every row at once, so it needs a scan of its own
+            // (kept, never hashed: the digest above covers the bytes).
+            let image = self
+                .trace
+                .keeps_events()
+                .then(|| scan_image(core.fsm().store()).ok())
+                .flatten();
             self.record_state(node, digest);
+            self.note_rows(node, image.as_ref());
         }
         // The snapshot a start restores is the one its disk holds.
         let disk_hash = self.slots[i]

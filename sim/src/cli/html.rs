@@ -1,0 +1,85 @@
+//! `regsim report`: run one case (a seed or a schedule file) keeping its
+//! events, and write the self-contained HTML page of it
+//! ([`crate::html`]).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::case::{case, Case, CaseArgs};
+use super::report::{print_result, replay_command, replay_schedule_command};
+use super::{CliError, Registry};
+use crate::html::{render, Meta};
+use crate::run;
+
+#[derive(Args)]
+pub(super) struct ReportArgs {
+    #[command(flatten)]
+    case: CaseArgs,
+    #[arg(long, value_enum, conflicts_with = "runtime")]
+    registry: Option<Registry>,
+    /// Where to write the page.
+    #[arg(long, default_value = "report.html")]
+    out: PathBuf,
+}
+
+/// Writes the page whatever the verdict; like `replay`, the exit code is
+/// the run's (1 when it fails).
+pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
+    let schedule_file = args.case.schedule.clone();
+    let out = args.out;
+    let Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        mut opts,
+    } = case(args.case)?;
+    if let Some(r) = args.registry {
+        opts.registry = r.into();
+    }
+    opts.keep_events = true;
+    // Opened before the run, so that a page that cannot be written costs
+    // no run and says so at once.
+    let mut file = std::fs::File::create(&out)
+        .map_err(|e| CliError(format!("{}: cannot write the report: {e}", out.display())))?;
+    run::quiet_panics();
+    let r = match run::run_schedule(&sc, &schedule, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            // An empty file must not pass for a report.
+            drop(file);
+            let _ = std::fs::remove_file(&out);
+            return Err(e.into());
+        }
+    };
+    let replay = match &schedule_file {
+        Some(file) => replay_schedule_command(&path, file, &sc, &opts, mutant.as_deref()),
+        None => replay_command(&path, &sc, r.seed, &opts, mutant.as_deref()),
+    };
+    let source = schedule_file
+        .as_ref()
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let meta = Meta {
+        source: &source,
+        replay: &replay,
+        mutant: mutant.as_deref(),
+        registry: opts.registry,
+    };
+    let ran = sc.for_seed(schedule.seed).with_schedule(&schedule);
+    let page = render(&meta, &ran, &r);
+    file.write_all(page.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| CliError(format!("{}: cannot write the report: {e}", out.display())))?;
+    print_result(&r);
+    println!(
+        "wrote report {} ({} bytes, {})",
+        out.display(),
+        page.len(),
+        if r.passed() { "pass" } else { "FAIL" }
+    );
+    Ok(r.passed())
+}
