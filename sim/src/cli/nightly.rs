@@ -165,6 +165,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
             writer: &writer,
             failed_dir: args.out.join("failures"),
             kept_dir: args.out.join("kept"),
+            show_failures: 20,
         };
         let (summary, ended, write_error) = sweep.run(&plan, &control);
         if let Some(e) = write_error {

@@ -171,6 +171,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         writer: &writer,
         failed_dir: workspace_root().join("target/regsim/failures"),
         kept_dir: workspace_root().join("target/regsim/kept"),
+        show_failures: u64::MAX,
     };
     let (summary, ended, write_error) = sweep.run(&plan, &control);
     println!("{summary}");
@@ -272,6 +273,9 @@ pub(super) struct Sweep<'a> {
     pub(super) failed_dir: PathBuf,
     /// Where failing runs' fjall directories go (`--keep-failures`).
     pub(super) kept_dir: PathBuf,
+    /// How many failing runs are printed and recorded as seeds/ entries
+    /// (the rest are in results.jsonl only).
+    pub(super) show_failures: u64,
 }
 
 impl Sweep<'_> {
@@ -313,13 +317,26 @@ impl Sweep<'_> {
             let rec = self.record(&origin, &d);
             let write = self.writer.write(&rec);
             finished.fetch_add(1, Ordering::Relaxed);
+            let mut show = true;
             if rec.outcome.is_failure() {
                 let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
                 bar.set_message(format!("{n} failing"));
+                show = n <= self.show_failures;
+                if n == self.show_failures + 1 {
+                    bar.suspend(|| {
+                        println!(
+                            "(more failing seeds are in {} only)",
+                            self.writer.path().display()
+                        )
+                    });
+                }
             }
             // `regsim run | head`: once the reader is gone, stop starting
             // runs and end with that (the results file has this one).
-            let printed = bar.suspend(|| crate::panics::guarded(|| self.print(&d, &rec)));
+            let printed = match show {
+                true => bar.suspend(|| crate::panics::guarded(|| self.print(&d, &rec))),
+                false => Ok(()),
+            };
             bar.inc(1);
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             st.0.add(&rec);
