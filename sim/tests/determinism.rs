@@ -169,12 +169,7 @@ fn same_hashes_across_processes_jobs_and_registries() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        let hashes: Vec<String> = out
-            .lines()
-            .filter(|l| l.starts_with("seed "))
-            .filter_map(|l| l.split(" trace ").nth(1))
-            .map(|rest| rest[..16].to_string())
-            .collect();
+        let hashes = common::printed_hashes(&out);
         assert_eq!(hashes.len(), 4, "{out}");
         hashes
     };

@@ -429,7 +429,7 @@ fn the_command_writes_the_page_and_exits_like_replay() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("wrote report"));
     assert!(std::fs::read_to_string(&out)
         .unwrap()
-        .contains("regsim replay --schedule seeds/restart-storm-0-shrunk.toml"));
+        .contains("regsim -- replay --scenario scenarios/restart-storm.toml --schedule seeds/restart-storm-0-shrunk.toml"));
 
     // Bad input: one line naming the file, exit 2, no page.
     let missing = dir.path().join("missing.toml");

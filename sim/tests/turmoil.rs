@@ -123,12 +123,7 @@ fn turmoil_hashes_are_the_same_across_processes_and_jobs() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
         assert!(out.contains("runtime turmoil"), "{out}");
-        let hashes: Vec<String> = out
-            .lines()
-            .filter(|l| l.starts_with("seed "))
-            .filter_map(|l| l.split(" trace ").nth(1))
-            .map(|rest| rest[..16].to_string())
-            .collect();
+        let hashes = common::printed_hashes(&out);
         assert_eq!(hashes.len(), 4, "{out}");
         hashes
     };

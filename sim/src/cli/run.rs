@@ -68,7 +68,8 @@ pub(super) struct RunArgs {
     #[arg(long)]
     no_shrink: bool,
     /// Where results go: results.jsonl (one line per run, written as each
-    /// ends), junit.xml and summary.md (default: target/regsim/last-run).
+    /// ends), junit.xml and summary.md (default: a directory of its own
+    /// under target/regsim/runs/, linked as target/regsim/last-run).
     #[arg(long)]
     report: Option<PathBuf>,
 }
@@ -134,10 +135,10 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = options(&args, &sc)?;
-    let dir = args
-        .report
-        .clone()
-        .unwrap_or_else(|| workspace_root().join("target/regsim/last-run"));
+    let dir = match args.report.clone() {
+        Some(dir) => dir,
+        None => default_report_dir(&sc.name),
+    };
     run::quiet_panics();
     crate::interrupt::install();
     let notes = crate::tempdirs::prepare(jobs);
@@ -222,6 +223,23 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         )));
     }
     Ok(ok)
+}
+
+/// Where a sweep without `--report` writes: a directory of its own (two
+/// sweeps at once never share a results file), with
+/// `target/regsim/last-run` pointing at the latest.
+fn default_report_dir(scenario: &str) -> PathBuf {
+    let runs = workspace_root().join("target/regsim/runs");
+    let name = format!("{scenario}-{}", std::process::id());
+    let dir = runs.join(&name);
+    let last = workspace_root().join("target/regsim/last-run");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        // Best effort: a link another sweep replaces at once is no loss.
+        let _ = std::fs::remove_file(&last);
+        #[cfg(unix)]
+        let _ = std::os::unix::fs::symlink(Path::new("runs").join(&name), &last);
+    }
+    dir
 }
 
 fn describe(plan: &Plan) -> String {
@@ -322,7 +340,7 @@ impl Sweep<'_> {
                 let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
                 bar.set_message(format!("{n} failing"));
                 show = n <= self.show_failures;
-                if n == self.show_failures + 1 {
+                if n == self.show_failures.saturating_add(1) {
                     bar.suspend(|| {
                         println!(
                             "(more failing seeds are in {} only)",

@@ -198,3 +198,16 @@ pub fn check_seed_parsing() {
         "{hint}"
     );
 }
+
+/// The trace hash of each seed in `regsim run`'s output, by seed (lines
+/// come in the order runs finish, which thread timing decides).
+pub fn printed_hashes(out: &str) -> std::collections::BTreeMap<u64, String> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("seed "))
+        .filter_map(|l| {
+            let (seed, rest) = l.split_once(':')?;
+            let hash = rest.split(" trace ").nth(1)?;
+            Some((seed.parse().ok()?, hash.get(..16)?.to_string()))
+        })
+        .collect()
+}
