@@ -62,6 +62,20 @@ struct Resolved {
     recorded: Option<Recorded>,
 }
 
+/// [`case`] with a `--registry` override, and the schedule file the case
+/// came from (if it did), for `replay` and `report`.
+pub(super) fn case_on(
+    args: CaseArgs,
+    registry: Option<super::Registry>,
+) -> Result<(Option<PathBuf>, Case), CliError> {
+    let schedule_file = args.schedule.clone();
+    let mut c = case(args)?;
+    if let Some(r) = registry {
+        c.opts.registry = r.into();
+    }
+    Ok((schedule_file, c))
+}
+
 pub(super) fn case(args: CaseArgs) -> Result<Case, CliError> {
     case_and_entry(args).map(|(case, _)| case)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::case::{case, Case, CaseArgs};
+use super::case::{case_on, Case, CaseArgs};
 use super::report::{print_result, replay_command, replay_schedule_command};
 use super::{CliError, Registry};
 use crate::html::{render, Meta};
@@ -27,18 +27,17 @@ pub(super) struct ReportArgs {
 /// Writes the page whatever the verdict; like `replay`, the exit code is
 /// the run's (1 when it fails).
 pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
-    let schedule_file = args.case.schedule.clone();
     let out = args.out;
-    let Case {
-        path,
-        sc,
-        schedule,
-        mutant,
-        mut opts,
-    } = case(args.case)?;
-    if let Some(r) = args.registry {
-        opts.registry = r.into();
-    }
+    let (
+        schedule_file,
+        Case {
+            path,
+            sc,
+            schedule,
+            mutant,
+            mut opts,
+        },
+    ) = case_on(args.case, args.registry)?;
     opts.keep_events = true;
     // Opened before the run, so that a page that cannot be written costs
     // no run and says so at once.

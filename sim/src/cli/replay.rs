@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::case::{case, Case, CaseArgs};
+use super::case::{case_on, Case, CaseArgs};
 use super::report::{print_result, replay_command, replay_schedule_command};
 use super::{CliError, Registry};
 use crate::run;
@@ -142,17 +142,16 @@ impl std::io::Write for QuietStdout {
 }
 
 pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
-    let schedule_file = args.case.schedule.clone();
-    let Case {
-        path,
-        sc,
-        schedule,
-        mutant,
-        mut opts,
-    } = case(args.case)?;
-    if let Some(r) = args.registry {
-        opts.registry = r.into();
-    }
+    let (
+        schedule_file,
+        Case {
+            path,
+            sc,
+            schedule,
+            mutant,
+            mut opts,
+        },
+    ) = case_on(args.case, args.registry)?;
     opts.keep_trace_lines = args.check_determinism;
     print_trace(args.trace)?;
     run::quiet_panics();

@@ -262,6 +262,19 @@ pub fn signature(oracle: &str, detail: &str) -> String {
     let chars: Vec<char> = detail.chars().collect();
     let mut i = 0;
     let boundary = |i: usize| i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+    // The hex-digit token at `i` is a whole word that is a number, or hex
+    // of 8 or more digits with a digit in it.
+    let whole_token = |i: usize| {
+        let mut j = i;
+        while j < chars.len() && chars[j].is_ascii_hexdigit() {
+            j += 1;
+        }
+        let token = &chars[i..j];
+        let word_ends = j == chars.len() || !chars[j].is_ascii_alphanumeric();
+        let numeric = token.iter().all(char::is_ascii_digit);
+        let hex = token.len() >= 8 && token.iter().any(char::is_ascii_digit);
+        word_ends && (numeric || hex)
+    };
     while i < chars.len() {
         let c = chars[i];
         let run_end = |from: usize, f: &dyn Fn(char) -> bool| {
@@ -283,25 +296,12 @@ pub fn signature(oracle: &str, detail: &str) -> String {
                 out.push(c);
                 i += 1;
             }
-        } else if c.is_ascii_hexdigit() && boundary(i) {
-            let j = run_end(i, &|c| c.is_ascii_hexdigit());
-            let word_ends = j == chars.len() || !chars[j].is_ascii_alphanumeric();
-            let token = &chars[i..j];
-            let numeric = token.iter().all(char::is_ascii_digit);
-            let hex = token.len() >= 8 && token.iter().any(char::is_ascii_digit);
-            if word_ends && (numeric || hex) {
-                out.push('#');
-                i = j;
-            } else if c.is_ascii_digit() {
-                // A number glued to a unit (`5us`).
-                out.push('#');
-                i = run_end(i, &|c| c.is_ascii_digit());
-            } else {
-                out.push(c);
-                i += 1;
-            }
+        } else if c.is_ascii_hexdigit() && boundary(i) && whole_token(i) {
+            // A number or a long hex word: the token goes.
+            out.push('#');
+            i = run_end(i, &|c| c.is_ascii_hexdigit());
         } else if c.is_ascii_digit() {
-            // Digits inside a word (`t=5us`, `epoch2`).
+            // Digits glued to a unit or inside a word (`5us`, `epoch2`).
             out.push('#');
             i = run_end(i, &|c| c.is_ascii_digit());
         } else {
