@@ -5,6 +5,8 @@
 mod bench;
 mod case;
 mod html;
+#[cfg(feature = "mutants")]
+mod hunt;
 mod inspect;
 #[cfg(feature = "mutants")]
 mod mutants;

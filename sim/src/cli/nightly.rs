@@ -62,6 +62,11 @@ pub(super) struct NightlyArgs {
     /// Keep the fjall directories of failing runs (under OUT/kept).
     #[arg(long)]
     keep_failures: bool,
+    /// Skip the mutant hunt that a mutants build runs by default (each
+    /// mutant until caught, a quarter of the budget in all; the first
+    /// catching run of each drawn as a report).
+    #[arg(long)]
+    no_mutant_hunt: bool,
     /// Do not shrink new signatures' failures into corpus entries.
     #[arg(long)]
     no_shrink: bool,
@@ -127,7 +132,9 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     for n in &notes {
         println!("note: {n}");
     }
-    let per = args.budget / all.len() as u32;
+    let hunt = cfg!(feature = "mutants") && args.mutant.is_none() && !args.no_mutant_hunt;
+    let sweeps = if hunt { args.budget * 3 / 4 } else { args.budget };
+    let per = sweeps / all.len() as u32;
     println!(
         "nightly: {} scenarios on {}, {} each, seeds from {base} (shard {}/{}), {jobs} jobs, into {}",
         all.len(),
@@ -188,6 +195,11 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
             break;
         }
     }
+    let extra = if hunt && !interrupted {
+        mutant_hunt(&args, &all, base, args.budget - sweeps, jobs)?
+    } else {
+        String::new()
+    };
     let scenarios: BTreeMap<String, Scenario> = all
         .iter()
         .map(|t| (t.scenario.name.clone(), t.scenario.clone()))
@@ -209,8 +221,55 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         &notes,
         !args.no_shrink,
         true,
+        &extra,
     )?;
     Ok(ok && !interrupted)
+}
+
+/// The mutant hunt (mutants builds) over `budget`, as a summary section.
+#[cfg(feature = "mutants")]
+fn mutant_hunt(
+    args: &NightlyArgs,
+    all: &[crate::nightly::Target],
+    base: u64,
+    budget: Duration,
+    jobs: usize,
+) -> Result<String, CliError> {
+    let hunted_file = args.out.join("mutants.jsonl");
+    let writer = Writer::create(&hunted_file, &Header::new(command_line()))?;
+    let applies = writer_registry::mutants::Mutant::ALL
+        .into_iter()
+        .filter(|m| crate::mutants::applies_on(*m, args.runtime))
+        .count()
+        .max(1);
+    let share = budget / applies as u32;
+    println!(
+        "mutant hunt: {applies} mutants, up to {} each, runs in {}",
+        humantime::format_duration(Duration::from_millis(share.as_millis() as u64)),
+        hunted_file.display()
+    );
+    let hunted = super::hunt::hunt(
+        all,
+        args.runtime,
+        base,
+        share,
+        jobs,
+        args.timeout,
+        &writer,
+        &args.out,
+    );
+    Ok(super::hunt::markdown(&hunted))
+}
+
+#[cfg(not(feature = "mutants"))]
+fn mutant_hunt(
+    _: &NightlyArgs,
+    _: &[crate::nightly::Target],
+    _: u64,
+    _: Duration,
+    _: usize,
+) -> Result<String, CliError> {
+    Ok(String::new())
 }
 
 pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
@@ -261,6 +320,7 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         &notes,
         false,
         true,
+        "",
     )
 }
 
@@ -275,6 +335,7 @@ pub(super) fn finish(
     notes: &[String],
     shrink: bool,
     shout: bool,
+    extra_md: &str,
 ) -> Result<bool, CliError> {
     let source = Source::Files(files);
     let root = find_root()?;
@@ -288,7 +349,7 @@ pub(super) fn finish(
         }
     }
     let marks = mark_checks(source, scenarios)?;
-    let md = results::summary_markdown(title, source, &groups, &marks, &notes)?;
+    let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
     let junit = results::junit_xml(source)?;
     for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
         let p = out.join(name);

@@ -198,6 +198,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         &notes,
         !args.no_shrink,
         false,
+        "",
     );
     // A harness error is no verdict: reported after the verdicts (nothing
     // already found is lost), exit 2.

@@ -1,0 +1,176 @@
+//! The nightly job's mutant hunt (the mutants build only): each mutant of
+//! the catalogue runs fresh seeds, cycling through the scenarios, until an
+//! oracle catches it or its share of the budget is spent; the first
+//! caught run of each is drawn as an HTML report. It shows, every night
+//! and on the night's own seeds, that the oracles still catch what they
+//! are for, and gives a person a failing run to look at. (The full table,
+//! with detection rates and a gate, is `regsim mutants`.)
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use writer_registry::mutants::Mutant;
+
+use super::report::replay_command;
+use crate::cancel::Cancel;
+use crate::mutants::{applies_on, Target};
+use crate::results::{Origin, Writer};
+use crate::run::{self, RunOptions, RunResult};
+
+/// One mutant's hunt.
+pub(super) struct Hunted {
+    pub(super) mutant: &'static str,
+    pub(super) runs: u64,
+    /// The first run that caught it: (scenario, seed, first oracle).
+    pub(super) caught: Option<(String, u64, String)>,
+    /// Its HTML report, relative to the output directory.
+    pub(super) report: Option<String>,
+}
+
+/// Hunts every mutant that applies on `runtime` for `share` of wall time
+/// each, writing every run to `writer` and the reports under `out`.
+pub(super) fn hunt(
+    targets: &[Target],
+    runtime: run::Runtime,
+    base: u64,
+    share: Duration,
+    jobs: usize,
+    timeout: Duration,
+    writer: &Writer,
+    out: &Path,
+) -> Vec<Hunted> {
+    let t = targets.len() as u64;
+    let mut hunted = Vec::new();
+    for mutant in Mutant::ALL.into_iter().filter(|m| applies_on(*m, runtime)) {
+        if crate::interrupt::stopping() {
+            break;
+        }
+        let deadline = Instant::now() + share;
+        let k = AtomicU64::new(0);
+        let runs = AtomicU64::new(0);
+        // The catching run with the lowest k, so the report does not
+        // depend on which thread finished first.
+        let first: Mutex<Option<(u64, RunResult)>> = Mutex::new(None);
+        let next = || {
+            let found = first.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+            if found || Instant::now() >= deadline || crate::interrupt::stopping() {
+                return None;
+            }
+            Some(k.fetch_add(1, Ordering::Relaxed))
+        };
+        let opts_for = |target: &Target| {
+            let mut opts = RunOptions::for_scenario(&target.scenario);
+            opts.mutant = Some(mutant);
+            opts.runtime = runtime;
+            opts
+        };
+        let work = |&k: &u64| {
+            let target = &targets[(k % t) as usize];
+            let mut opts = opts_for(target);
+            opts.cancel = Cancel::within(Some(timeout), Some(crate::interrupt::abandon_flag()));
+            let start = Instant::now();
+            let seed = base.wrapping_add(k / t);
+            (run::run_seed(&target.scenario, seed, &opts), seed, start.elapsed())
+        };
+        let done = |k: u64, (r, seed, wall): (Result<RunResult, crate::error::HarnessError>, u64, Duration)| {
+            runs.fetch_add(1, Ordering::Relaxed);
+            let target = &targets[(k % t) as usize];
+            let opts = opts_for(target);
+            let origin = Origin {
+                scenario: target.scenario.name.clone(),
+                scenario_path: target.path.display().to_string(),
+                runtime,
+                registry: match runtime {
+                    run::Runtime::Native => opts.registry.name().to_string(),
+                    _ => String::new(),
+                },
+                mutant: Some(mutant.name().to_string()),
+            };
+            let replay = replay_command(&target.path, &target.scenario, seed, &opts, Some(mutant.name()));
+            let ms = wall.as_millis() as u64;
+            let rec = match &r {
+                Ok(res) => origin.verdict(res, ms, replay),
+                Err(e) => origin.harness_error(seed, e, ms, replay),
+            };
+            // A failed write leaves this line out; the hunt goes on.
+            let _ = writer.write(&rec);
+            if let Ok(res) = r {
+                if !res.passed() {
+                    let mut f = first.lock().unwrap_or_else(|p| p.into_inner());
+                    if f.as_ref().is_none_or(|(fk, _)| k < *fk) {
+                        *f = Some((k, res));
+                    }
+                }
+            }
+        };
+        crate::sweep::parallel(jobs, &next, &work, &done, &mut crate::interrupt::enforce_grace);
+        let first = first.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut h = Hunted {
+            mutant: mutant.name(),
+            runs: runs.load(Ordering::Relaxed),
+            caught: None,
+            report: None,
+        };
+        if let Some((k, res)) = first {
+            let target = &targets[(k % t) as usize];
+            let oracle = res.violations.first().map(|v| v.oracle.clone()).unwrap_or_default();
+            h.caught = Some((target.scenario.name.clone(), res.seed, oracle));
+            h.report = draw(target, &opts_for(target), mutant, res.seed, out);
+        }
+        println!(
+            "mutant {}: {} after {} runs",
+            h.mutant,
+            match &h.caught {
+                Some((sc, seed, oracle)) => format!("caught by {oracle} on {sc} seed {seed}"),
+                None => "not caught in its share of the budget".into(),
+            },
+            h.runs
+        );
+        hunted.push(h);
+    }
+    hunted
+}
+
+/// The HTML report of a mutant's catching run, if it can be drawn.
+fn draw(target: &Target, opts: &RunOptions, mutant: Mutant, seed: u64, out: &Path) -> Option<String> {
+    let mut o = opts.clone();
+    o.keep_events = true;
+    let res = run::run_seed(&target.scenario, seed, &o).ok()?;
+    let replay = replay_command(&target.path, &target.scenario, seed, opts, Some(mutant.name()));
+    let source = target.path.display().to_string();
+    let meta = crate::html::Meta {
+        source: &source,
+        replay: &replay,
+        mutant: Some(mutant.name()),
+        registry: opts.registry,
+    };
+    let name = format!("reports/mutant-{}.html", mutant.name());
+    let file = out.join(&name);
+    std::fs::create_dir_all(file.parent()?).ok()?;
+    std::fs::write(&file, crate::html::render(&meta, &target.scenario, &res)).ok()?;
+    Some(name)
+}
+
+/// The hunt as a Markdown section of `summary.md`.
+pub(super) fn markdown(hunted: &[Hunted]) -> String {
+    let caught = hunted.iter().filter(|h| h.caught.is_some()).count();
+    let mut m = format!(
+        "\n## Mutants\n\n{caught} of {} mutants caught on tonight's seeds (each runs until caught or its share of the budget is spent; `regsim mutants` is the full table).\n\n| mutant | runs | caught by | first caught run | report |\n| --- | ---: | --- | --- | --- |\n",
+        hunted.len()
+    );
+    for h in hunted {
+        let (by, run) = match &h.caught {
+            Some((sc, seed, oracle)) => (oracle.clone(), format!("{sc} seed {seed}")),
+            None => ("not caught in its share".into(), String::new()),
+        };
+        let report = h
+            .report
+            .as_deref()
+            .map(|r| format!("[html]({r})"))
+            .unwrap_or_default();
+        m.push_str(&format!("| {} | {} | {by} | {run} | {report} |\n", h.mutant, h.runs));
+    }
+    m
+}
