@@ -43,6 +43,11 @@ pub struct SeedEntry {
     pub signature: String,
     #[serde(default)]
     pub note: String,
+    /// The failure group it stands for (the signature `results.jsonl` and
+    /// the nightly job give the failure): a still-failing entry with a
+    /// group makes that group known, not new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The mutant the entry runs (kebab-case name), if any: such an entry
     /// records that the harness keeps catching that mutant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +124,7 @@ impl SeedEntry {
         let signature = string("signature", false)?.unwrap_or_default();
         let note = string("note", false)?.unwrap_or_default();
         let mutant = string("mutant", false)?;
+        let group = string("group", false)?;
         let runtime = match string("runtime", false)?.as_deref() {
             None | Some("native") => Runtime::Native,
             Some("turmoil") => Runtime::Turmoil,
@@ -165,7 +171,7 @@ impl SeedEntry {
         };
         if let Some(key) = table.keys().next() {
             return Err(format!(
-                "{path}: `{key}`: unknown field (known: scenario, scenario_hash, expect, signature, note, mutant, runtime, schedule)"
+                "{path}: `{key}`: unknown field (known: scenario, scenario_hash, expect, signature, note, group, mutant, runtime, schedule)"
             ));
         }
         Ok(SeedEntry {
@@ -174,6 +180,7 @@ impl SeedEntry {
             expect,
             signature,
             note,
+            group,
             mutant,
             runtime,
             schedule,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::corpus::SeedEntry;
+use crate::corpus::{Expect, SeedEntry};
 use crate::results::{MarkCheck, Record, Source};
 use crate::run::Runtime;
 use crate::scenario::Scenario;
@@ -41,53 +41,47 @@ pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
         .collect()
 }
 
-/// The failure signatures the project already carries: the corpus's
-/// entries (each for its mutant, or for the unmutated build) and the
-/// findings some scenario allows.
+/// The failure groups the project already carries: each still-failing
+/// corpus entry's `group`, for its mutant (or the unmutated build). A
+/// failure whose group no entry carries is new. Findings a scenario allows
+/// never fail its runs, so they need no entry; a finding one scenario
+/// allows is still new when it fails another.
 #[derive(Debug, Default)]
 pub struct Known {
-    entries: BTreeSet<(String, Option<String>)>,
-    allowed: BTreeSet<String>,
+    groups: BTreeSet<(String, Option<String>)>,
 }
 
 impl Known {
     /// Reads `seeds_dir`'s entries (an entry that does not parse carries
-    /// nothing here; the corpus test reports it) and the scenarios'
-    /// allowed findings.
-    pub fn load<'a>(seeds_dir: &Path, scenarios: impl Iterator<Item = &'a Scenario>) -> Known {
+    /// nothing here; the corpus test reports it).
+    pub fn load(seeds_dir: &Path) -> Known {
         let mut known = Known::default();
-        if let Ok(dir) = std::fs::read_dir(seeds_dir) {
-            for e in dir.flatten() {
-                let path = e.path();
-                if path.extension().is_none_or(|x| x != "toml") {
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                if let Ok(entry) = SeedEntry::parse(&text, &path.display().to_string()) {
-                    known.entries.insert((entry.signature, entry.mutant));
+        let Ok(dir) = std::fs::read_dir(seeds_dir) else {
+            return known;
+        };
+        for e in dir.flatten() {
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "toml") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if let Ok(entry) = SeedEntry::parse(&text, &path.display().to_string()) {
+                if let (Expect::StillFailing, Some(group)) = (entry.expect, entry.group) {
+                    known.groups.insert((group, entry.mutant));
                 }
             }
-        }
-        for sc in scenarios {
-            known.allowed.extend(sc.findings.allowed.iter().cloned());
         }
         known
     }
 
-    /// True when a failing record's signature is carried: a corpus entry
-    /// of the same mutant names its signature (or, as entries record it,
-    /// its first oracle), or it is a finding some scenario allows.
+    /// True when a failing record's group is carried by an entry of the
+    /// same mutant.
     pub fn knows(&self, r: &Record) -> bool {
-        let carried = |sig: &str| self.entries.contains(&(sig.to_string(), r.mutant.clone()));
-        if r.signature.as_deref().is_some_and(carried) || r.oracle.as_deref().is_some_and(carried) {
-            return true;
-        }
-        r.oracle
-            .as_deref()
-            .and_then(|o| o.strip_prefix("finding-not-allowed:"))
-            .is_some_and(|f| self.allowed.contains(f))
+        r.signature
+            .as_ref()
+            .is_some_and(|sig| self.groups.contains(&(sig.clone(), r.mutant.clone())))
     }
 }
 

@@ -58,9 +58,13 @@ fn kind(a: &Action) -> &'static str {
     }
 }
 
+/// What a candidate must keep showing, as a key of its result.
+pub type Key<'a> = &'a dyn Fn(&RunResult) -> Option<String>;
+
 struct Search<'a> {
     sc: Scenario,
     opts: &'a RunOptions,
+    key: Key<'a>,
     target: String,
     runs: u64,
     log: &'a dyn Fn(&str),
@@ -70,7 +74,7 @@ impl Search<'_> {
     fn holds(&mut self, sc: &Scenario, candidate: &Schedule) -> bool {
         self.runs += 1;
         match run_schedule(sc, candidate, self.opts) {
-            Ok(r) => signature(&r).as_deref() == Some(self.target.as_str()),
+            Ok(r) => (self.key)(&r).as_deref() == Some(self.target.as_str()),
             // A candidate the harness cannot run (an edit that left it
             // without a fit to its scenario) shows nothing: not kept, but
             // said, so a harness bug cannot hide in a shrink.
@@ -251,9 +255,21 @@ pub fn shrink(
     opts: &RunOptions,
     log: &dyn Fn(&str),
 ) -> Result<Option<Shrunk>, HarnessError> {
+    shrink_by(sc, schedule, opts, log, &signature)
+}
+
+/// [`shrink`], keeping candidates whose `key` equals the original run's
+/// (the nightly job keeps a failure's whole group, not only its oracle).
+pub fn shrink_by(
+    sc: &Scenario,
+    schedule: &Schedule,
+    opts: &RunOptions,
+    log: &dyn Fn(&str),
+    key: Key,
+) -> Result<Option<Shrunk>, HarnessError> {
     let first = run_schedule(sc, schedule, opts)?;
     let sc = sc.for_seed(schedule.seed).with_schedule(schedule);
-    let Some(target) = signature(&first) else {
+    let Some(target) = key(&first) else {
         return Ok(None);
     };
     log(&format!(
@@ -263,6 +279,7 @@ pub fn shrink(
     let mut search = Search {
         sc,
         opts,
+        key,
         target,
         runs: 1,
         log,

@@ -219,6 +219,7 @@ fn a_corpus_entry_records_and_replays_its_runtime() {
         expect: Expect::Fixed,
         signature: String::new(),
         note: String::new(),
+        group: None,
         mutant: None,
         runtime: Runtime::Turmoil,
         schedule: schedule_for(&sc, 1).unwrap(),

@@ -51,6 +51,7 @@ pub(super) struct Recorded {
     pub(super) expect: Expect,
     pub(super) signature: String,
     pub(super) note: String,
+    pub(super) group: Option<String>,
 }
 
 struct Resolved {
@@ -160,6 +161,7 @@ fn resolve(
                         expect: entry.expect,
                         signature: entry.signature,
                         note: entry.note,
+                        group: entry.group,
                     }),
                 })
             } else {
@@ -322,6 +324,7 @@ pub(super) fn entry_for(
         expect,
         signature,
         note,
+        group: None,
         mutant,
         runtime,
         schedule,

@@ -339,7 +339,7 @@ pub(super) fn finish(
 ) -> Result<bool, CliError> {
     let source = Source::Files(files);
     let root = find_root()?;
-    let known = Known::load(&root.join("seeds"), scenarios.values());
+    let known = Known::load(&root.join("seeds"));
     let mut groups = Groups::of(source, &|r| known.knows(r))?;
     let mut notes = notes.to_vec();
     for g in groups.0.iter_mut() {
@@ -412,8 +412,12 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
             Some(Duration::from_secs(120)),
             Some(crate::interrupt::abandon_flag()),
         );
-        if let Some(shrunk) =
-            crate::shrink::shrink(&sc, &schedule, &o, &|_| {}).map_err(|e| e.to_string())?
+        let group = |r: &crate::run::RunResult| {
+            let v = r.violations.first()?;
+            Some(results::signature(&v.oracle, &v.detail))
+        };
+        if let Some(shrunk) = crate::shrink::shrink_by(&sc, &schedule, &o, &|_| {}, &group)
+            .map_err(|e| e.to_string())?
         {
             let note = format!(
                 "New signature `{}` from the nightly job: shrunk from {} to {} events ({} runs) from seed {}.",
@@ -423,16 +427,20 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
                 shrunk.runs,
                 r.seed
             );
-            let entry = entry_for(
+            // The corpus checks an entry by its first oracle.
+            let oracle = r.oracle.clone().unwrap_or_default();
+            let mut entry = entry_for(
                 &path,
                 shrunk.schedule,
                 Expect::StillFailing,
-                shrunk.signature,
+                oracle,
                 note,
                 r.mutant.clone(),
                 r.runtime,
             )
             .map_err(|CliError(e)| e)?;
+            // Committed, it makes this group known to later nights.
+            entry.group = Some(g.signature.clone());
             let dir = out.join("corpus");
             let file = dir.join(format!("{stem}-shrunk.toml"));
             std::fs::create_dir_all(&dir)

@@ -80,7 +80,15 @@ pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
                 .unwrap_or_default(),
         });
     let seed = case.schedule.seed;
-    let entry = entry_for(
+    // The failure group a still-failing entry makes known (see
+    // `regsim nightly`): the entry's own, else the run's.
+    let group = kept.as_ref().and_then(|e| e.group.clone()).or_else(|| {
+        (expect == Expect::StillFailing)
+            .then(|| r.violations.first())
+            .flatten()
+            .map(|v| crate::results::signature(&v.oracle, &v.detail))
+    });
+    let mut entry = entry_for(
         &case.path,
         case.schedule,
         expect,
@@ -91,6 +99,7 @@ pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         case.mutant,
         case.opts.runtime,
     )?;
+    entry.group = group;
     let out = match args.out {
         Some(out) => out,
         None => default_out(&format!("{}-{seed}.toml", case.sc.name))?,

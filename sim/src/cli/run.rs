@@ -473,7 +473,12 @@ impl Sweep<'_> {
             )
             .map_err(|CliError(e)| e)
         });
-        match entry.and_then(|entry| {
+        let group = r
+            .violations
+            .first()
+            .map(|v| crate::results::signature(&v.oracle, &v.detail));
+        match entry.and_then(|mut entry| {
+            entry.group = group;
             std::fs::create_dir_all(&self.failed_dir)
                 .and_then(|_| std::fs::write(&file, entry.to_toml()))
                 .map_err(|e| format!("{}: {e}", file.display()))
