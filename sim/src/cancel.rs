@@ -26,7 +26,8 @@ impl Cancel {
     /// A run that may take at most `limit` of wall time from now.
     pub fn within(limit: Option<Duration>, abandon: Option<Arc<AtomicBool>>) -> Self {
         Cancel {
-            limit: limit.map(|l| (Instant::now() + l, l)),
+            // A limit past what the clock can hold is no limit.
+            limit: limit.and_then(|l| Some((Instant::now().checked_add(l)?, l))),
             abandon,
         }
     }

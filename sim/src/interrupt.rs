@@ -1,8 +1,9 @@
 //! Ctrl-C (and the SIGTERM a CI runner sends at its timeout): the first
 //! stops a sweep from starting runs and lets the running ones finish for
 //! a grace period; a second, or the end of the grace period, abandons
-//! them. Nothing already recorded is lost either way: a sweep writes each
-//! result the moment it ends, then prints the summary of what it has.
+//! them; a third exits at once. Nothing already recorded is lost either
+//! way: a sweep writes each result the moment it ends, then prints the
+//! summary of what it has.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -13,6 +14,7 @@ pub const GRACE: Duration = Duration::from_secs(5);
 
 static COUNT: AtomicUsize = AtomicUsize::new(0);
 static FIRST: OnceLock<Instant> = OnceLock::new();
+static ABANDONED_AT: OnceLock<Instant> = OnceLock::new();
 static ABANDON: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
 /// Installs the handler (once per process; a process that already has
@@ -33,14 +35,27 @@ pub fn interrupted() {
             "regsim: interrupted: starting no more runs; running ones get {}s to finish (interrupt again to abandon them)",
             GRACE.as_secs()
         );
-    } else {
+    } else if n == 2 {
         abandon();
+    } else {
+        // A run stuck inside one step never sees the abandon flag: a
+        // third interrupt leaves at once (every finished run is already
+        // in the results file).
+        eprintln!("regsim: interrupted a third time: exiting now");
+        crate::tempdirs::remove_session();
+        std::process::exit(130);
     }
+}
+
+/// How long ago the running runs were abandoned, if they were.
+pub fn abandoned_for() -> Option<Duration> {
+    ABANDONED_AT.get().map(Instant::elapsed)
 }
 
 /// Abandons every running run now (they end as `interrupted`).
 pub fn abandon() {
     if !ABANDON.swap(true, Ordering::SeqCst) {
+        let _ = ABANDONED_AT.set(Instant::now());
         eprintln!("regsim: abandoning the running runs");
     }
 }

@@ -185,6 +185,20 @@ pub struct Ended {
 /// as it ends; `watch` runs on the calling thread about every 100 ms.
 /// Each run is re-run from its schedule when it fails (or always, with
 /// `check_determinism`) and the two traces compared.
+/// How long past its limit (or past being abandoned) a run may go on
+/// before the sweep gives up on it: a run stuck inside one step (a loop
+/// in the system or the engine, a lock) never checks its [`Cancel`].
+pub const STUCK_AFTER: Duration = Duration::from_secs(30);
+
+/// A run the sweep gave up waiting for: its seed and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stuck {
+    /// Past its wall-clock limit by [`STUCK_AFTER`].
+    Timeout(u64),
+    /// Abandoned by an interrupt [`STUCK_AFTER`] ago.
+    Interrupted(u64),
+}
+
 pub fn stream(
     sc: &Scenario,
     plan: &Plan,
@@ -192,11 +206,12 @@ pub fn stream(
     control: &Control,
     done: &(dyn Fn(Done) + Sync),
     watch: &mut dyn FnMut(),
+    stuck: &mut dyn FnMut(Vec<Stuck>),
 ) -> Ended {
     let start = Instant::now();
     let k = AtomicU64::new(0);
     let budget_end = match plan.limit {
-        Limit::Budget(b) => Some(start + b),
+        Limit::Budget(b) => start.checked_add(b),
         _ => None,
     };
     let next = || {
@@ -208,11 +223,49 @@ pub fn stream(
         }
         plan.seed(k.fetch_add(1, Ordering::Relaxed))
     };
-    let work = |&seed: &u64| run_twice_if_needed(sc, seed, opts, control);
-    let finished = |_seed: u64, d: Done| done(d);
+    let inflight: Mutex<BTreeMap<u64, Instant>> = Mutex::new(BTreeMap::new());
+    let work = |&seed: &u64| {
+        inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(seed, Instant::now());
+        run_twice_if_needed(sc, seed, opts, control)
+    };
+    let finished = |seed: u64, d: Done| {
+        done(d);
+        inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&seed);
+    };
+    let mut reported = false;
     let mut watching = || {
         crate::interrupt::enforce_grace();
         watch();
+        if reported {
+            return;
+        }
+        let abandoned = crate::interrupt::abandoned_for().is_some_and(|t| t >= STUCK_AFTER);
+        let now = Instant::now();
+        let limit = control.timeout.map(|t| t + STUCK_AFTER);
+        let list: Vec<Stuck> = inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(|(&seed, &started)| {
+                // A seed runs up to four times (re-runs): four limits.
+                let late = limit.is_some_and(|l| now.duration_since(started) >= l * 4);
+                match (late, abandoned) {
+                    (true, _) => Some(Stuck::Timeout(seed)),
+                    (false, true) => Some(Stuck::Interrupted(seed)),
+                    _ => None,
+                }
+            })
+            .collect();
+        if !list.is_empty() {
+            reported = true;
+            stuck(list);
+        }
     };
     parallel(control.jobs, &next, &work, &finished, &mut watching);
     Ended {
@@ -238,9 +291,13 @@ fn run_twice_if_needed(sc: &Scenario, seed: u64, opts: &RunOptions, control: &Co
         let mut o = opts.clone();
         o.cancel = Cancel::within(control.timeout, Some(crate::interrupt::abandon_flag()));
         o.keep_trace_lines = keep_lines;
+        // Only the first run's data is kept (the others are the same).
+        o.keep_failed_data = false;
         run_validated(sc, &schedule, &o)
     };
-    let result = run(false);
+    let mut o = opts.clone();
+    o.cancel = Cancel::within(control.timeout, Some(crate::interrupt::abandon_flag()));
+    let result = run_validated(sc, &schedule, &o);
     let again = match &result {
         Ok(first) if control.check_determinism || !first.passed() => match run(false) {
             Ok(second) if second.trace_hash == first.trace_hash => Some(Again::Same),

@@ -76,27 +76,42 @@ fn choose_base(room: u64) -> (PathBuf, Option<String>) {
 pub fn prepare(jobs: usize) -> Vec<String> {
     let mut notes = Vec::new();
     if SESSION.get().is_none() {
+        // Stale sessions first, on both bases: they may be what filled
+        // /dev/shm.
+        for candidate in [Path::new("/dev/shm").to_path_buf(), std::env::temp_dir()] {
+            let removed = remove_stale(&candidate);
+            if !removed.is_empty() {
+                notes.push(format!(
+                    "removed {} run directories left by killed regsim processes under {}",
+                    removed.len(),
+                    candidate.display()
+                ));
+            }
+        }
         let (base, note) = choose_base(ROOM_PER_JOB * jobs.max(1) as u64);
         notes.extend(note);
-        let removed = remove_stale(&base);
-        if !removed.is_empty() {
-            notes.push(format!(
-                "removed {} run directories left by killed regsim processes under {}",
-                removed.len(),
-                base.display()
-            ));
-        }
         let _ = SESSION.set(open_session(&base));
     }
     notes
 }
 
+/// Makes the session directory with its lock already held: it is built
+/// under another name and renamed into place, so no other process ever
+/// sees a session whose lock it could take.
 fn open_session(base: &Path) -> Session {
-    let dir = base.join(format!("{PREFIX}{}", std::process::id()));
-    let lock = std::fs::create_dir_all(&dir)
-        .and_then(|_| File::create(dir.join(LOCK)))
+    let pid = std::process::id();
+    let dir = base.join(format!("{PREFIX}{pid}"));
+    let building = base.join(format!("regsim-building-{pid}"));
+    let _ = std::fs::remove_dir_all(&building);
+    let lock = std::fs::create_dir_all(&building)
+        .and_then(|_| File::create(building.join(LOCK)))
         .ok()
         .filter(|f| f.try_lock().is_ok());
+    // A session under our pid is a dead process's (pids are reused).
+    let _ = std::fs::remove_dir_all(&dir);
+    if std::fs::rename(&building, &dir).is_err() {
+        let _ = std::fs::create_dir_all(&dir);
+    }
     Session { dir, _lock: lock }
 }
 

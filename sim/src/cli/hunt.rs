@@ -72,9 +72,18 @@ pub(super) fn hunt(
             opts.cancel = Cancel::within(Some(timeout), Some(crate::interrupt::abandon_flag()));
             let start = Instant::now();
             let seed = base.wrapping_add(k / t);
-            (run::run_seed(&target.scenario, seed, &opts), seed, start.elapsed())
+            (
+                run::run_seed(&target.scenario, seed, &opts),
+                seed,
+                start.elapsed(),
+            )
         };
-        let done = |k: u64, (r, seed, wall): (Result<RunResult, crate::error::HarnessError>, u64, Duration)| {
+        let done = |k: u64,
+                    (r, seed, wall): (
+            Result<RunResult, crate::error::HarnessError>,
+            u64,
+            Duration,
+        )| {
             runs.fetch_add(1, Ordering::Relaxed);
             let target = &targets[(k % t) as usize];
             let opts = opts_for(target);
@@ -88,7 +97,13 @@ pub(super) fn hunt(
                 },
                 mutant: Some(mutant.name().to_string()),
             };
-            let replay = replay_command(&target.path, &target.scenario, seed, &opts, Some(mutant.name()));
+            let replay = replay_command(
+                &target.path,
+                &target.scenario,
+                seed,
+                &opts,
+                Some(mutant.name()),
+            );
             let ms = wall.as_millis() as u64;
             let rec = match &r {
                 Ok(res) => origin.verdict(res, ms, replay),
@@ -105,7 +120,13 @@ pub(super) fn hunt(
                 }
             }
         };
-        crate::sweep::parallel(jobs, &next, &work, &done, &mut crate::interrupt::enforce_grace);
+        crate::sweep::parallel(
+            jobs,
+            &next,
+            &work,
+            &done,
+            &mut crate::interrupt::enforce_grace,
+        );
         let first = first.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut h = Hunted {
             mutant: mutant.name(),
@@ -115,7 +136,11 @@ pub(super) fn hunt(
         };
         if let Some((k, res)) = first {
             let target = &targets[(k % t) as usize];
-            let oracle = res.violations.first().map(|v| v.oracle.clone()).unwrap_or_default();
+            let oracle = res
+                .violations
+                .first()
+                .map(|v| v.oracle.clone())
+                .unwrap_or_default();
             h.caught = Some((target.scenario.name.clone(), res.seed, oracle));
             h.report = draw(target, &opts_for(target), mutant, res.seed, out);
         }
@@ -134,11 +159,23 @@ pub(super) fn hunt(
 }
 
 /// The HTML report of a mutant's catching run, if it can be drawn.
-fn draw(target: &Target, opts: &RunOptions, mutant: Mutant, seed: u64, out: &Path) -> Option<String> {
+fn draw(
+    target: &Target,
+    opts: &RunOptions,
+    mutant: Mutant,
+    seed: u64,
+    out: &Path,
+) -> Option<String> {
     let mut o = opts.clone();
     o.keep_events = true;
     let res = run::run_seed(&target.scenario, seed, &o).ok()?;
-    let replay = replay_command(&target.path, &target.scenario, seed, opts, Some(mutant.name()));
+    let replay = replay_command(
+        &target.path,
+        &target.scenario,
+        seed,
+        opts,
+        Some(mutant.name()),
+    );
     let source = target.path.display().to_string();
     let meta = crate::html::Meta {
         source: &source,
@@ -170,7 +207,10 @@ pub(super) fn markdown(hunted: &[Hunted]) -> String {
             .as_deref()
             .map(|r| format!("[html]({r})"))
             .unwrap_or_default();
-        m.push_str(&format!("| {} | {} | {by} | {run} | {report} |\n", h.mutant, h.runs));
+        m.push_str(&format!(
+            "| {} | {} | {by} | {run} | {report} |\n",
+            h.mutant, h.runs
+        ));
     }
     m
 }

@@ -85,7 +85,18 @@ pub(super) struct MergeArgs {
     /// Directory of scenarios (default: scenarios/ under the root).
     #[arg(long)]
     scenarios: Option<PathBuf>,
+    /// How many inputs there must be (the workflow's shard count): a
+    /// shard that uploaded nothing fails the merge instead of going
+    /// unnoticed.
+    #[arg(long)]
+    expect: Option<usize>,
 }
+
+/// Failure groups drawn (and, when new, shrunk) per job.
+const FOLLOW_UPS: usize = 20;
+/// Wall time for all of a job's shrinking together, and for one.
+const FOLLOW_UP_TIME: Duration = Duration::from_secs(600);
+const SHRINK_TIME: Duration = Duration::from_secs(120);
 
 fn today_base() -> u64 {
     let days = std::time::SystemTime::now()
@@ -133,7 +144,11 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         println!("note: {n}");
     }
     let hunt = cfg!(feature = "mutants") && args.mutant.is_none() && !args.no_mutant_hunt;
-    let sweeps = if hunt { args.budget * 3 / 4 } else { args.budget };
+    let sweeps = if hunt {
+        args.budget * 3 / 4
+    } else {
+        args.budget
+    };
     let per = sweeps / all.len() as u32;
     println!(
         "nightly: {} scenarios on {}, {} each, seeds from {base} (shard {}/{}), {jobs} jobs, into {}",
@@ -284,6 +299,27 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
             }
         })
         .collect();
+    if let Some(n) = args.expect.filter(|n| *n != files.len()) {
+        return Err(CliError(format!(
+            "--expect {n}: {} inputs given ({}): a shard is missing",
+            files.len(),
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    // A shard's own exit code, when its job saved it: 0 and 1 are
+    // verdicts; anything else (a harness error, a crash) fails the merge.
+    let mut crashed = Vec::new();
+    for dir in args.inputs.iter().filter(|p| p.is_dir()) {
+        if let Ok(code) = std::fs::read_to_string(dir.join("exit-code")) {
+            if !matches!(code.trim(), "0" | "1") {
+                crashed.push(format!("{} exited {}", dir.display(), code.trim()));
+            }
+        }
+    }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
     // The merged file: every input's records, after one header.
@@ -312,7 +348,12 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         .map(|t| (t.scenario.name.clone(), t.scenario))
         .collect();
     let title = format!("merge of {} shards", files.len());
-    finish(
+    notes.extend(
+        crashed
+            .iter()
+            .map(|c| format!("shard {c}: its results may be incomplete")),
+    );
+    let ok = finish(
         &args.out,
         &title,
         &[merged],
@@ -321,7 +362,8 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         false,
         true,
         "",
-    )
+    )?;
+    Ok(ok && crashed.is_empty())
 }
 
 /// Groups, shrinks, reports and summarises `files` into `out`; true when
@@ -342,8 +384,22 @@ pub(super) fn finish(
     let known = Known::load(&root.join("seeds"));
     let mut groups = Groups::of(source, &|r| known.knows(r))?;
     let mut notes = notes.to_vec();
-    for g in groups.0.iter_mut() {
-        let shrink = shrink && g.new;
+    // Follow-ups are bounded: the first groups (new ones come first), a
+    // shared deadline for shrinking, nothing after an interrupt.
+    let deadline = std::time::Instant::now() + FOLLOW_UP_TIME;
+    let followed = groups.0.len().min(FOLLOW_UPS);
+    if followed < groups.0.len() {
+        notes.push(format!(
+            "{} more failure groups were neither drawn nor shrunk (the first {FOLLOW_UPS} were)",
+            groups.0.len() - followed
+        ));
+    }
+    for g in groups.0.iter_mut().take(followed) {
+        if crate::interrupt::stopping() {
+            notes.push("interrupted: failure groups were not all drawn or shrunk".into());
+            break;
+        }
+        let shrink = shrink && g.new && std::time::Instant::now() < deadline;
         if let Err(e) = follow_up(&root, out, g, shrink) {
             notes.push(format!("{}: {e}", g.signature));
         }
@@ -406,12 +462,9 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
         .unwrap_or_default();
     let stem = format!("{}-{}{suffix}", sc.name, r.seed);
     if shrink {
-        // A shrink gets two minutes; what it has by then is kept.
+        // A shrink gets its time; what it has by then is kept.
         let mut o = opts.clone();
-        o.cancel = Cancel::within(
-            Some(Duration::from_secs(120)),
-            Some(crate::interrupt::abandon_flag()),
-        );
+        o.cancel = Cancel::within(Some(SHRINK_TIME), Some(crate::interrupt::abandon_flag()));
         let group = |r: &crate::run::RunResult| {
             let v = r.violations.first()?;
             Some(results::signature(&v.oracle, &v.detail))
@@ -451,6 +504,7 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
     }
     let mut o = opts.clone();
     o.keep_events = true;
+    o.cancel = Cancel::within(Some(SHRINK_TIME), Some(crate::interrupt::abandon_flag()));
     let run = run::run_schedule(&sc, &schedule, &o).map_err(|e| e.to_string())?;
     let meta = crate::html::Meta {
         source: &r.scenario_path,

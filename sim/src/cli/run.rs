@@ -17,10 +17,11 @@ use super::case::entry_for;
 use super::report::{print_result, replay_command};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
+use crate::error::HarnessError;
 use crate::results::{Header, Origin, Outcome, Record, Writer};
 use crate::run::{self, RunOptions, RunResult};
 use crate::scenario::Scenario;
-use crate::sweep::{self, Again, Control, Done, Limit, Plan, Shard, Summary};
+use crate::sweep::{self, Again, Control, Done, Limit, Plan, Shard, Stuck, Summary};
 
 #[derive(Args)]
 pub(super) struct RunArgs {
@@ -131,6 +132,12 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     let (path, sc) = load(args.scenario.take())?;
     let plan = args.seeds.plan(256);
+    if plan.known_len() == Some(0) {
+        return Err(CliError(format!(
+            "{}: no seed of the range falls in this shard",
+            describe(&plan)
+        )));
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -354,7 +361,14 @@ impl Sweep<'_> {
             // runs and end with that (the results file has this one).
             let printed = match show {
                 true => bar.suspend(|| crate::panics::guarded(|| self.print(&d, &rec))),
-                false => Ok(()),
+                false => {
+                    // Not reported, so not kept: a mass failure must not
+                    // fill /dev/shm with directories nobody is shown.
+                    if let Some(dir) = d.result.as_ref().ok().and_then(|r| r.kept_data.as_ref()) {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                    Ok(())
+                }
             };
             bar.inc(1);
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -384,11 +398,47 @@ impl Sweep<'_> {
                 );
             }
         };
-        let ended = sweep::stream(self.sc, plan, self.opts, control, &done, &mut watch);
+        // A run stuck inside one step cannot be ended: record it, and
+        // leave without waiting for its thread (nothing recorded is lost).
+        let mut stuck = |list: Vec<Stuck>| {
+            let _out = std::io::stdout().lock();
+            for s in &list {
+                let (seed, e) = match *s {
+                    Stuck::Timeout(seed) => (
+                        seed,
+                        HarnessError::Timeout(control.timeout.unwrap_or_default()),
+                    ),
+                    Stuck::Interrupted(seed) => (seed, HarnessError::Interrupted),
+                };
+                let rec = origin.harness_error(seed, &e, 0, self.replay(seed));
+                let _ = self.writer.write(&rec);
+                println!("seed {seed}: STUCK ({}): {e}", e.kind());
+            }
+            eprintln!(
+                "regsim: {} runs stuck past {}s beyond their limit or abandonment: recorded in {}; exiting without waiting for them",
+                list.len(),
+                sweep::STUCK_AFTER.as_secs(),
+                self.writer.path().display()
+            );
+            crate::tempdirs::remove_session();
+            std::process::exit(2);
+        };
+        let ended = sweep::stream(
+            self.sc, plan, self.opts, control, &done, &mut watch, &mut stuck,
+        );
         bar.finish_and_clear();
         let (mut summary, write_error) = state.into_inner().unwrap_or_else(|p| p.into_inner());
         summary.finish(self.sc, ended.wall);
         (summary, ended, write_error)
+    }
+
+    /// Moves a failing run's kept fjall directories out of the session
+    /// (which is removed at exit) into `kept_dir`.
+    fn keep(&self, dir: &Path, seed: u64) -> Result<PathBuf, String> {
+        let to = self.kept_dir.join(format!("{}-{seed}", self.sc.name));
+        crate::tempdirs::move_out(dir, &to)
+            .map(|()| to.clone())
+            .map_err(|e| format!("moving {} to {}: {e}", dir.display(), to.display()))
     }
 
     fn replay(&self, seed: u64) -> String {
@@ -487,14 +537,9 @@ impl Sweep<'_> {
             Err(e) => println!("  not recorded as a seeds/ entry: {e}"),
         }
         if let Some(dir) = &r.kept_data {
-            let to = self.kept_dir.join(format!("{}-{}", self.sc.name, r.seed));
-            match crate::tempdirs::move_out(dir, &to) {
-                Ok(()) => println!("  fjall data kept in {}", to.display()),
-                Err(e) => println!(
-                    "  fjall data not kept: moving {} to {}: {e}",
-                    dir.display(),
-                    to.display()
-                ),
+            match self.keep(dir, r.seed) {
+                Ok(to) => println!("  fjall data kept in {}", to.display()),
+                Err(e) => println!("  fjall data not kept: {e}"),
             }
         }
     }

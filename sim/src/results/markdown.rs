@@ -67,11 +67,13 @@ pub struct MarkCheck {
     /// Enforced: the runs reached the scenario's `marks.min_seeds`.
     pub enforced: bool,
     pub missing: Vec<String>,
+    /// Findings the scenario expects that no run showed.
+    pub missing_findings: Vec<String>,
 }
 
 impl MarkCheck {
     pub fn failed(&self) -> bool {
-        self.enforced && !self.missing.is_empty()
+        self.enforced && !(self.missing.is_empty() && self.missing_findings.is_empty())
     }
 }
 
@@ -125,7 +127,14 @@ pub fn summary_markdown(
     let count = |o: Outcome| all.outcomes.get(&o).copied().unwrap_or(0);
     let new = groups.new_ones().count();
     let marks_failed = marks.iter().filter(|c| c.failed()).count();
-    let ok = new == 0 && marks_failed == 0 && count(Outcome::Nondeterministic) == 0;
+    let troubled = [
+        Outcome::Nondeterministic,
+        Outcome::HarnessError,
+        Outcome::Timeout,
+    ]
+    .iter()
+    .any(|o| count(*o) > 0);
+    let ok = new == 0 && marks_failed == 0 && !troubled;
     let _ = writeln!(m, "# regsim: {title}\n");
     let _ = writeln!(
         m,
@@ -195,10 +204,19 @@ pub fn summary_markdown(
         }
         m.push_str("```\n");
     }
-    let missing: Vec<&MarkCheck> = marks.iter().filter(|c| !c.missing.is_empty()).collect();
+    let missing: Vec<&MarkCheck> = marks
+        .iter()
+        .filter(|c| !(c.missing.is_empty() && c.missing_findings.is_empty()))
+        .collect();
     if !missing.is_empty() {
-        m.push_str("\n## Required coverage marks never hit\n\n");
+        m.push_str("\n## Required coverage marks and expected findings never shown\n\n");
         for c in missing {
+            let what: Vec<String> = c
+                .missing
+                .iter()
+                .map(|mark| format!("mark {mark}"))
+                .chain(c.missing_findings.iter().map(|f| format!("finding {f}")))
+                .collect();
             let _ = writeln!(
                 m,
                 "- {} ({} runs{}): {}",
@@ -209,7 +227,7 @@ pub fn summary_markdown(
                 } else {
                     ", fewer than its marks.min_seeds: not enforced"
                 },
-                c.missing.join(", ")
+                what.join(", ")
             );
         }
     }

@@ -343,7 +343,8 @@ fn io_error(message: String) -> String {
 /// it is written, from any thread.
 pub struct Writer {
     path: PathBuf,
-    file: Mutex<File>,
+    /// The file and its length after the last whole line.
+    file: Mutex<(File, u64)>,
 }
 
 impl Writer {
@@ -373,9 +374,10 @@ impl Writer {
                     path.display()
                 ))
             })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let w = Writer {
             path: path.to_path_buf(),
-            file: Mutex::new(file),
+            file: Mutex::new((file, len)),
         };
         w.line(&serde_json::to_string(header).expect("a header serializes"))?;
         Ok(w)
@@ -391,13 +393,23 @@ impl Writer {
         let mut bytes = Vec::with_capacity(json.len() + 1);
         bytes.extend_from_slice(json.as_bytes());
         bytes.push(b'\n');
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all(&bytes).and_then(|_| f.flush()).map_err(|e| {
-            io_error(format!(
-                "{}: cannot write a result: {e}",
-                self.path.display()
-            ))
-        })
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let (f, len) = &mut *guard;
+        match f.write_all(&bytes).and_then(|_| f.flush()) {
+            Ok(()) => {
+                *len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Cut a partly written line off, so the next one does not
+                // land on it (a full disk may free up).
+                let _ = f.set_len(*len);
+                Err(io_error(format!(
+                    "{}: cannot write a result: {e}",
+                    self.path.display()
+                )))
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -472,18 +484,21 @@ fn scan(
         File::open(path).map_err(|e| io_error(format!("{}: cannot read: {e}", path.display())))?;
     let mut truncated = None;
     let mut reader = BufReader::new(file);
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     let mut n = 0;
     loop {
-        line.clear();
+        bytes.clear();
         let len = reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut bytes)
             .map_err(|e| format!("{}: line {}: cannot read: {e}", path.display(), n + 1))?;
         if len == 0 {
             break;
         }
         n += 1;
-        let complete = line.ends_with('\n');
+        let complete = bytes.ends_with(b"\n");
+        // A kill can cut a line inside a character: only a cut last line
+        // may be invalid UTF-8 (it is then dropped below).
+        let line = String::from_utf8_lossy(&bytes);
         let text = line.trim_end();
         if text.is_empty() {
             continue;
@@ -589,6 +604,19 @@ mod tests {
         let cut = read(&path).unwrap();
         assert_eq!(cut.records.len(), 2);
         assert!(cut.truncated.unwrap().contains("line 4"));
+        // A kill inside a multi-byte character of the last line.
+        let long = {
+            let mut r = record(4);
+            r.error = Some("cut … here".into());
+            serde_json::to_string(&r).unwrap()
+        };
+        let cut_at = long.find('…').unwrap() + 1;
+        let mut bytes = full.clone().into_bytes();
+        bytes.extend_from_slice(&long.as_bytes()[..cut_at]);
+        std::fs::write(&path, bytes).unwrap();
+        let cut = read(&path).unwrap();
+        assert_eq!(cut.records.len(), 2);
+        assert!(cut.truncated.is_some());
         // A bad line in the middle is corruption, named by line.
         std::fs::write(&path, format!("{full}{{oops\n{line}\n")).unwrap();
         let e = read(&path).unwrap_err();
