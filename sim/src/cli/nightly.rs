@@ -28,6 +28,10 @@ pub(super) struct NightlyArgs {
     /// Wall time for the whole job, split evenly across the scenarios.
     #[arg(long, value_parser = parse_duration, default_value = "10m")]
     budget: Duration,
+    /// Instead of a budget, this many seeds of every scenario (a check
+    /// whose runs do not depend on the machine's speed, as CI wants).
+    #[arg(long)]
+    count: Option<u64>,
     /// Run shard I of N (0-based) of every scenario's seeds.
     #[arg(long, default_value = "0/1")]
     shard: Shard,
@@ -154,7 +158,11 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         "nightly: {} scenarios on {}, {} each, seeds from {base} (shard {}/{}), {jobs} jobs, into {}",
         all.len(),
         args.runtime.name(),
-        humantime::format_duration(Duration::from_secs(per.as_secs().max(1))),
+        match args.count {
+            Some(n) => format!("{n} seeds"),
+            None => humantime::format_duration(Duration::from_secs(per.as_secs().max(1)))
+                .to_string(),
+        },
         args.shard.index,
         args.shard.count,
         args.out.display()
@@ -164,7 +172,10 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     let plan = Plan {
         base,
         shard: args.shard,
-        limit: Limit::Budget(per),
+        limit: match args.count {
+            Some(n) => Limit::Count(n),
+            None => Limit::Budget(per),
+        },
     };
     let control = Control {
         jobs,

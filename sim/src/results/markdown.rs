@@ -12,7 +12,7 @@ use super::{Outcome, Record, Source};
 pub struct Group {
     pub signature: String,
     pub runs: u64,
-    /// The first such run (in results order).
+    /// The such run with the lowest seed.
     pub first: Record,
     pub scenarios: BTreeSet<String>,
     /// No corpus entry and no scenario's allowed findings carry it.
@@ -48,6 +48,11 @@ impl Groups {
             });
             g.runs += 1;
             g.scenarios.insert(r.scenario.clone());
+            // The lowest seed, not the first to finish: the same results
+            // pick the same run to shrink and draw.
+            if (r.seed, &r.scenario) < (g.first.seed, &g.first.scenario) {
+                g.first = r.clone();
+            }
         })?;
         let mut groups: Vec<Group> = by.into_values().collect();
         groups.sort_by(|a, b| b.new.cmp(&a.new).then(b.runs.cmp(&a.runs)));
