@@ -31,16 +31,29 @@ pub(super) struct Hunted {
 
 /// Hunts every mutant that applies on `runtime` for `share` of wall time
 /// each, writing every run to `writer` and the reports under `out`.
+/// How a hunt runs: seeds from `base`, `share` of wall time per mutant,
+/// `jobs` threads, each run's `timeout`.
+pub(super) struct HuntPlan {
+    pub(super) runtime: run::Runtime,
+    pub(super) base: u64,
+    pub(super) share: Duration,
+    pub(super) jobs: usize,
+    pub(super) timeout: Duration,
+}
+
 pub(super) fn hunt(
     targets: &[Target],
-    runtime: run::Runtime,
-    base: u64,
-    share: Duration,
-    jobs: usize,
-    timeout: Duration,
+    plan: &HuntPlan,
     writer: &Writer,
     out: &Path,
 ) -> Vec<Hunted> {
+    let HuntPlan {
+        runtime,
+        base,
+        share,
+        jobs,
+        timeout,
+    } = *plan;
     let t = targets.len() as u64;
     let mut hunted = Vec::new();
     for mutant in Mutant::ALL.into_iter().filter(|m| applies_on(*m, runtime)) {

@@ -239,16 +239,16 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
             .map(|m| format!(", mutant {m}"))
             .unwrap_or_default()
     );
-    let ok = finish(
-        &args.out,
-        &title,
-        &[results_file],
-        &scenarios,
-        &notes,
-        !args.no_shrink,
-        true,
-        &extra,
-    )?;
+    let ok = Finish {
+        out: &args.out,
+        title: &title,
+        files: &[results_file],
+        scenarios: &scenarios,
+        shrink: !args.no_shrink,
+        shout: true,
+        extra_md: &extra,
+    }
+    .run(&notes)?;
     Ok(ok && !interrupted)
 }
 
@@ -274,16 +274,14 @@ fn mutant_hunt(
         humantime::format_duration(Duration::from_millis(share.as_millis() as u64)),
         hunted_file.display()
     );
-    let hunted = super::hunt::hunt(
-        all,
-        args.runtime,
+    let plan = super::hunt::HuntPlan {
+        runtime: args.runtime,
         base,
         share,
         jobs,
-        args.timeout,
-        &writer,
-        &args.out,
-    );
+        timeout: args.timeout,
+    };
+    let hunted = super::hunt::hunt(all, &plan, &writer, &args.out);
     Ok(super::hunt::markdown(&hunted))
 }
 
@@ -364,88 +362,105 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
             .iter()
             .map(|c| format!("shard {c}: its results may be incomplete")),
     );
-    let ok = finish(
-        &args.out,
-        &title,
-        &[merged],
-        &scenarios,
-        &notes,
-        false,
-        true,
-        "",
-    )?;
+    let ok = Finish {
+        out: &args.out,
+        title: &title,
+        files: &[merged],
+        scenarios: &scenarios,
+        shrink: false,
+        shout: true,
+        extra_md: "",
+    }
+    .run(&notes)?;
     Ok(ok && crashed.is_empty())
 }
 
-/// Groups, shrinks, reports and summarises `files` into `out`; true when
-/// nothing calls for a person: no new signature, no nondeterminism, no
-/// harness error, every enforced required mark hit.
-pub(super) fn finish(
-    out: &Path,
-    title: &str,
-    files: &[PathBuf],
-    scenarios: &BTreeMap<String, Scenario>,
-    notes: &[String],
-    shrink: bool,
-    shout: bool,
-    extra_md: &str,
-) -> Result<bool, CliError> {
-    let source = Source::Files(files);
-    let root = find_root()?;
-    let known = Known::load(&root.join("seeds"));
-    let mut groups = Groups::of(source, &|r| known.knows(r))?;
-    let mut notes = notes.to_vec();
-    // Follow-ups are bounded: the first groups (new ones come first), a
-    // shared deadline for shrinking, nothing after an interrupt.
-    let deadline = std::time::Instant::now() + FOLLOW_UP_TIME;
-    let followed = groups.0.len().min(FOLLOW_UPS);
-    if followed < groups.0.len() {
-        notes.push(format!(
+/// The second half of a sweep, a nightly job or a merge: groups,
+/// follow-ups (reports, shrinking), `summary.md`, `junit.xml`.
+pub(super) struct Finish<'a> {
+    pub(super) out: &'a Path,
+    pub(super) title: &'a str,
+    pub(super) files: &'a [PathBuf],
+    pub(super) scenarios: &'a BTreeMap<String, Scenario>,
+    /// Shrink new groups' first failures into corpus entries.
+    pub(super) shrink: bool,
+    /// Print the Markdown summary too.
+    pub(super) shout: bool,
+    /// More Markdown for the summary (the mutant hunt).
+    pub(super) extra_md: &'a str,
+}
+
+impl Finish<'_> {
+    /// Groups, shrinks, reports and summarises `files` into `out`; true when
+    /// nothing calls for a person: no new signature, no nondeterminism, no
+    /// harness error, every enforced required mark hit.
+    pub(super) fn run(&self, notes: &[String]) -> Result<bool, CliError> {
+        let Finish {
+            out,
+            title,
+            files,
+            scenarios,
+            shrink,
+            shout,
+            extra_md,
+        } = *self;
+        let source = Source::Files(files);
+        let root = find_root()?;
+        let known = Known::load(&root.join("seeds"));
+        let mut groups = Groups::of(source, &|r| known.knows(r))?;
+        let mut notes = notes.to_vec();
+        // Follow-ups are bounded: the first groups (new ones come first), a
+        // shared deadline for shrinking, nothing after an interrupt.
+        let deadline = std::time::Instant::now() + FOLLOW_UP_TIME;
+        let followed = groups.0.len().min(FOLLOW_UPS);
+        if followed < groups.0.len() {
+            notes.push(format!(
             "{} more failure groups were neither drawn nor shrunk (the first {FOLLOW_UPS} were)",
             groups.0.len() - followed
         ));
-    }
-    for g in groups.0.iter_mut().take(followed) {
-        if crate::interrupt::stopping() {
-            notes.push("interrupted: failure groups were not all drawn or shrunk".into());
-            break;
         }
-        let shrink = shrink && g.new && std::time::Instant::now() < deadline;
-        if let Err(e) = follow_up(&root, out, g, shrink) {
-            notes.push(format!("{}: {e}", g.signature));
+        for g in groups.0.iter_mut().take(followed) {
+            if crate::interrupt::stopping() {
+                notes.push("interrupted: failure groups were not all drawn or shrunk".into());
+                break;
+            }
+            let shrink = shrink && g.new && std::time::Instant::now() < deadline;
+            if let Err(e) = follow_up(&root, out, g, shrink) {
+                notes.push(format!("{}: {e}", g.signature));
+            }
         }
+        let marks = mark_checks(source, scenarios)?;
+        let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
+        let junit = results::junit_xml(source)?;
+        for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
+            let p = out.join(name);
+            std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+        }
+        if let Some(step) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let _ = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(step)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
+        }
+        if shout {
+            println!("{md}");
+        }
+        println!(
+            "wrote {}: results.jsonl, junit.xml, summary.md",
+            out.display()
+        );
+        let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
+        source.each(&mut |r| *counts.entry(r.outcome).or_default() += 1)?;
+        let troubled = [
+            Outcome::Nondeterministic,
+            Outcome::HarnessError,
+            Outcome::Timeout,
+        ]
+        .iter()
+        .any(|o| counts.contains_key(o));
+        Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
     }
-    let marks = mark_checks(source, scenarios)?;
-    let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
-    let junit = results::junit_xml(source)?;
-    for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
-        let p = out.join(name);
-        std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
-    }
-    if let Some(step) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let _ = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(step)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
-    }
-    if shout {
-        println!("{md}");
-    }
-    println!(
-        "wrote {}: results.jsonl, junit.xml, summary.md",
-        out.display()
-    );
-    let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
-    source.each(&mut |r| *counts.entry(r.outcome).or_default() += 1)?;
-    let troubled = [
-        Outcome::Nondeterministic,
-        Outcome::HarnessError,
-        Outcome::Timeout,
-    ]
-    .iter()
-    .any(|o| counts.contains_key(o));
-    Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
 }
 
 /// A group's first failure drawn as an HTML report under `out/reports/`

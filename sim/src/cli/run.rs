@@ -197,16 +197,16 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         !args.no_require_marks && (args.require_marks || summary.runs >= sc.marks.min_seeds);
     let marks_ok = !enforce || summary.missing_marks.is_empty();
     let scenarios = [(sc.name.clone(), sc.clone())].into_iter().collect();
-    let reports = super::nightly::finish(
-        &dir,
-        &format!("run of {}", sc.name),
-        &[writer.path().to_path_buf()],
-        &scenarios,
-        &notes,
-        !args.no_shrink,
-        false,
-        "",
-    );
+    let reports = super::nightly::Finish {
+        out: &dir,
+        title: &format!("run of {}", sc.name),
+        files: &[writer.path().to_path_buf()],
+        scenarios: &scenarios,
+        shrink: !args.no_shrink,
+        shout: false,
+        extra_md: "",
+    }
+    .run(&notes);
     // A harness error is no verdict: reported after the verdicts (nothing
     // already found is lost), exit 2.
     if let Some((seed, first)) = &summary.first_harness_error {
