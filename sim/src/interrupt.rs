@@ -26,8 +26,8 @@ pub fn install() {
     });
 }
 
-/// What an interrupt does (the handler; also callable from tests).
-pub fn interrupted() {
+/// What an interrupt does (the handler).
+fn interrupted() {
     let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
     if n == 1 {
         let _ = FIRST.set(Instant::now());

@@ -103,15 +103,6 @@ pub enum Limit {
 }
 
 impl Plan {
-    /// The seeds `0..n`.
-    pub fn first(n: u64) -> Plan {
-        Plan {
-            base: 0,
-            shard: Shard::default(),
-            limit: Limit::Count(n),
-        }
-    }
-
     /// Seed number `k` of the plan, or `None` past its end (or where the
     /// seeds would overflow u64).
     pub fn seed(&self, k: u64) -> Option<u64> {
