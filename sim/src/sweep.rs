@@ -278,17 +278,17 @@ fn run_twice_if_needed(sc: &Scenario, seed: u64, opts: &RunOptions, control: &Co
             }
         }
     };
-    let run = |keep_lines: bool| {
+    // `again`: a re-run, which keeps text when asked and never data (the
+    // first run's is the same).
+    let run_as = |again: bool, keep_lines: bool| {
         let mut o = opts.clone();
         o.cancel = Cancel::within(control.timeout, Some(crate::interrupt::abandon_flag()));
         o.keep_trace_lines = keep_lines;
-        // Only the first run's data is kept (the others are the same).
-        o.keep_failed_data = false;
+        o.keep_failed_data &= !again;
         run_validated(sc, &schedule, &o)
     };
-    let mut o = opts.clone();
-    o.cancel = Cancel::within(control.timeout, Some(crate::interrupt::abandon_flag()));
-    let result = run_validated(sc, &schedule, &o);
+    let run = |keep_lines: bool| run_as(true, keep_lines);
+    let result = run_as(false, opts.keep_trace_lines);
     let again = match &result {
         Ok(first) if control.check_determinism || !first.passed() => match run(false) {
             Ok(second) if second.trace_hash == first.trace_hash => Some(Again::Same),

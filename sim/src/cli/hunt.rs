@@ -100,16 +100,8 @@ pub(super) fn hunt(
             runs.fetch_add(1, Ordering::Relaxed);
             let target = &targets[(k % t) as usize];
             let opts = opts_for(target);
-            let origin = Origin {
-                scenario: target.scenario.name.clone(),
-                scenario_path: target.path.display().to_string(),
-                runtime,
-                registry: match runtime {
-                    run::Runtime::Native => opts.registry.name().to_string(),
-                    _ => String::new(),
-                },
-                mutant: Some(mutant.name().to_string()),
-            };
+            let path = target.path.display().to_string();
+            let origin = Origin::new(&target.scenario.name, path, &opts, Some(mutant.name()));
             let replay = replay_command(
                 &target.path,
                 &target.scenario,
@@ -117,11 +109,7 @@ pub(super) fn hunt(
                 &opts,
                 Some(mutant.name()),
             );
-            let ms = wall.as_millis() as u64;
-            let rec = match &r {
-                Ok(res) => origin.verdict(res, ms, replay),
-                Err(e) => origin.harness_error(seed, e, ms, replay),
-            };
+            let rec = origin.ended(seed, &r, wall.as_millis() as u64, replay);
             // A failed write leaves this line out; the hunt goes on.
             let _ = writer.write(&rec);
             if let Ok(res) = r {
@@ -179,9 +167,7 @@ fn draw(
     seed: u64,
     out: &Path,
 ) -> Option<String> {
-    let mut o = opts.clone();
-    o.keep_events = true;
-    let res = run::run_seed(&target.scenario, seed, &o).ok()?;
+    let schedule = run::schedule_for(&target.scenario, seed).ok()?;
     let replay = replay_command(
         &target.path,
         &target.scenario,
@@ -197,10 +183,7 @@ fn draw(
         registry: opts.registry,
     };
     let name = format!("reports/mutant-{}.html", mutant.name());
-    let file = out.join(&name);
-    std::fs::create_dir_all(file.parent()?).ok()?;
-    std::fs::write(&file, crate::html::render(&meta, &target.scenario, &res)).ok()?;
-    Some(name)
+    super::nightly::draw(out, &name, &target.scenario, &schedule, opts, &meta).ok()
 }
 
 /// The hunt as a Markdown section of `summary.md`.

@@ -529,21 +529,42 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
         }
     }
     let mut o = opts.clone();
-    o.keep_events = true;
     o.cancel = Cancel::within(Some(SHRINK_TIME), Some(crate::interrupt::abandon_flag()));
-    let run = run::run_schedule(&sc, &schedule, &o).map_err(|e| e.to_string())?;
     let meta = crate::html::Meta {
         source: &r.scenario_path,
         replay: &r.replay,
         mutant: r.mutant.as_deref(),
         registry: opts.registry,
     };
-    let page = crate::html::render(&meta, &sc, &run);
-    let dir = out.join("reports");
-    let file = dir.join(format!("{stem}.html"));
-    std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(&file, page))
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    g.first.report = Some(format!("reports/{stem}.html"));
+    let name = draw(
+        out,
+        &format!("reports/{stem}.html"),
+        &sc,
+        &schedule,
+        &o,
+        &meta,
+    )?;
+    g.first.report = Some(name);
     Ok(())
+}
+
+/// Runs `schedule` again keeping its events and writes its HTML page to
+/// `out/name`; returns `name`, as summaries link it.
+pub(super) fn draw(
+    out: &Path,
+    name: &str,
+    sc: &Scenario,
+    schedule: &crate::schedule::Schedule,
+    opts: &RunOptions,
+    meta: &crate::html::Meta,
+) -> Result<String, String> {
+    let mut o = opts.clone();
+    o.keep_events = true;
+    let run = run::run_schedule(sc, schedule, &o).map_err(|e| e.to_string())?;
+    let file = out.join(name);
+    file.parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| std::fs::write(&file, crate::html::render(meta, sc, &run)))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(name.to_string())
 }

@@ -306,18 +306,10 @@ pub(super) struct Sweep<'a> {
 
 impl Sweep<'_> {
     pub(super) fn origin(&self) -> Origin {
-        Origin {
-            scenario: self.sc.name.clone(),
-            // Relative to the root, as corpus entries record it.
-            scenario_path: super::case::recorded_scenario(self.path)
-                .unwrap_or_else(|_| self.path.display().to_string()),
-            runtime: self.opts.runtime,
-            registry: match self.opts.runtime {
-                run::Runtime::Native => self.opts.registry.name().to_string(),
-                _ => String::new(),
-            },
-            mutant: self.mutant.map(str::to_owned),
-        }
+        // The path relative to the root, as corpus entries record it.
+        let path = super::case::recorded_scenario(self.path)
+            .unwrap_or_else(|_| self.path.display().to_string());
+        Origin::new(&self.sc.name, path, self.opts, self.mutant)
     }
 
     /// Runs the plan; returns the summary, how it ended and the first
@@ -462,8 +454,7 @@ impl Sweep<'_> {
                     .unwrap_or_default();
                 origin.nondeterministic(r, *hash, at, ms, replay)
             }
-            (Ok(r), _) => origin.verdict(r, ms, replay),
-            (Err(e), _) => origin.harness_error(d.seed, e, ms, replay),
+            (result, _) => origin.ended(d.seed, result, ms, replay),
         }
     }
 

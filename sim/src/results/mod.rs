@@ -151,6 +151,41 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// Where runs of `scenario` (file `scenario_path`, as records name it)
+    /// under `opts` come from.
+    pub fn new(
+        scenario: &str,
+        scenario_path: String,
+        opts: &crate::run::RunOptions,
+        mutant: Option<&str>,
+    ) -> Origin {
+        Origin {
+            scenario: scenario.to_string(),
+            scenario_path,
+            runtime: opts.runtime,
+            // The registry is the native runtime's choice only.
+            registry: match opts.runtime {
+                Runtime::Native => opts.registry.name().to_string(),
+                _ => String::new(),
+            },
+            mutant: mutant.map(str::to_owned),
+        }
+    }
+
+    /// The record of a seed that ended with a verdict or a harness error.
+    pub fn ended(
+        &self,
+        seed: u64,
+        result: &Result<RunResult, HarnessError>,
+        wall_ms: u64,
+        replay: String,
+    ) -> Record {
+        match result {
+            Ok(r) => self.verdict(r, wall_ms, replay),
+            Err(e) => self.harness_error(seed, e, wall_ms, replay),
+        }
+    }
+
     fn record(&self, seed: u64, outcome: Outcome, wall_ms: u64, replay: String) -> Record {
         Record {
             scenario: self.scenario.clone(),
