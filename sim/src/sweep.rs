@@ -619,6 +619,14 @@ mod tests {
         };
         assert_eq!(top.seed(0), Some(u64::MAX));
         assert_eq!(top.seed(1), None);
+        // k * N past u64 ends the plan too, whatever the base.
+        let wide = Plan {
+            base: 0,
+            shard: "0/2".parse().unwrap(),
+            limit: Limit::Budget(Duration::from_secs(1)),
+        };
+        assert_eq!(wide.seed(u64::MAX / 2), Some(u64::MAX - 1));
+        assert_eq!(wide.seed(u64::MAX / 2 + 1), None);
         for bad in ["4/4", "1", "a/2", "0/0"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }

@@ -245,3 +245,46 @@ pub fn summary_markdown(
     }
     Ok(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::HarnessError;
+    use crate::results::Origin;
+    use crate::run::Runtime;
+
+    #[test]
+    fn a_group_is_led_by_its_lowest_seed_whatever_order_runs_finished_in() {
+        let origin = Origin {
+            scenario: "default".into(),
+            scenario_path: "scenarios/default.toml".into(),
+            runtime: Runtime::Native,
+            registry: "memory".into(),
+            mutant: None,
+        };
+        let failing = |seed: u64, sig: &str| {
+            let mut r = origin.harness_error(seed, &HarnessError::Interrupted, 0, String::new());
+            r.outcome = Outcome::Fail;
+            r.signature = Some(sig.into());
+            r
+        };
+        let records = [
+            failing(5, "a"),
+            failing(2, "a"),
+            failing(9, "a"),
+            failing(7, "b"),
+        ];
+        let groups = Groups::of(Source::Memory(&records), &|r| r.seed == 7).unwrap();
+        assert_eq!(groups.0.len(), 2);
+        // The new group comes first, then the known one.
+        assert_eq!(
+            (groups.0[0].signature.as_str(), groups.0[0].new),
+            ("a", true)
+        );
+        assert_eq!((groups.0[0].runs, groups.0[0].first.seed), (3, 2));
+        assert_eq!(
+            (groups.0[1].signature.as_str(), groups.0[1].new),
+            ("b", false)
+        );
+    }
+}
