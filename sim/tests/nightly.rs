@@ -90,3 +90,61 @@ fn nightly_writes_its_files_and_merge_gates_on_missing_or_crashed_shards() {
     std::fs::write(b.join("exit-code"), "1\n").unwrap();
     assert_eq!(merge(&[&a, &b], "2").status.code(), Some(0));
 }
+
+/// restart-storm with its replay-window finding no longer allowed: seed 0
+/// fails (a scenario outside `scenarios/`, as a user's own would be).
+fn strict_restart_storm(dir: &Path) -> PathBuf {
+    let strict = dir.join("strict.toml");
+    let text = std::fs::read_to_string(common::root().join("scenarios/restart-storm.toml"))
+        .unwrap()
+        .replace(
+            "allowed = [\"unjustified-halt:rollback:replay-window\"]",
+            "allowed = []",
+        )
+        .replace(
+            "expected = [\"unjustified-halt:rollback:replay-window\"]",
+            "expected = []",
+        );
+    std::fs::write(&strict, text).unwrap();
+    strict
+}
+
+#[test]
+fn a_failing_runs_kept_fjall_data_outlives_the_session_and_its_new_group_is_shrunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let strict = strict_restart_storm(dir.path());
+    let report = dir.path().join("report");
+    let o = regsim(&[
+        "run",
+        "--scenario",
+        strict.to_str().unwrap(),
+        "--seeds",
+        "0..1",
+        "--registry",
+        "fjall",
+        "--keep-failures",
+        "--quiet",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let kept = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fjall data kept in "))
+        .unwrap_or_else(|| panic!("no kept data reported:\n{out}"));
+    let kept = common::root().join(kept);
+    assert!(
+        kept.join("n1").is_dir(),
+        "{} is gone after exit",
+        kept.display()
+    );
+    std::fs::remove_dir_all(&kept).unwrap();
+    // Its group is new: the first failure is shrunk into an entry that
+    // names the group, and drawn.
+    let corpus: Vec<_> = std::fs::read_dir(report.join("corpus")).unwrap().collect();
+    assert_eq!(corpus.len(), 1, "{out}");
+    let entry = std::fs::read_to_string(corpus[0].as_ref().unwrap().path()).unwrap();
+    assert!(entry.contains("group = "), "{entry}");
+    assert!(std::fs::read_dir(report.join("reports")).unwrap().count() == 1);
+}
