@@ -278,9 +278,11 @@ impl Sim<'_> {
             self.schedule_tick(node);
             for work in held {
                 match work {
-                    Held::Message(msg) => self.with_core(node, |core, out, crash| {
-                        core.step(msg, out, crash).map(|_| false)
-                    }),
+                    Held::Message {
+                        from,
+                        from_inc,
+                        msg,
+                    } => self.hand_over(from, from_inc, node, msg),
                     Held::SyncDone(ready) => {
                         self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash))
                     }

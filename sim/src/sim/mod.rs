@@ -178,7 +178,13 @@ struct Slot {
 
 /// What waits for a paused process.
 enum Held {
-    Message(Message),
+    /// A message that reached the paused node, from sender `from` in its
+    /// incarnation `from_inc` (told how a snapshot fared at resume).
+    Message {
+        from: u8,
+        from_inc: u32,
+        msg: Message,
+    },
     SyncDone(u64),
 }
 

@@ -84,39 +84,51 @@ impl Sim<'_> {
             return;
         }
         match &self.slots[usize::from(to)].state {
-            State::Up(_) => {
-                self.record(
-                    Some(to),
-                    &kinds::DELIVER,
-                    u64::from(from),
-                    msg.get_msg_type() as u64,
-                );
-                if is_snapshot {
-                    let snap = msg.get_snapshot();
-                    let delivered = Observation::SnapshotDelivered {
-                        to,
-                        index: snap.get_metadata().index,
-                        data_hash: fnv1a64(snap.get_data()),
-                    };
-                    self.checkers.observe(self.now, delivered);
-                }
-                self.with_core(to, |core, out, crash| {
-                    core.step(msg, out, crash).map(|_| false)
-                });
-                if is_snapshot {
-                    self.record(Some(from), &kinds::SNAPSHOT_DELIVERED, u64::from(to), 0);
-                    self.with_core(from, |core, out, crash| {
-                        core.report_snapshot(u64::from(to) + 1, true, out, crash)
-                            .map(|_| false)
-                    });
-                }
-            }
-            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message(msg)),
+            State::Up(_) => self.hand_over(from, from_inc, to, msg),
+            // Handed over at resume, as if it arrived then.
+            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message {
+                from,
+                from_inc,
+                msg,
+            }),
             State::Down(_) => {
                 if is_snapshot {
                     self.snapshot_failed(from, from_inc, to);
                 }
             }
+        }
+    }
+
+    /// Steps a message into a running node `to`: a snapshot is observed as
+    /// delivered (the checkers' ground truth of what a restore may hold)
+    /// and its sender, if still the same incarnation, told it arrived.
+    /// Messages held while `to` was paused come here at resume.
+    pub(super) fn hand_over(&mut self, from: u8, from_inc: u32, to: u8, msg: Message) {
+        let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
+        self.record(
+            Some(to),
+            &kinds::DELIVER,
+            u64::from(from),
+            msg.get_msg_type() as u64,
+        );
+        if is_snapshot {
+            let snap = msg.get_snapshot();
+            let delivered = Observation::SnapshotDelivered {
+                to,
+                index: snap.get_metadata().index,
+                data_hash: fnv1a64(snap.get_data()),
+            };
+            self.checkers.observe(self.now, delivered);
+        }
+        self.with_core(to, |core, out, crash| {
+            core.step(msg, out, crash).map(|_| false)
+        });
+        if is_snapshot && self.slots[usize::from(from)].incarnation == from_inc {
+            self.record(Some(from), &kinds::SNAPSHOT_DELIVERED, u64::from(to), 0);
+            self.with_core(from, |core, out, crash| {
+                core.report_snapshot(u64::from(to) + 1, true, out, crash)
+                    .map(|_| false)
+            });
         }
     }
 
