@@ -65,11 +65,30 @@ pub enum Mutant {
     /// Start sequence: the node encrypts before its own registration has
     /// applied locally.
     EncryptBeforeRegistration,
+    /// Start sequence: any applied registration of the node's full id
+    /// opens encryption under its dek, not only the one at the current
+    /// epoch (an old incarnation's registration counts as this one's).
+    OldRegistrationOpensEncryption,
+    /// Start sequence: the guards stop at the first dek without a row at
+    /// the node's slot, so later deks are never checked.
+    GuardStopsAtMissingRow,
+    /// Node core: the Ready's persisted messages (append acks, vote
+    /// grants) leave with the ordinary ones, before the write and sync.
+    PersistedSentEarly,
+    /// Node core: the start-up replay stops one entry short of the
+    /// persisted commit index; the last entry applies after the join.
+    ReplayStopsShort,
+    /// Node core: a snapshot's metadata carries the node's current term,
+    /// not the term of the entry at its index.
+    SnapshotTermCurrent,
+    /// Node core: raft-rs is told a Ready persisted when it is written,
+    /// before its sync, so a leader counts its own unsynced entries.
+    PersistReportedAtWrite,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 23] = [
+    pub const ALL: [Mutant; 29] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -93,6 +112,12 @@ impl Mutant {
         Mutant::GuardAfterReplayNotStrict,
         Mutant::EpochBumpNotSynced,
         Mutant::EncryptBeforeRegistration,
+        Mutant::OldRegistrationOpensEncryption,
+        Mutant::GuardStopsAtMissingRow,
+        Mutant::PersistedSentEarly,
+        Mutant::ReplayStopsShort,
+        Mutant::SnapshotTermCurrent,
+        Mutant::PersistReportedAtWrite,
     ];
 
     /// Stable kebab-case name (used on the command line and in tables).
@@ -121,6 +146,12 @@ impl Mutant {
             Mutant::GuardAfterReplayNotStrict => "guard-after-replay-not-strict",
             Mutant::EpochBumpNotSynced => "epoch-bump-not-synced",
             Mutant::EncryptBeforeRegistration => "encrypt-before-registration",
+            Mutant::OldRegistrationOpensEncryption => "old-registration-opens-encryption",
+            Mutant::GuardStopsAtMissingRow => "guard-stops-at-missing-row",
+            Mutant::PersistedSentEarly => "persisted-sent-early",
+            Mutant::ReplayStopsShort => "replay-stops-short",
+            Mutant::SnapshotTermCurrent => "snapshot-term-current",
+            Mutant::PersistReportedAtWrite => "persist-reported-at-write",
         }
     }
 
@@ -134,6 +165,20 @@ impl Mutant {
                 | Mutant::GuardAfterReplayNotStrict
                 | Mutant::EpochBumpNotSynced
                 | Mutant::EncryptBeforeRegistration
+                | Mutant::OldRegistrationOpensEncryption
+                | Mutant::GuardStopsAtMissingRow
+        )
+    }
+
+    /// Whether it breaks the node core that drives raft-rs (the
+    /// simulator's, not the library's).
+    pub fn in_node_core(self) -> bool {
+        matches!(
+            self,
+            Mutant::PersistedSentEarly
+                | Mutant::ReplayStopsShort
+                | Mutant::SnapshotTermCurrent
+                | Mutant::PersistReportedAtWrite
         )
     }
 

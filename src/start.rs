@@ -227,7 +227,9 @@ impl StartSequence {
                 }
             }
             (Phase::Joined, Event::RegistrationApplied { registration: r }) => {
-                let own = r.full_node_id == self.own_full && r.local_epoch == self.epoch;
+                let own = r.full_node_id == self.own_full
+                    && (r.local_epoch == self.epoch
+                        || crate::mutated!(self.mutant, OldRegistrationOpensEncryption));
                 let request =
                     if own && self.deks.contains(&r.dek) && !self.registered.contains(&r.dek) {
                         self.registered.push(r.dek);
@@ -307,6 +309,23 @@ impl StartSequence {
         !crate::mutated!(self.mutant, GuardSkipped)
     }
 
+    /// The deks the guards check: all of them (under the mutant, those up
+    /// to the first without a row at this node's slot).
+    fn guarded_deks<S: WriterRegistryStore + ?Sized>(&self, store: &S) -> Vec<u32> {
+        if !crate::mutated!(self.mutant, GuardStopsAtMissingRow) {
+            return self.deks.clone();
+        }
+        let node16 = crate::ids::node16(self.own_full);
+        self.deks
+            .iter()
+            .copied()
+            .take_while(|&dek| {
+                let key = crate::RowKey { dek, node16 };
+                !matches!(store.get_row(&key), Ok(None))
+            })
+            .collect()
+    }
+
     /// START-1 and START-2, then the bump of START-3.
     fn epoch_read<S: WriterRegistryStore + ?Sized>(&mut self, epoch: u16, store: &S) -> Next {
         if let Err(r) = startup::check_epoch_file(epoch) {
@@ -324,13 +343,9 @@ impl StartSequence {
             } else {
                 epoch
             };
-            let result = startup::guard(
-                store,
-                self.own_full,
-                &self.deks,
-                against,
-                GuardStage::BeforeBump,
-            );
+            let deks = self.guarded_deks(store);
+            let result =
+                startup::guard(store, self.own_full, &deks, against, GuardStage::BeforeBump);
             let d = GuardDecision {
                 stage: GuardStage::BeforeBump,
                 epoch,
@@ -373,7 +388,8 @@ impl StartSequence {
             } else {
                 GuardStage::AfterReplay
             };
-            let result = startup::guard(store, self.own_full, &self.deks, self.epoch, strictness);
+            let deks = self.guarded_deks(store);
+            let result = startup::guard(store, self.own_full, &deks, self.epoch, strictness);
             let d = GuardDecision {
                 stage: GuardStage::AfterReplay,
                 epoch: self.epoch,

@@ -149,6 +149,9 @@ pub struct RaftDisk {
     synced: LogImage,
     pending: VecDeque<(u64, LogOp)>,
     next_seq: u64,
+    /// Syncs that made something durable: the checkers look at the synced
+    /// image again only when it moves.
+    syncs: u64,
 }
 
 impl RaftDisk {
@@ -160,12 +163,24 @@ impl RaftDisk {
             .snapshot
             .mut_metadata()
             .set_conf_state(image.conf_state.clone());
+        Self::from_image(image)
+    }
+
+    /// A disk holding `image`, all of it durable (a log just recovered
+    /// from its file).
+    pub fn from_image(image: LogImage) -> Self {
         RaftDisk {
             written: image.clone(),
             synced: image,
             pending: VecDeque::new(),
             next_seq: 1,
+            syncs: 0,
         }
+    }
+
+    /// How many syncs made writes durable so far.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     /// What the running process sees.
@@ -191,6 +206,9 @@ impl RaftDisk {
 
     /// Makes every write up to `seq` durable.
     pub fn sync_through(&mut self, seq: u64) {
+        if self.pending.front().is_some_and(|(s, _)| *s <= seq) {
+            self.syncs += 1;
+        }
         while self.pending.front().is_some_and(|(s, _)| *s <= seq) {
             let (_, op) = self.pending.pop_front().expect("front checked");
             apply_op(&op, &mut self.synced);

@@ -212,12 +212,14 @@ pub fn sweep_level_catches(
 /// The table as Markdown, with a replay command per first detection
 /// ([`crate::command`]'s form, on `runtime`): the
 /// unmutated build, then the library's mutants (applier and FSM), then the
-/// start sequence's, each group under its own heading row.
+/// start sequence's, then the node core's, each group under its own
+/// heading row.
 pub fn render(rows: &[Row], runtime: Runtime) -> String {
     let mut out = String::from("| mutant | caught | seeds to first detection | detection rate | caught by | replay |\n| --- | --- | --- | --- | --- | --- |\n");
     let group = |r: &&Row| match r.mutant {
         None => 0,
         Some(m) if m.in_start_sequence() => 2,
+        Some(m) if m.in_node_core() => 3,
         Some(_) => 1,
     };
     let mut ordered: Vec<&Row> = rows.iter().collect();
@@ -227,10 +229,10 @@ pub fn render(rows: &[Row], runtime: Runtime) -> String {
         let g = group(&r);
         if g != last_group {
             last_group = g;
-            let heading = if g == 1 {
-                "library mutants (applier, FSM, store)"
-            } else {
-                "start-sequence mutants"
+            let heading = match g {
+                1 => "library mutants (applier, FSM, store)",
+                2 => "start-sequence mutants",
+                _ => "node-core mutants (raft-rs integration)",
             };
             out.push_str(&format!("| **{heading}** | | | | | |\n"));
         }

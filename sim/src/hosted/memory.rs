@@ -76,4 +76,7 @@ impl NodeFiles for MemoryFiles {
     fn with_image<R>(log: &DiskStorage, f: impl FnOnce(&LogImage) -> R) -> R {
         f(log.0.borrow().written())
     }
+    fn with_record<R>(log: &DiskStorage, f: impl FnOnce(&RaftDisk) -> R) -> R {
+        f(&log.0.borrow())
+    }
 }

@@ -46,6 +46,9 @@ pub(crate) trait NodeFiles {
     fn open_log(&mut self, voters: &[u64]) -> Result<(Self::Log, u64), String>;
     /// The log as written.
     fn with_image<R>(log: &Self::Log, f: impl FnOnce(&LogImage) -> R) -> R;
+    /// The harness's record of the log: written and synced images and
+    /// the count of syncs that moved it.
+    fn with_record<R>(log: &Self::Log, f: impl FnOnce(&crate::disk::RaftDisk) -> R) -> R;
 }
 
 /// How the driver acts on a runtime's nodes and network.

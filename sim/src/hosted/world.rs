@@ -82,6 +82,9 @@ pub(crate) struct Slot<F: NodeFiles> {
     pub high_water: u64,
     pub applied_max: u64,
     pub halted_at: Option<u64>,
+    /// The log record's sync count when the checkers last saw its synced
+    /// image (a log opened anew starts its count again).
+    pub seen_syncs: Option<u64>,
     pub synced_rows: Rc<std::cell::RefCell<Vec<SyncedRowChange>>>,
     pub inbox: VecDeque<Work>,
     /// Encoded datagrams for other nodes: (to, bytes).
@@ -162,6 +165,7 @@ impl<F: NodeFiles> World<F> {
                     high_water: 0,
                     applied_max: 0,
                     halted_at: None,
+                    seen_syncs: None,
                     synced_rows: Default::default(),
                     inbox: VecDeque::new(),
                     outbox: Vec::new(),
@@ -297,6 +301,7 @@ impl<F: NodeFiles> World<F> {
                     self.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
                     self.mark("power-loss-torn-write");
                 }
+                self.slots[i].seen_syncs = None;
                 log
             }
             Err(e) => {
@@ -318,6 +323,7 @@ impl<F: NodeFiles> World<F> {
             deks: &self.sc.deks,
             store: image.as_ref(),
             epoch: s.epoch.read(),
+            disk_commit: F::with_image(&log, |l| l.hard_state.commit),
         };
         self.checkers.observe(self.now, started);
         let e = self.sc.election_ticks;
@@ -629,6 +635,7 @@ impl<F: NodeFiles> World<F> {
                 State::Down(_) => None,
             };
             self.store_fault_fired(node, fired);
+            self.observe_synced(node);
             let follow = self.outputs(node, std::mem::take(&mut out), None);
             if follow.is_empty() || result != Ok(false) {
                 break;
@@ -685,6 +692,52 @@ impl<F: NodeFiles> World<F> {
         }
     }
 
+    /// Shows the checkers the node's synced log if a sync moved it since
+    /// they last saw it (before the outputs that followed the sync).
+    fn observe_synced(&mut self, node: u8) {
+        let i = usize::from(node);
+        if !self.checkers.on() {
+            return;
+        }
+        let slot = &mut self.slots[i];
+        let State::Up(core) = &slot.state else {
+            return;
+        };
+        let (checkers, now, seen) = (&mut self.checkers, self.now, &mut slot.seen_syncs);
+        F::with_record(core.log(), |record| {
+            if *seen != Some(record.syncs()) {
+                *seen = Some(record.syncs());
+                checkers.observe(
+                    now,
+                    Observation::Synced {
+                        node,
+                        log: record.synced(),
+                    },
+                );
+            }
+        });
+    }
+
+    /// Shows the checkers a message as it leaves, with the sender's log.
+    fn observe_send(&mut self, from: u8, msg: &Message) {
+        let State::Up(core) = &self.slots[usize::from(from)].state else {
+            return;
+        };
+        if !self.checkers.on() {
+            return;
+        }
+        let (checkers, now) = (&mut self.checkers, self.now);
+        F::with_record(core.log(), |record| {
+            let sent = Observation::Sent {
+                from,
+                msg,
+                synced: record.synced(),
+                written: record.written(),
+            };
+            checkers.observe(now, sent);
+        });
+    }
+
     fn drain_row_changes(&mut self, node: u8) {
         let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
         if !changes.is_empty() {
@@ -705,6 +758,7 @@ impl<F: NodeFiles> World<F> {
         for o in out {
             match o {
                 Output::Send(m) => {
+                    self.observe_send(node, &m);
                     if let Some(to) = self.send(node, &m) {
                         if m.get_msg_type() == MessageType::MsgSnapshot {
                             // Handed to the network: like a stream that
@@ -1057,12 +1111,13 @@ impl<F: NodeFiles> World<F> {
         });
         if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
             self.stats.snapshots_taken += 1;
-            let data = F::with_image(core.log(), |d| d.snapshot.get_data().to_vec());
+            let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
             self.record(Some(node), &kinds::SNAPSHOT, index, 0);
             let taken = Observation::SnapshotTaken {
                 node,
                 index,
-                data: &data,
+                data: snapshot.get_data(),
+                meta: snapshot.get_metadata(),
             };
             self.checkers.observe(self.now, taken);
         }

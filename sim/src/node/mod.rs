@@ -287,17 +287,19 @@ pub fn start<L: RaftLog, S: NodeStore, E: EpochStore>(
                 },
                 Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
             },
-            Request::Replay { from, to } => match replay(&mut fsm, &log, from, to, out) {
-                Ok(None) => Event::Replayed,
-                Ok(Some(record)) => {
-                    out.push(Output::Halted(record.clone()));
-                    return Err(not_started(
-                        StartFailure::Halted(record),
-                        Some(fsm.into_store()),
-                    ));
+            Request::Replay { from, to } => {
+                match replay(&mut fsm, &log, from, replay_end(&params, to), out) {
+                    Ok(None) => Event::Replayed,
+                    Ok(Some(record)) => {
+                        out.push(Output::Halted(record.clone()));
+                        return Err(not_started(
+                            StartFailure::Halted(record),
+                            Some(fsm.into_store()),
+                        ));
+                    }
+                    Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
                 }
-                Err(failure) => return Err(not_started(failure, Some(fsm.into_store()))),
-            },
+            }
             Request::Refused(r) => {
                 return Err(not_started(
                     StartFailure::Refused(r),
@@ -369,6 +371,15 @@ fn restore_from_disk<L: RaftLog, S: NodeStore>(
         replay: true,
     });
     Ok(())
+}
+
+/// The last entry the replay applies: `to` (under the mutant, one short).
+fn replay_end(params: &NodeParams, to: u64) -> u64 {
+    if writer_registry::mutated!(params.mutant, ReplayStopsShort) {
+        to.saturating_sub(1)
+    } else {
+        to
+    }
 }
 
 /// START-4's second half: apply the held entries `from..=to`; the halt
@@ -548,6 +559,11 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
             for m in rd.take_messages() {
                 out.push(Output::Send(m));
             }
+            if writer_registry::mutated!(self.params.mutant, PersistedSentEarly) {
+                for m in rd.take_persisted_messages() {
+                    out.push(Output::Send(m));
+                }
+            }
             check(crash, ReadyStep::AfterSend)?;
             let mut ops = Vec::new();
             let snapshot = (!rd.snapshot().is_empty()).then(|| rd.snapshot().clone());
@@ -572,6 +588,9 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
             });
             out.push(Output::Sync { ready: number });
             self.raw.advance_append_async(rd);
+            if writer_registry::mutated!(self.params.mutant, PersistReportedAtWrite) {
+                self.raw.on_persist_ready(number);
+            }
         }
         Ok(())
     }
@@ -706,7 +725,11 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
         snap.set_data(data.into());
         let meta = snap.mut_metadata();
         meta.index = applied;
-        meta.term = term;
+        meta.term = if writer_registry::mutated!(self.params.mutant, SnapshotTermCurrent) {
+            self.raw.raft.term
+        } else {
+            term
+        };
         meta.set_conf_state(self.raw.store().membership());
         self.raw.mut_store().compact(&snap);
         Ok(Some(applied))

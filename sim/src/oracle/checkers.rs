@@ -43,6 +43,9 @@ pub enum Observation<'a> {
         deks: &'a [u32],
         store: Option<&'a Image>,
         epoch: u16,
+        /// The commit index of the hard state on the harness's disk, as
+        /// the start reads it: START-4 replays up to it before the join.
+        disk_commit: u64,
     },
     /// The start that began with the last `Started` ended; `epoch_file`
     /// is the file's (written, synced) value after it.
@@ -72,12 +75,23 @@ pub enum Observation<'a> {
         outcome: &'static str,
         window_edge: u64,
     },
-    /// A node took a snapshot at `index` whose bytes are `data` (as its
-    /// disk holds them).
+    /// A node took a snapshot at `index` whose bytes are `data` and whose
+    /// metadata is `meta` (as its disk holds them).
     SnapshotTaken {
         node: u8,
         index: u64,
         data: &'a [u8],
+        meta: &'a raft::eraftpb::SnapshotMetadata,
+    },
+    /// A node's log as the harness's disk synced it changed to `log`.
+    Synced { node: u8, log: &'a LogImage },
+    /// Node `from` handed `msg` to the network, with its log as synced
+    /// and as written at that moment.
+    Sent {
+        from: u8,
+        msg: &'a raft::eraftpb::Message,
+        synced: &'a LogImage,
+        written: &'a LogImage,
     },
     /// The transport delivered a snapshot message for `index` to `to`.
     SnapshotDelivered { to: u8, index: u64, data_hash: u64 },
@@ -191,6 +205,8 @@ struct StartJudge {
     before: Option<&'static str>,
     /// Entries the node applied during this start (its replay).
     replayed: u64,
+    /// The commit index on the harness's disk as the start read it.
+    disk_commit: u64,
     /// The model expects the replay to halt.
     model_halted: bool,
 }
@@ -264,7 +280,7 @@ impl Checkers {
         Checkers {
             on,
             v: Violations::default(),
-            raft: RaftOracle::default(),
+            raft: RaftOracle::new(nodes),
             agreement: AgreementOracle::default(),
             purpose: PurposeOracle::default(),
             models: (0..nodes).map(|_| NodeModel::new(policy)).collect(),
@@ -274,6 +290,12 @@ impl Checkers {
             acknowledged: BTreeMap::new(),
             injected_rows: Default::default(),
         }
+    }
+
+    /// The cluster's size.
+    #[cfg(test)]
+    pub fn nodes(&self) -> u8 {
+        self.models.len() as u8
     }
 
     /// Whether the per-apply and state oracles run.
@@ -372,10 +394,11 @@ impl Checkers {
                 deks,
                 store,
                 epoch,
+                disk_commit,
             } => {
                 self.purpose.on_start((node, inc), at_us);
                 if self.on {
-                    self.started(at_us, node, full, deks, store, epoch);
+                    self.started(at_us, node, full, deks, store, epoch, disk_commit);
                 }
             }
             Observation::Nonce {
@@ -412,10 +435,17 @@ impl Checkers {
                     self.stopped(at_us, node, store, library_digest, converged_end);
                 }
             }
-            Observation::SnapshotTaken { node, index, data } => {
+            Observation::SnapshotTaken {
+                node,
+                index,
+                data,
+                meta,
+            } => {
                 let hash = crate::fnv::fnv1a64(data);
                 self.purpose.on_snapshot_taken(node, hash);
                 if self.on {
+                    self.raft
+                        .on_snapshot(&mut self.v, at_us, node, "taken", meta);
                     self.snapshot_taken(at_us, node, index, data, hash);
                 }
             }
@@ -469,6 +499,20 @@ impl Checkers {
                 self.models[usize::from(node)].write_cut(index, entry, source.as_ref());
             }
             Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
+            Observation::Synced { node, log } => self.raft.on_synced(node, log),
+            Observation::Sent {
+                from,
+                msg,
+                synced,
+                written,
+            } => {
+                super::persisted::check_send(&mut self.v, at_us, from, msg, synced, written);
+                if msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot {
+                    let meta = msg.get_snapshot().get_metadata();
+                    self.raft
+                        .on_snapshot(&mut self.v, at_us, from, "sent", meta);
+                }
+            }
             Observation::Leader { node, term, log } => {
                 self.raft.on_leader(&mut self.v, at_us, node, term, log);
             }
@@ -493,6 +537,7 @@ impl Checkers {
 
     /// A store reopened: it must lie in the model's allowed set; then the
     /// model runs START-1 and START-2 itself.
+    #[allow(clippy::too_many_arguments)]
     fn started(
         &mut self,
         at_us: u64,
@@ -501,6 +546,7 @@ impl Checkers {
         deks: &[u32],
         store: Option<&Image>,
         epoch: u16,
+        disk_commit: u64,
     ) {
         let model = &mut self.models[usize::from(node)];
         if let Some(diff) = store.and_then(|image| model.check_store(image)) {
@@ -518,6 +564,7 @@ impl Checkers {
             epoch,
             before: model.guard(full, deks, epoch, false),
             replayed: 0,
+            disk_commit,
             model_halted: false,
         });
     }
@@ -549,6 +596,13 @@ impl Checkers {
             wrong(format!(
                 "epoch file {e}: START-3 bumps it to {} and syncs it before the replay; it holds {epoch_file:?} (written, synced)",
                 e + 1
+            ));
+        }
+        let applied = self.models[usize::from(node)].applied();
+        if outcome == StartOutcome::Joined && applied < j.disk_commit {
+            wrong(format!(
+                "START-4 replays the held entries up to the commit index on disk ({}) before the join; the node joined with entries applied up to {applied}",
+                j.disk_commit
             ));
         }
         let after = self.models[usize::from(node)].guard(j.full, &j.deks, e + 1, true);
@@ -786,8 +840,15 @@ impl Checkers {
             );
             self.v.push("sync-before-ack", Some(node), at_us, detail);
         }
-        self.raft
-            .on_apply(&mut self.v, at_us, node, rec.index, rec.term, &rec.data);
+        self.raft.on_apply(
+            &mut self.v,
+            at_us,
+            node,
+            rec.index,
+            rec.term,
+            &rec.data,
+            rec.replay,
+        );
         let model = &mut self.models[usize::from(node)];
         let expected = model.apply(rec.index, &rec.data);
         if rec.replay {

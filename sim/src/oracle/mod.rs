@@ -78,7 +78,9 @@
 
 pub mod agreement;
 pub mod checkers;
+pub mod commits;
 pub mod model;
+pub mod persisted;
 pub mod purpose;
 pub mod raft;
 #[cfg(test)]

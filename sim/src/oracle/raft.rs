@@ -1,22 +1,47 @@
-//! Raft safety across the cluster: election safety, log matching on
-//! applied entries, leader completeness, state machine safety.
+//! Raft safety across the cluster, held against what the cluster
+//! committed by Raft's own rule on the harness's synced disks
+//! ([`Commits`]), never against a node's commit index: election safety,
+//! leader completeness, state machine safety, applies only of committed
+//! entries, and snapshots that describe the log they replace.
 
 use std::collections::BTreeMap;
 
+use raft::eraftpb::SnapshotMetadata;
+
+use super::commits::Commits;
+use super::Violations;
 use crate::disk::LogImage;
 
-use super::Violations;
-
 /// Ground truth about what the cluster committed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RaftOracle {
     leaders: BTreeMap<u64, u8>,
     /// index -> (term, data hash, first node to apply it)
     applied: BTreeMap<u64, (u64, u64, u8)>,
+    commits: Commits,
+    /// The cluster's voters (raft ids), fixed for a run.
+    voters: Vec<u64>,
 }
 
 impl RaftOracle {
-    /// Election safety: at most one leader per term.
+    pub fn new(nodes: u8) -> Self {
+        RaftOracle {
+            leaders: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            commits: Commits::new(nodes),
+            voters: (1..=u64::from(nodes)).collect(),
+        }
+    }
+
+    /// A node's synced log changed: the commit rule runs on it.
+    pub fn on_synced(&mut self, node: u8, log: &LogImage) {
+        self.commits.on_synced(node, log);
+    }
+
+    /// Election safety (Raft §5.2: at most one leader per term), and
+    /// leader completeness (§5.4.1; raft-rs grants votes only to logs at
+    /// least as up to date, `RaftLog::is_up_to_date`): the new leader's
+    /// log holds every entry committed so far, with its term.
     pub fn on_leader(
         &mut self,
         v: &mut Violations,
@@ -40,21 +65,25 @@ impl RaftOracle {
             }
         }
         self.leaders.insert(term, node);
-        // Leader completeness: the new leader holds every entry any node
-        // has applied (its snapshot covers what it compacted).
-        for (&index, &(t, _, _)) in self.applied.range(log.first_index()..) {
+        // Its snapshot covers what it compacted.
+        for (index, e) in self.commits.from(log.first_index()) {
             match log.term(index) {
-                Some(lt) if lt == t => {}
+                Some(lt) if lt == e.term => {}
                 got => {
-                    v.push("raft-leader-completeness", Some(node), at_us, format!("leader of term {term} lacks applied entry {index} (term {t}); its log has {got:?}"));
+                    v.push("raft-leader-completeness", Some(node), at_us, format!("leader of term {term} lacks committed entry {index} (term {}); its log has {got:?}", e.term));
                     break;
                 }
             }
         }
     }
 
-    /// State machine safety and log matching: every node applies the same
-    /// entry (term and bytes) at each index.
+    /// State machine safety (Raft §5.4.3): every node applies the same
+    /// entry (term and bytes) at each index, and it is the one the cluster
+    /// committed there; an entry is applied only once committed (raft-rs
+    /// hands out committed entries only: `RaftLog::next_entries_since`
+    /// stops at `min(committed, persisted)`), and outside the start's
+    /// replay only once the node's own log has it synced.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_apply(
         &mut self,
         v: &mut Violations,
@@ -63,6 +92,7 @@ impl RaftOracle {
         index: u64,
         term: u64,
         data: &[u8],
+        replay: bool,
     ) {
         let hash = crate::fnv::fnv1a64(data);
         match self.applied.get(&index) {
@@ -73,6 +103,75 @@ impl RaftOracle {
                 v.push("raft-state-machine-safety", Some(node), at_us, format!("index {index}: applied term {term} hash {hash:016x}, but n{} applied term {t} hash {h:016x}", first + 1));
             }
             Some(_) => {}
+        }
+        if index > self.commits.index() {
+            v.push(
+                "raft-apply-uncommitted",
+                Some(node),
+                at_us,
+                format!(
+                    "applied entry {index} (term {term}), but the synced logs of a majority commit only up to {}",
+                    self.commits.index()
+                ),
+            );
+        } else if let Some(e) = self.commits.entry(index) {
+            if (e.term, e.hash) != (term, hash) {
+                v.push("raft-state-machine-safety", Some(node), at_us, format!("index {index}: applied term {term} hash {hash:016x}, but the cluster committed term {} hash {:016x} there", e.term, e.hash));
+            }
+        }
+        let synced = self.commits.synced_last(node);
+        if !replay && index > synced {
+            v.push(
+                "raft-apply-unsynced",
+                Some(node),
+                at_us,
+                format!("applied entry {index} while its own synced log ends at {synced}"),
+            );
+        }
+    }
+
+    /// A snapshot a node took or sent (raft-rs `Storage::snapshot`: "the
+    /// snapshot's metadata ... index and term of the last entry it
+    /// covers", `src/storage.rs`): its term is the term the cluster
+    /// committed at its index, its conf state the membership there, and
+    /// its index is committed.
+    pub fn on_snapshot(
+        &mut self,
+        v: &mut Violations,
+        at_us: u64,
+        node: u8,
+        what: &str,
+        meta: &SnapshotMetadata,
+    ) {
+        let index = meta.index;
+        let mut fail = |detail: String| {
+            v.push(
+                "raft-snapshot-meta",
+                Some(node),
+                at_us,
+                format!("{what} snapshot at {index}: {detail}"),
+            )
+        };
+        if index > self.commits.index() {
+            fail(format!(
+                "the synced logs of a majority commit only up to {}",
+                self.commits.index()
+            ));
+        } else if let Some(e) = self.commits.entry(index) {
+            if e.term != meta.term {
+                fail(format!(
+                    "metadata term {}, but the cluster committed term {} there",
+                    meta.term, e.term
+                ));
+            }
+        }
+        let mut voters = meta.get_conf_state().voters.clone();
+        voters.sort_unstable();
+        if voters != self.voters {
+            fail(format!(
+                "conf state voters {voters:?}, but the membership is {:?}",
+                self.voters
+            ));
         }
     }
 

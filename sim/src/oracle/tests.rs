@@ -73,7 +73,27 @@ fn applied_index(index: u64) -> ((Space, Vec<u8>), Vec<u8>) {
     )
 }
 
+/// Every node's disk synced `rec`'s entry in its own term: it is
+/// committed, as an apply needs.
+fn commit(c: &mut Checkers, rec: &ApplyRecord) {
+    let mut log = crate::disk::LogImage::default();
+    log.hard_state.term = rec.term;
+    let meta = log.snapshot.mut_metadata();
+    meta.index = rec.index - 1;
+    meta.term = rec.term;
+    log.entries.push(raft::eraftpb::Entry {
+        index: rec.index,
+        term: rec.term,
+        data: rec.data.clone().into(),
+        ..Default::default()
+    });
+    for node in 0..c.nodes() {
+        c.observe(0, Observation::Synced { node, log: &log });
+    }
+}
+
 fn apply(c: &mut Checkers, node: u8, rec: &ApplyRecord, outcome: &'static str) {
+    commit(c, rec);
     c.observe(
         0,
         Observation::Applied {
@@ -101,6 +121,7 @@ fn start(c: &mut Checkers, node: u8, store: &Image, epoch: u16) {
             deks: &[DEK],
             store: Some(store),
             epoch,
+            disk_commit: 0,
         },
     );
 }
@@ -260,6 +281,7 @@ fn snapshots_are_judged_against_their_source() {
                 node: 0,
                 index: 1,
                 data,
+                meta: &meta(1, 1, &[1, 2]),
             },
         );
         // The receiver restores the taker's *model* state whatever the
@@ -586,5 +608,243 @@ mod corruption {
         c.on_snapshot_taken(2, 77);
         c.on_snapshot_restored(0, Some(77));
         assert_eq!(halt(&mut c, 0), 1);
+    }
+}
+
+/// Snapshot metadata at `index` of `term` whose voters are `voters`.
+fn meta(index: u64, term: u64, voters: &[u64]) -> raft::eraftpb::SnapshotMetadata {
+    let mut m = raft::eraftpb::SnapshotMetadata {
+        index,
+        term,
+        ..Default::default()
+    };
+    m.mut_conf_state().voters = voters.to_vec();
+    m
+}
+
+/// A log image in term `term` holding entries `1..=last` of term `term`
+/// (data: the index), with `vote`.
+fn log_of(term: u64, last: u64, vote: u64) -> crate::disk::LogImage {
+    let mut log = crate::disk::LogImage::default();
+    log.hard_state.term = term;
+    log.hard_state.vote = vote;
+    log.entries = (1..=last)
+        .map(|index| raft::eraftpb::Entry {
+            index,
+            term,
+            data: index.to_be_bytes().to_vec().into(),
+            ..Default::default()
+        })
+        .collect();
+    log
+}
+
+fn sent(c: &mut Checkers, from: u8, m: &raft::eraftpb::Message, synced: &crate::disk::LogImage) {
+    // Written as synced: nothing pending.
+    c.observe(
+        0,
+        Observation::Sent {
+            from,
+            msg: m,
+            synced,
+            written: synced,
+        },
+    );
+}
+
+/// raft-rs's persisted messages, judged by type against the synced disk:
+/// an append ack past the synced log, a vote granted before the vote is
+/// synced, any message ahead of the synced term; a pre-vote is exempt.
+#[test]
+fn persisted_messages_must_follow_the_sync_that_covers_them() {
+    use raft::eraftpb::{Message, MessageType};
+    let msg = |kind: MessageType, term: u64, index: u64, reject: bool| Message {
+        msg_type: kind,
+        to: 1,
+        from: 2,
+        term,
+        index,
+        reject,
+        ..Default::default()
+    };
+    let judge = |m: Message, synced: crate::disk::LogImage| {
+        let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
+        sent(&mut c, 1, &m, &synced);
+        oracles(c)
+    };
+    let fired = vec!["raft-persisted-before-send".to_string()];
+    let ack = MessageType::MsgAppendResponse;
+    assert_eq!(
+        judge(msg(ack, 2, 5, false), log_of(2, 5, 0)),
+        Vec::<String>::new()
+    );
+    assert_eq!(judge(msg(ack, 2, 6, false), log_of(2, 5, 0)), fired);
+    assert_eq!(
+        judge(msg(ack, 2, 6, true), log_of(2, 5, 0)),
+        Vec::<String>::new()
+    );
+    assert_eq!(judge(msg(ack, 3, 5, false), log_of(2, 5, 0)), fired);
+    let grant = MessageType::MsgRequestVoteResponse;
+    assert_eq!(
+        judge(msg(grant, 2, 0, false), log_of(2, 5, 1)),
+        Vec::<String>::new()
+    );
+    assert_eq!(judge(msg(grant, 2, 0, false), log_of(2, 5, 0)), fired);
+    assert_eq!(
+        judge(msg(grant, 2, 0, true), log_of(2, 5, 0)),
+        Vec::<String>::new()
+    );
+    let vote = MessageType::MsgRequestVote;
+    assert_eq!(
+        judge(msg(vote, 2, 0, false), log_of(2, 5, 2)),
+        Vec::<String>::new()
+    );
+    assert_eq!(judge(msg(vote, 2, 0, false), log_of(2, 5, 1)), fired);
+    let pre = MessageType::MsgRequestPreVote;
+    assert_eq!(
+        judge(msg(pre, 3, 0, false), log_of(2, 5, 0)),
+        Vec::<String>::new()
+    );
+}
+
+/// Commits come from the synced logs of a majority; an apply past them,
+/// or of other bytes than the committed ones, and a snapshot whose term
+/// is not the committed entry's, are flagged.
+#[test]
+fn applies_and_snapshots_are_held_against_the_synced_majority() {
+    let setup = || {
+        let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
+        for node in 0..3 {
+            start(&mut c, node, &Image::new(), 0);
+        }
+        // Entries 1..=4 of term 2 on n1 and n2's synced disks: committed.
+        for node in 0..2 {
+            c.observe(
+                0,
+                Observation::Synced {
+                    node,
+                    log: &log_of(2, 4, 1),
+                },
+            );
+        }
+        c
+    };
+    let kv_at = |index: u64, term: u64, data: Vec<u8>| {
+        let mut rec = record(index, data, Outcome::Kv { proposal_id: 1 });
+        rec.term = term;
+        rec
+    };
+    let apply_only = |c: &mut Checkers, rec: &ApplyRecord| {
+        c.observe(
+            0,
+            Observation::Applied {
+                node: 0,
+                who: (0, 0),
+                full: FULL,
+                rec,
+                outcome: "kv",
+                window_edge: 0,
+            },
+        );
+    };
+    let raft_only = |c: Checkers| -> Vec<String> {
+        oracles(c)
+            .into_iter()
+            .filter(|o| o.starts_with("raft-"))
+            .collect()
+    };
+    let mut c = setup();
+    apply_only(&mut c, &kv_at(4, 2, 4u64.to_be_bytes().to_vec()));
+    assert_eq!(raft_only(c), Vec::<String>::new());
+    let mut c = setup();
+    apply_only(&mut c, &kv_at(5, 2, 5u64.to_be_bytes().to_vec()));
+    assert!(raft_only(c).contains(&"raft-apply-uncommitted".to_string()));
+    let mut c = setup();
+    apply_only(&mut c, &kv_at(3, 2, vec![0xEE]));
+    assert_eq!(raft_only(c), vec!["raft-state-machine-safety"]);
+    // Only one node holds entry 5: not committed; an old term's entry on
+    // a node whose term moved on does not count (Raft's Figure 8).
+    let mut c = setup();
+    c.observe(
+        0,
+        Observation::Synced {
+            node: 2,
+            log: &log_of(3, 0, 0),
+        },
+    );
+    let mut old = log_of(2, 5, 1);
+    old.hard_state.term = 3;
+    c.observe(0, Observation::Synced { node: 1, log: &old });
+    c.observe(
+        0,
+        Observation::Synced {
+            node: 0,
+            log: &log_of(2, 5, 1),
+        },
+    );
+    apply_only(&mut c, &kv_at(5, 2, 5u64.to_be_bytes().to_vec()));
+    assert!(raft_only(c).contains(&"raft-apply-uncommitted".to_string()));
+    for (term, voters, flagged) in [
+        (2, vec![1, 2, 3], false),
+        (3, vec![1, 2, 3], true),
+        (2, vec![1, 2], true),
+    ] {
+        let mut c = setup();
+        let m = meta(4, term, &voters);
+        c.observe(
+            0,
+            Observation::SnapshotTaken {
+                node: 0,
+                index: 4,
+                data: &[],
+                meta: &m,
+            },
+        );
+        let fired = raft_only(c);
+        assert_eq!(
+            fired.contains(&"raft-snapshot-meta".to_string()),
+            flagged,
+            "{fired:?}"
+        );
+    }
+}
+
+/// START-4 from the harness's disk: a start that joins must have applied
+/// every entry up to the commit index its disk held.
+#[test]
+fn a_join_before_the_replay_reached_the_disk_commit_is_flagged() {
+    for (replayed, flagged) in [(2, false), (1, true)] {
+        let mut c = Checkers::new(1, PersistPolicy::Atomic, true);
+        c.observe(
+            0,
+            Observation::Started {
+                node: 0,
+                inc: 0,
+                full: FULL,
+                deks: &[DEK],
+                store: Some(&Image::new()),
+                epoch: 0,
+                disk_commit: 2,
+            },
+        );
+        for index in 1..=replayed {
+            let mut rec = record(index, kv(index), Outcome::Kv { proposal_id: index });
+            rec.replay = true;
+            apply(&mut c, 0, &rec, "kv");
+        }
+        c.observe(
+            0,
+            Observation::StartEnded {
+                node: 0,
+                outcome: StartOutcome::Joined,
+                epoch_file: (1, 1),
+            },
+        );
+        let fired = oracles(c);
+        assert_eq!(
+            fired.contains(&"start-sequence".to_string()),
+            flagged,
+            "{fired:?}"
+        );
     }
 }

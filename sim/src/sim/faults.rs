@@ -192,8 +192,13 @@ impl Sim<'_> {
                     self.record(Some(node), &kinds::SNAPSHOT, index, 0);
                     let disk = self.slots[usize::from(node)].disk.clone();
                     let disk = disk.borrow();
-                    let data = disk.written().snapshot.get_data();
-                    let taken = Observation::SnapshotTaken { node, index, data };
+                    let snapshot = &disk.written().snapshot;
+                    let taken = Observation::SnapshotTaken {
+                        node,
+                        index,
+                        data: snapshot.get_data(),
+                        meta: snapshot.get_metadata(),
+                    };
                     self.checkers.observe(self.now, taken);
                 }
             }

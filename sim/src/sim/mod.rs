@@ -174,6 +174,8 @@ struct Slot {
     applied_max: u64,
     /// Index of the last halt, to see it hit again after a restart.
     halted_at: Option<u64>,
+    /// The disk's sync count when the checkers last saw its synced log.
+    seen_syncs: u64,
 }
 
 /// What waits for a paused process.
@@ -354,6 +356,7 @@ impl<'a> Sim<'a> {
                 high_water: 0,
                 applied_max: 0,
                 halted_at: None,
+                seen_syncs: 0,
             })
             .collect();
         let nn = usize::from(n);
@@ -645,6 +648,7 @@ impl<'a> Sim<'a> {
         let result = in_system(|| f(core, &mut out, crash));
         let fired = core.fsm().store().fault_fired.take();
         self.store_fault_fired(node, fired);
+        self.observe_synced(node);
         self.process_outputs(node, &mut out);
         self.out = out;
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
@@ -821,6 +825,7 @@ impl<'a> Sim<'a> {
             deks: &self.sc.deks,
             store: image.as_ref(),
             epoch: s.epoch_file.read(),
+            disk_commit: s.disk.borrow().written().hard_state.commit,
         };
         self.checkers.observe(self.now, started);
         let e = self.sc.election_ticks;

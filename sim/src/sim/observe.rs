@@ -4,6 +4,41 @@
 use super::*;
 
 impl Sim<'_> {
+    /// Shows the checkers the node's synced log, if a sync moved it since
+    /// they last saw it (before the outputs that followed the sync).
+    pub(super) fn observe_synced(&mut self, node: u8) {
+        let i = usize::from(node);
+        if !self.checkers.on() {
+            return;
+        }
+        let disk = self.slots[i].disk.clone();
+        let disk = disk.borrow();
+        if disk.syncs() != self.slots[i].seen_syncs {
+            self.slots[i].seen_syncs = disk.syncs();
+            let synced = Observation::Synced {
+                node,
+                log: disk.synced(),
+            };
+            self.checkers.observe(self.now, synced);
+        }
+    }
+
+    /// Shows the checkers a message as it leaves, with the sender's disk.
+    fn observe_send(&mut self, from: u8, msg: &raft::eraftpb::Message) {
+        if !self.checkers.on() {
+            return;
+        }
+        let disk = self.slots[usize::from(from)].disk.clone();
+        let disk = disk.borrow();
+        let sent = Observation::Sent {
+            from,
+            msg,
+            synced: disk.synced(),
+            written: disk.written(),
+        };
+        self.checkers.observe(self.now, sent);
+    }
+
     /// Hands the row changes the node's store synced to the checkers.
     pub(super) fn drain_row_changes(&mut self, node: u8) {
         let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
@@ -19,7 +54,10 @@ impl Sim<'_> {
     pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output>) {
         for o in out.drain(..) {
             match o {
-                Output::Send(m) => self.send(node, m),
+                Output::Send(m) => {
+                    self.observe_send(node, &m);
+                    self.send(node, m)
+                }
                 Output::Sync { ready } => {
                     let i = usize::from(node);
                     let s = &mut self.slots[i];

@@ -25,7 +25,7 @@ use turmoil::fs::shim::std::fs as tfs;
 use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 use writer_registry::MemoryRegistry;
 
-use crate::disk::{apply_op, EpochFile, LogImage};
+use crate::disk::{apply_op, EpochFile, LogImage, RaftDisk};
 use crate::node::storage::{EpochStore, LogOp, RaftLog};
 
 /// The directory every node's files live in (each host has its own file
@@ -172,11 +172,11 @@ fn decode_record(body: &[u8]) -> Result<Record, String> {
 }
 
 /// The Raft log on turmoil's file system, with the image it holds as
-/// written in memory (what raft-rs reads).
+/// written in memory (what raft-rs reads) and as the harness records it
+/// synced (what the node asked to make durable).
 #[derive(Debug)]
 pub struct FileLog {
-    written: LogImage,
-    next_seq: u64,
+    record: RaftDisk,
 }
 
 impl FileLog {
@@ -198,8 +198,7 @@ impl FileLog {
         }
         Ok((
             FileLog {
-                written,
-                next_seq: 1,
+                record: RaftDisk::from_image(written),
             },
             cut,
         ))
@@ -207,7 +206,12 @@ impl FileLog {
 
     /// The log as written.
     pub fn written(&self) -> &LogImage {
-        &self.written
+        self.record.written()
+    }
+
+    /// The harness's record of the log (written and synced images).
+    pub fn record(&self) -> &RaftDisk {
+        &self.record
     }
 
     fn io(what: &str, e: std::io::Error) -> ! {
@@ -222,20 +226,20 @@ impl RaftLog for FileLog {
         let mut bytes = Vec::new();
         for op in &ops {
             bytes.extend(frame(&encode_op(op)));
-            apply_op(op, &mut self.written);
         }
         if let Err(e) = append(RAFT_LOG, &bytes) {
             Self::io("append", e);
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        seq
+        self.record.write(ops)
     }
-    fn sync_through(&mut self, _seq: u64) {
-        // fsync makes every earlier write durable, which is at least `seq`.
+    fn sync_through(&mut self, seq: u64) {
+        // fsync makes every earlier write durable, which is at least `seq`
+        // (the record keeps what the node asked for: the checkers' lower
+        // bound).
         if let Err(e) = sync(RAFT_LOG) {
             Self::io("sync", e);
         }
+        self.record.sync_through(seq);
     }
     fn compact(&mut self, snapshot: &Snapshot) {
         let mut body = vec![OP_COMPACT];
@@ -243,30 +247,30 @@ impl RaftLog for FileLog {
         if let Err(e) = append(RAFT_LOG, &frame(&body)).and_then(|_| sync(RAFT_LOG)) {
             Self::io("snapshot", e);
         }
-        self.written.compact(snapshot);
+        self.record.compact(snapshot);
     }
     fn held_snapshot(&self) -> Snapshot {
-        self.written.snapshot.clone()
+        self.record.written().snapshot.clone()
     }
     fn persisted_commit(&self) -> u64 {
-        self.written.hard_state.commit
+        self.record.written().hard_state.commit
     }
     fn held_entry(&self, index: u64) -> Option<Entry> {
-        self.written.entry(index).cloned()
+        self.record.written().entry(index).cloned()
     }
     fn held_term(&self, index: u64) -> Option<u64> {
-        self.written.term(index)
+        self.record.written().term(index)
     }
     fn membership(&self) -> ConfState {
-        self.written.conf_state.clone()
+        self.record.written().conf_state.clone()
     }
 }
 
 impl raft::Storage for FileLog {
     fn initial_state(&self) -> raft::Result<RaftState> {
         Ok(RaftState::new(
-            self.written.hard_state.clone(),
-            self.written.conf_state.clone(),
+            self.record.written().hard_state.clone(),
+            self.record.written().conf_state.clone(),
         ))
     }
     fn entries(
@@ -276,19 +280,21 @@ impl raft::Storage for FileLog {
         max_size: impl Into<Option<u64>>,
         _context: GetEntriesContext,
     ) -> raft::Result<Vec<Entry>> {
-        self.written.raft_entries(low, high, max_size.into())
+        self.record
+            .written()
+            .raft_entries(low, high, max_size.into())
     }
     fn term(&self, idx: u64) -> raft::Result<u64> {
-        self.written.raft_term(idx)
+        self.record.written().raft_term(idx)
     }
     fn first_index(&self) -> raft::Result<u64> {
-        Ok(self.written.first_index())
+        Ok(self.record.written().first_index())
     }
     fn last_index(&self) -> raft::Result<u64> {
-        Ok(self.written.last_index())
+        Ok(self.record.written().last_index())
     }
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        self.written.raft_snapshot()
+        self.record.written().raft_snapshot()
     }
 }
 
@@ -505,6 +511,9 @@ impl crate::hosted::NodeFiles for TurmoilFiles {
     }
     fn with_image<R>(log: &FileLog, f: impl FnOnce(&LogImage) -> R) -> R {
         f(log.written())
+    }
+    fn with_record<R>(log: &FileLog, f: impl FnOnce(&RaftDisk) -> R) -> R {
+        f(log.record())
     }
 }
 
