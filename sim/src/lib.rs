@@ -62,6 +62,7 @@ pub mod nightly;
 pub mod node;
 pub mod oracle;
 pub mod panics;
+pub mod proposal_order;
 pub mod results;
 pub mod rng;
 pub mod run;

@@ -118,6 +118,19 @@ pub struct Workload {
     pub client_attempts: u32,
     /// A node re-proposes its registration this often until it applies.
     pub registration_retry_ms: u64,
+    /// The order a node proposes its deks' registrations in.
+    pub registration_order: RegistrationOrder,
+}
+
+/// The order of a node's registration proposals ([`crate::proposal_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistrationOrder {
+    /// The configured `deks` order, every attempt.
+    #[default]
+    Configured,
+    /// A seeded order drawn for each attempt.
+    Shuffled,
 }
 
 impl Default for Workload {
@@ -127,6 +140,7 @@ impl Default for Workload {
             client_timeout_ms: 600,
             client_attempts: 4,
             registration_retry_ms: 100,
+            registration_order: RegistrationOrder::Configured,
         }
     }
 }
@@ -208,6 +222,16 @@ pub struct Faults {
     /// Bootstrap, rotation and reserved-opcode entries from a faulty
     /// client, late in the fault phase (their halts stop every replica).
     pub exotic_entries: u32,
+    /// Nodes armed, from the run's start, to crash between their first
+    /// registrations under two DEKs, their epoch file rolled back at that
+    /// crash: the restart's guards meet a row under one DEK and none
+    /// under another.
+    pub first_registration_rollbacks: u32,
+    /// Nodes armed, from the run's start, to crash as the first
+    /// acknowledgement of their own registration reaches them as leader,
+    /// before it commits: the entry commits under the next leader, after
+    /// the crashed node's successor started.
+    pub ack_crashes: u32,
 }
 
 impl Default for Faults {
@@ -232,6 +256,8 @@ impl Default for Faults {
             row_corruptions: 0,
             epoch_presets: 0,
             exotic_entries: 0,
+            first_registration_rollbacks: 0,
+            ack_crashes: 0,
         }
     }
 }

@@ -80,6 +80,14 @@ pub enum Action {
     ArmRegistrationCrash {
         node: u8,
     },
+    /// Crash the node (as leader of its own registration) when the first
+    /// acknowledgement covering that still uncommitted entry reaches it,
+    /// before it steps it: the entry sits on a follower, uncommitted,
+    /// while the node restarts, and commits under the next leader after
+    /// its successor started.
+    ArmAckCrash {
+        node: u8,
+    },
     /// Cut every link between `side` and the other nodes, both ways.
     Partition {
         side: Vec<u8>,
@@ -139,7 +147,7 @@ pub enum Action {
 
 impl Action {
     /// Every event kind, as schedule files name them.
-    pub const KINDS: [&'static str; 22] = [
+    pub const KINDS: [&'static str; 23] = [
         "crash",
         "power-loss",
         "restart",
@@ -150,6 +158,7 @@ impl Action {
         "epoch-rollback",
         "arm-registration-crash",
         "arm-between-deks-crash",
+        "arm-ack-crash",
         "arm-store-error",
         "partition",
         "one-way",
@@ -177,6 +186,7 @@ impl Action {
             Action::EpochRollback { .. } => "epoch-rollback",
             Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
             Action::ArmBetweenDeksCrash { .. } => "arm-between-deks-crash",
+            Action::ArmAckCrash { .. } => "arm-ack-crash",
             Action::ArmStoreError { .. } => "arm-store-error",
             Action::Partition { .. } => "partition",
             Action::OneWay { .. } => "one-way",
@@ -204,6 +214,7 @@ impl Action {
             | Action::ArmRegistryCrash { node, .. }
             | Action::ArmRegistrationCrash { node }
             | Action::ArmBetweenDeksCrash { node }
+            | Action::ArmAckCrash { node }
             | Action::ArmStoreError { node, .. }
             | Action::EpochRollback { node }
             | Action::EpochPreset { node, .. }
@@ -276,6 +287,9 @@ impl Schedule {
         g.injections(&mut r);
         g.partitions(&mut r);
         g.snapshots(&mut r);
+        // Kinds added later draw after every older one, so old seeds keep
+        // their schedules.
+        g.first_registrations(&mut r);
         let mut events = g.events;
         // Storms can run past the fault phase: only the actions that bring
         // nodes back may land after it.
@@ -623,6 +637,28 @@ impl Generator<'_> {
                     power_loss,
                 },
             );
+        }
+    }
+
+    /// Faults aimed at the first registrations, armed at the start on
+    /// distinct nodes: a crash between a node's first registrations with
+    /// an epoch rollback at that crash; then, on others, a crash at the
+    /// first ack of a leader's own registration.
+    fn first_registrations(&mut self, r: &mut ChaCha8Rng) {
+        let f = &self.sc.faults;
+        let rollbacks = f.first_registration_rollbacks as usize;
+        let count = (rollbacks + f.ack_crashes as usize).min(usize::from(self.n));
+        let mut nodes: Vec<u8> = (0..self.n).collect();
+        for k in 0..count {
+            let pick = k + (r.next_u64() % (nodes.len() - k) as u64) as usize;
+            nodes.swap(k, pick);
+            let nd = nodes[k];
+            if k < rollbacks {
+                self.push(1, Action::ArmBetweenDeksCrash { node: nd });
+                self.push(1, Action::EpochRollback { node: nd });
+            } else {
+                self.push(1, Action::ArmAckCrash { node: nd });
+            }
         }
     }
 

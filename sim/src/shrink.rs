@@ -42,9 +42,9 @@ fn kind(a: &Action) -> &'static str {
         Action::ArmReadyCrash { .. } => "arm-ready-crash",
         Action::ArmRegistryCrash { .. } => "arm-registry-crash",
         Action::ArmStoreError { .. } => "arm-store-error",
-        Action::ArmRegistrationCrash { .. } | Action::ArmBetweenDeksCrash { .. } => {
-            "arm-registration-crash"
-        }
+        Action::ArmRegistrationCrash { .. }
+        | Action::ArmBetweenDeksCrash { .. }
+        | Action::ArmAckCrash { .. } => "arm-registration-crash",
         Action::EpochRollback { .. } => "epoch-rollback",
         Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => "partition",
         Action::Kv { .. } => "kv",

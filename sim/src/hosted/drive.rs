@@ -283,6 +283,13 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 w.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
             }
         }
+        Action::ArmAckCrash { node } => {
+            let mut w = world.borrow_mut();
+            if has_process(&w, node) {
+                w.injector.arm_ack_crash(node);
+                w.record(Some(node), &kinds::ARM_ACK_CRASH, 0, 0);
+            }
+        }
         Action::ArmRegistrationCrash { node } => {
             let mut w = world.borrow_mut();
             if has_process(&w, node) {

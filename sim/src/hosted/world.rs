@@ -114,6 +114,9 @@ pub(crate) struct World<F: NodeFiles> {
     pub marks: BTreeMap<&'static str, u64>,
     pub clients: Clients,
     pub injector: Injector,
+    /// A registration applied outside a replay in the call being handled.
+    registration_applied: bool,
+    proposal_order: crate::proposal_order::ProposalOrder,
     pub timers: BTreeMap<(u64, u64), Timer>,
     timer_seq: u64,
     timing: Vec<KeyedRng>,
@@ -182,6 +185,12 @@ impl<F: NodeFiles> World<F> {
                     .map(|i| streams.keyed(Subsystem::Faults, i as u64))
                     .collect(),
                 sc.faults.down_ms,
+            ),
+            registration_applied: false,
+            proposal_order: crate::proposal_order::ProposalOrder::new(
+                sc.workload.registration_order,
+                n,
+                &streams,
             ),
             timers: BTreeMap::new(),
             timer_seq: 0,
@@ -659,6 +668,9 @@ impl<F: NodeFiles> World<F> {
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");
         }
+        if std::mem::take(&mut self.registration_applied) {
+            self.probe_encryption(node);
+        }
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
@@ -716,6 +728,25 @@ impl<F: NodeFiles> World<F> {
                 );
             }
         });
+    }
+
+    /// After a registration applied on `node`: asks its start sequence,
+    /// as a client would, under which deks it may now encrypt.
+    fn probe_encryption(&mut self, node: u8) {
+        let s = &self.slots[usize::from(node)];
+        let State::Up(core) = &s.state else { return };
+        let who = (node, s.incarnation);
+        let epoch = core.epoch();
+        for &dek in &self.sc.deks {
+            let open = core.can_encrypt(dek);
+            let gate = Observation::EncryptionGate {
+                who,
+                dek,
+                epoch,
+                open,
+            };
+            self.checkers.observe(self.now, gate);
+        }
     }
 
     /// Shows the checkers a message as it leaves, with the sender's log.
@@ -851,12 +882,24 @@ impl<F: NodeFiles> World<F> {
         let i = usize::from(node);
         let actual = outcome_name(&rec.result);
         crate::sim::observe::trace_apply(&mut self.trace, self.now, node, &rec, actual);
+        if !rec.replay && wire::registration_of(&rec.data).is_some() {
+            self.registration_applied = true;
+        }
         if rec.replay && rec.index <= self.slots[i].high_water {
             self.mark("replay-already-applied");
         }
         if let Some(r) = wire::registration_of(&rec.data) {
-            let marks =
-                crate::sim::observe::registration_marks(&rec, r, &mut self.committed_registrations);
+            let epoch = match &self.slots[i].state {
+                State::Up(core) => Some(core.epoch()),
+                State::Down(_) => None,
+            };
+            let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
+            let marks = crate::sim::observe::registration_marks(
+                &rec,
+                r,
+                &mut self.committed_registrations,
+                own,
+            );
             for mark in marks {
                 self.mark(mark);
             }
@@ -968,11 +1011,12 @@ impl<F: NodeFiles> World<F> {
         let State::Up(core) = &self.slots[i].state else {
             return;
         };
-        let deks = core.unregistered_deks();
+        let mut deks = core.unregistered_deks();
         if deks.is_empty() {
             return;
         }
         if !self.slots[i].paused {
+            self.proposal_order.arrange(node, &mut deks);
             for dek in deks {
                 let pid = self.clients.next_pid();
                 let State::Up(core) = &self.slots[i].state else {

@@ -157,6 +157,15 @@ pub enum Observation<'a> {
         node: u8,
         changes: &'a [SyncedRowChange],
     },
+    /// After a registration applied on its node, incarnation `who`
+    /// answered whether it may encrypt under `dek` at `epoch` (`open`):
+    /// START-7's gate, asked as a client would ask it.
+    EncryptionGate {
+        who: Incarnation,
+        dek: u32,
+        epoch: u16,
+        open: bool,
+    },
     /// An incarnation encrypted under (dek, node16, epoch).
     Nonce {
         who: Incarnation,
@@ -407,6 +416,14 @@ impl Checkers {
                 node16,
                 epoch,
             } => self.purpose.on_nonce(at_us, who, dek, node16, epoch),
+            Observation::EncryptionGate {
+                who,
+                dek,
+                epoch,
+                open,
+            } => self
+                .purpose
+                .on_encryption_gate(at_us, who, dek, epoch, open),
             Observation::RowCorrupted {
                 node,
                 dek,

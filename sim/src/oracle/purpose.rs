@@ -74,6 +74,8 @@ pub struct PurposeOracle {
     nonces: BTreeMap<(u32, u16, u16), BTreeSet<Incarnation>>,
     /// (incarnation, dek, epoch) whose own registration applied on its node.
     registered: BTreeSet<(Incarnation, u32, u16)>,
+    /// (incarnation, dek, open) already flagged by the gate check.
+    gates: BTreeSet<(Incarnation, u32, bool)>,
     fake_ids: BTreeSet<u64>,
     malformed: BTreeSet<u64>,
     /// Every injected epoch-file rollback, in order.
@@ -109,6 +111,36 @@ impl PurposeOracle {
     /// A member incarnation's own registration applied on its own node.
     pub fn on_own_registration(&mut self, who: Incarnation, dek: u32, epoch: u16) {
         self.registered.insert((who, dek, epoch));
+    }
+
+    /// START-7 (ID-8): incarnation `who` says whether it may encrypt
+    /// under `dek` at `epoch` (`open`): exactly once the model saw that
+    /// very registration apply on its own node. Open before it is a
+    /// nonce-safety failure; still closed after it, START-6/7's sequence
+    /// stuck (each flagged once per incarnation and dek).
+    pub fn on_encryption_gate(
+        &mut self,
+        at_us: u64,
+        who: Incarnation,
+        dek: u32,
+        epoch: u16,
+        open: bool,
+    ) {
+        let registered = self.registered.contains(&(who, dek, epoch));
+        if open == registered || !self.gates.insert((who, dek, open)) {
+            return;
+        }
+        let (signature, detail) = if open {
+            ("encryption-unregistered", format!("n{}#{} may encrypt under dek {dek} at epoch {epoch}, but that registration has not applied on its own node", who.0 + 1, who.1))
+        } else {
+            ("encryption-withheld", format!("n{}#{} may not encrypt under dek {dek} at epoch {epoch}, though that registration applied on its own node (START-7 opens it then)", who.0 + 1, who.1))
+        };
+        self.failures.push(PurposeFailure {
+            signature: signature.into(),
+            node: Some(who.0),
+            at_us,
+            detail,
+        });
     }
 
     /// A member incarnation encrypted with nonce prefix (dek, node16, epoch).

@@ -30,7 +30,8 @@ impl Sim<'_> {
             | Action::CorruptRow { .. }
             | Action::ArmBetweenDeksCrash { .. }
             | Action::ArmStoreError { .. }
-            | Action::ArmRegistrationCrash { .. } => self.arm(action),
+            | Action::ArmRegistrationCrash { .. }
+            | Action::ArmAckCrash { .. } => self.arm(action),
             Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => self.links(action),
             Action::Kv { .. } => self.client_command(action),
             Action::Snapshot { .. } => self.snapshot(action),
@@ -130,6 +131,12 @@ impl Sim<'_> {
                 if self.slots[usize::from(node)].state.has_process() {
                     self.injector.arm_between_registrations_crash(node);
                     self.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
+                }
+            }
+            Action::ArmAckCrash { node } => {
+                if self.slots[usize::from(node)].state.has_process() {
+                    self.injector.arm_ack_crash(node);
+                    self.record(Some(node), &kinds::ARM_ACK_CRASH, 0, 0);
                 }
             }
             Action::ArmRegistrationCrash { node } => {

@@ -23,6 +23,9 @@ pub(crate) struct ArmedCrashes {
     /// Crash right after one of this incarnation's own registrations
     /// applies while another DEK's is still to come.
     between_registrations: bool,
+    /// Crash when the first ack of this incarnation's own uncommitted
+    /// registration reaches it.
+    own_registration_acked: bool,
 }
 
 impl CrashPoints for ArmedCrashes {
@@ -38,6 +41,9 @@ impl CrashPoints for ArmedCrashes {
     }
     fn between_own_registrations(&mut self) -> bool {
         std::mem::take(&mut self.between_registrations)
+    }
+    fn own_registration_acked(&mut self) -> bool {
+        std::mem::take(&mut self.own_registration_acked)
     }
 }
 
@@ -119,6 +125,11 @@ impl Injector {
     /// Crash `node` between its own registrations under two DEKs.
     pub(crate) fn arm_between_registrations_crash(&mut self, node: u8) {
         self.node(node).crash_points.between_registrations = true;
+    }
+
+    /// Crash `node` at the first ack of its own uncommitted registration.
+    pub(crate) fn arm_ack_crash(&mut self, node: u8) {
+        self.node(node).crash_points.own_registration_acked = true;
     }
 
     /// Roll `node`'s epoch file back when it next crashes.

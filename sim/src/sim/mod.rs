@@ -47,7 +47,7 @@ use network::Network;
 
 /// The coverage marks the simulator fires (the library adds its own, see
 /// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 16] = [
+pub const SIM_MARKS: [&str; 18] = [
     "replay-already-applied",
     "replay-over-later-row",
     "crash-before-registry-sync",
@@ -63,6 +63,8 @@ pub const SIM_MARKS: [&str; 16] = [
     "store-error-halted",
     "row-corrupted-shape",
     "row-corrupted-bits",
+    "old-registration-after-join",
+    "registration-out-of-order",
     // The turmoil runtime only: a power loss tore a write that recovery cut.
     "power-loss-torn-write",
 ];
@@ -304,6 +306,7 @@ pub struct Sim<'a> {
     power: Vec<KeyedRng>,
     /// The fault injector: what is armed inside the nodes.
     injector: Injector,
+    proposal_order: crate::proposal_order::ProposalOrder,
     /// The clients' commands and the nodes' nonce counters.
     clients: Clients,
     liveness_deadline: Option<u64>,
@@ -386,6 +389,11 @@ impl<'a> Sim<'a> {
                     .map(|i| streams.keyed(Subsystem::Faults, i as u64))
                     .collect(),
                 sc.faults.down_ms,
+            ),
+            proposal_order: crate::proposal_order::ProposalOrder::new(
+                sc.workload.registration_order,
+                n,
+                &streams,
             ),
             clients: Clients::new(n, sc.workload.client_attempts),
             liveness_deadline: None,
@@ -649,7 +657,11 @@ impl<'a> Sim<'a> {
         let fired = core.fsm().store().fault_fired.take();
         self.store_fault_fired(node, fired);
         self.observe_synced(node);
+        let registered = out.iter().any(|o| matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some()));
         self.process_outputs(node, &mut out);
+        if registered {
+            self.probe_encryption(node);
+        }
         self.out = out;
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark("crash-before-registry-sync");

@@ -23,6 +23,25 @@ impl Sim<'_> {
         }
     }
 
+    /// After a registration applied on `node`: asks its start sequence,
+    /// as a client would, under which deks it may now encrypt.
+    pub(super) fn probe_encryption(&mut self, node: u8) {
+        let s = &self.slots[usize::from(node)];
+        let State::Up(core) = &s.state else { return };
+        let who = (node, s.incarnation);
+        let epoch = core.epoch();
+        for &dek in &self.sc.deks {
+            let open = core.can_encrypt(dek);
+            let gate = Observation::EncryptionGate {
+                who,
+                dek,
+                epoch,
+                open,
+            };
+            self.checkers.observe(self.now, gate);
+        }
+    }
+
     /// Shows the checkers a message as it leaves, with the sender's disk.
     fn observe_send(&mut self, from: u8, msg: &raft::eraftpb::Message) {
         if !self.checkers.on() {
@@ -126,7 +145,12 @@ impl Sim<'_> {
             self.mark("replay-already-applied");
         }
         if let Some(r) = wire::registration_of(&rec.data) {
-            for mark in registration_marks(&rec, r, &mut self.committed_registrations) {
+            let epoch = match &self.slots[i].state {
+                State::Up(core) | State::Paused(core) => Some(core.epoch()),
+                State::Down(_) => None,
+            };
+            let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
+            for mark in registration_marks(&rec, r, &mut self.committed_registrations, own) {
                 self.mark(mark);
             }
         }
@@ -185,14 +209,33 @@ pub(crate) fn trace_apply(
     }
 }
 
-/// Coverage marks of a registration's apply; `committed` keeps the first
-/// index at which each registration (dek, full, epoch) committed.
+/// Coverage marks of a registration's apply on a node whose full id is
+/// `full`, running at `epoch` (if up) with `deks` configured; `committed`
+/// keeps the first index at which each registration (dek, full, epoch)
+/// committed.
 pub(crate) fn registration_marks(
     rec: &node::ApplyRecord,
     r: Registration,
     committed: &mut BTreeMap<(u32, u64, u16), u64>,
+    (full, epoch, deks): (u64, Option<u16>, &[u32]),
 ) -> Vec<&'static str> {
     let mut marks = Vec::new();
+    if !rec.replay && r.full_node_id == full {
+        // START-7's rare order: an older incarnation's registration
+        // applies on its successor after the successor joined.
+        if epoch.is_some_and(|e| r.local_epoch < e) {
+            marks.push("old-registration-after-join");
+        }
+        // A later dek's registration of this epoch before an earlier one's.
+        let earlier = deks.iter().take_while(|&&d| d != r.dek);
+        if epoch == Some(r.local_epoch)
+            && earlier
+                .clone()
+                .any(|&d| !committed.contains_key(&(d, full, r.local_epoch)))
+        {
+            marks.push("registration-out-of-order");
+        }
+    }
     let row_last = rec
         .row
         .as_ref()

@@ -64,7 +64,7 @@ impl Sim<'_> {
     /// retries after it resumes).
     pub(super) fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let deks = match &self.slots[i].state {
+        let mut deks = match &self.slots[i].state {
             State::Up(core) | State::Paused(core) => core.unregistered_deks(),
             State::Down(_) => return,
         };
@@ -72,6 +72,7 @@ impl Sim<'_> {
             return;
         }
         if matches!(self.slots[i].state, State::Up(_)) {
+            self.proposal_order.arrange(node, &mut deks);
             for dek in deks {
                 let pid = self.next_pid();
                 let data = match &self.slots[i].state {

@@ -352,6 +352,9 @@ pub static ARM_STORE_ERROR: Kind = Kind::event(
 pub static ARM_STORE_ERROR_HOSTED: Kind = Kind::event("arm-store-error", Unused, Unused);
 /// A crash armed between a node's registrations under its two deks.
 pub static ARM_BETWEEN_DEKS_CRASH: Kind = Kind::event("arm-between-deks-crash", Unused, Unused);
+/// A crash armed at the first ack of the node's own uncommitted
+/// registration.
+pub static ARM_ACK_CRASH: Kind = Kind::event("arm-ack-crash", Unused, Unused);
 /// A crash armed inside the next registration's apply.
 pub static ARM_REGISTRATION_CRASH: Kind = Kind::event("arm-registration-crash", Unused, Unused);
 /// A down node's epoch file preset (near exhaustion).
@@ -461,6 +464,7 @@ pub static ALL: &[&Kind] = &[
     &ARM_STORE_ERROR,
     &ARM_STORE_ERROR_HOSTED,
     &ARM_BETWEEN_DEKS_CRASH,
+    &ARM_ACK_CRASH,
     &ARM_REGISTRATION_CRASH,
     &EPOCH_PRESET,
     &EPOCH_ROLLBACK,
