@@ -3,7 +3,11 @@
 //!
 //! - [`model`]: per-node conformance against an independent model with its
 //!   own durability expectation.
-//! - [`raft`]: Raft safety across the cluster.
+//! - [`commits`]: what the cluster committed, derived by Raft's rule from
+//!   the synced logs of a majority (ground truth for [`raft`]).
+//! - [`raft`]: Raft safety across the cluster, held against those commits.
+//! - [`persisted`]: raft-rs's persistence contract, judged at each send
+//!   against the sender's synced disk.
 //! - [`agreement`]: replica agreement on the model's digests, and the
 //!   spec's invariants on synced row changes.
 //! - [`purpose`]: nonce safety and justified halts (ground truth).
@@ -39,15 +43,16 @@
 //! | INV-4 (re-applying the latest registration is a no-op) | `conformance` (the model expects the no-op) |
 //! | START-1, START-2 (epoch file, guard before the bump) | `start-sequence`: the model runs them on its own rows and the harness's epoch file; a refusal must come before any bump or replay |
 //! | START-3 (bump and sync the epoch file) | `start-sequence` (the file holds the bumped epoch, synced, after any start that passed START-2) |
-//! | START-4 (replay) | `conformance` on every replayed entry; `snapshot-source` for the snapshot restored first |
+//! | START-4 (replay) | `conformance` on every replayed entry; `snapshot-source` for the snapshot restored first; `start-sequence` (a join only once every entry up to the commit index on the harness's disk applied) |
 //! | START-5 (strict guard after replay) | `start-sequence` (on the model's rows after the replay) |
-//! | START-6, START-7, ID-8 (register, then encrypt) | `purpose` (`nonce-unregistered`), `liveness` |
+//! | START-6, START-7, ID-8 (register, then encrypt) | `purpose`: `nonce-unregistered` (a nonce used), `encryption-unregistered` / `encryption-withheld` (the node's gate, asked after every registration apply, against the registrations the model saw apply on that node at its current epoch); `liveness` |
 //! | START-8 (a refused node stays down) | by construction of the engine (refused nodes are never restarted) |
 //! | ID-7 (no nonce reuse) | `purpose` (`nonce-reuse`) |
 //! | REPLAY-1..REPLAY-5 (where the applied index lives) | `durability` and `conformance-state`: the model writes the applied index only where the policy does |
 //! | whole state | `conformance-state` (every stop: the store against the model, all spaces), `library-digest` (the FSM's incremental digest against its stored bytes), `client-visible` (every acknowledged KV command on every converged replica) |
 //! | snapshots | `snapshot-content` (a snapshot carries its taker's model state); a restore becomes the source's model state |
-//! | Raft itself | `raft-election-safety`, `raft-leader-completeness`, `raft-state-machine-safety` |
+//! | Raft itself | `raft-election-safety`; `raft-leader-completeness` and `raft-state-machine-safety` against the commits [`commits`] derives from synced logs; `raft-apply-uncommitted` (an apply past them), `raft-apply-unsynced` (outside a replay, past the node's own synced log) |
+//! | raft-rs's contract for the node core | `raft-persisted-before-send` (a message raft-rs hands over as persisted-only leaves before its sync: append acks against the synced log, vote grants and requests against the synced vote, every term against the synced term); `raft-snapshot-meta` (a snapshot taken or sent: its index committed, its term the committed term there, its conf state the membership) |
 //!
 //! Halts and refusals are justified tightly (`purpose`): a rollback halt
 //! on entry (dek, full, e) only by an injected epoch-file rollback R of
