@@ -84,11 +84,14 @@ pub enum Mutant {
     /// Node core: raft-rs is told a Ready persisted when it is written,
     /// before its sync, so a leader counts its own unsynced entries.
     PersistReportedAtWrite,
+    /// Node core: the Raft log is not synced when a start opens it, so the
+    /// replay trusts a crashed predecessor's unsynced writes.
+    LogNotSyncedOnOpen,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 29] = [
+    pub const ALL: [Mutant; 30] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -118,6 +121,7 @@ impl Mutant {
         Mutant::ReplayStopsShort,
         Mutant::SnapshotTermCurrent,
         Mutant::PersistReportedAtWrite,
+        Mutant::LogNotSyncedOnOpen,
     ];
 
     /// Stable kebab-case name (used on the command line and in tables).
@@ -152,6 +156,7 @@ impl Mutant {
             Mutant::ReplayStopsShort => "replay-stops-short",
             Mutant::SnapshotTermCurrent => "snapshot-term-current",
             Mutant::PersistReportedAtWrite => "persist-reported-at-write",
+            Mutant::LogNotSyncedOnOpen => "log-not-synced-on-open",
         }
     }
 
@@ -179,6 +184,7 @@ impl Mutant {
                 | Mutant::ReplayStopsShort
                 | Mutant::SnapshotTermCurrent
                 | Mutant::PersistReportedAtWrite
+                | Mutant::LogNotSyncedOnOpen
         )
     }
 

@@ -62,6 +62,15 @@ impl LogImage {
     /// Appends, truncating any conflicting suffix first (raft's contract:
     /// the first appended index may rewrite the tail).
     pub(crate) fn append(&mut self, new: &[Entry]) {
+        // Entries a snapshot already covers are not appended again: a
+        // synced image compacted past its synced tail (a restarted node
+        // snapshots what its replay applied before its first sync) meets
+        // the older appends its pending writes still hold.
+        let covered = new
+            .iter()
+            .take_while(|e| e.index <= self.snapshot_index())
+            .count();
+        let new = &new[covered..];
         let Some(first) = new.first() else { return };
         let keep = first.index.saturating_sub(self.first_index()) as usize;
         self.entries.truncate(keep.min(self.entries.len()));

@@ -372,6 +372,13 @@ impl<F: NodeFiles> World<F> {
             Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
         };
         self.store_fault_fired(node, fired);
+        if self.checkers.on() {
+            // A start syncs the log it opened before its replay (turmoil's
+            // open already did): the checkers see it synced as read. (The
+            // hosted runtimes cannot show `log-not-synced-on-open`.)
+            let synced = Observation::Synced { node, log: &disk };
+            self.checkers.observe(self.now, synced);
+        }
         let outcome = match result {
             Ok(core) => {
                 self.slots[i].state = State::Up(Box::new(core));

@@ -247,12 +247,21 @@ pub struct NodeCore<L: RaftLog, S: NodeStore> {
 /// proposed by the driver through [`NodeCore::unregistered_deks`]).
 pub fn start<L: RaftLog, S: NodeStore, E: EpochStore>(
     params: NodeParams,
-    log: L,
+    mut log: L,
     epoch_file: &mut E,
     store: S,
     logger: &slog::Logger,
     out: &mut Vec<Output>,
 ) -> Result<NodeCore<L, S>, Box<NotStarted<S>>> {
+    // The log as the process reads it may hold a crashed predecessor's
+    // unsynced writes (the page cache survives a process crash): sync it
+    // before replaying from it or handing it to raft-rs, which both take
+    // it as persisted. Without this a replay applies entries up to a
+    // commit index a power loss then takes back, and the FSM ends ahead
+    // of its log (raft-rs refuses to start: applied out of range).
+    if !writer_registry::mutated!(params.mutant, LogNotSyncedOnOpen) {
+        log.sync_all();
+    }
     // START-1: open the state machine (its durable state).
     let mut fsm = match Fsm::open_with(store, params.policy, params.mutant) {
         Ok(fsm) => fsm,
@@ -750,6 +759,7 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
     fn acks_own_registration(&self, msg: &Message) -> bool {
         if msg.get_msg_type() != raft::eraftpb::MessageType::MsgAppendResponse
             || msg.reject
+            || msg.term != self.term()
             || !self.is_leader()
         {
             return false;

@@ -27,6 +27,12 @@ pub trait RaftLog: raft::Storage {
     fn write(&mut self, ops: Vec<LogOp>) -> u64;
     /// Makes every write up to `seq` durable.
     fn sync_through(&mut self, seq: u64);
+    /// Makes every write so far durable (a start's first step: what a
+    /// crashed process wrote may sit unsynced in the page cache, and
+    /// raft-rs takes whatever the log holds as persisted).
+    fn sync_all(&mut self) {
+        self.sync_through(u64::MAX);
+    }
     /// The node's own snapshot: keep it as the latest and drop the log
     /// entries it covers.
     fn compact(&mut self, snapshot: &Snapshot);

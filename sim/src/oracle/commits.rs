@@ -40,6 +40,8 @@ pub struct Commits {
     held: Vec<BTreeMap<u64, u64>>,
     /// Per node: the last index of its synced log, at its latest sync.
     synced_last: Vec<u64>,
+    /// Per node: the commit index of its synced hard state.
+    synced_commit: Vec<u64>,
     /// Index -> the committed entry (indices at or below `index`; an entry
     /// no synced log held any more when it was derived, compacted into a
     /// snapshot, is absent).
@@ -55,6 +57,7 @@ impl Commits {
             quorum: n / 2 + 1,
             held: vec![BTreeMap::new(); n],
             synced_last: vec![0; n],
+            synced_commit: vec![0; n],
             entries: BTreeMap::new(),
             index: 0,
         }
@@ -80,11 +83,17 @@ impl Commits {
         self.synced_last[usize::from(node)]
     }
 
+    /// The commit index of `node`'s synced hard state.
+    pub fn synced_commit(&self, node: u8) -> u64 {
+        self.synced_commit[usize::from(node)]
+    }
+
     /// Node `node`'s synced log is now `log`; returns the newly committed
     /// range, if the rule advanced the commit.
     pub fn on_synced(&mut self, node: u8, log: &LogImage) -> Option<(u64, u64)> {
         let i = usize::from(node);
         self.synced_last[i] = log.last_index();
+        self.synced_commit[i] = log.hard_state.commit;
         let term = log.hard_state.term;
         let last = log.last_index();
         // A snapshot's own term is what is being checked elsewhere

@@ -81,8 +81,8 @@ impl RaftOracle {
     /// entry (term and bytes) at each index, and it is the one the cluster
     /// committed there; an entry is applied only once committed (raft-rs
     /// hands out committed entries only: `RaftLog::next_entries_since`
-    /// stops at `min(committed, persisted)`), and outside the start's
-    /// replay only once the node's own log has it synced.
+    /// stops at `min(committed, persisted)`), and, in the start's replay
+    /// too, only once the node's own log has it synced.
     #[allow(clippy::too_many_arguments)]
     pub fn on_apply(
         &mut self,
@@ -120,12 +120,23 @@ impl RaftOracle {
             }
         }
         let synced = self.commits.synced_last(node);
-        if !replay && index > synced {
+        let commit = self.commits.synced_commit(node);
+        if index > synced {
             v.push(
                 "raft-apply-unsynced",
                 Some(node),
                 at_us,
                 format!("applied entry {index} while its own synced log ends at {synced}"),
+            );
+        } else if replay && index > commit {
+            // START-4 replays up to the persisted commit: persisted means
+            // synced, or a power loss takes the commit back from under an
+            // FSM that applied it.
+            v.push(
+                "raft-apply-unsynced",
+                Some(node),
+                at_us,
+                format!("replayed entry {index} past the commit index of its synced hard state ({commit})"),
             );
         }
     }

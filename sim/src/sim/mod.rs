@@ -884,6 +884,8 @@ impl<'a> Sim<'a> {
             Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
         };
         self.store_fault_fired(node, fired);
+        // Before the replay's applies are judged: what the start synced.
+        self.observe_synced(node);
         let outcome = match result {
             Ok(core) => {
                 self.slots[i].state = State::Up(Box::new(core));

@@ -184,6 +184,11 @@ impl FileLog {
     /// log file and replays it.
     pub fn open(voters: &[u64]) -> Result<(FileLog, u64), String> {
         let (bodies, cut) = recover(RAFT_LOG).map_err(|e| format!("{RAFT_LOG}: {e}"))?;
+        // What a crashed process wrote may still sit unsynced in the file
+        // system's cache; raft-rs takes whatever the log holds as
+        // persisted, so the log is made durable before it is read (and
+        // the record below may call all of it synced).
+        sync(RAFT_LOG).map_err(|e| format!("{RAFT_LOG}: sync on open: {e}"))?;
         let mut written = LogImage::default();
         written.conf_state.voters = voters.to_vec();
         written
