@@ -737,23 +737,12 @@ impl<F: NodeFiles> World<F> {
         });
     }
 
-    /// After a registration applied on `node`: asks its start sequence,
-    /// as a client would, under which deks it may now encrypt.
+    /// After a registration applied on `node`: its encryption gates.
     fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
         let State::Up(core) = &s.state else { return };
         let who = (node, s.incarnation);
-        let epoch = core.epoch();
-        for &dek in &self.sc.deks {
-            let open = core.can_encrypt(dek);
-            let gate = Observation::EncryptionGate {
-                who,
-                dek,
-                epoch,
-                open,
-            };
-            self.checkers.observe(self.now, gate);
-        }
+        crate::sim::observe::observe_gates(&mut self.checkers, self.now, who, core, &self.sc.deks);
     }
 
     /// Shows the checkers a message as it leaves, with the sender's log.

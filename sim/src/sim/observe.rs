@@ -23,23 +23,12 @@ impl Sim<'_> {
         }
     }
 
-    /// After a registration applied on `node`: asks its start sequence,
-    /// as a client would, under which deks it may now encrypt.
+    /// After a registration applied on `node`: its encryption gates.
     pub(super) fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
         let State::Up(core) = &s.state else { return };
         let who = (node, s.incarnation);
-        let epoch = core.epoch();
-        for &dek in &self.sc.deks {
-            let open = core.can_encrypt(dek);
-            let gate = Observation::EncryptionGate {
-                who,
-                dek,
-                epoch,
-                open,
-            };
-            self.checkers.observe(self.now, gate);
-        }
+        observe_gates(&mut self.checkers, self.now, who, core, &self.sc.deks);
     }
 
     /// Shows the checkers a message as it leaves, with the sender's disk.
@@ -177,6 +166,29 @@ impl Sim<'_> {
                 self.clients.applied(*proposal_id);
             }
         }
+    }
+}
+
+/// Asks incarnation `who`'s start sequence, as a client would, under which
+/// of `deks` it may now encrypt, and shows the checkers each answer (both
+/// worlds call this after a registration applied).
+pub(crate) fn observe_gates<L: node::storage::RaftLog, S: node::storage::NodeStore>(
+    checkers: &mut crate::oracle::checkers::Checkers,
+    now: u64,
+    who: crate::oracle::purpose::Incarnation,
+    core: &node::NodeCore<L, S>,
+    deks: &[u32],
+) {
+    let epoch = core.epoch();
+    for &dek in deks {
+        let open = core.can_encrypt(dek);
+        let gate = Observation::EncryptionGate {
+            who,
+            dek,
+            epoch,
+            open,
+        };
+        checkers.observe(now, gate);
     }
 }
 
