@@ -158,14 +158,13 @@ async fn a_schedule_that_catches_a_mutant_natively_catches_it_on_madsim() {
     opts.registry = RegistryKind::Memory;
     opts.mutant = Some(Mutant::GuardAfterReplayNotStrict);
     let native = writer_registry_sim::run::run_schedule(&sc, &schedule, &opts).unwrap();
-    assert_eq!(native.failed_oracles(), vec!["start-sequence"]);
-    let r = run_schedule(&sc, &schedule, &opts).await.unwrap();
-    assert_eq!(
-        r.failed_oracles(),
-        vec!["start-sequence"],
-        "{:?}",
-        r.violations
+    let caught_by = native.failed_oracles();
+    assert!(
+        caught_by.iter().any(|o| o == "start-sequence"),
+        "{caught_by:?}"
     );
+    let r = run_schedule(&sc, &schedule, &opts).await.unwrap();
+    assert_eq!(r.failed_oracles(), caught_by, "{:?}", r.violations);
     opts.mutant = None;
     assert!(run_schedule(&sc, &schedule, &opts).await.unwrap().passed());
 }
