@@ -76,7 +76,10 @@ pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
     // The hosted runtimes take a start's log as synced when read (turmoil's
     // open syncs it), so skipping the node's own sync there changes nothing.
     runtime == Runtime::Native
-        || !matches!(mutant, Mutant::FjallSyncSkipped | Mutant::LogNotSyncedOnOpen)
+        || !matches!(
+            mutant,
+            Mutant::FjallSyncSkipped | Mutant::LogNotSyncedOnOpen
+        )
 }
 
 /// Runs `budget` cases of each of `mutants` (and the baseline) on `jobs`
