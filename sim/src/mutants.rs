@@ -69,16 +69,24 @@ impl Row {
     }
 }
 
-/// Whether `mutant` can show on `runtime` at all: the turmoil runtime
-/// stores the registry in its own file store, so a mutant of the fjall
-/// store's code has nothing to break there.
+/// Whether `mutant` can show on `runtime` at all. The hosted runtimes
+/// differ from the native engine in three ways a mutant can depend on:
+/// - they store the registry in their own file store, so a mutant of the
+///   fjall store's code (`fjall-sync-skipped`) has nothing to break;
+/// - they take a start's log as synced when read (turmoil's open syncs
+///   it), so skipping the node's own sync there (`log-not-synced-on-open`)
+///   changes nothing;
+/// - they complete a Ready's sync in the same call that wrote it (they
+///   model no `storage.sync_us`), so no other node's message can arrive
+///   between the write and the sync: reporting the persist at the write
+///   (`persist-reported-at-write`) lets a leader count its own entries
+///   only at an instant when no follower has acknowledged them yet, and
+///   the commit cannot move before the real sync.
 pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
-    // The hosted runtimes take a start's log as synced when read (turmoil's
-    // open syncs it), so skipping the node's own sync there changes nothing.
     runtime == Runtime::Native
         || !matches!(
             mutant,
-            Mutant::FjallSyncSkipped | Mutant::LogNotSyncedOnOpen
+            Mutant::FjallSyncSkipped | Mutant::LogNotSyncedOnOpen | Mutant::PersistReportedAtWrite
         )
 }
 
