@@ -87,11 +87,15 @@ pub enum Mutant {
     /// Node core: the Raft log is not synced when a start opens it, so the
     /// replay trusts a crashed predecessor's unsynced writes.
     LogNotSyncedOnOpen,
+    /// Node core: a snapshot the transport failed is reported to raft-rs
+    /// only as an unreachable peer, never as `SnapshotStatus::Failure`, so
+    /// the leader's progress for that follower stays in Snapshot.
+    LostSnapshotUnreachableOnly,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 30] = [
+    pub const ALL: [Mutant; 31] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -122,6 +126,7 @@ impl Mutant {
         Mutant::SnapshotTermCurrent,
         Mutant::PersistReportedAtWrite,
         Mutant::LogNotSyncedOnOpen,
+        Mutant::LostSnapshotUnreachableOnly,
     ];
 
     /// Stable kebab-case name (used on the command line and in tables).
@@ -157,6 +162,7 @@ impl Mutant {
             Mutant::SnapshotTermCurrent => "snapshot-term-current",
             Mutant::PersistReportedAtWrite => "persist-reported-at-write",
             Mutant::LogNotSyncedOnOpen => "log-not-synced-on-open",
+            Mutant::LostSnapshotUnreachableOnly => "lost-snapshot-unreachable-only",
         }
     }
 
@@ -185,6 +191,7 @@ impl Mutant {
                 | Mutant::SnapshotTermCurrent
                 | Mutant::PersistReportedAtWrite
                 | Mutant::LogNotSyncedOnOpen
+                | Mutant::LostSnapshotUnreachableOnly
         )
     }
 

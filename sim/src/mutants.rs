@@ -81,12 +81,18 @@ impl Row {
 ///   between the write and the sync: reporting the persist at the write
 ///   (`persist-reported-at-write`) lets a leader count its own entries
 ///   only at an instant when no follower has acknowledged them yet, and
-///   the commit cannot move before the real sync.
+///   the commit cannot move before the real sync;
+/// - they report a snapshot delivered once it is handed to the network and
+///   never report one failed, so a mutant of the failure report
+///   (`lost-snapshot-unreachable-only`) is never reached.
 pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
     runtime == Runtime::Native
         || !matches!(
             mutant,
-            Mutant::FjallSyncSkipped | Mutant::LogNotSyncedOnOpen | Mutant::PersistReportedAtWrite
+            Mutant::FjallSyncSkipped
+                | Mutant::LogNotSyncedOnOpen
+                | Mutant::PersistReportedAtWrite
+                | Mutant::LostSnapshotUnreachableOnly
         )
 }
 

@@ -533,7 +533,10 @@ impl<L: RaftLog, S: NodeStore> NodeCore<L, S> {
         } else {
             raft::SnapshotStatus::Failure
         };
-        self.raw.report_snapshot(to, status);
+        if delivered || !writer_registry::mutated!(self.params.mutant, LostSnapshotUnreachableOnly)
+        {
+            self.raw.report_snapshot(to, status);
+        }
         if !delivered {
             self.raw.report_unreachable(to);
         }

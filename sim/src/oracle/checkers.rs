@@ -95,6 +95,21 @@ pub enum Observation<'a> {
     },
     /// The transport delivered a snapshot message for `index` to `to`.
     SnapshotDelivered { to: u8, index: u64, data_hash: u64 },
+    /// The transport told `from` that its snapshot message of `term` to
+    /// `to` did not arrive (it decided so: dropped, cut, or the receiver
+    /// gone).
+    SnapshotFailed { from: u8, to: u8, term: u64 },
+    /// The transport handed `msg` from `from` to `to`, which steps it now
+    /// (the outputs of that step follow). `logs`: from the harness's
+    /// disks, the last index of `from`'s synced log and of `to`'s written
+    /// log. (The hosted runtimes never fail a snapshot, so they need not
+    /// show it.)
+    Delivered {
+        from: u8,
+        to: u8,
+        msg: &'a raft::eraftpb::Message,
+        logs: (u64, u64),
+    },
     /// A snapshot at `index` was restored into a node's FSM: during its
     /// start (`disk_hash`: the snapshot its disk holds) or installed from
     /// a leader (the last one delivered for that index).
@@ -266,6 +281,7 @@ pub struct Checkers {
     on: bool,
     v: Violations,
     raft: RaftOracle,
+    pub(super) snapshot_status: super::snapshot_status::SnapshotStatus,
     agreement: AgreementOracle,
     purpose: PurposeOracle,
     models: Vec<NodeModel>,
@@ -290,6 +306,7 @@ impl Checkers {
             on,
             v: Violations::default(),
             raft: RaftOracle::new(nodes),
+            snapshot_status: Default::default(),
             agreement: AgreementOracle::default(),
             purpose: PurposeOracle::default(),
             models: (0..nodes).map(|_| NodeModel::new(policy)).collect(),
@@ -517,6 +534,17 @@ impl Checkers {
             }
             Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
             Observation::Synced { node, log } => self.raft.on_synced(node, log),
+            Observation::SnapshotFailed { from, to, term } => {
+                self.snapshot_status.on_failed(from, to, term)
+            }
+            Observation::Delivered {
+                from,
+                to,
+                msg,
+                logs,
+            } => self
+                .snapshot_status
+                .on_delivered(at_us, msg, from, to, logs),
             Observation::Sent {
                 from,
                 msg,
@@ -524,6 +552,7 @@ impl Checkers {
                 written,
             } => {
                 super::persisted::check_send(&mut self.v, at_us, from, msg, synced, written);
+                self.snapshot_status.on_sent(&mut self.v, at_us, from, msg);
                 if msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot {
                     let meta = msg.get_snapshot().get_metadata();
                     self.raft
@@ -575,6 +604,7 @@ impl Checkers {
             );
         }
         model.started();
+        self.snapshot_status.on_started(node);
         self.starts[usize::from(node)] = Some(StartJudge {
             full,
             deks: deks.to_vec(),

@@ -8,6 +8,8 @@
 //! - [`raft`]: Raft safety across the cluster, held against those commits.
 //! - [`persisted`]: raft-rs's persistence contract, judged at each send
 //!   against the sender's synced disk.
+//! - [`snapshot_status`]: a snapshot the transport failed reaches raft-rs
+//!   as failed (the leader replicates to that follower again).
 //! - [`agreement`]: replica agreement on the model's digests, and the
 //!   spec's invariants on synced row changes.
 //! - [`purpose`]: nonce safety and justified halts (ground truth).
@@ -52,7 +54,7 @@
 //! | whole state | `conformance-state` (every stop: the store against the model, all spaces), `library-digest` (the FSM's incremental digest against its stored bytes), `client-visible` (every acknowledged KV command on every converged replica) |
 //! | snapshots | `snapshot-content` (a snapshot carries its taker's model state); a restore becomes the source's model state |
 //! | Raft itself | `raft-election-safety`; `raft-leader-completeness` and `raft-state-machine-safety` against the commits [`commits`] derives from synced logs; `raft-apply-uncommitted` (an apply past them), `raft-apply-unsynced` (outside a replay, past the node's own synced log) |
-//! | raft-rs's contract for the node core | `raft-persisted-before-send` (a message raft-rs hands over as persisted-only leaves before its sync: append acks against the synced log, vote grants and requests against the synced vote, every term against the synced term); `raft-snapshot-meta` (a snapshot taken or sent: its index committed, its term the committed term there, its conf state the membership) |
+//! | raft-rs's contract for the node core | `raft-persisted-before-send` (a message raft-rs hands over as persisted-only leaves before its sync: append acks against the synced log, vote grants and requests against the synced vote, every term against the synced term); `raft-snapshot-meta` (a snapshot taken or sent: its index committed, its term the committed term there, its conf state the membership); `raft-snapshot-status` (after the transport failed a snapshot, the leader answers the follower's next heartbeat response, while the follower's synced log is behind its own, with an append or a snapshot) |
 //!
 //! Halts and refusals are justified tightly (`purpose`): a rollback halt
 //! on entry (dek, full, e) only by an injected epoch-file rollback R of
@@ -88,6 +90,7 @@ pub mod model;
 pub mod persisted;
 pub mod purpose;
 pub mod raft;
+pub mod snapshot_status;
 #[cfg(test)]
 mod tests;
 

@@ -707,6 +707,90 @@ fn persisted_messages_must_follow_the_sync_that_covers_them() {
     );
 }
 
+/// After the transport failed a snapshot, the leader must answer the
+/// follower's next heartbeat response with an append or a snapshot while
+/// the follower is behind; the breach is confirmed by a later heartbeat of
+/// the same term (the leader still led), and voided by a later term, a
+/// caught-up follower, or a restart.
+#[test]
+fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
+    use raft::eraftpb::{Message, MessageType};
+    let (leader, follower) = (0u8, 1u8);
+    let msg = |kind: MessageType, from: u8, to: u8, term: u64| Message {
+        msg_type: kind,
+        from: u64::from(from) + 1,
+        to: u64::from(to) + 1,
+        term,
+        ..Default::default()
+    };
+    let log = log_of(4, 10, 0);
+    // failed, then the follower's heartbeat response (its synced log ends
+    // at `follower_last`, the leader's written one at 10), then what the
+    // leader sends: `answer` to the follower, then a heartbeat of `term`.
+    let run = |follower_last: u64, answer: Option<MessageType>, term: u64, restart: bool| {
+        let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
+        c.observe(
+            0,
+            Observation::SnapshotFailed {
+                from: leader,
+                to: follower,
+                term: 4,
+            },
+        );
+        let response = msg(MessageType::MsgHeartbeatResponse, follower, leader, 4);
+        c.observe(
+            1,
+            Observation::Delivered {
+                from: follower,
+                to: leader,
+                msg: &response,
+                logs: (follower_last, 10),
+            },
+        );
+        if let Some(kind) = answer {
+            sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
+        }
+        if restart {
+            c.snapshot_status.on_started(leader);
+        }
+        let mut later = log.clone();
+        later.hard_state.term = term;
+        sent(
+            &mut c,
+            leader,
+            &msg(MessageType::MsgHeartbeat, leader, 2, term),
+            &later,
+        );
+        // (An empty snapshot message breaks raft-snapshot-meta; not this
+        // oracle's business.)
+        let mut fired = oracles(c);
+        fired.retain(|o| o == "raft-snapshot-status");
+        fired
+    };
+    let fired = vec!["raft-snapshot-status".to_string()];
+    let none = Vec::<String>::new();
+    assert_eq!(run(3, None, 4, false), fired);
+    assert_eq!(run(3, Some(MessageType::MsgAppend), 4, false), none);
+    assert_eq!(run(3, Some(MessageType::MsgSnapshot), 4, false), none);
+    // A heartbeat to another follower is no answer to this one.
+    assert_eq!(run(3, Some(MessageType::MsgHeartbeat), 4, false), fired);
+    assert_eq!(
+        run(10, None, 4, false),
+        none,
+        "a caught-up follower is owed nothing"
+    );
+    assert_eq!(
+        run(3, None, 5, false),
+        none,
+        "a later term ended that leadership"
+    );
+    assert_eq!(
+        run(3, None, 4, true),
+        none,
+        "a restart ended that leadership"
+    );
+}
+
 /// Commits come from the synced logs of a majority; an apply past them,
 /// or of other bytes than the committed ones, and a snapshot whose term
 /// is not the committed entry's, are flagged.

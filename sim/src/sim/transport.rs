@@ -29,7 +29,12 @@ impl Sim<'_> {
                 };
                 self.record(Some(from), what, u64::from(to), kind);
                 if is_snapshot {
-                    self.snapshot_failed(from, self.slots[usize::from(from)].incarnation, to);
+                    self.snapshot_failed(
+                        from,
+                        self.slots[usize::from(from)].incarnation,
+                        to,
+                        msg.term,
+                    );
                 }
                 return;
             }
@@ -79,7 +84,7 @@ impl Sim<'_> {
         if !reachable {
             self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
             if is_snapshot {
-                self.snapshot_failed(from, from_inc, to);
+                self.snapshot_failed(from, from_inc, to, msg.term);
             }
             return;
         }
@@ -93,7 +98,7 @@ impl Sim<'_> {
             }),
             State::Down(_) => {
                 if is_snapshot {
-                    self.snapshot_failed(from, from_inc, to);
+                    self.snapshot_failed(from, from_inc, to, msg.term);
                 }
             }
         }
@@ -120,6 +125,27 @@ impl Sim<'_> {
             };
             self.checkers.observe(self.now, delivered);
         }
+        if self.checkers.on() {
+            let logs = (
+                self.slots[usize::from(from)]
+                    .disk
+                    .borrow()
+                    .synced()
+                    .last_index(),
+                self.slots[usize::from(to)]
+                    .disk
+                    .borrow()
+                    .written()
+                    .last_index(),
+            );
+            let delivered = Observation::Delivered {
+                from,
+                to,
+                msg: &msg,
+                logs,
+            };
+            self.checkers.observe(self.now, delivered);
+        }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
         });
@@ -132,10 +158,13 @@ impl Sim<'_> {
         }
     }
 
-    /// The transport tells a snapshot's sender it did not arrive.
-    pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8) {
+    /// The transport tells a snapshot's sender (its message of `term`) it
+    /// did not arrive.
+    pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8, term: u64) {
         if self.slots[usize::from(from)].incarnation == from_inc {
             self.record(Some(from), &kinds::SNAPSHOT_FAILED, u64::from(to), 0);
+            let failed = Observation::SnapshotFailed { from, to, term };
+            self.checkers.observe(self.now, failed);
             self.with_core(from, |core, out, crash| {
                 core.report_snapshot(u64::from(to) + 1, false, out, crash)
                     .map(|_| false)
