@@ -53,6 +53,10 @@ pub enum Mutant {
     /// Store (fjall): journal writes stay in fjall's user-space buffer and
     /// `sync` returns without persisting them.
     FjallSyncSkipped,
+    /// Store: fjall's sync hands the journal to the OS
+    /// (`PersistMode::Buffer`) and never fsyncs it: a kill keeps every
+    /// batch, a power loss takes what no fsync covered.
+    FjallSyncBufferOnly,
     /// Start sequence: neither startup guard runs.
     GuardSkipped,
     /// Start sequence: START-2 checks the rows against the bumped epoch,
@@ -95,7 +99,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 31] = [
+    pub const ALL: [Mutant; 32] = [
         Mutant::EqualEpochHalts,
         Mutant::RollbackNotHalted,
         Mutant::CollisionNotChecked,
@@ -114,6 +118,7 @@ impl Mutant {
         Mutant::DigestSkipsKv,
         Mutant::StoreErrorSwallowed,
         Mutant::FjallSyncSkipped,
+        Mutant::FjallSyncBufferOnly,
         Mutant::GuardSkipped,
         Mutant::BumpBeforeGuard,
         Mutant::GuardAfterReplayNotStrict,
@@ -150,6 +155,7 @@ impl Mutant {
             Mutant::DigestSkipsKv => "digest-skips-kv",
             Mutant::StoreErrorSwallowed => "store-error-swallowed",
             Mutant::FjallSyncSkipped => "fjall-sync-skipped",
+            Mutant::FjallSyncBufferOnly => "fjall-sync-buffer-only",
             Mutant::GuardSkipped => "guard-skipped",
             Mutant::BumpBeforeGuard => "bump-before-guard",
             Mutant::GuardAfterReplayNotStrict => "guard-after-replay-not-strict",

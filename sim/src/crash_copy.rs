@@ -8,9 +8,11 @@
 //! durability for a batch is `PersistMode::Buffer`), so a kill keeps a
 //! batch committed but never synced; only a power loss can take it.
 //!
-//! A power loss resets the journal to the bytes it held at its last
-//! successful sync, plus a seeded number of the whole batches written after
-//! it and a seeded torn prefix of the next (for recovery to cut). The
+//! A power loss resets the journal to the bytes it held at the last fsync
+//! that really reached it (as [`crate::fsync_witness`] saw the system call,
+//! not as the store's `sync` reported it), plus a seeded number of the
+//! whole batches written after it and a seeded torn prefix of the next
+//! (for recovery to cut). The
 //! memory store keeps the same whole batches, so both stores reach the same
 //! state; what they hold is judged by the checkers' model, not by this
 //! code.
@@ -29,6 +31,8 @@ use std::path::{Path, PathBuf};
 
 use writer_registry::FjallRegistry;
 
+use crate::fsync_witness::{self, FileId};
+
 /// No file a settled registry holds comes near this; a bigger one is a
 /// journal fjall preallocated (a rotation, so a flush ran).
 const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -43,7 +47,10 @@ pub struct FjallFiles {
     /// It, open for reading its length: an fstat per write and per sync
     /// instead of a path lookup (the harness's cost, not the system's).
     handle: std::sync::Arc<std::fs::File>,
-    /// Its length at the last successful sync.
+    /// It as the kernel knows it, for the fsync witness.
+    id: FileId,
+    /// Its length at the last fsync that reached it (as the fsync
+    /// witness saw it, never as the store's `sync` reported it).
     synced: u64,
     /// Its length after each batch written since, in write order.
     ends: Vec<u64>,
@@ -78,8 +85,10 @@ fn with_path<'a>(dir: &'a Path, what: &str) -> impl Fn(io::Error) -> String + 'a
 
 impl FjallFiles {
     /// A directory fjall has just opened (settled or recovered):
-    /// everything in it is the durable baseline.
+    /// everything in it is the durable baseline. Fails if the fsync
+    /// witness cannot see this build's fsyncs.
     pub fn after_open(dir: &Path) -> Result<Self, String> {
+        fsync_witness::self_test()?;
         let files = list(dir).map_err(with_path(dir, "listing"))?;
         let journals: Vec<&PathBuf> = files.iter().filter(|f| is_journal(f)).collect();
         let [journal] = journals.as_slice() else {
@@ -96,10 +105,13 @@ impl FjallFiles {
             .metadata()
             .map_err(with_path(dir, "reading the journal length in"))?
             .len();
+        let id =
+            fsync_witness::file_id(&handle).map_err(with_path(dir, "reading the journal in"))?;
         Ok(FjallFiles {
             files,
             journal,
             handle: std::sync::Arc::new(handle),
+            id,
             synced,
             ends: Vec::new(),
         })
@@ -116,16 +128,32 @@ impl FjallFiles {
         Ok(())
     }
 
-    /// A sync succeeded: the journal as it is now is durable.
-    pub fn synced(&mut self) -> io::Result<()> {
-        self.synced = self.journal_len()?;
-        self.ends.clear();
-        Ok(())
+    /// The store's sync returned: what is durable now is what the last
+    /// fsync of the journal covered, as the witness saw it (a store that
+    /// reports a sync it never made keeps its batches unsynced here).
+    pub fn synced(&mut self) {
+        if let Some(len) = fsync_witness::fsynced_len(self.id) {
+            self.synced = len;
+        }
+        let synced = self.synced;
+        self.ends.retain(|&end| end > synced);
     }
 
-    /// Batches written since the last sync.
+    /// Batches written past what the last fsync covered.
     pub fn unsynced_batches(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Records this thread's fsyncs of the journal from now on.
+    fn watch(&self) {
+        fsync_witness::watch(self.id, self.synced);
+    }
+
+    /// The handle is about to drop: fjall syncs its journal on the way
+    /// out, which no killed process and no power cut ever does, so no
+    /// fsync from here on counts.
+    pub fn unwatch(&self) {
+        fsync_witness::unwatch(self.id);
     }
 
     /// Kills the process holding `store`: captures the directory as it is
@@ -140,6 +168,7 @@ impl FjallFiles {
     pub fn kill(&self, store: FjallRegistry) -> Result<(), String> {
         let dir = store.path().to_path_buf();
         let captured = self.capture(&store, &dir);
+        self.unwatch();
         drop(store);
         let journal = captured?;
         self.check_files(&dir, "after the handle was dropped")?;
@@ -273,6 +302,7 @@ pub fn open_settled(
         files.synced = before.synced.min(len);
         files.ends = before.ends.into_iter().filter(|&end| end <= len).collect();
     }
+    files.watch();
     Ok((store, files))
 }
 
@@ -311,7 +341,7 @@ mod tests {
         let (mut s, mut files) = open_settled(&d, None, Default::default()).unwrap();
         put(&mut s, b"a", 10);
         s.sync().unwrap();
-        files.synced().unwrap();
+        files.synced();
         put(&mut s, b"b", 10);
         files.written().unwrap();
         files.kill(s).unwrap();
@@ -333,7 +363,7 @@ mod tests {
         let (mut s, mut files) = open_settled(&d, None, Default::default()).unwrap();
         put(&mut s, b"a", 10);
         s.sync().unwrap();
-        files.synced().unwrap();
+        files.synced();
         let synced = files.synced;
         for k in [b"b", b"c"] {
             put(&mut s, k, 3000);
@@ -347,6 +377,33 @@ mod tests {
         drop(s);
         std::fs::remove_dir_all(&d).unwrap();
         (held, after.synced - synced, first_end - synced)
+    }
+
+    /// A store whose sync returns without an fsync (fjall's
+    /// `PersistMode::Buffer`: flushed to the OS, never made durable): the
+    /// harness's record keeps its batch unsynced, a kill keeps it (the OS
+    /// has it), a power loss takes it.
+    #[test]
+    fn a_sync_that_never_fsyncs_leaves_its_batch_to_the_power_loss() {
+        let d = dir("buffer-only");
+        let (mut s, mut files) = open_settled(&d, None, Default::default()).unwrap();
+        put(&mut s, b"a", 10);
+        s.sync().unwrap();
+        files.synced();
+        put(&mut s, b"b", 10);
+        files.written().unwrap();
+        // The store said it synced "b", and never called fsync.
+        files.synced();
+        assert_eq!(files.unsynced_batches(), 1);
+        files.kill(s).unwrap();
+        let (s, mut files) = open_settled(&d, Some(files), Default::default()).unwrap();
+        assert_eq!(keys(&s), vec![b"a".to_vec(), b"b".to_vec()]);
+        files.kill(s).unwrap();
+        files.power_loss(&d, 0, 0.0).unwrap();
+        let (s, _) = open_settled(&d, None, Default::default()).unwrap();
+        assert_eq!(keys(&s), vec![b"a".to_vec()]);
+        drop(s);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

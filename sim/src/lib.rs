@@ -50,6 +50,7 @@ pub mod crash_copy;
 pub mod disk;
 pub mod error;
 pub mod fnv;
+pub mod fsync_witness;
 pub(crate) mod hosted;
 pub mod html;
 pub mod inspect;

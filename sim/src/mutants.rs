@@ -72,7 +72,8 @@ impl Row {
 /// Whether `mutant` can show on `runtime` at all. The hosted runtimes
 /// differ from the native engine in three ways a mutant can depend on:
 /// - they store the registry in their own file store, so a mutant of the
-///   fjall store's code (`fjall-sync-skipped`) has nothing to break;
+///   fjall store's code (`fjall-sync-skipped`, `fjall-sync-buffer-only`)
+///   has nothing to break;
 /// - they take a start's log as synced when read (turmoil's open syncs
 ///   it), so skipping the node's own sync there (`log-not-synced-on-open`)
 ///   changes nothing;
@@ -90,6 +91,7 @@ pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
         || !matches!(
             mutant,
             Mutant::FjallSyncSkipped
+                | Mutant::FjallSyncBufferOnly
                 | Mutant::LogNotSyncedOnOpen
                 | Mutant::PersistReportedAtWrite
                 | Mutant::LostSnapshotUnreachableOnly

@@ -133,12 +133,11 @@ impl ClosedStore {
             ClosedStore::Memory(m) => journal.power_loss(m, keep).map_err(|e| e.to_string()),
             ClosedStore::Fjall(path, files) => {
                 if let Some(files) = files {
-                    // Both records count the same writes and syncs.
-                    assert_eq!(
-                        files.unsynced_batches(),
-                        journal.unsynced_batches(),
-                        "the harness's journal and its fjall file record disagree"
-                    );
+                    // The file's record counts what fsyncs reached; the
+                    // journal counts what the store's sync reported. They
+                    // agree for a store that fsyncs when it says it does;
+                    // for one that does not, the file loses more than the
+                    // model allows, which `durability` then judges.
                     files.power_loss(path, keep, torn)?;
                 }
                 Ok(journal.forget_unsynced_after(keep))
@@ -158,7 +157,7 @@ impl SimStore {
         self.sync()?;
         if let SimStore::Fjall(_, files) = self {
             files.written().map_err(harness_io)?;
-            files.synced().map_err(harness_io)?;
+            files.synced();
         }
         Ok(())
     }
@@ -169,6 +168,7 @@ impl SimStore {
             SimStore::Memory(m) => ClosedStore::Memory(m),
             SimStore::Fjall(f, files) => {
                 let path = f.path().to_path_buf();
+                files.unwatch();
                 drop(f);
                 ClosedStore::Fjall(path, Some(files))
             }
@@ -536,7 +536,7 @@ impl WriterRegistryStore for TrackedStore {
         }
         self.inner.sync()?;
         if let SimStore::Fjall(_, files) = &mut self.inner {
-            files.synced().map_err(harness_io)?;
+            files.synced();
         }
         match &self.row_changes {
             Some(sink) => self.journal.synced_now(Some(&mut sink.borrow_mut())),

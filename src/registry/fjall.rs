@@ -164,8 +164,11 @@ impl WriterRegistryStore for FjallRegistry {
         if crate::mutated!(self.mutant, FjallSyncSkipped) {
             return Ok(());
         }
-        self.db
-            .persist(PersistMode::SyncAll)
-            .map_err(io_error("persist(SyncAll)"))
+        let mode = if crate::mutated!(self.mutant, FjallSyncBufferOnly) {
+            PersistMode::Buffer
+        } else {
+            PersistMode::SyncAll
+        };
+        self.db.persist(mode).map_err(io_error("persist"))
     }
 }

@@ -68,7 +68,10 @@
 //! replay`) names each cause.
 //!
 //! A fjall node's crash is a kill and its power loss a cut of its journal
-//! ([`crate::crash_copy`]): fjall's own recovery decides what survives, and
+//! back to what an fsync really covered ([`crate::crash_copy`],
+//! [`crate::fsync_witness`]: the harness sees the system call, so a store
+//! whose `sync` returns without one is not taken at its word): fjall's own
+//! recovery decides what survives, and
 //! `durability` judges it against the model's acknowledged writes, never
 //! against the code that made the loss.
 //!
