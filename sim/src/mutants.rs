@@ -69,33 +69,36 @@ impl Row {
     }
 }
 
-/// Whether `mutant` can show on `runtime` at all. The hosted runtimes
-/// differ from the native engine in three ways a mutant can depend on:
-/// - they store the registry in their own file store, so a mutant of the
-///   fjall store's code (`fjall-sync-skipped`, `fjall-sync-buffer-only`)
-///   has nothing to break;
-/// - they take a start's log as synced when read (turmoil's open syncs
-///   it), so skipping the node's own sync there (`log-not-synced-on-open`)
-///   changes nothing;
-/// - they complete a Ready's sync in the same call that wrote it (they
-///   model no `storage.sync_us`), so no other node's message can arrive
-///   between the write and the sync: reporting the persist at the write
-///   (`persist-reported-at-write`) lets a leader count its own entries
-///   only at an instant when no follower has acknowledged them yet, and
-///   the commit cannot move before the real sync;
-/// - they report a snapshot delivered once it is handed to the network and
-///   never report one failed, so a mutant of the failure report
-///   (`lost-snapshot-unreachable-only`) is never reached.
+/// Why `mutant` cannot show on `runtime`, if it cannot (`None`: it can).
+/// The hosted runtimes differ from the native engine in ways a mutant can
+/// depend on.
+pub fn why_not_on(mutant: Mutant, runtime: Runtime) -> Option<&'static str> {
+    if runtime == Runtime::Native {
+        return None;
+    }
+    match mutant {
+        Mutant::FjallSyncSkipped | Mutant::FjallSyncBufferOnly => {
+            Some("it mutates the fjall store, and this runtime keeps the registry in its own file store")
+        }
+        Mutant::LogNotSyncedOnOpen => {
+            Some("this runtime takes a start's log as synced when read (its open syncs it), so skipping the node's own sync changes nothing")
+        }
+        // A leader counts its own entries early only at an instant when no
+        // follower has acknowledged them, and the commit cannot move
+        // before the real sync.
+        Mutant::PersistReportedAtWrite => {
+            Some("this runtime completes a Ready's sync in the call that wrote it (no storage.sync_us), so no ack can arrive between the early persist report and the sync")
+        }
+        Mutant::LostSnapshotUnreachableOnly => {
+            Some("this runtime reports a snapshot delivered once handed to the network and never reports one failed")
+        }
+        _ => None,
+    }
+}
+
+/// Whether `mutant` can show on `runtime` at all ([`why_not_on`]).
 pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
-    runtime == Runtime::Native
-        || !matches!(
-            mutant,
-            Mutant::FjallSyncSkipped
-                | Mutant::FjallSyncBufferOnly
-                | Mutant::LogNotSyncedOnOpen
-                | Mutant::PersistReportedAtWrite
-                | Mutant::LostSnapshotUnreachableOnly
-        )
+    why_not_on(mutant, runtime).is_none()
 }
 
 /// Runs `budget` cases of each of `mutants` (and the baseline) on `jobs`

@@ -16,7 +16,7 @@ pub(super) fn cmd_mutants(
     dir: Option<PathBuf>,
     runtime: run::Runtime,
 ) -> Result<bool, CliError> {
-    use crate::mutants::{applies_on, render, table, targets};
+    use crate::mutants::{render, table, targets, why_not_on};
     use writer_registry::mutants::Mutant;
     let dir = match dir {
         Some(dir) => dir,
@@ -28,14 +28,13 @@ pub(super) fn cmd_mutants(
         if !only.is_empty() && !only.iter().any(|o| o == m.name()) {
             continue;
         }
-        if applies_on(m, runtime) {
-            mutants.push(Some(m));
-        } else {
-            println!(
-                "{}: not run on the {} runtime (it mutates code that runtime does not use)",
+        match why_not_on(m, runtime) {
+            None => mutants.push(Some(m)),
+            Some(why) => println!(
+                "{}: not run on the {} runtime: {why}",
                 m.name(),
                 runtime.name()
-            );
+            ),
         }
     }
     if mutants.len() == 1 && !only.is_empty() {
