@@ -77,21 +77,21 @@ pub fn why_not_on(mutant: Mutant, runtime: Runtime) -> Option<&'static str> {
         return None;
     }
     match mutant {
-        Mutant::FjallSyncSkipped | Mutant::FjallSyncBufferOnly => {
-            Some("it mutates the fjall store, and this runtime keeps the registry in its own file store")
-        }
-        Mutant::LogNotSyncedOnOpen => {
-            Some("this runtime takes a start's log as synced when read (its open syncs it), so skipping the node's own sync changes nothing")
-        }
+        Mutant::FjallSyncSkipped | Mutant::FjallSyncBufferOnly => Some(
+            "it mutates the fjall store, which the hosted runtimes never run (turmoil keeps the registry in a file store of its own, madsim in memory)",
+        ),
+        Mutant::LogNotSyncedOnOpen => Some(
+            "the hosted runtimes never lose a start's unsynced log: turmoil's open syncs the log it reads, and madsim runs a power loss as a crash",
+        ),
         // A leader counts its own entries early only at an instant when no
         // follower has acknowledged them, and the commit cannot move
         // before the real sync.
-        Mutant::PersistReportedAtWrite => {
-            Some("this runtime completes a Ready's sync in the call that wrote it (no storage.sync_us), so no ack can arrive between the early persist report and the sync")
-        }
-        Mutant::LostSnapshotUnreachableOnly => {
-            Some("this runtime reports a snapshot delivered once handed to the network and never reports one failed")
-        }
+        Mutant::PersistReportedAtWrite => Some(
+            "the hosted runtimes complete a Ready's sync in the call that wrote it (no storage.sync_us), so no ack can arrive between the early persist report and the sync",
+        ),
+        Mutant::LostSnapshotUnreachableOnly => Some(
+            "the hosted runtimes report a snapshot delivered once it is handed to the network and never report one failed",
+        ),
         _ => None,
     }
 }

@@ -185,6 +185,11 @@ pub fn run_validated(
         mutant: opts.mutant,
     };
     let runtime = opts.runtime;
+    if opts.registry == RegistryKind::Fjall && runtime == Runtime::Native {
+        // A power loss cuts a fjall journal back to what the fsync witness
+        // saw: it must see this build's fsyncs.
+        crate::fsync_witness::self_test().map_err(HarnessError::Environment)?;
+    }
     if runtime == Runtime::Madsim {
         return Err(HarnessError::BadInput(
             "the madsim runtime runs inside madsim's own executor: use its #[madsim::test]s (`cargo madsim-test`, see the README), not regsim".into(),

@@ -133,11 +133,17 @@ impl ClosedStore {
             ClosedStore::Memory(m) => journal.power_loss(m, keep).map_err(|e| e.to_string()),
             ClosedStore::Fjall(path, files) => {
                 if let Some(files) = files {
-                    // The file's record counts what fsyncs reached; the
-                    // journal counts what the store's sync reported. They
-                    // agree for a store that fsyncs when it says it does;
-                    // for one that does not, the file loses more than the
-                    // model allows, which `durability` then judges.
+                    // The file's record counts batches past the last real
+                    // fsync; the journal, past the last sync the store
+                    // reported. They agree for a store that fsyncs when it
+                    // says it does; for one that does not, the file has
+                    // more and loses more than the model allows, which
+                    // `durability` then judges. Fewer is the harness's own
+                    // bug (an fsync seen that no sync reported).
+                    assert!(
+                        files.unsynced_batches() >= journal.unsynced_batches(),
+                        "the harness's fjall file record saw an fsync its journal never reported"
+                    );
                     files.power_loss(path, keep, torn)?;
                 }
                 Ok(journal.forget_unsynced_after(keep))

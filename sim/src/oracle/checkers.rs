@@ -100,15 +100,15 @@ pub enum Observation<'a> {
     /// gone).
     SnapshotFailed { from: u8, to: u8, term: u64 },
     /// The transport handed `msg` from `from` to `to`, which steps it now
-    /// (the outputs of that step follow). `logs`: from the harness's
-    /// disks, the last index of `from`'s synced log and of `to`'s written
-    /// log. (The hosted runtimes never fail a snapshot, so they need not
-    /// show it.)
+    /// (the outputs of that step follow); from the harness's disks,
+    /// `from`'s synced log and the last index of `to`'s written log. (The
+    /// hosted runtimes never fail a snapshot, so they need not show it.)
     Delivered {
         from: u8,
         to: u8,
         msg: &'a raft::eraftpb::Message,
-        logs: (u64, u64),
+        from_synced: &'a LogImage,
+        to_written_last: u64,
     },
     /// A snapshot at `index` was restored into a node's FSM: during its
     /// start (`disk_hash`: the snapshot its disk holds) or installed from
@@ -541,10 +541,16 @@ impl Checkers {
                 from,
                 to,
                 msg,
-                logs,
-            } => self
-                .snapshot_status
-                .on_delivered(at_us, msg, from, to, logs),
+                from_synced,
+                to_written_last,
+            } => self.snapshot_status.on_delivered(
+                at_us,
+                msg,
+                from,
+                to,
+                from_synced,
+                to_written_last,
+            ),
             Observation::Sent {
                 from,
                 msg,

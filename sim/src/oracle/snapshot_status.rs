@@ -18,10 +18,11 @@
 //! failed the snapshot and told the sender so (ground truth: it decided
 //! the fate), which messages the leader sent and stepped, and each node's
 //! disk. The follower's matched index as the leader tracks it never
-//! exceeds the follower's synced last index (an append is acknowledged
-//! only once synced, [`super::persisted`], and a leader's term truncates
-//! nothing it replicated), so a follower whose synced log ends before the
-//! leader's written log is behind in raft-rs's sense too.
+//! exceeds the follower's synced last index while the follower's synced
+//! term is still the leader's (an append is acknowledged only once synced,
+//! [`super::persisted`], and within one term nothing truncates what the
+//! leader of that term replicated), so such a follower whose synced log
+//! ends before the leader's written log is behind in raft-rs's sense too.
 //!
 //! So: after a failed snapshot from leader L to follower F in term T, once
 //! L steps a heartbeat response of term T from F while F is behind, and L
@@ -35,6 +36,7 @@ use std::collections::BTreeMap;
 use raft::eraftpb::{Message, MessageType};
 
 use super::Violations;
+use crate::disk::LogImage;
 
 const ORACLE: &str = "raft-snapshot-status";
 
@@ -76,16 +78,28 @@ impl SnapshotStatus {
     }
 
     /// `msg` from `from` was stepped into `to`. From the harness's disks:
-    /// the last index of `from`'s synced log and of `to`'s written log.
-    pub fn on_delivered(&mut self, at_us: u64, msg: &Message, from: u8, to: u8, logs: (u64, u64)) {
+    /// `from`'s synced log and the last index of `to`'s written log.
+    pub fn on_delivered(
+        &mut self,
+        at_us: u64,
+        msg: &Message,
+        from: u8,
+        to: u8,
+        from_synced: &LogImage,
+        leader_last: u64,
+    ) {
         if msg.get_msg_type() != MessageType::MsgHeartbeatResponse {
             return;
         }
         let Some(&Pending::Failed { term }) = self.pending.get(&(to, from)) else {
             return;
         };
-        let (follower_last, leader_last) = logs;
-        if msg.term == term && follower_last < leader_last {
+        // A follower still in term `term` on its disk holds every entry
+        // the leader of `term` counts as matched (a later leader may have
+        // truncated an acknowledged entry, but then the follower's term
+        // moved on).
+        let follower_last = from_synced.last_index();
+        if msg.term == term && from_synced.hard_state.term == term && follower_last < leader_last {
             let silent = Pending::Silent {
                 term,
                 at_us,

@@ -711,7 +711,8 @@ fn persisted_messages_must_follow_the_sync_that_covers_them() {
 /// follower's next heartbeat response with an append or a snapshot while
 /// the follower is behind; the breach is confirmed by a later heartbeat of
 /// the same term (the leader still led), and voided by a later term, a
-/// caught-up follower, or a restart.
+/// caught-up follower, a follower whose term moved on (a later leader may
+/// have truncated what it acknowledged), or a restart.
 #[test]
 fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
     use raft::eraftpb::{Message, MessageType};
@@ -724,68 +725,71 @@ fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
         ..Default::default()
     };
     let log = log_of(4, 10, 0);
-    // failed, then the follower's heartbeat response (its synced log ends
-    // at `follower_last`, the leader's written one at 10), then what the
+    let (behind, caught_up, moved_on) = (log_of(4, 3, 1), log_of(4, 10, 1), log_of(5, 3, 3));
+    // The failure, then the follower's heartbeat response (`synced`: its
+    // synced log; the leader's written one ends at 10), then what the
     // leader sends: `answer` to the follower, then a heartbeat of `term`.
-    let run = |follower_last: u64, answer: Option<MessageType>, term: u64, restart: bool| {
-        let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
-        c.observe(
-            0,
-            Observation::SnapshotFailed {
+    let run =
+        |synced: &crate::disk::LogImage, answer: Option<MessageType>, term: u64, restart: bool| {
+            let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
+            let failed = Observation::SnapshotFailed {
                 from: leader,
                 to: follower,
                 term: 4,
-            },
-        );
-        let response = msg(MessageType::MsgHeartbeatResponse, follower, leader, 4);
-        c.observe(
-            1,
-            Observation::Delivered {
+            };
+            c.observe(0, failed);
+            let response = msg(MessageType::MsgHeartbeatResponse, follower, leader, 4);
+            let delivered = Observation::Delivered {
                 from: follower,
                 to: leader,
                 msg: &response,
-                logs: (follower_last, 10),
-            },
-        );
-        if let Some(kind) = answer {
-            sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
-        }
-        if restart {
-            c.snapshot_status.on_started(leader);
-        }
-        let mut later = log.clone();
-        later.hard_state.term = term;
-        sent(
-            &mut c,
-            leader,
-            &msg(MessageType::MsgHeartbeat, leader, 2, term),
-            &later,
-        );
-        // (An empty snapshot message breaks raft-snapshot-meta; not this
-        // oracle's business.)
-        let mut fired = oracles(c);
-        fired.retain(|o| o == "raft-snapshot-status");
-        fired
-    };
+                from_synced: synced,
+                to_written_last: 10,
+            };
+            c.observe(1, delivered);
+            if let Some(kind) = answer {
+                sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
+            }
+            if restart {
+                c.snapshot_status.on_started(leader);
+            }
+            let mut later = log.clone();
+            later.hard_state.term = term;
+            let heartbeat = msg(MessageType::MsgHeartbeat, leader, 2, term);
+            sent(&mut c, leader, &heartbeat, &later);
+            // (An empty snapshot message breaks raft-snapshot-meta; not this
+            // oracle's business.)
+            let mut fired = oracles(c);
+            fired.retain(|o| o == "raft-snapshot-status");
+            fired
+        };
     let fired = vec!["raft-snapshot-status".to_string()];
     let none = Vec::<String>::new();
-    assert_eq!(run(3, None, 4, false), fired);
-    assert_eq!(run(3, Some(MessageType::MsgAppend), 4, false), none);
-    assert_eq!(run(3, Some(MessageType::MsgSnapshot), 4, false), none);
+    assert_eq!(run(&behind, None, 4, false), fired);
+    assert_eq!(run(&behind, Some(MessageType::MsgAppend), 4, false), none);
+    assert_eq!(run(&behind, Some(MessageType::MsgSnapshot), 4, false), none);
     // A heartbeat to another follower is no answer to this one.
-    assert_eq!(run(3, Some(MessageType::MsgHeartbeat), 4, false), fired);
     assert_eq!(
-        run(10, None, 4, false),
-        none,
-        "a caught-up follower is owed nothing"
+        run(&behind, Some(MessageType::MsgHeartbeat), 4, false),
+        fired
     );
     assert_eq!(
-        run(3, None, 5, false),
+        run(&caught_up, None, 4, false),
+        none,
+        "a caught-up follower"
+    );
+    assert_eq!(
+        run(&moved_on, None, 4, false),
+        none,
+        "a follower in a later term"
+    );
+    assert_eq!(
+        run(&behind, None, 5, false),
         none,
         "a later term ended that leadership"
     );
     assert_eq!(
-        run(3, None, 4, true),
+        run(&behind, None, 4, true),
         none,
         "a restart ended that leadership"
     );

@@ -298,6 +298,11 @@ impl Sim<'_> {
                     Held::SyncDone(ready) => {
                         self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash))
                     }
+                    Held::SnapshotFate {
+                        to,
+                        delivered,
+                        term,
+                    } => self.report_snapshot_fate(node, to, delivered, term),
                 }
             }
         }

@@ -190,6 +190,12 @@ enum Held {
         msg: Message,
     },
     SyncDone(u64),
+    /// The transport's word on a snapshot the paused node sent to `to`.
+    SnapshotFate {
+        to: u8,
+        delivered: bool,
+        term: u64,
+    },
 }
 
 enum Ev {

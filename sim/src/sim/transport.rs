@@ -126,49 +126,75 @@ impl Sim<'_> {
             self.checkers.observe(self.now, delivered);
         }
         if self.checkers.on() {
-            let logs = (
-                self.slots[usize::from(from)]
-                    .disk
-                    .borrow()
-                    .synced()
-                    .last_index(),
-                self.slots[usize::from(to)]
-                    .disk
-                    .borrow()
-                    .written()
-                    .last_index(),
-            );
+            let sender = self.slots[usize::from(from)].disk.clone();
+            let sender = sender.borrow();
+            let to_written_last = self.slots[usize::from(to)]
+                .disk
+                .borrow()
+                .written()
+                .last_index();
             let delivered = Observation::Delivered {
                 from,
                 to,
                 msg: &msg,
-                logs,
+                from_synced: sender.synced(),
+                to_written_last,
             };
             self.checkers.observe(self.now, delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
         });
-        if is_snapshot && self.slots[usize::from(from)].incarnation == from_inc {
-            self.record(Some(from), &kinds::SNAPSHOT_DELIVERED, u64::from(to), 0);
-            self.with_core(from, |core, out, crash| {
-                core.report_snapshot(u64::from(to) + 1, true, out, crash)
-                    .map(|_| false)
-            });
+        if is_snapshot {
+            self.tell_snapshot_fate(from, from_inc, to, true, 0);
         }
     }
 
     /// The transport tells a snapshot's sender (its message of `term`) it
     /// did not arrive.
     pub(super) fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8, term: u64) {
-        if self.slots[usize::from(from)].incarnation == from_inc {
-            self.record(Some(from), &kinds::SNAPSHOT_FAILED, u64::from(to), 0);
-            let failed = Observation::SnapshotFailed { from, to, term };
-            self.checkers.observe(self.now, failed);
-            self.with_core(from, |core, out, crash| {
-                core.report_snapshot(u64::from(to) + 1, false, out, crash)
-                    .map(|_| false)
+        self.tell_snapshot_fate(from, from_inc, to, false, term);
+    }
+
+    /// The transport tells a snapshot's sender, if still incarnation
+    /// `from_inc`, how its snapshot (of `term`) to `to` fared. A paused
+    /// sender learns it at resume, as a process learns of a stream that
+    /// ended while it was frozen.
+    fn tell_snapshot_fate(&mut self, from: u8, from_inc: u32, to: u8, delivered: bool, term: u64) {
+        let s = &mut self.slots[usize::from(from)];
+        if s.incarnation != from_inc {
+            return;
+        }
+        let kind = if delivered {
+            &kinds::SNAPSHOT_DELIVERED
+        } else {
+            &kinds::SNAPSHOT_FAILED
+        };
+        if let State::Paused(_) = s.state {
+            s.held.push(Held::SnapshotFate {
+                to,
+                delivered,
+                term,
             });
         }
+        self.record(Some(from), kind, u64::from(to), 0);
+        if !matches!(self.slots[usize::from(from)].state, State::Paused(_)) {
+            self.report_snapshot_fate(from, to, delivered, term);
+        }
+    }
+
+    /// A snapshot's fate reaches its sender's node core (if it runs).
+    pub(super) fn report_snapshot_fate(&mut self, from: u8, to: u8, delivered: bool, term: u64) {
+        if !matches!(self.slots[usize::from(from)].state, State::Up(_)) {
+            return;
+        }
+        if !delivered {
+            let failed = Observation::SnapshotFailed { from, to, term };
+            self.checkers.observe(self.now, failed);
+        }
+        self.with_core(from, |core, out, crash| {
+            core.report_snapshot(u64::from(to) + 1, delivered, out, crash)
+                .map(|_| false)
+        });
     }
 }
