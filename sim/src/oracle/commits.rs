@@ -28,6 +28,10 @@ pub struct CommittedEntry {
     pub term: u64,
     /// FNV-1a of the entry's data.
     pub hash: u64,
+    /// The term whose leader's majority committed it (its own term, or a
+    /// later one that committed it with an entry of its own): Raft's
+    /// leader completeness owes it to the leaders of later terms only.
+    pub committed_in: u64,
 }
 
 /// The cluster's committed prefix, from synced logs.
@@ -124,6 +128,7 @@ impl Commits {
                 CommittedEntry {
                     term: e.term,
                     hash: crate::fnv::fnv1a64(&e.data),
+                    committed_in: term,
                 },
             );
         }

@@ -39,9 +39,14 @@ impl RaftOracle {
     }
 
     /// Election safety (Raft §5.2: at most one leader per term), and
-    /// leader completeness (§5.4.1; raft-rs grants votes only to logs at
-    /// least as up to date, `RaftLog::is_up_to_date`): the new leader's
-    /// log holds every entry committed so far, with its term.
+    /// leader completeness (§5.4.1, "if a log entry is committed in a
+    /// given term, then that entry will be present in the logs of the
+    /// leaders for all higher-numbered terms"; raft-rs grants votes only to
+    /// logs at least as up to date, `RaftLog::is_up_to_date`): the new
+    /// leader's log holds every entry committed in an earlier term, with
+    /// its term. A leader of term T may win its votes late (a candidate
+    /// paused with its grants in flight) after a later term committed
+    /// more: those entries are not owed to it.
     pub fn on_leader(
         &mut self,
         v: &mut Violations,
@@ -66,11 +71,15 @@ impl RaftOracle {
         }
         self.leaders.insert(term, node);
         // Its snapshot covers what it compacted.
-        for (index, e) in self.commits.from(log.first_index()) {
+        let owed = self
+            .commits
+            .from(log.first_index())
+            .filter(|(_, e)| e.committed_in < term);
+        for (index, e) in owed {
             match log.term(index) {
                 Some(lt) if lt == e.term => {}
                 got => {
-                    v.push("raft-leader-completeness", Some(node), at_us, format!("leader of term {term} lacks committed entry {index} (term {}); its log has {got:?}", e.term));
+                    v.push("raft-leader-completeness", Some(node), at_us, format!("leader of term {term} lacks entry {index} (term {}) committed in term {}; its log has {got:?}", e.term, e.committed_in));
                     break;
                 }
             }

@@ -795,6 +795,39 @@ fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
     );
 }
 
+/// Leader completeness holds a new leader to the entries committed in
+/// earlier terms only: a leader of term 2 that won its votes late (a
+/// candidate paused with its grants in flight, seven-nodes seed 792) need
+/// not hold what term 3 committed meanwhile; a leader of term 4 must.
+#[test]
+fn a_leader_owes_only_what_earlier_terms_committed() {
+    let judge = |leader_term: u64| {
+        let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
+        // Entries 1..=4 of term 3 on n2 and n3's synced disks: committed
+        // in term 3.
+        for node in 1..3 {
+            let synced = Observation::Synced {
+                node,
+                log: &log_of(3, 4, 2),
+            };
+            c.observe(0, synced);
+        }
+        // n1 leads `leader_term` with an empty log.
+        let empty = log_of(leader_term, 0, 1);
+        let leader = Observation::Leader {
+            node: 0,
+            term: leader_term,
+            log: &empty,
+        };
+        c.observe(1, leader);
+        let mut fired = oracles(c);
+        fired.retain(|o| o == "raft-leader-completeness");
+        fired
+    };
+    assert_eq!(judge(2), Vec::<String>::new());
+    assert_eq!(judge(4), vec!["raft-leader-completeness".to_string()]);
+}
+
 /// Commits come from the synced logs of a majority; an apply past them,
 /// or of other bytes than the committed ones, and a snapshot whose term
 /// is not the committed entry's, are flagged.
