@@ -134,29 +134,28 @@ pub fn self_test() -> Result<(), String> {
     if PASSED.get().is_some() {
         return Ok(());
     }
-    let fail = |what: &str| {
-        format!(
-            "the fsync witness {what}: this build does not route fsync through the simulator's hook (a static libc, madsim's cfg, or a preloaded library of its own), so a power loss cannot honour what fjall really synced; use the memory registry or a default build"
-        )
-    };
-    let mut file =
-        tempfile::tempfile().map_err(|e| fail(&format!("could not make a file ({e})")))?;
-    let id = file_id(&file).map_err(|e| fail(&format!("could not stat a file ({e})")))?;
+    // The machine failing a file operation is not the hook failing: say
+    // which it was (the caller names an exhausted resource).
+    fn io(what: &'static str) -> impl Fn(std::io::Error) -> String {
+        move |e| format!("the fsync witness's self-test could not {what}: {e}")
+    }
+    let mut file = tempfile::tempfile().map_err(io("make a temporary file"))?;
+    let id = file_id(&file).map_err(io("stat its file"))?;
     watch(id, 0);
     let synced = std::io::Write::write_all(&mut file, b"witness")
         .and_then(|()| file.sync_all())
         .and_then(|()| file.sync_data());
     let seen = fsynced_len(id);
     unwatch(id);
-    synced.map_err(|e| fail(&format!("could not sync a file ({e})")))?;
+    synced.map_err(io("write and sync its file"))?;
     match seen {
         Some(7) => {
             let _ = PASSED.set(());
             Ok(())
         }
-        other => Err(fail(&format!(
-            "saw no fsync of a synced file (recorded {other:?})"
-        ))),
+        other => Err(format!(
+            "the fsync witness saw no fsync of a file it synced (recorded {other:?}): this build does not route fsync through the simulator's hook (a static libc, madsim's cfg, or a preloaded library of its own), so a power loss cannot honour what fjall really synced; use the memory registry or a default build"
+        )),
     }
 }
 

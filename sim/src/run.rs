@@ -188,7 +188,12 @@ pub fn run_validated(
     if opts.registry == RegistryKind::Fjall && runtime == Runtime::Native {
         // A power loss cuts a fjall journal back to what the fsync witness
         // saw: it must see this build's fsyncs.
-        crate::fsync_witness::self_test().map_err(HarnessError::Environment)?;
+        crate::fsync_witness::self_test().map_err(|m| {
+            HarnessError::Environment(match crate::error::environment_cause(&m) {
+                Some(cause) => format!("{cause}: {m}"),
+                None => m,
+            })
+        })?;
     }
     if runtime == Runtime::Madsim {
         return Err(HarnessError::BadInput(
