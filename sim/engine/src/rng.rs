@@ -13,10 +13,15 @@ use rand_chacha::ChaCha8Rng;
 /// The independent sources of randomness of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subsystem {
+    /// Message fates and delays.
     Network = 1,
+    /// Fault injection.
     Faults = 2,
+    /// Client commands.
     Workload = 3,
+    /// Disk latency and what a power loss keeps.
     Storage = 4,
+    /// Tick jitter and election timeouts.
     Timing = 5,
 }
 
@@ -30,6 +35,7 @@ pub struct Streams {
 }
 
 impl Streams {
+    /// The streams of run seed `seed`.
     pub fn new(seed: u64) -> Self {
         Streams { seed }
     }
@@ -63,6 +69,7 @@ pub struct KeyedRng {
 }
 
 impl KeyedRng {
+    /// The `seq`-th draw of this stream.
     pub fn draw(&mut self, seq: u64) -> Draw {
         if seq != self.next {
             self.rng.set_word_pos(u128::from(seq) * WORDS_PER_DRAW);

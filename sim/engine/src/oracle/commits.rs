@@ -25,6 +25,7 @@ use crate::disk::LogImage;
 /// One committed entry as the harness first saw it on a synced disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommittedEntry {
+    /// The entry's own term.
     pub term: u64,
     /// FNV-1a of the entry's data.
     pub hash: u64,
@@ -55,6 +56,7 @@ pub struct Commits {
 }
 
 impl Commits {
+    /// Nothing committed yet, in a cluster of `nodes` voters.
     pub fn new(nodes: u8) -> Self {
         let n = usize::from(nodes);
         Commits {

@@ -3,11 +3,10 @@
 //! snapshot's bytes, a scenario file's content hash and turmoil's record
 //! checksums all use it.
 //!
-//! It is deliberately not the library's `crate::fnv::fnv1a64`:
-//! that function derives the node ids the system under test uses, and
-//! what the harness checks must not rest on the code it checks. Both
-//! implement the same published function, so every value is bit-identical
-//! to what the harness computed with the library's copy before.
+//! It is deliberately not a system's own copy (the writer registry's
+//! `fnv1a64` derives the node ids it uses): what the harness checks must
+//! not rest on the code it checks. Both implement the same published
+//! function, so every value is bit-identical.
 
 /// The FNV-1a 64-bit offset basis: the hash of no bytes.
 pub const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -32,6 +31,7 @@ impl Fnv {
     }
 
     #[inline]
+    /// Feeds `bytes`.
     pub fn bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(PRIME);
@@ -44,6 +44,7 @@ impl Fnv {
         self.bytes(&v.to_le_bytes());
     }
 
+    /// The hash of everything fed so far.
     pub fn value(self) -> u64 {
         self.0
     }

@@ -24,6 +24,7 @@ pub struct RaftOracle {
 }
 
 impl RaftOracle {
+    /// A cluster of `nodes` voters, nothing seen yet.
     pub fn new(nodes: u8) -> Self {
         RaftOracle {
             leaders: BTreeMap::new(),

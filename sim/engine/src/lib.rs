@@ -1,0 +1,20 @@
+//! regsim's engine: the parts of a deterministic simulation of a raft-rs
+//! cluster that hold for any state machine.
+//!
+//! - [`rng`]: keyed randomness, one ChaCha stream family per subsystem, so
+//!   that a new draw never shifts an old one.
+//! - [`fnv`]: the harness's own FNV-1a (trace hashes, state digests).
+//! - [`storage`]: what a node core persists of Raft, as traits.
+//! - [`disk`]: the simulated Raft disk (written and synced images).
+//! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
+//!
+//! The engine never depends on the system it tests: a state machine plugs
+//! in from its own crate.
+
+#![deny(missing_docs)]
+
+pub mod disk;
+pub mod fnv;
+pub mod oracle;
+pub mod rng;
+pub mod storage;
