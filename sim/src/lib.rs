@@ -57,6 +57,7 @@ pub mod inspect;
 pub mod interrupt;
 #[cfg(madsim)]
 pub mod madsim_runtime;
+pub mod marks;
 #[cfg(feature = "mutants")]
 pub mod mutants;
 pub mod nightly;
@@ -75,4 +76,4 @@ pub mod store;
 pub mod sweep;
 pub mod tempdirs;
 pub mod trace;
-pub mod turmoil;
+pub mod turmoil_runtime;

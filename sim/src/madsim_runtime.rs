@@ -2,7 +2,7 @@
 //! madsim's nodes, clock and network. Built only under
 //! `RUSTFLAGS="--cfg madsim"` (its own target directory: madsim replaces
 //! the clock, randomness and thread spawning of everything it links) and
-//! run from `#[madsim::test]`s (`sim/tests/madsim.rs`; `cargo madsim-test`).
+//! run from `#[madsim::test]`s (`sim/tests/madsim.rs`; `.ci/madsim-test`).
 //!
 //! - Each node is a madsim node (`Handle::create_node`) whose task feeds
 //!   the shared world ([`crate::hosted`]) datagrams from a madsim

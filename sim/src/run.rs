@@ -29,7 +29,7 @@ pub enum Runtime {
     /// The native discrete-event engine ([`crate::sim`]).
     #[default]
     Native,
-    /// turmoil's hosts, clock, network and file system ([`crate::turmoil`]).
+    /// turmoil's hosts, clock, network and file system ([`crate::turmoil_runtime`]).
     Turmoil,
     /// madsim's nodes, clock and network (`madsim_runtime`, built only
     /// under `RUSTFLAGS="--cfg madsim"`, run from `#[madsim::test]`s).
@@ -197,12 +197,12 @@ pub fn run_validated(
     }
     if runtime == Runtime::Madsim {
         return Err(HarnessError::BadInput(
-            "the madsim runtime runs inside madsim's own executor: use its #[madsim::test]s (`cargo madsim-test`, see the README), not regsim".into(),
+            "the madsim runtime runs inside madsim's own executor: use its #[madsim::test]s (`.ci/madsim-test`, see the README), not regsim".into(),
         ));
     }
     let mut result = match guarded(|| match runtime {
         Runtime::Native => Sim::new(sc, schedule, sim_opts).run(),
-        Runtime::Turmoil => crate::turmoil::run(sc, schedule, sim_opts),
+        Runtime::Turmoil => crate::turmoil_runtime::run(sc, schedule, sim_opts),
         Runtime::Madsim => unreachable!("refused above"),
     }) {
         Ok(out) => match out.harness_error {

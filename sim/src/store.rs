@@ -50,7 +50,7 @@ pub enum SimStore {
     Fjall(FjallRegistry, FjallFiles),
     /// The turmoil runtime's append-only registry file (its host's file
     /// system decides what a crash keeps).
-    File(crate::turmoil::files::FileRegistry),
+    File(crate::turmoil_runtime::files::FileRegistry),
 }
 
 impl WriterRegistryStore for SimStore {
@@ -113,7 +113,7 @@ impl ClosedStore {
                 SimStore::Fjall(store, files)
             }
             ClosedStore::File => {
-                let (store, _) = crate::turmoil::files::FileRegistry::open()?;
+                let (store, _) = crate::turmoil_runtime::files::FileRegistry::open()?;
                 SimStore::File(store)
             }
         })
@@ -236,10 +236,10 @@ impl Corruption {
     }
 
     /// The coverage mark a damage of this kind fires.
-    pub fn mark(self) -> &'static str {
+    pub fn mark(self) -> crate::marks::SimMark {
         match self {
-            Corruption::Truncate => "row-corrupted-shape",
-            _ => "row-corrupted-bits",
+            Corruption::Truncate => crate::marks::SimMark::RowCorruptedShape,
+            _ => crate::marks::SimMark::RowCorruptedBits,
         }
     }
 

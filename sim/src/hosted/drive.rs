@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use super::world::{State, Timer, Work, World};
 use super::{Fabric, NodeFiles};
+use crate::marks::SimMark;
 use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
@@ -321,9 +322,9 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                     });
                 w.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
                 w.mark(if epoch == 0xFFFF {
-                    "epoch-preset-exhausted"
+                    SimMark::EpochPresetExhausted
                 } else {
-                    "epoch-preset-near-exhaustion"
+                    SimMark::EpochPresetNearExhaustion
                 });
             }
         }

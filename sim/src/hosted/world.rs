@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use crate::fnv::fnv1a64;
+use crate::marks::SimMark;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
 use writer_registry::ids::node16;
@@ -30,9 +31,7 @@ use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::sim::clients::{Attempt, Clients};
 use crate::sim::injector::Injector;
-use crate::sim::{
-    node_params, outcome_name, reason_code, DownReason, SimOptions, Stats, SIM_MARKS,
-};
+use crate::sim::{node_params, outcome_name, reason_code, DownReason, SimOptions, Stats};
 use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::{image_digest, Trace};
@@ -223,9 +222,8 @@ impl<F: NodeFiles> World<F> {
         self.timers.insert((at, self.timer_seq), t);
     }
 
-    pub fn mark(&mut self, name: &'static str) {
-        debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
-        *self.marks.entry(name).or_default() += 1;
+    pub fn mark(&mut self, mark: SimMark) {
+        *self.marks.entry(mark.name()).or_default() += 1;
     }
 
     pub fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
@@ -308,7 +306,7 @@ impl<F: NodeFiles> World<F> {
             Ok((log, cut)) => {
                 if cut > 0 {
                     self.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
-                    self.mark("power-loss-torn-write");
+                    self.mark(SimMark::PowerLossTornWrite);
                 }
                 self.slots[i].seen_syncs = None;
                 log
@@ -365,7 +363,7 @@ impl<F: NodeFiles> World<F> {
             in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, &mut out))
         };
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark("crash-before-registry-sync");
+            self.mark(SimMark::CrashBeforeRegistrySync);
         }
         let fired = match &result {
             Ok(core) => core.fsm().store().fault_fired.take(),
@@ -438,10 +436,10 @@ impl<F: NodeFiles> World<F> {
             self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep, unsynced);
             if cut > 0 {
                 self.record(Some(node), &kinds::POWER_LOSS_CUT, cut, 0);
-                self.mark("power-loss-torn-write");
+                self.mark(SimMark::PowerLossTornWrite);
             }
             if journal.forget_unsynced_after(keep as usize) > 0 {
-                self.mark("power-loss-unsynced-registry");
+                self.mark(SimMark::PowerLossUnsyncedRegistry);
             }
         } else if records != synced + unsynced {
             let detail = format!(
@@ -586,7 +584,7 @@ impl<F: NodeFiles> World<F> {
         if let (State::Up(core), DownReason::Crashed) = (&self.slots[i].state, &reason) {
             let missing = core.unregistered_deks().len();
             if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
-                self.mark("crash-between-dek-registrations");
+                self.mark(SimMark::CrashBetweenDekRegistrations);
             }
         }
         let s = &mut self.slots[i];
@@ -673,7 +671,7 @@ impl<F: NodeFiles> World<F> {
             }
         }
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark("crash-before-registry-sync");
+            self.mark(SimMark::CrashBeforeRegistrySync);
         }
         if std::mem::take(&mut self.registration_applied) {
             self.probe_encryption(node);
@@ -801,14 +799,14 @@ impl<F: NodeFiles> World<F> {
                     self.stats.halts += 1;
                     match h.halt.kind() {
                         HaltKind::KekNotConfigured | HaltKind::UnknownOpcode => {
-                            self.mark("exotic-entry-halted")
+                            self.mark(SimMark::ExoticEntryHalted)
                         }
-                        HaltKind::Store => self.mark("store-error-halted"),
+                        HaltKind::Store => self.mark(SimMark::StoreErrorHalted),
                         _ => {}
                     }
                     self.record(Some(node), &kinds::HALT, h.index, 0);
                     if self.slots[i].halted_at.replace(h.index) == Some(h.index) {
-                        self.mark("halt-rehit-after-restart");
+                        self.mark(SimMark::HaltRehitAfterRestart);
                     }
                 }
                 Output::Guard {
@@ -831,7 +829,7 @@ impl<F: NodeFiles> World<F> {
                         |s| matches!(&s.state, State::Up(c) if !c.unregistered_deks().is_empty()),
                     );
                     if self.stats.elections > 1 && in_flight {
-                        self.mark("leader-change-registration-in-flight");
+                        self.mark(SimMark::LeaderChangeRegistrationInFlight);
                     }
                     self.record(Some(node), &kinds::LEADER, term, 0);
                     if let State::Up(core) = &self.slots[i].state {
@@ -882,7 +880,7 @@ impl<F: NodeFiles> World<F> {
             self.registration_applied = true;
         }
         if rec.replay && rec.index <= self.slots[i].high_water {
-            self.mark("replay-already-applied");
+            self.mark(SimMark::ReplayAlreadyApplied);
         }
         if let Some(r) = wire::registration_of(&rec.data) {
             let epoch = match &self.slots[i].state {
@@ -946,7 +944,7 @@ impl<F: NodeFiles> World<F> {
         if !replay {
             self.stats.snapshot_installs += 1;
             if self.slots[i].incarnation > 0 {
-                self.mark("snapshot-install-restarted");
+                self.mark(SimMark::SnapshotInstallRestarted);
             }
         }
         self.record(

@@ -98,9 +98,9 @@ impl Sim<'_> {
                     });
                     self.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
                     self.mark(if epoch == 0xFFFF {
-                        "epoch-preset-exhausted"
+                        SimMark::EpochPresetExhausted
                     } else {
-                        "epoch-preset-near-exhaustion"
+                        SimMark::EpochPresetNearExhaustion
                     });
                 }
             }
@@ -364,7 +364,7 @@ impl Sim<'_> {
             Ok(rows) => {
                 self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep as u64, unsynced);
                 if rows > 0 {
-                    self.mark("power-loss-unsynced-registry");
+                    self.mark(SimMark::PowerLossUnsyncedRegistry);
                 }
             }
             Err(e) => self.store_failure("store-open", node, format!("power loss: {e}")),

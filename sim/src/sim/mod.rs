@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::fnv::fnv1a64;
+use crate::marks::SimMark;
 use raft::eraftpb::Message;
 use writer_registry::ids::{full_node_id, node16};
 use writer_registry::startup::{GuardStage, Refusal};
@@ -45,30 +46,6 @@ use clients::Clients;
 use injector::Injector;
 use network::Network;
 
-/// The coverage marks the simulator fires (the library adds its own, see
-/// `writer_registry::marks`). Each fires where its situation happens.
-pub const SIM_MARKS: [&str; 18] = [
-    "replay-already-applied",
-    "replay-over-later-row",
-    "crash-before-registry-sync",
-    "power-loss-unsynced-registry",
-    "snapshot-install-restarted",
-    "leader-change-registration-in-flight",
-    "duplicate-registration-commit",
-    "halt-rehit-after-restart",
-    "epoch-preset-exhausted",
-    "epoch-preset-near-exhaustion",
-    "exotic-entry-halted",
-    "crash-between-dek-registrations",
-    "store-error-halted",
-    "row-corrupted-shape",
-    "row-corrupted-bits",
-    "old-registration-after-join",
-    "registration-out-of-order",
-    // The turmoil runtime only: a power loss tore a write that recovery cut.
-    "power-loss-torn-write",
-];
-
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
 pub const MAX_PENDING_EVENTS: usize = 1_000_000;
@@ -78,7 +55,7 @@ pub fn all_marks() -> Vec<&'static str> {
     writer_registry::marks::Mark::ALL
         .iter()
         .map(|m| m.name())
-        .chain(SIM_MARKS)
+        .chain(SimMark::ALL.iter().map(|m| m.name()))
         .collect()
 }
 
@@ -436,10 +413,9 @@ impl<'a> Sim<'a> {
         }));
     }
 
-    /// Fires a coverage mark (see [`SIM_MARKS`]).
-    fn mark(&mut self, name: &'static str) {
-        debug_assert!(SIM_MARKS.contains(&name), "undeclared mark {name}");
-        *self.marks.entry(name).or_default() += 1;
+    /// Fires a coverage mark.
+    fn mark(&mut self, mark: SimMark) {
+        *self.marks.entry(mark.name()).or_default() += 1;
     }
 
     /// A report's view of the registry rows a store holds (see
@@ -670,7 +646,7 @@ impl<'a> Sim<'a> {
         }
         self.out = out;
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark("crash-before-registry-sync");
+            self.mark(SimMark::CrashBeforeRegistrySync);
         }
         match result {
             Ok(false) => {}
@@ -708,7 +684,7 @@ impl<'a> Sim<'a> {
         {
             let missing = core.unregistered_deks().len();
             if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
-                self.mark("crash-between-dek-registrations");
+                self.mark(SimMark::CrashBetweenDekRegistrations);
             }
         }
         let s = &mut self.slots[i];
@@ -883,7 +859,7 @@ impl<'a> Sim<'a> {
             )
         });
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark("crash-before-registry-sync");
+            self.mark(SimMark::CrashBeforeRegistrySync);
         }
         let fired = match &result {
             Ok(core) => core.fsm().store().fault_fired.take(),

@@ -86,15 +86,15 @@ impl Sim<'_> {
                     match h.halt.kind() {
                         writer_registry::HaltKind::KekNotConfigured
                         | writer_registry::HaltKind::UnknownOpcode => {
-                            self.mark("exotic-entry-halted")
+                            self.mark(SimMark::ExoticEntryHalted)
                         }
-                        writer_registry::HaltKind::Store => self.mark("store-error-halted"),
+                        writer_registry::HaltKind::Store => self.mark(SimMark::StoreErrorHalted),
                         _ => {}
                     }
                     self.record(Some(node), &kinds::HALT, h.index, 0);
                     let slot = &mut self.slots[usize::from(node)];
                     if slot.halted_at.replace(h.index) == Some(h.index) {
-                        self.mark("halt-rehit-after-restart");
+                        self.mark(SimMark::HaltRehitAfterRestart);
                     }
                 }
                 Output::Guard {
@@ -113,7 +113,7 @@ impl Sim<'_> {
                     self.stats.elections += 1;
                     let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.unregistered_deks().is_empty()));
                     if self.stats.elections > 1 && in_flight {
-                        self.mark("leader-change-registration-in-flight");
+                        self.mark(SimMark::LeaderChangeRegistrationInFlight);
                     }
                     self.record(Some(node), &kinds::LEADER, term, 0);
                     let disk = self.slots[usize::from(node)].disk.clone();
@@ -131,7 +131,7 @@ impl Sim<'_> {
         let actual = outcome_name(&rec.result);
         trace_apply(&mut self.trace, self.now, node, &rec, actual);
         if rec.replay && rec.index <= self.slots[i].high_water {
-            self.mark("replay-already-applied");
+            self.mark(SimMark::ReplayAlreadyApplied);
         }
         if let Some(r) = wire::registration_of(&rec.data) {
             let epoch = match &self.slots[i].state {
@@ -230,13 +230,13 @@ pub(crate) fn registration_marks(
     r: Registration,
     committed: &mut BTreeMap<(u32, u64, u16), u64>,
     (full, epoch, deks): (u64, Option<u16>, &[u32]),
-) -> Vec<&'static str> {
+) -> Vec<SimMark> {
     let mut marks = Vec::new();
     if !rec.replay && r.full_node_id == full {
         // START-7's rare order: an older incarnation's registration
         // applies on its successor after the successor joined.
         if epoch.is_some_and(|e| r.local_epoch < e) {
-            marks.push("old-registration-after-join");
+            marks.push(SimMark::OldRegistrationAfterJoin);
         }
         // A later dek's registration of this epoch before an earlier one's.
         let earlier = deks.iter().take_while(|&&d| d != r.dek);
@@ -245,7 +245,7 @@ pub(crate) fn registration_marks(
                 .clone()
                 .any(|&d| !committed.contains_key(&(d, full, r.local_epoch)))
         {
-            marks.push("registration-out-of-order");
+            marks.push(SimMark::RegistrationOutOfOrder);
         }
     }
     let row_last = rec
@@ -258,13 +258,13 @@ pub(crate) fn registration_marks(
     // of the same writer can have taken it past this epoch (a
     // rollback halt leaves it untouched; an apply cannot pass it).
     if rec.replay && row_last.is_some_and(|last| last > r.local_epoch) {
-        marks.push("replay-over-later-row");
+        marks.push(SimMark::ReplayOverLaterRow);
     }
     let first = *committed
         .entry((r.dek, r.full_node_id, r.local_epoch))
         .or_insert(rec.index);
     if first != rec.index && !rec.replay {
-        marks.push("duplicate-registration-commit");
+        marks.push(SimMark::DuplicateRegistrationCommit);
     }
     marks
 }
@@ -293,7 +293,7 @@ impl Sim<'_> {
         if !replay {
             self.stats.snapshot_installs += 1;
             if self.slots[i].incarnation > 0 {
-                self.mark("snapshot-install-restarted");
+                self.mark(SimMark::SnapshotInstallRestarted);
             }
         }
         self.record(
