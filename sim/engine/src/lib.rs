@@ -7,6 +7,7 @@
 //! - [`storage`]: what a node core persists of Raft, as traits.
 //! - [`disk`]: the simulated Raft disk (written and synced images).
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
+//! - [`trace`]: the run's trace, its hash and its typed kinds.
 //!
 //! The engine never depends on the system it tests: a state machine plugs
 //! in from its own crate.
@@ -18,3 +19,4 @@ pub mod fnv;
 pub mod oracle;
 pub mod rng;
 pub mod storage;
+pub mod trace;
