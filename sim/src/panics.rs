@@ -63,9 +63,9 @@ fn own_src_dir() -> &'static str {
 /// The prefix of a node-core panic that reports its driver's misuse.
 pub const DRIVER_CONTRACT: &str = "driver contract:";
 
-/// Whose bug a caught panic is: harness code is this crate's sources
-/// other than the node core, and the node core's own driver-contract
-/// checks; the library and raft-rs are the system's. A location in the
+/// Whose bug a caught panic is: harness code is the engine crate, this
+/// crate's sources other than the node core, and the node core's own
+/// driver-contract checks; the library and raft-rs are the system's. A location in the
 /// standard library (or none) is judged by the zone it happened in.
 pub fn blame(caught: &Caught) -> Blame {
     let dir = own_src_dir();
@@ -73,6 +73,10 @@ pub fn blame(caught: &Caught) -> Blame {
         return Blame::Harness;
     }
     let file = caught.file.as_str();
+    // The engine crate is harness code through and through.
+    if file.starts_with(regsim_engine::source_dir()) {
+        return Blame::Harness;
+    }
     if let Some(rest) = file.strip_prefix(dir) {
         return if rest.starts_with(SYSTEM_DIR) {
             Blame::System
@@ -197,6 +201,11 @@ mod tests {
     fn the_library_raft_rs_and_the_node_core_are_the_system_s() {
         let node = format!("{}node/mod.rs", own_src_dir());
         let engine = format!("{}sim/faults.rs", own_src_dir());
+        let engine_crate = format!("{}oracle/commits.rs", regsim_engine::source_dir());
+        assert!(
+            regsim_engine::source_dir().ends_with("engine/src/"),
+            "{engine_crate}"
+        );
         for (c, want) in [
             (at("src/fsm.rs", "x", false), Blame::System),
             (
@@ -211,6 +220,9 @@ mod tests {
             (at(&engine, "x", false), Blame::Harness),
             // The engine's own file stays the engine's, whatever the zone.
             (at(&engine, "x", true), Blame::Harness),
+            // So does every file of the engine crate (its oracles, disk,
+            // trace), even inside a call into the system.
+            (at(&engine_crate, "x", true), Blame::Harness),
             // A driver-contract check in the node core blames the driver.
             (
                 at(

@@ -20,3 +20,11 @@ pub mod oracle;
 pub mod rng;
 pub mod storage;
 pub mod trace;
+
+/// This crate's source directory as the compiler names its files
+/// (`sim/engine/src/` in this workspace): a panic located under it is the
+/// harness's, never the system's.
+pub fn source_dir() -> &'static str {
+    let me = file!();
+    &me[..me.len() - "lib.rs".len()]
+}
