@@ -248,7 +248,7 @@ fn settled_template() -> Result<&'static [(PathBuf, Vec<u8>)], String> {
     static TEMPLATE: std::sync::OnceLock<Result<Template, String>> = std::sync::OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let dir = crate::sim::temp_root()
+            let dir = crate::tempdirs::session_dir()
                 .join(format!("regsim-settled-template-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             let made = (|| {
@@ -314,7 +314,7 @@ mod tests {
     use writer_registry::registry::{Batch, Space, WriterRegistryStore};
 
     fn dir(name: &str) -> PathBuf {
-        let d = crate::sim::temp_root()
+        let d = crate::tempdirs::session_dir()
             .join(format!("regsim-crash-copy-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d

@@ -53,7 +53,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The page of one run. `sc` is the scenario as the run saw it (for a
-/// swarm seed or a shrunk schedule, after `for_seed` and `with_schedule`);
+/// swarm seed or a shrunk schedule, as `Schedule::scenario_of` makes it);
 /// lanes are added for any node the events or verdicts name beyond it.
 /// `result` should carry its events ([`crate::run::RunOptions::keep_events`]).
 pub fn render(meta: &Meta, sc: &Scenario, result: &RunResult) -> String {

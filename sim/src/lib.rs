@@ -76,4 +76,5 @@ pub mod store;
 pub mod sweep;
 pub mod tempdirs;
 pub mod trace;
+pub mod turmoil_fs;
 pub mod turmoil_runtime;

@@ -100,7 +100,7 @@ pub async fn run_schedule(
     opts: &RunOptions,
 ) -> Result<RunResult, HarnessError> {
     crate::run::validate(sc, schedule)?;
-    let sc = &sc.for_seed(schedule.seed).with_schedule(schedule);
+    let sc = &schedule.scenario_of(sc);
     let sim_opts = SimOptions {
         registry: crate::store::RegistryKind::Memory,
         oracles: opts.oracles,

@@ -66,6 +66,15 @@ sim_marks! {
     PowerLossTornWrite => "power-loss-torn-write",
 }
 
+/// Every coverage mark's name: the library's, then the simulator's.
+pub fn all_marks() -> Vec<&'static str> {
+    writer_registry::marks::Mark::ALL
+        .iter()
+        .map(|m| m.name())
+        .chain(SimMark::ALL.iter().map(|m| m.name()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

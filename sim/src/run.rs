@@ -9,8 +9,9 @@ use crate::oracle::Violation;
 use crate::panics::{blame, guarded, Blame};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::sim::{temp_root, Ending, Sim, SimOptions, Stats};
+use crate::sim::{Ending, Sim, SimOptions, Stats};
 use crate::store::RegistryKind;
+use crate::tempdirs::session_dir as temp_root;
 
 /// Which runtime drives the node cores.
 #[derive(
@@ -164,7 +165,7 @@ pub fn run_validated(
     schedule: &Schedule,
     opts: &RunOptions,
 ) -> Result<RunResult, HarnessError> {
-    let sc = &sc.for_seed(schedule.seed).with_schedule(schedule);
+    let sc = &schedule.scenario_of(sc);
     let root = temp_root();
     let dir = tempfile::Builder::new()
         .prefix("regsim-")
@@ -268,8 +269,7 @@ pub fn run_seed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunResult
 /// The knobs line of a swarm run (with the schedule's own cluster size,
 /// for a shrunk one), for failure reports; `None` otherwise.
 pub fn swarm_knobs(sc: &Scenario, schedule: &Schedule) -> Option<String> {
-    sc.swarm
-        .then(|| sc.for_seed(schedule.seed).with_schedule(schedule).knobs())
+    sc.swarm.then(|| schedule.scenario_of(sc).knobs())
 }
 
 pub(crate) fn classify(

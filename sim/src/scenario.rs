@@ -6,8 +6,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use writer_registry::PersistPolicy;
 
-use crate::store::RegistryKind;
-
 /// Largest cluster.
 pub const MAX_NODES: u8 = 9;
 /// Longest virtual span of any phase or interval, in milliseconds (an hour).
@@ -687,7 +685,7 @@ impl Scenario {
 
     /// Marks and findings name things that exist, consistently.
     fn check_declarations(&self, bad: &Bad) -> Result<(), ScenarioError> {
-        let known = crate::sim::all_marks();
+        let known = crate::marks::all_marks();
         for (key, list) in [
             ("marks.required", &self.marks.required),
             ("marks.turmoil_required", &self.marks.turmoil_required),
@@ -898,10 +896,10 @@ impl Scenario {
         sc
     }
 
-    /// This scenario with a schedule's overrides applied (a shrunk
-    /// schedule may run fewer nodes).
-    pub fn with_schedule(mut self, schedule: &crate::schedule::Schedule) -> Scenario {
-        if let Some(n) = schedule.nodes {
+    /// This scenario with a schedule's node count (a shrunk schedule may
+    /// run fewer nodes).
+    pub fn with_nodes(mut self, nodes: Option<u8>) -> Scenario {
+        if let Some(n) = nodes {
             self.nodes = n;
         }
         self
@@ -922,5 +920,31 @@ impl Scenario {
     /// FNV-1a of the file text: seeds record it to detect a changed scenario.
     pub fn content_hash(text: &str) -> u64 {
         crate::fnv::fnv1a64(text.as_bytes())
+    }
+}
+
+/// Which registry implementation a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryKind {
+    Fjall,
+    Memory,
+}
+
+impl RegistryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegistryKind::Fjall => "fjall",
+            RegistryKind::Memory => "memory",
+        }
+    }
+
+    /// The kind [`RegistryKind::name`] names.
+    pub fn from_name(name: &str) -> Option<RegistryKind> {
+        match name {
+            "fjall" => Some(RegistryKind::Fjall),
+            "memory" => Some(RegistryKind::Memory),
+            _ => None,
+        }
     }
 }

@@ -265,6 +265,12 @@ fn ms(v: u64) -> u64 {
 }
 
 impl Schedule {
+    /// The scenario this schedule runs under: `sc` as its seed draws it
+    /// (a swarm seed's knobs), with the schedule's node count.
+    pub fn scenario_of(&self, sc: &Scenario) -> Scenario {
+        sc.for_seed(self.seed).with_nodes(self.nodes)
+    }
+
     /// Expands `seed` under `scenario`. Faults and workload draw from
     /// their own streams, so changing one's rates leaves the other alone.
     pub fn generate(scenario: &Scenario, seed: u64) -> Schedule {

@@ -268,7 +268,7 @@ pub fn shrink_by(
     key: Key,
 ) -> Result<Option<Shrunk>, HarnessError> {
     let first = run_schedule(sc, schedule, opts)?;
-    let sc = sc.for_seed(schedule.seed).with_schedule(schedule);
+    let sc = schedule.scenario_of(sc);
     let Some(target) = key(&first) else {
         return Ok(None);
     };

@@ -15,32 +15,9 @@ use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegis
 use writer_registry::{FjallRegistry, MemoryRegistry};
 
 use crate::crash_copy::{open_settled, FjallFiles};
+use crate::fnv::Fnv;
 
-/// Which registry implementation a run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegistryKind {
-    Fjall,
-    Memory,
-}
-
-impl RegistryKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RegistryKind::Fjall => "fjall",
-            RegistryKind::Memory => "memory",
-        }
-    }
-
-    /// The kind [`RegistryKind::name`] names.
-    pub fn from_name(name: &str) -> Option<RegistryKind> {
-        match name {
-            "fjall" => Some(RegistryKind::Fjall),
-            "memory" => Some(RegistryKind::Memory),
-            _ => None,
-        }
-    }
-}
+pub use crate::scenario::RegistryKind;
 
 /// The open registry of a running node.
 #[derive(Debug)]
@@ -50,7 +27,7 @@ pub enum SimStore {
     Fjall(FjallRegistry, FjallFiles),
     /// The turmoil runtime's append-only registry file (its host's file
     /// system decides what a crash keeps).
-    File(crate::turmoil_runtime::files::FileRegistry),
+    File(crate::turmoil_fs::FileRegistry),
 }
 
 impl WriterRegistryStore for SimStore {
@@ -113,7 +90,7 @@ impl ClosedStore {
                 SimStore::Fjall(store, files)
             }
             ClosedStore::File => {
-                let (store, _) = crate::turmoil_runtime::files::FileRegistry::open()?;
+                let (store, _) = crate::turmoil_fs::FileRegistry::open()?;
                 SimStore::File(store)
             }
         })
@@ -328,9 +305,9 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// The digest of what reached a sync (see [`crate::trace::image_digest`]).
+    /// The digest of what reached a sync (see [`crate::store::image_digest`]).
     pub fn synced_digest(&self) -> (u64, u64) {
-        crate::trace::image_digest(&self.synced)
+        crate::store::image_digest(&self.synced)
     }
 
     /// An injected write the harness made and synced itself, bypassing
@@ -557,5 +534,84 @@ fn harness_io(e: std::io::Error) -> StoreError {
     StoreError::Io {
         op: "harness: journal length",
         message: e.to_string(),
+    }
+}
+
+/// A digest of everything a store holds, computed by the harness from the
+/// stored bytes (every space, key and value, in key order) and the number
+/// of pairs: the trace's view of a node's state. It reads the store the
+/// way any client would and trusts nothing the library computes.
+pub fn state_digest<S: WriterRegistryStore>(store: &S) -> Result<(u64, u64), StoreError> {
+    let mut pairs = Vec::new();
+    for space in Space::ALL {
+        for (k, v) in store.scan(space)? {
+            pairs.push((space, k, v));
+        }
+    }
+    Ok(digest_pairs(
+        pairs
+            .iter()
+            .map(|(s, k, v)| (*s, k.as_slice(), v.as_slice())),
+    ))
+}
+
+/// [`state_digest`] of a store already scanned into an image (spaces and
+/// keys in the same order a scan gives).
+pub fn image_digest(image: &Image) -> (u64, u64) {
+    digest_pairs(
+        image
+            .iter()
+            .map(|((space, k), v)| (*space, k.as_slice(), v.as_slice())),
+    )
+}
+
+/// The digest of (space, key, value) pairs given in order, and their
+/// count; [`state_digest`] and the journal's synced image share it.
+pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>) -> (u64, u64) {
+    let mut h = Fnv::new();
+    let mut count = 0;
+    for (space, k, v) in pairs {
+        count += 1;
+        h.bytes(space.name().as_bytes());
+        h.u64(k.len() as u64);
+        h.bytes(k);
+        h.u64(v.len() as u64);
+        h.bytes(v);
+    }
+    (h.value(), count)
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::*;
+    use writer_registry::registry::Batch;
+
+    fn store(pairs: &[(Space, &[u8], &[u8])]) -> MemoryRegistry {
+        let mut s = MemoryRegistry::new();
+        let mut b = Batch::new();
+        for (space, k, v) in pairs {
+            b.put(*space, k.to_vec(), v.to_vec());
+        }
+        s.write(&b).unwrap();
+        s
+    }
+
+    #[test]
+    fn the_state_digest_sees_every_byte_and_every_space() {
+        let base = state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap();
+        assert_eq!(base.1, 1);
+        for other in [
+            store(&[(Space::Registry, b"k", b"v2")]),
+            store(&[(Space::Registry, b"j", b"v1")]),
+            store(&[(Space::Kv, b"k", b"v1")]),
+            store(&[(Space::Registry, b"k", b"v1"), (Space::Meta, b"a", b"")]),
+            store(&[]),
+        ] {
+            assert_ne!(state_digest(&other).unwrap(), base);
+        }
+        assert_eq!(
+            state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap(),
+            base
+        );
     }
 }

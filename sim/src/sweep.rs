@@ -417,7 +417,7 @@ impl Summary {
     /// An empty summary that lists every known mark.
     pub fn new() -> Summary {
         Summary {
-            marks: crate::sim::all_marks()
+            marks: crate::marks::all_marks()
                 .into_iter()
                 .map(|m| (m.to_string(), (0, 0)))
                 .collect(),

@@ -1,12 +1,13 @@
 //! The run's trace (the engine's [`Trace`]) as the writer registry fills
-//! it: its kinds ([`kinds`]) and the harness's digests of a store.
+//! it: its kinds ([`kinds`]); the harness's digests of a store are
+//! [`crate::store::state_digest`]'s.
 //!
 //! The hash covers state, not only events: each apply's outcome (insert,
 //! advance, no-op, or the halt's kind), the registry row's bytes after
 //! each registration, every guard decision and refusal, and a digest of
 //! each node's stored bytes whenever it stops or restarts (and so at the
 //! end), which the harness computes from the store itself
-//! ([`state_digest`]), never from the library's own digest. Two runs that
+//! ([`crate::store::state_digest`]), never from the library's own digest. Two runs that
 //! leave different data behind have different hashes.
 //!
 //! Recording is numeric so that hashing costs no formatting; text is made
@@ -19,88 +20,10 @@
 pub mod kinds;
 
 pub use regsim_engine::trace::{Event, Trace, TARGET};
-use writer_registry::registry::{Space, StoreError, WriterRegistryStore};
-
-use crate::fnv::Fnv;
-
-/// A digest of everything a store holds, computed by the harness from the
-/// stored bytes (every space, key and value, in key order) and the number
-/// of pairs: the trace's view of a node's state. It reads the store the
-/// way any client would and trusts nothing the library computes.
-pub fn state_digest<S: WriterRegistryStore>(store: &S) -> Result<(u64, u64), StoreError> {
-    let mut pairs = Vec::new();
-    for space in Space::ALL {
-        for (k, v) in store.scan(space)? {
-            pairs.push((space, k, v));
-        }
-    }
-    Ok(digest_pairs(
-        pairs
-            .iter()
-            .map(|(s, k, v)| (*s, k.as_slice(), v.as_slice())),
-    ))
-}
-
-/// [`state_digest`] of a store already scanned into an image (spaces and
-/// keys in the same order a scan gives).
-pub fn image_digest(image: &crate::store::Image) -> (u64, u64) {
-    digest_pairs(
-        image
-            .iter()
-            .map(|((space, k), v)| (*space, k.as_slice(), v.as_slice())),
-    )
-}
-
-/// The digest of (space, key, value) pairs given in order, and their
-/// count; [`state_digest`] and the journal's synced image share it.
-pub fn digest_pairs<'a>(pairs: impl Iterator<Item = (Space, &'a [u8], &'a [u8])>) -> (u64, u64) {
-    let mut h = Fnv::new();
-    let mut count = 0;
-    for (space, k, v) in pairs {
-        count += 1;
-        h.bytes(space.name().as_bytes());
-        h.u64(k.len() as u64);
-        h.bytes(k);
-        h.u64(v.len() as u64);
-        h.bytes(v);
-    }
-    (h.value(), count)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use writer_registry::registry::Batch;
-    use writer_registry::MemoryRegistry;
-
-    fn store(pairs: &[(Space, &[u8], &[u8])]) -> MemoryRegistry {
-        let mut s = MemoryRegistry::new();
-        let mut b = Batch::new();
-        for (space, k, v) in pairs {
-            b.put(*space, k.to_vec(), v.to_vec());
-        }
-        s.write(&b).unwrap();
-        s
-    }
-
-    #[test]
-    fn the_state_digest_sees_every_byte_and_every_space() {
-        let base = state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap();
-        assert_eq!(base.1, 1);
-        for other in [
-            store(&[(Space::Registry, b"k", b"v2")]),
-            store(&[(Space::Registry, b"j", b"v1")]),
-            store(&[(Space::Kv, b"k", b"v1")]),
-            store(&[(Space::Registry, b"k", b"v1"), (Space::Meta, b"a", b"")]),
-            store(&[]),
-        ] {
-            assert_ne!(state_digest(&other).unwrap(), base);
-        }
-        assert_eq!(
-            state_digest(&store(&[(Space::Registry, b"k", b"v1")])).unwrap(),
-            base
-        );
-    }
 
     #[test]
     fn the_hash_covers_bytes_events_and_their_framing() {

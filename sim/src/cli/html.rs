@@ -68,7 +68,7 @@ pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
         mutant: mutant.as_deref(),
         registry: opts.registry,
     };
-    let ran = sc.for_seed(schedule.seed).with_schedule(&schedule);
+    let ran = schedule.scenario_of(&sc);
     let page = render(&meta, &ran, &r);
     file.write_all(page.as_bytes())
         .and_then(|()| file.flush())

@@ -183,7 +183,7 @@ fn draw(
         registry: opts.registry,
     };
     let name = format!("reports/mutant-{}.html", mutant.name());
-    super::nightly::draw(out, &name, &target.scenario, &schedule, opts, &meta).ok()
+    super::finish::draw(out, &name, &target.scenario, &schedule, opts, &meta).ok()
 }
 
 /// The hunt as a Markdown section of `summary.md`.

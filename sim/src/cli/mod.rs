@@ -4,6 +4,7 @@
 
 mod bench;
 mod case;
+mod finish;
 mod html;
 #[cfg(feature = "mutants")]
 mod hunt;

@@ -7,18 +7,16 @@
 //! half over the results of several shards.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::case::entry_for;
+use super::finish::Finish;
 use super::run::{command_line, parse_duration, Sweep};
 use super::{find_root, mutant_slot, parse_jobs, CliError};
-use crate::cancel::Cancel;
-use crate::corpus::Expect;
-use crate::nightly::{mark_checks, targets, Known};
-use crate::results::{self, Group, Groups, Header, Outcome, Source, Writer};
+use crate::nightly::targets;
+use crate::results::{Header, Source, Writer};
 use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
 use crate::sweep::{Control, Limit, Plan, Shard};
@@ -95,12 +93,6 @@ pub(super) struct MergeArgs {
     #[arg(long)]
     expect: Option<usize>,
 }
-
-/// Failure groups drawn (and, when new, shrunk) per job.
-const FOLLOW_UPS: usize = 20;
-/// Wall time for all of a job's shrinking together, and for one.
-const FOLLOW_UP_TIME: Duration = Duration::from_secs(600);
-const SHRINK_TIME: Duration = Duration::from_secs(120);
 
 fn today_base() -> u64 {
     let days = std::time::SystemTime::now()
@@ -373,198 +365,4 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
     }
     .run(&notes)?;
     Ok(ok && crashed.is_empty())
-}
-
-/// The second half of a sweep, a nightly job or a merge: groups,
-/// follow-ups (reports, shrinking), `summary.md`, `junit.xml`.
-pub(super) struct Finish<'a> {
-    pub(super) out: &'a Path,
-    pub(super) title: &'a str,
-    pub(super) files: &'a [PathBuf],
-    pub(super) scenarios: &'a BTreeMap<String, Scenario>,
-    /// Shrink new groups' first failures into corpus entries.
-    pub(super) shrink: bool,
-    /// Print the Markdown summary too.
-    pub(super) shout: bool,
-    /// More Markdown for the summary (the mutant hunt).
-    pub(super) extra_md: &'a str,
-}
-
-impl Finish<'_> {
-    /// Groups, shrinks, reports and summarises `files` into `out`; true when
-    /// nothing calls for a person: no new signature, no nondeterminism, no
-    /// harness error, every enforced required mark hit.
-    pub(super) fn run(&self, notes: &[String]) -> Result<bool, CliError> {
-        let Finish {
-            out,
-            title,
-            files,
-            scenarios,
-            shrink,
-            shout,
-            extra_md,
-        } = *self;
-        let source = Source::Files(files);
-        let root = find_root()?;
-        let known = Known::load(&root.join("seeds"));
-        let mut groups = Groups::of(source, &|r| known.knows(r))?;
-        let mut notes = notes.to_vec();
-        // Follow-ups are bounded: the first groups (new ones come first), a
-        // shared deadline for shrinking, nothing after an interrupt.
-        let deadline = std::time::Instant::now() + FOLLOW_UP_TIME;
-        let followed = groups.0.len().min(FOLLOW_UPS);
-        if followed < groups.0.len() {
-            notes.push(format!(
-            "{} more failure groups were neither drawn nor shrunk (the first {FOLLOW_UPS} were)",
-            groups.0.len() - followed
-        ));
-        }
-        for g in groups.0.iter_mut().take(followed) {
-            if crate::interrupt::stopping() {
-                notes.push("interrupted: failure groups were not all drawn or shrunk".into());
-                break;
-            }
-            let shrink = shrink && g.new && std::time::Instant::now() < deadline;
-            if let Err(e) = follow_up(&root, out, g, shrink) {
-                notes.push(format!("{}: {e}", g.signature));
-            }
-        }
-        let marks = mark_checks(source, scenarios)?;
-        let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
-        let junit = results::junit_xml(source)?;
-        for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
-            let p = out.join(name);
-            std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
-        }
-        if let Some(step) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let _ = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(step)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
-        }
-        if shout {
-            println!("{md}");
-        }
-        println!(
-            "wrote {}: results.jsonl, junit.xml, summary.md",
-            out.display()
-        );
-        let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
-        source.each(&mut |r| *counts.entry(r.outcome).or_default() += 1)?;
-        let troubled = [
-            Outcome::Nondeterministic,
-            Outcome::HarnessError,
-            Outcome::Timeout,
-        ]
-        .iter()
-        .any(|o| counts.contains_key(o));
-        Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
-    }
-}
-
-/// A group's first failure drawn as an HTML report under `out/reports/`
-/// and, with `shrink` (new signatures), shrunk into a corpus entry under
-/// `out/corpus/`.
-fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(), String> {
-    let r = &g.first;
-    if !matches!(r.outcome, Outcome::Fail) {
-        return Ok(());
-    }
-    // Recorded relative to the root (or absolute).
-    let path = root.join(&r.scenario_path);
-    let (sc, _) = Scenario::load(&path).map_err(|e| e.to_string())?;
-    let mut opts = RunOptions::for_scenario(&sc);
-    opts.runtime = r.runtime;
-    opts.mutant = mutant_slot(r.mutant.as_deref()).map_err(|CliError(e)| e)?;
-    if let Some(registry) = crate::store::RegistryKind::from_name(&r.registry) {
-        opts.registry = registry;
-    }
-    let schedule = run::schedule_for(&sc, r.seed).map_err(|e| e.to_string())?;
-    let suffix = r
-        .mutant
-        .as_deref()
-        .map(|m| format!("-{m}"))
-        .unwrap_or_default();
-    let stem = format!("{}-{}{suffix}", sc.name, r.seed);
-    if shrink {
-        // A shrink gets its time; what it has by then is kept.
-        let mut o = opts.clone();
-        o.cancel = Cancel::within(Some(SHRINK_TIME), Some(crate::interrupt::abandon_flag()));
-        let group = |r: &crate::run::RunResult| {
-            let v = r.violations.first()?;
-            Some(results::signature(&v.oracle, &v.detail))
-        };
-        if let Some(shrunk) = crate::shrink::shrink_by(&sc, &schedule, &o, &|_| {}, &group)
-            .map_err(|e| e.to_string())?
-        {
-            let note = format!(
-                "New signature `{}` from the nightly job: shrunk from {} to {} events ({} runs) from seed {}.",
-                g.signature,
-                shrunk.before,
-                shrunk.schedule.events.len(),
-                shrunk.runs,
-                r.seed
-            );
-            // The corpus checks an entry by its first oracle.
-            let oracle = r.oracle.clone().unwrap_or_default();
-            let mut entry = entry_for(
-                &path,
-                shrunk.schedule,
-                Expect::StillFailing,
-                oracle,
-                note,
-                r.mutant.clone(),
-                r.runtime,
-            )
-            .map_err(|CliError(e)| e)?;
-            // Committed, it makes this group known to later nights.
-            entry.group = Some(g.signature.clone());
-            let dir = out.join("corpus");
-            let file = dir.join(format!("{stem}-shrunk.toml"));
-            std::fs::create_dir_all(&dir)
-                .and_then(|_| std::fs::write(&file, entry.to_toml()))
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            g.corpus_entry = Some(format!("corpus/{stem}-shrunk.toml"));
-        }
-    }
-    let mut o = opts.clone();
-    o.cancel = Cancel::within(Some(SHRINK_TIME), Some(crate::interrupt::abandon_flag()));
-    let meta = crate::html::Meta {
-        source: &r.scenario_path,
-        replay: &r.replay,
-        mutant: r.mutant.as_deref(),
-        registry: opts.registry,
-    };
-    let name = draw(
-        out,
-        &format!("reports/{stem}.html"),
-        &sc,
-        &schedule,
-        &o,
-        &meta,
-    )?;
-    g.first.report = Some(name);
-    Ok(())
-}
-
-/// Runs `schedule` again keeping its events and writes its HTML page to
-/// `out/name`; returns `name`, as summaries link it.
-pub(super) fn draw(
-    out: &Path,
-    name: &str,
-    sc: &Scenario,
-    schedule: &crate::schedule::Schedule,
-    opts: &RunOptions,
-    meta: &crate::html::Meta,
-) -> Result<String, String> {
-    let mut o = opts.clone();
-    o.keep_events = true;
-    let run = run::run_schedule(sc, schedule, &o).map_err(|e| e.to_string())?;
-    let file = out.join(name);
-    file.parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| std::fs::write(&file, crate::html::render(meta, sc, &run)))
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(name.to_string())
 }

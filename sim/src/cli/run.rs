@@ -197,7 +197,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         !args.no_require_marks && (args.require_marks || summary.runs >= sc.marks.min_seeds);
     let marks_ok = !enforce || summary.missing_marks.is_empty();
     let scenarios = [(sc.name.clone(), sc.clone())].into_iter().collect();
-    let reports = super::nightly::Finish {
+    let reports = super::finish::Finish {
         out: &dir,
         title: &format!("run of {}", sc.name),
         files: &[writer.path().to_path_buf()],

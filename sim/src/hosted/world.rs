@@ -32,9 +32,10 @@ use crate::scenario::Scenario;
 use crate::sim::clients::{Attempt, Clients};
 use crate::sim::injector::Injector;
 use crate::sim::{node_params, outcome_name, reason_code, DownReason, SimOptions, Stats};
+use crate::store::image_digest;
 use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
 use crate::trace::kinds::{self, Kind};
-use crate::trace::{image_digest, Trace};
+use crate::trace::Trace;
 
 /// The node core over a runtime's files.
 pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
@@ -955,7 +956,7 @@ impl<F: NodeFiles> World<F> {
         );
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
         if let State::Up(core) = &self.slots[i].state {
-            let digest = crate::trace::state_digest(core.fsm().store());
+            let digest = crate::store::state_digest(core.fsm().store());
             if disk_hash.is_none() {
                 disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
             }

@@ -157,7 +157,7 @@ fn applied_key() -> Key {
 /// The harness's own digest of one (space, key, value) pair; a state's
 /// digest is the wrapping sum over its pairs, so it updates in O(1).
 fn pair_hash(space: Space, k: &[u8], v: &[u8]) -> u64 {
-    crate::trace::digest_pairs(std::iter::once((space, k, v))).0
+    crate::store::digest_pairs(std::iter::once((space, k, v))).0
 }
 
 /// A state's digest over its registry and KV spaces (the applied index is

@@ -39,9 +39,10 @@ use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
+use crate::store::image_digest;
 use crate::store::{scan_image, ClosedStore, Image, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::kinds::{self, Kind};
-use crate::trace::{image_digest, Trace};
+use crate::trace::Trace;
 use clients::Clients;
 use injector::Injector;
 use network::Network;
@@ -49,15 +50,6 @@ use network::Network;
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
 pub const MAX_PENDING_EVENTS: usize = 1_000_000;
-
-/// Every coverage mark's name: the library's, then the simulator's.
-pub fn all_marks() -> Vec<&'static str> {
-    writer_registry::marks::Mark::ALL
-        .iter()
-        .map(|m| m.name())
-        .chain(SimMark::ALL.iter().map(|m| m.name()))
-        .collect()
-}
 
 /// Per-run counters printed with every result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -1050,9 +1042,4 @@ pub(crate) fn node_params(
         heartbeat_tick: sc.heartbeat_ticks as usize,
         mutant,
     }
-}
-
-/// Where a run keeps its fjall directories.
-pub fn temp_root() -> PathBuf {
-    crate::tempdirs::session_dir()
 }

@@ -304,7 +304,7 @@ impl Sim<'_> {
         );
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
             // Into the trace: every byte the restore left.
-            let digest = crate::trace::state_digest(core.fsm().store());
+            let digest = crate::store::state_digest(core.fsm().store());
             // A report folds row changes onto the last scan; a restore
             // replaces every row at once, so it needs a scan of its own
             // (kept, never hashed: the digest above covers the bytes).
