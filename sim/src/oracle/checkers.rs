@@ -374,34 +374,12 @@ impl Checkers {
                 outcome,
                 window_edge,
             } => self.applied(at_us, node, who, full, rec, outcome, window_edge),
-            Observation::Guard { who, full, result } => {
-                if let Err(r) = result {
-                    let (owner, ahead) = match r {
-                        Refusal::ForeignOwner { owner, .. } => (Some(*owner), None),
-                        Refusal::EpochNotAhead { dek, last_seen, .. } => {
-                            (None, Some((*dek, *last_seen)))
-                        }
-                        _ => (None, None),
-                    };
-                    let own16 = writer_registry::ids::node16(full);
-                    let slot = match r {
-                        Refusal::ForeignOwner { dek, .. }
-                        | Refusal::EpochNotAhead { dek, .. }
-                        | Refusal::CorruptRow { dek, .. } => Some((*dek, own16)),
-                        _ => None,
-                    };
-                    self.purpose.on_refusal(
-                        who,
-                        full,
-                        at_us,
-                        r.name(),
-                        owner,
-                        ahead,
-                        slot,
-                        r.to_string(),
-                    );
-                }
-            }
+            Observation::Guard {
+                who,
+                full,
+                result: Err(r),
+            } => self.refused(at_us, who, full, r),
+            Observation::Guard { .. } => {}
             Observation::RegistrationProposed {
                 who,
                 proposal_id,
@@ -513,7 +491,14 @@ impl Checkers {
                     self.models[usize::from(node)].store_fault(op);
                 }
             }
-            _ if !self.on => {}
+            other if self.on => self.observe_on(at_us, other),
+            _ => {}
+        }
+    }
+
+    /// The observations only the oracles need (with oracles on).
+    fn observe_on(&mut self, at_us: u64, obs: Observation) {
+        match obs {
             Observation::StartEnded {
                 node,
                 outcome,
@@ -568,22 +553,54 @@ impl Checkers {
             Observation::Leader { node, term, log } => {
                 self.raft.on_leader(&mut self.v, at_us, node, term, log);
             }
-            Observation::RowsSynced { node, changes } => {
-                for c in changes {
-                    let injected = |v: &Option<Vec<u8>>| {
-                        v.as_ref().is_some_and(|v| {
-                            self.injected_rows
-                                .contains(&(node, c.key.clone(), v.clone()))
-                        })
-                    };
-                    if injected(&c.old) || injected(&c.new) {
-                        // The harness's damage (or a snapshot carrying
-                        // it), not a state the node made of its own.
-                        continue;
-                    }
-                    agreement::check_row_change(&mut self.v, at_us, node, c);
-                }
+            Observation::RowsSynced { node, changes } => self.rows_synced(at_us, node, changes),
+            // Taken by `observe` whether the oracles are on or not.
+            _ => {}
+        }
+    }
+
+    /// A start-sequence guard refused: the purpose oracle judges whether
+    /// an injected cause is behind it.
+    fn refused(&mut self, at_us: u64, who: Incarnation, full: u64, r: &Refusal) {
+        let (owner, ahead) = match r {
+            Refusal::ForeignOwner { owner, .. } => (Some(*owner), None),
+            Refusal::EpochNotAhead { dek, last_seen, .. } => (None, Some((*dek, *last_seen))),
+            _ => (None, None),
+        };
+        let own16 = writer_registry::ids::node16(full);
+        let slot = match r {
+            Refusal::ForeignOwner { dek, .. }
+            | Refusal::EpochNotAhead { dek, .. }
+            | Refusal::CorruptRow { dek, .. } => Some((*dek, own16)),
+            _ => None,
+        };
+        self.purpose.on_refusal(
+            who,
+            full,
+            at_us,
+            r.name(),
+            owner,
+            ahead,
+            slot,
+            r.to_string(),
+        );
+    }
+
+    /// INV-1..INV-3 on each synced row change a node made of its own.
+    fn rows_synced(&mut self, at_us: u64, node: u8, changes: &[SyncedRowChange]) {
+        for c in changes {
+            let injected = |v: &Option<Vec<u8>>| {
+                v.as_ref().is_some_and(|v| {
+                    self.injected_rows
+                        .contains(&(node, c.key.clone(), v.clone()))
+                })
+            };
+            if injected(&c.old) || injected(&c.new) {
+                // The harness's damage (or a snapshot carrying
+                // it), not a state the node made of its own.
+                continue;
             }
+            agreement::check_row_change(&mut self.v, at_us, node, c);
         }
     }
 
