@@ -19,7 +19,7 @@
 
 pub mod kinds;
 
-pub use regsim_engine::trace::{Event, Trace, TARGET};
+pub use regsim_engine::trace::{Event, Trace, ROWS, TARGET};
 
 #[cfg(test)]
 mod tests {

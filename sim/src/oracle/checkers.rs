@@ -419,22 +419,6 @@ impl Checkers {
             } => self
                 .purpose
                 .on_encryption_gate(at_us, who, dek, epoch, open),
-            Observation::RowCorrupted {
-                node,
-                dek,
-                node16,
-                key,
-                old,
-                value,
-                how,
-            } => {
-                self.purpose.on_row_corrupted(node, dek, node16, how, at_us);
-                if self.on {
-                    self.injected_rows
-                        .insert((node, key.clone(), value.clone()));
-                    self.models[usize::from(node)].inject_row(key, old, value);
-                }
-            }
             // What purpose needs of stops and snapshots, oracles on or off.
             Observation::Stopped {
                 node,
@@ -447,6 +431,21 @@ impl Checkers {
                     self.stopped(at_us, node, store, library_digest, converged_end);
                 }
             }
+            obs @ (Observation::SnapshotTaken { .. }
+            | Observation::SnapshotDelivered { .. }
+            | Observation::Restored { .. }) => self.observe_snapshot(at_us, obs),
+            obs @ (Observation::RowCorrupted { .. } | Observation::StoreFault { .. }) => {
+                self.observe_injected(at_us, obs)
+            }
+            other if self.on => self.observe_on(at_us, other),
+            _ => {}
+        }
+    }
+
+    /// Snapshots taken, delivered and restored: the purpose oracle always
+    /// learns their sources, the oracles judge them when on.
+    fn observe_snapshot(&mut self, at_us: u64, obs: Observation) {
+        match obs {
             Observation::SnapshotTaken {
                 node,
                 index,
@@ -485,14 +484,36 @@ impl Checkers {
                     self.restored(at_us, node, index, hash, window_edge);
                 }
             }
+            _ => unreachable!("observe hands over snapshot observations only"),
+        }
+    }
+
+    /// Faults the harness injected into a node's store.
+    fn observe_injected(&mut self, at_us: u64, obs: Observation) {
+        match obs {
+            Observation::RowCorrupted {
+                node,
+                dek,
+                node16,
+                key,
+                old,
+                value,
+                how,
+            } => {
+                self.purpose.on_row_corrupted(node, dek, node16, how, at_us);
+                if self.on {
+                    self.injected_rows
+                        .insert((node, key.clone(), value.clone()));
+                    self.models[usize::from(node)].inject_row(key, old, value);
+                }
+            }
             Observation::StoreFault { node, op } => {
                 self.purpose.on_store_fault(node, at_us);
                 if self.on {
                     self.models[usize::from(node)].store_fault(op);
                 }
             }
-            other if self.on => self.observe_on(at_us, other),
-            _ => {}
+            _ => unreachable!("observe hands over injections only"),
         }
     }
 

@@ -16,6 +16,10 @@ pub mod kinds;
 use crate::fnv::Fnv;
 use kind::{BytesKind, Kind, Level};
 
+/// The kind name of the rows [`Trace::note_rows`] keeps for a report
+/// (never hashed, so no [`Kind`] of its own).
+pub const ROWS: &str = "rows";
+
 /// Tracing target of the simulator's events.
 pub const TARGET: &str = "regsim";
 
@@ -91,7 +95,7 @@ impl Trace {
             kept.push(Event {
                 at_us,
                 node: Some(node),
-                kind: "rows",
+                kind: ROWS,
                 a: 0,
                 b: 0,
                 bytes,
