@@ -111,38 +111,8 @@ pub fn table(
     runtime: Runtime,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
-    let cases: Vec<(usize, u64)> = mutants
-        .iter()
-        .enumerate()
-        .flat_map(|(m, _)| (0..budget).map(move |k| (m, k)))
-        .collect();
-    let results: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
-        Mutex::new(vec![None; cases.len()]);
-    let next_case = AtomicUsize::new(0);
+    let results = run_all(targets, mutants, budget, jobs, runtime, on_done);
     let t = targets.len() as u64;
-    let next = || {
-        let i = next_case.fetch_add(1, Ordering::Relaxed);
-        (i < cases.len()).then_some(i)
-    };
-    let work = |&i: &usize| {
-        let (m, k) = cases[i];
-        let target = &targets[(k % t) as usize];
-        let mut opts = RunOptions::for_scenario(&target.scenario);
-        opts.mutant = mutants[m];
-        opts.runtime = runtime;
-        run_seed(&target.scenario, k / t, &opts)
-    };
-    let done = |i: usize, r: Result<RunResult, HarnessError>| {
-        results.lock().expect("no panics while held")[i] = Some(r);
-        on_done();
-    };
-    crate::sweep::parallel(jobs, &next, &work, &done, &mut || {});
-    let results: Vec<Result<RunResult, HarnessError>> = results
-        .into_inner()
-        .expect("joined")
-        .into_iter()
-        .map(|r| r.expect("ran"))
-        .collect();
     let result = |m: usize, k: u64| &results[m * budget as usize + k as usize];
     // Per scenario, the expected findings a row's runs showed.
     let shown = |m: usize, target: u64| -> std::collections::BTreeSet<String> {
@@ -183,34 +153,86 @@ pub fn table(
             if let Some(base) = baseline_shown.as_ref().filter(|_| mutant.is_some()) {
                 row.sweep_catches = sweep_level_catches(&expected, base, &shown_by(m));
             }
-            for k in 0..budget {
-                let r = match result(m, k) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // Says nothing about the mutant: never a catch.
-                        row.harness_errors += 1;
-                        if row.first_harness_error.is_none() {
-                            let path = targets[(k % t) as usize].path.clone();
-                            row.first_harness_error = Some((path, k / t, e.clone()));
-                        }
-                        continue;
-                    }
-                };
-                if r.passed() {
-                    continue;
-                }
-                row.detected += 1;
-                if row.first.is_none() {
-                    row.first = Some(k + 1);
-                    row.first_case = Some((targets[(k % t) as usize].path.clone(), k / t));
-                }
-                for o in r.failed_oracles() {
-                    *row.oracles.entry(o).or_default() += 1;
-                }
-            }
+            let of_row = m * budget as usize..(m + 1) * budget as usize;
+            tally(&mut row, targets, &results[of_row]);
             row
         })
         .collect()
+}
+
+/// Runs `budget` cases of each of `mutants` (case k: scenario k mod S,
+/// seed k div S); results in (mutant, case) order.
+fn run_all(
+    targets: &[Target],
+    mutants: &[Option<Mutant>],
+    budget: u64,
+    jobs: usize,
+    runtime: Runtime,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<Result<RunResult, HarnessError>> {
+    let cases: Vec<(usize, u64)> = mutants
+        .iter()
+        .enumerate()
+        .flat_map(|(m, _)| (0..budget).map(move |k| (m, k)))
+        .collect();
+    let results: Mutex<Vec<Option<Result<RunResult, HarnessError>>>> =
+        Mutex::new(vec![None; cases.len()]);
+    let next_case = AtomicUsize::new(0);
+    let t = targets.len() as u64;
+    let next = || {
+        let i = next_case.fetch_add(1, Ordering::Relaxed);
+        (i < cases.len()).then_some(i)
+    };
+    let work = |&i: &usize| {
+        let (m, k) = cases[i];
+        let target = &targets[(k % t) as usize];
+        let mut opts = RunOptions::for_scenario(&target.scenario);
+        opts.mutant = mutants[m];
+        opts.runtime = runtime;
+        run_seed(&target.scenario, k / t, &opts)
+    };
+    let done = |i: usize, r: Result<RunResult, HarnessError>| {
+        results.lock().expect("no panics while held")[i] = Some(r);
+        on_done();
+    };
+    crate::sweep::parallel(jobs, &next, &work, &done, &mut || {});
+    results
+        .into_inner()
+        .expect("joined")
+        .into_iter()
+        .map(|r| r.expect("ran"))
+        .collect()
+}
+
+/// Counts one row's catches, first catch, oracles and harness errors over
+/// its `budget` results.
+fn tally(row: &mut Row, targets: &[Target], results: &[Result<RunResult, HarnessError>]) {
+    let (t, budget) = (targets.len() as u64, results.len() as u64);
+    for k in 0..budget {
+        let r = match &results[k as usize] {
+            Ok(r) => r,
+            Err(e) => {
+                // Says nothing about the mutant: never a catch.
+                row.harness_errors += 1;
+                if row.first_harness_error.is_none() {
+                    let path = targets[(k % t) as usize].path.clone();
+                    row.first_harness_error = Some((path, k / t, e.clone()));
+                }
+                continue;
+            }
+        };
+        if r.passed() {
+            continue;
+        }
+        row.detected += 1;
+        if row.first.is_none() {
+            row.first = Some(k + 1);
+            row.first_case = Some((targets[(k % t) as usize].path.clone(), k / t));
+        }
+        for o in r.failed_oracles() {
+            *row.oracles.entry(o).or_default() += 1;
+        }
+    }
 }
 
 /// The sweep-level expectations a mutant's runs fail where the unmutated

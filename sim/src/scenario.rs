@@ -509,109 +509,44 @@ impl Scenario {
 
     /// Every fault count and the snapshot and watchdog limits within bounds.
     fn check_counts(&self, bad: &Bad) -> Result<(), ScenarioError> {
-        for (key, v, lo, hi) in [
-            (
-                "network.partitions",
-                u64::from(self.network.partitions),
-                0,
-                MAX_FAULTS,
-            ),
+        let (n, f) = (&self.network, &self.faults);
+        let counts = [
+            ("network.partitions", n.partitions, MAX_FAULTS),
             (
                 "network.one_way_partitions",
-                u64::from(self.network.one_way_partitions),
-                0,
+                n.one_way_partitions,
                 MAX_FAULTS,
             ),
-            (
-                "faults.crashes",
-                u64::from(self.faults.crashes),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.power_losses",
-                u64::from(self.faults.power_losses),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.pauses",
-                u64::from(self.faults.pauses),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.restart_storms",
-                u64::from(self.faults.restart_storms),
-                0,
-                MAX_FAULTS,
-            ),
+            ("faults.crashes", f.crashes, MAX_FAULTS),
+            ("faults.power_losses", f.power_losses, MAX_FAULTS),
+            ("faults.pauses", f.pauses, MAX_FAULTS),
+            ("faults.restart_storms", f.restart_storms, MAX_FAULTS),
             (
                 "faults.storm_restarts",
-                u64::from(self.faults.storm_restarts),
-                0,
+                f.storm_restarts,
                 MAX_STORM_RESTARTS,
             ),
-            (
-                "faults.ready_crashes",
-                u64::from(self.faults.ready_crashes),
-                0,
-                MAX_FAULTS,
-            ),
+            ("faults.ready_crashes", f.ready_crashes, MAX_FAULTS),
             (
                 "faults.registry_write_crashes",
-                u64::from(self.faults.registry_write_crashes),
-                0,
+                f.registry_write_crashes,
                 MAX_FAULTS,
             ),
-            (
-                "faults.store_errors",
-                u64::from(self.faults.store_errors),
-                0,
-                MAX_FAULTS,
-            ),
+            ("faults.store_errors", f.store_errors, MAX_FAULTS),
             (
                 "faults.between_dek_crashes",
-                u64::from(self.faults.between_dek_crashes),
-                0,
+                f.between_dek_crashes,
                 MAX_FAULTS,
             ),
-            (
-                "faults.epoch_rollbacks",
-                u64::from(self.faults.epoch_rollbacks),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.collisions",
-                u64::from(self.faults.collisions),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.malformed",
-                u64::from(self.faults.malformed),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.row_corruptions",
-                u64::from(self.faults.row_corruptions),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.epoch_presets",
-                u64::from(self.faults.epoch_presets),
-                0,
-                MAX_FAULTS,
-            ),
-            (
-                "faults.exotic_entries",
-                u64::from(self.faults.exotic_entries),
-                0,
-                MAX_FAULTS,
-            ),
+            ("faults.epoch_rollbacks", f.epoch_rollbacks, MAX_FAULTS),
+            ("faults.collisions", f.collisions, MAX_FAULTS),
+            ("faults.malformed", f.malformed, MAX_FAULTS),
+            ("faults.row_corruptions", f.row_corruptions, MAX_FAULTS),
+            ("faults.epoch_presets", f.epoch_presets, MAX_FAULTS),
+            ("faults.exotic_entries", f.exotic_entries, MAX_FAULTS),
+        ]
+        .map(|(key, v, hi)| (key, u64::from(v), 0, hi));
+        let limits = [
             (
                 "snapshots.every_ms",
                 self.snapshots.every_ms,
@@ -631,7 +566,8 @@ impl Scenario {
                 1,
                 self.limits.max_events.clamp(1, MAX_EVENTS),
             ),
-        ] {
+        ];
+        for (key, v, lo, hi) in counts.into_iter().chain(limits) {
             if !(lo..=hi).contains(&v) {
                 return bad(key, format!("expected {lo} to {hi}, found {v}"));
             }

@@ -47,6 +47,47 @@ pub(super) fn hunt(
     writer: &Writer,
     out: &Path,
 ) -> Vec<Hunted> {
+    let mut hunted = Vec::new();
+    for mutant in Mutant::ALL
+        .into_iter()
+        .filter(|m| applies_on(*m, plan.runtime))
+    {
+        if crate::interrupt::stopping() {
+            break;
+        }
+        let (runs, first) = search(targets, plan, writer, mutant);
+        let h = caught(targets, plan, mutant, runs, first, out);
+        println!(
+            "mutant {}: {} after {} runs",
+            h.mutant,
+            match &h.caught {
+                Some((sc, seed, oracle)) => format!("caught by {oracle} on {sc} seed {seed}"),
+                None => "not caught in its share of the budget".into(),
+            },
+            h.runs
+        );
+        hunted.push(h);
+    }
+    hunted
+}
+
+/// The run options of `mutant` on `target`.
+fn options(target: &Target, mutant: Mutant, runtime: crate::run::Runtime) -> RunOptions {
+    let mut opts = RunOptions::for_scenario(&target.scenario);
+    opts.mutant = Some(mutant);
+    opts.runtime = runtime;
+    opts
+}
+
+/// Runs `mutant` over the targets' seeds until it is caught or its share
+/// of the budget is spent, recording every run; returns how many ran and
+/// the catching run with the lowest case number, if any.
+fn search(
+    targets: &[Target],
+    plan: &HuntPlan,
+    writer: &Writer,
+    mutant: Mutant,
+) -> (u64, Option<(u64, RunResult)>) {
     let HuntPlan {
         runtime,
         base,
@@ -55,48 +96,35 @@ pub(super) fn hunt(
         timeout,
     } = *plan;
     let t = targets.len() as u64;
-    let mut hunted = Vec::new();
-    for mutant in Mutant::ALL.into_iter().filter(|m| applies_on(*m, runtime)) {
-        if crate::interrupt::stopping() {
-            break;
+    let opts_for = |target: &Target| options(target, mutant, runtime);
+    let deadline = Instant::now() + share;
+    let k = AtomicU64::new(0);
+    let runs = AtomicU64::new(0);
+    // The catching run with the lowest k, so the report does not
+    // depend on which thread finished first.
+    let first: Mutex<Option<(u64, RunResult)>> = Mutex::new(None);
+    let next = || {
+        let found = first.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        if found || Instant::now() >= deadline || crate::interrupt::stopping() {
+            return None;
         }
-        let deadline = Instant::now() + share;
-        let k = AtomicU64::new(0);
-        let runs = AtomicU64::new(0);
-        // The catching run with the lowest k, so the report does not
-        // depend on which thread finished first.
-        let first: Mutex<Option<(u64, RunResult)>> = Mutex::new(None);
-        let next = || {
-            let found = first.lock().unwrap_or_else(|p| p.into_inner()).is_some();
-            if found || Instant::now() >= deadline || crate::interrupt::stopping() {
-                return None;
-            }
-            Some(k.fetch_add(1, Ordering::Relaxed))
-        };
-        let opts_for = |target: &Target| {
-            let mut opts = RunOptions::for_scenario(&target.scenario);
-            opts.mutant = Some(mutant);
-            opts.runtime = runtime;
-            opts
-        };
-        let work = |&k: &u64| {
-            let target = &targets[(k % t) as usize];
-            let mut opts = opts_for(target);
-            opts.cancel = Cancel::within(Some(timeout), Some(crate::interrupt::abandon_flag()));
-            let start = Instant::now();
-            let seed = base.wrapping_add(k / t);
-            (
-                run::run_seed(&target.scenario, seed, &opts),
-                seed,
-                start.elapsed(),
-            )
-        };
-        let done = |k: u64,
-                    (r, seed, wall): (
-            Result<RunResult, crate::error::HarnessError>,
-            u64,
-            Duration,
-        )| {
+        Some(k.fetch_add(1, Ordering::Relaxed))
+    };
+    let work = |&k: &u64| {
+        let target = &targets[(k % t) as usize];
+        let mut opts = opts_for(target);
+        opts.cancel = Cancel::within(Some(timeout), Some(crate::interrupt::abandon_flag()));
+        let start = Instant::now();
+        let seed = base.wrapping_add(k / t);
+        (
+            run::run_seed(&target.scenario, seed, &opts),
+            seed,
+            start.elapsed(),
+        )
+    };
+    let done =
+        |k: u64,
+         (r, seed, wall): (Result<RunResult, crate::error::HarnessError>, u64, Duration)| {
             runs.fetch_add(1, Ordering::Relaxed);
             let target = &targets[(k % t) as usize];
             let opts = opts_for(target);
@@ -121,42 +149,50 @@ pub(super) fn hunt(
                 }
             }
         };
-        crate::sweep::parallel(
-            jobs,
-            &next,
-            &work,
-            &done,
-            &mut crate::interrupt::enforce_grace,
+    crate::sweep::parallel(
+        jobs,
+        &next,
+        &work,
+        &done,
+        &mut crate::interrupt::enforce_grace,
+    );
+    let first = first.into_inner().unwrap_or_else(|p| p.into_inner());
+    (runs.load(Ordering::Relaxed), first)
+}
+
+/// What the hunt of `mutant` found, with the report of its catching run.
+fn caught(
+    targets: &[Target],
+    plan: &HuntPlan,
+    mutant: Mutant,
+    runs: u64,
+    first: Option<(u64, RunResult)>,
+    out: &Path,
+) -> Hunted {
+    let t = targets.len() as u64;
+    let mut h = Hunted {
+        mutant: mutant.name(),
+        runs,
+        caught: None,
+        report: None,
+    };
+    if let Some((k, res)) = first {
+        let target = &targets[(k % t) as usize];
+        let oracle = res
+            .violations
+            .first()
+            .map(|v| v.oracle.clone())
+            .unwrap_or_default();
+        h.caught = Some((target.scenario.name.clone(), res.seed, oracle));
+        h.report = draw(
+            target,
+            &options(target, mutant, plan.runtime),
+            mutant,
+            res.seed,
+            out,
         );
-        let first = first.into_inner().unwrap_or_else(|p| p.into_inner());
-        let mut h = Hunted {
-            mutant: mutant.name(),
-            runs: runs.load(Ordering::Relaxed),
-            caught: None,
-            report: None,
-        };
-        if let Some((k, res)) = first {
-            let target = &targets[(k % t) as usize];
-            let oracle = res
-                .violations
-                .first()
-                .map(|v| v.oracle.clone())
-                .unwrap_or_default();
-            h.caught = Some((target.scenario.name.clone(), res.seed, oracle));
-            h.report = draw(target, &opts_for(target), mutant, res.seed, out);
-        }
-        println!(
-            "mutant {}: {} after {} runs",
-            h.mutant,
-            match &h.caught {
-                Some((sc, seed, oracle)) => format!("caught by {oracle} on {sc} seed {seed}"),
-                None => "not caught in its share of the budget".into(),
-            },
-            h.runs
-        );
-        hunted.push(h);
     }
-    hunted
+    h
 }
 
 /// The HTML report of a mutant's catching run, if it can be drawn.

@@ -15,7 +15,7 @@ use clap::Args;
 use super::finish::Finish;
 use super::run::{command_line, parse_duration, Sweep};
 use super::{find_root, mutant_slot, parse_jobs, CliError};
-use crate::nightly::targets;
+use crate::nightly::{targets, Target};
 use crate::results::{Header, Source, Writer};
 use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
@@ -118,7 +118,9 @@ fn scenario_dir(arg: Option<PathBuf>) -> Result<PathBuf, CliError> {
     }
 }
 
-pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
+/// The scenarios of the job: every one, or those `--only` names (each
+/// name must exist).
+fn selected(args: &NightlyArgs) -> Result<Vec<Target>, CliError> {
     let mut all = targets(&scenario_dir(args.scenarios.clone())?)?;
     if !args.only.is_empty() {
         for name in &args.only {
@@ -128,11 +130,65 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         }
         all.retain(|t| args.only.contains(&t.scenario.name));
     }
+    Ok(all)
+}
+
+/// Sweeps every scenario in turn into `writer`; true when an interrupt
+/// stopped the job before the last one.
+fn sweep_all(
+    args: &NightlyArgs,
+    all: &[Target],
+    writer: &Writer,
+    plan: &Plan,
+    control: &Control,
+    notes: &mut Vec<String>,
+) -> Result<bool, CliError> {
+    for t in all {
+        let mut opts = RunOptions::for_scenario(&t.scenario);
+        opts.runtime = args.runtime;
+        opts.mutant = mutant_slot(args.mutant.as_deref())?;
+        opts.keep_failed_data = args.keep_failures;
+        let sweep = Sweep {
+            path: &t.path,
+            sc: &t.scenario,
+            opts: &opts,
+            mutant: args.mutant.as_deref(),
+            quiet: true,
+            writer,
+            failed_dir: args.out.join("failures"),
+            kept_dir: args.out.join("kept"),
+            show_failures: 20,
+        };
+        let (summary, ended, write_error) = sweep.run(plan, control);
+        if let Some(e) = write_error {
+            return Err(CliError(e));
+        }
+        println!(
+            "{}: {} runs, {} failed{}",
+            t.scenario.name,
+            summary.runs,
+            summary.failed,
+            summary
+                .without_verdict
+                .iter()
+                .map(|(k, n)| format!(", {n} {k}"))
+                .collect::<String>()
+        );
+        if ended.interrupted {
+            notes.push("interrupted: the scenarios after this point did not run".into());
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
+    let all = selected(&args)?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let base = args.seed_base.unwrap_or_else(today_base);
-    let mutant = mutant_slot(args.mutant.as_deref())?;
+    mutant_slot(args.mutant.as_deref())?;
     run::quiet_panics();
     crate::interrupt::install();
     let mut notes = crate::tempdirs::prepare(jobs);
@@ -175,44 +231,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         check_determinism: args.check_determinism,
         stop: Default::default(),
     };
-    let mut interrupted = false;
-    for t in &all {
-        let mut opts = RunOptions::for_scenario(&t.scenario);
-        opts.runtime = args.runtime;
-        opts.mutant = mutant;
-        opts.keep_failed_data = args.keep_failures;
-        let sweep = Sweep {
-            path: &t.path,
-            sc: &t.scenario,
-            opts: &opts,
-            mutant: args.mutant.as_deref(),
-            quiet: true,
-            writer: &writer,
-            failed_dir: args.out.join("failures"),
-            kept_dir: args.out.join("kept"),
-            show_failures: 20,
-        };
-        let (summary, ended, write_error) = sweep.run(&plan, &control);
-        if let Some(e) = write_error {
-            return Err(CliError(e));
-        }
-        println!(
-            "{}: {} runs, {} failed{}",
-            t.scenario.name,
-            summary.runs,
-            summary.failed,
-            summary
-                .without_verdict
-                .iter()
-                .map(|(k, n)| format!(", {n} {k}"))
-                .collect::<String>()
-        );
-        if ended.interrupted {
-            interrupted = true;
-            notes.push("interrupted: the scenarios after this point did not run".into());
-            break;
-        }
-    }
+    let interrupted = sweep_all(&args, &all, &writer, &plan, &control, &mut notes)?;
     let extra = if hunt && !interrupted {
         mutant_hunt(&args, &all, base, args.budget - sweeps, jobs)?
     } else {

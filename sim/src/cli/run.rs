@@ -157,10 +157,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         sc.name,
         path.display(),
         sc.policy,
-        match opts.runtime {
-            run::Runtime::Native => format!("registry {}", opts.registry.name()),
-            runtime => format!("runtime {}", runtime.name()),
-        },
+        engine_of(&opts),
         describe(&plan)
     );
     let writer = Writer::create(&dir.join("results.jsonl"), &Header::new(command_line()))?;
@@ -209,18 +206,8 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     .run(&notes);
     // A harness error is no verdict: reported after the verdicts (nothing
     // already found is lost), exit 2.
-    if let Some((seed, first)) = &summary.first_harness_error {
-        let n: u64 = summary
-            .without_verdict
-            .iter()
-            .filter(|(k, _)| k.as_str() != "interrupted" && k.as_str() != "nondeterministic")
-            .map(|(_, n)| n)
-            .sum();
-        let more = match n {
-            1 => String::new(),
-            n => format!(" (and {} more seeds)", n - 1),
-        };
-        return Err(CliError(format!("seed {seed}{more}: {first}")));
+    if let Some(e) = harness_error(&summary) {
+        return Err(e);
     }
     reports?;
     let ok = summary.ok() && marks_ok;
@@ -231,6 +218,31 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         )));
     }
     Ok(ok)
+}
+
+/// The first harness error of a sweep, as the command's error (with how
+/// many more seeds ended in one).
+fn harness_error(summary: &Summary) -> Option<CliError> {
+    let (seed, first) = summary.first_harness_error.as_ref()?;
+    let n: u64 = summary
+        .without_verdict
+        .iter()
+        .filter(|(k, _)| k.as_str() != "interrupted" && k.as_str() != "nondeterministic")
+        .map(|(_, n)| n)
+        .sum();
+    let more = match n {
+        1 => String::new(),
+        n => format!(" (and {} more seeds)", n - 1),
+    };
+    Some(CliError(format!("seed {seed}{more}: {first}")))
+}
+
+/// What drives the runs: the native engine's registry, or the runtime.
+fn engine_of(opts: &RunOptions) -> String {
+    match opts.runtime {
+        run::Runtime::Native => format!("registry {}", opts.registry.name()),
+        runtime => format!("runtime {}", runtime.name()),
+    }
 }
 
 /// Where a sweep without `--report` writes: a directory of its own (two
@@ -287,6 +299,19 @@ fn options(args: &RunArgs, sc: &Scenario) -> Result<RunOptions, CliError> {
     Ok(opts)
 }
 
+/// The progress bar of a plan (hidden without a terminal).
+fn progress_bar(plan: &Plan) -> ProgressBar {
+    let bar = match plan.known_len() {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::no_length(),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} eta {eta} {msg}")
+            .expect("valid template"),
+    );
+    bar
+}
+
 /// One streaming sweep of a scenario: prints, records and sums each seed
 /// as it finishes.
 pub(super) struct Sweep<'a> {
@@ -320,14 +345,7 @@ impl Sweep<'_> {
         control: &Control,
     ) -> (Summary, sweep::Ended, Option<String>) {
         let origin = self.origin();
-        let bar = match plan.known_len() {
-            Some(n) => ProgressBar::new(n),
-            None => ProgressBar::no_length(),
-        };
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} eta {eta} {msg}")
-                .expect("valid template"),
-        );
+        let bar = progress_bar(plan);
         let state = Mutex::new((Summary::new(), None::<String>));
         let failures = AtomicU64::new(0);
         let finished = AtomicU64::new(0);
@@ -390,31 +408,7 @@ impl Sweep<'_> {
                 );
             }
         };
-        // A run stuck inside one step cannot be ended: record it, and
-        // leave without waiting for its thread (nothing recorded is lost).
-        let mut stuck = |list: Vec<Stuck>| {
-            let _out = std::io::stdout().lock();
-            for s in &list {
-                let (seed, e) = match *s {
-                    Stuck::Timeout(seed) => (
-                        seed,
-                        HarnessError::Timeout(control.timeout.unwrap_or_default()),
-                    ),
-                    Stuck::Interrupted(seed) => (seed, HarnessError::Interrupted),
-                };
-                let rec = origin.harness_error(seed, &e, 0, self.replay(seed));
-                let _ = self.writer.write(&rec);
-                println!("seed {seed}: STUCK ({}): {e}", e.kind());
-            }
-            eprintln!(
-                "regsim: {} runs stuck past {}s beyond their limit or abandonment: recorded in {}; exiting without waiting for them",
-                list.len(),
-                sweep::STUCK_AFTER.as_secs(),
-                self.writer.path().display()
-            );
-            crate::tempdirs::remove_session();
-            std::process::exit(2);
-        };
+        let mut stuck = |list: Vec<Stuck>| self.abandon(&origin, control, &list);
         let ended = sweep::stream(
             self.sc, plan, self.opts, control, &done, &mut watch, &mut stuck,
         );
@@ -422,6 +416,33 @@ impl Sweep<'_> {
         let (mut summary, write_error) = state.into_inner().unwrap_or_else(|p| p.into_inner());
         summary.finish(self.sc, ended.wall);
         (summary, ended, write_error)
+    }
+
+    /// Runs stuck inside one step cannot be ended: records them, and
+    /// leaves without waiting for their threads (nothing recorded is
+    /// lost).
+    fn abandon(&self, origin: &Origin, control: &Control, list: &[Stuck]) -> ! {
+        let _out = std::io::stdout().lock();
+        for s in list {
+            let (seed, e) = match *s {
+                Stuck::Timeout(seed) => (
+                    seed,
+                    HarnessError::Timeout(control.timeout.unwrap_or_default()),
+                ),
+                Stuck::Interrupted(seed) => (seed, HarnessError::Interrupted),
+            };
+            let rec = origin.harness_error(seed, &e, 0, self.replay(seed));
+            let _ = self.writer.write(&rec);
+            println!("seed {seed}: STUCK ({}): {e}", e.kind());
+        }
+        eprintln!(
+            "regsim: {} runs stuck past {}s beyond their limit or abandonment: recorded in {}; exiting without waiting for them",
+            list.len(),
+            sweep::STUCK_AFTER.as_secs(),
+            self.writer.path().display()
+        );
+        crate::tempdirs::remove_session();
+        std::process::exit(2);
     }
 
     /// Moves a failing run's kept fjall directories out of the session

@@ -153,11 +153,26 @@ pub fn summary_markdown(
         count(Outcome::Interrupted),
         groups.0.len(),
     );
+    scenario_table(&mut m, &per);
+    failure_groups(&mut m, groups);
+    missing_marks(&mut m, marks);
+    read_notes.extend(notes.iter().cloned());
+    if !read_notes.is_empty() {
+        m.push_str("\n## Notes\n\n");
+        for n in &read_notes {
+            let _ = writeln!(m, "- {n}");
+        }
+    }
+    Ok(m)
+}
+
+/// One row per scenario, runtime and mutant.
+fn scenario_table(m: &mut String, per: &BTreeMap<(String, &'static str, Option<String>), Row>) {
     m.push_str(
         "| scenario | runtime | runs | failed | without verdict | seeds | findings | wall s |\n",
     );
     m.push_str("| --- | --- | ---: | ---: | ---: | --- | --- | ---: |\n");
-    for ((scenario, runtime, mutant), row) in &per {
+    for ((scenario, runtime, mutant), row) in per {
         let failed = row.outcomes.get(&Outcome::Fail).copied().unwrap_or(0);
         let pass = row.outcomes.get(&Outcome::Pass).copied().unwrap_or(0);
         let findings: Vec<String> = row
@@ -181,6 +196,11 @@ pub fn summary_markdown(
             row.ms as f64 / 1000.0
         );
     }
+}
+
+/// Failures grouped by signature, and the command that replays each
+/// group's first run.
+fn failure_groups(m: &mut String, groups: &Groups) {
     if !groups.0.is_empty() {
         m.push_str("\n## Failures by signature\n\n");
         m.push_str("| | signature | runs | scenarios | first run | corpus entry | report |\n");
@@ -209,6 +229,10 @@ pub fn summary_markdown(
         }
         m.push_str("```\n");
     }
+}
+
+/// Scenarios whose required marks or expected findings never showed.
+fn missing_marks(m: &mut String, marks: &[MarkCheck]) {
     let missing: Vec<&MarkCheck> = marks
         .iter()
         .filter(|c| !(c.missing.is_empty() && c.missing_findings.is_empty()))
@@ -236,14 +260,6 @@ pub fn summary_markdown(
             );
         }
     }
-    read_notes.extend(notes.iter().cloned());
-    if !read_notes.is_empty() {
-        m.push_str("\n## Notes\n\n");
-        for n in &read_notes {
-            let _ = writeln!(m, "- {n}");
-        }
-    }
-    Ok(m)
 }
 
 #[cfg(test)]
