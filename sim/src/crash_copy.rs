@@ -335,15 +335,22 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_killed_process_keeps_a_committed_batch_it_never_synced() {
-        let d = dir("kill");
-        let (mut s, mut files) = open_settled(&d, None, Default::default()).unwrap();
+    /// A fresh registry at `d` with "a" written and synced, then "b"
+    /// written (committed to the OS, not synced).
+    fn a_synced_b_written(d: &Path) -> (FjallRegistry, FjallFiles) {
+        let (mut s, mut files) = open_settled(d, None, Default::default()).unwrap();
         put(&mut s, b"a", 10);
         s.sync().unwrap();
         files.synced();
         put(&mut s, b"b", 10);
         files.written().unwrap();
+        (s, files)
+    }
+
+    #[test]
+    fn a_killed_process_keeps_a_committed_batch_it_never_synced() {
+        let d = dir("kill");
+        let (s, files) = a_synced_b_written(&d);
         files.kill(s).unwrap();
         let (s, files) = open_settled(&d, Some(files), Default::default()).unwrap();
         // fjall hands each committed batch to the OS: a kill keeps it, and
@@ -386,12 +393,7 @@ mod tests {
     #[test]
     fn a_sync_that_never_fsyncs_leaves_its_batch_to_the_power_loss() {
         let d = dir("buffer-only");
-        let (mut s, mut files) = open_settled(&d, None, Default::default()).unwrap();
-        put(&mut s, b"a", 10);
-        s.sync().unwrap();
-        files.synced();
-        put(&mut s, b"b", 10);
-        files.written().unwrap();
+        let (s, mut files) = a_synced_b_written(&d);
         // The store said it synced "b", and never called fsync.
         files.synced();
         assert_eq!(files.unsynced_batches(), 1);

@@ -99,12 +99,7 @@ fn witness(fd: libc::c_int) {
 #[cfg(all(target_os = "linux", not(madsim)))]
 #[no_mangle]
 pub unsafe extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
-    // SAFETY: the raw system call takes any descriptor value.
-    let r = unsafe { libc::syscall(libc::SYS_fsync, libc::c_long::from(fd)) } as libc::c_int;
-    if r == 0 {
-        witness(fd);
-    }
-    r
+    witnessed(libc::SYS_fsync, fd)
 }
 
 /// The interposed `fdatasync(2)`: the real system call, then the record
@@ -115,8 +110,15 @@ pub unsafe extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
 #[cfg(all(target_os = "linux", not(madsim)))]
 #[no_mangle]
 pub unsafe extern "C" fn fdatasync(fd: libc::c_int) -> libc::c_int {
-    // SAFETY: the raw system call takes any descriptor value.
-    let r = unsafe { libc::syscall(libc::SYS_fdatasync, libc::c_long::from(fd)) } as libc::c_int;
+    witnessed(libc::SYS_fdatasync, fd)
+}
+
+/// Makes the sync system call `call` on `fd` and, if it succeeded,
+/// records it; returns what the call returned (errno set as libc sets it).
+#[cfg(all(target_os = "linux", not(madsim)))]
+fn witnessed(call: libc::c_long, fd: libc::c_int) -> libc::c_int {
+    // SAFETY: the raw sync system calls take any descriptor value.
+    let r = unsafe { libc::syscall(call, libc::c_long::from(fd)) } as libc::c_int;
     if r == 0 {
         witness(fd);
     }
