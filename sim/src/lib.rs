@@ -42,13 +42,13 @@
 )]
 
 pub mod bench;
-pub mod cancel;
+pub use regsim_engine::cancel;
 pub mod cli;
 pub mod command;
 pub mod corpus;
 pub mod crash_copy;
 pub mod disk;
-pub mod error;
+pub use regsim_engine::error;
 pub use regsim_engine::fnv;
 pub mod fsync_witness;
 pub(crate) mod hosted;
@@ -74,7 +74,7 @@ pub mod shrink;
 pub mod sim;
 pub mod store;
 pub mod sweep;
-pub mod tempdirs;
+pub use regsim_engine::tempdirs;
 pub mod trace;
 pub mod turmoil_fs;
 pub mod turmoil_runtime;

@@ -8,17 +8,22 @@
 //! - [`disk`]: the simulated Raft disk (written and synced images).
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
+//! - [`error`], [`cancel`], [`tempdirs`]: how a run ends without a verdict,
+//!   a run's wall-clock limit and abandonment, run directories.
 //!
 //! The engine never depends on the system it tests: a state machine plugs
 //! in from its own crate.
 
 #![deny(missing_docs)]
 
+pub mod cancel;
 pub mod disk;
+pub mod error;
 pub mod fnv;
 pub mod oracle;
 pub mod rng;
 pub mod storage;
+pub mod tempdirs;
 pub mod trace;
 
 /// This crate's source directory as the compiler names its files

@@ -1,7 +1,7 @@
 //! How a run can end without a verdict: a harness error.
 //!
 //! A run ends either with a verdict about the system under test (it passed,
-//! broke a rule, or showed a finding: see [`crate::run::RunResult`]) or with
+//! broke a rule, or showed a finding) or with
 //! a [`HarnessError`]: the input was bad, the harness itself panicked, or
 //! the machine could not host the run. A harness error says nothing about
 //! the system: `regsim` exits 2 with its one line, never records it as a
@@ -18,6 +18,7 @@ pub enum HarnessError {
     /// A panic in harness code (the engine, the schedule, the oracles):
     /// a bug of the harness, not of the system under test.
     Panic {
+        /// What the panic said.
         message: String,
         /// `file:line` of the panic.
         location: String,
