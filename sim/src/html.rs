@@ -1079,7 +1079,6 @@ impl Timeline {
     }
 }
 
-/// Most violation and finding markers a timeline draws.
 /// Folds a run's events, in order, into a [`Timeline`]: what is open on
 /// each lane (down, paused, leading, a cut) until the event that closes it.
 struct Builder<'a> {
@@ -1406,6 +1405,7 @@ fn injected(e: &Event) -> Option<String> {
     })
 }
 
+/// Most violation and finding markers a timeline draws.
 const MAX_MARKERS: usize = 40;
 
 fn short(text: &str, max: usize) -> String {

@@ -37,21 +37,25 @@ impl LogImage {
     }
 
     /// The index the held snapshot covers (0: none).
+    #[inline]
     pub fn snapshot_index(&self) -> u64 {
         self.snapshot.get_metadata().index
     }
 
     /// The first index after the snapshot.
+    #[inline]
     pub fn first_index(&self) -> u64 {
         self.snapshot_index() + 1
     }
 
     /// The last index held (the snapshot's when no entry follows it).
+    #[inline]
     pub fn last_index(&self) -> u64 {
         self.snapshot_index() + self.entries.len() as u64
     }
 
     /// The entry at `index`, if held.
+    #[inline]
     pub fn entry(&self, index: u64) -> Option<&Entry> {
         if index < self.first_index() {
             return None;
@@ -60,6 +64,7 @@ impl LogImage {
     }
 
     /// The term of `index`, the snapshot's own index included.
+    #[inline]
     pub fn term(&self, index: u64) -> Option<u64> {
         if index == self.snapshot_index() {
             return Some(self.snapshot.get_metadata().term);
@@ -200,16 +205,19 @@ impl RaftDisk {
     }
 
     /// How many syncs made writes durable so far.
+    #[inline]
     pub fn syncs(&self) -> u64 {
         self.syncs
     }
 
     /// What the running process sees.
+    #[inline]
     pub fn written(&self) -> &LogImage {
         &self.written
     }
 
     /// What a power loss would keep.
+    #[inline]
     pub fn synced(&self) -> &LogImage {
         &self.synced
     }

@@ -45,6 +45,7 @@ impl Fnv {
     }
 
     /// The hash of everything fed so far.
+    #[inline]
     pub fn value(self) -> u64 {
         self.0
     }

@@ -70,6 +70,7 @@ pub struct KeyedRng {
 
 impl KeyedRng {
     /// The `seq`-th draw of this stream.
+    #[inline]
     pub fn draw(&mut self, seq: u64) -> Draw {
         if seq != self.next {
             self.rng.set_word_pos(u128::from(seq) * WORDS_PER_DRAW);
@@ -90,11 +91,13 @@ pub struct Draw(pub [u64; 4]);
 
 impl Draw {
     /// Value `i` as a float in [0, 1).
+    #[inline]
     pub fn unit(&self, i: usize) -> f64 {
         (self.0[i] >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Value `i` uniformly in `lo..=hi`.
+    #[inline]
     pub fn range(&self, i: usize, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             return lo;

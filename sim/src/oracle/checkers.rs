@@ -575,8 +575,20 @@ impl Checkers {
                 self.raft.on_leader(&mut self.v, at_us, node, term, log);
             }
             Observation::RowsSynced { node, changes } => self.rows_synced(at_us, node, changes),
-            // Taken by `observe` whether the oracles are on or not.
-            _ => {}
+            // Taken by `observe` whether the oracles are on or not (listed,
+            // so that a new observation must be placed on one side).
+            Observation::Applied { .. }
+            | Observation::Guard { .. }
+            | Observation::RegistrationProposed { .. }
+            | Observation::Started { .. }
+            | Observation::Nonce { .. }
+            | Observation::EncryptionGate { .. }
+            | Observation::RowCorrupted { .. }
+            | Observation::Stopped { .. }
+            | Observation::SnapshotTaken { .. }
+            | Observation::SnapshotDelivered { .. }
+            | Observation::Restored { .. }
+            | Observation::StoreFault { .. } => {}
         }
     }
 
