@@ -122,8 +122,18 @@ fn ctrl_c_keeps_every_result_writes_the_reports_and_cleans_up() {
 #[test]
 fn a_second_ctrl_c_abandons_the_running_runs_as_interrupted_lines() {
     let dir = tempfile::tempdir().unwrap();
-    // Nine-node runs are long enough to be caught mid-run.
-    let child = start_sweep(dir.path(), "scenarios/seven-nodes.toml");
+    // Runs long enough (seven nodes, ten virtual minutes: seconds of wall
+    // time each) that the second Ctrl-C finds one running on any machine:
+    // shipped scenarios end in a tenth of a second, and on a loaded
+    // two-core runner the running runs had finished before it arrived.
+    let shipped = std::fs::read_to_string(root().join("scenarios/seven-nodes.toml")).unwrap();
+    let long = shipped
+        .replace("name = \"seven-nodes\"", "name = \"seven-nodes-long\"")
+        .replace("duration_ms = 30_000", "duration_ms = 600_000");
+    assert_ne!(long, shipped, "the seven-nodes scenario changed shape");
+    let scenario = dir.path().join("seven-nodes-long.toml");
+    std::fs::write(&scenario, long).unwrap();
+    let child = start_sweep(dir.path(), scenario.to_str().unwrap());
     let before = wait_for(dir.path(), 1);
     signal(&child, "-INT");
     std::thread::sleep(Duration::from_millis(50));
