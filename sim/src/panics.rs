@@ -50,8 +50,8 @@ pub enum Blame {
 }
 
 /// The directory of this crate that belongs to the system under test: the
-/// node core, which drives raft-rs and the library's FSM as a user's node
-/// would.
+/// registry node, the library's FSM and start sequence as the engine's
+/// node core runs them.
 const SYSTEM_DIR: &str = "node/";
 
 /// This crate's source directory as the compiler names its files.
@@ -61,10 +61,11 @@ fn own_src_dir() -> &'static str {
 }
 
 /// The prefix of a node-core panic that reports its driver's misuse.
-pub const DRIVER_CONTRACT: &str = "driver contract:";
+pub use regsim_engine::node::DRIVER_CONTRACT;
 
-/// Whose bug a caught panic is: harness code is the engine crate, this
-/// crate's sources other than the node core, and the node core's own
+/// Whose bug a caught panic is: harness code is the engine crate but its
+/// node core, this crate's sources other than the registry node, and the
+/// node core's own
 /// driver-contract checks; the library and raft-rs are the system's. A location in the
 /// standard library (or none) is judged by the zone it happened in.
 pub fn blame(caught: &Caught) -> Blame {
@@ -73,9 +74,14 @@ pub fn blame(caught: &Caught) -> Blame {
         return Blame::Harness;
     }
     let file = caught.file.as_str();
-    // The engine crate is harness code through and through.
-    if file.starts_with(regsim_engine::source_dir()) {
-        return Blame::Harness;
+    // The engine crate is harness code, bar its node core: the glue
+    // between raft-rs and the application is the system's.
+    if let Some(rest) = file.strip_prefix(regsim_engine::source_dir()) {
+        return if rest.starts_with(regsim_engine::node::SYSTEM_SUBDIR) {
+            Blame::System
+        } else {
+            Blame::Harness
+        };
     }
     if let Some(rest) = file.strip_prefix(dir) {
         return if rest.starts_with(SYSTEM_DIR) {
@@ -202,6 +208,7 @@ mod tests {
         let node = format!("{}node/mod.rs", own_src_dir());
         let engine = format!("{}sim/faults.rs", own_src_dir());
         let engine_crate = format!("{}oracle/commits.rs", regsim_engine::source_dir());
+        let core = format!("{}node/mod.rs", regsim_engine::source_dir());
         assert!(
             regsim_engine::source_dir().ends_with("engine/src/"),
             "{engine_crate}"
@@ -223,6 +230,18 @@ mod tests {
             // So does every file of the engine crate (its oracles, disk,
             // trace), even inside a call into the system.
             (at(&engine_crate, "x", true), Blame::Harness),
+            // But the engine's node core is the system's, as the
+            // registry's application glue is.
+            (at(&core, "x", true), Blame::System),
+            (at(&core, "x", false), Blame::System),
+            (
+                at(
+                    &core,
+                    "driver contract: syncs complete in Ready order",
+                    true,
+                ),
+                Blame::Harness,
+            ),
             // A driver-contract check in the node core blames the driver.
             (
                 at(

@@ -6,6 +6,8 @@
 //! - [`fnv`]: the harness's own FNV-1a (trace hashes, state digests).
 //! - [`storage`]: what a node core persists of Raft, as traits.
 //! - [`disk`]: the simulated Raft disk (written and synced images).
+//! - [`node`]: the node core, one raft-rs member running an application
+//!   (the system under test's glue, generic over its state machine).
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
 //! - [`error`], [`cancel`], [`tempdirs`]: how a run ends without a verdict,
@@ -20,6 +22,7 @@ pub mod cancel;
 pub mod disk;
 pub mod error;
 pub mod fnv;
+pub mod node;
 pub mod oracle;
 pub mod rng;
 pub mod storage;

@@ -24,7 +24,7 @@ use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeCore, Output, StartFailure};
+use crate::node::{self, CrashPoints, NodeCore, Note, Output, StartFailure};
 use crate::oracle::checkers::{Checkers, Injected, Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -367,8 +367,11 @@ impl<F: NodeFiles> World<F> {
             self.mark(SimMark::CrashBeforeRegistrySync);
         }
         let fired = match &result {
-            Ok(core) => core.fsm().store().fault_fired.take(),
-            Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
+            Ok(core) => core.app().fsm().store().fault_fired.take(),
+            Err(failed) => failed
+                .app
+                .as_ref()
+                .and_then(|a| a.fsm().store().fault_fired.take()),
         };
         self.store_fault_fired(node, fired);
         if self.checkers.on() {
@@ -496,11 +499,12 @@ impl<F: NodeFiles> World<F> {
         &mut self,
         node: u8,
         not_started: node::NotStarted<TrackedStore>,
-        out: Vec<Output>,
+        out: Vec<Output<TrackedStore>>,
         disk: &LogImage,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let node::NotStarted { failure, store } = not_started;
+        let node::NotStarted { failure, app } = not_started;
+        let store = app.map(node::Registry::into_store);
         let (reason, outcome) = match &failure {
             StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
             StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
@@ -583,7 +587,7 @@ impl<F: NodeFiles> World<F> {
     pub fn stop(&mut self, node: u8, reason: DownReason) {
         let i = usize::from(node);
         if let (State::Up(core), DownReason::Crashed) = (&self.slots[i].state, &reason) {
-            let missing = core.unregistered_deks().len();
+            let missing = core.app().unregistered_deks().len();
             if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
                 self.mark(SimMark::CrashBetweenDekRegistrations);
             }
@@ -598,8 +602,8 @@ impl<F: NodeFiles> World<F> {
         self.injector.process_died(node);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) = state {
-            let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
-            if let Some(Some(store)) = Some(self.close_store(node, core.into_store())) {
+            let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
+            if let Some(Some(store)) = Some(self.close_store(node, core.into_app().into_store())) {
                 let stopped = Observation::Stopped {
                     node,
                     store: &store,
@@ -619,7 +623,7 @@ impl<F: NodeFiles> World<F> {
         node: u8,
         f: impl FnOnce(
             &mut HostedNode<F>,
-            &mut Vec<Output>,
+            &mut Vec<Output<TrackedStore>>,
             &mut dyn CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -646,7 +650,7 @@ impl<F: NodeFiles> World<F> {
                 break;
             }
             let fired = match &self.slots[i].state {
-                State::Up(core) => core.fsm().store().fault_fired.take(),
+                State::Up(core) => core.app().fsm().store().fault_fired.take(),
                 State::Down(_) => None,
             };
             self.store_fault_fired(node, fired);
@@ -778,7 +782,12 @@ impl<F: NodeFiles> World<F> {
     /// Records and shows the checkers a batch of outputs; returns the
     /// calls they ask for next. `disk`: the log a start began from (its
     /// replay restores the snapshot it holds).
-    fn outputs(&mut self, node: u8, out: Vec<Output>, disk: Option<&LogImage>) -> Vec<FollowUp> {
+    fn outputs(
+        &mut self,
+        node: u8,
+        out: Vec<Output<TrackedStore>>,
+        disk: Option<&LogImage>,
+    ) -> Vec<FollowUp> {
         let i = usize::from(node);
         let mut follow = Vec::new();
         for o in out {
@@ -810,12 +819,12 @@ impl<F: NodeFiles> World<F> {
                         self.mark(SimMark::HaltRehitAfterRestart);
                     }
                 }
-                Output::Guard {
+                Output::Note(Note::Guard {
                     stage,
                     epoch,
                     result,
-                } => self.on_guard(node, stage, epoch, result),
-                Output::EpochBumped { from, to } => self.record(
+                }) => self.on_guard(node, stage, epoch, result),
+                Output::Note(Note::EpochBumped { from, to }) => self.record(
                     Some(node),
                     &kinds::EPOCH_BUMP,
                     u64::from(from),
@@ -827,7 +836,7 @@ impl<F: NodeFiles> World<F> {
                 Output::BecameLeader { term } => {
                     self.stats.elections += 1;
                     let in_flight = self.slots.iter().any(
-                        |s| matches!(&s.state, State::Up(c) if !c.unregistered_deks().is_empty()),
+                        |s| matches!(&s.state, State::Up(c) if !c.app().unregistered_deks().is_empty()),
                     );
                     if self.stats.elections > 1 && in_flight {
                         self.mark(SimMark::LeaderChangeRegistrationInFlight);
@@ -885,7 +894,7 @@ impl<F: NodeFiles> World<F> {
         }
         if let Some(r) = wire::registration_of(&rec.data) {
             let epoch = match &self.slots[i].state {
-                State::Up(core) => Some(core.epoch()),
+                State::Up(core) => Some(core.app().epoch()),
                 State::Down(_) => None,
             };
             let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
@@ -956,7 +965,7 @@ impl<F: NodeFiles> World<F> {
         );
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
         if let State::Up(core) = &self.slots[i].state {
-            let digest = crate::store::state_digest(core.fsm().store());
+            let digest = crate::store::state_digest(core.app().fsm().store());
             if disk_hash.is_none() {
                 disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
             }
@@ -1006,7 +1015,7 @@ impl<F: NodeFiles> World<F> {
         let State::Up(core) = &self.slots[i].state else {
             return;
         };
-        let mut deks = core.unregistered_deks();
+        let mut deks = core.app().unregistered_deks();
         if deks.is_empty() {
             return;
         }
@@ -1017,7 +1026,7 @@ impl<F: NodeFiles> World<F> {
                 let State::Up(core) = &self.slots[i].state else {
                     break;
                 };
-                let data = core.registration_entry(dek, pid);
+                let data = core.app().registration_entry(dek, pid);
                 self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
                 let who = (node, self.slots[i].incarnation);
                 let proposed = Observation::RegistrationProposed {
@@ -1094,8 +1103,8 @@ impl<F: NodeFiles> World<F> {
         let mut data = self.clients.data(cmd).or(attempt.data);
         if data.is_none() {
             if let State::Up(core) = &self.slots[i].state {
-                if core.can_encrypt(attempt.dek) {
-                    let (full, epoch) = (self.slots[i].full, core.epoch());
+                if core.app().can_encrypt(attempt.dek) {
+                    let (full, epoch) = (self.slots[i].full, core.app().epoch());
                     let who = (node, self.slots[i].incarnation);
                     data = Some(self.clients.encrypt(cmd, node, full, epoch));
                     let nonce = Observation::Nonce {
@@ -1263,9 +1272,9 @@ impl<F: NodeFiles> World<F> {
                     c.term(),
                     c.last_index(),
                     c.commit_index(),
-                    c.fsm().applied_index(),
+                    c.app().fsm().applied_index(),
                     c.leader_id(),
-                    c.unregistered_deks()
+                    c.app().unregistered_deks()
                 ),
                 State::Down(r) => format!("n{}: down ({r:?})", i + 1),
             })

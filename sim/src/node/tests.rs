@@ -2,98 +2,12 @@
 //! (raft-rs's `MemStorage`), an epoch cell and the library's memory
 //! registry stand in for the three storage traits.
 
-use raft::eraftpb::{ConfState, Entry, Snapshot};
-use raft::storage::MemStorage;
-use raft::{GetEntriesContext, Storage};
+use regsim_engine::node::mem_log::MemLog;
 use writer_registry::registry::{Batch, Pairs, Space, StoreError};
 use writer_registry::{MemoryRegistry, PersistPolicy, RowKey, WriterRegistryStore};
 
-use super::storage::{EpochStore, LogOp, NodeStore, RaftLog};
+use super::storage::{EpochStore, NodeStore, RaftLog};
 use super::*;
-
-/// raft-rs's in-memory log: every write is visible and durable at once.
-#[derive(Clone)]
-struct MemLog {
-    mem: MemStorage,
-    snapshot: Snapshot,
-    seq: u64,
-}
-
-impl MemLog {
-    fn single_voter() -> Self {
-        MemLog {
-            mem: MemStorage::new_with_conf_state(ConfState::from((vec![1], vec![]))),
-            snapshot: Snapshot::default(),
-            seq: 0,
-        }
-    }
-}
-
-impl Storage for MemLog {
-    fn initial_state(&self) -> raft::Result<raft::RaftState> {
-        self.mem.initial_state()
-    }
-    fn entries(
-        &self,
-        low: u64,
-        high: u64,
-        max: impl Into<Option<u64>>,
-        ctx: GetEntriesContext,
-    ) -> raft::Result<Vec<Entry>> {
-        self.mem.entries(low, high, max, ctx)
-    }
-    fn term(&self, idx: u64) -> raft::Result<u64> {
-        self.mem.term(idx)
-    }
-    fn first_index(&self) -> raft::Result<u64> {
-        self.mem.first_index()
-    }
-    fn last_index(&self) -> raft::Result<u64> {
-        self.mem.last_index()
-    }
-    fn snapshot(&self, request_index: u64, to: u64) -> raft::Result<Snapshot> {
-        self.mem.snapshot(request_index, to)
-    }
-}
-
-impl RaftLog for MemLog {
-    fn write(&mut self, ops: Vec<LogOp>) -> u64 {
-        let mut core = self.mem.wl();
-        for op in ops {
-            match op {
-                LogOp::Append(entries) => core.append(&entries).unwrap(),
-                LogOp::HardState(hs) => core.set_hardstate(hs),
-                LogOp::InstallSnapshot(s) => core.apply_snapshot(s).unwrap(),
-            }
-        }
-        self.seq += 1;
-        self.seq
-    }
-    fn sync_through(&mut self, _seq: u64) {}
-    fn compact(&mut self, snapshot: &Snapshot) {
-        self.mem
-            .wl()
-            .compact(snapshot.get_metadata().index)
-            .unwrap();
-        self.snapshot = snapshot.clone();
-    }
-    fn held_snapshot(&self) -> Snapshot {
-        self.snapshot.clone()
-    }
-    fn persisted_commit(&self) -> u64 {
-        self.mem.rl().hard_state().commit
-    }
-    fn held_entry(&self, index: u64) -> Option<Entry> {
-        let ctx = GetEntriesContext::empty(false);
-        self.mem.entries(index, index + 1, None, ctx).ok()?.pop()
-    }
-    fn held_term(&self, index: u64) -> Option<u64> {
-        self.mem.term(index).ok()
-    }
-    fn membership(&self) -> ConfState {
-        self.mem.initial_state().unwrap().conf_state
-    }
-}
 
 #[derive(Default)]
 struct EpochCell(u16);
@@ -159,7 +73,11 @@ fn logger() -> slog::Logger {
 type Core = NodeCore<MemLog, Counted>;
 
 /// Completes every sync the outputs ask for, in order, like a driver.
-fn settle(core: &mut Core, out: &mut Vec<Output>, seen: &mut Vec<Output>) -> bool {
+fn settle(
+    core: &mut Core,
+    out: &mut Vec<Output<Counted>>,
+    seen: &mut Vec<Output<Counted>>,
+) -> bool {
     let mut halted = false;
     while let Some(o) = (!out.is_empty()).then(|| out.remove(0)) {
         if let Output::Sync { ready } = o {
@@ -170,7 +88,7 @@ fn settle(core: &mut Core, out: &mut Vec<Output>, seen: &mut Vec<Output>) -> boo
     halted
 }
 
-fn lead(core: &mut Core, seen: &mut Vec<Output>) {
+fn lead(core: &mut Core, seen: &mut Vec<Output<Counted>>) {
     let mut out = Vec::new();
     for _ in 0..50 {
         core.tick(&mut out, &mut NoCrashes).unwrap();
@@ -183,7 +101,7 @@ fn lead(core: &mut Core, seen: &mut Vec<Output>) {
 }
 
 /// A new node started over an empty log and store.
-fn fresh(epoch: &mut EpochCell, out: &mut Vec<Output>) -> Core {
+fn fresh(epoch: &mut EpochCell, out: &mut Vec<Output<Counted>>) -> Core {
     start(
         params(),
         MemLog::single_voter(),
@@ -204,12 +122,12 @@ fn a_fresh_node_runs_the_start_sequence_leads_registers_and_may_encrypt() {
     let kinds: Vec<String> = out
         .iter()
         .map(|o| match o {
-            Output::Guard {
+            Output::Note(Note::Guard {
                 stage,
                 epoch,
                 result,
-            } => format!("guard {stage:?} {epoch} {}", result.is_ok()),
-            Output::EpochBumped { from, to } => format!("bump {from}->{to}"),
+            }) => format!("guard {stage:?} {epoch} {}", result.is_ok()),
+            Output::Note(Note::EpochBumped { from, to }) => format!("bump {from}->{to}"),
             other => format!("{other:?}"),
         })
         .collect();
@@ -221,17 +139,21 @@ fn a_fresh_node_runs_the_start_sequence_leads_registers_and_may_encrypt() {
             "guard AfterReplay 1 true"
         ]
     );
-    assert_eq!((epoch.0, core.epoch()), (1, 1));
+    assert_eq!((epoch.0, core.app().epoch()), (1, 1));
     let mut seen = Vec::new();
     lead(&mut core, &mut seen);
-    assert_eq!(core.unregistered_deks(), vec![7]);
+    assert_eq!(core.app().unregistered_deks(), vec![7]);
     assert!(
-        !core.can_encrypt(7),
+        !core.app().can_encrypt(7),
         "START-7: not before the registration applies"
     );
     let mut out = Vec::new();
     assert!(core
-        .propose(core.registration_entry(7, 1), &mut out, &mut NoCrashes)
+        .propose(
+            core.app().registration_entry(7, 1),
+            &mut out,
+            &mut NoCrashes
+        )
         .unwrap());
     settle(&mut core, &mut out, &mut seen);
     let applied = seen
@@ -250,8 +172,8 @@ fn a_fresh_node_runs_the_start_sequence_leads_registers_and_may_encrypt() {
     .to_vec();
     let row = writer_registry::hex::decode("08b37b07b558d4c000010001").unwrap();
     assert_eq!(applied.row, Some((key, Some(row))), "docs/spec.md APPLY-2");
-    assert!(core.can_encrypt(7));
-    assert!(core.unregistered_deks().is_empty());
+    assert!(core.app().can_encrypt(7));
+    assert!(core.app().unregistered_deks().is_empty());
 }
 
 #[test]
@@ -271,18 +193,22 @@ fn a_restart_bumps_the_epoch_and_replays_its_own_log_before_joining() {
     let mut seen = Vec::new();
     lead(&mut core, &mut seen);
     let mut out = Vec::new();
-    core.propose(core.registration_entry(7, 1), &mut out, &mut NoCrashes)
-        .unwrap();
+    core.propose(
+        core.app().registration_entry(7, 1),
+        &mut out,
+        &mut NoCrashes,
+    )
+    .unwrap();
     settle(&mut core, &mut out, &mut seen);
     // The process dies; the log, the epoch file and the store survive.
-    let store = core.into_store();
+    let store = core.into_app().into_store();
     let durable = store.applied_index().unwrap().unwrap_or(0);
     let commit = log.persisted_commit();
     assert!(commit >= 2, "the registration committed");
     let mut out = Vec::new();
     let core = start(params(), log, &mut epoch, store, &logger(), &mut out)
         .unwrap_or_else(|e| panic!("{:?}", e.failure));
-    assert_eq!(core.epoch(), 2, "START-3: bumped at every start");
+    assert_eq!(core.app().epoch(), 2, "START-3: bumped at every start");
     // Faithful: registrations never move the durable applied index, so
     // the registration is applied again, as a replay, before joining.
     let replayed: Vec<u64> = out
@@ -302,17 +228,20 @@ fn a_restart_bumps_the_epoch_and_replays_its_own_log_before_joining() {
     let guard_after = out.iter().position(|o| {
         matches!(
             o,
-            Output::Guard {
+            Output::Note(Note::Guard {
                 stage: GuardStage::AfterReplay,
                 ..
-            }
+            })
         )
     });
     let last_replay = out
         .iter()
         .rposition(|o| matches!(o, Output::Applied(rec) if rec.replay));
     assert!(last_replay < guard_after, "START-5 comes after the replay");
-    assert!(!core.can_encrypt(7), "a new incarnation registers again");
+    assert!(
+        !core.app().can_encrypt(7),
+        "a new incarnation registers again"
+    );
 }
 
 #[test]
@@ -322,7 +251,7 @@ fn a_crash_point_the_driver_arms_kills_the_core_there() {
         fn at_ready_step(&mut self, step: ReadyStep) -> bool {
             step == ReadyStep::AfterWrite
         }
-        fn before_own_registration_applies(&mut self) -> bool {
+        fn before_own_proposal_applies(&mut self) -> bool {
             false
         }
     }
@@ -332,7 +261,7 @@ fn a_crash_point_the_driver_arms_kills_the_core_there() {
     let mut seen = Vec::new();
     lead(&mut core, &mut seen);
     let mut out = Vec::new();
-    let crashed = core.propose(core.registration_entry(7, 1), &mut out, &mut AtWrite);
+    let crashed = core.propose(core.app().registration_entry(7, 1), &mut out, &mut AtWrite);
     assert_eq!(crashed, Err(Crashed { partial: None }));
 }
 
@@ -354,6 +283,6 @@ fn an_exhausted_epoch_file_refuses_and_hands_the_store_back() {
         not.failure,
         StartFailure::Refused(Refusal::EpochsExhausted)
     ));
-    assert!(not.store.is_some());
+    assert!(not.app.is_some());
     assert_eq!(epoch.0, 0xFFFF, "nothing bumped");
 }

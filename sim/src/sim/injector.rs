@@ -36,13 +36,13 @@ impl CrashPoints for ArmedCrashes {
         }
         false
     }
-    fn before_own_registration_applies(&mut self) -> bool {
+    fn before_own_proposal_applies(&mut self) -> bool {
         std::mem::take(&mut self.before_registration)
     }
-    fn between_own_registrations(&mut self) -> bool {
+    fn between_own_proposals(&mut self) -> bool {
         std::mem::take(&mut self.between_registrations)
     }
-    fn own_registration_acked(&mut self) -> bool {
+    fn own_proposal_acked(&mut self) -> bool {
         std::mem::take(&mut self.own_registration_acked)
     }
 }

@@ -11,9 +11,9 @@ pub(crate) fn caught_up<L: RaftLog, S: NodeStore>(live: &[&NodeCore<L, S>]) -> b
     };
     let target = leader.last_index();
     leader.commit_index() == target
-        && live
-            .iter()
-            .all(|c| c.fsm().applied_index() == target && c.unregistered_deks().is_empty())
+        && live.iter().all(|c| {
+            c.app().fsm().applied_index() == target && c.app().unregistered_deks().is_empty()
+        })
 }
 
 impl Sim<'_> {
@@ -64,7 +64,7 @@ impl Sim<'_> {
                 State::Up(c) => format!(
                     "{}: up applied {} commit {} last {}{}",
                     name(s.index),
-                    c.fsm().applied_index(),
+                    c.app().fsm().applied_index(),
                     c.commit_index(),
                     c.last_index(),
                     if c.is_leader() { " leader" } else { "" }

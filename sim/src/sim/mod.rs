@@ -31,7 +31,7 @@ use crate::disk::DiskStorage;
 use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
-use crate::node::{self, NodeCore, NodeParams, Output, ReadyStep, StartFailure};
+use crate::node::{self, NodeCore, NodeParams, Note, Output, ReadyStep, StartFailure};
 use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
 use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
@@ -289,7 +289,7 @@ pub struct Sim<'a> {
     checkers: Checkers,
     trace: Trace,
     logger: slog::Logger,
-    out: Vec<Output>,
+    out: Vec<Output<TrackedStore>>,
     same_instant: u64,
     marks: BTreeMap<&'static str, u64>,
     /// First index at which each registration (dek, full, epoch) committed.
@@ -616,7 +616,7 @@ impl<'a> Sim<'a> {
         node: u8,
         f: impl FnOnce(
             &mut SimNode,
-            &mut Vec<Output>,
+            &mut Vec<Output<TrackedStore>>,
             &mut dyn node::CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -628,7 +628,7 @@ impl<'a> Sim<'a> {
         let crash = self.injector.crash_points(node);
         let mut out = std::mem::take(&mut self.out);
         let result = in_system(|| f(core, &mut out, crash));
-        let fired = core.fsm().store().fault_fired.take();
+        let fired = core.app().fsm().store().fault_fired.take();
         self.store_fault_fired(node, fired);
         self.observe_synced(node);
         let registered = out.iter().any(|o| matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some()));
@@ -674,7 +674,7 @@ impl<'a> Sim<'a> {
         if let (State::Up(core) | State::Paused(core), DownReason::Crashed) =
             (&self.slots[i].state, &reason)
         {
-            let missing = core.unregistered_deks().len();
+            let missing = core.app().unregistered_deks().len();
             if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
                 self.mark(SimMark::CrashBetweenDekRegistrations);
             }
@@ -690,8 +690,8 @@ impl<'a> Sim<'a> {
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) | State::Paused(core) = state {
             // A process killed inside a write has no digest to speak of.
-            let digest = (!core.fsm().store().crashed).then(|| core.fsm().digest());
-            let image = self.close_store(node, core.into_store());
+            let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
+            let image = self.close_store(node, core.into_app().into_store());
             self.observe_stopped(node, image, digest);
         }
     }
@@ -854,8 +854,11 @@ impl<'a> Sim<'a> {
             self.mark(SimMark::CrashBeforeRegistrySync);
         }
         let fired = match &result {
-            Ok(core) => core.fsm().store().fault_fired.take(),
-            Err(failed) => failed.store.as_ref().and_then(|s| s.fault_fired.take()),
+            Ok(core) => core.app().fsm().store().fault_fired.take(),
+            Err(failed) => failed
+                .app
+                .as_ref()
+                .and_then(|a| a.fsm().store().fault_fired.take()),
         };
         self.store_fault_fired(node, fired);
         // Before the replay's applies are judged: what the start synced.
@@ -961,10 +964,11 @@ impl<'a> Sim<'a> {
         &mut self,
         node: u8,
         not_started: node::NotStarted<TrackedStore>,
-        mut out: Vec<Output>,
+        mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let node::NotStarted { failure, store } = not_started;
+        let node::NotStarted { failure, app } = not_started;
+        let store = app.map(node::Registry::into_store);
         let (reason, outcome) = match &failure {
             StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
             StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),

@@ -59,7 +59,7 @@ impl Sim<'_> {
         }
     }
 
-    pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output>) {
+    pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output<TrackedStore>>) {
         for o in out.drain(..) {
             match o {
                 Output::Send(m) => {
@@ -97,12 +97,12 @@ impl Sim<'_> {
                         self.mark(SimMark::HaltRehitAfterRestart);
                     }
                 }
-                Output::Guard {
+                Output::Note(Note::Guard {
                     stage,
                     epoch,
                     result,
-                } => self.on_guard(node, stage, epoch, result),
-                Output::EpochBumped { from, to } => self.record(
+                }) => self.on_guard(node, stage, epoch, result),
+                Output::Note(Note::EpochBumped { from, to }) => self.record(
                     Some(node),
                     &kinds::EPOCH_BUMP,
                     u64::from(from),
@@ -111,7 +111,7 @@ impl Sim<'_> {
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
                     self.stats.elections += 1;
-                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.unregistered_deks().is_empty()));
+                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.app().unregistered_deks().is_empty()));
                     if self.stats.elections > 1 && in_flight {
                         self.mark(SimMark::LeaderChangeRegistrationInFlight);
                     }
@@ -135,7 +135,7 @@ impl Sim<'_> {
         }
         if let Some(r) = wire::registration_of(&rec.data) {
             let epoch = match &self.slots[i].state {
-                State::Up(core) | State::Paused(core) => Some(core.epoch()),
+                State::Up(core) | State::Paused(core) => Some(core.app().epoch()),
                 State::Down(_) => None,
             };
             let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
@@ -179,9 +179,9 @@ pub(crate) fn observe_gates<L: node::storage::RaftLog, S: node::storage::NodeSto
     core: &node::NodeCore<L, S>,
     deks: &[u32],
 ) {
-    let epoch = core.epoch();
+    let epoch = core.app().epoch();
     for &dek in deks {
-        let open = core.can_encrypt(dek);
+        let open = core.app().can_encrypt(dek);
         let gate = Observation::EncryptionGate {
             who,
             dek,
@@ -304,14 +304,14 @@ impl Sim<'_> {
         );
         if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
             // Into the trace: every byte the restore left.
-            let digest = crate::store::state_digest(core.fsm().store());
+            let digest = crate::store::state_digest(core.app().fsm().store());
             // A report folds row changes onto the last scan; a restore
             // replaces every row at once, so it needs a scan of its own
             // (kept, never hashed: the digest above covers the bytes).
             let image = self
                 .trace
                 .keeps_events()
-                .then(|| scan_image(core.fsm().store()).ok())
+                .then(|| scan_image(core.app().fsm().store()).ok())
                 .flatten();
             self.record_state(node, digest);
             self.note_rows(node, image.as_ref());

@@ -28,8 +28,8 @@ impl Sim<'_> {
         if data.is_none() {
             let s = &self.slots[usize::from(node)];
             if let State::Up(core) = &s.state {
-                if core.can_encrypt(attempt.dek) {
-                    let (full, epoch) = (s.full, core.epoch());
+                if core.app().can_encrypt(attempt.dek) {
+                    let (full, epoch) = (s.full, core.app().epoch());
                     let who = (node, s.incarnation);
                     data = Some(self.clients.encrypt(cmd, node, full, epoch));
                     self.checkers.observe(
@@ -65,7 +65,7 @@ impl Sim<'_> {
     pub(super) fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
         let mut deks = match &self.slots[i].state {
-            State::Up(core) | State::Paused(core) => core.unregistered_deks(),
+            State::Up(core) | State::Paused(core) => core.app().unregistered_deks(),
             State::Down(_) => return,
         };
         if deks.is_empty() {
@@ -76,7 +76,7 @@ impl Sim<'_> {
             for dek in deks {
                 let pid = self.next_pid();
                 let data = match &self.slots[i].state {
-                    State::Up(core) => core.registration_entry(dek, pid),
+                    State::Up(core) => core.app().registration_entry(dek, pid),
                     _ => break,
                 };
                 self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
