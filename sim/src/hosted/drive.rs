@@ -86,9 +86,9 @@ impl<'a> Driver<'a> {
         let mut w = world.borrow_mut();
         let records = w.injector.take_records();
         for r in records {
-            w.checkers.injected(now, r);
+            w.obs.checkers.injected(now, r);
         }
-        if w.harness_error.is_some() {
+        if w.obs.harness_error.is_some() {
             return Some(Ending::Converged);
         }
         if let Some(deadline) = self.deadline {
@@ -102,9 +102,9 @@ impl<'a> Driver<'a> {
                 });
             }
         }
-        w.stats.events += 1;
-        if let Some(e) = w.opts.cancel.check_at(w.stats.events) {
-            w.harness_error.get_or_insert(e);
+        w.obs.stats.events += 1;
+        if let Some(e) = w.opts.cancel.check_at(w.obs.stats.events) {
+            w.obs.harness_error.get_or_insert(e);
             return Some(Ending::Converged);
         }
         self.passes += 1;
@@ -151,13 +151,13 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
         fabric.power_on(node);
     }
     let mut w = world.borrow_mut();
-    w.stats.power_losses += 1;
+    w.obs.stats.power_losses += 1;
     let now = w.now;
     let s = &mut w.slots[usize::from(node)];
     s.power_lost = true;
     s.epoch.power_loss();
     w.record(Some(node), &kinds::POWER_LOSS, 0, 0);
-    w.checkers.observe(now, Observation::PowerLost { node });
+    w.obs.checkers.observe(now, Observation::PowerLost { node });
 }
 
 /// A process crash: the node's process stops; its software comes back
@@ -168,7 +168,7 @@ fn crash<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, n
     let up = world.borrow().is_up(node);
     if up {
         let mut w = world.borrow_mut();
-        w.stats.crashes += 1;
+        w.obs.stats.crashes += 1;
         w.stop(node, DownReason::Crashed);
     }
     fabric.kill(node);
@@ -196,7 +196,7 @@ fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t
         Timer::ClientRetry { cmd } => world.borrow_mut().client_retry(cmd),
         Timer::RegRetry { node, inc } => {
             let mut w = world.borrow_mut();
-            if w.slots[usize::from(node)].incarnation == inc {
+            if w.slots[usize::from(node)].member.incarnation == inc {
                 w.hand(node, Work::Registrations);
             }
         }
@@ -312,7 +312,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
                 let s = &mut w.slots[usize::from(node)];
                 let high = s.epoch.preset(epoch);
                 s.epoch_injected = true;
-                let full = s.full;
+                let full = s.member.full;
                 w.injector
                     .record(crate::oracle::checkers::Injected::EpochPreset {
                         node,
@@ -371,8 +371,10 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
             high_bits,
         } => {
             let mut w = world.borrow_mut();
-            let fake =
-                crate::sim::faults::collision_writer(w.slots[usize::from(victim)].full, high_bits);
+            let fake = crate::sim::faults::collision_writer(
+                w.slots[usize::from(victim)].member.full,
+                high_bits,
+            );
             let pid = w.clients.next_pid();
             let data = crate::sim::faults::collision_entry(pid, dek, fake);
             let record = crate::oracle::checkers::Injected::Collision { full: fake };
@@ -384,7 +386,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
         Action::Malformed { via, variant } => {
             let mut w = world.borrow_mut();
             let pid = w.clients.next_pid();
-            let full = w.slots[usize::from(via)].full;
+            let full = w.slots[usize::from(via)].member.full;
             let data = crate::sim::faults::malformed_entry(pid, w.sc.deks[0], full, variant);
             let data_hash = crate::fnv::fnv1a64(&data);
             let record = crate::oracle::checkers::Injected::Malformed { data_hash };
@@ -396,7 +398,7 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
         Action::Exotic { via, opcode } => {
             let mut w = world.borrow_mut();
             let pid = w.clients.next_pid();
-            let fulls: Vec<u64> = w.slots.iter().map(|s| s.full).collect();
+            let fulls: Vec<u64> = w.slots.iter().map(|s| s.member.full).collect();
             let payload = crate::sim::faults::exotic_payload(
                 w.sc.deks[0],
                 &fulls,
@@ -452,7 +454,7 @@ pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending
     match &ending {
         Ending::Livelock(msg) => w.violation("livelock", None, msg.clone()),
         Ending::NotConverged { .. } => {}
-        Ending::Converged => w.converged_end = w.harness_error.is_none(),
+        Ending::Converged => w.converged_end = w.obs.harness_error.is_none(),
     }
     w.finishing = true;
     for i in 0..w.sc.nodes {
@@ -460,22 +462,22 @@ pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending
             w.stop(i, DownReason::Crashed);
         }
     }
-    w.stats.committed = w.checkers.committed();
-    w.stats.virtual_us = w.now;
+    w.obs.stats.committed = w.obs.checkers.committed();
+    w.obs.stats.virtual_us = w.now;
     for (mark, hits) in writer_registry::marks::take() {
         if hits > 0 {
-            *w.marks.entry(mark.name()).or_default() += hits;
+            *w.obs.marks.entry(mark.name()).or_default() += hits;
         }
     }
     let spent = Checkers::new(0, w.sc.policy.persist(), false);
-    let (violations, purpose) = std::mem::replace(&mut w.checkers, spent).finish();
+    let (violations, purpose) = std::mem::replace(&mut w.obs.checkers, spent).finish();
     RunOutput {
-        stats: std::mem::take(&mut w.stats),
+        stats: std::mem::take(&mut w.obs.stats),
         violations,
         purpose,
         ending,
-        trace: std::mem::replace(&mut w.trace, Trace::new(false)),
-        marks: std::mem::take(&mut w.marks),
-        harness_error: w.harness_error.take(),
+        trace: std::mem::replace(&mut w.obs.trace, Trace::new(false)),
+        marks: std::mem::take(&mut w.obs.marks),
+        harness_error: w.obs.harness_error.take(),
     }
 }

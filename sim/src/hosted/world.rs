@@ -16,13 +16,11 @@ use crate::marks::SimMark;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
 use writer_registry::ids::node16;
-use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire;
-use writer_registry::{Halt, HaltKind, Outcome, WriterRegistryStore};
+use writer_registry::WriterRegistryStore;
 
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
-use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
 use crate::node::{self, CrashPoints, NodeCore, Note, Output, StartFailure};
 use crate::oracle::checkers::{Checkers, Injected, Observation, StartOutcome};
@@ -31,9 +29,11 @@ use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::sim::clients::{Attempt, Clients};
 use crate::sim::injector::Injector;
-use crate::sim::{node_params, outcome_name, reason_code, DownReason, SimOptions, Stats};
-use crate::store::image_digest;
-use crate::store::{scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore};
+use crate::sim::observe::{self, Member, Observer};
+use crate::sim::{node_params, reason_code, DownReason, SimOptions};
+use crate::store::{
+    image_digest, scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore,
+};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 
@@ -55,7 +55,8 @@ pub(crate) enum Work {
 
 /// One cluster member across its incarnations.
 pub(crate) struct Slot<F: NodeFiles> {
-    pub full: u64,
+    /// The harness's books on the member across incarnations.
+    pub member: Member,
     pub state: State<F>,
     /// Where its files live.
     pub files: F,
@@ -77,11 +78,7 @@ pub(crate) struct Slot<F: NodeFiles> {
     /// (`true`: with power loss).
     pub dying: Option<bool>,
     pub corruptions: Vec<(u8, u32, crate::store::Corruption)>,
-    pub incarnation: u32,
     pub tick_seq: u64,
-    pub high_water: u64,
-    pub applied_max: u64,
-    pub halted_at: Option<u64>,
     /// The log record's sync count when the checkers last saw its synced
     /// image (a log opened anew starts its count again).
     pub seen_syncs: Option<u64>,
@@ -108,10 +105,8 @@ pub(crate) struct World<F: NodeFiles> {
     pub opts: SimOptions,
     pub now: u64,
     pub slots: Vec<Slot<F>>,
-    pub checkers: Checkers,
-    pub trace: Trace,
-    pub stats: Stats,
-    pub marks: BTreeMap<&'static str, u64>,
+    /// The trace, marks, counters and checkers.
+    pub obs: Observer,
     pub clients: Clients,
     pub injector: Injector,
     /// A registration applied outside a replay in the call being handled.
@@ -125,8 +120,6 @@ pub(crate) struct World<F: NodeFiles> {
     /// datagram, so the sender does, at the scenario's rate) and their
     /// sequence numbers.
     duplicates: Vec<(KeyedRng, u64)>,
-    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
-    pub harness_error: Option<HarnessError>,
     pub converged_end: bool,
     pub finishing: bool,
     logger: slog::Logger,
@@ -151,7 +144,7 @@ impl<F: NodeFiles> World<F> {
         World {
             slots: (0..n)
                 .map(|i| Slot {
-                    full: writer_registry::ids::full_node_id(&name(i)),
+                    member: Member::new(writer_registry::ids::full_node_id(&name(i))),
                     state: State::Down(DownReason::Crashed),
                     files: files(i),
                     paused: false,
@@ -163,11 +156,7 @@ impl<F: NodeFiles> World<F> {
                     start_requested: false,
                     dying: None,
                     corruptions: Vec::new(),
-                    incarnation: 0,
                     tick_seq: 0,
-                    high_water: 0,
-                    applied_max: 0,
-                    halted_at: None,
                     seen_syncs: None,
                     synced_rows: Default::default(),
                     inbox: VecDeque::new(),
@@ -175,10 +164,11 @@ impl<F: NodeFiles> World<F> {
                     notify: Rc::new(tokio::sync::Notify::new()),
                 })
                 .collect(),
-            checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
-            trace: Trace::new(opts.keep_trace_lines).keeping_events(opts.keep_events),
-            stats: Stats::default(),
-            marks: BTreeMap::new(),
+            obs: Observer::new(
+                Checkers::new(n, sc.policy.persist(), opts.oracles),
+                Trace::new(opts.keep_trace_lines).keeping_events(opts.keep_events),
+                sc.deks.clone(),
+            ),
             clients: Clients::new(n, sc.workload.client_attempts),
             injector: Injector::new(
                 (0..nn)
@@ -203,8 +193,6 @@ impl<F: NodeFiles> World<F> {
             duplicates: (0..nn * nn)
                 .map(|l| (streams.keyed(Subsystem::Network, 5_000 + l as u64), 0))
                 .collect(),
-            committed_registrations: BTreeMap::new(),
-            harness_error: None,
             converged_end: false,
             finishing: false,
             logger: slog::Logger::root(slog::Discard, slog::o!()),
@@ -224,36 +212,23 @@ impl<F: NodeFiles> World<F> {
     }
 
     pub fn mark(&mut self, mark: SimMark) {
-        *self.marks.entry(mark.name()).or_default() += 1;
+        self.obs.mark(mark);
     }
 
     pub fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.trace.record(self.now, node, kind, a, b);
+        self.obs.record(self.now, node, kind, a, b);
     }
 
     pub fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.checkers.violation(oracle, node, self.now, detail);
+        self.obs.violation(self.now, oracle, node, detail);
     }
 
-    /// A store that failed: a violation, or a harness error when the
-    /// machine ran out of something.
     fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
-        match crate::error::environment_cause(&detail) {
-            Some(cause) => {
-                let at = self.now;
-                self.harness_error
-                    .get_or_insert(HarnessError::Environment(format!(
-                        "{cause}: n{} at {at}us: {detail}",
-                        node + 1
-                    )));
-            }
-            None => self.violation(oracle, Some(node), detail),
-        }
+        self.obs.store_failure(self.now, oracle, node, detail);
     }
 
     fn record_state(&mut self, node: u8, image: &Image) {
-        let (digest, pairs) = image_digest(image);
-        self.record(Some(node), &kinds::STATE, digest, pairs);
+        self.obs.state(self.now, node, Ok(image_digest(image)));
     }
 
     pub fn is_up(&self, node: u8) -> bool {
@@ -276,7 +251,7 @@ impl<F: NodeFiles> World<F> {
     /// then the spec's start sequence. True when it joined.
     pub fn start(&mut self, node: u8) -> bool {
         let i = usize::from(node);
-        self.stats.restarts += 1;
+        self.obs.stats.restarts += 1;
         self.slots[i].start_requested = false;
         if std::mem::take(&mut self.slots[i].epoch_injected) {
             let s = &mut self.slots[i];
@@ -322,24 +297,30 @@ impl<F: NodeFiles> World<F> {
         let s = &mut self.slots[i];
         let applied = store.applied_index().ok().flatten().unwrap_or(0);
         self.clients.restarted(node);
-        s.applied_max = applied;
-        let inc = s.incarnation;
+        s.member.applied_max = applied;
+        let inc = s.member.incarnation;
         let started = Observation::Started {
             node,
             inc,
-            full: s.full,
+            full: s.member.full,
             deks: &self.sc.deks,
             store: image.as_ref(),
             epoch: s.epoch.read(),
             disk_commit: F::with_image(&log, |l| l.hard_state.commit),
         };
-        self.checkers.observe(self.now, started);
+        self.obs.checkers.observe(self.now, started);
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
         let sink = self.opts.oracles.then(|| s.synced_rows.clone());
         let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let params = node_params(&self.sc, node, s.full, election_tick, self.opts.mutant);
+        let params = node_params(
+            &self.sc,
+            node,
+            s.member.full,
+            election_tick,
+            self.opts.mutant,
+        );
         self.record(
             Some(node),
             &kinds::START,
@@ -374,12 +355,12 @@ impl<F: NodeFiles> World<F> {
                 .and_then(|a| a.fsm().store().fault_fired.take()),
         };
         self.store_fault_fired(node, fired);
-        if self.checkers.on() {
+        if self.obs.checkers.on() {
             // A start syncs the log it opened before its replay (turmoil's
             // open already did): the checkers see it synced as read. (The
             // hosted runtimes cannot show `log-not-synced-on-open`.)
             let synced = Observation::Synced { node, log: &disk };
-            self.checkers.observe(self.now, synced);
+            self.obs.checkers.observe(self.now, synced);
         }
         let outcome = match result {
             Ok(core) => {
@@ -395,7 +376,7 @@ impl<F: NodeFiles> World<F> {
             outcome,
             epoch_file: (file.read(), file.synced()),
         };
-        self.checkers.observe(self.now, ended);
+        self.obs.checkers.observe(self.now, ended);
         self.drain_row_changes(node);
         if outcome == StartOutcome::Joined {
             self.propose_registrations(node);
@@ -464,7 +445,7 @@ impl<F: NodeFiles> World<F> {
 
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
         for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
-            let node16 = node16(self.slots[usize::from(target)].full);
+            let node16 = node16(self.slots[usize::from(target)].member.full);
             let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
             let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
                 Ok(Some(change)) => change,
@@ -479,8 +460,12 @@ impl<F: NodeFiles> World<F> {
                 // The injection's own sync covered every record.
                 self.slots[usize::from(node)].synced_records = f.records();
             }
-            self.trace
-                .record_bytes(self.now, Some(node), &kinds::ROW_CORRUPTED, &[&key, &value]);
+            self.obs.trace.record_bytes(
+                self.now,
+                Some(node),
+                &kinds::ROW_CORRUPTED,
+                &[&key, &value],
+            );
             self.mark(how.mark());
             let corrupted = Observation::RowCorrupted {
                 node,
@@ -491,7 +476,7 @@ impl<F: NodeFiles> World<F> {
                 value,
                 how: how.name(),
             };
-            self.checkers.observe(self.now, corrupted);
+            self.obs.checkers.observe(self.now, corrupted);
         }
     }
 
@@ -505,12 +490,7 @@ impl<F: NodeFiles> World<F> {
         let i = usize::from(node);
         let node::NotStarted { failure, app } = not_started;
         let store = app.map(node::Registry::into_store);
-        let (reason, outcome) = match &failure {
-            StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
-            StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
-            StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
-            StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
-        };
+        let (reason, outcome) = observe::start_failure(&failure);
         if let StartFailure::Store(msg) = &failure {
             self.store_failure("store-open", node, msg.clone());
         }
@@ -518,22 +498,16 @@ impl<F: NodeFiles> World<F> {
         self.outputs(node, out, Some(disk));
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
-        s.incarnation += 1;
+        s.member.incarnation += 1;
         if let StartFailure::Crashed {
             partial: Some(index),
         } = failure
         {
-            s.applied_max = s.applied_max.max(index);
+            s.member.applied_max = s.member.applied_max.max(index);
             self.write_cut(node, index, disk);
         }
         if let Some(Some(store)) = &image {
-            let stopped = Observation::Stopped {
-                node,
-                store,
-                library_digest: None,
-                converged_end: false,
-            };
-            self.checkers.observe(self.now, stopped);
+            self.obs.stopped(self.now, node, store, None, false);
         }
         if reason == DownReason::Crashed {
             let power = self.injector.armed_power_loss(node);
@@ -558,28 +532,14 @@ impl<F: NodeFiles> World<F> {
         }
         self.slots[i].journal = Some(journal);
         self.slots[i].files.keep_store(inner);
-        match &scanned {
-            Ok(image) => self.record_state(node, image),
-            Err(e) => {
-                self.record(Some(node), &kinds::STATE_UNREADABLE, 0, 0);
-                self.store_failure("store-open", node, format!("reading the store back: {e}"));
-            }
-        }
+        let digest = scanned.as_ref().map(image_digest).map_err(Clone::clone);
+        self.obs.state(self.now, node, digest);
         self.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
 
     fn write_cut(&mut self, node: u8, index: u64, disk: &LogImage) {
-        if !self.checkers.on() {
-            return;
-        }
-        let cut = Observation::WriteCut {
-            node,
-            index,
-            entry: disk.entry(index).map(|e| e.data.as_ref()),
-            disk_hash: disk.snapshot_hash_at(index),
-        };
-        self.checkers.observe(self.now, cut);
+        self.obs.write_cut(self.now, node, index, disk);
     }
 
     /// Stops a running node (a crash, a halt, or the run's end): its store
@@ -594,23 +554,18 @@ impl<F: NodeFiles> World<F> {
         }
         let s = &mut self.slots[i];
         let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
-        s.incarnation += 1;
+        s.member.ended();
         s.paused = false;
         s.inbox.clear();
         s.outbox.clear();
-        s.high_water = s.high_water.max(s.applied_max);
         self.injector.process_died(node);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) = state {
             let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
-            if let Some(Some(store)) = Some(self.close_store(node, core.into_app().into_store())) {
-                let stopped = Observation::Stopped {
-                    node,
-                    store: &store,
-                    library_digest: digest,
-                    converged_end: self.converged_end && digest.is_some(),
-                };
-                self.checkers.observe(self.now, stopped);
+            if let Some(store) = self.close_store(node, core.into_app().into_store()) {
+                let converged_end = self.converged_end;
+                self.obs
+                    .stopped(self.now, node, &store, digest, converged_end);
             }
         }
     }
@@ -688,14 +643,14 @@ impl<F: NodeFiles> World<F> {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
                     let s = &mut self.slots[i];
-                    s.applied_max = s.applied_max.max(index);
+                    s.member.applied_max = s.member.applied_max.max(index);
                     if let State::Up(core) = &self.slots[i].state {
                         let disk = F::with_image(core.log(), LogImage::clone);
                         self.write_cut(node, index, &disk);
                     }
                 }
                 self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-                self.stats.crashes += 1;
+                self.obs.stats.crashes += 1;
                 self.stop(node, DownReason::Crashed);
                 self.slots[i].dying = Some(power);
                 let down_us = self.injector.down_after_armed_crash(node);
@@ -706,26 +661,21 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
-        if let Some(op) = fired {
-            let code = u64::from(op == crate::store::StoreOp::Sync);
-            self.record(Some(node), &kinds::STORE_FAULT_FIRED, code, 0);
-            self.checkers
-                .observe(self.now, Observation::StoreFault { node, op });
-        }
+        self.obs.store_fault_fired(self.now, node, fired);
     }
 
     /// Shows the checkers the node's synced log if a sync moved it since
     /// they last saw it (before the outputs that followed the sync).
     fn observe_synced(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.checkers.on() {
+        if !self.obs.checkers.on() {
             return;
         }
         let slot = &mut self.slots[i];
         let State::Up(core) = &slot.state else {
             return;
         };
-        let (checkers, now, seen) = (&mut self.checkers, self.now, &mut slot.seen_syncs);
+        let (checkers, now, seen) = (&mut self.obs.checkers, self.now, &mut slot.seen_syncs);
         F::with_record(core.log(), |record| {
             if *seen != Some(record.syncs()) {
                 *seen = Some(record.syncs());
@@ -744,8 +694,7 @@ impl<F: NodeFiles> World<F> {
     fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
         let State::Up(core) = &s.state else { return };
-        let who = (node, s.incarnation);
-        crate::sim::observe::observe_gates(&mut self.checkers, self.now, who, core, &self.sc.deks);
+        self.obs.gates(self.now, s.member.who(node), core.app());
     }
 
     /// Shows the checkers a message as it leaves, with the sender's log.
@@ -753,10 +702,10 @@ impl<F: NodeFiles> World<F> {
         let State::Up(core) = &self.slots[usize::from(from)].state else {
             return;
         };
-        if !self.checkers.on() {
+        if !self.obs.checkers.on() {
             return;
         }
-        let (checkers, now) = (&mut self.checkers, self.now);
+        let (checkers, now) = (&mut self.obs.checkers, self.now);
         F::with_record(core.log(), |record| {
             let sent = Observation::Sent {
                 from,
@@ -769,14 +718,8 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn drain_row_changes(&mut self, node: u8) {
-        let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
-        if !changes.is_empty() {
-            let observation = Observation::RowsSynced {
-                node,
-                changes: &changes,
-            };
-            self.checkers.observe(self.now, observation);
-        }
+        let rows = self.slots[usize::from(node)].synced_rows.clone();
+        self.obs.rows_synced(self.now, node, &rows);
     }
 
     /// Records and shows the checkers a batch of outputs; returns the
@@ -805,25 +748,18 @@ impl<F: NodeFiles> World<F> {
                 }
                 Output::Sync { ready } => follow.push(FollowUp::Sync(ready)),
                 Output::Applied(rec) => self.on_applied(node, rec),
-                Output::Halted(h) => {
-                    self.stats.halts += 1;
-                    match h.halt.kind() {
-                        HaltKind::KekNotConfigured | HaltKind::UnknownOpcode => {
-                            self.mark(SimMark::ExoticEntryHalted)
-                        }
-                        HaltKind::Store => self.mark(SimMark::StoreErrorHalted),
-                        _ => {}
-                    }
-                    self.record(Some(node), &kinds::HALT, h.index, 0);
-                    if self.slots[i].halted_at.replace(h.index) == Some(h.index) {
-                        self.mark(SimMark::HaltRehitAfterRestart);
-                    }
-                }
+                Output::Halted(h) => self
+                    .obs
+                    .halted(self.now, node, &mut self.slots[i].member, &h),
                 Output::Note(Note::Guard {
                     stage,
                     epoch,
                     result,
-                }) => self.on_guard(node, stage, epoch, result),
+                }) => {
+                    let member = &self.slots[i].member;
+                    self.obs
+                        .guard(self.now, node, member, (stage, epoch), result)
+                }
                 Output::Note(Note::EpochBumped { from, to }) => self.record(
                     Some(node),
                     &kinds::EPOCH_BUMP,
@@ -834,19 +770,15 @@ impl<F: NodeFiles> World<F> {
                     self.on_restored(node, index, replay, disk)
                 }
                 Output::BecameLeader { term } => {
-                    self.stats.elections += 1;
                     let in_flight = self.slots.iter().any(
                         |s| matches!(&s.state, State::Up(c) if !c.app().unregistered_deks().is_empty()),
                     );
-                    if self.stats.elections > 1 && in_flight {
-                        self.mark(SimMark::LeaderChangeRegistrationInFlight);
-                    }
-                    self.record(Some(node), &kinds::LEADER, term, 0);
-                    if let State::Up(core) = &self.slots[i].state {
-                        let (checkers, now) = (&mut self.checkers, self.now);
-                        F::with_image(core.log(), |log| {
-                            checkers.observe(now, Observation::Leader { node, term, log })
-                        });
+                    let (obs, now) = (&mut self.obs, self.now);
+                    match &self.slots[i].state {
+                        State::Up(core) => F::with_image(core.log(), |log| {
+                            obs.leader(now, node, term, Some(log), in_flight)
+                        }),
+                        State::Down(_) => obs.leader(now, node, term, None, in_flight),
                     }
                 }
             }
@@ -860,7 +792,7 @@ impl<F: NodeFiles> World<F> {
             m.to.checked_sub(1)
                 .and_then(|t| u8::try_from(t).ok())
                 .filter(|&t| t < self.sc.nodes)?;
-        self.stats.messages += 1;
+        self.obs.stats.messages += 1;
         let kind = m.get_msg_type() as u64;
         self.record(
             Some(from),
@@ -884,85 +816,22 @@ impl<F: NodeFiles> World<F> {
 
     fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
         let i = usize::from(node);
-        let actual = outcome_name(&rec.result);
-        crate::sim::observe::trace_apply(&mut self.trace, self.now, node, &rec, actual);
         if !rec.replay && wire::registration_of(&rec.data).is_some() {
             self.registration_applied = true;
         }
-        if rec.replay && rec.index <= self.slots[i].high_water {
-            self.mark(SimMark::ReplayAlreadyApplied);
-        }
-        if let Some(r) = wire::registration_of(&rec.data) {
-            let epoch = match &self.slots[i].state {
-                State::Up(core) => Some(core.app().epoch()),
-                State::Down(_) => None,
-            };
-            let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
-            let marks = crate::sim::observe::registration_marks(
-                &rec,
-                r,
-                &mut self.committed_registrations,
-                own,
-            );
-            for mark in marks {
-                self.mark(mark);
-            }
-        }
-        if let Err(halt) = &rec.result {
-            if self.environment_halt(node, &rec, halt) {
-                return;
-            }
-        }
-        let s = &self.slots[i];
-        let observation = Observation::Applied {
-            node,
-            who: (node, s.incarnation),
-            full: s.full,
-            rec: &rec,
-            outcome: actual,
-            window_edge: s.high_water,
+        let epoch = match &self.slots[i].state {
+            State::Up(core) => Some(core.app().epoch()),
+            State::Down(_) => None,
         };
-        self.checkers.observe(self.now, observation);
-        if let Ok(outcome) = &rec.result {
-            let s = &mut self.slots[i];
-            s.applied_max = s.applied_max.max(rec.index);
-            if let Outcome::Kv { proposal_id } = outcome {
-                self.stats.kv_applied += 1;
-                self.clients.applied(*proposal_id);
-            }
-        }
-    }
-
-    fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {
-        if halt.kind() != HaltKind::Store {
-            return false;
-        }
-        let Some(cause) = crate::error::environment_cause(&halt.to_string()) else {
-            return false;
-        };
-        self.harness_error
-            .get_or_insert(HarnessError::Environment(format!(
-                "{cause}: n{} applying entry {}: {halt}",
-                node + 1,
-                rec.index
-            )));
-        true
+        let member = &mut self.slots[i].member;
+        self.obs
+            .applied(self.now, node, member, rec, epoch, &mut self.clients);
     }
 
     fn on_restored(&mut self, node: u8, index: u64, replay: bool, disk: Option<&LogImage>) {
         let i = usize::from(node);
-        if !replay {
-            self.stats.snapshot_installs += 1;
-            if self.slots[i].incarnation > 0 {
-                self.mark(SimMark::SnapshotInstallRestarted);
-            }
-        }
-        self.record(
-            Some(node),
-            &kinds::SNAPSHOT_RESTORED,
-            index,
-            u64::from(replay),
-        );
+        self.obs
+            .restoring(self.now, node, &self.slots[i].member, index, replay);
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
         if let State::Up(core) = &self.slots[i].state {
             let digest = crate::store::state_digest(core.app().fsm().store());
@@ -973,39 +842,9 @@ impl<F: NodeFiles> World<F> {
                 self.record(Some(node), &kinds::STATE, digest, pairs);
             }
         }
-        let restored = Observation::Restored {
-            node,
-            index,
-            replay,
-            disk_hash,
-            window_edge: self.slots[i].high_water,
-        };
-        self.checkers.observe(self.now, restored);
-        let s = &mut self.slots[i];
-        s.applied_max = s.applied_max.max(index);
-    }
-
-    fn on_guard(&mut self, node: u8, stage: GuardStage, epoch: u16, result: Result<(), Refusal>) {
-        let i = usize::from(node);
-        let strict = u64::from(stage == GuardStage::AfterReplay);
-        let refusal = result.as_ref().err().map(kinds::refusal);
-        let decision = if refusal.is_some() {
-            &kinds::GUARD_REFUSED
-        } else {
-            &kinds::GUARD_ALLOWED
-        };
-        self.record(Some(node), decision, strict, u64::from(epoch));
-        if let Some(kind) = refusal {
-            self.record(Some(node), kind, strict, u64::from(epoch));
-            self.stats.refusals += 1;
-        }
-        let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
-        let observation = Observation::Guard {
-            who: (node, inc),
-            full,
-            result: &result,
-        };
-        self.checkers.observe(self.now, observation);
+        let member = &mut self.slots[i].member;
+        self.obs
+            .restored(self.now, node, member, (index, replay), disk_hash);
     }
 
     /// START-6: proposes this incarnation's registration for every dek not
@@ -1028,19 +867,19 @@ impl<F: NodeFiles> World<F> {
                 };
                 let data = core.app().registration_entry(dek, pid);
                 self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
-                let who = (node, self.slots[i].incarnation);
+                let who = (node, self.slots[i].member.incarnation);
                 let proposed = Observation::RegistrationProposed {
                     who,
                     proposal_id: pid,
                     data: &data,
                 };
-                self.checkers.observe(self.now, proposed);
+                self.obs.checkers.observe(self.now, proposed);
                 self.call(node, |core, out, crash| {
                     core.propose(data, out, crash).map(|_| false)
                 });
             }
         }
-        let inc = self.slots[i].incarnation;
+        let inc = self.slots[i].member.incarnation;
         let retry = self.sc.workload.registration_retry_ms * 1000;
         self.timer(self.now + retry, Timer::RegRetry { node, inc });
     }
@@ -1074,7 +913,7 @@ impl<F: NodeFiles> World<F> {
                         index: snap.get_metadata().index,
                         data_hash: fnv1a64(snap.get_data()),
                     };
-                    self.checkers.observe(self.now, delivered);
+                    self.obs.checkers.observe(self.now, delivered);
                 }
                 self.call(node, |core, out, crash| {
                     core.step(msg, out, crash).map(|_| false)
@@ -1104,8 +943,8 @@ impl<F: NodeFiles> World<F> {
         if data.is_none() {
             if let State::Up(core) = &self.slots[i].state {
                 if core.app().can_encrypt(attempt.dek) {
-                    let (full, epoch) = (self.slots[i].full, core.app().epoch());
-                    let who = (node, self.slots[i].incarnation);
+                    let (full, epoch) = (self.slots[i].member.full, core.app().epoch());
+                    let who = (node, self.slots[i].member.incarnation);
                     data = Some(self.clients.encrypt(cmd, node, full, epoch));
                     let nonce = Observation::Nonce {
                         who,
@@ -1113,12 +952,12 @@ impl<F: NodeFiles> World<F> {
                         node16: node16(full),
                         epoch,
                     };
-                    self.checkers.observe(self.now, nonce);
+                    self.obs.checkers.observe(self.now, nonce);
                 }
             }
         }
         if let Some(data) = data {
-            self.stats.kv_proposed += 1;
+            self.obs.stats.kv_proposed += 1;
             self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.call(node, |core, out, crash| {
                 core.propose(data, out, crash).map(|_| false)
@@ -1158,7 +997,7 @@ impl<F: NodeFiles> World<F> {
             Ok(false)
         });
         if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
-            self.stats.snapshots_taken += 1;
+            self.obs.stats.snapshots_taken += 1;
             let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
             self.record(Some(node), &kinds::SNAPSHOT, index, 0);
             let taken = Observation::SnapshotTaken {
@@ -1167,7 +1006,7 @@ impl<F: NodeFiles> World<F> {
                 data: snapshot.get_data(),
                 meta: snapshot.get_metadata(),
             };
-            self.checkers.observe(self.now, taken);
+            self.obs.checkers.observe(self.now, taken);
         }
     }
 
@@ -1221,7 +1060,7 @@ impl<F: NodeFiles> World<F> {
             return;
         };
         s.epoch_injected = true;
-        let full = s.full;
+        let full = s.member.full;
         self.injector.record(Injected::Rollback {
             node,
             full,

@@ -89,7 +89,7 @@ impl Sim<'_> {
                 {
                     let slot = &mut self.slots[usize::from(node)];
                     let high = slot.epoch_file.preset(epoch);
-                    let full = slot.full;
+                    let full = slot.member.full;
                     self.injector.record(Injected::EpochPreset {
                         node,
                         full,
@@ -195,7 +195,7 @@ impl Sim<'_> {
                     Ok(false)
                 });
                 if let Some(index) = taken {
-                    self.stats.snapshots_taken += 1;
+                    self.obs.stats.snapshots_taken += 1;
                     self.record(Some(node), &kinds::SNAPSHOT, index, 0);
                     let disk = self.slots[usize::from(node)].disk.clone();
                     let disk = disk.borrow();
@@ -206,7 +206,7 @@ impl Sim<'_> {
                         data: snapshot.get_data(),
                         meta: snapshot.get_metadata(),
                     };
-                    self.checkers.observe(self.now, taken);
+                    self.obs.checkers.observe(self.now, taken);
                 }
             }
             _ => unreachable!("`act` routes {} elsewhere", action.kind()),
@@ -222,7 +222,7 @@ impl Sim<'_> {
                 dek,
                 high_bits,
             } => {
-                let fake = collision_writer(self.slots[usize::from(victim)].full, high_bits);
+                let fake = collision_writer(self.slots[usize::from(victim)].member.full, high_bits);
                 let pid = self.next_pid();
                 let data = collision_entry(pid, dek, fake);
                 if self.propose(via, data) {
@@ -235,7 +235,7 @@ impl Sim<'_> {
                 let data = malformed_entry(
                     pid,
                     self.sc.deks[0],
-                    self.slots[usize::from(via)].full,
+                    self.slots[usize::from(via)].member.full,
                     variant,
                 );
                 let hash = fnv1a64(&data);
@@ -247,7 +247,7 @@ impl Sim<'_> {
             }
             Action::Exotic { via, opcode } => {
                 let pid = self.next_pid();
-                let fulls: Vec<u64> = self.slots.iter().map(|s| s.full).collect();
+                let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
                 let data = wire::encode_entry(
                     pid,
                     &exotic_payload(self.sc.deks[0], &fulls, fulls[usize::from(via)], opcode),
@@ -315,7 +315,7 @@ impl Sim<'_> {
         let Some((older, high)) = s.epoch_file.roll_back() else {
             return;
         };
-        let full = s.full;
+        let full = s.member.full;
         self.injector.record(Injected::Rollback {
             node,
             full,
@@ -328,17 +328,18 @@ impl Sim<'_> {
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
         let i = usize::from(node);
         if matches!(self.slots[i].state, State::Up(_) | State::Paused(_)) {
-            self.stats.crashes += 1;
+            self.obs.stats.crashes += 1;
             self.stop(node, DownReason::Crashed);
         }
         if power_loss {
-            self.stats.power_losses += 1;
+            self.obs.stats.power_losses += 1;
             let s = &mut self.slots[i];
             s.disk.borrow_mut().power_loss();
             s.epoch_file.power_loss();
             self.record(Some(node), &kinds::POWER_LOSS, 0, 0);
             self.lose_unsynced_writes(node);
-            self.checkers
+            self.obs
+                .checkers
                 .observe(self.now, Observation::PowerLost { node });
         }
         if self.injector.take_rollback(node) {

@@ -10,6 +10,7 @@ pub(crate) mod injector;
 pub(crate) mod liveness;
 mod network;
 pub(crate) mod observe;
+mod outputs;
 mod transport;
 mod workload;
 
@@ -23,7 +24,6 @@ use crate::fnv::fnv1a64;
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
 use writer_registry::ids::{full_node_id, node16};
-use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
 
@@ -46,6 +46,7 @@ use crate::trace::Trace;
 use clients::Clients;
 use injector::Injector;
 use network::Network;
+use observe::{Member, Observer};
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
@@ -120,7 +121,8 @@ impl State {
 /// One cluster member across its incarnations.
 struct Slot {
     index: u8,
-    full: u64,
+    /// The harness's books on the member across incarnations.
+    member: Member,
     state: State,
     disk: Rc<RefCell<RaftDisk>>,
     epoch_file: EpochFile,
@@ -131,7 +133,6 @@ struct Slot {
     /// Row corruptions injected while down, done when the store reopens
     /// (nothing reads a closed store): (target member, dek, how).
     corruptions: Vec<(u8, u32, crate::store::Corruption)>,
-    incarnation: u32,
     tick_seq: u64,
     sync_seq: u64,
     sync_free_at: u64,
@@ -140,11 +141,6 @@ struct Slot {
     /// Registry row changes the node's store synced, until the checkers
     /// see them (filled only with the oracles on).
     synced_rows: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
-    /// Highest index applied before the last restart (replay window edge).
-    high_water: u64,
-    applied_max: u64,
-    /// Index of the last halt, to see it hit again after a restart.
-    halted_at: Option<u64>,
     /// The disk's sync count when the checkers last saw its synced log.
     seen_syncs: u64,
 }
@@ -285,18 +281,11 @@ pub struct Sim<'a> {
     /// The clients' commands and the nodes' nonce counters.
     clients: Clients,
     liveness_deadline: Option<u64>,
-    stats: Stats,
-    checkers: Checkers,
-    trace: Trace,
+    /// The trace, marks, counters and checkers.
+    obs: Observer,
     logger: slog::Logger,
     out: Vec<Output<TrackedStore>>,
     same_instant: u64,
-    marks: BTreeMap<&'static str, u64>,
-    /// First index at which each registration (dek, full, epoch) committed.
-    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
-    /// Set when the machine failed the run (no verdict follows): the loop
-    /// stops at once.
-    harness_error: Option<HarnessError>,
     /// The run ended converged and the nodes still up are being stopped.
     converged_end: bool,
     /// The run is over: stops release their stores instead of killing.
@@ -315,7 +304,7 @@ impl<'a> Sim<'a> {
         let slots = (0..n)
             .map(|i| Slot {
                 index: i,
-                full: full_node_id(&name(i)),
+                member: Member::new(full_node_id(&name(i))),
                 state: State::Down(DownReason::Crashed),
                 disk: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
                 epoch_file: EpochFile::default(),
@@ -325,15 +314,11 @@ impl<'a> Sim<'a> {
                 )),
                 power_seq: 0,
                 corruptions: Vec::new(),
-                incarnation: 0,
                 tick_seq: 0,
                 sync_seq: 0,
                 sync_free_at: 0,
                 held: Vec::new(),
                 synced_rows: Default::default(),
-                high_water: 0,
-                applied_max: 0,
-                halted_at: None,
                 seen_syncs: 0,
             })
             .collect();
@@ -372,15 +357,14 @@ impl<'a> Sim<'a> {
             ),
             clients: Clients::new(n, sc.workload.client_attempts),
             liveness_deadline: None,
-            stats: Stats::default(),
-            checkers: Checkers::new(n, sc.policy.persist(), opts.oracles),
-            trace: Trace::new(keep_lines).keeping_events(opts.keep_events),
+            obs: Observer::new(
+                Checkers::new(n, sc.policy.persist(), opts.oracles),
+                Trace::new(keep_lines).keeping_events(opts.keep_events),
+                sc.deks.clone(),
+            ),
             logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
             same_instant: 0,
-            marks: BTreeMap::new(),
-            committed_registrations: BTreeMap::new(),
-            harness_error: None,
             converged_end: false,
             finishing: false,
             opts,
@@ -388,11 +372,11 @@ impl<'a> Sim<'a> {
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        if self.queue.len() >= MAX_PENDING_EVENTS && self.harness_error.is_none() {
+        if self.queue.len() >= MAX_PENDING_EVENTS && self.obs.harness_error.is_none() {
             // Memory, not the system: what the scenario keeps in flight
             // (messages under long delays and duplication, timers) has
             // outgrown one run's bound.
-            self.harness_error = Some(HarnessError::BadInput(format!(
+            self.obs.harness_error = Some(HarnessError::BadInput(format!(
                 "scenario {:?}: more than {MAX_PENDING_EVENTS} events pending at t={}us (messages in flight, syncs, timers): its load outgrows what one run may hold; lower its delays, duplicate rate, KV rate or tick rate",
                 self.sc.name, self.now
             )));
@@ -407,23 +391,15 @@ impl<'a> Sim<'a> {
 
     /// Fires a coverage mark.
     fn mark(&mut self, mark: SimMark) {
-        *self.marks.entry(mark.name()).or_default() += 1;
+        self.obs.mark(mark);
     }
 
-    /// A report's view of the registry rows a store holds (see
-    /// [`Trace::note_rows`]).
     fn note_rows(&mut self, node: u8, image: Option<&Image>) {
-        if let Some(image) = image.filter(|_| self.trace.keeps_events()) {
-            let rows = image
-                .iter()
-                .filter(|((space, _), _)| *space == writer_registry::registry::Space::Registry)
-                .map(|((_, k), v)| (k.as_slice(), v.as_slice()));
-            self.trace.note_rows(self.now, node, rows);
-        }
+        self.obs.note_rows(self.now, node, image);
     }
 
     fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.trace.record(self.now, node, kind, a, b);
+        self.obs.record(self.now, node, kind, a, b);
     }
 
     /// Records the harness's digest of a node's stored bytes (at a stop,
@@ -433,35 +409,15 @@ impl<'a> Sim<'a> {
         node: u8,
         digest: Result<(u64, u64), writer_registry::registry::StoreError>,
     ) {
-        match digest {
-            Ok((digest, pairs)) => self.record(Some(node), &kinds::STATE, digest, pairs),
-            Err(e) => {
-                self.record(Some(node), &kinds::STATE_UNREADABLE, 0, 0);
-                self.store_failure("store-open", node, format!("reading the store back: {e}"));
-            }
-        }
+        self.obs.state(self.now, node, digest);
     }
 
     fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.checkers.violation(oracle, node, self.now, detail);
+        self.obs.violation(self.now, oracle, node, detail);
     }
 
-    /// A store that could not be opened, read or written: a violation of
-    /// `oracle`, unless the machine ran out of a resource (files, space,
-    /// memory), which ends the run as a harness error instead.
     fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
-        match crate::error::environment_cause(&detail) {
-            Some(cause) => {
-                if self.harness_error.is_none() {
-                    self.harness_error = Some(HarnessError::Environment(format!(
-                        "{cause}: n{} at {}us: {detail}",
-                        node + 1,
-                        self.now
-                    )));
-                }
-            }
-            None => self.violation(oracle, Some(node), detail),
-        }
+        self.obs.store_failure(self.now, oracle, node, detail);
     }
 
     /// Runs the schedule to its end and returns what happened.
@@ -481,7 +437,7 @@ impl<'a> Sim<'a> {
         }
         let limits = &self.sc.limits;
         let ending = loop {
-            if self.harness_error.is_some() {
+            if self.obs.harness_error.is_some() {
                 break Ending::Converged;
             }
             if let Some(deadline) = self.liveness_deadline {
@@ -511,12 +467,12 @@ impl<'a> Sim<'a> {
                 self.same_instant = 0;
             }
             self.now = q.at;
-            self.stats.events += 1;
-            if let Some(e) = self.opts.cancel.check_at(self.stats.events) {
-                self.harness_error.get_or_insert(e);
+            self.obs.stats.events += 1;
+            if let Some(e) = self.opts.cancel.check_at(self.obs.stats.events) {
+                self.obs.harness_error.get_or_insert(e);
                 continue;
             }
-            if self.stats.events > limits.max_events {
+            if self.obs.stats.events > limits.max_events {
                 break Ending::Livelock(format!(
                     "more than {} events in one run",
                     limits.max_events
@@ -527,7 +483,7 @@ impl<'a> Sim<'a> {
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
             for record in self.injector.take_records() {
-                self.checkers.injected(self.now, record);
+                self.obs.checkers.injected(self.now, record);
             }
         };
         self.finish(ending)
@@ -537,28 +493,28 @@ impl<'a> Sim<'a> {
         match &ending {
             Ending::Livelock(msg) => self.violation("livelock", None, msg.clone()),
             Ending::NotConverged { .. } => {}
-            Ending::Converged => self.converged_end = self.harness_error.is_none(),
+            Ending::Converged => self.converged_end = self.obs.harness_error.is_none(),
         }
         self.finishing = true;
         for i in 0..self.sc.nodes {
             self.shutdown(i);
         }
-        self.stats.committed = self.checkers.committed();
-        self.stats.virtual_us = self.now;
+        self.obs.stats.committed = self.obs.checkers.committed();
+        self.obs.stats.virtual_us = self.now;
         for (mark, hits) in writer_registry::marks::take() {
             if hits > 0 {
-                *self.marks.entry(mark.name()).or_default() += hits;
+                *self.obs.marks.entry(mark.name()).or_default() += hits;
             }
         }
-        let (violations, purpose) = self.checkers.finish();
+        let (violations, purpose) = self.obs.checkers.finish();
         RunOutput {
-            stats: self.stats,
+            stats: self.obs.stats,
             violations,
             purpose,
             ending,
-            trace: self.trace,
-            marks: self.marks,
-            harness_error: self.harness_error,
+            trace: self.obs.trace,
+            marks: self.obs.marks,
+            harness_error: self.obs.harness_error,
         }
     }
 
@@ -566,7 +522,7 @@ impl<'a> Sim<'a> {
         match ev {
             Ev::Tick { node, inc } => {
                 let slot = &self.slots[usize::from(node)];
-                if slot.incarnation != inc || !matches!(slot.state, State::Up(_)) {
+                if slot.member.incarnation != inc || !matches!(slot.state, State::Up(_)) {
                     return;
                 }
                 self.record(Some(node), &kinds::TICK, 0, 0);
@@ -583,7 +539,7 @@ impl<'a> Sim<'a> {
                 msg,
             } => self.deliver(from, from_inc, to, to_inc, *msg),
             Ev::SyncDone { node, inc, ready } => {
-                if self.slots[usize::from(node)].incarnation != inc {
+                if self.slots[usize::from(node)].member.incarnation != inc {
                     return;
                 }
                 self.record(Some(node), &kinds::SYNC, ready, 0);
@@ -601,7 +557,7 @@ impl<'a> Sim<'a> {
             }
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
-                if self.slots[usize::from(node)].incarnation == inc {
+                if self.slots[usize::from(node)].member.incarnation == inc {
                     self.propose_registrations(node);
                 }
             }
@@ -646,7 +602,7 @@ impl<'a> Sim<'a> {
             Err(node::Crashed { partial }) => {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
-                    self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+                    self.slots[i].member.applied_max = self.slots[i].member.applied_max.max(index);
                     self.write_cut(node, index);
                 }
                 self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
@@ -664,7 +620,7 @@ impl<'a> Sim<'a> {
         let tick = self.sc.tick_ms * 1000;
         // Up to 10% jitter so that nodes with equal timeouts drift apart.
         let jitter = self.timing[i].draw(seq).range(0, 0, tick / 10);
-        let inc = self.slots[i].incarnation;
+        let inc = self.slots[i].member.incarnation;
         self.push(self.now + tick + jitter, Ev::Tick { node, inc });
     }
 
@@ -681,12 +637,10 @@ impl<'a> Sim<'a> {
         }
         let s = &mut self.slots[i];
         let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
-        s.incarnation += 1;
+        s.member.ended();
         s.held.clear();
         // Crashes armed inside the process die with it.
         self.injector.process_died(node);
-        let s = &mut self.slots[i];
-        s.high_water = s.high_water.max(s.applied_max);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
         if let State::Up(core) | State::Paused(core) = state {
             // A process killed inside a write has no digest to speak of.
@@ -696,39 +650,14 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// An injected store fault fired inside the call just made: the
-    /// checkers learn it before they judge what the call reported.
     fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
-        if let Some(op) = fired {
-            self.record(
-                Some(node),
-                &kinds::STORE_FAULT_FIRED,
-                u64::from(op == crate::store::StoreOp::Sync),
-                0,
-            );
-            self.checkers
-                .observe(self.now, Observation::StoreFault { node, op });
-        }
+        self.obs.store_fault_fired(self.now, node, fired);
     }
 
-    /// A crash cut the write of `index` between its write and its sync:
-    /// the checkers learn what the harness's disk held there.
     fn write_cut(&mut self, node: u8, index: u64) {
-        if !self.checkers.on() {
-            return;
-        }
         let disk = self.slots[usize::from(node)].disk.clone();
         let disk = disk.borrow();
-        let log = disk.written();
-        let entry = log.entry(index).map(|e| e.data.as_ref());
-        let disk_hash = log.snapshot_hash_at(index);
-        let cut = Observation::WriteCut {
-            node,
-            index,
-            entry,
-            disk_hash,
-        };
-        self.checkers.observe(self.now, cut);
+        self.obs.write_cut(self.now, node, index, disk.written());
     }
 
     /// Closes a node's store for its time down, recording what it holds
@@ -747,7 +676,8 @@ impl<'a> Sim<'a> {
                 Err(e) => {
                     // The harness's premise (a quiescent fjall whose files
                     // change by appends only) failed, not the system.
-                    self.harness_error
+                    self.obs
+                        .harness_error
                         .get_or_insert(HarnessError::Environment(format!(
                             "n{} at {}us: no crash copy: {e}",
                             node + 1,
@@ -776,13 +706,9 @@ impl<'a> Sim<'a> {
         library_digest: Option<writer_registry::StateDigest>,
     ) {
         if let Some(store) = &store {
-            let stopped = Observation::Stopped {
-                node,
-                store,
-                library_digest,
-                converged_end: self.converged_end && library_digest.is_some(),
-            };
-            self.checkers.observe(self.now, stopped);
+            let converged_end = self.converged_end;
+            self.obs
+                .stopped(self.now, node, store, library_digest, converged_end);
         }
     }
 
@@ -795,31 +721,37 @@ impl<'a> Sim<'a> {
         ) {
             return;
         }
-        self.stats.restarts += 1;
+        self.obs.stats.restarts += 1;
         let Some((store, journal, image)) = self.reopen(node) else {
             return;
         };
         let s = &mut self.slots[i];
         let applied = store.applied_index().ok().flatten().unwrap_or(0);
         self.clients.restarted(node);
-        s.applied_max = applied;
-        let inc = s.incarnation;
+        s.member.applied_max = applied;
+        let inc = s.member.incarnation;
         let started = Observation::Started {
             node,
             inc,
-            full: s.full,
+            full: s.member.full,
             deks: &self.sc.deks,
             store: image.as_ref(),
             epoch: s.epoch_file.read(),
             disk_commit: s.disk.borrow().written().hard_state.commit,
         };
-        self.checkers.observe(self.now, started);
+        self.obs.checkers.observe(self.now, started);
         let e = self.sc.election_ticks;
         let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
         let s = &mut self.slots[i];
         let sink = self.opts.oracles.then(|| s.synced_rows.clone());
         let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let params = node_params(self.sc, node, s.full, election_tick, self.opts.mutant);
+        let params = node_params(
+            self.sc,
+            node,
+            s.member.full,
+            election_tick,
+            self.opts.mutant,
+        );
         let disk = s.disk.clone();
         self.record(
             Some(node),
@@ -878,7 +810,7 @@ impl<'a> Sim<'a> {
             outcome,
             epoch_file: (file.read(), file.synced()),
         };
-        self.checkers.observe(self.now, ended);
+        self.obs.checkers.observe(self.now, ended);
         if outcome == StartOutcome::Crashed {
             // An armed crash struck during the start: as for a running
             // process, with the power loss it was armed with (the unsynced
@@ -931,7 +863,7 @@ impl<'a> Sim<'a> {
     /// does not exist yet is left alone).
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
         for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
-            let node16 = node16(self.slots[usize::from(target)].full);
+            let node16 = node16(self.slots[usize::from(target)].member.full);
             let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
             let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
                 Ok(Some(change)) => change,
@@ -942,8 +874,12 @@ impl<'a> Sim<'a> {
                     return;
                 }
             };
-            self.trace
-                .record_bytes(self.now, Some(node), &kinds::ROW_CORRUPTED, &[&key, &value]);
+            self.obs.trace.record_bytes(
+                self.now,
+                Some(node),
+                &kinds::ROW_CORRUPTED,
+                &[&key, &value],
+            );
             self.mark(how.mark());
             let corrupted = Observation::RowCorrupted {
                 node,
@@ -954,7 +890,7 @@ impl<'a> Sim<'a> {
                 value,
                 how: how.name(),
             };
-            self.checkers.observe(self.now, corrupted);
+            self.obs.checkers.observe(self.now, corrupted);
         }
     }
 
@@ -969,12 +905,7 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         let node::NotStarted { failure, app } = not_started;
         let store = app.map(node::Registry::into_store);
-        let (reason, outcome) = match &failure {
-            StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
-            StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
-            StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
-            StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
-        };
+        let (reason, outcome) = observe::start_failure(&failure);
         if let StartFailure::Store(msg) = &failure {
             self.store_failure("store-open", node, msg.clone());
         }
@@ -985,12 +916,12 @@ impl<'a> Sim<'a> {
         self.out = out;
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
-        s.incarnation += 1;
+        s.member.incarnation += 1;
         if let StartFailure::Crashed {
             partial: Some(index),
         } = failure
         {
-            self.slots[i].applied_max = self.slots[i].applied_max.max(index);
+            self.slots[i].member.applied_max = self.slots[i].member.applied_max.max(index);
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);

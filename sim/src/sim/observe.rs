@@ -1,144 +1,271 @@
-//! Feeding the oracles: every output of a node core is recorded in the
-//! trace and shown to the checkers that judge it.
+//! The observing side of a world, written once for every runtime: what a
+//! node core reports (applies, halts, guards, restores, leaders) and what
+//! the world saw happen to it (stores that failed or fired a fault, cut
+//! writes, synced rows) goes into the trace, the coverage marks and the
+//! run's counters, and reaches the checkers as observations.
+//!
+//! A world owns one [`Observer`] and one [`Member`] per node; it keeps the
+//! clock and passes the time in.
 
-use super::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
-impl Sim<'_> {
-    /// Shows the checkers the node's synced log, if a sync moved it since
-    /// they last saw it (before the outputs that followed the sync).
-    pub(super) fn observe_synced(&mut self, node: u8) {
-        let i = usize::from(node);
-        if !self.checkers.on() {
-            return;
-        }
-        let disk = self.slots[i].disk.clone();
-        let disk = disk.borrow();
-        if disk.syncs() != self.slots[i].seen_syncs {
-            self.slots[i].seen_syncs = disk.syncs();
-            let synced = Observation::Synced {
-                node,
-                log: disk.synced(),
-            };
-            self.checkers.observe(self.now, synced);
+use writer_registry::startup::{GuardStage, Refusal};
+use writer_registry::wire::{self, Registration};
+use writer_registry::{Halt, HaltRecord, Outcome};
+
+use super::clients::Clients;
+use super::{outcome_name, DownReason, Stats};
+use crate::disk::LogImage;
+use crate::error::HarnessError;
+use crate::marks::SimMark;
+use crate::node::{self, StartFailure};
+use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
+use crate::oracle::purpose::Incarnation;
+use crate::store::{Image, StoreOp, SyncedRowChange};
+use crate::trace::kinds::{self, Kind};
+use crate::trace::Trace;
+
+/// The harness's books on one cluster member across its incarnations.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    /// Its full node id (from its name).
+    pub full: u64,
+    /// Incarnations ended so far: the running one's number.
+    pub incarnation: u32,
+    /// Highest index applied before the last restart (replay window edge).
+    pub high_water: u64,
+    /// Highest index applied (or restored) by any incarnation so far.
+    pub applied_max: u64,
+    /// Index of the last halt, to see it hit again after a restart.
+    pub halted_at: Option<u64>,
+}
+
+impl Member {
+    pub(crate) fn new(full: u64) -> Self {
+        Member {
+            full,
+            incarnation: 0,
+            high_water: 0,
+            applied_max: 0,
+            halted_at: None,
         }
     }
 
-    /// After a registration applied on `node`: its encryption gates.
-    pub(super) fn probe_encryption(&mut self, node: u8) {
-        let s = &self.slots[usize::from(node)];
-        let State::Up(core) = &s.state else { return };
-        let who = (node, s.incarnation);
-        observe_gates(&mut self.checkers, self.now, who, core, &self.sc.deks);
+    /// The running incarnation, as the checkers name it.
+    pub(crate) fn who(&self, node: u8) -> Incarnation {
+        (node, self.incarnation)
     }
 
-    /// Shows the checkers a message as it leaves, with the sender's disk.
-    fn observe_send(&mut self, from: u8, msg: &raft::eraftpb::Message) {
+    /// The process is gone: the next incarnation's replay window reaches
+    /// what this one applied.
+    pub(crate) fn ended(&mut self) {
+        self.incarnation += 1;
+        self.high_water = self.high_water.max(self.applied_max);
+    }
+}
+
+/// The trace, the marks, the counters and the checkers of one run.
+pub(crate) struct Observer {
+    pub checkers: Checkers,
+    pub trace: Trace,
+    pub stats: Stats,
+    pub marks: BTreeMap<&'static str, u64>,
+    /// Set when the machine failed the run (no verdict follows).
+    pub harness_error: Option<HarnessError>,
+    /// First index at which each registration (dek, full, epoch) committed.
+    committed_registrations: BTreeMap<(u32, u64, u16), u64>,
+    deks: Vec<u32>,
+}
+
+/// How a start that produced no running node leaves it.
+pub(crate) fn start_failure<S>(failure: &StartFailure<S>) -> (DownReason, StartOutcome)
+where
+    S: node::storage::NodeStore,
+{
+    match failure {
+        StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
+        StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
+        StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
+        StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
+    }
+}
+
+impl Observer {
+    pub(crate) fn new(checkers: Checkers, trace: Trace, deks: Vec<u32>) -> Self {
+        Observer {
+            checkers,
+            trace,
+            stats: Stats::default(),
+            marks: BTreeMap::new(),
+            harness_error: None,
+            committed_registrations: BTreeMap::new(),
+            deks,
+        }
+    }
+
+    pub(crate) fn mark(&mut self, mark: SimMark) {
+        *self.marks.entry(mark.name()).or_default() += 1;
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        now: u64,
+        node: Option<u8>,
+        kind: &'static Kind,
+        a: u64,
+        b: u64,
+    ) {
+        self.trace.record(now, node, kind, a, b);
+    }
+
+    pub(crate) fn violation(&mut self, now: u64, oracle: &str, node: Option<u8>, detail: String) {
+        self.checkers.violation(oracle, node, now, detail);
+    }
+
+    /// A store that could not be opened, read or written: a violation of
+    /// `oracle`, unless the machine ran out of a resource (files, space,
+    /// memory), which ends the run as a harness error instead.
+    pub(crate) fn store_failure(&mut self, now: u64, oracle: &str, node: u8, detail: String) {
+        match crate::error::environment_cause(&detail) {
+            Some(cause) => {
+                self.harness_error
+                    .get_or_insert(HarnessError::Environment(format!(
+                        "{cause}: n{} at {now}us: {detail}",
+                        node + 1
+                    )));
+            }
+            None => self.violation(now, oracle, Some(node), detail),
+        }
+    }
+
+    /// The harness's digest of the bytes a store holds (at a stop, and at
+    /// a restart once the store is reopened): the hash sees state. A store
+    /// that cannot be read back fails `store-open`.
+    pub(crate) fn state(
+        &mut self,
+        now: u64,
+        node: u8,
+        digest: Result<(u64, u64), writer_registry::registry::StoreError>,
+    ) {
+        match digest {
+            Ok((digest, pairs)) => self.record(now, Some(node), &kinds::STATE, digest, pairs),
+            Err(e) => {
+                self.record(now, Some(node), &kinds::STATE_UNREADABLE, 0, 0);
+                let detail = format!("reading the store back: {e}");
+                self.store_failure(now, "store-open", node, detail);
+            }
+        }
+    }
+
+    /// A report's view of the registry rows a store holds (see
+    /// [`Trace::note_rows`]).
+    pub(crate) fn note_rows(&mut self, now: u64, node: u8, image: Option<&Image>) {
+        if let Some(image) = image.filter(|_| self.trace.keeps_events()) {
+            let rows = image
+                .iter()
+                .filter(|((space, _), _)| *space == writer_registry::registry::Space::Registry)
+                .map(|((_, k), v)| (k.as_slice(), v.as_slice()));
+            self.trace.note_rows(now, node, rows);
+        }
+    }
+
+    /// An injected store fault fired inside the call just made: the
+    /// checkers learn it before they judge what the call reported.
+    pub(crate) fn store_fault_fired(&mut self, now: u64, node: u8, fired: Option<StoreOp>) {
+        if let Some(op) = fired {
+            let code = u64::from(op == StoreOp::Sync);
+            self.record(now, Some(node), &kinds::STORE_FAULT_FIRED, code, 0);
+            self.checkers
+                .observe(now, Observation::StoreFault { node, op });
+        }
+    }
+
+    /// A crash cut the write of `index` between its write and its sync:
+    /// the checkers learn what the harness's disk held there.
+    pub(crate) fn write_cut(&mut self, now: u64, node: u8, index: u64, disk: &LogImage) {
         if !self.checkers.on() {
             return;
         }
-        let disk = self.slots[usize::from(from)].disk.clone();
-        let disk = disk.borrow();
-        let sent = Observation::Sent {
-            from,
-            msg,
-            synced: disk.synced(),
-            written: disk.written(),
+        let cut = Observation::WriteCut {
+            node,
+            index,
+            entry: disk.entry(index).map(|e| e.data.as_ref()),
+            disk_hash: disk.snapshot_hash_at(index),
         };
-        self.checkers.observe(self.now, sent);
+        self.checkers.observe(now, cut);
     }
 
-    /// Hands the row changes the node's store synced to the checkers.
-    pub(super) fn drain_row_changes(&mut self, node: u8) {
-        let changes = std::mem::take(&mut *self.slots[usize::from(node)].synced_rows.borrow_mut());
+    /// Hands the row changes a node's store synced to the checkers.
+    pub(crate) fn rows_synced(&mut self, now: u64, node: u8, rows: &RefCell<Vec<SyncedRowChange>>) {
+        let changes = std::mem::take(&mut *rows.borrow_mut());
         if !changes.is_empty() {
             let observation = Observation::RowsSynced {
                 node,
                 changes: &changes,
             };
-            self.checkers.observe(self.now, observation);
+            self.checkers.observe(now, observation);
         }
     }
 
-    pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output<TrackedStore>>) {
-        for o in out.drain(..) {
-            match o {
-                Output::Send(m) => {
-                    self.observe_send(node, &m);
-                    self.send(node, m)
-                }
-                Output::Sync { ready } => {
-                    let i = usize::from(node);
-                    let s = &mut self.slots[i];
-                    let seq = s.sync_seq;
-                    s.sync_seq += 1;
-                    let st = &self.sc.storage;
-                    let lat = self.storage[i]
-                        .draw(seq)
-                        .range(0, st.sync_us[0], st.sync_us[1]);
-                    let at = (self.now + lat).max(s.sync_free_at);
-                    s.sync_free_at = at;
-                    let inc = s.incarnation;
-                    self.push(at, Ev::SyncDone { node, inc, ready });
-                }
-                Output::Applied(rec) => self.on_applied(node, rec),
-                Output::Halted(h) => {
-                    self.stats.halts += 1;
-                    match h.halt.kind() {
-                        writer_registry::HaltKind::KekNotConfigured
-                        | writer_registry::HaltKind::UnknownOpcode => {
-                            self.mark(SimMark::ExoticEntryHalted)
-                        }
-                        writer_registry::HaltKind::Store => self.mark(SimMark::StoreErrorHalted),
-                        _ => {}
-                    }
-                    self.record(Some(node), &kinds::HALT, h.index, 0);
-                    let slot = &mut self.slots[usize::from(node)];
-                    if slot.halted_at.replace(h.index) == Some(h.index) {
-                        self.mark(SimMark::HaltRehitAfterRestart);
-                    }
-                }
-                Output::Note(Note::Guard {
-                    stage,
-                    epoch,
-                    result,
-                }) => self.on_guard(node, stage, epoch, result),
-                Output::Note(Note::EpochBumped { from, to }) => self.record(
-                    Some(node),
-                    &kinds::EPOCH_BUMP,
-                    u64::from(from),
-                    u64::from(to),
-                ),
-                Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
-                Output::BecameLeader { term } => {
-                    self.stats.elections += 1;
-                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.app().unregistered_deks().is_empty()));
-                    if self.stats.elections > 1 && in_flight {
-                        self.mark(SimMark::LeaderChangeRegistrationInFlight);
-                    }
-                    self.record(Some(node), &kinds::LEADER, term, 0);
-                    let disk = self.slots[usize::from(node)].disk.clone();
-                    let disk = disk.borrow();
-                    let log = disk.written();
-                    self.checkers
-                        .observe(self.now, Observation::Leader { node, term, log });
-                }
-            }
+    /// A stopped process's store, as the harness read it back.
+    pub(crate) fn stopped(
+        &mut self,
+        now: u64,
+        node: u8,
+        store: &Image,
+        library_digest: Option<writer_registry::StateDigest>,
+        converged_end: bool,
+    ) {
+        let stopped = Observation::Stopped {
+            node,
+            store,
+            library_digest,
+            converged_end: converged_end && library_digest.is_some(),
+        };
+        self.checkers.observe(now, stopped);
+    }
+
+    /// Asks incarnation `who`'s start sequence, as a client would, under
+    /// which deks it may now encrypt, and shows the checkers each answer
+    /// (after a registration applied).
+    pub(crate) fn gates<S: node::storage::NodeStore>(
+        &mut self,
+        now: u64,
+        who: Incarnation,
+        app: &node::Registry<S>,
+    ) {
+        let epoch = app.epoch();
+        for &dek in &self.deks {
+            let open = app.can_encrypt(dek);
+            let gate = Observation::EncryptionGate {
+                who,
+                dek,
+                epoch,
+                open,
+            };
+            self.checkers.observe(now, gate);
         }
     }
 
-    pub(super) fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
-        let i = usize::from(node);
+    /// One apply: trace, marks, the checkers, the clients. `epoch`: the
+    /// node's running incarnation's, if it is up.
+    pub(crate) fn applied(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &mut Member,
+        rec: node::ApplyRecord,
+        epoch: Option<u16>,
+        clients: &mut Clients,
+    ) {
         let actual = outcome_name(&rec.result);
-        trace_apply(&mut self.trace, self.now, node, &rec, actual);
-        if rec.replay && rec.index <= self.slots[i].high_water {
+        trace_apply(&mut self.trace, now, node, &rec, actual);
+        if rec.replay && rec.index <= member.high_water {
             self.mark(SimMark::ReplayAlreadyApplied);
         }
         if let Some(r) = wire::registration_of(&rec.data) {
-            let epoch = match &self.slots[i].state {
-                State::Up(core) | State::Paused(core) => Some(core.app().epoch()),
-                State::Down(_) => None,
-            };
-            let own = (self.slots[i].full, epoch, &self.sc.deks[..]);
+            let own = (member.full, epoch, &self.deks[..]);
             for mark in registration_marks(&rec, r, &mut self.committed_registrations, own) {
                 self.mark(mark);
             }
@@ -148,52 +275,159 @@ impl Sim<'_> {
                 return;
             }
         }
-        let s = &self.slots[i];
         let observation = Observation::Applied {
             node,
-            who: (node, s.incarnation),
-            full: s.full,
+            who: member.who(node),
+            full: member.full,
             rec: &rec,
             outcome: actual,
-            window_edge: s.high_water,
+            window_edge: member.high_water,
         };
-        self.checkers.observe(self.now, observation);
+        self.checkers.observe(now, observation);
         if let Ok(outcome) = &rec.result {
-            let s = &mut self.slots[i];
-            s.applied_max = s.applied_max.max(rec.index);
+            member.applied_max = member.applied_max.max(rec.index);
             if let Outcome::Kv { proposal_id } = outcome {
                 self.stats.kv_applied += 1;
-                self.clients.applied(*proposal_id);
+                clients.applied(*proposal_id);
             }
         }
     }
-}
 
-/// Asks incarnation `who`'s start sequence, as a client would, under which
-/// of `deks` it may now encrypt, and shows the checkers each answer (both
-/// worlds call this after a registration applied).
-pub(crate) fn observe_gates<L: node::storage::RaftLog, S: node::storage::NodeStore>(
-    checkers: &mut crate::oracle::checkers::Checkers,
-    now: u64,
-    who: crate::oracle::purpose::Incarnation,
-    core: &node::NodeCore<L, S>,
-    deks: &[u32],
-) {
-    let epoch = core.app().epoch();
-    for &dek in deks {
-        let open = core.app().can_encrypt(dek);
-        let gate = Observation::EncryptionGate {
-            who,
-            dek,
-            epoch,
-            open,
+    /// A halt from a store that failed for want of a machine resource:
+    /// the run ends as a harness error (true), with no verdict.
+    fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {
+        if halt.kind() != writer_registry::HaltKind::Store {
+            return false;
+        }
+        let Some(cause) = crate::error::environment_cause(&halt.to_string()) else {
+            return false;
         };
-        checkers.observe(now, gate);
+        self.harness_error
+            .get_or_insert(HarnessError::Environment(format!(
+                "{cause}: n{} applying entry {}: {halt}",
+                node + 1,
+                rec.index
+            )));
+        true
+    }
+
+    /// The FSM halted at `h`.
+    pub(crate) fn halted(&mut self, now: u64, node: u8, member: &mut Member, h: &HaltRecord) {
+        self.stats.halts += 1;
+        match h.halt.kind() {
+            writer_registry::HaltKind::KekNotConfigured
+            | writer_registry::HaltKind::UnknownOpcode => self.mark(SimMark::ExoticEntryHalted),
+            writer_registry::HaltKind::Store => self.mark(SimMark::StoreErrorHalted),
+            _ => {}
+        }
+        self.record(now, Some(node), &kinds::HALT, h.index, 0);
+        if member.halted_at.replace(h.index) == Some(h.index) {
+            self.mark(SimMark::HaltRehitAfterRestart);
+        }
+    }
+
+    /// A guard of the start sequence decided.
+    pub(crate) fn guard(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &Member,
+        (stage, epoch): (GuardStage, u16),
+        result: Result<(), Refusal>,
+    ) {
+        let strict = stage == GuardStage::AfterReplay;
+        let refusal = result.as_ref().err().map(kinds::refusal);
+        let decision = if refusal.is_some() {
+            &kinds::GUARD_REFUSED
+        } else {
+            &kinds::GUARD_ALLOWED
+        };
+        let (strict, epoch) = (u64::from(strict), u64::from(epoch));
+        self.record(now, Some(node), decision, strict, epoch);
+        if let Some(kind) = refusal {
+            self.record(now, Some(node), kind, strict, epoch);
+        }
+        let observation = Observation::Guard {
+            who: member.who(node),
+            full: member.full,
+            result: &result,
+        };
+        self.checkers.observe(now, observation);
+        if result.is_err() {
+            self.stats.refusals += 1;
+        }
+    }
+
+    /// A node became leader of `term`, its log as written `log`;
+    /// `registrations_in_flight`: some node still waits for one of its own.
+    pub(crate) fn leader(
+        &mut self,
+        now: u64,
+        node: u8,
+        term: u64,
+        log: Option<&LogImage>,
+        registrations_in_flight: bool,
+    ) {
+        self.stats.elections += 1;
+        if self.stats.elections > 1 && registrations_in_flight {
+            self.mark(SimMark::LeaderChangeRegistrationInFlight);
+        }
+        self.record(now, Some(node), &kinds::LEADER, term, 0);
+        if let Some(log) = log {
+            self.checkers
+                .observe(now, Observation::Leader { node, term, log });
+        }
+    }
+
+    /// A snapshot restore begins to be reported (the world records the
+    /// state it left next, then calls [`Self::restored`]).
+    pub(crate) fn restoring(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &Member,
+        index: u64,
+        replay: bool,
+    ) {
+        if !replay {
+            self.stats.snapshot_installs += 1;
+            if member.incarnation > 0 {
+                self.mark(SimMark::SnapshotInstallRestarted);
+            }
+        }
+        self.record(
+            now,
+            Some(node),
+            &kinds::SNAPSHOT_RESTORED,
+            index,
+            u64::from(replay),
+        );
+    }
+
+    /// A snapshot was restored; `disk_hash`: the snapshot the node's disk
+    /// holds at `index`, if any.
+    pub(crate) fn restored(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &mut Member,
+        (index, replay): (u64, bool),
+        disk_hash: Option<u64>,
+    ) {
+        let restored = Observation::Restored {
+            node,
+            index,
+            replay,
+            disk_hash,
+            window_edge: member.high_water,
+        };
+        self.checkers.observe(now, restored);
+        member.applied_max = member.applied_max.max(index);
     }
 }
 
 /// The apply at `now` and what it did to state, into the trace hash.
-pub(crate) fn trace_apply(
+fn trace_apply(
     trace: &mut Trace,
     now: u64,
     node: u8,
@@ -225,7 +459,7 @@ pub(crate) fn trace_apply(
 /// `full`, running at `epoch` (if up) with `deks` configured; `committed`
 /// keeps the first index at which each registration (dek, full, epoch)
 /// committed.
-pub(crate) fn registration_marks(
+fn registration_marks(
     rec: &node::ApplyRecord,
     r: Registration,
     committed: &mut BTreeMap<(u32, u64, u16), u64>,
@@ -267,101 +501,4 @@ pub(crate) fn registration_marks(
         marks.push(SimMark::DuplicateRegistrationCommit);
     }
     marks
-}
-
-impl Sim<'_> {
-    /// A halt from a store that failed for want of a machine resource:
-    /// the run ends as a harness error (true), with no verdict.
-    fn environment_halt(&mut self, node: u8, rec: &node::ApplyRecord, halt: &Halt) -> bool {
-        if halt.kind() != writer_registry::HaltKind::Store {
-            return false;
-        }
-        let Some(cause) = crate::error::environment_cause(&halt.to_string()) else {
-            return false;
-        };
-        self.harness_error
-            .get_or_insert(HarnessError::Environment(format!(
-                "{cause}: n{} applying entry {}: {halt}",
-                node + 1,
-                rec.index
-            )));
-        true
-    }
-
-    pub(super) fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
-        let i = usize::from(node);
-        if !replay {
-            self.stats.snapshot_installs += 1;
-            if self.slots[i].incarnation > 0 {
-                self.mark(SimMark::SnapshotInstallRestarted);
-            }
-        }
-        self.record(
-            Some(node),
-            &kinds::SNAPSHOT_RESTORED,
-            index,
-            u64::from(replay),
-        );
-        if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
-            // Into the trace: every byte the restore left.
-            let digest = crate::store::state_digest(core.app().fsm().store());
-            // A report folds row changes onto the last scan; a restore
-            // replaces every row at once, so it needs a scan of its own
-            // (kept, never hashed: the digest above covers the bytes).
-            let image = self
-                .trace
-                .keeps_events()
-                .then(|| scan_image(core.app().fsm().store()).ok())
-                .flatten();
-            self.record_state(node, digest);
-            self.note_rows(node, image.as_ref());
-        }
-        // The snapshot a start restores is the one its disk holds.
-        let disk_hash = self.slots[i]
-            .disk
-            .borrow()
-            .written()
-            .snapshot_hash_at(index);
-        let restored = Observation::Restored {
-            node,
-            index,
-            replay,
-            disk_hash,
-            window_edge: self.slots[i].high_water,
-        };
-        self.checkers.observe(self.now, restored);
-        let s = &mut self.slots[i];
-        s.applied_max = s.applied_max.max(index);
-    }
-
-    pub(super) fn on_guard(
-        &mut self,
-        node: u8,
-        stage: GuardStage,
-        epoch: u16,
-        result: Result<(), Refusal>,
-    ) {
-        let i = usize::from(node);
-        let strict = stage == GuardStage::AfterReplay;
-        let refusal = result.as_ref().err().map(kinds::refusal);
-        let decision = if refusal.is_some() {
-            &kinds::GUARD_REFUSED
-        } else {
-            &kinds::GUARD_ALLOWED
-        };
-        self.record(Some(node), decision, u64::from(strict), u64::from(epoch));
-        if let Some(kind) = refusal {
-            self.record(Some(node), kind, u64::from(strict), u64::from(epoch));
-        }
-        let (full, inc) = (self.slots[i].full, self.slots[i].incarnation);
-        let observation = Observation::Guard {
-            who: (node, inc),
-            full,
-            result: &result,
-        };
-        self.checkers.observe(self.now, observation);
-        if result.is_err() {
-            self.stats.refusals += 1;
-        }
-    }
 }

@@ -17,7 +17,7 @@ impl Sim<'_> {
         else {
             return;
         };
-        self.stats.messages += 1;
+        self.obs.stats.messages += 1;
         let kind = msg.get_msg_type() as u64;
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
         let (delay, again) = match self.network.fate(from, to) {
@@ -31,7 +31,7 @@ impl Sim<'_> {
                 if is_snapshot {
                     self.snapshot_failed(
                         from,
-                        self.slots[usize::from(from)].incarnation,
+                        self.slots[usize::from(from)].member.incarnation,
                         to,
                         msg.term,
                     );
@@ -40,8 +40,8 @@ impl Sim<'_> {
             }
             Fate::Delivered { delay, again } => (delay, again),
         };
-        let from_inc = self.slots[usize::from(from)].incarnation;
-        let to_inc = self.slots[usize::from(to)].incarnation;
+        let from_inc = self.slots[usize::from(from)].member.incarnation;
+        let to_inc = self.slots[usize::from(to)].member.incarnation;
         self.record(
             Some(from),
             &kinds::SEND,
@@ -76,9 +76,9 @@ impl Sim<'_> {
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
         // A crashed sender's connections reset: its in-flight messages die,
         // and so do messages to an incarnation that is gone.
-        let reachable =
-            self.slots[usize::from(to)].incarnation == to_inc && !self.network.is_cut(from, to);
-        if self.slots[usize::from(from)].incarnation != from_inc {
+        let reachable = self.slots[usize::from(to)].member.incarnation == to_inc
+            && !self.network.is_cut(from, to);
+        if self.slots[usize::from(from)].member.incarnation != from_inc {
             return;
         }
         if !reachable {
@@ -123,9 +123,9 @@ impl Sim<'_> {
                 index: snap.get_metadata().index,
                 data_hash: fnv1a64(snap.get_data()),
             };
-            self.checkers.observe(self.now, delivered);
+            self.obs.checkers.observe(self.now, delivered);
         }
-        if self.checkers.on() {
+        if self.obs.checkers.on() {
             let sender = self.slots[usize::from(from)].disk.clone();
             let sender = sender.borrow();
             let to_written_last = self.slots[usize::from(to)]
@@ -140,7 +140,7 @@ impl Sim<'_> {
                 from_synced: sender.synced(),
                 to_written_last,
             };
-            self.checkers.observe(self.now, delivered);
+            self.obs.checkers.observe(self.now, delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
@@ -162,7 +162,7 @@ impl Sim<'_> {
     /// ended while it was frozen.
     fn tell_snapshot_fate(&mut self, from: u8, from_inc: u32, to: u8, delivered: bool, term: u64) {
         let s = &mut self.slots[usize::from(from)];
-        if s.incarnation != from_inc {
+        if s.member.incarnation != from_inc {
             return;
         }
         let kind = if delivered {
@@ -190,7 +190,7 @@ impl Sim<'_> {
         }
         if !delivered {
             let failed = Observation::SnapshotFailed { from, to, term };
-            self.checkers.observe(self.now, failed);
+            self.obs.checkers.observe(self.now, failed);
         }
         self.with_core(from, |core, out, crash| {
             core.report_snapshot(u64::from(to) + 1, delivered, out, crash)

@@ -29,10 +29,10 @@ impl Sim<'_> {
             let s = &self.slots[usize::from(node)];
             if let State::Up(core) = &s.state {
                 if core.app().can_encrypt(attempt.dek) {
-                    let (full, epoch) = (s.full, core.app().epoch());
-                    let who = (node, s.incarnation);
+                    let (full, epoch) = (s.member.full, core.app().epoch());
+                    let who = (node, s.member.incarnation);
                     data = Some(self.clients.encrypt(cmd, node, full, epoch));
-                    self.checkers.observe(
+                    self.obs.checkers.observe(
                         self.now,
                         Observation::Nonce {
                             who,
@@ -45,7 +45,7 @@ impl Sim<'_> {
             }
         }
         if let Some(data) = data {
-            self.stats.kv_proposed += 1;
+            self.obs.stats.kv_proposed += 1;
             self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.propose(node, data);
         }
@@ -80,17 +80,17 @@ impl Sim<'_> {
                     _ => break,
                 };
                 self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
-                let who = (node, self.slots[i].incarnation);
+                let who = (node, self.slots[i].member.incarnation);
                 let proposed = Observation::RegistrationProposed {
                     who,
                     proposal_id: pid,
                     data: &data,
                 };
-                self.checkers.observe(self.now, proposed);
+                self.obs.checkers.observe(self.now, proposed);
                 self.propose(node, data);
             }
         }
-        let inc = self.slots[i].incarnation;
+        let inc = self.slots[i].member.incarnation;
         let retry = self.sc.workload.registration_retry_ms * 1000;
         self.push(self.now + retry, Ev::RegRetry { node, inc });
     }
