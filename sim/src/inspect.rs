@@ -87,20 +87,13 @@ fn bootstrap_lines(out: &mut String, b: &Bootstrap) {
         "opcode: 0x04 bootstrap (body version {:#04x})",
         wire::BODY_VERSION
     );
-    let _ = writeln!(
-        out,
-        "  storage dek: {} wrapped {} bytes {}",
-        b.storage_dek,
-        b.storage_wrapped.len(),
-        hex::encode(&b.storage_wrapped)
-    );
-    let _ = writeln!(
-        out,
-        "  raft dek: {} wrapped {} bytes {}",
-        b.raft_dek,
-        b.raft_wrapped.len(),
-        hex::encode(&b.raft_wrapped)
-    );
+    for (name, dek, wrapped) in [
+        ("storage", b.storage_dek, &b.storage_wrapped),
+        ("raft", b.raft_dek, &b.raft_wrapped),
+    ] {
+        let (len, bytes) = (wrapped.len(), hex::encode(wrapped));
+        let _ = writeln!(out, "  {name} dek: {dek} wrapped {len} bytes {bytes}");
+    }
     let _ = writeln!(out, "  registrations: {}", b.registrations.len());
     for (i, r) in b.registrations.iter().enumerate() {
         let _ = writeln!(out, "  [{i}]");

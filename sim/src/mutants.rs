@@ -101,17 +101,21 @@ pub fn applies_on(mutant: Mutant, runtime: Runtime) -> bool {
     why_not_on(mutant, runtime).is_none()
 }
 
-/// Runs `budget` cases of each of `mutants` (and the baseline) on `jobs`
-/// threads, on `runtime`.
-pub fn table(
-    targets: &[Target],
-    mutants: &[Option<Mutant>],
-    budget: u64,
-    jobs: usize,
-    runtime: Runtime,
-    on_done: &(dyn Fn() + Sync),
-) -> Vec<Row> {
-    let results = run_all(targets, mutants, budget, jobs, runtime, on_done);
+/// A mutant table to run: `budget` cases of each of `mutants` (`None`:
+/// the unmutated baseline) over `targets`, on `jobs` threads, on `runtime`.
+pub struct Plan<'a> {
+    pub targets: &'a [Target],
+    pub mutants: &'a [Option<Mutant>],
+    pub budget: u64,
+    pub jobs: usize,
+    pub runtime: Runtime,
+}
+
+/// Runs the plan's cases and tallies a row per mutant; `on_done` after
+/// each run.
+pub fn table(plan: &Plan<'_>, on_done: &(dyn Fn() + Sync)) -> Vec<Row> {
+    let (targets, mutants, budget) = (plan.targets, plan.mutants, plan.budget);
+    let results = run_all(plan, on_done);
     let t = targets.len() as u64;
     let result = |m: usize, k: u64| &results[m * budget as usize + k as usize];
     // Per scenario, the expected findings a row's runs showed.
@@ -160,16 +164,10 @@ pub fn table(
         .collect()
 }
 
-/// Runs `budget` cases of each of `mutants` (case k: scenario k mod S,
-/// seed k div S); results in (mutant, case) order.
-fn run_all(
-    targets: &[Target],
-    mutants: &[Option<Mutant>],
-    budget: u64,
-    jobs: usize,
-    runtime: Runtime,
-    on_done: &(dyn Fn() + Sync),
-) -> Vec<Result<RunResult, HarnessError>> {
+/// Runs the plan's cases (case k: scenario k mod S, seed k div S);
+/// results in (mutant, case) order.
+fn run_all(plan: &Plan<'_>, on_done: &(dyn Fn() + Sync)) -> Vec<Result<RunResult, HarnessError>> {
+    let (targets, mutants, budget) = (plan.targets, plan.mutants, plan.budget);
     let cases: Vec<(usize, u64)> = mutants
         .iter()
         .enumerate()
@@ -188,14 +186,14 @@ fn run_all(
         let target = &targets[(k % t) as usize];
         let mut opts = RunOptions::for_scenario(&target.scenario);
         opts.mutant = mutants[m];
-        opts.runtime = runtime;
+        opts.runtime = plan.runtime;
         run_seed(&target.scenario, k / t, &opts)
     };
     let done = |i: usize, r: Result<RunResult, HarnessError>| {
         results.lock().expect("no panics while held")[i] = Some(r);
         on_done();
     };
-    crate::sweep::parallel(jobs, &next, &work, &done, &mut || {});
+    crate::sweep::parallel(plan.jobs, &next, &work, &done, &mut || {});
     results
         .into_inner()
         .expect("joined")

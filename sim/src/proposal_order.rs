@@ -22,9 +22,7 @@ impl ProposalOrder {
         let n = usize::from(nodes);
         ProposalOrder {
             order,
-            streams: (0..n)
-                .map(|i| streams.keyed(Subsystem::Workload, 7_000 + i as u64))
-                .collect(),
+            streams: streams.family(Subsystem::Workload, 7_000, n),
             attempts: vec![0; n],
         }
     }

@@ -202,6 +202,20 @@ impl Action {
         }
     }
 
+    /// The family the shrinker removes as one: an action with those that
+    /// undo or accompany it (a pause with its resume, the registration
+    /// crash points, a partition with one-way cuts and heals).
+    pub fn family(&self) -> &'static str {
+        match self {
+            Action::Pause { .. } | Action::Resume { .. } => "pause",
+            Action::ArmRegistrationCrash { .. }
+            | Action::ArmBetweenDeksCrash { .. }
+            | Action::ArmAckCrash { .. } => "arm-registration-crash",
+            Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => "partition",
+            _ => self.kind(),
+        }
+    }
+
     /// The nodes the action names, with the field naming each.
     pub fn node_fields(&self) -> Vec<(&'static str, u8)> {
         match self {

@@ -33,31 +33,6 @@ pub struct Shrunk {
     pub runs: u64,
 }
 
-fn kind(a: &Action) -> &'static str {
-    match a {
-        Action::Crash { .. } => "crash",
-        Action::PowerLoss { .. } => "power-loss",
-        Action::Restart { .. } => "restart",
-        Action::Pause { .. } | Action::Resume { .. } => "pause",
-        Action::ArmReadyCrash { .. } => "arm-ready-crash",
-        Action::ArmRegistryCrash { .. } => "arm-registry-crash",
-        Action::ArmStoreError { .. } => "arm-store-error",
-        Action::ArmRegistrationCrash { .. }
-        | Action::ArmBetweenDeksCrash { .. }
-        | Action::ArmAckCrash { .. } => "arm-registration-crash",
-        Action::EpochRollback { .. } => "epoch-rollback",
-        Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => "partition",
-        Action::Kv { .. } => "kv",
-        Action::Snapshot { .. } => "snapshot",
-        Action::Collision { .. } => "collision",
-        Action::Malformed { .. } => "malformed",
-        Action::EpochPreset { .. } => "epoch-preset",
-        Action::CorruptRow { .. } => "corrupt-row",
-        Action::Exotic { .. } => "exotic",
-        Action::EndOfFaults => "end-of-faults",
-    }
-}
-
 /// What a candidate must keep showing, as a key of its result.
 pub type Key<'a> = &'a dyn Fn(&RunResult) -> Option<String>;
 
@@ -105,7 +80,7 @@ impl Search<'_> {
         let mut kinds: Vec<&'static str> = s
             .events
             .iter()
-            .map(|e| kind(&e.action))
+            .map(|e| e.action.family())
             .filter(|k| *k != "end-of-faults")
             .collect();
         kinds.sort();
@@ -115,7 +90,7 @@ impl Search<'_> {
             let events = s
                 .events
                 .iter()
-                .filter(|e| kind(&e.action) != k)
+                .filter(|e| e.action.family() != k)
                 .cloned()
                 .collect();
             if self.try_events(s, events) {

@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use protobuf::Message as _;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
-use raft::{GetEntriesContext, RaftState};
 use turmoil::fs::shim::std::fs as tfs;
 use writer_registry::registry::{Batch, Op, Pairs, Space, StoreError, WriterRegistryStore};
 use writer_registry::MemoryRegistry;
@@ -273,37 +272,7 @@ impl RaftLog for FileLog {
     }
 }
 
-impl raft::Storage for FileLog {
-    fn initial_state(&self) -> raft::Result<RaftState> {
-        Ok(RaftState::new(
-            self.record.written().hard_state.clone(),
-            self.record.written().conf_state.clone(),
-        ))
-    }
-    fn entries(
-        &self,
-        low: u64,
-        high: u64,
-        max_size: impl Into<Option<u64>>,
-        _context: GetEntriesContext,
-    ) -> raft::Result<Vec<Entry>> {
-        self.record
-            .written()
-            .raft_entries(low, high, max_size.into())
-    }
-    fn term(&self, idx: u64) -> raft::Result<u64> {
-        self.record.written().raft_term(idx)
-    }
-    fn first_index(&self) -> raft::Result<u64> {
-        Ok(self.record.written().first_index())
-    }
-    fn last_index(&self) -> raft::Result<u64> {
-        Ok(self.record.written().last_index())
-    }
-    fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        self.record.written().raft_snapshot()
-    }
-}
+regsim_engine::storage_over_image!(FileLog, |s| s.record.written());
 
 // -------------------------------------------------------------- epoch file
 

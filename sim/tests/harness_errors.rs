@@ -318,7 +318,7 @@ fn mutants_over_an_empty_scenario_directory_is_bad_input() {
 #[test]
 fn harness_errors_never_count_as_catching_a_mutant() {
     use writer_registry::mutants::Mutant;
-    use writer_registry_sim::mutants::{render, table, Target};
+    use writer_registry_sim::mutants::{render, table, Plan, Target};
     let mut broken = default_scenario();
     broken.nodes = 0; // built in code, past the file checks
     let targets = [Target {
@@ -326,14 +326,14 @@ fn harness_errors_never_count_as_catching_a_mutant() {
         scenario: broken,
     }];
     let native = writer_registry_sim::run::Runtime::Native;
-    let rows = table(
-        &targets,
-        &[None, Some(Mutant::GuardSkipped)],
-        2,
-        1,
-        native,
-        &|| {},
-    );
+    let plan = Plan {
+        targets: &targets,
+        mutants: &[None, Some(Mutant::GuardSkipped)],
+        budget: 2,
+        jobs: 1,
+        runtime: native,
+    };
+    let rows = table(&plan, &|| {});
     for row in &rows {
         assert_eq!(row.detected, 0, "{}", row.name());
         assert_eq!(row.harness_errors, 2, "{}", row.name());

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
 
 use crate::storage::{LogOp, RaftLog};
-use raft::{GetEntriesContext, RaftState, StorageError};
+use raft::StorageError;
 
 /// One image of a Raft log: entries after the snapshot, the hard state, the
 /// membership and the latest snapshot (index 0 when there is none).
@@ -293,41 +293,5 @@ impl RaftLog for DiskStorage {
 #[derive(Clone)]
 pub struct DiskStorage(pub Rc<RefCell<RaftDisk>>);
 
-impl raft::Storage for DiskStorage {
-    fn initial_state(&self) -> raft::Result<RaftState> {
-        let disk = self.0.borrow();
-        Ok(RaftState::new(
-            disk.written.hard_state.clone(),
-            disk.written.conf_state.clone(),
-        ))
-    }
-
-    fn entries(
-        &self,
-        low: u64,
-        high: u64,
-        max_size: impl Into<Option<u64>>,
-        _context: GetEntriesContext,
-    ) -> raft::Result<Vec<Entry>> {
-        self.0
-            .borrow()
-            .written
-            .raft_entries(low, high, max_size.into())
-    }
-
-    fn term(&self, idx: u64) -> raft::Result<u64> {
-        self.0.borrow().written.raft_term(idx)
-    }
-
-    fn first_index(&self) -> raft::Result<u64> {
-        Ok(self.0.borrow().written.first_index())
-    }
-
-    fn last_index(&self) -> raft::Result<u64> {
-        Ok(self.0.borrow().written.last_index())
-    }
-
-    fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        self.0.borrow().written.raft_snapshot()
-    }
-}
+crate::storage_over_image!(DiskStorage, |s| std::cell::Ref::map(s.0.borrow(), |d| &d
+    .written));

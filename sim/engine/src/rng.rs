@@ -59,6 +59,14 @@ impl Streams {
         rng.set_stream(key.wrapping_add(1));
         KeyedRng { rng, next: 0 }
     }
+
+    /// `count` keyed streams of a subsystem, keys `first..first + count`
+    /// (one per node, or per link): stream `i` is `keyed(sub, first + i)`.
+    pub fn family(&self, sub: Subsystem, first: u64, count: usize) -> Vec<KeyedRng> {
+        (0..count as u64)
+            .map(|i| self.keyed(sub, first + i))
+            .collect()
+    }
 }
 
 /// A stream whose `seq`-th draw is fixed whatever was drawn before.

@@ -46,3 +46,64 @@ pub trait RaftLog: raft::Storage {
     /// The membership as written.
     fn membership(&self) -> ConfState;
 }
+
+/// Implements raft-rs's [`raft::Storage`] for a log type whose written
+/// [`LogImage`](crate::disk::LogImage) the expression `$image` yields
+/// (a reference or a guard to one), over `$s: &Self`: raft-rs reads the
+/// log as written, whatever has synced. One definition for every log
+/// that keeps a written image (the engine's disk, a runtime's files).
+#[macro_export]
+macro_rules! storage_over_image {
+    ($ty:ty, |$s:ident| $image:expr) => {
+        impl ::raft::Storage for $ty {
+            fn initial_state(&self) -> ::raft::Result<::raft::RaftState> {
+                let $s = self;
+                let image = $image;
+                Ok(::raft::RaftState::new(
+                    image.hard_state.clone(),
+                    image.conf_state.clone(),
+                ))
+            }
+
+            fn entries(
+                &self,
+                low: u64,
+                high: u64,
+                max_size: impl Into<Option<u64>>,
+                _context: ::raft::GetEntriesContext,
+            ) -> ::raft::Result<Vec<::raft::eraftpb::Entry>> {
+                let $s = self;
+                let image = $image;
+                image.raft_entries(low, high, max_size.into())
+            }
+
+            fn term(&self, idx: u64) -> ::raft::Result<u64> {
+                let $s = self;
+                let image = $image;
+                image.raft_term(idx)
+            }
+
+            fn first_index(&self) -> ::raft::Result<u64> {
+                let $s = self;
+                let image = $image;
+                Ok(image.first_index())
+            }
+
+            fn last_index(&self) -> ::raft::Result<u64> {
+                let $s = self;
+                let image = $image;
+                Ok(image.last_index())
+            }
+
+            fn snapshot(
+                &self,
+                _request_index: u64,
+                _to: u64,
+            ) -> ::raft::Result<::raft::eraftpb::Snapshot> {
+                let $s = self;
+                let image = $image;
+                image.raft_snapshot()
+            }
+        }
+    };
+}

@@ -45,6 +45,20 @@ pub(super) struct Case {
     pub(super) opts: RunOptions,
 }
 
+impl Case {
+    /// The command that replays this case's run of `seed`: by its schedule
+    /// file when it came from one, else by its scenario and seed.
+    pub(super) fn replay_command(&self, schedule_file: Option<&PathBuf>, seed: u64) -> String {
+        let mutant = self.mutant.as_deref();
+        match schedule_file {
+            Some(file) => super::report::replay_schedule_command(
+                &self.path, file, &self.sc, &self.opts, mutant,
+            ),
+            None => super::report::replay_command(&self.path, &self.sc, seed, &self.opts, mutant),
+        }
+    }
+}
+
 /// What a seeds/ entry named on the command line says it must keep
 /// showing: `record` keeps it when it refreshes the entry.
 pub(super) struct Recorded {

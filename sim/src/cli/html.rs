@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case_on, Case, CaseArgs};
-use super::report::{print_result, replay_command, replay_schedule_command};
+use super::report::print_result;
 use super::{CliError, Registry};
 use crate::html::{render, Meta};
 use crate::run;
@@ -28,23 +28,14 @@ pub(super) struct ReportArgs {
 /// the run's (1 when it fails).
 pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
     let out = args.out;
-    let (
-        schedule_file,
-        Case {
-            path,
-            sc,
-            schedule,
-            mutant,
-            mut opts,
-        },
-    ) = case_on(args.case, args.registry)?;
-    opts.keep_events = true;
+    let (schedule_file, mut case) = case_on(args.case, args.registry)?;
+    case.opts.keep_events = true;
     // Opened before the run, so that a page that cannot be written costs
     // no run and says so at once.
     let mut file = std::fs::File::create(&out)
         .map_err(|e| CliError(format!("{}: cannot write the report: {e}", out.display())))?;
     run::quiet_panics();
-    let r = match run::run_schedule(&sc, &schedule, &opts) {
+    let r = match run::run_schedule(&case.sc, &case.schedule, &case.opts) {
         Ok(r) => r,
         Err(e) => {
             // An empty file must not pass for a report.
@@ -53,10 +44,14 @@ pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
             return Err(e.into());
         }
     };
-    let replay = match &schedule_file {
-        Some(file) => replay_schedule_command(&path, file, &sc, &opts, mutant.as_deref()),
-        None => replay_command(&path, &sc, r.seed, &opts, mutant.as_deref()),
-    };
+    let replay = case.replay_command(schedule_file.as_ref(), r.seed);
+    let Case {
+        path,
+        sc,
+        schedule,
+        mutant,
+        opts,
+    } = case;
     let source = schedule_file
         .as_ref()
         .unwrap_or(&path)

@@ -53,7 +53,14 @@ pub(super) fn cmd_mutants(
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs {elapsed} eta {eta}")
             .expect("valid template"),
     );
-    let rows = table(&targets, &mutants, budget, jobs, runtime, &|| bar.inc(1));
+    let plan = crate::mutants::Plan {
+        targets: &targets,
+        mutants: &mutants,
+        budget,
+        jobs,
+        runtime,
+    };
+    let rows = table(&plan, &|| bar.inc(1));
     bar.finish_and_clear();
     print!("{}", render(&rows, runtime));
     // A harness error catches no mutant and clears no baseline: exit 2.

@@ -4,8 +4,8 @@
 
 use clap::Args;
 
-use super::case::{case_on, Case, CaseArgs};
-use super::report::{print_result, replay_command, replay_schedule_command};
+use super::case::{case_on, CaseArgs};
+use super::report::print_result;
 use super::{CliError, Registry};
 use crate::run;
 use crate::sweep::first_difference;
@@ -142,42 +142,26 @@ impl std::io::Write for QuietStdout {
 }
 
 pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
-    let (
-        schedule_file,
-        Case {
-            path,
-            sc,
-            schedule,
-            mutant,
-            mut opts,
-        },
-    ) = case_on(args.case, args.registry)?;
-    opts.keep_trace_lines = args.check_determinism;
+    let (schedule_file, mut case) = case_on(args.case, args.registry)?;
+    case.opts.keep_trace_lines = args.check_determinism;
     print_trace(args.trace)?;
     run::quiet_panics();
-    let r = run::run_schedule(&sc, &schedule, &opts)?;
+    let (sc, schedule, opts) = (&case.sc, &case.schedule, &case.opts);
+    let r = run::run_schedule(sc, schedule, opts)?;
     print_result(&r);
     for j in &r.justifications {
         println!("  justified {j}");
     }
-    if let Some(knobs) = run::swarm_knobs(&sc, &schedule) {
+    if let Some(knobs) = run::swarm_knobs(sc, schedule) {
         println!("swarm knobs: {knobs}");
     }
     if !r.passed() {
-        match &schedule_file {
-            Some(file) => println!(
-                "replay: {}",
-                replay_schedule_command(&path, file, &sc, &opts, mutant.as_deref())
-            ),
-            None => println!(
-                "replay: {}",
-                replay_command(&path, &sc, r.seed, &opts, mutant.as_deref())
-            ),
-        }
+        let replay = case.replay_command(schedule_file.as_ref(), r.seed);
+        println!("replay: {replay}");
     }
     let mut ok = r.passed();
     if args.check_determinism {
-        let again = run::run_schedule(&sc, &schedule, &opts)?;
+        let again = run::run_schedule(sc, schedule, opts)?;
         if again.trace_hash == r.trace_hash {
             println!(
                 "deterministic: trace {:016x} twice ({} events)",

@@ -13,10 +13,10 @@ use std::rc::Rc;
 
 use super::world::{State, Timer, Work, World};
 use super::{Fabric, NodeFiles};
-use crate::marks::SimMark;
 use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
+use crate::sim::actions::{self, Books, Injection, Life};
 use crate::sim::{DownReason, Ending, RunOutput};
 use crate::trace::{kinds, Trace};
 
@@ -205,224 +205,141 @@ fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t
 }
 
 fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, action: Action) {
-    // A process exists: faults can be armed in it. (An event never meets
-    // a node whose start is pending: `pass` holds it back until the start
-    // has run.)
-    let has_process = |w: &World<F>, node: u8| w.is_up(node);
-    // Down and not being started: its files are the harness's to change.
-    let down_restartable = |w: &World<F>, node: u8| {
+    actions::apply(&mut Hosted { fabric, world }, action);
+}
+
+/// A hosted world and its runtime's fabric, as the schedule's actions see
+/// them ([`actions::apply`] decides when each applies).
+struct Hosted<'a, F: NodeFiles> {
+    fabric: &'a mut dyn Fabric,
+    world: &'a Rc<RefCell<World<F>>>,
+}
+
+impl<F: NodeFiles> actions::Target for Hosted<'_, F> {
+    fn life(&self, node: u8) -> Life {
+        let w = self.world.borrow();
         let s = &w.slots[usize::from(node)];
-        !s.start_requested
-            && matches!(
-                s.state,
-                State::Down(DownReason::Crashed | DownReason::Halted)
-            )
-    };
-    match action {
-        Action::Crash { node } => {
-            if has_process(&world.borrow(), node) {
-                crash(fabric, world, node);
-                rollback_after_crash(world, node);
+        match &s.state {
+            State::Up(_) if s.paused => Life::Paused,
+            State::Up(_) => Life::Running,
+            // An event never meets a node whose start is pending (`pass`
+            // holds it back until the start has run); its files are the
+            // host's from the request on.
+            State::Down(_) if s.start_requested => Life::Starting,
+            State::Down(r) => Life::Down(r.clone()),
+        }
+    }
+
+    fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
+        let mut w = self.world.borrow_mut();
+        let w = &mut *w;
+        f(Books::at(&mut w.obs, &mut w.injector, w.now))
+    }
+
+    fn fulls(&self) -> Vec<u64> {
+        let w = self.world.borrow();
+        w.slots.iter().map(|s| s.member.full).collect()
+    }
+
+    fn first_dek(&self) -> u32 {
+        self.world.borrow().sc.deks[0]
+    }
+
+    fn next_pid(&mut self) -> u64 {
+        self.world.borrow_mut().clients.next_pid()
+    }
+
+    fn crash(&mut self, node: u8, power_loss: bool) {
+        crash(self.fabric, self.world, node);
+        if power_loss {
+            self::power_loss(self.fabric, self.world, node);
+        }
+        rollback_after_crash(self.world, node);
+    }
+
+    fn restart(&mut self, node: u8) {
+        restart(self.fabric, self.world, node);
+    }
+
+    fn pause(&mut self, node: u8) -> bool {
+        let w = self.world.borrow();
+        let s = &w.slots[usize::from(node)];
+        if s.paused {
+            return false;
+        }
+        drop(w);
+        let mut w = self.world.borrow_mut();
+        let s = &mut w.slots[usize::from(node)];
+        s.paused = true;
+        // Wake the host (its notify branch comes first) so it stops
+        // before it handles anything more.
+        s.notify.notify_one();
+        true
+    }
+
+    fn resume(&mut self, node: u8) {
+        resume(self.world, node);
+    }
+
+    fn roll_back_epoch(&mut self, node: u8) {
+        self.world.borrow_mut().roll_back_epoch(node);
+    }
+
+    fn preset_epoch(&mut self, node: u8, epoch: u16) {
+        let mut w = self.world.borrow_mut();
+        let w = &mut *w;
+        let s = &mut w.slots[usize::from(node)];
+        s.epoch_injected = true;
+        let who = (node, s.member.full);
+        let books = Books::at(&mut w.obs, &mut w.injector, w.now);
+        actions::preset_epoch_file(books, &mut s.epoch, who, epoch);
+    }
+
+    fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
+        let mut w = self.world.borrow_mut();
+        w.slots[usize::from(node)].corruptions.push(corruption);
+    }
+
+    fn partition(&mut self, side: &[u8]) {
+        let n = self.world.borrow().slots.len() as u8;
+        for &a in side {
+            for b in (0..n).filter(|b| !side.contains(b)) {
+                self.fabric.partition(a, b);
             }
         }
-        Action::PowerLoss { node } => {
-            crash(fabric, world, node);
-            power_loss(fabric, world, node);
-            rollback_after_crash(world, node);
-        }
-        Action::Restart { node } => restart(fabric, world, node),
-        Action::Pause { node } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) && !w.slots[usize::from(node)].paused {
-                w.slots[usize::from(node)].paused = true;
-                // Wake the host (its notify branch comes first) so it stops
-                // before it handles anything more.
-                w.slots[usize::from(node)].notify.notify_one();
-                w.record(Some(node), &kinds::PAUSE, 0, 0);
+    }
+
+    fn one_way(&mut self, from: u8, to: u8) {
+        self.fabric.partition_oneway(from, to);
+    }
+
+    fn heal(&mut self) {
+        let n = self.world.borrow().slots.len() as u8;
+        for a in 0..n {
+            for b in (a + 1)..n {
+                self.fabric.repair(a, b);
             }
         }
-        Action::Resume { node } => resume(world, node),
-        Action::ArmReadyCrash {
-            node,
-            step,
-            power_loss,
-        } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_ready_crash(node, step, power_loss);
-                w.record(
-                    Some(node),
-                    &kinds::ARM_READY_CRASH_HOSTED,
-                    0,
-                    u64::from(power_loss),
-                );
-            }
-        }
-        Action::ArmRegistryCrash { node, power_loss } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_registry_crash(node, power_loss);
-                w.record(
-                    Some(node),
-                    &kinds::ARM_REGISTRY_CRASH,
-                    u64::from(power_loss),
-                    0,
-                );
-            }
-        }
-        Action::ArmStoreError { node, op, errno } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_store_error(node, op, errno);
-                w.record(Some(node), &kinds::ARM_STORE_ERROR_HOSTED, 0, 0);
-            }
-        }
-        Action::ArmBetweenDeksCrash { node } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_between_registrations_crash(node);
-                w.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
-            }
-        }
-        Action::ArmAckCrash { node } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_ack_crash(node);
-                w.record(Some(node), &kinds::ARM_ACK_CRASH, 0, 0);
-            }
-        }
-        Action::ArmRegistrationCrash { node } => {
-            let mut w = world.borrow_mut();
-            if has_process(&w, node) {
-                w.injector.arm_registration_crash(node);
-                w.record(Some(node), &kinds::ARM_REGISTRATION_CRASH, 0, 0);
-            }
-        }
-        Action::EpochRollback { node } => {
-            let mut w = world.borrow_mut();
-            if down_restartable(&w, node) {
-                w.roll_back_epoch(node);
-            } else if has_process(&w, node) {
-                w.injector.roll_back_at_next_crash(node);
-            }
-        }
-        Action::EpochPreset { node, epoch } => {
-            let mut w = world.borrow_mut();
-            if down_restartable(&w, node) {
-                let s = &mut w.slots[usize::from(node)];
-                let high = s.epoch.preset(epoch);
-                s.epoch_injected = true;
-                let full = s.member.full;
-                w.injector
-                    .record(crate::oracle::checkers::Injected::EpochPreset {
-                        node,
-                        full,
-                        epoch,
-                        high,
-                    });
-                w.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
-                w.mark(if epoch == 0xFFFF {
-                    SimMark::EpochPresetExhausted
-                } else {
-                    SimMark::EpochPresetNearExhaustion
-                });
-            }
-        }
-        Action::CorruptRow {
-            node,
-            target,
-            dek,
-            mode,
-        } => {
-            let mut w = world.borrow_mut();
-            if down_restartable(&w, node) {
-                w.slots[usize::from(node)]
-                    .corruptions
-                    .push((target, dek, mode));
-            }
-        }
-        Action::Partition { side } => {
-            let n = world.borrow().slots.len() as u8;
-            for &a in &side {
-                for b in (0..n).filter(|b| !side.contains(b)) {
-                    fabric.partition(a, b);
-                }
-            }
-            let mask = side.iter().fold(0, |m, &x| m | 1 << x);
-            world.borrow_mut().record(None, &kinds::PARTITION, mask, 0);
-        }
-        Action::OneWay { from, to } => {
-            fabric.partition_oneway(from, to);
-            world
-                .borrow_mut()
-                .record(None, &kinds::ONE_WAY, u64::from(from), u64::from(to));
-        }
-        Action::Heal => heal(fabric, world),
-        Action::Kv { node, dek } => {
-            let mut w = world.borrow_mut();
-            let cmd = w.clients.command(node, dek);
-            w.client_attempt(cmd);
-        }
-        Action::Snapshot { node } => world.borrow_mut().hand(node, Work::Snapshot),
-        Action::Collision {
-            via,
-            victim,
-            dek,
-            high_bits,
-        } => {
-            let mut w = world.borrow_mut();
-            let fake = crate::sim::faults::collision_writer(
-                w.slots[usize::from(victim)].member.full,
-                high_bits,
-            );
-            let pid = w.clients.next_pid();
-            let data = crate::sim::faults::collision_entry(pid, dek, fake);
-            let record = crate::oracle::checkers::Injected::Collision { full: fake };
-            w.hand(
-                via,
-                Work::Inject(data, record, &kinds::INJECT_COLLISION_HOSTED, fake),
-            );
-        }
-        Action::Malformed { via, variant } => {
-            let mut w = world.borrow_mut();
-            let pid = w.clients.next_pid();
-            let full = w.slots[usize::from(via)].member.full;
-            let data = crate::sim::faults::malformed_entry(pid, w.sc.deks[0], full, variant);
-            let data_hash = crate::fnv::fnv1a64(&data);
-            let record = crate::oracle::checkers::Injected::Malformed { data_hash };
-            w.hand(
-                via,
-                Work::Inject(data, record, &kinds::INJECT_MALFORMED, u64::from(variant)),
-            );
-        }
-        Action::Exotic { via, opcode } => {
-            let mut w = world.borrow_mut();
-            let pid = w.clients.next_pid();
-            let fulls: Vec<u64> = w.slots.iter().map(|s| s.member.full).collect();
-            let payload = crate::sim::faults::exotic_payload(
-                w.sc.deks[0],
-                &fulls,
-                fulls[usize::from(via)],
-                opcode,
-            );
-            let data = writer_registry::wire::encode_entry(pid, &payload);
-            let data_hash = crate::fnv::fnv1a64(&data);
-            let record = crate::oracle::checkers::Injected::Exotic { data_hash, opcode };
-            w.hand(
-                via,
-                Work::Inject(data, record, &kinds::INJECT_EXOTIC, u64::from(opcode)),
-            );
-        }
-        Action::EndOfFaults => {
-            world.borrow_mut().record(None, &kinds::END_OF_FAULTS, 0, 0);
-            heal(fabric, world);
-            let n = world.borrow().slots.len() as u8;
-            for i in 0..n {
-                world.borrow_mut().injector.disarm(i);
-                resume(world, i);
-                restart(fabric, world, i);
-            }
-        }
+    }
+
+    fn client_command(&mut self, node: u8, dek: u32) {
+        let mut w = self.world.borrow_mut();
+        let cmd = w.clients.command(node, dek);
+        w.client_attempt(cmd);
+    }
+
+    fn snapshot(&mut self, node: u8) {
+        self.world.borrow_mut().hand(node, Work::Snapshot);
+    }
+
+    fn inject(&mut self, via: u8, injection: Injection) {
+        self.world
+            .borrow_mut()
+            .hand(via, Work::Inject(Box::new(injection)));
+    }
+
+    fn owe_liveness(&mut self) {
+        // `pass` set the deadline as it took the action.
     }
 }
 
@@ -434,16 +351,6 @@ fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
         s.notify.notify_one();
         w.record(Some(node), &kinds::RESUME_HOSTED, 0, 0);
     }
-}
-
-fn heal<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) {
-    let n = world.borrow().slots.len() as u8;
-    for a in 0..n {
-        for b in (a + 1)..n {
-            fabric.repair(a, b);
-        }
-    }
-    world.borrow_mut().record(None, &kinds::HEAL, 0, 0);
 }
 
 /// The run is over: stops the nodes still up (showing the checkers their

@@ -22,11 +22,12 @@ use writer_registry::WriterRegistryStore;
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeCore, Note, Output, StartFailure};
-use crate::oracle::checkers::{Checkers, Injected, Observation, StartOutcome};
+use crate::node::{self, CrashPoints, NodeCore, Output};
+use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
+use crate::sim::actions::{self, Books, Injection};
 use crate::sim::clients::{Attempt, Clients};
 use crate::sim::injector::Injector;
 use crate::sim::observe::{self, Member, Observer};
@@ -50,7 +51,7 @@ pub(crate) enum Work {
     Registrations,
     Snapshot,
     /// A faulty client's entry, with what to record if raft takes it.
-    Inject(Vec<u8>, Injected, &'static Kind, u64),
+    Inject(Box<Injection>),
 }
 
 /// One cluster member across its incarnations.
@@ -170,12 +171,7 @@ impl<F: NodeFiles> World<F> {
                 sc.deks.clone(),
             ),
             clients: Clients::new(n, sc.workload.client_attempts),
-            injector: Injector::new(
-                (0..nn)
-                    .map(|i| streams.keyed(Subsystem::Faults, i as u64))
-                    .collect(),
-                sc.faults.down_ms,
-            ),
+            injector: Injector::new(streams.family(Subsystem::Faults, 0, nn), sc.faults.down_ms),
             registration_applied: false,
             proposal_order: crate::proposal_order::ProposalOrder::new(
                 sc.workload.registration_order,
@@ -184,12 +180,8 @@ impl<F: NodeFiles> World<F> {
             ),
             timers: BTreeMap::new(),
             timer_seq: 0,
-            timing: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Timing, i as u64))
-                .collect(),
-            election: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Timing, 1_000 + i as u64))
-                .collect(),
+            timing: streams.family(Subsystem::Timing, 0, nn),
+            election: streams.family(Subsystem::Timing, 1_000, nn),
             duplicates: (0..nn * nn)
                 .map(|l| (streams.keyed(Subsystem::Network, 5_000 + l as u64), 0))
                 .collect(),
@@ -253,26 +245,7 @@ impl<F: NodeFiles> World<F> {
         let i = usize::from(node);
         self.obs.stats.restarts += 1;
         self.slots[i].start_requested = false;
-        if std::mem::take(&mut self.slots[i].epoch_injected) {
-            let s = &mut self.slots[i];
-            if let Err(e) = s.files.inject_epoch(&s.epoch) {
-                self.store_failure("store-open", node, format!("injecting the epoch file: {e}"));
-            }
-        }
-        let s = &self.slots[i];
-        match s.files.read_epoch(&s.epoch) {
-            Ok(actual) if actual != self.slots[i].epoch.read() => {
-                let e = &self.slots[i].epoch;
-                let detail = format!(
-                    "turmoil's file system holds epoch {actual}, the harness's record {} (synced {}): the runtimes' durability models disagree",
-                    e.read(),
-                    e.synced()
-                );
-                self.violation("runtime-agreement", Some(node), detail);
-            }
-            Ok(_) => {}
-            Err(e) => self.store_failure("store-open", node, format!("epoch file: {e}")),
-        }
+        self.check_epoch_file(node);
         let Some((store, journal, image)) = self.reopen(node) else {
             self.slots[i].state = State::Down(DownReason::Broken);
             return false;
@@ -299,43 +272,20 @@ impl<F: NodeFiles> World<F> {
         self.clients.restarted(node);
         s.member.applied_max = applied;
         let inc = s.member.incarnation;
-        let started = Observation::Started {
-            node,
-            inc,
-            full: s.member.full,
-            deks: &self.sc.deks,
-            store: image.as_ref(),
-            epoch: s.epoch.read(),
-            disk_commit: F::with_image(&log, |l| l.hard_state.commit),
-        };
-        self.obs.checkers.observe(self.now, started);
-        let e = self.sc.election_ticks;
-        let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
+        let election_tick =
+            observe::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
+        let epoch = (s.epoch.read(), s.epoch.synced());
+        let disk = F::with_image(&log, LogImage::clone);
+        let seen = (image.as_ref(), applied);
+        let commit = disk.hard_state.commit;
+        let member = &s.member;
+        self.obs
+            .start_begins(self.now, node, member, seen, epoch, (commit, election_tick));
         let s = &mut self.slots[i];
         let sink = self.opts.oracles.then(|| s.synced_rows.clone());
         let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let params = node_params(
-            &self.sc,
-            node,
-            s.member.full,
-            election_tick,
-            self.opts.mutant,
-        );
-        self.record(
-            Some(node),
-            &kinds::START,
-            u64::from(inc),
-            election_tick as u64,
-        );
-        let (written, synced) = (self.slots[i].epoch.read(), self.slots[i].epoch.synced());
-        self.record(
-            Some(node),
-            &kinds::EPOCH_FILE,
-            u64::from(written),
-            u64::from(synced),
-        );
-        let disk = F::with_image(&log, LogImage::clone);
-        self.record(Some(node), &kinds::DURABLE, applied, disk.hard_state.commit);
+        let (full, mutant) = (s.member.full, self.opts.mutant);
+        let params = node_params(&self.sc, node, full, election_tick, mutant);
         let mut out = Vec::new();
         let registry_crash_armed = self.injector.registry_crash_armed(node);
         let result = {
@@ -347,14 +297,7 @@ impl<F: NodeFiles> World<F> {
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark(SimMark::CrashBeforeRegistrySync);
         }
-        let fired = match &result {
-            Ok(core) => core.app().fsm().store().fault_fired.take(),
-            Err(failed) => failed
-                .app
-                .as_ref()
-                .and_then(|a| a.fsm().store().fault_fired.take()),
-        };
-        self.store_fault_fired(node, fired);
+        self.store_fault_fired(node, observe::start_fault_fired(&result));
         if self.obs.checkers.on() {
             // A start syncs the log it opened before its replay (turmoil's
             // open already did): the checkers see it synced as read. (The
@@ -371,12 +314,8 @@ impl<F: NodeFiles> World<F> {
             Err(not_started) => self.start_failed(node, *not_started, out, &disk),
         };
         let file = &self.slots[i].epoch;
-        let ended = Observation::StartEnded {
-            node,
-            outcome,
-            epoch_file: (file.read(), file.synced()),
-        };
-        self.obs.checkers.observe(self.now, ended);
+        let epoch_file = (file.read(), file.synced());
+        self.obs.start_ended(self.now, node, outcome, epoch_file);
         self.drain_row_changes(node);
         if outcome == StartOutcome::Joined {
             self.propose_registrations(node);
@@ -385,6 +324,32 @@ impl<F: NodeFiles> World<F> {
             self.slots[i].paused = false;
         }
         outcome == StartOutcome::Joined
+    }
+
+    /// Before a start: writes an injected epoch (preset or rollback) into
+    /// the node's file, then checks the file against the harness's record.
+    fn check_epoch_file(&mut self, node: u8) {
+        let i = usize::from(node);
+        if std::mem::take(&mut self.slots[i].epoch_injected) {
+            let s = &mut self.slots[i];
+            if let Err(e) = s.files.inject_epoch(&s.epoch) {
+                self.store_failure("store-open", node, format!("injecting the epoch file: {e}"));
+            }
+        }
+        let s = &self.slots[i];
+        match s.files.read_epoch(&s.epoch) {
+            Ok(actual) if actual != self.slots[i].epoch.read() => {
+                let e = &self.slots[i].epoch;
+                let detail = format!(
+                    "turmoil's file system holds epoch {actual}, the harness's record {} (synced {}): the runtimes' durability models disagree",
+                    e.read(),
+                    e.synced()
+                );
+                self.violation("runtime-agreement", Some(node), detail);
+            }
+            Ok(_) => {}
+            Err(e) => self.store_failure("store-open", node, format!("epoch file: {e}")),
+        }
     }
 
     /// Reopens the registry file as turmoil's file system kept it, brings
@@ -444,39 +409,21 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
-            let node16 = node16(self.slots[usize::from(target)].member.full);
-            let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
-            let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
-                Ok(Some(change)) => change,
-                Ok(None) => continue,
-                Err(e) => {
-                    let detail = format!("injecting a row corruption: {e}");
-                    self.store_failure("store-open", node, detail);
-                    return;
-                }
-            };
+        let slot = &mut self.slots[usize::from(node)];
+        let corruptions = std::mem::take(&mut slot.corruptions);
+        let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
+        let mut synced_records = None;
+        let mut synced = |store: &SimStore| {
             if let SimStore::File(f) = store {
                 // The injection's own sync covered every record.
-                self.slots[usize::from(node)].synced_records = f.records();
+                synced_records = Some(f.records());
             }
-            self.obs.trace.record_bytes(
-                self.now,
-                Some(node),
-                &kinds::ROW_CORRUPTED,
-                &[&key, &value],
-            );
-            self.mark(how.mark());
-            let corrupted = Observation::RowCorrupted {
-                node,
-                dek,
-                node16,
-                key,
-                old,
-                value,
-                how: how.name(),
-            };
-            self.obs.checkers.observe(self.now, corrupted);
+        };
+        let at = (&mut self.obs, self.now);
+        let done = (store, journal);
+        crate::sim::faults::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
+        if let Some(records) = synced_records {
+            self.slots[usize::from(node)].synced_records = records;
         }
     }
 
@@ -488,22 +435,14 @@ impl<F: NodeFiles> World<F> {
         disk: &LogImage,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let node::NotStarted { failure, app } = not_started;
-        let store = app.map(node::Registry::into_store);
-        let (reason, outcome) = observe::start_failure(&failure);
-        if let StartFailure::Store(msg) = &failure {
-            self.store_failure("store-open", node, msg.clone());
-        }
-        let image = store.map(|tracked| self.close_store(node, tracked));
+        let failed = observe::start_failed(&mut self.obs, self.now, node, not_started);
+        let (reason, outcome) = (failed.reason, failed.outcome);
+        let image = failed.store.map(|tracked| self.close_store(node, tracked));
         self.outputs(node, out, Some(disk));
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
         s.member.incarnation += 1;
-        if let StartFailure::Crashed {
-            partial: Some(index),
-        } = failure
-        {
-            s.member.applied_max = s.member.applied_max.max(index);
+        if let Some(index) = failed.cut {
             self.write_cut(node, index, disk);
         }
         if let Some(Some(store)) = &image {
@@ -539,7 +478,8 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn write_cut(&mut self, node: u8, index: u64, disk: &LogImage) {
-        self.obs.write_cut(self.now, node, index, disk);
+        let member = &mut self.slots[usize::from(node)].member;
+        self.obs.write_cut(self.now, node, member, index, disk);
     }
 
     /// Stops a running node (a crash, a halt, or the run's end): its store
@@ -642,8 +582,6 @@ impl<F: NodeFiles> World<F> {
             Err(node::Crashed { partial }) => {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
-                    let s = &mut self.slots[i];
-                    s.member.applied_max = s.member.applied_max.max(index);
                     if let State::Up(core) = &self.slots[i].state {
                         let disk = F::with_image(core.log(), LogImage::clone);
                         self.write_cut(node, index, &disk);
@@ -751,21 +689,7 @@ impl<F: NodeFiles> World<F> {
                 Output::Halted(h) => self
                     .obs
                     .halted(self.now, node, &mut self.slots[i].member, &h),
-                Output::Note(Note::Guard {
-                    stage,
-                    epoch,
-                    result,
-                }) => {
-                    let member = &self.slots[i].member;
-                    self.obs
-                        .guard(self.now, node, member, (stage, epoch), result)
-                }
-                Output::Note(Note::EpochBumped { from, to }) => self.record(
-                    Some(node),
-                    &kinds::EPOCH_BUMP,
-                    u64::from(from),
-                    u64::from(to),
-                ),
+                Output::Note(note) => self.obs.note(self.now, node, &self.slots[i].member, note),
                 Output::SnapshotRestored { index, replay } => {
                     self.on_restored(node, index, replay, disk)
                 }
@@ -866,14 +790,9 @@ impl<F: NodeFiles> World<F> {
                     break;
                 };
                 let data = core.app().registration_entry(dek, pid);
-                self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
-                let who = (node, self.slots[i].member.incarnation);
-                let proposed = Observation::RegistrationProposed {
-                    who,
-                    proposal_id: pid,
-                    data: &data,
-                };
-                self.obs.checkers.observe(self.now, proposed);
+                let member = &self.slots[i].member;
+                self.obs
+                    .registration_proposed(self.now, node, member, (dek, pid), &data);
                 self.call(node, |core, out, crash| {
                     core.propose(data, out, crash).map(|_| false)
                 });
@@ -974,15 +893,22 @@ impl<F: NodeFiles> World<F> {
             match w {
                 Work::Registrations => self.propose_registrations(node),
                 Work::Snapshot => self.snapshot(node),
-                Work::Inject(data, record, kind, a) => {
+                Work::Inject(injection) => {
+                    let Injection {
+                        data,
+                        injected,
+                        kind,
+                        a,
+                        b,
+                    } = *injection;
                     let mut accepted = false;
                     self.call(node, |core, out, crash| {
                         accepted = core.propose(data, out, crash)?;
                         Ok(false)
                     });
                     if accepted {
-                        self.injector.record(record);
-                        self.record(Some(node), kind, a, 0);
+                        self.injector.record(injected);
+                        self.record(Some(node), kind, a, b);
                     }
                 }
             }
@@ -997,16 +923,8 @@ impl<F: NodeFiles> World<F> {
             Ok(false)
         });
         if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
-            self.obs.stats.snapshots_taken += 1;
             let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
-            self.record(Some(node), &kinds::SNAPSHOT, index, 0);
-            let taken = Observation::SnapshotTaken {
-                node,
-                index,
-                data: snapshot.get_data(),
-                meta: snapshot.get_metadata(),
-            };
-            self.obs.checkers.observe(self.now, taken);
+            self.obs.snapshot_taken(self.now, node, index, &snapshot);
         }
     }
 
@@ -1054,20 +972,12 @@ impl<F: NodeFiles> World<F> {
     /// Replaces a down node's epoch file with its previous synced copy
     /// (written into the file by the host at the next start).
     pub fn roll_back_epoch(&mut self, node: u8) {
-        self.injector.take_rollback(node);
-        let s = &mut self.slots[usize::from(node)];
-        let Some((older, high)) = s.epoch.roll_back() else {
-            return;
-        };
-        s.epoch_injected = true;
-        let full = s.member.full;
-        self.injector.record(Injected::Rollback {
-            node,
-            full,
-            to: older,
-            high,
-        });
-        self.record(Some(node), &kinds::EPOCH_ROLLBACK, u64::from(older), 0);
+        let slot = &mut self.slots[usize::from(node)];
+        let who = (node, slot.member.full);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        if actions::roll_back_epoch_file(books, &mut slot.epoch, who) {
+            slot.epoch_injected = true;
+        }
     }
 
     /// Every live node is up, a leader exists among them, and all have
@@ -1090,12 +1000,7 @@ impl<F: NodeFiles> World<F> {
     pub fn live_count(&self) -> usize {
         self.slots
             .iter()
-            .filter(|s| {
-                !matches!(
-                    s.state,
-                    State::Down(DownReason::Halted | DownReason::Refused | DownReason::Broken)
-                )
-            })
+            .filter(|s| !matches!(&s.state, State::Down(r) if r.excuses_liveness()))
             .count()
     }
 

@@ -30,6 +30,20 @@ pub enum StartOutcome {
     Broken,
 }
 
+/// A registry row the harness damaged: node `node`'s row `key` (slot
+/// `dek`, `node16`), now `value` (`how`).
+#[derive(Debug, Clone)]
+pub struct RowCorruption {
+    pub node: u8,
+    pub dek: u32,
+    pub node16: u16,
+    pub key: Vec<u8>,
+    /// The row as the reopened store held it before the damage.
+    pub old: Vec<u8>,
+    pub value: Vec<u8>,
+    pub how: &'static str,
+}
+
 /// What the engine saw happen, as the checkers need it.
 pub enum Observation<'a> {
     /// A node's store reopened for a new incarnation, holding `store`
@@ -132,18 +146,9 @@ pub enum Observation<'a> {
     },
     /// A node lost power: what it wrote and never synced is gone.
     PowerLost { node: u8 },
-    /// The harness damaged node `node`'s registry row `key` (slot `dek`,
-    /// `node16`) to `value` (`how`) and synced it, while the node was down.
-    RowCorrupted {
-        node: u8,
-        dek: u32,
-        node16: u16,
-        key: Vec<u8>,
-        /// The row as the reopened store held it before the damage.
-        old: Vec<u8>,
-        value: Vec<u8>,
-        how: &'static str,
-    },
+    /// The harness damaged a registry row and synced it, while the node
+    /// was down.
+    RowCorrupted(RowCorruption),
     /// An injected I/O error failed the node's registry write or the sync
     /// after it, in the call whose outputs come next.
     StoreFault { node: u8, op: crate::store::StoreOp },
@@ -434,7 +439,7 @@ impl Checkers {
             obs @ (Observation::SnapshotTaken { .. }
             | Observation::SnapshotDelivered { .. }
             | Observation::Restored { .. }) => self.observe_snapshot(at_us, obs),
-            obs @ (Observation::RowCorrupted { .. } | Observation::StoreFault { .. }) => {
+            obs @ (Observation::RowCorrupted(_) | Observation::StoreFault { .. }) => {
                 self.observe_injected(at_us, obs)
             }
             other if self.on => self.observe_on(at_us, other),
@@ -491,20 +496,14 @@ impl Checkers {
     /// Faults the harness injected into a node's store.
     fn observe_injected(&mut self, at_us: u64, obs: Observation) {
         match obs {
-            Observation::RowCorrupted {
-                node,
-                dek,
-                node16,
-                key,
-                old,
-                value,
-                how,
-            } => {
-                self.purpose.on_row_corrupted(node, dek, node16, how, at_us);
+            Observation::RowCorrupted(c) => {
+                let node = c.node;
+                self.purpose
+                    .on_row_corrupted(node, c.dek, c.node16, c.how, at_us);
                 if self.on {
                     self.injected_rows
-                        .insert((node, key.clone(), value.clone()));
-                    self.models[usize::from(node)].inject_row(key, old, value);
+                        .insert((node, c.key.clone(), c.value.clone()));
+                    self.models[usize::from(node)].inject_row(c.key, c.old, c.value);
                 }
             }
             Observation::StoreFault { node, op } => {
@@ -583,7 +582,7 @@ impl Checkers {
             | Observation::Started { .. }
             | Observation::Nonce { .. }
             | Observation::EncryptionGate { .. }
-            | Observation::RowCorrupted { .. }
+            | Observation::RowCorrupted(_)
             | Observation::Stopped { .. }
             | Observation::SnapshotTaken { .. }
             | Observation::SnapshotDelivered { .. }

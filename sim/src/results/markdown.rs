@@ -266,18 +266,10 @@ fn missing_marks(m: &mut String, marks: &[MarkCheck]) {
 mod tests {
     use super::*;
     use crate::error::HarnessError;
-    use crate::results::Origin;
-    use crate::run::Runtime;
 
     #[test]
     fn a_group_is_led_by_its_lowest_seed_whatever_order_runs_finished_in() {
-        let origin = Origin {
-            scenario: "default".into(),
-            scenario_path: "scenarios/default.toml".into(),
-            runtime: Runtime::Native,
-            registry: "memory".into(),
-            mutant: None,
-        };
+        let origin = crate::results::tests::default_origin();
         let failing = |seed: u64, sig: &str| {
             let mut r = origin.harness_error(seed, &HarnessError::Interrupted, 0, String::new());
             r.outcome = Outcome::Fail;

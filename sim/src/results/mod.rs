@@ -572,7 +572,7 @@ fn scan(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -609,14 +609,19 @@ mod tests {
         );
     }
 
-    fn record(seed: u64) -> Record {
-        let origin = Origin {
+    /// The default scenario's runs on the memory registry.
+    pub(crate) fn default_origin() -> Origin {
+        Origin {
             scenario: "default".into(),
             scenario_path: "scenarios/default.toml".into(),
             runtime: Runtime::Native,
             registry: "memory".into(),
             mutant: None,
-        };
+        }
+    }
+
+    fn record(seed: u64) -> Record {
+        let origin = default_origin();
         origin.harness_error(seed, &HarnessError::Interrupted, 3, "regsim replay".into())
     }
 

@@ -1,287 +1,120 @@
-//! Scheduled actions: crashes, power loss, pauses, armed crash points,
-//! epoch rollbacks, partitions, injected conflicts and snapshots.
+//! The native engine's faults: its side of the schedule's actions
+//! ([`actions`](super::actions) decides when each applies), crashes and
+//! power loss on its disks and stores, resuming a paused node.
 
+use super::actions::{self, Books, Injection, Life};
 use super::*;
-use crate::oracle::checkers::Injected;
+
+/// The native engine's side of the schedule's actions ([`actions::apply`]
+/// decides when each applies).
+impl actions::Target for Sim<'_> {
+    fn life(&self, node: u8) -> Life {
+        match &self.slots[usize::from(node)].state {
+            State::Up(_) => Life::Running,
+            State::Paused(_) => Life::Paused,
+            State::Down(r) => Life::Down(r.clone()),
+        }
+    }
+
+    fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
+        f(Books::at(&mut self.obs, &mut self.injector, self.now))
+    }
+
+    fn fulls(&self) -> Vec<u64> {
+        self.slots.iter().map(|s| s.member.full).collect()
+    }
+
+    fn first_dek(&self) -> u32 {
+        self.sc.deks[0]
+    }
+
+    fn next_pid(&mut self) -> u64 {
+        self.clients.next_pid()
+    }
+
+    fn crash(&mut self, node: u8, power_loss: bool) {
+        Sim::crash(self, node, power_loss);
+    }
+
+    fn restart(&mut self, node: u8) {
+        Sim::restart(self, node);
+    }
+
+    fn pause(&mut self, node: u8) -> bool {
+        self.slots[usize::from(node)].state.set_paused(true)
+    }
+
+    fn resume(&mut self, node: u8) {
+        Sim::resume(self, node);
+    }
+
+    fn roll_back_epoch(&mut self, node: u8) {
+        Sim::roll_back_epoch(self, node);
+    }
+
+    fn preset_epoch(&mut self, node: u8, epoch: u16) {
+        let slot = &mut self.slots[usize::from(node)];
+        let who = (node, slot.member.full);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        actions::preset_epoch_file(books, &mut slot.epoch_file, who, epoch);
+    }
+
+    fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
+        self.slots[usize::from(node)].corruptions.push(corruption);
+    }
+
+    fn partition(&mut self, side: &[u8]) {
+        self.network.partition(side);
+    }
+
+    fn one_way(&mut self, from: u8, to: u8) {
+        self.network.cut(from, to);
+    }
+
+    fn heal(&mut self) {
+        self.network.heal();
+    }
+
+    fn client_command(&mut self, node: u8, dek: u32) {
+        let cmd = self.clients.command(node, dek);
+        self.client_attempt(cmd);
+    }
+
+    fn snapshot(&mut self, node: u8) {
+        let min_new = self.sc.snapshots.keep_entries;
+        let mut taken = None;
+        self.with_core(node, |core, _, _| {
+            taken = core.take_snapshot(min_new)?;
+            Ok(false)
+        });
+        if let Some(index) = taken {
+            let disk = self.slots[usize::from(node)].disk.clone();
+            let disk = disk.borrow();
+            let snapshot = &disk.written().snapshot;
+            self.obs.snapshot_taken(self.now, node, index, snapshot);
+        }
+    }
+
+    fn inject(&mut self, via: u8, injection: Injection) {
+        let Injection {
+            data,
+            injected,
+            kind,
+            a,
+            b,
+        } = injection;
+        if self.propose(via, data) {
+            self.injector.record(injected);
+            self.record(Some(via), kind, a, b);
+        }
+    }
+
+    fn owe_liveness(&mut self) {
+        self.liveness_deadline = Some(self.now + self.sc.liveness_bound_ms * 1000);
+    }
+}
 
 impl Sim<'_> {
-    pub(super) fn act(&mut self, action: Action) {
-        match action {
-            Action::Crash { node } => {
-                if matches!(
-                    self.slots[usize::from(node)].state,
-                    State::Up(_) | State::Paused(_)
-                ) {
-                    self.crash(node, false);
-                }
-            }
-            Action::PowerLoss { node } => self.crash(node, true),
-            Action::Restart { node } => self.restart(node),
-            Action::Pause { node } => {
-                if self.slots[usize::from(node)].state.set_paused(true) {
-                    self.record(Some(node), &kinds::PAUSE, 0, 0);
-                }
-            }
-            Action::Resume { node } => self.resume(node),
-            Action::ArmReadyCrash { .. }
-            | Action::ArmRegistryCrash { .. }
-            | Action::EpochRollback { .. }
-            | Action::EpochPreset { .. }
-            | Action::CorruptRow { .. }
-            | Action::ArmBetweenDeksCrash { .. }
-            | Action::ArmStoreError { .. }
-            | Action::ArmRegistrationCrash { .. }
-            | Action::ArmAckCrash { .. } => self.arm(action),
-            Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => self.links(action),
-            Action::Kv { .. } => self.client_command(action),
-            Action::Snapshot { .. } => self.snapshot(action),
-            Action::Collision { .. } | Action::Malformed { .. } | Action::Exotic { .. } => {
-                self.inject(action)
-            }
-            Action::EndOfFaults => self.end_of_faults(action),
-        }
-    }
-
-    /// Crashes armed inside a node, and epoch rollbacks.
-    fn arm(&mut self, action: Action) {
-        match action {
-            Action::ArmReadyCrash {
-                node,
-                step,
-                power_loss,
-            } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_ready_crash(node, step, power_loss);
-                    let code = ReadyStep::ALL.iter().position(|&x| x == step).unwrap_or(0) as u64;
-                    self.record(
-                        Some(node),
-                        &kinds::ARM_READY_CRASH,
-                        code,
-                        u64::from(power_loss),
-                    );
-                }
-            }
-            Action::ArmRegistryCrash { node, power_loss } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_registry_crash(node, power_loss);
-                    self.record(
-                        Some(node),
-                        &kinds::ARM_REGISTRY_CRASH,
-                        u64::from(power_loss),
-                        0,
-                    );
-                }
-            }
-            Action::EpochRollback { node } => {
-                match self.slots[usize::from(node)].state {
-                    State::Down(DownReason::Crashed | DownReason::Halted) => {
-                        self.roll_back_epoch(node)
-                    }
-                    // A running node's file is replaced when it next goes down.
-                    State::Up(_) | State::Paused(_) => self.injector.roll_back_at_next_crash(node),
-                    State::Down(_) => {}
-                }
-            }
-            Action::EpochPreset { node, epoch } => {
-                // Only a down node's file: a running process holds its own.
-                if let State::Down(DownReason::Crashed | DownReason::Halted) =
-                    self.slots[usize::from(node)].state
-                {
-                    let slot = &mut self.slots[usize::from(node)];
-                    let high = slot.epoch_file.preset(epoch);
-                    let full = slot.member.full;
-                    self.injector.record(Injected::EpochPreset {
-                        node,
-                        full,
-                        epoch,
-                        high,
-                    });
-                    self.record(Some(node), &kinds::EPOCH_PRESET, u64::from(epoch), 0);
-                    self.mark(if epoch == 0xFFFF {
-                        SimMark::EpochPresetExhausted
-                    } else {
-                        SimMark::EpochPresetNearExhaustion
-                    });
-                }
-            }
-            Action::CorruptRow {
-                node,
-                target,
-                dek,
-                mode,
-            } => {
-                // Only a down node's store: a running process owns its own.
-                if let State::Down(DownReason::Crashed | DownReason::Halted) =
-                    self.slots[usize::from(node)].state
-                {
-                    self.slots[usize::from(node)]
-                        .corruptions
-                        .push((target, dek, mode));
-                }
-            }
-            Action::ArmStoreError { node, op, errno } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_store_error(node, op, errno);
-                    let op_code = u64::from(op == crate::store::StoreOp::Sync);
-                    let errno_code = u64::from(errno == crate::store::Errno::Enospc);
-                    self.record(Some(node), &kinds::ARM_STORE_ERROR, op_code, errno_code);
-                }
-            }
-            Action::ArmBetweenDeksCrash { node } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_between_registrations_crash(node);
-                    self.record(Some(node), &kinds::ARM_BETWEEN_DEKS_CRASH, 0, 0);
-                }
-            }
-            Action::ArmAckCrash { node } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_ack_crash(node);
-                    self.record(Some(node), &kinds::ARM_ACK_CRASH, 0, 0);
-                }
-            }
-            Action::ArmRegistrationCrash { node } => {
-                if self.slots[usize::from(node)].state.has_process() {
-                    self.injector.arm_registration_crash(node);
-                    self.record(Some(node), &kinds::ARM_REGISTRATION_CRASH, 0, 0);
-                }
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// Partitions, one-way cuts and their healing.
-    fn links(&mut self, action: Action) {
-        match action {
-            Action::Partition { side } => {
-                self.network.partition(&side);
-                self.record(
-                    None,
-                    &kinds::PARTITION,
-                    side.iter().fold(0, |m, &x| m | 1 << x),
-                    0,
-                );
-            }
-            Action::OneWay { from, to } => {
-                self.network.cut(from, to);
-                self.record(None, &kinds::ONE_WAY, u64::from(from), u64::from(to));
-            }
-            Action::Heal => {
-                self.network.heal();
-                self.record(None, &kinds::HEAL, 0, 0);
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// A client KV command arrives.
-    fn client_command(&mut self, action: Action) {
-        match action {
-            Action::Kv { node, dek } => {
-                let cmd = self.clients.command(node, dek);
-                self.client_attempt(cmd);
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// A node snapshots and compacts its log.
-    fn snapshot(&mut self, action: Action) {
-        match action {
-            Action::Snapshot { node } => {
-                let min_new = self.sc.snapshots.keep_entries;
-                let mut taken = None;
-                self.with_core(node, |core, _, _| {
-                    taken = core.take_snapshot(min_new)?;
-                    Ok(false)
-                });
-                if let Some(index) = taken {
-                    self.obs.stats.snapshots_taken += 1;
-                    self.record(Some(node), &kinds::SNAPSHOT, index, 0);
-                    let disk = self.slots[usize::from(node)].disk.clone();
-                    let disk = disk.borrow();
-                    let snapshot = &disk.written().snapshot;
-                    let taken = Observation::SnapshotTaken {
-                        node,
-                        index,
-                        data: snapshot.get_data(),
-                        meta: snapshot.get_metadata(),
-                    };
-                    self.obs.checkers.observe(self.now, taken);
-                }
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// A faulty client proposes a conflict or corrupt bytes.
-    fn inject(&mut self, action: Action) {
-        match action {
-            Action::Collision {
-                via,
-                victim,
-                dek,
-                high_bits,
-            } => {
-                let fake = collision_writer(self.slots[usize::from(victim)].member.full, high_bits);
-                let pid = self.next_pid();
-                let data = collision_entry(pid, dek, fake);
-                if self.propose(via, data) {
-                    self.injector.record(Injected::Collision { full: fake });
-                    self.record(Some(via), &kinds::INJECT_COLLISION, fake, u64::from(dek));
-                }
-            }
-            Action::Malformed { via, variant } => {
-                let pid = self.next_pid();
-                let data = malformed_entry(
-                    pid,
-                    self.sc.deks[0],
-                    self.slots[usize::from(via)].member.full,
-                    variant,
-                );
-                let hash = fnv1a64(&data);
-                if self.propose(via, data) {
-                    self.injector
-                        .record(Injected::Malformed { data_hash: hash });
-                    self.record(Some(via), &kinds::INJECT_MALFORMED, u64::from(variant), 0);
-                }
-            }
-            Action::Exotic { via, opcode } => {
-                let pid = self.next_pid();
-                let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
-                let data = wire::encode_entry(
-                    pid,
-                    &exotic_payload(self.sc.deks[0], &fulls, fulls[usize::from(via)], opcode),
-                );
-                let hash = fnv1a64(&data);
-                if self.propose(via, data) {
-                    self.injector.record(Injected::Exotic {
-                        data_hash: hash,
-                        opcode,
-                    });
-                    self.record(Some(via), &kinds::INJECT_EXOTIC, u64::from(opcode), 0);
-                }
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
-    /// The fault phase ends: heal, resume and restart everything; liveness is owed from now.
-    fn end_of_faults(&mut self, action: Action) {
-        match action {
-            Action::EndOfFaults => {
-                self.record(None, &kinds::END_OF_FAULTS, 0, 0);
-                self.network.heal();
-                for i in 0..self.sc.nodes {
-                    self.injector.disarm(i);
-                    self.resume(i);
-                    self.restart(i);
-                }
-                self.liveness_deadline = Some(self.now + self.sc.liveness_bound_ms * 1000);
-            }
-            _ => unreachable!("`act` routes {} elsewhere", action.kind()),
-        }
-    }
-
     pub(super) fn resume(&mut self, node: u8) {
         let s = &mut self.slots[usize::from(node)];
         if s.state.set_paused(false) {
@@ -310,19 +143,10 @@ impl Sim<'_> {
 
     /// Replaces a down node's epoch file with its previous synced copy.
     pub(super) fn roll_back_epoch(&mut self, node: u8) {
-        self.injector.take_rollback(node);
-        let s = &mut self.slots[usize::from(node)];
-        let Some((older, high)) = s.epoch_file.roll_back() else {
-            return;
-        };
-        let full = s.member.full;
-        self.injector.record(Injected::Rollback {
-            node,
-            full,
-            to: older,
-            high,
-        });
-        self.record(Some(node), &kinds::EPOCH_ROLLBACK, u64::from(older), 0);
+        let slot = &mut self.slots[usize::from(node)];
+        let who = (node, slot.member.full);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        actions::roll_back_epoch_file(books, &mut slot.epoch_file, who);
     }
 
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
@@ -382,73 +206,32 @@ impl Sim<'_> {
 }
 
 /// The full id of a non-member writer sharing `victim`'s node16.
-pub(crate) fn collision_writer(victim: u64, high_bits: u64) -> u64 {
-    high_bits << 16 | u64::from(node16(victim))
-}
-
-/// A registration entry for the non-member writer `fake`.
-pub(crate) fn collision_entry(pid: u64, dek: u32, fake: u64) -> Vec<u8> {
-    let reg = Registration {
-        dek,
-        full_node_id: fake,
-        local_epoch: 1,
-    };
-    wire::encode_entry(pid, &reg.encode_payload())
-}
-
-/// A corrupted registration of `full` (variant 0: a bad version byte, 1:
-/// one byte short, else one byte long).
-pub(crate) fn malformed_entry(pid: u64, dek: u32, full: u64, variant: u8) -> Vec<u8> {
-    let mut payload = Registration {
-        dek,
-        full_node_id: full,
-        local_epoch: 1,
-    }
-    .encode_payload();
-    match variant {
-        0 => payload[1] = 0x02,
-        1 => {
-            payload.pop();
-        }
-        _ => payload.push(0),
-    }
-    wire::encode_entry(pid, &payload)
-}
-
-/// A well-formed body for `opcode`: a bootstrap that would register
-/// every member (`fulls`) at epoch 0, a DEK rotation proposed by `via`, or
-/// a reserved opcode's few bytes. Each halts every replica (BOOT-1,
-/// HALT-1).
-pub(crate) fn exotic_payload(dek: u32, fulls: &[u64], via: u64, opcode: u8) -> Vec<u8> {
-    let wrapped = vec![0xA5; 40];
-    match opcode {
-        wire::OP_BOOTSTRAP => wire::Bootstrap {
-            storage_dek: dek,
-            storage_wrapped: wrapped.clone(),
-            raft_dek: dek.wrapping_add(1),
-            raft_wrapped: wrapped,
-            registrations: fulls
-                .iter()
-                .map(|&full| Registration {
-                    dek,
-                    full_node_id: full,
-                    local_epoch: 0,
-                })
-                .collect(),
-        }
-        .encode_payload(),
-        wire::OP_ROTATION => wire::Rotation {
-            kind: wire::RotationKind::RotateDek,
-            dek: dek.wrapping_add(100),
-            purpose: wire::Purpose::Storage,
-            wrapped,
-            proposer: Registration {
-                dek,
-                full_node_id: via,
-                local_epoch: 1,
-            },
-        }
-        .encode_payload(),
-        op => vec![op, 0x01, 0x00, 0x00],
+/// Damages the rows the schedule corrupted while `node` was down (each
+/// `(target, dek, how)`: the row of member `target`, whose full id is
+/// `fulls[target]`), writing and syncing each itself, and tells the
+/// checkers; a row that does not exist yet is left alone. `synced` sees
+/// the store after each. Stops at a store failure.
+pub(crate) fn corrupt_rows(
+    (obs, now): (&mut Observer, u64),
+    node: u8,
+    corruptions: Vec<(u8, u32, crate::store::Corruption)>,
+    fulls: &[u64],
+    (store, journal): (&mut SimStore, &mut Journal),
+    synced: &mut dyn FnMut(&SimStore),
+) {
+    for (target, dek, how) in corruptions {
+        let node16 = node16(fulls[usize::from(target)]);
+        let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
+        let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
+            Ok(Some(change)) => change,
+            Ok(None) => continue,
+            Err(e) => {
+                let detail = format!("injecting a row corruption: {e}");
+                obs.store_failure(now, "store-open", node, detail);
+                return;
+            }
+        };
+        synced(store);
+        obs.row_corrupted(now, node, (dek, node16), (key, old, value), how);
     }
 }

@@ -48,12 +48,7 @@ impl Sim<'_> {
     pub(super) fn live_count(&self) -> usize {
         self.slots
             .iter()
-            .filter(|s| {
-                !matches!(
-                    s.state,
-                    State::Down(DownReason::Halted | DownReason::Refused | DownReason::Broken)
-                )
-            })
+            .filter(|s| !matches!(&s.state, State::Down(r) if r.excuses_liveness()))
             .count()
     }
 

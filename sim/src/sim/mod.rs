@@ -4,6 +4,7 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
+pub(crate) mod actions;
 pub(crate) mod clients;
 pub(crate) mod faults;
 pub(crate) mod injector;
@@ -24,21 +25,21 @@ use crate::fnv::fnv1a64;
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
 use writer_registry::ids::{full_node_id, node16};
-use writer_registry::wire::{self, Registration};
+use writer_registry::wire;
 use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
 
 use crate::disk::DiskStorage;
 use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
-use crate::node::{self, NodeCore, NodeParams, Note, Output, ReadyStep, StartFailure};
+use crate::node::{self, NodeCore, NodeParams, Output};
 use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
 use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
-use crate::schedule::{Action, Schedule};
+use crate::schedule::Schedule;
 use crate::store::image_digest;
 use crate::store::{scan_image, ClosedStore, Image, Journal, RegistryKind, SimStore, TrackedStore};
 use crate::trace::kinds::{self, Kind};
@@ -82,6 +83,17 @@ pub(crate) enum DownReason {
     Broken,
 }
 
+impl DownReason {
+    /// A node down for this reason does not owe liveness: it halted (a
+    /// restart halts it again), refused or broke.
+    pub(crate) fn excuses_liveness(&self) -> bool {
+        matches!(
+            self,
+            DownReason::Halted | DownReason::Refused | DownReason::Broken
+        )
+    }
+}
+
 /// The node core as this engine runs it: over its simulated disk and its
 /// journalled store.
 pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
@@ -93,11 +105,6 @@ enum State {
 }
 
 impl State {
-    /// A process exists (running or paused): faults can be armed in it.
-    fn has_process(&self) -> bool {
-        matches!(self, State::Up(_) | State::Paused(_))
-    }
-
     /// Moves a running core to paused (`paused`) or a paused one back to
     /// running; false, and no change, when the node is in neither state.
     fn set_paused(&mut self, paused: bool) -> bool {
@@ -332,24 +339,11 @@ impl<'a> Sim<'a> {
             queue: BinaryHeap::new(),
             slots,
             network: Network::new(sc.network.clone(), n, &streams),
-            timing: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Timing, i as u64))
-                .collect(),
-            election: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Timing, 1_000 + i as u64))
-                .collect(),
-            storage: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Storage, i as u64))
-                .collect(),
-            power: (0..nn)
-                .map(|i| streams.keyed(Subsystem::Storage, 2_000 + i as u64))
-                .collect(),
-            injector: Injector::new(
-                (0..nn)
-                    .map(|i| streams.keyed(Subsystem::Faults, i as u64))
-                    .collect(),
-                sc.faults.down_ms,
-            ),
+            timing: streams.family(Subsystem::Timing, 0, nn),
+            election: streams.family(Subsystem::Timing, 1_000, nn),
+            storage: streams.family(Subsystem::Storage, 0, nn),
+            power: streams.family(Subsystem::Storage, 2_000, nn),
+            injector: Injector::new(streams.family(Subsystem::Faults, 0, nn), sc.faults.down_ms),
             proposal_order: crate::proposal_order::ProposalOrder::new(
                 sc.workload.registration_order,
                 n,
@@ -553,7 +547,7 @@ impl<'a> Sim<'a> {
             }
             Ev::Scheduled(i) => {
                 let action = self.schedule.events[i].action.clone();
-                self.act(action);
+                actions::apply(self, action);
             }
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
@@ -602,7 +596,6 @@ impl<'a> Sim<'a> {
             Err(node::Crashed { partial }) => {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
-                    self.slots[i].member.applied_max = self.slots[i].member.applied_max.max(index);
                     self.write_cut(node, index);
                 }
                 self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
@@ -655,9 +648,10 @@ impl<'a> Sim<'a> {
     }
 
     fn write_cut(&mut self, node: u8, index: u64) {
-        let disk = self.slots[usize::from(node)].disk.clone();
-        let disk = disk.borrow();
-        self.obs.write_cut(self.now, node, index, disk.written());
+        let slot = &mut self.slots[usize::from(node)];
+        let disk = slot.disk.borrow();
+        let (member, log) = (&mut slot.member, disk.written());
+        self.obs.write_cut(self.now, node, member, index, log);
     }
 
     /// Closes a node's store for its time down, recording what it holds
@@ -730,45 +724,20 @@ impl<'a> Sim<'a> {
         self.clients.restarted(node);
         s.member.applied_max = applied;
         let inc = s.member.incarnation;
-        let started = Observation::Started {
-            node,
-            inc,
-            full: s.member.full,
-            deks: &self.sc.deks,
-            store: image.as_ref(),
-            epoch: s.epoch_file.read(),
-            disk_commit: s.disk.borrow().written().hard_state.commit,
-        };
-        self.obs.checkers.observe(self.now, started);
-        let e = self.sc.election_ticks;
-        let election_tick = self.election[i].draw(u64::from(inc)).range(0, e[0], e[1]) as usize;
+        let election_tick =
+            observe::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
+        let epoch = (s.epoch_file.read(), s.epoch_file.synced());
+        let disk = s.disk.clone();
+        let commit = disk.borrow().written().hard_state.commit;
+        let seen = (image.as_ref(), applied);
+        let member = &s.member;
+        self.obs
+            .start_begins(self.now, node, member, seen, epoch, (commit, election_tick));
         let s = &mut self.slots[i];
         let sink = self.opts.oracles.then(|| s.synced_rows.clone());
         let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let params = node_params(
-            self.sc,
-            node,
-            s.member.full,
-            election_tick,
-            self.opts.mutant,
-        );
-        let disk = s.disk.clone();
-        self.record(
-            Some(node),
-            &kinds::START,
-            u64::from(inc),
-            election_tick as u64,
-        );
-        let epoch = &self.slots[i].epoch_file;
-        let (written, synced) = (epoch.read(), epoch.synced());
-        self.record(
-            Some(node),
-            &kinds::EPOCH_FILE,
-            u64::from(written),
-            u64::from(synced),
-        );
-        let commit = disk.borrow().written().hard_state.commit;
-        self.record(Some(node), &kinds::DURABLE, applied, commit);
+        let (full, mutant) = (s.member.full, self.opts.mutant);
+        let params = node_params(self.sc, node, full, election_tick, mutant);
         let mut out = std::mem::take(&mut self.out);
         let s = &mut self.slots[i];
         let registry_crash_armed = self.injector.registry_crash_armed(node);
@@ -785,14 +754,7 @@ impl<'a> Sim<'a> {
         if registry_crash_armed && !self.injector.registry_crash_armed(node) {
             self.mark(SimMark::CrashBeforeRegistrySync);
         }
-        let fired = match &result {
-            Ok(core) => core.app().fsm().store().fault_fired.take(),
-            Err(failed) => failed
-                .app
-                .as_ref()
-                .and_then(|a| a.fsm().store().fault_fired.take()),
-        };
-        self.store_fault_fired(node, fired);
+        self.store_fault_fired(node, observe::start_fault_fired(&result));
         // Before the replay's applies are judged: what the start synced.
         self.observe_synced(node);
         let outcome = match result {
@@ -805,12 +767,8 @@ impl<'a> Sim<'a> {
             Err(not_started) => self.start_failed(node, *not_started, out),
         };
         let file = &self.slots[i].epoch_file;
-        let ended = Observation::StartEnded {
-            node,
-            outcome,
-            epoch_file: (file.read(), file.synced()),
-        };
-        self.obs.checkers.observe(self.now, ended);
+        let epoch_file = (file.read(), file.synced());
+        self.obs.start_ended(self.now, node, outcome, epoch_file);
         if outcome == StartOutcome::Crashed {
             // An armed crash struck during the start: as for a running
             // process, with the power loss it was armed with (the unsynced
@@ -858,40 +816,12 @@ impl<'a> Sim<'a> {
         Some((store, journal, scanned.ok()))
     }
 
-    /// Damages the rows the schedule corrupted while the node was down,
-    /// writing and syncing each itself, and tells the checkers (a row that
-    /// does not exist yet is left alone).
+    /// Damages the rows the schedule corrupted while the node was down.
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        for (target, dek, how) in std::mem::take(&mut self.slots[usize::from(node)].corruptions) {
-            let node16 = node16(self.slots[usize::from(target)].member.full);
-            let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
-            let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
-                Ok(Some(change)) => change,
-                Ok(None) => continue,
-                Err(e) => {
-                    let detail = format!("injecting a row corruption: {e}");
-                    self.store_failure("store-open", node, detail);
-                    return;
-                }
-            };
-            self.obs.trace.record_bytes(
-                self.now,
-                Some(node),
-                &kinds::ROW_CORRUPTED,
-                &[&key, &value],
-            );
-            self.mark(how.mark());
-            let corrupted = Observation::RowCorrupted {
-                node,
-                dek,
-                node16,
-                key,
-                old,
-                value,
-                how: how.name(),
-            };
-            self.obs.checkers.observe(self.now, corrupted);
-        }
+        let corruptions = std::mem::take(&mut self.slots[usize::from(node)].corruptions);
+        let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
+        let at = (&mut self.obs, self.now);
+        faults::corrupt_rows(at, node, corruptions, &fulls, (store, journal), &mut |_| {});
     }
 
     /// A start that produced no running node: refused, halted in its
@@ -903,13 +833,11 @@ impl<'a> Sim<'a> {
         mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let node::NotStarted { failure, app } = not_started;
-        let store = app.map(node::Registry::into_store);
-        let (reason, outcome) = observe::start_failure(&failure);
-        if let StartFailure::Store(msg) = &failure {
-            self.store_failure("store-open", node, msg.clone());
-        }
-        let image = store.and_then(|tracked| self.close_store(node, tracked));
+        let failed = observe::start_failed(&mut self.obs, self.now, node, not_started);
+        let (reason, outcome) = (failed.reason, failed.outcome);
+        let image = failed
+            .store
+            .and_then(|tracked| self.close_store(node, tracked));
         // What the start reported (its replay) reaches the checkers before
         // the store it left behind, as the incarnation that started.
         self.process_outputs(node, &mut out);
@@ -917,11 +845,7 @@ impl<'a> Sim<'a> {
         let s = &mut self.slots[i];
         s.state = State::Down(reason.clone());
         s.member.incarnation += 1;
-        if let StartFailure::Crashed {
-            partial: Some(index),
-        } = failure
-        {
-            self.slots[i].member.applied_max = self.slots[i].member.applied_max.max(index);
+        if let Some(index) = failed.cut {
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);

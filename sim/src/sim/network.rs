@@ -36,9 +36,7 @@ impl Network {
             nodes: n,
             blocked: BTreeSet::new(),
             link_seq: vec![0; n * n],
-            link_rng: (0..n * n)
-                .map(|l| streams.keyed(Subsystem::Network, l as u64))
-                .collect(),
+            link_rng: streams.family(Subsystem::Network, 0, n * n),
         }
     }
 

@@ -20,9 +20,9 @@ use crate::disk::LogImage;
 use crate::error::HarnessError;
 use crate::marks::SimMark;
 use crate::node::{self, StartFailure};
-use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
+use crate::oracle::checkers::{Checkers, Observation, RowCorruption, StartOutcome};
 use crate::oracle::purpose::Incarnation;
-use crate::store::{Image, StoreOp, SyncedRowChange};
+use crate::store::{Image, StoreOp, SyncedRowChange, TrackedStore};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 
@@ -78,16 +78,71 @@ pub(crate) struct Observer {
     deks: Vec<u32>,
 }
 
-/// How a start that produced no running node leaves it.
-pub(crate) fn start_failure<S>(failure: &StartFailure<S>) -> (DownReason, StartOutcome)
-where
-    S: node::storage::NodeStore,
-{
-    match failure {
+/// The store fault a start's store fired, if any (whether it joined or not).
+pub(crate) fn start_fault_fired<L: node::storage::RaftLog>(
+    result: &Result<node::NodeCore<L, TrackedStore>, Box<node::NotStarted<TrackedStore>>>,
+) -> Option<StoreOp> {
+    match result {
+        Ok(core) => core.app().fsm().store().fault_fired.take(),
+        Err(failed) => failed
+            .app
+            .as_ref()
+            .and_then(|a| a.fsm().store().fault_fired.take()),
+    }
+}
+
+/// An incarnation's election timeout, drawn from `rng` (the node's
+/// election stream) within the scenario's `range` of ticks.
+pub(crate) fn election_tick(
+    rng: &mut crate::rng::KeyedRng,
+    incarnation: u32,
+    range: [u64; 2],
+) -> usize {
+    rng.draw(u64::from(incarnation))
+        .range(0, range[0], range[1]) as usize
+}
+
+/// What a start that produced no running node leaves.
+pub(crate) struct Failed {
+    /// Why the node is down now.
+    pub reason: DownReason,
+    /// The start's outcome, as the checkers name it.
+    pub outcome: StartOutcome,
+    /// The index whose apply an armed crash cut, if any.
+    pub cut: Option<u64>,
+    /// The store, if it could be opened.
+    pub store: Option<TrackedStore>,
+}
+
+/// Takes apart a start that produced no running node; a store that could
+/// not be opened or read fails `store-open` (or ends the run, if the
+/// machine ran out of something).
+pub(crate) fn start_failed(
+    obs: &mut Observer,
+    now: u64,
+    node: u8,
+    not_started: node::NotStarted<TrackedStore>,
+) -> Failed {
+    let node::NotStarted { failure, app } = not_started;
+    let (reason, outcome) = match &failure {
         StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
         StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
         StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
         StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
+    };
+    let cut = match failure {
+        StartFailure::Store(msg) => {
+            obs.store_failure(now, "store-open", node, msg);
+            None
+        }
+        StartFailure::Crashed { partial } => partial,
+        _ => None,
+    };
+    Failed {
+        reason,
+        outcome,
+        cut,
+        store: app.map(node::Registry::into_store),
     }
 }
 
@@ -181,9 +236,18 @@ impl Observer {
         }
     }
 
-    /// A crash cut the write of `index` between its write and its sync:
-    /// the checkers learn what the harness's disk held there.
-    pub(crate) fn write_cut(&mut self, now: u64, node: u8, index: u64, disk: &LogImage) {
+    /// A crash cut the apply of `index` between its write and its sync:
+    /// its effects may be in the store (the member's replay window reaches
+    /// it), and the checkers learn what the harness's disk held there.
+    pub(crate) fn write_cut(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &mut Member,
+        index: u64,
+        disk: &LogImage,
+    ) {
+        member.applied_max = member.applied_max.max(index);
         if !self.checkers.on() {
             return;
         }
@@ -194,6 +258,74 @@ impl Observer {
             disk_hash: disk.snapshot_hash_at(index),
         };
         self.checkers.observe(now, cut);
+    }
+
+    /// The harness damaged a row of a down node's store (and synced it):
+    /// `old` the bytes before, `value` after.
+    pub(crate) fn row_corrupted(
+        &mut self,
+        now: u64,
+        node: u8,
+        (dek, node16): (u32, u16),
+        (key, old, value): (Vec<u8>, Vec<u8>, Vec<u8>),
+        how: crate::store::Corruption,
+    ) {
+        self.trace
+            .record_bytes(now, Some(node), &kinds::ROW_CORRUPTED, &[&key, &value]);
+        self.mark(how.mark());
+        let corrupted = Observation::RowCorrupted(RowCorruption {
+            node,
+            dek,
+            node16,
+            key,
+            old,
+            value,
+            how: how.name(),
+        });
+        self.checkers.observe(now, corrupted);
+    }
+
+    /// A node proposes its own registration under `dek` (START-6).
+    pub(crate) fn registration_proposed(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &Member,
+        (dek, proposal_id): (u32, u64),
+        data: &[u8],
+    ) {
+        self.record(
+            now,
+            Some(node),
+            &kinds::REGISTER,
+            u64::from(dek),
+            proposal_id,
+        );
+        let proposed = Observation::RegistrationProposed {
+            who: member.who(node),
+            proposal_id,
+            data,
+        };
+        self.checkers.observe(now, proposed);
+    }
+
+    /// A node took `snapshot` of its state at `index` and compacted its log.
+    pub(crate) fn snapshot_taken(
+        &mut self,
+        now: u64,
+        node: u8,
+        index: u64,
+        snapshot: &raft::eraftpb::Snapshot,
+    ) {
+        self.stats.snapshots_taken += 1;
+        self.record(now, Some(node), &kinds::SNAPSHOT, index, 0);
+        let taken = Observation::SnapshotTaken {
+            node,
+            index,
+            data: snapshot.get_data(),
+            meta: snapshot.get_metadata(),
+        };
+        self.checkers.observe(now, taken);
     }
 
     /// Hands the row changes a node's store synced to the checkers.
@@ -326,8 +458,71 @@ impl Observer {
         }
     }
 
+    /// A start begins on a store that reopened holding `image` (`None`:
+    /// unreadable), `applied` its applied index; the epoch file reads
+    /// `epoch` (written, synced) and the harness's disk holds commit
+    /// `disk_commit`. `election_tick`: the incarnation's drawn timeout.
+    pub(crate) fn start_begins(
+        &mut self,
+        now: u64,
+        node: u8,
+        member: &Member,
+        (image, applied): (Option<&Image>, u64),
+        epoch: (u16, u16),
+        (disk_commit, election_tick): (u64, usize),
+    ) {
+        let inc = member.incarnation;
+        let started = Observation::Started {
+            node,
+            inc,
+            full: member.full,
+            deks: &self.deks,
+            store: image,
+            epoch: epoch.0,
+            disk_commit,
+        };
+        self.checkers.observe(now, started);
+        let (inc, tick) = (u64::from(inc), election_tick as u64);
+        self.record(now, Some(node), &kinds::START, inc, tick);
+        let (written, synced) = (u64::from(epoch.0), u64::from(epoch.1));
+        self.record(now, Some(node), &kinds::EPOCH_FILE, written, synced);
+        self.record(now, Some(node), &kinds::DURABLE, applied, disk_commit);
+    }
+
+    /// The start that began with [`Self::start_begins`] ended; the epoch
+    /// file reads `epoch_file` (written, synced).
+    pub(crate) fn start_ended(
+        &mut self,
+        now: u64,
+        node: u8,
+        outcome: StartOutcome,
+        epoch_file: (u16, u16),
+    ) {
+        let ended = Observation::StartEnded {
+            node,
+            outcome,
+            epoch_file,
+        };
+        self.checkers.observe(now, ended);
+    }
+
+    /// What the registry reported besides its applies.
+    pub(crate) fn note(&mut self, now: u64, node: u8, member: &Member, note: node::Note) {
+        match note {
+            node::Note::Guard {
+                stage,
+                epoch,
+                result,
+            } => self.guard(now, node, member, (stage, epoch), result),
+            node::Note::EpochBumped { from, to } => {
+                let (from, to) = (u64::from(from), u64::from(to));
+                self.record(now, Some(node), &kinds::EPOCH_BUMP, from, to);
+            }
+        }
+    }
+
     /// A guard of the start sequence decided.
-    pub(crate) fn guard(
+    fn guard(
         &mut self,
         now: u64,
         node: u8,

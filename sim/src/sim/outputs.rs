@@ -90,20 +90,7 @@ impl Sim<'_> {
                         .applied(now, node, member, rec, epoch, &mut self.clients);
                 }
                 Output::Halted(h) => self.obs.halted(now, node, &mut self.slots[i].member, &h),
-                Output::Note(Note::Guard {
-                    stage,
-                    epoch,
-                    result,
-                }) => {
-                    let member = &self.slots[i].member;
-                    self.obs.guard(now, node, member, (stage, epoch), result)
-                }
-                Output::Note(Note::EpochBumped { from, to }) => self.record(
-                    Some(node),
-                    &kinds::EPOCH_BUMP,
-                    u64::from(from),
-                    u64::from(to),
-                ),
+                Output::Note(note) => self.obs.note(now, node, &self.slots[i].member, note),
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
                     let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.app().unregistered_deks().is_empty()));

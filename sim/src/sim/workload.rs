@@ -79,14 +79,9 @@ impl Sim<'_> {
                     State::Up(core) => core.app().registration_entry(dek, pid),
                     _ => break,
                 };
-                self.record(Some(node), &kinds::REGISTER, u64::from(dek), pid);
-                let who = (node, self.slots[i].member.incarnation);
-                let proposed = Observation::RegistrationProposed {
-                    who,
-                    proposal_id: pid,
-                    data: &data,
-                };
-                self.obs.checkers.observe(self.now, proposed);
+                let member = &self.slots[i].member;
+                self.obs
+                    .registration_proposed(self.now, node, member, (dek, pid), &data);
                 self.propose(node, data);
             }
         }

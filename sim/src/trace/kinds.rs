@@ -132,8 +132,6 @@ pub static ARM_STORE_ERROR: Kind = Kind::event(
     Choice("op", STORE_OPS),
     Choice("errno", ERRNOS),
 );
-/// The hosted runtimes' (they record neither operation nor errno).
-pub static ARM_STORE_ERROR_HOSTED: Kind = Kind::event("arm-store-error", Unused, Unused);
 /// A crash armed between a node's registrations under its two deks.
 pub static ARM_BETWEEN_DEKS_CRASH: Kind = Kind::event("arm-between-deks-crash", Unused, Unused);
 /// A crash armed at the first ack of the node's own uncommitted
@@ -150,9 +148,6 @@ pub static ROW_CORRUPTED: BytesKind = BytesKind::new("row-corrupted", &["key", "
 /// A faulty client proposed a registration of a non-member writer that
 /// shares a member's node16.
 pub static INJECT_COLLISION: Kind = Kind::event("inject-collision", FullId("writer"), Num("dek"));
-/// The hosted runtimes' (they record no dek).
-pub static INJECT_COLLISION_HOSTED: Kind =
-    Kind::event("inject-collision", FullId("writer"), Unused);
 /// A faulty client proposed a corrupted registration.
 pub static INJECT_MALFORMED: Kind =
     Kind::event("inject-malformed", Choice("variant", MALFORMED), Unused);
@@ -193,14 +188,12 @@ pub static REGISTRY_ALL: &[&Kind] = &[
     &POWER_LOSS_CUT,
     &ARM_REGISTRY_CRASH,
     &ARM_STORE_ERROR,
-    &ARM_STORE_ERROR_HOSTED,
     &ARM_BETWEEN_DEKS_CRASH,
     &ARM_ACK_CRASH,
     &ARM_REGISTRATION_CRASH,
     &EPOCH_PRESET,
     &EPOCH_ROLLBACK,
     &INJECT_COLLISION,
-    &INJECT_COLLISION_HOSTED,
     &INJECT_MALFORMED,
     &INJECT_EXOTIC,
 ];
@@ -298,18 +291,10 @@ mod tests {
     #[test]
     fn names_are_shared_only_where_the_hash_always_shared_them() {
         // Apply outcomes and refusals both take the library's names; the
-        // hosted runtimes record fewer numbers for a few faults; the drop
-        // at a cut link is recorded at either end. Any other shared name
-        // would be a new ambiguity in the hash.
-        let shared = [
-            "corrupt-row",
-            "store",
-            "resume",
-            "arm-ready-crash",
-            "arm-store-error",
-            "inject-collision",
-            "drop-partition",
-        ];
+        // hosted runtimes hand a paused node nothing to count at resume;
+        // the drop at a cut link is recorded at either end. Any other
+        // shared name would be a new ambiguity in the hash.
+        let shared = ["corrupt-row", "store", "resume", "drop-partition"];
         let all = every();
         for (i, k) in all.iter().enumerate() {
             let again = all[..i].iter().any(|o| o.name() == k.name());

@@ -85,10 +85,6 @@ pub static ARM_READY_CRASH: Kind = Kind::event(
     Flag("power_loss"),
 );
 
-/// The hosted runtimes' (they record no step).
-pub static ARM_READY_CRASH_HOSTED: Kind =
-    Kind::event("arm-ready-crash", Unused, Flag("power_loss"));
-
 /// The cluster splits: these nodes on one side.
 pub static PARTITION: Kind = Kind::event("partition", Nodes("side"), Unused);
 
@@ -153,7 +149,6 @@ pub static ALL: &[&Kind] = &[
     &POWER_LOSS,
     &POWER_LOSS_AS_CRASH,
     &ARM_READY_CRASH,
-    &ARM_READY_CRASH_HOSTED,
     &PARTITION,
     &ONE_WAY,
     &HEAL,

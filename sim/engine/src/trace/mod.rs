@@ -149,12 +149,7 @@ impl Trace {
     /// cluster; `a` and `b` are the event's numbers, as `kind` names them.
     #[inline]
     pub fn record(&mut self, at_us: u64, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.record_numbers(at_us, node, kind, a, b);
-        if self.wants_text(kind.level()) {
-            self.line(at_us, node, kind.name(), kind.level(), |out| {
-                kind.render(a, b, out)
-            });
-        }
+        self.record_entry(at_us, node, kind, a, b, &[]);
     }
 
     /// Records one event like [`Trace::record`], and shows `entry` (an
@@ -162,6 +157,7 @@ impl Trace {
     /// `regsim inspect entry` takes. The bytes are not hashed: the trace
     /// hash is that of [`Trace::record`] (the outcome and row events that
     /// follow an apply put its effect in the hash).
+    #[inline]
     pub fn record_entry(
         &mut self,
         at_us: u64,
@@ -170,27 +166,6 @@ impl Trace {
         a: u64,
         b: u64,
         entry: &[u8],
-    ) {
-        self.record_numbers(at_us, node, kind, a, b);
-        if self.wants_text(kind.level()) {
-            self.line(at_us, node, kind.name(), kind.level(), |out| {
-                kind.render(a, b, out);
-                if !entry.is_empty() {
-                    out.push_str(" entry=");
-                    out.push_str(&kind::hex(entry));
-                }
-            });
-        }
-    }
-
-    #[inline]
-    fn record_numbers(
-        &mut self,
-        at_us: u64,
-        node: Option<u8>,
-        kind: &'static Kind,
-        a: u64,
-        b: u64,
     ) {
         self.head(at_us, node, kind.name());
         self.hash.u64(a);
@@ -206,6 +181,15 @@ impl Trace {
                     bytes: Vec::new(),
                 });
             }
+        }
+        if self.wants_text(kind.level()) {
+            self.line(at_us, node, kind.name(), kind.level(), |out| {
+                kind.render(a, b, out);
+                if !entry.is_empty() {
+                    out.push_str(" entry=");
+                    out.push_str(&kind::hex(entry));
+                }
+            });
         }
     }
 
