@@ -91,28 +91,10 @@ fn nightly_writes_its_files_and_merge_gates_on_missing_or_crashed_shards() {
     assert_eq!(merge(&[&a, &b], "2").status.code(), Some(0));
 }
 
-/// restart-storm with its replay-window finding no longer allowed: seed 0
-/// fails (a scenario outside `scenarios/`, as a user's own would be).
-fn strict_restart_storm(dir: &Path) -> PathBuf {
-    let strict = dir.join("strict.toml");
-    let text = std::fs::read_to_string(common::root().join("scenarios/restart-storm.toml"))
-        .unwrap()
-        .replace(
-            "allowed = [\"unjustified-halt:rollback:replay-window\"]",
-            "allowed = []",
-        )
-        .replace(
-            "expected = [\"unjustified-halt:rollback:replay-window\"]",
-            "expected = []",
-        );
-    std::fs::write(&strict, text).unwrap();
-    strict
-}
-
 #[test]
 fn a_failing_runs_kept_fjall_data_outlives_the_session_and_its_new_group_is_shrunk() {
     let dir = tempfile::tempdir().unwrap();
-    let strict = strict_restart_storm(dir.path());
+    let strict = common::strict_restart_storm_file(dir.path());
     let report = dir.path().join("report");
     let o = regsim(&[
         "run",

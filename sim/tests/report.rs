@@ -4,7 +4,6 @@
 //! `regsim inspect row` takes), a well-formed page that needs nothing
 //! from the network, and text that cannot break out of it.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use writer_registry_sim::html::{render, rows_at, Meta};
@@ -12,15 +11,8 @@ use writer_registry_sim::oracle::Violation;
 use writer_registry_sim::run::{run_seed, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scenario(name: &str) -> Scenario {
-    Scenario::load(&root().join("scenarios").join(format!("{name}.toml")))
-        .unwrap()
-        .0
-}
+mod common;
+use common::{root, scenario};
 
 /// restart-storm with nothing allowed: its replay-window finding (seed 0
 /// shows it) becomes a `finding-not-allowed:` violation, a failing run
@@ -387,18 +379,7 @@ fn regsim(args: &[&str]) -> std::process::Output {
 #[test]
 fn the_command_writes_the_page_and_exits_like_replay() {
     let dir = tempfile::tempdir().unwrap();
-    let strict = dir.path().join("strict.toml");
-    let text = std::fs::read_to_string(root().join("scenarios/restart-storm.toml"))
-        .unwrap()
-        .replace(
-            "allowed = [\"unjustified-halt:rollback:replay-window\"]",
-            "allowed = []",
-        )
-        .replace(
-            "expected = [\"unjustified-halt:rollback:replay-window\"]",
-            "expected = []",
-        );
-    std::fs::write(&strict, text).unwrap();
+    let strict = common::strict_restart_storm_file(dir.path());
     let out = dir.path().join("run.html");
     let o = regsim(&[
         "report",

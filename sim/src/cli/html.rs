@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::case::{case_on, Case, CaseArgs};
+use super::case::{case_on, CaseArgs};
 use super::report::print_result;
 use super::{CliError, Registry};
 use crate::html::{render, Meta};
@@ -45,25 +45,18 @@ pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
         }
     };
     let replay = case.replay_command(schedule_file.as_ref(), r.seed);
-    let Case {
-        path,
-        sc,
-        schedule,
-        mutant,
-        opts,
-    } = case;
     let source = schedule_file
         .as_ref()
-        .unwrap_or(&path)
+        .unwrap_or(&case.path)
         .display()
         .to_string();
     let meta = Meta {
         source: &source,
         replay: &replay,
-        mutant: mutant.as_deref(),
-        registry: opts.registry,
+        mutant: case.mutant.as_deref(),
+        registry: case.opts.registry,
     };
-    let ran = schedule.scenario_of(&sc);
+    let ran = case.schedule.scenario_of(&case.sc);
     let page = render(&meta, &ran, &r);
     file.write_all(page.as_bytes())
         .and_then(|()| file.flush())

@@ -211,3 +211,22 @@ pub fn printed_hashes(out: &str) -> std::collections::BTreeMap<u64, String> {
         })
         .collect()
 }
+
+/// restart-storm with its replay-window finding no longer allowed or
+/// expected, written to `dir`: seed 0 fails (a scenario outside
+/// `scenarios/`, as a user's own would be).
+pub fn strict_restart_storm_file(dir: &Path) -> PathBuf {
+    let strict = dir.join("strict.toml");
+    let text = std::fs::read_to_string(root().join("scenarios/restart-storm.toml"))
+        .unwrap()
+        .replace(
+            "allowed = [\"unjustified-halt:rollback:replay-window\"]",
+            "allowed = []",
+        )
+        .replace(
+            "expected = [\"unjustified-halt:rollback:replay-window\"]",
+            "expected = []",
+        );
+    std::fs::write(&strict, text).unwrap();
+    strict
+}
