@@ -8,21 +8,25 @@
 //!  (rng)   (schedule)   (sim: clock, queue,   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
 //!                        sim::network,        Observation, and
 //!                        sim::transport,      Injected records)
-//!                        sim::clients,
-//!                        nodes = node core
-//!                        over disk + store)
+//!                        sim::clients,        sim::observe::
+//!                        nodes = the engine's Observer)
+//!                        node core running
+//!                        the registry, over
+//!                        disk + store)
 //!                          ^        |
 //!                          |        v
-//!                       sim::injector (what the schedule armed
-//!                       inside the nodes; asked at each crash point)
+//!                       sim::actions (what each scheduled action means,
+//!                       for every runtime) and sim::injector (what it
+//!                       armed inside the nodes; asked at each crash point)
 //! ```
 //!
 //! - [`schedule`] expands a seed (with [`rng`]'s keyed streams) into
 //!   explicit timed events; [`scenario`] bounds what a run may ask for.
-//! - [`sim`] is the world: the virtual clock and event queue, the
-//!   [`node`] cores (sans-IO: raft-rs, the library's FSM and start
-//!   sequence, persisting through [`node::storage`] traits that [`disk`]
-//!   and [`store`] implement), the network model, the clients and the fault
+//! - [`sim`] is the world: the virtual clock and event queue, the node
+//!   cores (the engine's `regsim_engine::node`, sans-IO over raft-rs,
+//!   running [`node::Registry`]: the library's FSM and start sequence,
+//!   persisting through the [`node::storage`] traits that [`disk`] and
+//!   [`store`] implement), the network model, the clients and the fault
 //!   injector, each owning its own state. It records every decision and
 //!   what it did to state in the [`trace`] (hashed with the harness's own
 //!   [`fnv`], never the library's id code).
