@@ -71,6 +71,7 @@ pub fn fsynced_len(id: FileId) -> Option<u64> {
 
 /// After a successful fsync or fdatasync of `fd`: records its length if
 /// this thread watches it.
+#[cfg(all(target_os = "linux", not(madsim)))]
 fn witness(fd: libc::c_int) {
     let _ = WATCHED.try_with(|w| {
         let Ok(mut w) = w.try_borrow_mut() else {

@@ -37,6 +37,7 @@ use madsim::time::Instant;
 
 use crate::error::HarnessError;
 use crate::hosted::drive::{finish, Driver};
+use crate::hosted::host::HostIo;
 use crate::hosted::memory::MemoryFiles;
 use crate::hosted::world::{name, TAG_CLIENT};
 use crate::hosted::Fabric;
@@ -50,8 +51,6 @@ type World = crate::hosted::world::World<MemoryFiles>;
 /// The driver's pass interval: the resolution of the schedule's clock.
 const STEP: Duration = Duration::from_millis(1);
 const PORT: u16 = 7000;
-/// Largest datagram read (a snapshot of the whole registry and KV data).
-const MAX_DATAGRAM: usize = 8 << 20;
 
 thread_local! {
     /// The run in progress: madsim's node factories must be `Send + Sync`,
@@ -172,8 +171,8 @@ async fn run(sc: &Scenario, schedule: &Schedule, opts: SimOptions) -> RunOutput 
     out
 }
 
-/// A node's software: idle until the driver starts an incarnation, then
-/// datagrams, ticks and the driver's work until it stops.
+/// A node's software: the hosted runtimes' node loop
+/// ([`crate::hosted::host`]) over a madsim endpoint and madsim's clock.
 async fn node(node: u8) {
     let world = world();
     let ep = Rc::new(
@@ -181,68 +180,43 @@ async fn node(node: u8) {
             .await
             .expect("bind a node's endpoint"),
     );
-    let notify = world.borrow().slots[usize::from(node)].notify.clone();
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        while !world.borrow().slots[usize::from(node)].start_requested {
-            // `biased`: an unbiased select draws from tokio's own RNG.
-            tokio::select! {
-                biased;
-                _ = notify.notified() => {}
-                r = ep.recv_from(0, &mut buf) => { r.expect("receive"); }
-            }
-        }
-        let joined = world.borrow_mut().start(node);
-        flush(&world, node, &ep).await;
-        if !joined {
-            continue;
-        }
-        let mut next_tick = Instant::now() + delay(&world, node);
-        while world.borrow().is_up(node) {
-            if world.borrow().slots[usize::from(node)].paused {
-                notify.notified().await;
-                next_tick = Instant::now() + delay(&world, node);
-                continue;
-            }
-            world.borrow_mut().work(node);
-            flush(&world, node, &ep).await;
-            if !world.borrow().is_up(node) {
-                break;
-            }
-            tokio::select! {
-                biased;
-                _ = notify.notified() => {}
-                r = ep.recv_from(0, &mut buf) => {
-                    let (n, _) = r.expect("receive");
-                    world.borrow_mut().receive(node, &buf[..n]);
-                }
-                _ = madsim::time::sleep_until(next_tick) => {
-                    world.borrow_mut().tick(node);
-                    next_tick += delay(&world, node);
-                }
-            }
-            flush(&world, node, &ep).await;
-        }
+    crate::hosted::host::run(&world, node, &Io(ep))
+        .await
+        .expect("a node's endpoint");
+}
+
+/// A madsim node's endpoint and clock.
+struct Io(Rc<Endpoint>);
+
+impl HostIo for Io {
+    type Instant = Instant;
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
-}
 
-fn delay(world: &Rc<RefCell<World>>, node: u8) -> Duration {
-    Duration::from_micros(world.borrow_mut().tick_delay_us(node))
-}
+    async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.recv_from(0, buf).await.map(|(n, _)| n)
+    }
 
-/// Hands what the node's last calls queued to the network. Each madsim
-/// send sleeps at least 1 ms before the packet leaves; sent one after the
-/// other, a leader's replies would queue behind each other and its host
-/// would read its socket seconds late. So each send is a task of its own:
-/// the node goes on at once, as with a kernel's socket buffer.
-async fn flush(world: &Rc<RefCell<World>>, node: u8, ep: &Rc<Endpoint>) {
-    let out = std::mem::take(&mut world.borrow_mut().slots[usize::from(node)].outbox);
-    for (to, bytes) in out {
-        let ep = ep.clone();
-        madsim::task::spawn_local(async move {
-            // A clogged link or a lost packet is the network's business.
-            let _ = ep.send_to(addr(to), 0, &bytes).await;
-        });
+    async fn sleep_until(&self, at: Instant) {
+        madsim::time::sleep_until(at).await;
+    }
+
+    /// Each madsim send sleeps at least 1 ms before the packet leaves;
+    /// sent one after the other, a leader's replies would queue behind
+    /// each other and its host would read its socket seconds late. So each
+    /// send is a task of its own: the node goes on at once, as with a
+    /// kernel's socket buffer.
+    async fn send_all(&self, out: Vec<(u8, Vec<u8>)>) -> std::io::Result<()> {
+        for (to, bytes) in out {
+            let ep = self.0.clone();
+            madsim::task::spawn_local(async move {
+                // A clogged link or a lost packet is the network's business.
+                let _ = ep.send_to(addr(to), 0, &bytes).await;
+            });
+        }
+        Ok(())
     }
 }
 

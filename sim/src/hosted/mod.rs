@@ -2,14 +2,16 @@
 //! the world their hosts call into ([`world`]) and the driver's side of a
 //! run ([`drive`]: the schedule's actions, the timers, the end).
 //!
-//! A runtime brings three things: its node software (a loop that feeds
-//! the world datagrams, ticks and work), its [`NodeFiles`] (where a node's
+//! A runtime brings three things: its socket and clock for the node
+//! software every runtime shares ([`host`]: a loop that feeds the world
+//! datagrams, ticks and work), its [`NodeFiles`] (where a node's
 //! Raft log, epoch file and registry live, and what a crash keeps of
 //! them) and its [`Fabric`] (how the driver kills, restarts and partitions
 //! nodes). Everything the checkers see comes from the world, the same way
 //! on every runtime.
 
 pub(crate) mod drive;
+pub(crate) mod host;
 #[cfg(madsim)]
 pub(crate) mod memory;
 pub(crate) mod world;
