@@ -39,7 +39,7 @@ use crate::error::HarnessError;
 use crate::hosted::drive::{finish, Driver};
 use crate::hosted::host::HostIo;
 use crate::hosted::memory::MemoryFiles;
-use crate::hosted::world::{name, TAG_CLIENT};
+use crate::hosted::world::name;
 use crate::hosted::Fabric;
 use crate::run::{classify, RunOptions, RunResult, Runtime};
 use crate::scenario::Scenario;
@@ -226,16 +226,13 @@ async fn client() {
     let ep = Endpoint::bind(client_addr())
         .await
         .expect("bind the client");
-    let notify = world.borrow().client_notify.clone();
-    loop {
-        notify.notified().await;
-        let out = std::mem::take(&mut world.borrow_mut().client_out);
-        for (node, token) in out {
-            let mut bytes = vec![TAG_CLIENT];
-            bytes.extend(token.to_be_bytes());
-            let _ = ep.send_to(addr(node), 0, &bytes).await;
-        }
-    }
+    let ep = &ep;
+    let sent = crate::hosted::host::run_client(&world, |node, bytes| async move {
+        // A clogged link or a lost packet is the network's business.
+        let _ = ep.send_to(addr(node), 0, &bytes).await;
+        Ok(())
+    });
+    sent.await.expect("the client never fails a send");
 }
 
 /// The driver's hands on madsim: a crash restarts the node's tasks (its

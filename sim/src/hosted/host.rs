@@ -14,7 +14,7 @@ use std::ops::{Add, AddAssign};
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::world::World;
+use super::world::{World, TAG_CLIENT};
 use super::NodeFiles;
 
 /// Largest datagram read (a snapshot of the whole registry and KV data).
@@ -89,6 +89,27 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
                 }
             }
             flush(world, node, io).await?;
+        }
+    }
+}
+
+/// The client host's software: sends each command attempt the driver
+/// hands it (a token) to its node through `send`; returns when a send fails.
+pub(crate) async fn run_client<F: NodeFiles, S>(
+    world: &Rc<RefCell<World<F>>>,
+    mut send: impl FnMut(u8, Vec<u8>) -> S,
+) -> std::io::Result<()>
+where
+    S: Future<Output = std::io::Result<()>>,
+{
+    let notify = world.borrow().client_notify.clone();
+    loop {
+        notify.notified().await;
+        let out = std::mem::take(&mut world.borrow_mut().client_out);
+        for (node, token) in out {
+            let mut bytes = vec![TAG_CLIENT];
+            bytes.extend(token.to_be_bytes());
+            send(node, bytes).await?;
         }
     }
 }

@@ -13,7 +13,7 @@ use turmoil::net::UdpSocket;
 
 use super::files::TurmoilFiles;
 use crate::hosted::host::HostIo;
-use crate::hosted::world::{name, TAG_CLIENT};
+use crate::hosted::world::name;
 
 type World = crate::hosted::world::World<TurmoilFiles>;
 
@@ -58,15 +58,11 @@ impl HostIo for Io {
 /// node.
 pub(crate) async fn client(world: Rc<RefCell<World>>) -> turmoil::Result {
     let sock = UdpSocket::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT)).await?;
-    let notify = world.borrow().client_notify.clone();
-    loop {
-        notify.notified().await;
-        let out = std::mem::take(&mut world.borrow_mut().client_out);
-        for (node, token) in out {
-            let mut bytes = vec![TAG_CLIENT];
-            bytes.extend(token.to_be_bytes());
-            sock.send_to(&bytes, (turmoil::lookup(name(node)), PORT))
-                .await?;
-        }
-    }
+    let sock = &sock;
+    crate::hosted::host::run_client(&world, |node, bytes| async move {
+        let to = (turmoil::lookup(name(node)), PORT);
+        sock.send_to(&bytes, to).await.map(drop)
+    })
+    .await?;
+    Ok(())
 }
