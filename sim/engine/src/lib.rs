@@ -7,7 +7,8 @@
 //! - [`storage`]: what a node core persists of Raft, as traits.
 //! - [`disk`]: the simulated Raft disk (written and synced images).
 //! - [`node`]: the node core, one raft-rs member running an application
-//!   (the system under test's glue, generic over its state machine).
+//!   (the system under test's glue, generic over its state machine);
+//!   [`mem_log`] drives one by hand.
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
 //! - [`error`], [`cancel`], [`tempdirs`]: how a run ends without a verdict,
@@ -22,6 +23,7 @@ pub mod cancel;
 pub mod disk;
 pub mod error;
 pub mod fnv;
+pub mod mem_log;
 pub mod node;
 pub mod oracle;
 pub mod rng;
@@ -31,7 +33,8 @@ pub mod trace;
 
 /// This crate's source directory as the compiler names its files
 /// (`sim/engine/src/` in this workspace): a panic located under it is the
-/// harness's, never the system's.
+/// harness's, except under [`node::SYSTEM_SUBDIR`] (the node core is the
+/// system under test's).
 pub fn source_dir() -> &'static str {
     let me = file!();
     &me[..me.len() - "lib.rs".len()]

@@ -421,7 +421,7 @@ impl<F: NodeFiles> World<F> {
         };
         let at = (&mut self.obs, self.now);
         let done = (store, journal);
-        crate::sim::faults::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
+        crate::sim::actions::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
         if let Some(records) = synced_records {
             self.slots[usize::from(node)].synced_records = records;
         }

@@ -2,7 +2,7 @@
 //! (raft-rs's `MemStorage`), an epoch cell and the library's memory
 //! registry stand in for the three storage traits.
 
-use regsim_engine::node::mem_log::MemLog;
+use regsim_engine::mem_log::MemLog;
 use writer_registry::registry::{Batch, Pairs, Space, StoreError};
 use writer_registry::{MemoryRegistry, PersistPolicy, RowKey, WriterRegistryStore};
 

@@ -2,10 +2,15 @@
 //!
 //! A world offers the primitives its runtime does its own way (stopping a
 //! process, losing power, cutting links, handing a snapshot or a faulty
-//! client's entry to a node) as a [`Target`]; [`apply`] decides, for every
-//! action, in which node states it takes effect, what it arms, and what
-//! the trace, the checkers and the coverage marks learn of it. A fault
-//! therefore means the same on the native engine, turmoil and madsim.
+//! client's entry to a node) as a [`Target`]; [`apply`] decides in which
+//! node states a fault takes effect (a crash, a pause, what is armed, an
+//! epoch file or row changed while down), what it arms, and what the
+//! trace, the checkers and the coverage marks learn of it, so a fault
+//! means the same on the native engine, turmoil and madsim. Restarts,
+//! resumes, snapshots, client commands and injected entries still check
+//! their node's state inside each runtime's primitive (they agree today;
+//! the one world will decide those here too). A row corruption queued
+//! here is carried out when the store reopens ([`corrupt_rows`]).
 
 use writer_registry::ids::node16;
 use writer_registry::wire::{self, Registration};
@@ -17,6 +22,7 @@ use crate::marks::SimMark;
 use crate::node::ReadyStep;
 use crate::oracle::checkers::Injected;
 use crate::schedule::Action;
+use crate::store::{Journal, SimStore};
 use crate::trace::kinds::{self, Kind};
 
 /// A node as a scheduled action sees it.
@@ -82,7 +88,7 @@ pub(crate) trait Target {
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R;
     /// Every member's full node id.
     fn fulls(&self) -> Vec<u64>;
-    /// The deks the scenario configures.
+    /// The scenario's first dek (the one faulty clients write under).
     fn first_dek(&self) -> u32;
     /// A fresh proposal id.
     fn next_pid(&mut self) -> u64;
@@ -339,6 +345,37 @@ pub(crate) fn roll_back_epoch_file(
     true
 }
 
+/// Damages the rows the schedule corrupted while `node` was down (each
+/// `(target, dek, how)`: the row of member `target`, whose full id is
+/// `fulls[target]`), writing and syncing each itself, and tells the
+/// checkers; a row that does not exist yet is left alone. `synced` sees
+/// the store after each. Stops at a store failure.
+pub(crate) fn corrupt_rows(
+    (obs, now): (&mut Observer, u64),
+    node: u8,
+    corruptions: Vec<(u8, u32, crate::store::Corruption)>,
+    fulls: &[u64],
+    (store, journal): (&mut SimStore, &mut Journal),
+    synced: &mut dyn FnMut(&SimStore),
+) {
+    for (target, dek, how) in corruptions {
+        let node16 = node16(fulls[usize::from(target)]);
+        let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
+        let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
+            Ok(Some(change)) => change,
+            Ok(None) => continue,
+            Err(e) => {
+                let detail = format!("injecting a row corruption: {e}");
+                obs.store_failure(now, "store-open", node, detail);
+                return;
+            }
+        };
+        synced(store);
+        obs.row_corrupted(now, node, (dek, node16), (key, old, value), how);
+    }
+}
+
+/// The full id of a non-member writer sharing `victim`'s node16.
 pub(crate) fn collision_writer(victim: u64, high_bits: u64) -> u64 {
     high_bits << 16 | u64::from(node16(victim))
 }

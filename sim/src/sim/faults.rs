@@ -204,34 +204,3 @@ impl Sim<'_> {
         self.push(self.now + down_us, Ev::ArmedRestart { node });
     }
 }
-
-/// The full id of a non-member writer sharing `victim`'s node16.
-/// Damages the rows the schedule corrupted while `node` was down (each
-/// `(target, dek, how)`: the row of member `target`, whose full id is
-/// `fulls[target]`), writing and syncing each itself, and tells the
-/// checkers; a row that does not exist yet is left alone. `synced` sees
-/// the store after each. Stops at a store failure.
-pub(crate) fn corrupt_rows(
-    (obs, now): (&mut Observer, u64),
-    node: u8,
-    corruptions: Vec<(u8, u32, crate::store::Corruption)>,
-    fulls: &[u64],
-    (store, journal): (&mut SimStore, &mut Journal),
-    synced: &mut dyn FnMut(&SimStore),
-) {
-    for (target, dek, how) in corruptions {
-        let node16 = node16(fulls[usize::from(target)]);
-        let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
-        let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
-            Ok(Some(change)) => change,
-            Ok(None) => continue,
-            Err(e) => {
-                let detail = format!("injecting a row corruption: {e}");
-                obs.store_failure(now, "store-open", node, detail);
-                return;
-            }
-        };
-        synced(store);
-        obs.row_corrupted(now, node, (dek, node16), (key, old, value), how);
-    }
-}

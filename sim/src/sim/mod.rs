@@ -821,7 +821,7 @@ impl<'a> Sim<'a> {
         let corruptions = std::mem::take(&mut self.slots[usize::from(node)].corruptions);
         let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
         let at = (&mut self.obs, self.now);
-        faults::corrupt_rows(at, node, corruptions, &fulls, (store, journal), &mut |_| {});
+        actions::corrupt_rows(at, node, corruptions, &fulls, (store, journal), &mut |_| {});
     }
 
     /// A start that produced no running node: refused, halted in its

@@ -8,17 +8,23 @@ use raft::eraftpb::{Entry, Message};
 /// The state machine under test, as the node core drives it.
 ///
 /// Contract:
-/// - [`apply`](Self::apply) is called once per committed entry, in index
-///   order, never for an index at or below
+/// - On a running node, [`apply`](Self::apply) is called once per
+///   committed entry, in index order, never for an index at or below
 ///   [`applied_index`](Self::applied_index); on return the entry's effects
 ///   are durable (the core tells raft-rs the entry is applied right
-///   after). `replay` is true for the entries a start replays from its
-///   own log before the node joins.
+///   after). During a start it is called with `replay` for exactly the
+///   range the [`StartHook`] asked to replay.
 /// - A process death inside a call (a simulator's injected crash) is
 ///   [`Died`]: the core then stops, and what survives is whatever the
-///   application had made durable.
+///   application had made durable. A running node also stops (as a crash
+///   cutting that index) when restoring a leader's snapshot fails for any
+///   reason, and when a snapshot cannot be taken; a start that cannot
+///   restore reports the store failure instead.
 /// - [`snapshot`](Self::snapshot) captures the state at the applied index;
-///   [`restore`](Self::restore) replaces the state with a snapshot's.
+///   [`restore`](Self::restore) replaces the state with a snapshot's and
+///   returns the applied index it carried (a leader's snapshot is
+///   reported at raft's metadata index, which the engine's snapshots keep
+///   equal to it).
 /// - "Own proposals" are entries this incarnation proposed during its
 ///   start (a writer registry's registrations): the core offers crash
 ///   points around them, the places where a start's bookkeeping breaks.
@@ -79,12 +85,15 @@ pub enum RestoreError {
 }
 
 /// The application's part in a start: the core drives the steps every
-/// raft node has (sync the log it opens, restore the held snapshot,
-/// replay held entries, join); the hook decides which come, in what
-/// order, and does its own bookkeeping between them (a writer registry's
-/// epoch file). Called with [`StartEvent::Begin`] first, then with the
+/// raft node has (it always syncs the log it opens first; then restores
+/// the held snapshot, replays held entries, joins as the hook asks); the
+/// hook decides which come, in what order, and does its own bookkeeping
+/// between them (a writer registry's epoch file). Called with
+/// [`StartEvent::Begin`] once the application is open, then with the
 /// outcome of each step it asked for, until it answers
-/// [`StartStep::Join`] or [`StartStep::Refuse`].
+/// [`StartStep::Join`] or [`StartStep::Refuse`]. A step that fails (a
+/// restore or replay that dies, halts or misses an entry) ends the start
+/// without asking the hook again.
 pub trait StartHook<A: Application> {
     /// The next step, given what the last one did.
     fn next(

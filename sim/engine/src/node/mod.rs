@@ -20,7 +20,6 @@ use raft::{RawNode, StateRole};
 
 mod app;
 mod crash;
-pub mod mem_log;
 mod mutant;
 mod start;
 #[cfg(test)]

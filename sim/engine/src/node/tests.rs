@@ -3,8 +3,8 @@
 
 use raft::eraftpb::Entry;
 
-use super::mem_log::MemLog;
 use super::*;
+use crate::mem_log::MemLog;
 
 /// Sums the first byte of every entry; `b'!'` halts; entries starting
 /// with `b'o'` are its own proposals.

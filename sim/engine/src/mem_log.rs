@@ -1,6 +1,7 @@
 //! A Raft log in memory, over raft-rs's `MemStorage`: every write is
 //! visible and durable at once. For driving a node core by hand (unit
-//! tests, a first look at a new application) with no simulated disk.
+//! tests, a first look at a new application) with no simulated disk. It
+//! lives outside `node/` so that its panics count as the harness's.
 
 use raft::eraftpb::{ConfState, Entry, Snapshot};
 use raft::storage::MemStorage;
