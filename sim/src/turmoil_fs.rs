@@ -258,6 +258,9 @@ impl RaftLog for FileLog {
     fn held_snapshot(&self) -> Snapshot {
         self.record.written().snapshot.clone()
     }
+    fn held_snapshot_index(&self) -> u64 {
+        self.record.written().snapshot.get_metadata().index
+    }
     fn persisted_commit(&self) -> u64 {
         self.record.written().hard_state.commit
     }

@@ -275,6 +275,9 @@ impl RaftLog for DiskStorage {
     fn held_snapshot(&self) -> Snapshot {
         self.0.borrow().written.snapshot.clone()
     }
+    fn held_snapshot_index(&self) -> u64 {
+        self.0.borrow().written.snapshot.get_metadata().index
+    }
     fn persisted_commit(&self) -> u64 {
         self.0.borrow().written.hard_state.commit
     }

@@ -81,6 +81,9 @@ impl RaftLog for MemLog {
     fn held_snapshot(&self) -> Snapshot {
         self.snapshot.clone()
     }
+    fn held_snapshot_index(&self) -> u64 {
+        self.snapshot.get_metadata().index
+    }
     fn persisted_commit(&self) -> u64 {
         self.mem.rl().hard_state().commit
     }

@@ -37,6 +37,11 @@ pub trait RaftLog: raft::Storage {
     fn compact(&mut self, snapshot: &Snapshot);
     /// The snapshot the log holds (index 0 when none).
     fn held_snapshot(&self) -> Snapshot;
+    /// The index of the snapshot the log holds (0 when none), without
+    /// copying its data: a log that keeps the snapshot should override it.
+    fn held_snapshot_index(&self) -> u64 {
+        self.held_snapshot().get_metadata().index
+    }
     /// The commit index of the hard state as written.
     fn persisted_commit(&self) -> u64;
     /// The entry at `index`, if the log holds it.

@@ -262,14 +262,11 @@ impl<F: NodeFiles> actions::Target for Hosted<'_, F> {
     }
 
     fn pause(&mut self, node: u8) -> bool {
-        let w = self.world.borrow();
-        let s = &w.slots[usize::from(node)];
+        let mut w = self.world.borrow_mut();
+        let s = &mut w.slots[usize::from(node)];
         if s.paused {
             return false;
         }
-        drop(w);
-        let mut w = self.world.borrow_mut();
-        let s = &mut w.slots[usize::from(node)];
         s.paused = true;
         // Wake the host (its notify branch comes first) so it stops
         // before it handles anything more.

@@ -273,7 +273,7 @@ impl<F: NodeFiles> World<F> {
         s.member.applied_max = applied;
         let inc = s.member.incarnation;
         let election_tick =
-            observe::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
+            crate::sim::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
         let epoch = (s.epoch.read(), s.epoch.synced());
         let disk = F::with_image(&log, LogImage::clone);
         let seen = (image.as_ref(), applied);
@@ -656,8 +656,8 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn drain_row_changes(&mut self, node: u8) {
-        let rows = self.slots[usize::from(node)].synced_rows.clone();
-        self.obs.rows_synced(self.now, node, &rows);
+        let rows = &self.slots[usize::from(node)].synced_rows;
+        self.obs.rows_synced(self.now, node, rows);
     }
 
     /// Records and shows the checkers a batch of outputs; returns the

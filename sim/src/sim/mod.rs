@@ -724,8 +724,7 @@ impl<'a> Sim<'a> {
         self.clients.restarted(node);
         s.member.applied_max = applied;
         let inc = s.member.incarnation;
-        let election_tick =
-            observe::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
+        let election_tick = election_tick(&mut self.election[i], inc, self.sc.election_ticks);
         let epoch = (s.epoch_file.read(), s.epoch_file.synced());
         let disk = s.disk.clone();
         let commit = disk.borrow().written().hard_state.commit;
@@ -881,6 +880,17 @@ pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
         Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
         Err(h) => h.kind().name(),
     }
+}
+
+/// An incarnation's election timeout, drawn from `rng` (the node's
+/// election stream) within the scenario's `range` of ticks.
+pub(crate) fn election_tick(
+    rng: &mut crate::rng::KeyedRng,
+    incarnation: u32,
+    range: [u64; 2],
+) -> usize {
+    rng.draw(u64::from(incarnation))
+        .range(0, range[0], range[1]) as usize
 }
 
 /// The fixed facts of member `node` (full id `full`) under a scenario,

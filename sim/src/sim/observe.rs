@@ -91,17 +91,6 @@ pub(crate) fn start_fault_fired<L: node::storage::RaftLog>(
     }
 }
 
-/// An incarnation's election timeout, drawn from `rng` (the node's
-/// election stream) within the scenario's `range` of ticks.
-pub(crate) fn election_tick(
-    rng: &mut crate::rng::KeyedRng,
-    incarnation: u32,
-    range: [u64; 2],
-) -> usize {
-    rng.draw(u64::from(incarnation))
-        .range(0, range[0], range[1]) as usize
-}
-
 /// What a start that produced no running node leaves.
 pub(crate) struct Failed {
     /// Why the node is down now.

@@ -50,8 +50,8 @@ impl Sim<'_> {
 
     /// Hands the row changes the node's store synced to the checkers.
     pub(super) fn drain_row_changes(&mut self, node: u8) {
-        let rows = self.slots[usize::from(node)].synced_rows.clone();
-        self.obs.rows_synced(self.now, node, &rows);
+        let rows = &self.slots[usize::from(node)].synced_rows;
+        self.obs.rows_synced(self.now, node, rows);
     }
 
     /// Schedules the sync of Ready `ready` after the disk's latency, in

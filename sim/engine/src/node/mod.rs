@@ -345,10 +345,7 @@ impl<L: RaftLog, A: Application> NodeCore<L, A> {
     pub fn take_snapshot(&mut self, min_new: u64) -> Result<Option<u64>, Crashed> {
         let applied = self.app.applied_index();
         let log = self.raw.store();
-        let (last_snap, term) = (
-            log.held_snapshot().get_metadata().index,
-            log.held_term(applied),
-        );
+        let (last_snap, term) = (log.held_snapshot_index(), log.held_term(applied));
         let Some(term) = term else { return Ok(None) };
         if applied == 0 || applied < last_snap + min_new.max(1) {
             return Ok(None);

@@ -97,7 +97,7 @@ pub fn start<L: RaftLog, A: Application, H: StartHook<A>>(
     let mut event = StartEvent::Begin;
     loop {
         let disk = DiskFacts {
-            snapshot_index: log.held_snapshot().get_metadata().index,
+            snapshot_index: log.held_snapshot_index(),
             commit_index: log.persisted_commit(),
         };
         event = match hook.next(event, &mut app, disk, out) {
