@@ -5,31 +5,34 @@
 //!
 //! ```text
 //!  seed ──> schedule ──> world ────────────> observations ──> checkers ──> verdict ──> report
-//!  (rng)   (schedule)   (sim: clock, queue,   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
-//!                        sim::network,        Observation, and
-//!                        sim::transport,      Injected records)
-//!                        sim::clients,        sim::observe::
-//!                        nodes = the engine's Observer)
-//!                        node core running
-//!                        the registry, over
-//!                        disk + store)
+//!  (rng)   (schedule,   (sim: clock, queue,   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
+//!           faults:      network, transport;  Observation, and
+//!           one file     hosted: turmoil,     Injected records,
+//!           per event    madsim; both over    through world::
+//!           kind)        world: the node      observe's Observer)
+//!                        cores running the
+//!                        registry, disk, store)
 //!                          ^        |
 //!                          |        v
-//!                       sim::actions (what each scheduled action means,
-//!                       for every runtime) and sim::injector (what it
-//!                       armed inside the nodes; asked at each crash point)
+//!                       faults::* (what each event kind means, for every
+//!                       runtime, through world::target's Target) and
+//!                       world::injector (what it armed inside the nodes;
+//!                       asked at each crash point)
 //! ```
 //!
 //! - [`schedule`] expands a seed (with [`rng`]'s keyed streams) into
-//!   explicit timed events; [`scenario`] bounds what a run may ask for.
-//! - [`sim`] is the world: the virtual clock and event queue, the node
-//!   cores (the engine's `regsim_engine::node`, sans-IO over raft-rs,
-//!   running [`node::Registry`]: the library's FSM and start sequence,
-//!   persisting through the [`node::storage`] traits that [`disk`] and
-//!   [`store`] implement), the network model, the clients and the fault
-//!   injector, each owning its own state. It records every decision and
-//!   what it did to state in the [`trace`] (hashed with the harness's own
-//!   [`fnv`], never the library's id code).
+//!   explicit timed events of the kinds in [`faults`], one file each;
+//!   [`scenario`] bounds what a run may ask for.
+//! - [`world`] is what every runtime's world shares: the observer and the
+//!   members' books, the fault injector, the clients, the `Target` seam
+//!   the event kinds act through. [`sim`] is the native world: the
+//!   virtual clock and event queue, the node cores (the engine's
+//!   `regsim_engine::node`, sans-IO over raft-rs, running
+//!   [`node::Registry`]: the library's FSM and start sequence, persisting
+//!   through the [`node::storage`] traits that [`disk`] and [`store`]
+//!   implement) and the network model, each owning its own state. It
+//!   records every decision and what it did to state in the [`trace`]
+//!   (hashed with the harness's own [`fnv`], never the library's id code).
 //! - [`oracle`]'s checkers own every oracle's state and see the world only
 //!   through observations and the injector's records.
 //! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
@@ -52,6 +55,7 @@ pub mod command;
 pub mod corpus;
 pub mod crash_copy;
 pub mod disk;
+pub mod faults;
 pub use regsim_engine::error;
 pub use regsim_engine::fnv;
 pub mod fsync_witness;
@@ -82,3 +86,4 @@ pub use regsim_engine::tempdirs;
 pub mod trace;
 pub mod turmoil_fs;
 pub mod turmoil_runtime;
+pub mod world;

@@ -44,7 +44,7 @@ use crate::hosted::Fabric;
 use crate::run::{classify, RunOptions, RunResult, Runtime};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::sim::{RunOutput, SimOptions};
+use crate::world::{RunOutput, SimOptions};
 
 type World = crate::hosted::world::World<MemoryFiles>;
 

@@ -9,9 +9,10 @@ use crate::oracle::Violation;
 use crate::panics::{blame, guarded, Blame};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::sim::{Ending, Sim, SimOptions, Stats};
+use crate::sim::Sim;
 use crate::store::RegistryKind;
 use crate::tempdirs::session_dir as temp_root;
+use crate::world::{Ending, SimOptions, Stats};
 
 /// Which runtime drives the node cores.
 #[derive(
@@ -276,7 +277,7 @@ pub(crate) fn classify(
     sc: &Scenario,
     seed: u64,
     runtime: Runtime,
-    mut out: crate::sim::RunOutput,
+    mut out: crate::world::RunOutput,
 ) -> RunResult {
     let conformance_failed = !out.violations.is_empty();
     let mut violations = std::mem::take(&mut out.violations.list);
@@ -355,8 +356,8 @@ mod tests {
     use super::*;
     use crate::oracle::purpose::{HaltEvent, PurposeOracle};
     use crate::oracle::Violations;
-    use crate::sim::RunOutput;
     use crate::trace::Trace;
+    use crate::world::RunOutput;
 
     fn restart_storm() -> Scenario {
         let path = concat!(

@@ -2,12 +2,12 @@
 //! fault and workload events. The run executes the schedule; a schedule
 //! file replays without the seed's expansion, which is what shrinking edits.
 
-use rand::RngCore;
-use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::node::ReadyStep;
-use crate::rng::{between, Streams, Subsystem};
+use crate::faults::draw::ms;
+use crate::faults::end_of_faults::EndOfFaults;
+pub use crate::faults::Action;
+use crate::rng::Streams;
 use crate::scenario::{Scenario, MAX_SCHEDULED_EVENTS};
 
 /// Bumped whenever the meaning of a schedule file changes.
@@ -24,230 +24,6 @@ pub const INSTANT_HEADROOM: u64 = 10;
 
 /// Largest schedule or corpus file read, in bytes: a million events fit.
 pub const MAX_FILE_BYTES: u64 = 128 << 20;
-
-/// One scheduled action. Nodes are 0-based cluster positions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Action {
-    /// Process crash: written data survives, the process does not.
-    Crash {
-        node: u8,
-    },
-    /// Power loss: only synced data survives.
-    PowerLoss {
-        node: u8,
-    },
-    /// Start a down node again (no-op if it is up or refused).
-    Restart {
-        node: u8,
-    },
-    Pause {
-        node: u8,
-    },
-    Resume {
-        node: u8,
-    },
-    /// Crash the node at `step` of its next Ready.
-    ArmReadyCrash {
-        node: u8,
-        step: ReadyStep,
-        power_loss: bool,
-    },
-    /// Crash the node between its next registry write and its sync.
-    ArmRegistryCrash {
-        node: u8,
-        power_loss: bool,
-    },
-    /// Fail the node's next registry write (`op` = write) or the sync
-    /// after it (`op` = sync) with `errno`, once.
-    ArmStoreError {
-        node: u8,
-        op: crate::store::StoreOp,
-        errno: crate::store::Errno,
-    },
-    /// Crash the node right after its own registration under one DEK
-    /// applies, with another DEK's still to come.
-    ArmBetweenDeksCrash {
-        node: u8,
-    },
-    /// Replace a node's epoch file with an older copy: now if it is down,
-    /// else at its next crash.
-    EpochRollback {
-        node: u8,
-    },
-    /// Crash the node between persisting the commit of its own new
-    /// registration and applying it.
-    ArmRegistrationCrash {
-        node: u8,
-    },
-    /// Crash the node (as leader of its own registration) when the first
-    /// acknowledgement covering that still uncommitted entry reaches it,
-    /// before it steps it: the entry sits on a follower, uncommitted,
-    /// while the node restarts, and commits under the next leader after
-    /// its successor started.
-    ArmAckCrash {
-        node: u8,
-    },
-    /// Cut every link between `side` and the other nodes, both ways.
-    Partition {
-        side: Vec<u8>,
-    },
-    /// Cut the link `from -> to` only.
-    OneWay {
-        from: u8,
-        to: u8,
-    },
-    Heal,
-    /// A client KV command sent to `node`, encrypted under `dek`.
-    Kv {
-        node: u8,
-        dek: u32,
-    },
-    /// A node takes a snapshot and compacts its log.
-    Snapshot {
-        node: u8,
-    },
-    /// A client proposes, through `via`, a registration for a non-member
-    /// writer whose full id shares `victim`'s node16.
-    Collision {
-        via: u8,
-        victim: u8,
-        dek: u32,
-        high_bits: u64,
-    },
-    /// A faulty client proposes a corrupted registration through `via`.
-    Malformed {
-        via: u8,
-        variant: u8,
-    },
-    /// Damage, in a down node's store, the registry row of member
-    /// `target` under `dek` (if it exists): `truncate` drops its last byte
-    /// (shape-breaking), `owner-bit` flips a bit of its owner's high bytes,
-    /// `last-seen-up` raises its last_seen by one (both shape-preserving).
-    CorruptRow {
-        node: u8,
-        target: u8,
-        dek: u32,
-        mode: crate::store::Corruption,
-    },
-    /// Set a down node's epoch file to `epoch` (written and synced).
-    EpochPreset {
-        node: u8,
-        epoch: u16,
-    },
-    /// A faulty client proposes, through `via`, an entry with `opcode`:
-    /// 4 bootstrap, 5 rotation, 6 or 7 reserved.
-    Exotic {
-        via: u8,
-        opcode: u8,
-    },
-    /// End of the fault phase: heal, resume and restart everything.
-    EndOfFaults,
-}
-
-impl Action {
-    /// Every event kind, as schedule files name them.
-    pub const KINDS: [&'static str; 23] = [
-        "crash",
-        "power-loss",
-        "restart",
-        "pause",
-        "resume",
-        "arm-ready-crash",
-        "arm-registry-crash",
-        "epoch-rollback",
-        "arm-registration-crash",
-        "arm-between-deks-crash",
-        "arm-ack-crash",
-        "arm-store-error",
-        "partition",
-        "one-way",
-        "heal",
-        "kv",
-        "snapshot",
-        "collision",
-        "malformed",
-        "epoch-preset",
-        "corrupt-row",
-        "exotic",
-        "end-of-faults",
-    ];
-
-    /// The kind as schedule files name it.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Action::Crash { .. } => "crash",
-            Action::PowerLoss { .. } => "power-loss",
-            Action::Restart { .. } => "restart",
-            Action::Pause { .. } => "pause",
-            Action::Resume { .. } => "resume",
-            Action::ArmReadyCrash { .. } => "arm-ready-crash",
-            Action::ArmRegistryCrash { .. } => "arm-registry-crash",
-            Action::EpochRollback { .. } => "epoch-rollback",
-            Action::ArmRegistrationCrash { .. } => "arm-registration-crash",
-            Action::ArmBetweenDeksCrash { .. } => "arm-between-deks-crash",
-            Action::ArmAckCrash { .. } => "arm-ack-crash",
-            Action::ArmStoreError { .. } => "arm-store-error",
-            Action::Partition { .. } => "partition",
-            Action::OneWay { .. } => "one-way",
-            Action::Heal => "heal",
-            Action::Kv { .. } => "kv",
-            Action::Snapshot { .. } => "snapshot",
-            Action::Collision { .. } => "collision",
-            Action::Malformed { .. } => "malformed",
-            Action::EpochPreset { .. } => "epoch-preset",
-            Action::CorruptRow { .. } => "corrupt-row",
-            Action::Exotic { .. } => "exotic",
-            Action::EndOfFaults => "end-of-faults",
-        }
-    }
-
-    /// The family the shrinker removes as one: an action with those that
-    /// undo or accompany it (a pause with its resume, the registration
-    /// crash points, a partition with one-way cuts and heals).
-    pub fn family(&self) -> &'static str {
-        match self {
-            Action::Pause { .. } | Action::Resume { .. } => "pause",
-            Action::ArmRegistrationCrash { .. }
-            | Action::ArmBetweenDeksCrash { .. }
-            | Action::ArmAckCrash { .. } => "arm-registration-crash",
-            Action::Partition { .. } | Action::OneWay { .. } | Action::Heal => "partition",
-            _ => self.kind(),
-        }
-    }
-
-    /// The nodes the action names, with the field naming each.
-    pub fn node_fields(&self) -> Vec<(&'static str, u8)> {
-        match self {
-            Action::Crash { node }
-            | Action::PowerLoss { node }
-            | Action::Restart { node }
-            | Action::Pause { node }
-            | Action::Resume { node }
-            | Action::ArmReadyCrash { node, .. }
-            | Action::ArmRegistryCrash { node, .. }
-            | Action::ArmRegistrationCrash { node }
-            | Action::ArmBetweenDeksCrash { node }
-            | Action::ArmAckCrash { node }
-            | Action::ArmStoreError { node, .. }
-            | Action::EpochRollback { node }
-            | Action::EpochPreset { node, .. }
-            | Action::Kv { node, .. }
-            | Action::Snapshot { node } => vec![("node", *node)],
-            Action::Partition { side } => side.iter().map(|&x| ("side", x)).collect(),
-            Action::OneWay { from, to } => vec![("from", *from), ("to", *to)],
-            Action::Collision { via, victim, .. } => vec![("via", *via), ("victim", *victim)],
-            Action::Malformed { via, .. } | Action::Exotic { via, .. } => vec![("via", *via)],
-            Action::CorruptRow { node, target, .. } => vec![("node", *node), ("target", *target)],
-            Action::Heal | Action::EndOfFaults => vec![],
-        }
-    }
-
-    /// The nodes the action names.
-    pub fn nodes(&self) -> Vec<u8> {
-        self.node_fields().into_iter().map(|(_, n)| n).collect()
-    }
-}
 
 /// An action at a virtual time (microseconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,14 +46,6 @@ pub struct Schedule {
     pub events: Vec<Timed>,
 }
 
-fn node(rng: &mut ChaCha8Rng, n: u8) -> u8 {
-    (rng.next_u64() % u64::from(n)) as u8
-}
-
-fn ms(v: u64) -> u64 {
-    v * 1_000
-}
-
 impl Schedule {
     /// The scenario this schedule runs under: `sc` as its seed draws it
     /// (a swarm seed's knobs), with the schedule's node count.
@@ -289,40 +57,13 @@ impl Schedule {
     /// their own streams, so changing one's rates leaves the other alone.
     pub fn generate(scenario: &Scenario, seed: u64) -> Schedule {
         let scenario = &scenario.for_seed(seed);
-        let streams = Streams::new(seed);
-        let span = ms(scenario.duration_ms).max(1);
-        let mut g = Generator {
-            sc: scenario,
-            n: scenario.nodes,
-            span,
-            events: Vec::new(),
-        };
-        g.workload(&mut streams.sequential(Subsystem::Workload));
-        // One stream for every fault kind, drawn in this order: the order
-        // is part of what a seed means.
-        let mut r = streams.sequential(Subsystem::Faults);
-        g.process_faults(&mut r);
-        g.armed_crashes(&mut r);
-        g.rollbacks(&mut r);
-        g.injections(&mut r);
-        g.partitions(&mut r);
-        g.snapshots(&mut r);
-        // Kinds added later draw after every older one, so old seeds keep
-        // their schedules.
-        g.first_registrations(&mut r);
-        let mut events = g.events;
-        // Storms can run past the fault phase: only the actions that bring
-        // nodes back may land after it.
-        events.retain(|e| {
-            e.at_us < span
-                || matches!(
-                    e.action,
-                    Action::Restart { .. } | Action::Resume { .. } | Action::Heal
-                )
-        });
+        let mut events: Vec<Timed> = crate::faults::generate::events(scenario, &Streams::new(seed))
+            .into_iter()
+            .map(|(at_us, action)| Timed { at_us, action })
+            .collect();
         events.push(Timed {
-            at_us: span,
-            action: Action::EndOfFaults,
+            at_us: ms(scenario.duration_ms).max(1),
+            action: EndOfFaults {}.into(),
         });
         // Stable: equal times keep generation order.
         events.sort_by_key(|e| e.at_us);
@@ -478,7 +219,7 @@ impl Schedule {
         let ends: Vec<u64> = self
             .events
             .iter()
-            .filter(|e| e.action == Action::EndOfFaults)
+            .filter(|e| e.action.ends_faults())
             .map(|e| e.at_us)
             .collect();
         let [end_at] = ends[..] else {
@@ -512,11 +253,7 @@ impl Schedule {
             let at =
                 |name: &str| format!("{path}: `{prefix}events[{i}].{name}` ({})", e.action.kind());
             // Only what brings nodes back may follow the fault phase.
-            let restores = matches!(
-                e.action,
-                Action::Restart { .. } | Action::Resume { .. } | Action::Heal | Action::EndOfFaults
-            );
-            if e.at_us > end_at && !restores {
+            if e.at_us > end_at && !e.action.restores() {
                 return Err(format!(
                     "{}: at {} us, after end-of-faults ({end_at} us); only restart, resume and heal may come after it",
                     at("at_us"),
@@ -530,7 +267,7 @@ impl Schedule {
                     e.at_us
                 ));
             }
-            check_event(&e.action, n, &scenario.deks, &at)?;
+            e.action.check(n, &scenario.deks, &at)?;
         }
         Ok(())
     }
@@ -538,271 +275,6 @@ impl Schedule {
 
 /// Expands one seed: each method draws one family of events, in the order
 /// [`Schedule::generate`] calls them.
-struct Generator<'a> {
-    sc: &'a Scenario,
-    n: u8,
-    span: u64,
-    events: Vec<Timed>,
-}
-
-impl Generator<'_> {
-    fn push(&mut self, at_us: u64, action: Action) {
-        self.events.push(Timed { at_us, action });
-    }
-
-    fn at(&self, r: &mut ChaCha8Rng) -> u64 {
-        r.next_u64() % self.span
-    }
-
-    fn down(&self, r: &mut ChaCha8Rng) -> u64 {
-        let f = &self.sc.faults;
-        ms(between(r, f.down_ms[0], f.down_ms[1]))
-    }
-
-    fn dek(&self, r: &mut ChaCha8Rng) -> u32 {
-        self.sc.deks[(r.next_u64() % self.sc.deks.len() as u64) as usize]
-    }
-
-    fn workload(&mut self, w: &mut ChaCha8Rng) {
-        let kv_count = self.sc.kv_commands();
-        for _ in 0..kv_count {
-            let at = w.next_u64() % self.span;
-            let node = node(w, self.n);
-            let dek = self.dek(w);
-            self.push(at, Action::Kv { node, dek });
-        }
-    }
-
-    /// Crashes, power losses, pauses and restart storms.
-    fn process_faults(&mut self, r: &mut ChaCha8Rng) {
-        let f = self.sc.faults.clone();
-        for _ in 0..f.crashes {
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            self.push(t, Action::Crash { node: nd });
-            self.push(t + d, Action::Restart { node: nd });
-        }
-        for _ in 0..f.power_losses {
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            self.push(t, Action::PowerLoss { node: nd });
-            self.push(t + d, Action::Restart { node: nd });
-        }
-        for _ in 0..f.pauses {
-            let (t, nd) = (self.at(r), node(r, self.n));
-            let d = ms(between(r, f.pause_ms[0], f.pause_ms[1]));
-            self.push(t, Action::Pause { node: nd });
-            self.push(t + d, Action::Resume { node: nd });
-        }
-        for _ in 0..f.restart_storms {
-            let (mut t, nd) = (self.at(r), node(r, self.n));
-            for _ in 0..f.storm_restarts {
-                self.push(t, Action::Crash { node: nd });
-                t += ms(between(r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
-                self.push(t, Action::Restart { node: nd });
-                t += ms(between(r, f.storm_gap_ms[0], f.storm_gap_ms[1]));
-            }
-        }
-    }
-
-    /// Crashes armed inside a Ready and between a registry write and its sync.
-    fn armed_crashes(&mut self, r: &mut ChaCha8Rng) {
-        let f = self.sc.faults.clone();
-        for _ in 0..f.ready_crashes {
-            let (t, nd) = (self.at(r), node(r, self.n));
-            let step = ReadyStep::ALL[(r.next_u64() % ReadyStep::ALL.len() as u64) as usize];
-            let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
-            self.push(
-                t,
-                Action::ArmReadyCrash {
-                    node: nd,
-                    step,
-                    power_loss,
-                },
-            );
-        }
-        for _ in 0..f.between_dek_crashes {
-            // Right after a restart, while the node registers.
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            self.push(t, Action::Crash { node: nd });
-            self.push(t + d, Action::Restart { node: nd });
-            self.push(t + d + 1, Action::ArmBetweenDeksCrash { node: nd });
-        }
-        for _ in 0..f.store_errors {
-            let (t, nd) = (self.at(r), node(r, self.n));
-            let op = if r.next_u64().is_multiple_of(2) {
-                crate::store::StoreOp::Write
-            } else {
-                crate::store::StoreOp::Sync
-            };
-            let errno = if r.next_u64().is_multiple_of(2) {
-                crate::store::Errno::Eio
-            } else {
-                crate::store::Errno::Enospc
-            };
-            self.push(
-                t,
-                Action::ArmStoreError {
-                    node: nd,
-                    op,
-                    errno,
-                },
-            );
-        }
-        for _ in 0..f.registry_write_crashes {
-            let (t, nd) = (self.at(r), node(r, self.n));
-            let power_loss = crate::rng::chance(r, f.armed_power_loss_rate);
-            self.push(
-                t,
-                Action::ArmRegistryCrash {
-                    node: nd,
-                    power_loss,
-                },
-            );
-        }
-    }
-
-    /// Faults aimed at the first registrations, armed at the start on
-    /// distinct nodes: a crash between a node's first registrations with
-    /// an epoch rollback at that crash; then, on others, a crash at the
-    /// first ack of a leader's own registration.
-    fn first_registrations(&mut self, r: &mut ChaCha8Rng) {
-        let f = &self.sc.faults;
-        let rollbacks = f.first_registration_rollbacks as usize;
-        let count = (rollbacks + f.ack_crashes as usize).min(usize::from(self.n));
-        let mut nodes: Vec<u8> = (0..self.n).collect();
-        for k in 0..count {
-            let pick = k + (r.next_u64() % (nodes.len() - k) as u64) as usize;
-            nodes.swap(k, pick);
-            let nd = nodes[k];
-            if k < rollbacks {
-                self.push(1, Action::ArmBetweenDeksCrash { node: nd });
-                self.push(1, Action::EpochRollback { node: nd });
-            } else {
-                self.push(1, Action::ArmAckCrash { node: nd });
-            }
-        }
-    }
-
-    fn rollbacks(&mut self, r: &mut ChaCha8Rng) {
-        for _ in 0..self.sc.faults.epoch_rollbacks {
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            self.push(t, Action::Crash { node: nd });
-            if r.next_u64().is_multiple_of(2) {
-                self.push(t + 1, Action::EpochRollback { node: nd });
-                self.push(t + d, Action::Restart { node: nd });
-            } else {
-                // The harder case: after the restart the node crashes with
-                // its new registration committed in its log but not yet
-                // applied, and the older epoch file it finds is one below
-                // that registration's epoch. Only the strict guard after
-                // replay tells this restart from an honest one.
-                self.push(t + d, Action::Restart { node: nd });
-                self.push(t + d + 1, Action::ArmRegistrationCrash { node: nd });
-                self.push(t + d + 1, Action::EpochRollback { node: nd });
-            }
-        }
-        for _ in 0..self.sc.faults.row_corruptions {
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            let target = node(r, self.n);
-            let dek = self.dek(r);
-            let mode = match r.next_u64() % 3 {
-                0 => crate::store::Corruption::Truncate,
-                1 => crate::store::Corruption::OwnerBit,
-                _ => crate::store::Corruption::LastSeenUp,
-            };
-            self.push(t, Action::Crash { node: nd });
-            self.push(
-                t + 1,
-                Action::CorruptRow {
-                    node: nd,
-                    target,
-                    dek,
-                    mode,
-                },
-            );
-            self.push(t + d, Action::Restart { node: nd });
-        }
-        for _ in 0..self.sc.faults.epoch_presets {
-            let (t, nd, d) = (self.at(r), node(r, self.n), self.down(r));
-            let epoch = if r.next_u64().is_multiple_of(2) {
-                0xFFFE
-            } else {
-                0xFFFF
-            };
-            self.push(t, Action::Crash { node: nd });
-            self.push(t + 1, Action::EpochPreset { node: nd, epoch });
-            self.push(t + d, Action::Restart { node: nd });
-        }
-    }
-
-    /// Collisions and malformed entries from faulty clients.
-    fn injections(&mut self, r: &mut ChaCha8Rng) {
-        for _ in 0..self.sc.faults.collisions {
-            let (t, via, victim) = (self.at(r), node(r, self.n), node(r, self.n));
-            let dek = self.dek(r);
-            // Any high 48 bits but the victim's own: a different full id.
-            let high_bits = (r.next_u64() >> 16) | 1 << 47;
-            self.push(
-                t,
-                Action::Collision {
-                    via,
-                    victim,
-                    dek,
-                    high_bits,
-                },
-            );
-        }
-        for _ in 0..self.sc.faults.malformed {
-            let (t, via) = (self.at(r), node(r, self.n));
-            let variant = (r.next_u64() % 3) as u8;
-            self.push(t, Action::Malformed { via, variant });
-        }
-        for _ in 0..self.sc.faults.exotic_entries {
-            // In the last fifth of the fault phase: every replica halts on
-            // it, so what comes before should have had its run.
-            let t = self.span - self.span / 5 + r.next_u64() % (self.span / 5).max(1);
-            let via = node(r, self.n);
-            let opcode = 4 + (r.next_u64() % 4) as u8;
-            self.push(t.min(self.span - 1), Action::Exotic { via, opcode });
-        }
-    }
-
-    fn partitions(&mut self, r: &mut ChaCha8Rng) {
-        let net = self.sc.network.clone();
-        let n = self.n;
-        for _ in 0..net.partitions {
-            let t = self.at(r);
-            let len = ms(between(r, net.partition_ms[0], net.partition_ms[1]));
-            // A random non-empty proper subset.
-            let mask = 1 + r.next_u64() % ((1u64 << n) - 2);
-            let side = (0..n).filter(|i| mask & (1 << i) != 0).collect();
-            self.push(t, Action::Partition { side });
-            self.push(t + len, Action::Heal);
-        }
-        for _ in 0..net.one_way_partitions {
-            let t = self.at(r);
-            let len = ms(between(r, net.partition_ms[0], net.partition_ms[1]));
-            let from = node(r, n);
-            let to = (from + 1 + node(r, n - 1)) % n;
-            self.push(t, Action::OneWay { from, to });
-            self.push(t + len, Action::Heal);
-        }
-    }
-
-    fn snapshots(&mut self, r: &mut ChaCha8Rng) {
-        if self.sc.snapshots.every_ms == 0 {
-            return;
-        }
-        let every = ms(self.sc.snapshots.every_ms);
-        for nd in 0..self.n {
-            let mut t = r.next_u64() % every;
-            while t < self.span {
-                self.push(t, Action::Snapshot { node: nd });
-                t += every;
-            }
-        }
-    }
-}
-
 /// Reads a schedule or corpus file, refusing one too large to hold.
 pub fn read_file(path: &std::path::Path) -> Result<String, String> {
     let shown = path.display();
@@ -840,85 +312,6 @@ mod seed_field {
             Err(_) => s.serialize_str(&seed.to_string()),
         }
     }
-}
-
-/// One event's fields against a cluster of `n` nodes with `deks`; `at`
-/// names a field of it in errors.
-fn check_event(
-    action: &Action,
-    n: u8,
-    deks: &[u32],
-    at: &dyn Fn(&str) -> String,
-) -> Result<(), String> {
-    for (field, node) in action.node_fields() {
-        if node >= n {
-            return Err(format!(
-                "{}: node {node} is outside the cluster of {n} nodes (0 to {})",
-                at(field),
-                n - 1
-            ));
-        }
-    }
-    let check_dek = |dek: u32| -> Result<(), String> {
-        if !deks.contains(&dek) {
-            return Err(format!(
-                "{}: dek {dek} is not one of the scenario's deks {deks:?}",
-                at("dek")
-            ));
-        }
-        Ok(())
-    };
-    match action {
-        Action::Kv { dek, .. } | Action::CorruptRow { dek, .. } => check_dek(*dek)?,
-        Action::Partition { side } => {
-            let distinct: std::collections::BTreeSet<u8> = side.iter().copied().collect();
-            if distinct.is_empty()
-                || distinct.len() != side.len()
-                || distinct.len() >= usize::from(n)
-            {
-                return Err(format!(
-                    "{}: expected distinct nodes forming a non-empty proper subset of the {n} nodes, found {side:?}",
-                    at("side")
-                ));
-            }
-        }
-        Action::OneWay { from, to } if from == to => {
-            return Err(format!(
-                "{}: a link joins two different nodes, found {from} -> {to}",
-                at("to")
-            ));
-        }
-        Action::Collision {
-            victim,
-            dek,
-            high_bits,
-            ..
-        } => {
-            check_dek(*dek)?;
-            let victim_full = writer_registry::ids::full_node_id(&format!("n{}", victim + 1));
-            if *high_bits >= 1 << 48 || *high_bits == victim_full >> 16 {
-                return Err(format!(
-                    "{}: expected the high 48 bits of a full id other than the victim's ({:#x}), found {high_bits:#x}",
-                    at("high_bits"),
-                    victim_full >> 16
-                ));
-            }
-        }
-        Action::Malformed { variant, .. } if *variant > 2 => {
-            return Err(format!(
-                "{}: expected 0 to 2, found {variant}",
-                at("variant")
-            ));
-        }
-        Action::Exotic { opcode, .. } if !(4..=7).contains(opcode) => {
-            return Err(format!(
-                "{}: expected 4 (bootstrap), 5 (rotation), 6 or 7 (reserved), found {opcode}",
-                at("opcode")
-            ));
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// One event of a schedule file; `at` names it (`events[3]`) in errors.

@@ -15,7 +15,7 @@
 use crate::error::HarnessError;
 use crate::run::{run_schedule, RunOptions, RunResult};
 use crate::scenario::Scenario;
-use crate::schedule::{Action, Schedule, Timed};
+use crate::schedule::{Schedule, Timed};
 
 /// What a run failed with, as the shrinker compares it.
 pub fn signature(r: &RunResult) -> Option<String> {
@@ -113,9 +113,7 @@ impl Search<'_> {
                     .events
                     .iter()
                     .enumerate()
-                    .filter(|(i, e)| {
-                        !(start..end).contains(i) || matches!(e.action, Action::EndOfFaults)
-                    })
+                    .filter(|(i, e)| !(start..end).contains(i) || e.action.ends_faults())
                     .map(|(_, e)| e.clone())
                     .collect();
                 if self.try_events(s, events) {
@@ -142,20 +140,20 @@ impl Search<'_> {
         let last = s
             .events
             .iter()
-            .filter(|e| !matches!(e.action, Action::EndOfFaults))
+            .filter(|e| !e.action.ends_faults())
             .map(|e| e.at_us)
             .max()
             .unwrap_or(0);
         let end_at = last + 100_000;
         if s.events
             .iter()
-            .any(|e| matches!(e.action, Action::EndOfFaults) && e.at_us > end_at)
+            .any(|e| e.action.ends_faults() && e.at_us > end_at)
         {
             let events = s
                 .events
                 .iter()
                 .map(|e| {
-                    if matches!(e.action, Action::EndOfFaults) {
+                    if e.action.ends_faults() {
                         Timed {
                             at_us: end_at,
                             ..e.clone()

@@ -105,7 +105,7 @@ fn removing_a_fault_leaves_the_workload_schedule_alone() {
     let kv = |s: &Schedule| {
         s.events
             .iter()
-            .filter(|e| matches!(e.action, Action::Kv { .. }))
+            .filter(|e| matches!(e.action, Action::Kv(_)))
             .cloned()
             .collect::<Vec<_>>()
     };

@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use writer_registry_sim::corpus::SeedEntry;
 use writer_registry_sim::error::HarnessError;
+use writer_registry_sim::faults::crash::Crash;
+use writer_registry_sim::faults::kv::Kv;
 use writer_registry_sim::run::{run_schedule, run_validated, schedule_for, RunOptions};
 use writer_registry_sim::scenario::Scenario;
 use writer_registry_sim::schedule::{Action, Schedule};
@@ -190,23 +192,23 @@ fn schedules_that_do_not_fit_their_scenario_are_bad_input() {
             let i = s
                 .events
                 .iter()
-                .position(|e| matches!(e.action, Action::Crash { .. }))
+                .position(|e| matches!(e.action, Action::Crash(_)))
                 .unwrap();
-            s.events[i].action = Action::Crash { node: 99 };
+            s.events[i].action = Crash { node: 99 }.into();
         }),
     );
     let zero = write("zero-nodes.toml", schedule_text(|s| s.nodes = Some(0)));
     let ten = write("ten-nodes.toml", schedule_text(|s| s.nodes = Some(10)));
     let no_end = write(
         "no-end.toml",
-        schedule_text(|s| s.events.retain(|e| e.action != Action::EndOfFaults)),
+        schedule_text(|s| s.events.retain(|e| !e.action.ends_faults())),
     );
     let foreign_dek = write(
         "dek.toml",
         schedule_text(|s| {
             s.events.push(writer_registry_sim::schedule::Timed {
                 at_us: 1,
-                action: Action::Kv { node: 0, dek: 77 },
+                action: Kv { node: 0, dek: 77 }.into(),
             })
         }),
     );
@@ -355,7 +357,7 @@ fn a_harness_panic_is_a_harness_error_and_not_a_violation() {
         0,
         writer_registry_sim::schedule::Timed {
             at_us: 0,
-            action: Action::Crash { node: 99 },
+            action: Crash { node: 99 }.into(),
         },
     );
     let opts = RunOptions::for_scenario(&sc);

@@ -16,9 +16,9 @@ use super::{Fabric, NodeFiles};
 use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
-use crate::sim::actions::{self, Books, Injection, Life};
-use crate::sim::{DownReason, Ending, RunOutput};
 use crate::trace::{kinds, Trace};
+use crate::world::target::{self as actions, Books, Injection, Life};
+use crate::world::{DownReason, Ending, RunOutput};
 
 /// Where a run is: the next event, the liveness deadline, the passes.
 pub(crate) struct Driver<'a> {
@@ -67,7 +67,7 @@ impl<'a> Driver<'a> {
                 break;
             }
             self.next_event += 1;
-            if matches!(action, Action::EndOfFaults) {
+            if action.ends_faults() {
                 self.deadline = Some(now + self.sc.liveness_bound_ms * 1000);
             }
             act(fabric, world, action);
@@ -205,7 +205,7 @@ fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t
 }
 
 fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, action: Action) {
-    actions::apply(&mut Hosted { fabric, world }, action);
+    action.apply(&mut Hosted { fabric, world });
 }
 
 /// A hosted world and its runtime's fabric, as the schedule's actions see

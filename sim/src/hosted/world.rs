@@ -27,16 +27,16 @@ use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
-use crate::sim::actions::{self, Books, Injection};
-use crate::sim::clients::{Attempt, Clients};
-use crate::sim::injector::Injector;
-use crate::sim::observe::{self, Member, Observer};
-use crate::sim::{node_params, reason_code, DownReason, SimOptions};
 use crate::store::{
     image_digest, scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore,
 };
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
+use crate::world::clients::{Attempt, Clients};
+use crate::world::injector::Injector;
+use crate::world::observe::{self, Member, Observer};
+use crate::world::target::{self as actions, Books, Injection};
+use crate::world::{node_params, reason_code, DownReason, SimOptions};
 
 /// The node core over a runtime's files.
 pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
@@ -273,7 +273,7 @@ impl<F: NodeFiles> World<F> {
         s.member.applied_max = applied;
         let inc = s.member.incarnation;
         let election_tick =
-            crate::sim::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
+            crate::world::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
         let epoch = (s.epoch.read(), s.epoch.synced());
         let disk = F::with_image(&log, LogImage::clone);
         let seen = (image.as_ref(), applied);
@@ -421,7 +421,7 @@ impl<F: NodeFiles> World<F> {
         };
         let at = (&mut self.obs, self.now);
         let done = (store, journal);
-        crate::sim::actions::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
+        crate::world::target::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
         if let Some(records) = synced_records {
             self.slots[usize::from(node)].synced_records = records;
         }
@@ -993,7 +993,7 @@ impl<F: NodeFiles> World<F> {
             })
             .collect();
         let Some(live) = live else { return false };
-        live.is_empty() || crate::sim::liveness::caught_up(&live)
+        live.is_empty() || crate::world::caught_up(&live)
     }
 
     /// Members owed liveness: neither halted, refused nor broken.

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::HarnessError;
 use crate::run::{RunResult, Runtime};
-use crate::sim::Stats;
+use crate::world::Stats;
 
 pub use junit::junit_xml;
 pub use markdown::{summary_markdown, Group, Groups, MarkCheck};

@@ -1,20 +1,7 @@
 //! The end of a run: have all nodes owed progress converged?
 
 use super::*;
-use crate::node::storage::{NodeStore, RaftLog};
-
-/// A leader exists among `live` and every one of them has applied all it
-/// holds, its own registrations included.
-pub(crate) fn caught_up<L: RaftLog, S: NodeStore>(live: &[&NodeCore<L, S>]) -> bool {
-    let Some(leader) = live.iter().find(|c| c.is_leader()) else {
-        return false;
-    };
-    let target = leader.last_index();
-    leader.commit_index() == target
-        && live.iter().all(|c| {
-            c.app().fsm().applied_index() == target && c.app().unregistered_deks().is_empty()
-        })
-}
+use crate::world::caught_up;
 
 impl Sim<'_> {
     /// Every live node (not halted, refused or broken) is up, a leader

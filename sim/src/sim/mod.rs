@@ -4,21 +4,16 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
-pub(crate) mod actions;
-pub(crate) mod clients;
-pub(crate) mod faults;
-pub(crate) mod injector;
-pub(crate) mod liveness;
+mod faults;
+mod liveness;
 mod network;
-pub(crate) mod observe;
 mod outputs;
 mod transport;
 mod workload;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
-use std::path::PathBuf;
+use std::collections::BinaryHeap;
 use std::rc::Rc;
 
 use crate::fnv::fnv1a64;
@@ -26,73 +21,33 @@ use crate::marks::SimMark;
 use raft::eraftpb::Message;
 use writer_registry::ids::{full_node_id, node16};
 use writer_registry::wire;
-use writer_registry::{Applied, Halt, Outcome, WriterRegistryStore};
+use writer_registry::WriterRegistryStore;
 
 use crate::disk::DiskStorage;
 use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
-use crate::node::{self, NodeCore, NodeParams, Output};
+use crate::node::{self, NodeCore, Output};
 use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
-use crate::oracle::purpose::PurposeOracle;
-use crate::oracle::Violations;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::store::image_digest;
-use crate::store::{scan_image, ClosedStore, Image, Journal, RegistryKind, SimStore, TrackedStore};
+use crate::store::{scan_image, ClosedStore, Image, Journal, SimStore, TrackedStore};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
-use clients::Clients;
-use injector::Injector;
+use crate::world::clients::Clients;
+use crate::world::injector::Injector;
+use crate::world::observe::{self, Member, Observer};
+use crate::world::target as actions;
+use crate::world::{election_tick, node_params, reason_code, DownReason};
+pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
 use network::Network;
-use observe::{Member, Observer};
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
 pub const MAX_PENDING_EVENTS: usize = 1_000_000;
-
-/// Per-run counters printed with every result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct Stats {
-    pub committed: u64,
-    pub crashes: u64,
-    pub power_losses: u64,
-    pub restarts: u64,
-    pub snapshots_taken: u64,
-    pub snapshot_installs: u64,
-    pub elections: u64,
-    pub halts: u64,
-    pub refusals: u64,
-    pub kv_proposed: u64,
-    pub kv_applied: u64,
-    pub messages: u64,
-    pub virtual_us: u64,
-    pub events: u64,
-}
-
-/// Why a node is down.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DownReason {
-    Crashed,
-    Halted,
-    Refused,
-    /// Its store or Raft state could not be opened: a violation, stays down.
-    Broken,
-}
-
-impl DownReason {
-    /// A node down for this reason does not owe liveness: it halted (a
-    /// restart halts it again), refused or broke.
-    pub(crate) fn excuses_liveness(&self) -> bool {
-        matches!(
-            self,
-            DownReason::Halted | DownReason::Refused | DownReason::Broken
-        )
-    }
-}
 
 /// The node core as this engine runs it: over its simulated disk and its
 /// journalled store.
@@ -221,49 +176,6 @@ impl Ord for Queued {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         (self.at, self.seq).cmp(&(o.at, o.seq))
     }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ending {
-    Converged,
-    /// The liveness bound passed without convergence. `quorum_live`: the
-    /// nodes neither halted nor refused still form a majority, so
-    /// convergence was owed.
-    NotConverged {
-        report: String,
-        quorum_live: bool,
-    },
-    Livelock(String),
-}
-
-/// Everything a run produced, before classification.
-pub struct RunOutput {
-    pub stats: Stats,
-    pub violations: Violations,
-    pub purpose: PurposeOracle,
-    pub ending: Ending,
-    pub trace: Trace,
-    /// Coverage marks hit (library and simulator), by name.
-    pub marks: BTreeMap<&'static str, u64>,
-    /// The machine failed the run: the rest says nothing about the system.
-    pub harness_error: Option<HarnessError>,
-}
-
-/// Options that are not part of the scenario.
-#[derive(Debug, Clone)]
-pub struct SimOptions {
-    pub registry: RegistryKind,
-    pub oracles: bool,
-    pub keep_trace_lines: bool,
-    /// Keep the trace's events as data (for `regsim report`).
-    pub keep_events: bool,
-    /// When the run gives up early (its wall-clock limit, an interrupt).
-    pub cancel: crate::cancel::Cancel,
-    /// Where fjall directories go (one per node).
-    pub data_dir: PathBuf,
-    /// The run's mutant (the `mutants` feature), `()` otherwise.
-    pub mutant: writer_registry::MutantSlot,
 }
 
 pub struct Sim<'a> {
@@ -547,7 +459,7 @@ impl<'a> Sim<'a> {
             }
             Ev::Scheduled(i) => {
                 let action = self.schedule.events[i].action.clone();
-                actions::apply(self, action);
+                action.apply(self);
             }
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
@@ -859,56 +771,5 @@ impl<'a> Sim<'a> {
         ) {
             self.stop(node, DownReason::Crashed);
         }
-    }
-}
-
-pub(crate) fn reason_code(r: &DownReason) -> u64 {
-    match r {
-        DownReason::Crashed => 0,
-        DownReason::Halted => 1,
-        DownReason::Refused => 2,
-        DownReason::Broken => 3,
-    }
-}
-
-pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
-    match r {
-        Ok(Outcome::Empty) => "empty",
-        Ok(Outcome::Kv { .. }) => "kv",
-        Ok(Outcome::Registration(Applied::Inserted(_))) => "insert",
-        Ok(Outcome::Registration(Applied::Advanced { .. })) => "advance",
-        Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
-        Err(h) => h.kind().name(),
-    }
-}
-
-/// An incarnation's election timeout, drawn from `rng` (the node's
-/// election stream) within the scenario's `range` of ticks.
-pub(crate) fn election_tick(
-    rng: &mut crate::rng::KeyedRng,
-    incarnation: u32,
-    range: [u64; 2],
-) -> usize {
-    rng.draw(u64::from(incarnation))
-        .range(0, range[0], range[1]) as usize
-}
-
-/// The fixed facts of member `node` (full id `full`) under a scenario,
-/// for one incarnation (its election timeout, in ticks).
-pub(crate) fn node_params(
-    sc: &Scenario,
-    node: u8,
-    full: u64,
-    election_tick: usize,
-    mutant: writer_registry::MutantSlot,
-) -> NodeParams {
-    NodeParams {
-        index: node,
-        full_node_id: full,
-        deks: sc.deks.clone(),
-        policy: sc.policy.persist(),
-        election_tick,
-        heartbeat_tick: sc.heartbeat_ticks as usize,
-        mutant,
     }
 }

@@ -202,7 +202,7 @@ pub static REGISTRY_ALL: &[&Kind] = &[
 pub static REGISTRY_BYTES: &[&BytesKind] = &[&ROW, &ROW_CORRUPTED];
 
 /// The kind of an apply's outcome; its name is the one the checkers and
-/// signatures use ([`crate::sim::outcome_name`]).
+/// signatures use (`crate::world::outcome_name`).
 pub fn outcome(result: &Result<Outcome, writer_registry::Halt>) -> &'static Kind {
     use writer_registry::Applied;
     match result {
@@ -360,14 +360,14 @@ mod tests {
             Ok(Outcome::Registration(Applied::Unchanged)),
             Err(halt),
         ] {
-            assert_eq!(outcome(&r).name(), crate::sim::outcome_name(&r));
+            assert_eq!(outcome(&r).name(), crate::world::outcome_name(&r));
         }
         assert_eq!(ok(Outcome::Registration(Applied::Unchanged)), "no-op");
     }
 
     #[test]
     fn decoded_enums_follow_the_codes_the_call_sites_record() {
-        use crate::sim::{reason_code, DownReason};
+        use crate::world::{reason_code, DownReason};
         for r in [
             DownReason::Crashed,
             DownReason::Halted,

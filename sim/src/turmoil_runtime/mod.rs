@@ -1,7 +1,7 @@
 //! The turmoil runtime: the same node core, schedule and checkers as the
 //! native engine, on turmoil's hosts, clock, network and file system.
 //!
-//! - Each node is a turmoil host running [`host::node`]: Raft ticks from
+//! - Each node is a turmoil host running `host::node`: Raft ticks from
 //!   turmoil's virtual clock, Raft messages in raft-rs's protobuf codec
 //!   over turmoil's UDP, and its Raft log, epoch file and registry on
 //!   turmoil's simulated file system ([`files`]). A client host carries
@@ -38,7 +38,7 @@ use crate::hosted::Fabric;
 use crate::rng::{Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::sim::{RunOutput, SimOptions};
+use crate::world::{RunOutput, SimOptions};
 use files::TurmoilFiles;
 
 /// turmoil's step: the resolution of its clock and network.

@@ -1,0 +1,176 @@
+//! What every runtime's world shares, written once: the harness's books
+//! on each member (`observe`), the fault injector (`injector`), the
+//! clients (`clients`), the seam the schedule's actions act through
+//! (`target`), and the facts of a run that do not depend on how it is
+//! driven (why a node is down, how a run ended, its counters, a node's
+//! parameters).
+//!
+//! The native engine ([`crate::sim`]) and the hosted runtimes
+//! (`crate::hosted`) build on it; it depends on neither.
+
+pub(crate) mod clients;
+pub(crate) mod injector;
+pub(crate) mod observe;
+pub(crate) mod target;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use writer_registry::{Applied, Halt, Outcome};
+
+use crate::error::HarnessError;
+use crate::node::storage::{NodeStore, RaftLog};
+use crate::node::{NodeCore, NodeParams};
+use crate::oracle::purpose::PurposeOracle;
+use crate::oracle::Violations;
+use crate::scenario::Scenario;
+use crate::store::RegistryKind;
+use crate::trace::Trace;
+
+/// Per-run counters printed with every result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Stats {
+    pub committed: u64,
+    pub crashes: u64,
+    pub power_losses: u64,
+    pub restarts: u64,
+    pub snapshots_taken: u64,
+    pub snapshot_installs: u64,
+    pub elections: u64,
+    pub halts: u64,
+    pub refusals: u64,
+    pub kv_proposed: u64,
+    pub kv_applied: u64,
+    pub messages: u64,
+    pub virtual_us: u64,
+    pub events: u64,
+}
+
+/// Why a node is down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DownReason {
+    Crashed,
+    Halted,
+    Refused,
+    /// Its store or Raft state could not be opened: a violation, stays down.
+    Broken,
+}
+
+impl DownReason {
+    /// A node down for this reason does not owe liveness: it halted (a
+    /// restart halts it again), refused or broke.
+    pub(crate) fn excuses_liveness(&self) -> bool {
+        matches!(
+            self,
+            DownReason::Halted | DownReason::Refused | DownReason::Broken
+        )
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Converged,
+    /// The liveness bound passed without convergence. `quorum_live`: the
+    /// nodes neither halted nor refused still form a majority, so
+    /// convergence was owed.
+    NotConverged {
+        report: String,
+        quorum_live: bool,
+    },
+    Livelock(String),
+}
+
+/// Everything a run produced, before classification.
+pub struct RunOutput {
+    pub stats: Stats,
+    pub violations: Violations,
+    pub purpose: PurposeOracle,
+    pub ending: Ending,
+    pub trace: Trace,
+    /// Coverage marks hit (library and simulator), by name.
+    pub marks: BTreeMap<&'static str, u64>,
+    /// The machine failed the run: the rest says nothing about the system.
+    pub harness_error: Option<HarnessError>,
+}
+
+/// Options that are not part of the scenario.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub registry: RegistryKind,
+    pub oracles: bool,
+    pub keep_trace_lines: bool,
+    /// Keep the trace's events as data (for `regsim report`).
+    pub keep_events: bool,
+    /// When the run gives up early (its wall-clock limit, an interrupt).
+    pub cancel: crate::cancel::Cancel,
+    /// Where fjall directories go (one per node).
+    pub data_dir: PathBuf,
+    /// The run's mutant (the `mutants` feature), `()` otherwise.
+    pub mutant: writer_registry::MutantSlot,
+}
+
+pub(crate) fn reason_code(r: &DownReason) -> u64 {
+    match r {
+        DownReason::Crashed => 0,
+        DownReason::Halted => 1,
+        DownReason::Refused => 2,
+        DownReason::Broken => 3,
+    }
+}
+
+pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
+    match r {
+        Ok(Outcome::Empty) => "empty",
+        Ok(Outcome::Kv { .. }) => "kv",
+        Ok(Outcome::Registration(Applied::Inserted(_))) => "insert",
+        Ok(Outcome::Registration(Applied::Advanced { .. })) => "advance",
+        Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
+        Err(h) => h.kind().name(),
+    }
+}
+
+/// An incarnation's election timeout, drawn from `rng` (the node's
+/// election stream) within the scenario's `range` of ticks.
+pub(crate) fn election_tick(
+    rng: &mut crate::rng::KeyedRng,
+    incarnation: u32,
+    range: [u64; 2],
+) -> usize {
+    rng.draw(u64::from(incarnation))
+        .range(0, range[0], range[1]) as usize
+}
+
+/// The fixed facts of member `node` (full id `full`) under a scenario,
+/// for one incarnation (its election timeout, in ticks).
+pub(crate) fn node_params(
+    sc: &Scenario,
+    node: u8,
+    full: u64,
+    election_tick: usize,
+    mutant: writer_registry::MutantSlot,
+) -> NodeParams {
+    NodeParams {
+        index: node,
+        full_node_id: full,
+        deks: sc.deks.clone(),
+        policy: sc.policy.persist(),
+        election_tick,
+        heartbeat_tick: sc.heartbeat_ticks as usize,
+        mutant,
+    }
+}
+
+/// A leader exists among `live` and every one of them has applied all it
+/// holds, its own registrations included.
+pub(crate) fn caught_up<L: RaftLog, S: NodeStore>(live: &[&NodeCore<L, S>]) -> bool {
+    let Some(leader) = live.iter().find(|c| c.is_leader()) else {
+        return false;
+    };
+    let target = leader.last_index();
+    leader.commit_index() == target
+        && live.iter().all(|c| {
+            c.app().fsm().applied_index() == target && c.app().unregistered_deks().is_empty()
+        })
+}
