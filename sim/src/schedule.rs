@@ -255,9 +255,14 @@ impl Schedule {
             // Only what brings nodes back may follow the fault phase.
             if e.at_us > end_at && !e.action.restores() {
                 return Err(format!(
-                    "{}: at {} us, after end-of-faults ({end_at} us); only restart, resume and heal may come after it",
+                    "{}: at {} us, after end-of-faults ({end_at} us); only {} may come after it",
                     at("at_us"),
-                    e.at_us
+                    e.at_us,
+                    Action::restoring_kinds()
+                        .into_iter()
+                        .filter(|k| *k != "end-of-faults")
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if e.at_us > MAX_AT_US {
@@ -273,8 +278,6 @@ impl Schedule {
     }
 }
 
-/// Expands one seed: each method draws one family of events, in the order
-/// [`Schedule::generate`] calls them.
 /// Reads a schedule or corpus file, refusing one too large to hold.
 pub fn read_file(path: &std::path::Path) -> Result<String, String> {
     let shown = path.display();
@@ -415,6 +418,19 @@ mod tests {
             let back = Schedule::from_toml(&s.to_toml(), "s.toml").unwrap();
             assert_eq!(back, s);
             back.validate(&sc, "s.toml").unwrap();
+        }
+    }
+
+    #[test]
+    fn a_field_a_kind_does_not_take_is_named_even_on_a_kind_without_fields() {
+        for kind in ["heal", "end-of-faults", "crash"] {
+            let text = format!(
+                "format = 1\nseed = 0\n[[events]]\nat_us = 0\nkind = \"{kind}\"\nnode = 0\nsurplus = 1\n"
+            );
+            let err = Schedule::from_toml(&text, "s.toml").unwrap_err();
+            let named =
+                ["node", "surplus"].map(|f| format!("`events[0].{f}` ({kind}): unknown field"));
+            assert!(named.iter().any(|n| err.contains(n.as_str())), "{err}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! registration while it leads and the entry is still uncommitted, before
 //! the node steps it: the entry sits on a follower while the node
 //! restarts, and commits under the next leader after its successor
-//! started. Drawn at the run's start with [`super::first_registrations`].
+//! started. Drawn at the run's start by `first_registrations`.
 
 use serde::{Deserialize, Serialize};
 

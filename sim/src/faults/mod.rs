@@ -3,13 +3,21 @@
 //! file's copy is validated, and what it does to a world, so that every
 //! runtime gives it one meaning.
 //!
-//! A kind implements `FaultKind` and is named once, in the list at the
-//! end of this file (its name in schedule files, its variant of
-//! [`Action`]); a kind a seed draws also has a generator in
-//! `generate::GENERATORS`, drawn after every older one. Adding a kind
-//! touches its own file, that list, and the scenario knob that turns it
-//! on; it touches the world only when it needs a primitive no
-//! `Target` offers yet (late delivery, say).
+//! A kind implements `FaultKind` and is named once, in the `kinds!` list
+//! below (its name in schedule files, its variant of [`Action`]).
+//! Generators follow scenario knobs, not kinds: a knob's generator sits in
+//! the file of the kind it draws (some draw several kinds, some kinds are
+//! drawn only by another's generator, the workload's has its own stream)
+//! and is listed in `generate::GENERATORS`, after every older one.
+//!
+//! Adding a kind touches its own file, the `kinds!` list, its generator's
+//! entry in `generate.rs` and the scenario knob that turns it on, plus
+//! what is new about it elsewhere: a trace kind that records it
+//! (`trace/kinds.rs`), a primitive no `Target` offers yet and the worlds
+//! that carry it out (late delivery, say), an armed crash point
+//! (`world::injector` and the engine's node core), an injection the
+//! checkers must know (`Injected`), a drawing on the report page, and its
+//! sample in this module's tests.
 //!
 //! Kinds by what they act on:
 //! - processes: [`crash`], [`power_loss`], [`restart`], [`pause`] (with
@@ -32,7 +40,7 @@ pub mod end_of_faults;
 pub mod epoch_preset;
 pub mod epoch_rollback;
 pub mod exotic;
-pub mod first_registrations;
+pub(crate) mod first_registrations;
 pub(crate) mod generate;
 pub mod kv;
 pub mod malformed;
@@ -64,7 +72,8 @@ use crate::world::target::{Books, Target};
 ///   every runtime; what it changes is recorded in the trace there.
 pub(crate) trait FaultKind: Sized {
     /// The family the shrinker removes as one, when it is not the kind's
-    /// own: an event with those that undo or accompany it.
+    /// own: an event with those that undo or accompany it (named by a
+    /// kind of the family; the tests check it is one).
     const FAMILY: Option<&'static str> = None;
     /// Events of this kind bring nodes back (a restart, a resume, a heal):
     /// they may come after the end of the fault phase.
@@ -129,7 +138,11 @@ pub(crate) fn arm_crash_point(
 }
 
 /// Declares every kind: its name in schedule files, its variant of
-/// [`Action`] and the type that implements [`FaultKind`].
+/// [`Action`] and the type that implements [`FaultKind`]. Each type must
+/// be a braced struct (`struct Heal {}` for one with no fields, never
+/// `struct Heal;`) with no field named `kind`: serde reads an event as a
+/// map tagged by `kind`, and a braced struct is what names an unknown
+/// field in a file instead of refusing the map as a whole.
 macro_rules! kinds {
     ($($name:literal => $variant:ident($ty:ty),)*) => {
         /// One scheduled event, of one of the kinds (each a `FaultKind`).
@@ -182,6 +195,14 @@ macro_rules! kinds {
                 match self {
                     $(Action::$variant(_) => <$ty as FaultKind>::RESTORES,)*
                 }
+            }
+
+            /// The kinds that may come after the end of the fault phase.
+            pub fn restoring_kinds() -> Vec<&'static str> {
+                [$((<$ty as FaultKind>::RESTORES, $name)),*]
+                    .into_iter()
+                    .filter_map(|(restores, name)| restores.then_some(name))
+                    .collect()
             }
 
             fn check_fields(&self, check: &Check<'_>) -> Result<(), String> {

@@ -24,15 +24,11 @@ use crate::node::ReadyStep;
 use crate::oracle::checkers::Checkers;
 use crate::rng::{Streams, Subsystem};
 use crate::store::{Corruption, Errno, StoreOp};
+use crate::trace::Trace;
 use crate::world::injector::Injector;
 use crate::world::observe::Observer;
 use crate::world::target::{Books, Injection, Life, Target};
 use crate::world::DownReason;
-
-fn apply(t: &mut impl Target, event: impl Into<Action>) {
-    event.into().apply(t);
-}
-use crate::trace::Trace;
 
 /// A world of `lives.len()` nodes that records the primitives asked of it.
 struct Recording {
@@ -129,6 +125,10 @@ impl Target for Recording {
     fn owe_liveness(&mut self) {
         self.calls.push("owe liveness".into());
     }
+}
+
+fn apply(t: &mut impl Target, event: impl Into<Action>) {
+    event.into().apply(t);
 }
 
 const RUNNING: u8 = 0;
@@ -400,4 +400,9 @@ fn the_shrinker_drops_an_event_with_what_undoes_or_accompanies_it() {
         .map(Action::kind)
         .collect();
     assert_eq!(restoring, ["restart", "resume", "heal", "end-of-faults"]);
+    assert_eq!(Action::restoring_kinds(), restoring);
+    for event in one_of_each() {
+        let family = event.family();
+        assert!(Action::KINDS.contains(&family), "{family} is no kind");
+    }
 }

@@ -17,7 +17,7 @@ use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::trace::{kinds, Trace};
-use crate::world::target::{self as actions, Books, Injection, Life};
+use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::{DownReason, Ending, RunOutput};
 
 /// Where a run is: the next event, the liveness deadline, the passes.
@@ -209,13 +209,13 @@ fn act<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, act
 }
 
 /// A hosted world and its runtime's fabric, as the schedule's actions see
-/// them ([`actions::apply`] decides when each applies).
+/// them (each event kind decides when it applies).
 struct Hosted<'a, F: NodeFiles> {
     fabric: &'a mut dyn Fabric,
     world: &'a Rc<RefCell<World<F>>>,
 }
 
-impl<F: NodeFiles> actions::Target for Hosted<'_, F> {
+impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn life(&self, node: u8) -> Life {
         let w = self.world.borrow();
         let s = &w.slots[usize::from(node)];
@@ -289,7 +289,7 @@ impl<F: NodeFiles> actions::Target for Hosted<'_, F> {
         s.epoch_injected = true;
         let who = (node, s.member.full);
         let books = Books::at(&mut w.obs, &mut w.injector, w.now);
-        actions::preset_epoch_file(books, &mut s.epoch, who, epoch);
+        target::preset_epoch_file(books, &mut s.epoch, who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {

@@ -35,7 +35,7 @@ use crate::trace::Trace;
 use crate::world::clients::{Attempt, Clients};
 use crate::world::injector::Injector;
 use crate::world::observe::{self, Member, Observer};
-use crate::world::target::{self as actions, Books, Injection};
+use crate::world::target::{self, Books, Injection};
 use crate::world::{node_params, reason_code, DownReason, SimOptions};
 
 /// The node core over a runtime's files.
@@ -975,7 +975,7 @@ impl<F: NodeFiles> World<F> {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, slot.member.full);
         let books = Books::at(&mut self.obs, &mut self.injector, self.now);
-        if actions::roll_back_epoch_file(books, &mut slot.epoch, who) {
+        if target::roll_back_epoch_file(books, &mut slot.epoch, who) {
             slot.epoch_injected = true;
         }
     }

@@ -4,10 +4,10 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
-mod faults;
 mod liveness;
 mod network;
 mod outputs;
+mod target;
 mod transport;
 mod workload;
 
@@ -40,7 +40,6 @@ use crate::trace::Trace;
 use crate::world::clients::Clients;
 use crate::world::injector::Injector;
 use crate::world::observe::{self, Member, Observer};
-use crate::world::target as actions;
 use crate::world::{election_tick, node_params, reason_code, DownReason};
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
 use network::Network;
@@ -732,7 +731,14 @@ impl<'a> Sim<'a> {
         let corruptions = std::mem::take(&mut self.slots[usize::from(node)].corruptions);
         let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
         let at = (&mut self.obs, self.now);
-        actions::corrupt_rows(at, node, corruptions, &fulls, (store, journal), &mut |_| {});
+        crate::world::target::corrupt_rows(
+            at,
+            node,
+            corruptions,
+            &fulls,
+            (store, journal),
+            &mut |_| {},
+        );
     }
 
     /// A start that produced no running node: refused, halted in its

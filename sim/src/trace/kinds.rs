@@ -24,7 +24,7 @@ const GUARD_STAGES: &[&str] = &["before-bump", "after-replay"];
 const STORE_OPS: &[&str] = &["write", "sync"];
 /// `Errno::Enospc as bool`.
 const ERRNOS: &[&str] = &["eio", "enospc"];
-/// `sim::faults::malformed_entry`'s variants.
+/// `faults::malformed::entry`'s variants.
 const MALFORMED: &[&str] = &["bad-version", "one-byte-short", "one-byte-long"];
 
 use Field::*;

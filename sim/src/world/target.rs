@@ -76,8 +76,8 @@ pub(crate) struct Injection {
     pub b: u64,
 }
 
-/// What a world offers the schedule's actions. Each primitive does only
-/// its runtime's part; [`apply`] has decided that it applies.
+/// What a world offers the schedule's events. Each primitive does only
+/// its runtime's part; the event kind has decided that it applies.
 pub(crate) trait Target {
     /// Node `node`'s state.
     fn life(&self, node: u8) -> Life;

@@ -1,13 +1,12 @@
-//! The native engine's faults: its side of the schedule's actions
-//! ([`actions`](super::actions) decides when each applies), crashes and
-//! power loss on its disks and stores, resuming a paused node.
+//! The native engine's side of the schedule's events: its [`Target`]
+//! (each event kind in [`crate::faults`] decides when it applies), crashes
+//! and power loss on its disks and stores, resuming a paused node.
 
-use super::actions::{self, Books, Injection, Life};
 use super::*;
+use crate::world::target::{self, Books, Injection, Life, Target};
 
-/// The native engine's side of the schedule's actions ([`actions::apply`]
-/// decides when each applies).
-impl actions::Target for Sim<'_> {
+/// The native engine's primitives.
+impl Target for Sim<'_> {
     fn life(&self, node: u8) -> Life {
         match &self.slots[usize::from(node)].state {
             State::Up(_) => Life::Running,
@@ -56,7 +55,7 @@ impl actions::Target for Sim<'_> {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, slot.member.full);
         let books = Books::at(&mut self.obs, &mut self.injector, self.now);
-        actions::preset_epoch_file(books, &mut slot.epoch_file, who, epoch);
+        target::preset_epoch_file(books, &mut slot.epoch_file, who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
@@ -146,7 +145,7 @@ impl Sim<'_> {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, slot.member.full);
         let books = Books::at(&mut self.obs, &mut self.injector, self.now);
-        actions::roll_back_epoch_file(books, &mut slot.epoch_file, who);
+        target::roll_back_epoch_file(books, &mut slot.epoch_file, who);
     }
 
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
