@@ -11,12 +11,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::world::{State, Timer, Work, World};
+use super::world::{Timer, Work, World};
 use super::{Fabric, NodeFiles};
 use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::trace::{kinds, Trace};
+use crate::world::process::Process;
 use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::{DownReason, Ending, RunOutput};
 
@@ -180,7 +181,7 @@ fn restart<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>,
         let s = &mut w.slots[usize::from(node)];
         if !matches!(
             s.state,
-            State::Down(DownReason::Crashed | DownReason::Halted)
+            Process::Down(DownReason::Crashed | DownReason::Halted)
         ) || s.start_requested
         {
             return;
@@ -219,14 +220,12 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn life(&self, node: u8) -> Life {
         let w = self.world.borrow();
         let s = &w.slots[usize::from(node)];
-        match &s.state {
-            State::Up(_) if s.paused => Life::Paused,
-            State::Up(_) => Life::Running,
+        match s.state.life() {
             // An event never meets a node whose start is pending (`pass`
             // holds it back until the start has run); its files are the
             // host's from the request on.
-            State::Down(_) if s.start_requested => Life::Starting,
-            State::Down(r) => Life::Down(r.clone()),
+            Life::Down(_) if s.start_requested => Life::Starting,
+            life => life,
         }
     }
 
@@ -264,10 +263,9 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn pause(&mut self, node: u8) -> bool {
         let mut w = self.world.borrow_mut();
         let s = &mut w.slots[usize::from(node)];
-        if s.paused {
+        if !s.state.set_paused(true) {
             return false;
         }
-        s.paused = true;
         // Wake the host (its notify branch comes first) so it stops
         // before it handles anything more.
         s.notify.notify_one();
@@ -343,8 +341,7 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
 fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
     let mut w = world.borrow_mut();
     let s = &mut w.slots[usize::from(node)];
-    if s.paused {
-        s.paused = false;
+    if s.state.set_paused(false) {
         s.notify.notify_one();
         w.record(Some(node), &kinds::RESUME_HOSTED, 0, 0);
     }

@@ -63,7 +63,7 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
         }
         let mut next_tick = io.now() + delay();
         while world.borrow().is_up(node) {
-            if world.borrow().slots[usize::from(node)].paused {
+            if world.borrow().slots[usize::from(node)].state.is_paused() {
                 // A paused process handles nothing; datagrams wait in the
                 // socket's buffer, ticks are not taken.
                 notify.notified().await;

@@ -35,16 +35,12 @@ use crate::trace::Trace;
 use crate::world::clients::{Attempt, Clients};
 use crate::world::injector::Injector;
 use crate::world::observe::{self, Member, Observer};
+use crate::world::process::{self, Process};
 use crate::world::target::{self, Books, Injection};
 use crate::world::{node_params, reason_code, DownReason, SimOptions};
 
 /// The node core over a runtime's files.
 pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
-
-pub(crate) enum State<F: NodeFiles> {
-    Up(Box<HostedNode<F>>),
-    Down(DownReason),
-}
 
 /// Work the driver hands a node's host, done inside it.
 pub(crate) enum Work {
@@ -58,10 +54,9 @@ pub(crate) enum Work {
 pub(crate) struct Slot<F: NodeFiles> {
     /// The harness's books on the member across incarnations.
     pub member: Member,
-    pub state: State<F>,
+    pub state: Process<HostedNode<F>>,
     /// Where its files live.
     pub files: F,
-    pub paused: bool,
     /// The harness's record of the epoch file (written, synced, history).
     pub epoch: EpochFile,
     /// A preset or rollback waits to be written into the file at the next
@@ -146,9 +141,8 @@ impl<F: NodeFiles> World<F> {
             slots: (0..n)
                 .map(|i| Slot {
                     member: Member::new(writer_registry::ids::full_node_id(&name(i))),
-                    state: State::Down(DownReason::Crashed),
+                    state: Process::Down(DownReason::Crashed),
                     files: files(i),
-                    paused: false,
                     epoch: EpochFile::default(),
                     epoch_injected: false,
                     journal: Some(Journal::default()),
@@ -224,7 +218,7 @@ impl<F: NodeFiles> World<F> {
     }
 
     pub fn is_up(&self, node: u8) -> bool {
-        matches!(self.slots[usize::from(node)].state, State::Up(_))
+        self.slots[usize::from(node)].state.exists()
     }
 
     /// The delay to a node's next Raft tick (with up to 10% jitter).
@@ -247,7 +241,7 @@ impl<F: NodeFiles> World<F> {
         self.slots[i].start_requested = false;
         self.check_epoch_file(node);
         let Some((store, journal, image)) = self.reopen(node) else {
-            self.slots[i].state = State::Down(DownReason::Broken);
+            self.slots[i].state = Process::Down(DownReason::Broken);
             return false;
         };
         let voters: Vec<u64> = (1..=u64::from(self.sc.nodes)).collect();
@@ -261,7 +255,7 @@ impl<F: NodeFiles> World<F> {
                 log
             }
             Err(e) => {
-                self.slots[i].state = State::Down(DownReason::Broken);
+                self.slots[i].state = Process::Down(DownReason::Broken);
                 self.slots[i].journal = Some(journal);
                 self.store_failure("store-open", node, format!("raft log: {e}"));
                 return false;
@@ -307,7 +301,7 @@ impl<F: NodeFiles> World<F> {
         }
         let outcome = match result {
             Ok(core) => {
-                self.slots[i].state = State::Up(Box::new(core));
+                self.slots[i].state = Process::Up(Box::new(core));
                 self.outputs(node, out, Some(&disk));
                 StartOutcome::Joined
             }
@@ -319,9 +313,6 @@ impl<F: NodeFiles> World<F> {
         self.drain_row_changes(node);
         if outcome == StartOutcome::Joined {
             self.propose_registrations(node);
-        } else {
-            // A pause aimed at the starting process dies with it.
-            self.slots[i].paused = false;
         }
         outcome == StartOutcome::Joined
     }
@@ -440,7 +431,7 @@ impl<F: NodeFiles> World<F> {
         let image = failed.store.map(|tracked| self.close_store(node, tracked));
         self.outputs(node, out, Some(disk));
         let s = &mut self.slots[i];
-        s.state = State::Down(reason.clone());
+        s.state = Process::Down(reason.clone());
         s.member.incarnation += 1;
         if let Some(index) = failed.cut {
             self.write_cut(node, index, disk);
@@ -486,21 +477,20 @@ impl<F: NodeFiles> World<F> {
     /// is shown to the checkers and its journal kept for the next start.
     pub fn stop(&mut self, node: u8, reason: DownReason) {
         let i = usize::from(node);
-        if let (State::Up(core), DownReason::Crashed) = (&self.slots[i].state, &reason) {
+        if let (Some(core), DownReason::Crashed) = (self.slots[i].state.core(), &reason) {
             let missing = core.app().unregistered_deks().len();
             if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
                 self.mark(SimMark::CrashBetweenDekRegistrations);
             }
         }
         let s = &mut self.slots[i];
-        let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
+        let core = s.state.stop(reason.clone());
         s.member.ended();
-        s.paused = false;
         s.inbox.clear();
         s.outbox.clear();
         self.injector.process_died(node);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
-        if let State::Up(core) = state {
+        if let Some(core) = core {
             let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
             if let Some(store) = self.close_store(node, core.into_app().into_store()) {
                 let converged_end = self.converged_end;
@@ -526,7 +516,7 @@ impl<F: NodeFiles> World<F> {
         let registry_crash_armed = self.injector.registry_crash_armed(node);
         let mut out = Vec::new();
         let mut result = {
-            let State::Up(core) = &mut self.slots[i].state else {
+            let Some(core) = self.slots[i].state.core_mut() else {
                 return;
             };
             let crash = self.injector.crash_points(node);
@@ -544,10 +534,8 @@ impl<F: NodeFiles> World<F> {
                 self.violation("livelock", Some(node), detail);
                 break;
             }
-            let fired = match &self.slots[i].state {
-                State::Up(core) => core.app().fsm().store().fault_fired.take(),
-                State::Down(_) => None,
-            };
+            let fired = self.slots[i].state.core();
+            let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
             self.store_fault_fired(node, fired);
             self.observe_synced(node);
             let follow = self.outputs(node, std::mem::take(&mut out), None);
@@ -555,7 +543,7 @@ impl<F: NodeFiles> World<F> {
                 break;
             }
             for work in follow {
-                let State::Up(core) = &mut self.slots[i].state else {
+                let Some(core) = self.slots[i].state.core_mut() else {
                     break;
                 };
                 let crash = self.injector.crash_points(node);
@@ -582,7 +570,7 @@ impl<F: NodeFiles> World<F> {
             Err(node::Crashed { partial }) => {
                 let power = self.injector.armed_power_loss(node);
                 if let Some(index) = partial {
-                    if let State::Up(core) = &self.slots[i].state {
+                    if let Some(core) = self.slots[i].state.core() {
                         let disk = F::with_image(core.log(), LogImage::clone);
                         self.write_cut(node, index, &disk);
                     }
@@ -610,7 +598,7 @@ impl<F: NodeFiles> World<F> {
             return;
         }
         let slot = &mut self.slots[i];
-        let State::Up(core) = &slot.state else {
+        let Some(core) = slot.state.core() else {
             return;
         };
         let (checkers, now, seen) = (&mut self.obs.checkers, self.now, &mut slot.seen_syncs);
@@ -631,13 +619,13 @@ impl<F: NodeFiles> World<F> {
     /// After a registration applied on `node`: its encryption gates.
     fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
-        let State::Up(core) = &s.state else { return };
+        let Some(core) = s.state.core() else { return };
         self.obs.gates(self.now, s.member.who(node), core.app());
     }
 
     /// Shows the checkers a message as it leaves, with the sender's log.
     fn observe_send(&mut self, from: u8, msg: &Message) {
-        let State::Up(core) = &self.slots[usize::from(from)].state else {
+        let Some(core) = self.slots[usize::from(from)].state.core() else {
             return;
         };
         if !self.obs.checkers.on() {
@@ -694,15 +682,17 @@ impl<F: NodeFiles> World<F> {
                     self.on_restored(node, index, replay, disk)
                 }
                 Output::BecameLeader { term } => {
-                    let in_flight = self.slots.iter().any(
-                        |s| matches!(&s.state, State::Up(c) if !c.app().unregistered_deks().is_empty()),
-                    );
+                    let in_flight = self.slots.iter().any(|s| {
+                        s.state
+                            .core()
+                            .is_some_and(|c| !c.app().unregistered_deks().is_empty())
+                    });
                     let (obs, now) = (&mut self.obs, self.now);
-                    match &self.slots[i].state {
-                        State::Up(core) => F::with_image(core.log(), |log| {
+                    match self.slots[i].state.core() {
+                        Some(core) => F::with_image(core.log(), |log| {
                             obs.leader(now, node, term, Some(log), in_flight)
                         }),
-                        State::Down(_) => obs.leader(now, node, term, None, in_flight),
+                        None => obs.leader(now, node, term, None, in_flight),
                     }
                 }
             }
@@ -743,10 +733,7 @@ impl<F: NodeFiles> World<F> {
         if !rec.replay && wire::registration_of(&rec.data).is_some() {
             self.registration_applied = true;
         }
-        let epoch = match &self.slots[i].state {
-            State::Up(core) => Some(core.app().epoch()),
-            State::Down(_) => None,
-        };
+        let epoch = self.slots[i].state.core().map(|core| core.app().epoch());
         let member = &mut self.slots[i].member;
         self.obs
             .applied(self.now, node, member, rec, epoch, &mut self.clients);
@@ -757,7 +744,7 @@ impl<F: NodeFiles> World<F> {
         self.obs
             .restoring(self.now, node, &self.slots[i].member, index, replay);
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
-        if let State::Up(core) = &self.slots[i].state {
+        if let Some(core) = self.slots[i].state.core() {
             let digest = crate::store::state_digest(core.app().fsm().store());
             if disk_hash.is_none() {
                 disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
@@ -775,18 +762,18 @@ impl<F: NodeFiles> World<F> {
     /// yet applied locally; the driver retries until all have.
     pub fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let State::Up(core) = &self.slots[i].state else {
+        let Some(core) = self.slots[i].state.core() else {
             return;
         };
         let mut deks = core.app().unregistered_deks();
         if deks.is_empty() {
             return;
         }
-        if !self.slots[i].paused {
+        if !self.slots[i].state.is_paused() {
             self.proposal_order.arrange(node, &mut deks);
             for dek in deks {
                 let pid = self.clients.next_pid();
-                let State::Up(core) = &self.slots[i].state else {
+                let Some(core) = self.slots[i].state.core() else {
                     break;
                 };
                 let data = core.app().registration_entry(dek, pid);
@@ -860,7 +847,7 @@ impl<F: NodeFiles> World<F> {
         // one left the client: resend those bytes, never encrypt twice.
         let mut data = self.clients.data(cmd).or(attempt.data);
         if data.is_none() {
-            if let State::Up(core) = &self.slots[i].state {
+            if let Some(core) = self.slots[i].state.core() {
                 if core.app().can_encrypt(attempt.dek) {
                     let (full, epoch) = (self.slots[i].member.full, core.app().epoch());
                     let who = (node, self.slots[i].member.incarnation);
@@ -922,7 +909,7 @@ impl<F: NodeFiles> World<F> {
             taken = core.take_snapshot(min_new)?;
             Ok(false)
         });
-        if let (Some(index), State::Up(core)) = (taken, &self.slots[usize::from(node)].state) {
+        if let (Some(index), Some(core)) = (taken, self.slots[usize::from(node)].state.core()) {
             let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
             self.obs.snapshot_taken(self.now, node, index, &snapshot);
         }
@@ -956,10 +943,10 @@ impl<F: NodeFiles> World<F> {
     /// timer going (proposing nothing touches its files).
     pub fn hand(&mut self, node: u8, work: Work) {
         let s = &mut self.slots[usize::from(node)];
-        if !matches!(s.state, State::Up(_)) {
+        if !s.state.exists() {
             return;
         }
-        if s.paused {
+        if s.state.is_paused() {
             if matches!(work, Work::Registrations) {
                 self.propose_registrations(node);
             }
@@ -983,47 +970,16 @@ impl<F: NodeFiles> World<F> {
     /// Every live node is up, a leader exists among them, and all have
     /// applied everything it holds.
     pub fn converged(&self) -> bool {
-        let live: Option<Vec<&HostedNode<F>>> = self
-            .slots
-            .iter()
-            .filter_map(|s| match &s.state {
-                State::Up(core) if !s.paused => Some(Some(core.as_ref())),
-                State::Up(_) | State::Down(DownReason::Crashed) => Some(None),
-                State::Down(_) => None,
-            })
-            .collect();
-        let Some(live) = live else { return false };
-        live.is_empty() || crate::world::caught_up(&live)
+        process::converged(self.slots.iter().map(|s| &s.state))
     }
 
     /// Members owed liveness: neither halted, refused nor broken.
     pub fn live_count(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| !matches!(&s.state, State::Down(r) if r.excuses_liveness()))
-            .count()
+        process::live_count(self.slots.iter().map(|s| &s.state))
     }
 
     pub fn convergence_report(&self) -> String {
-        self.slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| match &s.state {
-                State::Up(c) => format!(
-                    "n{}: up{} term {} last {} commit {} applied {} leader {} unregistered {:?}",
-                    i + 1,
-                    if s.paused { " (paused)" } else { "" },
-                    c.term(),
-                    c.last_index(),
-                    c.commit_index(),
-                    c.app().fsm().applied_index(),
-                    c.leader_id(),
-                    c.app().unregistered_deks()
-                ),
-                State::Down(r) => format!("n{}: down ({r:?})", i + 1),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        process::report(self.slots.iter().map(|s| &s.state))
     }
 }
 

@@ -40,6 +40,7 @@ use crate::trace::Trace;
 use crate::world::clients::Clients;
 use crate::world::injector::Injector;
 use crate::world::observe::{self, Member, Observer};
+use crate::world::process::Process;
 use crate::world::{election_tick, node_params, reason_code, DownReason};
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
 use network::Network;
@@ -52,39 +53,11 @@ pub const MAX_PENDING_EVENTS: usize = 1_000_000;
 /// journalled store.
 pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
 
-enum State {
-    Up(Box<SimNode>),
-    Paused(Box<SimNode>),
-    Down(DownReason),
-}
-
-impl State {
-    /// Moves a running core to paused (`paused`) or a paused one back to
-    /// running; false, and no change, when the node is in neither state.
-    fn set_paused(&mut self, paused: bool) -> bool {
-        let core = match std::mem::replace(self, State::Down(DownReason::Crashed)) {
-            State::Up(core) if paused => core,
-            State::Paused(core) if !paused => core,
-            other => {
-                *self = other;
-                return false;
-            }
-        };
-        *self = if paused {
-            State::Paused(core)
-        } else {
-            State::Up(core)
-        };
-        true
-    }
-}
-
 /// One cluster member across its incarnations.
 struct Slot {
-    index: u8,
     /// The harness's books on the member across incarnations.
     member: Member,
-    state: State,
+    state: Process<SimNode>,
     disk: Rc<RefCell<RaftDisk>>,
     epoch_file: EpochFile,
     /// The store while the node is down (None while up: the FSM has it).
@@ -221,9 +194,8 @@ impl<'a> Sim<'a> {
         let voters: Vec<u64> = (1..=u64::from(n)).collect();
         let slots = (0..n)
             .map(|i| Slot {
-                index: i,
                 member: Member::new(full_node_id(&name(i))),
-                state: State::Down(DownReason::Crashed),
+                state: Process::Down(DownReason::Crashed),
                 disk: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
                 epoch_file: EpochFile::default(),
                 closed: Some((
@@ -427,7 +399,7 @@ impl<'a> Sim<'a> {
         match ev {
             Ev::Tick { node, inc } => {
                 let slot = &self.slots[usize::from(node)];
-                if slot.member.incarnation != inc || !matches!(slot.state, State::Up(_)) {
+                if slot.member.incarnation != inc || !matches!(slot.state, Process::Up(_)) {
                     return;
                 }
                 self.record(Some(node), &kinds::TICK, 0, 0);
@@ -449,7 +421,7 @@ impl<'a> Sim<'a> {
                 }
                 self.record(Some(node), &kinds::SYNC, ready, 0);
                 let slot = &mut self.slots[usize::from(node)];
-                if let State::Paused(_) = slot.state {
+                if let Process::Paused(_) = slot.state {
                     // The disk finished; the stopped process notices on resume.
                     slot.held.push(Held::SyncDone(ready));
                 } else {
@@ -483,7 +455,7 @@ impl<'a> Sim<'a> {
     ) {
         let i = usize::from(node);
         let registry_crash_armed = self.injector.registry_crash_armed(node);
-        let State::Up(core) = &mut self.slots[i].state else {
+        let Process::Up(core) = &mut self.slots[i].state else {
             return;
         };
         let crash = self.injector.crash_points(node);
@@ -531,7 +503,7 @@ impl<'a> Sim<'a> {
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
         let i = usize::from(node);
-        if let (State::Up(core) | State::Paused(core), DownReason::Crashed) =
+        if let (Process::Up(core) | Process::Paused(core), DownReason::Crashed) =
             (&self.slots[i].state, &reason)
         {
             let missing = core.app().unregistered_deks().len();
@@ -540,13 +512,13 @@ impl<'a> Sim<'a> {
             }
         }
         let s = &mut self.slots[i];
-        let state = std::mem::replace(&mut s.state, State::Down(reason.clone()));
+        let state = std::mem::replace(&mut s.state, Process::Down(reason.clone()));
         s.member.ended();
         s.held.clear();
         // Crashes armed inside the process die with it.
         self.injector.process_died(node);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
-        if let State::Up(core) | State::Paused(core) = state {
+        if let Process::Up(core) | Process::Paused(core) = state {
             // A process killed inside a write has no digest to speak of.
             let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
             let image = self.close_store(node, core.into_app().into_store());
@@ -622,7 +594,7 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         if !matches!(
             self.slots[i].state,
-            State::Down(DownReason::Crashed | DownReason::Halted)
+            Process::Down(DownReason::Crashed | DownReason::Halted)
         ) {
             return;
         }
@@ -669,7 +641,7 @@ impl<'a> Sim<'a> {
         self.observe_synced(node);
         let outcome = match result {
             Ok(core) => {
-                self.slots[i].state = State::Up(Box::new(core));
+                self.slots[i].state = Process::Up(Box::new(core));
                 self.process_outputs(node, &mut out);
                 self.out = out;
                 StartOutcome::Joined
@@ -707,7 +679,7 @@ impl<'a> Sim<'a> {
         let mut store = match closed.open(self.opts.mutant) {
             Ok(store) => store,
             Err(e) => {
-                s.state = State::Down(DownReason::Broken);
+                s.state = Process::Down(DownReason::Broken);
                 self.store_failure("store-open", node, e.to_string());
                 return None;
             }
@@ -760,7 +732,7 @@ impl<'a> Sim<'a> {
         self.process_outputs(node, &mut out);
         self.out = out;
         let s = &mut self.slots[i];
-        s.state = State::Down(reason.clone());
+        s.state = Process::Down(reason.clone());
         s.member.incarnation += 1;
         if let Some(index) = failed.cut {
             self.write_cut(node, index);
@@ -773,7 +745,7 @@ impl<'a> Sim<'a> {
     fn shutdown(&mut self, node: u8) {
         if matches!(
             self.slots[usize::from(node)].state,
-            State::Up(_) | State::Paused(_)
+            Process::Up(_) | Process::Paused(_)
         ) {
             self.stop(node, DownReason::Crashed);
         }

@@ -28,7 +28,7 @@ impl Sim<'_> {
     /// After a registration applied on `node`: its encryption gates.
     pub(super) fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
-        let State::Up(core) = &s.state else { return };
+        let Process::Up(core) = &s.state else { return };
         self.obs.gates(self.now, s.member.who(node), core.app());
     }
 
@@ -82,8 +82,8 @@ impl Sim<'_> {
                 Output::Sync { ready } => self.schedule_sync(node, ready),
                 Output::Applied(rec) => {
                     let epoch = match &self.slots[i].state {
-                        State::Up(core) | State::Paused(core) => Some(core.app().epoch()),
-                        State::Down(_) => None,
+                        Process::Up(core) | Process::Paused(core) => Some(core.app().epoch()),
+                        Process::Down(_) => None,
                     };
                     let member = &mut self.slots[i].member;
                     self.obs
@@ -93,7 +93,7 @@ impl Sim<'_> {
                 Output::Note(note) => self.obs.note(now, node, &self.slots[i].member, note),
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
-                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, State::Up(c) | State::Paused(c) if !c.app().unregistered_deks().is_empty()));
+                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, Process::Up(c) | Process::Paused(c) if !c.app().unregistered_deks().is_empty()));
                     let disk = self.slots[i].disk.clone();
                     let disk = disk.borrow();
                     self.obs
@@ -107,7 +107,7 @@ impl Sim<'_> {
         let i = usize::from(node);
         self.obs
             .restoring(self.now, node, &self.slots[i].member, index, replay);
-        if let State::Up(core) | State::Paused(core) = &self.slots[i].state {
+        if let Process::Up(core) | Process::Paused(core) = &self.slots[i].state {
             // Into the trace: every byte the restore left.
             let digest = crate::store::state_digest(core.app().fsm().store());
             // A report folds row changes onto the last scan; a restore

@@ -89,14 +89,14 @@ impl Sim<'_> {
             return;
         }
         match &self.slots[usize::from(to)].state {
-            State::Up(_) => self.hand_over(from, from_inc, to, msg),
+            Process::Up(_) => self.hand_over(from, from_inc, to, msg),
             // Handed over at resume, as if it arrived then.
-            State::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message {
+            Process::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message {
                 from,
                 from_inc,
                 msg,
             }),
-            State::Down(_) => {
+            Process::Down(_) => {
                 if is_snapshot {
                     self.snapshot_failed(from, from_inc, to, msg.term);
                 }
@@ -170,7 +170,7 @@ impl Sim<'_> {
         } else {
             &kinds::SNAPSHOT_FAILED
         };
-        if let State::Paused(_) = s.state {
+        if let Process::Paused(_) = s.state {
             s.held.push(Held::SnapshotFate {
                 to,
                 delivered,
@@ -178,14 +178,14 @@ impl Sim<'_> {
             });
         }
         self.record(Some(from), kind, u64::from(to), 0);
-        if !matches!(self.slots[usize::from(from)].state, State::Paused(_)) {
+        if !matches!(self.slots[usize::from(from)].state, Process::Paused(_)) {
             self.report_snapshot_fate(from, to, delivered, term);
         }
     }
 
     /// A snapshot's fate reaches its sender's node core (if it runs).
     pub(super) fn report_snapshot_fate(&mut self, from: u8, to: u8, delivered: bool, term: u64) {
-        if !matches!(self.slots[usize::from(from)].state, State::Up(_)) {
+        if !matches!(self.slots[usize::from(from)].state, Process::Up(_)) {
             return;
         }
         if !delivered {

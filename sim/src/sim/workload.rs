@@ -27,7 +27,7 @@ impl Sim<'_> {
         // Encrypt once, at the first node able to: a retry resends the same bytes.
         if data.is_none() {
             let s = &self.slots[usize::from(node)];
-            if let State::Up(core) = &s.state {
+            if let Process::Up(core) = &s.state {
                 if core.app().can_encrypt(attempt.dek) {
                     let (full, epoch) = (s.member.full, core.app().epoch());
                     let who = (node, s.member.incarnation);
@@ -65,18 +65,18 @@ impl Sim<'_> {
     pub(super) fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
         let mut deks = match &self.slots[i].state {
-            State::Up(core) | State::Paused(core) => core.app().unregistered_deks(),
-            State::Down(_) => return,
+            Process::Up(core) | Process::Paused(core) => core.app().unregistered_deks(),
+            Process::Down(_) => return,
         };
         if deks.is_empty() {
             return;
         }
-        if matches!(self.slots[i].state, State::Up(_)) {
+        if matches!(self.slots[i].state, Process::Up(_)) {
             self.proposal_order.arrange(node, &mut deks);
             for dek in deks {
                 let pid = self.next_pid();
                 let data = match &self.slots[i].state {
-                    State::Up(core) => core.app().registration_entry(dek, pid),
+                    Process::Up(core) => core.app().registration_entry(dek, pid),
                     _ => break,
                 };
                 let member = &self.slots[i].member;

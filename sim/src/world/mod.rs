@@ -11,6 +11,7 @@
 pub(crate) mod clients;
 pub(crate) mod injector;
 pub(crate) mod observe;
+pub(crate) mod process;
 pub(crate) mod target;
 
 use std::collections::BTreeMap;
