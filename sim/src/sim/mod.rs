@@ -8,6 +8,8 @@ mod liveness;
 mod network;
 mod outputs;
 mod target;
+#[cfg(test)]
+mod tests;
 mod transport;
 mod workload;
 

@@ -1,0 +1,127 @@
+//! The native world at its own level: a three-node cluster on the memory
+//! store, driven call by call, its trace read line by line, so that a
+//! change of the transport's rules fails here, named, before any trace
+//! hash moves.
+
+use raft::eraftpb::MessageType;
+
+use super::*;
+use crate::world::target::Target;
+
+fn scenario() -> Scenario {
+    let text = include_str!("../../../scenarios/default.toml");
+    let mut sc = Scenario::parse(text, "default.toml").unwrap();
+    sc.registry = crate::store::RegistryKind::Memory;
+    sc
+}
+
+fn schedule() -> Schedule {
+    Schedule {
+        format: crate::schedule::FORMAT_VERSION,
+        seed: 1,
+        nodes: None,
+        events: Vec::new(),
+    }
+}
+
+/// A world whose nodes have all started.
+fn world<'a>(sc: &'a Scenario, schedule: &'a Schedule) -> Sim<'a> {
+    let opts = SimOptions {
+        registry: sc.registry,
+        oracles: false,
+        keep_trace_lines: true,
+        keep_events: false,
+        cancel: Default::default(),
+        data_dir: Default::default(),
+        mutant: Default::default(),
+    };
+    let mut sim = Sim::new(sc, schedule, opts);
+    for node in 0..sc.nodes {
+        sim.restart(node);
+    }
+    lines(&mut sim);
+    sim
+}
+
+/// The trace's lines since the last call, as `node kind`.
+fn lines(sim: &mut Sim<'_>) -> Vec<String> {
+    let mut trace = std::mem::replace(&mut sim.obs.trace, Trace::new(true));
+    trace
+        .take_lines()
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|l| !l.ends_with(" tick"))
+        .collect()
+}
+
+fn heartbeat(from: u8, to: u8) -> Message {
+    let mut m = Message::default();
+    m.set_msg_type(MessageType::MsgHeartbeat);
+    (m.from, m.to) = (u64::from(from) + 1, u64::from(to) + 1);
+    m
+}
+
+fn incarnation(sim: &Sim<'_>, node: u8) -> u32 {
+    sim.slots[usize::from(node)].member.incarnation
+}
+
+fn delivered(lines: &[String]) -> usize {
+    lines.iter().filter(|l| l.ends_with(" deliver")).count()
+}
+
+#[test]
+fn what_a_crashed_sender_had_in_flight_dies_and_what_was_sent_to_one_is_dropped_as_it_arrives() {
+    let (sc, schedule) = (scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
+    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    assert_eq!(delivered(&lines(&mut sim)), 1, "a live sender's message");
+    Target::crash(&mut sim, 0, false);
+    lines(&mut sim);
+    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    assert_eq!(
+        lines(&mut sim),
+        Vec::<String>::new(),
+        "a dead sender's message"
+    );
+    Target::crash(&mut sim, 1, false);
+    lines(&mut sim);
+    let now = incarnation(&sim, 0);
+    sim.deliver(0, now, 1, n2, heartbeat(0, 1));
+    assert_eq!(
+        lines(&mut sim),
+        ["n2 drop-partition"],
+        "to a gone incarnation"
+    );
+}
+
+#[test]
+fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
+    let (sc, schedule) = (scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
+    assert!(Target::pause(&mut sim, 1));
+    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    sim.deliver(2, incarnation(&sim, 2), 1, n2, heartbeat(2, 1));
+    assert_eq!(
+        delivered(&lines(&mut sim)),
+        0,
+        "a paused process took a message"
+    );
+    Target::resume(&mut sim, 1);
+    let after = lines(&mut sim);
+    assert_eq!(after[0], "n2 resume", "{after:?}");
+    assert_eq!(delivered(&after), 2, "{after:?}");
+    // A crash while paused loses what waited, with the process.
+    assert!(Target::pause(&mut sim, 1));
+    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    Target::crash(&mut sim, 1, false);
+    Target::restart(&mut sim, 1);
+    assert_eq!(delivered(&lines(&mut sim)), 0);
+}
