@@ -12,7 +12,7 @@
 
 pub(crate) mod drive;
 pub(crate) mod host;
-#[cfg(madsim)]
+#[cfg(any(madsim, test))]
 pub(crate) mod memory;
 pub(crate) mod world;
 

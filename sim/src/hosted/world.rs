@@ -714,7 +714,12 @@ impl<F: NodeFiles> World<F> {
             u64::from(to),
             kind << 32 | m.index,
         );
+        // Each end's incarnation travels with the message: the receiver
+        // drops what a dead incarnation sent or what was sent to one.
+        let (from_inc, to_inc) = (self.incarnation(from), self.incarnation(to));
         let mut bytes = vec![TAG_RAFT];
+        bytes.extend(from_inc.to_be_bytes());
+        bytes.extend(to_inc.to_be_bytes());
         bytes.extend(m.write_to_bytes().expect("raft messages encode"));
         let link = usize::from(from) * usize::from(self.sc.nodes) + usize::from(to);
         let (rng, seq) = &mut self.duplicates[link];
@@ -802,7 +807,13 @@ impl<F: NodeFiles> World<F> {
     pub fn receive(&mut self, node: u8, bytes: &[u8]) {
         match bytes.split_first() {
             Some((&TAG_RAFT, body)) => {
-                let Ok(msg) = Message::parse_from_bytes(body) else {
+                let decoded = body.split_first_chunk::<8>().and_then(|(incs, body)| {
+                    let msg = Message::parse_from_bytes(body).ok()?;
+                    let (from, to) = incs.split_at(4);
+                    let inc = |b: &[u8]| u32::from_be_bytes(b.try_into().expect("4 bytes"));
+                    Some((inc(from), inc(to), msg))
+                });
+                let Some((from_inc, to_inc, msg)) = decoded else {
                     self.violation(
                         "runtime-agreement",
                         Some(node),
@@ -811,6 +822,9 @@ impl<F: NodeFiles> World<F> {
                     return;
                 };
                 let from = msg.from.saturating_sub(1);
+                if !self.reachable(from, from_inc, node, to_inc) {
+                    return;
+                }
                 self.record(Some(node), &kinds::DELIVER, from, msg.get_msg_type() as u64);
                 if msg.get_msg_type() == MessageType::MsgSnapshot {
                     let snap = msg.get_snapshot();
@@ -837,6 +851,28 @@ impl<F: NodeFiles> World<F> {
                 "a datagram with an unknown tag".into(),
             ),
         }
+    }
+
+    /// Node `node`'s current incarnation.
+    fn incarnation(&self, node: u8) -> u32 {
+        self.slots[usize::from(node)].member.incarnation
+    }
+
+    /// The in-flight rule, as on the native engine: a crashed sender's
+    /// connections reset, so what an incarnation sent dies with it, and a
+    /// message for an incarnation that is gone is dropped as it arrives
+    /// (recorded). Messages that reach a paused process wait in its
+    /// socket's buffer and are handed over at resume.
+    fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
+        let sender = usize::try_from(from).ok().and_then(|f| self.slots.get(f));
+        if sender.is_none_or(|s| s.member.incarnation != from_inc) {
+            return false;
+        }
+        if self.incarnation(to) != to_inc {
+            self.record(Some(to), &kinds::DROP_ARRIVING, from, 0);
+            return false;
+        }
+        true
     }
 
     /// A client's attempt reached its node: encrypt at the first node able
@@ -987,4 +1023,73 @@ impl<F: NodeFiles> World<F> {
 enum FollowUp {
     Sync(u64),
     SnapshotSent(u8),
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hosted world at its own level, over files in memory: the
+    //! in-flight rule as the runtimes' datagrams carry it.
+
+    use raft::eraftpb::{Message, MessageType};
+
+    use super::World;
+    use crate::hosted::memory::MemoryFiles;
+    use crate::scenario::{RegistryKind, Scenario};
+    use crate::world::SimOptions;
+
+    fn world() -> World<MemoryFiles> {
+        let text = include_str!("../../../scenarios/default.toml");
+        let sc = Scenario::parse(text, "default.toml").unwrap();
+        let opts = SimOptions {
+            registry: RegistryKind::Memory,
+            oracles: false,
+            keep_trace_lines: true,
+            keep_events: false,
+            cancel: Default::default(),
+            data_dir: Default::default(),
+            mutant: Default::default(),
+        };
+        let voters: Vec<u64> = (1..=u64::from(sc.nodes)).collect();
+        World::new(&sc, 1, opts, |_| MemoryFiles::new(&voters))
+    }
+
+    /// The datagram `from` sends `to` now (its last copy, if duplicated).
+    fn datagram(w: &mut World<MemoryFiles>, from: u8, to: u8) -> Vec<u8> {
+        let mut m = Message::default();
+        m.set_msg_type(MessageType::MsgHeartbeat);
+        (m.from, m.to) = (u64::from(from) + 1, u64::from(to) + 1);
+        w.send(from, &m);
+        let out = std::mem::take(&mut w.slots[usize::from(from)].outbox);
+        out.into_iter().last().unwrap().1
+    }
+
+    /// The trace's kinds since the last call, less the send lines.
+    fn arrivals(w: &mut World<MemoryFiles>) -> Vec<String> {
+        let mut trace = std::mem::replace(&mut w.obs.trace, crate::trace::Trace::new(true));
+        trace
+            .take_lines()
+            .iter()
+            .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+            .filter(|k| k != "send")
+            .collect()
+    }
+
+    #[test]
+    fn a_dead_incarnation_s_datagrams_die_and_those_for_one_are_dropped_as_they_arrive() {
+        let mut w = world();
+        let old = datagram(&mut w, 0, 1);
+        w.slots[0].member.ended();
+        w.receive(1, &old);
+        assert!(
+            arrivals(&mut w).is_empty(),
+            "a dead sender's datagram arrived"
+        );
+        let new = datagram(&mut w, 0, 1);
+        w.receive(1, &new);
+        assert_eq!(arrivals(&mut w), ["deliver"]);
+        let for_gone = datagram(&mut w, 0, 1);
+        w.slots[1].member.ended();
+        w.receive(1, &for_gone);
+        assert_eq!(arrivals(&mut w), ["drop-partition"]);
+    }
 }
