@@ -860,12 +860,19 @@ impl<F: NodeFiles> World<F> {
 
     /// The in-flight rule, as on the native engine: a crashed sender's
     /// connections reset, so what an incarnation sent dies with it, and a
-    /// message for an incarnation that is gone is dropped as it arrives
-    /// (recorded). Messages that reach a paused process wait in its
-    /// socket's buffer and are handed over at resume.
+    /// message for an incarnation that is gone is dropped (recorded).
+    /// Judged when the host reads the datagram, where the native engine
+    /// judges it as the message arrives: a message waiting in a paused
+    /// host's socket dies if its sender crashes before the resume (the
+    /// native engine hands it over), and one read by a down host's loop is
+    /// dropped unrecorded.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
-        let sender = usize::try_from(from).ok().and_then(|f| self.slots.get(f));
-        if sender.is_none_or(|s| s.member.incarnation != from_inc) {
+        let Some(sender) = usize::try_from(from).ok().and_then(|f| self.slots.get(f)) else {
+            let detail = format!("a raft message from n{}, outside the cluster", from + 1);
+            self.violation("runtime-agreement", Some(to), detail);
+            return false;
+        };
+        if sender.member.incarnation != from_inc {
             return false;
         }
         if self.incarnation(to) != to_inc {

@@ -118,10 +118,18 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
     let after = lines(&mut sim);
     assert_eq!(after[0], "n2 resume", "{after:?}");
     assert_eq!(delivered(&after), 2, "{after:?}");
-    // A crash while paused loses what waited, with the process.
+    // A crash while paused loses what waited, with the process: the next
+    // incarnation, paused and resumed, is handed nothing.
     assert!(Target::pause(&mut sim, 1));
     sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    assert_eq!(sim.slots[1].held.len(), 1);
     Target::crash(&mut sim, 1, false);
+    assert!(
+        sim.slots[1].held.is_empty(),
+        "held work outlived its process"
+    );
     Target::restart(&mut sim, 1);
+    assert!(Target::pause(&mut sim, 1));
+    Target::resume(&mut sim, 1);
     assert_eq!(delivered(&lines(&mut sim)), 0);
 }
