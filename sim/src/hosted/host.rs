@@ -53,7 +53,10 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
             tokio::select! {
                 biased;
                 _ = notify.notified() => {}
-                r = io.recv(&mut buf) => { r?; }
+                r = io.recv(&mut buf) => {
+                    let n = r?;
+                    world.borrow_mut().arrive_down(node, &buf[..n]);
+                }
             }
         }
         let joined = world.borrow_mut().start(node);
@@ -64,10 +67,16 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
         let mut next_tick = io.now() + delay();
         while world.borrow().is_up(node) {
             if world.borrow().slots[usize::from(node)].state.is_paused() {
-                // A paused process handles nothing; datagrams wait in the
-                // socket's buffer, ticks are not taken.
-                notify.notified().await;
-                next_tick = io.now() + delay();
+                // A paused process handles nothing: datagrams are held (as
+                // they arrive) for its resume, ticks are not taken.
+                tokio::select! {
+                    biased;
+                    _ = notify.notified() => next_tick = io.now() + delay(),
+                    r = io.recv(&mut buf) => {
+                        let n = r?;
+                        world.borrow_mut().hold(node, &buf[..n]);
+                    }
+                }
                 continue;
             }
             // Work the driver queued (some of it while paused).

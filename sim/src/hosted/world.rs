@@ -80,6 +80,8 @@ pub(crate) struct Slot<F: NodeFiles> {
     pub seen_syncs: Option<u64>,
     pub synced_rows: Rc<std::cell::RefCell<Vec<SyncedRowChange>>>,
     pub inbox: VecDeque<Work>,
+    /// Datagrams that reached the paused process, judged as they arrived.
+    held: Vec<Datagram>,
     /// Encoded datagrams for other nodes: (to, bytes).
     pub outbox: Vec<(u8, Vec<u8>)>,
     pub notify: Rc<tokio::sync::Notify>,
@@ -155,6 +157,7 @@ impl<F: NodeFiles> World<F> {
                     seen_syncs: None,
                     synced_rows: Default::default(),
                     inbox: VecDeque::new(),
+                    held: Vec::new(),
                     outbox: Vec::new(),
                     notify: Rc::new(tokio::sync::Notify::new()),
                 })
@@ -487,6 +490,7 @@ impl<F: NodeFiles> World<F> {
         let core = s.state.stop(reason.clone());
         s.member.ended();
         s.inbox.clear();
+        s.held.clear();
         s.outbox.clear();
         self.injector.process_died(node);
         self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
@@ -803,8 +807,33 @@ impl<F: NodeFiles> World<F> {
         });
     }
 
-    /// A datagram arrived at `node` (inside its host).
+    /// A datagram reached running `node` (inside its host): judged by the
+    /// in-flight rule, then handed to the core.
     pub fn receive(&mut self, node: u8, bytes: &[u8]) {
+        if let Some(datagram) = self.arrival(node, bytes) {
+            self.hand_over(node, datagram);
+        }
+    }
+
+    /// A datagram reached `node` while its process is paused: judged by the
+    /// in-flight rule as it arrives, as on the native engine, and handed
+    /// over at resume.
+    pub fn hold(&mut self, node: u8, bytes: &[u8]) {
+        if let Some(datagram) = self.arrival(node, bytes) {
+            self.slots[usize::from(node)].held.push(datagram);
+        }
+    }
+
+    /// A datagram reached `node` while it has no process: dropped, with
+    /// the drop of one sent to a gone incarnation recorded, as on the
+    /// native engine.
+    pub fn arrive_down(&mut self, node: u8, bytes: &[u8]) {
+        let _ = self.arrival(node, bytes);
+    }
+
+    /// Decodes a datagram that reached `node` and judges a raft message by
+    /// the in-flight rule; `None` when it dies.
+    fn arrival(&mut self, node: u8, bytes: &[u8]) -> Option<Datagram> {
         match bytes.split_first() {
             Some((&TAG_RAFT, body)) => {
                 let decoded = body.split_first_chunk::<8>().and_then(|(incs, body)| {
@@ -814,17 +843,27 @@ impl<F: NodeFiles> World<F> {
                     Some((inc(from), inc(to), msg))
                 });
                 let Some((from_inc, to_inc, msg)) = decoded else {
-                    self.violation(
-                        "runtime-agreement",
-                        Some(node),
-                        "a datagram that does not decode as a raft message".into(),
-                    );
-                    return;
+                    return Some(Datagram::Garbage(
+                        "a datagram that does not decode as a raft message",
+                    ));
                 };
                 let from = msg.from.saturating_sub(1);
-                if !self.reachable(from, from_inc, node, to_inc) {
-                    return;
-                }
+                self.reachable(from, from_inc, node, to_inc)
+                    .then(|| Datagram::Raft(Box::new(msg)))
+            }
+            Some((&TAG_CLIENT, body)) if body.len() == 8 => {
+                let token = u64::from_be_bytes(body.try_into().expect("8 bytes"));
+                Some(Datagram::Client(token))
+            }
+            _ => Some(Datagram::Garbage("a datagram with an unknown tag")),
+        }
+    }
+
+    /// Hands a datagram that survived its arrival to `node`'s core.
+    fn hand_over(&mut self, node: u8, datagram: Datagram) {
+        match datagram {
+            Datagram::Raft(msg) => {
+                let from = msg.from.saturating_sub(1);
                 self.record(Some(node), &kinds::DELIVER, from, msg.get_msg_type() as u64);
                 if msg.get_msg_type() == MessageType::MsgSnapshot {
                     let snap = msg.get_snapshot();
@@ -836,20 +875,15 @@ impl<F: NodeFiles> World<F> {
                     self.obs.checkers.observe(self.now, delivered);
                 }
                 self.call(node, |core, out, crash| {
-                    core.step(msg, out, crash).map(|_| false)
+                    core.step(*msg, out, crash).map(|_| false)
                 });
             }
-            Some((&TAG_CLIENT, body)) if body.len() == 8 => {
-                let token = u64::from_be_bytes(body.try_into().expect("8 bytes"));
+            Datagram::Client(token) => {
                 if let Some((cmd, attempt)) = self.attempts.remove(&token) {
                     self.client_arrived(node, cmd, attempt);
                 }
             }
-            _ => self.violation(
-                "runtime-agreement",
-                Some(node),
-                "a datagram with an unknown tag".into(),
-            ),
+            Datagram::Garbage(what) => self.violation("runtime-agreement", Some(node), what.into()),
         }
     }
 
@@ -860,12 +894,9 @@ impl<F: NodeFiles> World<F> {
 
     /// The in-flight rule, as on the native engine: a crashed sender's
     /// connections reset, so what an incarnation sent dies with it, and a
-    /// message for an incarnation that is gone is dropped (recorded).
-    /// Judged when the host reads the datagram, where the native engine
-    /// judges it as the message arrives: a message waiting in a paused
-    /// host's socket dies if its sender crashes before the resume (the
-    /// native engine hands it over), and one read by a down host's loop is
-    /// dropped unrecorded.
+    /// message for an incarnation that is gone is dropped as it arrives
+    /// (recorded). A paused or down host reads its socket too, so the
+    /// rule is judged at arrival whatever the process does.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
         let Some(sender) = usize::try_from(from).ok().and_then(|f| self.slots.get(f)) else {
             let detail = format!("a raft message from n{}, outside the cluster", from + 1);
@@ -916,6 +947,13 @@ impl<F: NodeFiles> World<F> {
 
     /// Does what the driver queued for `node` (inside its host).
     pub fn work(&mut self, node: u8) {
+        // What arrived while paused came first.
+        for datagram in std::mem::take(&mut self.slots[usize::from(node)].held) {
+            if !self.is_up(node) {
+                return;
+            }
+            self.hand_over(node, datagram);
+        }
         while let Some(w) = self.slots[usize::from(node)].inbox.pop_front() {
             if !self.is_up(node) {
                 return;
@@ -1026,6 +1064,15 @@ impl<F: NodeFiles> World<F> {
     }
 }
 
+/// A datagram that survived its arrival at a node.
+enum Datagram {
+    Raft(Box<Message>),
+    /// A client's attempt, by token.
+    Client(u64),
+    /// What the runtime should never carry: a violation when handed over.
+    Garbage(&'static str),
+}
+
 /// A call a batch of outputs asks for next.
 enum FollowUp {
     Sync(u64),
@@ -1097,6 +1144,29 @@ mod tests {
         let for_gone = datagram(&mut w, 0, 1);
         w.slots[1].member.ended();
         w.receive(1, &for_gone);
+        assert_eq!(arrivals(&mut w), ["drop-partition"]);
+    }
+
+    #[test]
+    fn what_reached_a_paused_process_is_judged_as_it_arrived_and_handed_over_at_resume() {
+        let mut w = world();
+        assert!(w.start(1), "n2 joins");
+        arrivals(&mut w);
+        assert!(w.slots[1].state.set_paused(true));
+        let before = datagram(&mut w, 0, 1);
+        w.hold(1, &before);
+        // The sender crashes after its message arrived: it still counts.
+        w.slots[0].member.ended();
+        assert!(arrivals(&mut w).is_empty(), "handed over while paused");
+        assert!(w.slots[1].state.set_paused(false));
+        w.work(1);
+        assert_eq!(arrivals(&mut w), ["deliver"]);
+        // Sent to n2 while down, by a sender gone since: dropped silently;
+        // sent to n2's incarnation before a crash: dropped, recorded.
+        let for_old = datagram(&mut w, 0, 1);
+        w.stop(1, crate::world::DownReason::Crashed);
+        arrivals(&mut w);
+        w.arrive_down(1, &for_old);
         assert_eq!(arrivals(&mut w), ["drop-partition"]);
     }
 }
