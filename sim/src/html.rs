@@ -551,7 +551,7 @@ pub fn rows_at(events: &[Event], node: u8, at_us: u64) -> BTreeMap<Vec<u8>, Vec<
 // ---------------------------------------------------------------- timeline
 
 /// Why a node was down: the trace's reason codes
-/// (`crate::world::reason_code`).
+/// (`regsim_engine::process::DownReason::code`).
 const DOWN: [(&str, &str); 4] = [
     ("crashed", "#adb5bd"),
     ("halted", "#f4a261"),

@@ -5,13 +5,16 @@
 //!
 //! ```text
 //!  seed ──> schedule ──> world ────────────> observations ──> checkers ──> verdict ──> report
-//!  (rng)   (schedule,   (sim: clock, queue,   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
-//!           faults:      network, transport;  Observation, and
-//!           one file     hosted: turmoil,     Injected records,
-//!           per event    madsim; both over    through world::
-//!           kind)        world: the node      observe's Observer)
-//!                        cores running the
-//!                        registry, disk, store)
+//!  (rng)   (schedule,   (sim: the engine's   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
+//!           faults:      clock, network,      Observation, and
+//!           one file     in-flight rule;      Injected records,
+//!           per event    hosted: turmoil,     through world::
+//!           kind)        madsim; both over    observe's Observer)
+//!                        world and the
+//!                        engine's process:
+//!                        node cores running
+//!                        the registry, disk,
+//!                        store)
 //!                          ^        |
 //!                          |        v
 //!                       faults::* (what each event kind means, for every

@@ -160,6 +160,19 @@ pub struct Network {
     pub partition_ms: [u64; 2],
 }
 
+impl Network {
+    /// What every link does, for the engine's network model.
+    pub fn links(&self) -> regsim_engine::network::Links {
+        regsim_engine::network::Links {
+            delay_us: self.delay_us,
+            drop_rate: self.drop_rate,
+            duplicate_rate: self.duplicate_rate,
+            reorder_rate: self.reorder_rate,
+            reorder_us: self.reorder_us,
+        }
+    }
+}
+
 impl Default for Network {
     fn default() -> Self {
         Network {

@@ -4,11 +4,17 @@
 //! - [`rng`]: keyed randomness, one ChaCha stream family per subsystem, so
 //!   that a new draw never shifts an old one.
 //! - [`fnv`]: the harness's own FNV-1a (trace hashes, state digests).
+//! - [`clock`]: virtual time and the event queue, generic over the event.
+//! - [`network`]: the link model (cuts, loss, delay, reorder, duplicates).
+//! - [`in_flight`]: what becomes of a message whose sender or receiver
+//!   stopped while it was on its way, the same on every runtime.
 //! - [`storage`]: what a node core persists of Raft, as traits.
 //! - [`disk`]: the simulated Raft disk (written and synced images).
 //! - [`node`]: the node core, one raft-rs member running an application
 //!   (the system under test's glue, generic over its state machine);
 //!   [`mem_log`] drives one by hand.
+//! - [`process`]: a member's process (up, paused, down for a reason) and
+//!   whether a run converged, judged over them once for every runtime.
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
 //! - [`error`], [`cancel`], [`tempdirs`]: how a run ends without a verdict,
@@ -20,12 +26,16 @@
 #![deny(missing_docs)]
 
 pub mod cancel;
+pub mod clock;
 pub mod disk;
 pub mod error;
 pub mod fnv;
+pub mod in_flight;
 pub mod mem_log;
+pub mod network;
 pub mod node;
 pub mod oracle;
+pub mod process;
 pub mod rng;
 pub mod storage;
 pub mod tempdirs;

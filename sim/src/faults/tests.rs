@@ -56,11 +56,7 @@ impl Recording {
 
     /// The trace lines so far, less their time and node columns.
     fn lines(&mut self) -> Vec<String> {
-        std::mem::replace(&mut self.obs.trace, Trace::new(true))
-            .take_lines()
-            .into_iter()
-            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
-            .collect()
+        crate::world::testing::lines(&mut self.obs.trace, 2..usize::MAX)
     }
 }
 

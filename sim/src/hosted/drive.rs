@@ -17,9 +17,9 @@ use crate::oracle::checkers::{Checkers, Observation};
 use crate::scenario::Scenario;
 use crate::schedule::{Action, Schedule};
 use crate::trace::{kinds, Trace};
-use crate::world::process::Process;
 use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::{DownReason, Ending, RunOutput};
+use regsim_engine::process;
 
 /// Where a run is: the next event, the liveness deadline, the passes.
 pub(crate) struct Driver<'a> {
@@ -74,13 +74,7 @@ impl<'a> Driver<'a> {
             act(fabric, world, action);
         }
         loop {
-            let due = {
-                let mut w = world.borrow_mut();
-                match w.timers.first_key_value() {
-                    Some((&(at, _), _)) if at <= now => w.timers.pop_first().map(|(_, t)| t),
-                    _ => None,
-                }
-            };
+            let due = world.borrow_mut().timers.pop_due(now);
             let Some(t) = due else { break };
             timer(fabric, world, t);
         }
@@ -93,14 +87,12 @@ impl<'a> Driver<'a> {
             return Some(Ending::Converged);
         }
         if let Some(deadline) = self.deadline {
-            if w.converged() {
+            let states = w.slots.iter().map(|s| &s.state);
+            if process::converged(states.clone()) {
                 return Some(Ending::Converged);
             }
             if now > deadline {
-                return Some(Ending::NotConverged {
-                    report: w.convergence_report(),
-                    quorum_live: w.live_count() > w.slots.len() / 2,
-                });
+                return Some(Ending::not_converged("", states));
             }
         }
         w.obs.stats.events += 1;
@@ -179,11 +171,7 @@ fn restart<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>,
     {
         let mut w = world.borrow_mut();
         let s = &mut w.slots[usize::from(node)];
-        if !matches!(
-            s.state,
-            Process::Down(DownReason::Crashed | DownReason::Halted)
-        ) || s.start_requested
-        {
+        if !s.state.may_start() || s.start_requested {
             return;
         }
         s.start_requested = true;
@@ -220,7 +208,7 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn life(&self, node: u8) -> Life {
         let w = self.world.borrow();
         let s = &w.slots[usize::from(node)];
-        match s.state.life() {
+        match Life::of(&s.state) {
             // An event never meets a node whose start is pending (`pass`
             // holds it back until the start has run); its files are the
             // host's from the request on.

@@ -11,13 +11,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use crate::fnv::fnv1a64;
 use crate::marks::SimMark;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
-use writer_registry::ids::node16;
 use writer_registry::wire;
-use writer_registry::WriterRegistryStore;
 
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
@@ -34,10 +31,13 @@ use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 use crate::world::clients::{Attempt, Clients};
 use crate::world::injector::Injector;
-use crate::world::observe::{self, Member, Observer};
-use crate::world::process::{self, Process};
+use crate::world::observe::{Member, Observer};
+use crate::world::start;
 use crate::world::target::{self, Books, Injection};
-use crate::world::{node_params, reason_code, DownReason, SimOptions};
+use crate::world::{DownReason, SimOptions};
+use regsim_engine::clock::Clock;
+use regsim_engine::in_flight::{Arrival, Envelope};
+use regsim_engine::process::Process;
 
 /// The node core over a runtime's files.
 pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
@@ -110,8 +110,8 @@ pub(crate) struct World<F: NodeFiles> {
     /// A registration applied outside a replay in the call being handled.
     registration_applied: bool,
     proposal_order: crate::proposal_order::ProposalOrder,
-    pub timers: BTreeMap<(u64, u64), Timer>,
-    timer_seq: u64,
+    /// The world's timers, due by the runtime's clock.
+    pub timers: Clock<Timer>,
     timing: Vec<KeyedRng>,
     election: Vec<KeyedRng>,
     /// Per link: the duplicate draws (turmoil never duplicates a
@@ -175,8 +175,7 @@ impl<F: NodeFiles> World<F> {
                 n,
                 &streams,
             ),
-            timers: BTreeMap::new(),
-            timer_seq: 0,
+            timers: Clock::new(),
             timing: streams.family(Subsystem::Timing, 0, nn),
             election: streams.family(Subsystem::Timing, 1_000, nn),
             duplicates: (0..nn * nn)
@@ -196,8 +195,7 @@ impl<F: NodeFiles> World<F> {
     }
 
     pub fn timer(&mut self, at: u64, t: Timer) {
-        self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq), t);
+        self.timers.push(at, t);
     }
 
     pub fn mark(&mut self, mark: SimMark) {
@@ -265,36 +263,25 @@ impl<F: NodeFiles> World<F> {
             }
         };
         let s = &mut self.slots[i];
-        let applied = store.applied_index().ok().flatten().unwrap_or(0);
-        self.clients.restarted(node);
-        s.member.applied_max = applied;
-        let inc = s.member.incarnation;
-        let election_tick =
-            crate::world::election_tick(&mut self.election[i], inc, self.sc.election_ticks);
         let epoch = (s.epoch.read(), s.epoch.synced());
         let disk = F::with_image(&log, LogImage::clone);
-        let seen = (image.as_ref(), applied);
-        let commit = disk.hard_state.commit;
-        let member = &s.member;
-        self.obs
-            .start_begins(self.now, node, member, seen, epoch, (commit, election_tick));
-        let s = &mut self.slots[i];
-        let sink = self.opts.oracles.then(|| s.synced_rows.clone());
-        let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let (full, mutant) = (s.member.full, self.opts.mutant);
-        let params = node_params(&self.sc, node, full, election_tick, mutant);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let (params, tracked) = start::begin(
+            (books, &mut self.clients, &mut self.election[i]),
+            (&self.sc, &self.opts),
+            (node, &mut s.member, &s.synced_rows),
+            (store, journal, image),
+            (epoch, disk.hard_state.commit),
+        );
         let mut out = Vec::new();
         let registry_crash_armed = self.injector.registry_crash_armed(node);
         let result = {
-            let s = &mut self.slots[i];
             let mut epoch_file = s.files.epoch_file(&mut s.epoch);
             let logger = &self.logger;
             in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, &mut out))
         };
-        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark(SimMark::CrashBeforeRegistrySync);
-        }
-        self.store_fault_fired(node, observe::start_fault_fired(&result));
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        start::ran(books, node, registry_crash_armed, &result);
         if self.obs.checkers.on() {
             // A start syncs the log it opened before its replay (turmoil's
             // open already did): the checkers see it synced as read. (The
@@ -429,7 +416,7 @@ impl<F: NodeFiles> World<F> {
         disk: &LogImage,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let failed = observe::start_failed(&mut self.obs, self.now, node, not_started);
+        let failed = start::start_failed(&mut self.obs, self.now, node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed.store.map(|tracked| self.close_store(node, tracked));
         self.outputs(node, out, Some(disk));
@@ -449,7 +436,7 @@ impl<F: NodeFiles> World<F> {
             let down_us = self.injector.down_after_armed_crash(node);
             self.timer(self.now + down_us, Timer::ArmedRestart { node });
         }
-        self.record(Some(node), &kinds::START_FAILED, reason_code(&reason), 0);
+        self.record(Some(node), &kinds::START_FAILED, reason.code(), 0);
         outcome
     }
 
@@ -479,24 +466,15 @@ impl<F: NodeFiles> World<F> {
     /// Stops a running node (a crash, a halt, or the run's end): its store
     /// is shown to the checkers and its journal kept for the next start.
     pub fn stop(&mut self, node: u8, reason: DownReason) {
-        let i = usize::from(node);
-        if let (Some(core), DownReason::Crashed) = (self.slots[i].state.core(), &reason) {
-            let missing = core.app().unregistered_deks().len();
-            if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
-                self.mark(SimMark::CrashBetweenDekRegistrations);
-            }
-        }
-        let s = &mut self.slots[i];
-        let core = s.state.stop(reason.clone());
-        s.member.ended();
+        let s = &mut self.slots[usize::from(node)];
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let ended =
+            books.process_ended(node, (&mut s.state, &mut s.member), reason, self.finishing);
         s.inbox.clear();
         s.held.clear();
         s.outbox.clear();
-        self.injector.process_died(node);
-        self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
-        if let Some(core) = core {
-            let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
-            if let Some(store) = self.close_store(node, core.into_app().into_store()) {
+        if let Some((store, digest)) = ended {
+            if let Some(store) = self.close_store(node, store) {
                 let converged_end = self.converged_end;
                 self.obs
                     .stopped(self.now, node, &store, digest, converged_end);
@@ -863,17 +841,8 @@ impl<F: NodeFiles> World<F> {
     fn hand_over(&mut self, node: u8, datagram: Datagram) {
         match datagram {
             Datagram::Raft(msg) => {
-                let from = msg.from.saturating_sub(1);
-                self.record(Some(node), &kinds::DELIVER, from, msg.get_msg_type() as u64);
-                if msg.get_msg_type() == MessageType::MsgSnapshot {
-                    let snap = msg.get_snapshot();
-                    let delivered = Observation::SnapshotDelivered {
-                        to: node,
-                        index: snap.get_metadata().index,
-                        data_hash: fnv1a64(snap.get_data()),
-                    };
-                    self.obs.checkers.observe(self.now, delivered);
-                }
+                let from = msg.from.saturating_sub(1) as u8;
+                self.obs.delivered(self.now, node, from, &msg);
                 self.call(node, |core, out, crash| {
                     core.step(*msg, out, crash).map(|_| false)
                 });
@@ -892,53 +861,41 @@ impl<F: NodeFiles> World<F> {
         self.slots[usize::from(node)].member.incarnation
     }
 
-    /// The in-flight rule, as on the native engine: a crashed sender's
-    /// connections reset, so what an incarnation sent dies with it, and a
-    /// message for an incarnation that is gone is dropped as it arrives
-    /// (recorded). A paused or down host reads its socket too, so the
-    /// rule is judged at arrival whatever the process does.
+    /// Judges a raft message by the engine's in-flight rule (a paused or
+    /// down host reads its socket too, so it is judged at arrival whatever
+    /// the process does); true when it reaches the process. Turmoil cuts
+    /// links itself, so none is cut under a message that got here.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
-        let Some(sender) = usize::try_from(from).ok().and_then(|f| self.slots.get(f)) else {
+        let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.sc.nodes) else {
             let detail = format!("a raft message from n{}, outside the cluster", from + 1);
             self.violation("runtime-agreement", Some(to), detail);
             return false;
         };
-        if sender.member.incarnation != from_inc {
-            return false;
+        let sent = Envelope {
+            from,
+            from_inc,
+            to,
+            to_inc,
+        };
+        match sent.arrival(|n| self.incarnation(n), false) {
+            Arrival::SenderGone => false,
+            Arrival::Dropped => {
+                self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
+                false
+            }
+            Arrival::Arrives => true,
         }
-        if self.incarnation(to) != to_inc {
-            self.record(Some(to), &kinds::DROP_ARRIVING, from, 0);
-            return false;
-        }
-        true
     }
 
     /// A client's attempt reached its node: encrypt at the first node able
     /// to (a retry resends the same bytes), then propose.
     fn client_arrived(&mut self, node: u8, cmd: usize, attempt: Attempt) {
-        let i = usize::from(node);
-        // An earlier attempt may have arrived (and encrypted) since this
-        // one left the client: resend those bytes, never encrypt twice.
-        let mut data = self.clients.data(cmd).or(attempt.data);
-        if data.is_none() {
-            if let Some(core) = self.slots[i].state.core() {
-                if core.app().can_encrypt(attempt.dek) {
-                    let (full, epoch) = (self.slots[i].member.full, core.app().epoch());
-                    let who = (node, self.slots[i].member.incarnation);
-                    data = Some(self.clients.encrypt(cmd, node, full, epoch));
-                    let nonce = Observation::Nonce {
-                        who,
-                        dek: attempt.dek,
-                        node16: node16(full),
-                        epoch,
-                    };
-                    self.obs.checkers.observe(self.now, nonce);
-                }
-            }
-        }
+        let s = &self.slots[usize::from(node)];
+        let at = (node, &s.member, s.state.core().map(|core| core.app()));
+        let data = self
+            .obs
+            .client_proposal(self.now, &mut self.clients, at, cmd, attempt);
         if let Some(data) = data {
-            self.obs.stats.kv_proposed += 1;
-            self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.call(node, |core, out, crash| {
                 core.propose(data, out, crash).map(|_| false)
             });
@@ -1047,21 +1004,6 @@ impl<F: NodeFiles> World<F> {
             slot.epoch_injected = true;
         }
     }
-
-    /// Every live node is up, a leader exists among them, and all have
-    /// applied everything it holds.
-    pub fn converged(&self) -> bool {
-        process::converged(self.slots.iter().map(|s| &s.state))
-    }
-
-    /// Members owed liveness: neither halted, refused nor broken.
-    pub fn live_count(&self) -> usize {
-        process::live_count(self.slots.iter().map(|s| &s.state))
-    }
-
-    pub fn convergence_report(&self) -> String {
-        process::report(self.slots.iter().map(|s| &s.state))
-    }
 }
 
 /// A datagram that survived its arrival at a node.
@@ -1088,23 +1030,12 @@ mod tests {
 
     use super::World;
     use crate::hosted::memory::MemoryFiles;
-    use crate::scenario::{RegistryKind, Scenario};
-    use crate::world::SimOptions;
+    use crate::world::testing;
 
     fn world() -> World<MemoryFiles> {
-        let text = include_str!("../../../scenarios/default.toml");
-        let sc = Scenario::parse(text, "default.toml").unwrap();
-        let opts = SimOptions {
-            registry: RegistryKind::Memory,
-            oracles: false,
-            keep_trace_lines: true,
-            keep_events: false,
-            cancel: Default::default(),
-            data_dir: Default::default(),
-            mutant: Default::default(),
-        };
+        let sc = testing::default_scenario();
         let voters: Vec<u64> = (1..=u64::from(sc.nodes)).collect();
-        World::new(&sc, 1, opts, |_| MemoryFiles::new(&voters))
+        World::new(&sc, 1, testing::options(), |_| MemoryFiles::new(&voters))
     }
 
     /// The datagram `from` sends `to` now (its last copy, if duplicated).
@@ -1119,13 +1050,8 @@ mod tests {
 
     /// The trace's kinds since the last call, less the send lines.
     fn arrivals(w: &mut World<MemoryFiles>) -> Vec<String> {
-        let mut trace = std::mem::replace(&mut w.obs.trace, crate::trace::Trace::new(true));
-        trace
-            .take_lines()
-            .iter()
-            .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
-            .filter(|k| k != "send")
-            .collect()
+        let kinds = testing::lines(&mut w.obs.trace, 2..3);
+        kinds.into_iter().filter(|k| k != "send").collect()
     }
 
     #[test]

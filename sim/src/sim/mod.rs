@@ -4,8 +4,6 @@
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
-mod liveness;
-mod network;
 mod outputs;
 mod target;
 #[cfg(test)]
@@ -14,16 +12,12 @@ mod transport;
 mod workload;
 
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use crate::fnv::fnv1a64;
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
-use writer_registry::ids::{full_node_id, node16};
+use writer_registry::ids::full_node_id;
 use writer_registry::wire;
-use writer_registry::WriterRegistryStore;
 
 use crate::disk::DiskStorage;
 use crate::disk::{EpochFile, RaftDisk};
@@ -41,11 +35,14 @@ use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 use crate::world::clients::Clients;
 use crate::world::injector::Injector;
-use crate::world::observe::{self, Member, Observer};
-use crate::world::process::Process;
-use crate::world::{election_tick, node_params, reason_code, DownReason};
+use crate::world::observe::{Member, Observer};
+use crate::world::start;
+use crate::world::target::Books;
+use crate::world::DownReason;
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
-use network::Network;
+use regsim_engine::clock::Clock;
+use regsim_engine::network::Network;
+use regsim_engine::process::{self, Process};
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
@@ -129,36 +126,15 @@ enum Ev {
     },
 }
 
-struct Queued {
-    at: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
-}
-
 pub struct Sim<'a> {
     sc: &'a Scenario,
     schedule: &'a Schedule,
     opts: SimOptions,
+    /// Virtual time and the events waiting for it.
+    clock: Clock<Ev>,
+    /// The clock's time when the current event began (kept beside the
+    /// clock: every handler reads it).
     now: u64,
-    seq: u64,
-    queue: BinaryHeap<Reverse<Queued>>,
     slots: Vec<Slot>,
     /// The network model: cut links and message fates.
     network: Network,
@@ -219,11 +195,10 @@ impl<'a> Sim<'a> {
         Sim {
             sc,
             schedule,
+            clock: Clock::new(),
             now: 0,
-            seq: 0,
-            queue: BinaryHeap::new(),
             slots,
-            network: Network::new(sc.network.clone(), n, &streams),
+            network: Network::new(sc.network.links(), n, &streams),
             timing: streams.family(Subsystem::Timing, 0, nn),
             election: streams.family(Subsystem::Timing, 1_000, nn),
             storage: streams.family(Subsystem::Storage, 0, nn),
@@ -251,7 +226,7 @@ impl<'a> Sim<'a> {
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        if self.queue.len() >= MAX_PENDING_EVENTS && self.obs.harness_error.is_none() {
+        if self.clock.pending() >= MAX_PENDING_EVENTS && self.obs.harness_error.is_none() {
             // Memory, not the system: what the scenario keeps in flight
             // (messages under long delays and duplication, timers) has
             // outgrown one run's bound.
@@ -260,12 +235,12 @@ impl<'a> Sim<'a> {
                 self.sc.name, self.now
             )));
         }
-        self.seq += 1;
-        self.queue.push(Reverse(Queued {
-            at,
-            seq: self.seq,
-            ev,
-        }));
+        self.clock.push(at, ev);
+    }
+
+    /// Every member's process, in node order.
+    fn states(&self) -> impl Iterator<Item = &Process<SimNode>> + Clone {
+        self.slots.iter().map(|s| &s.state)
     }
 
     /// Fires a coverage mark.
@@ -307,12 +282,7 @@ impl<'a> Sim<'a> {
             self.restart(i);
         }
         for (i, e) in self.schedule.events.iter().enumerate() {
-            self.seq += 1;
-            self.queue.push(Reverse(Queued {
-                at: e.at_us,
-                seq: self.seq,
-                ev: Ev::Scheduled(i),
-            }));
+            self.clock.push(e.at_us, Ev::Scheduled(i));
         }
         let limits = &self.sc.limits;
         let ending = loop {
@@ -320,21 +290,23 @@ impl<'a> Sim<'a> {
                 break Ending::Converged;
             }
             if let Some(deadline) = self.liveness_deadline {
-                if self.converged() {
+                if process::converged(self.states()) {
                     break Ending::Converged;
                 }
                 if self.now > deadline {
-                    break self.not_converged(String::new());
+                    break Ending::not_converged("", self.states());
                 }
             }
-            let Some(Reverse(q)) = self.queue.pop() else {
-                break if self.liveness_deadline.is_some() && self.converged() {
+            let before = self.now;
+            let Some(ev) = self.clock.pop() else {
+                break if self.liveness_deadline.is_some() && process::converged(self.states()) {
                     Ending::Converged
                 } else {
-                    self.not_converged("event queue ran dry: ".into())
+                    Ending::not_converged("event queue ran dry: ", self.states())
                 };
             };
-            if q.at == self.now {
+            self.now = self.clock.now();
+            if self.now == before {
                 self.same_instant += 1;
                 if self.same_instant > limits.max_events_per_instant {
                     break Ending::Livelock(format!(
@@ -345,7 +317,6 @@ impl<'a> Sim<'a> {
             } else {
                 self.same_instant = 0;
             }
-            self.now = q.at;
             self.obs.stats.events += 1;
             if let Some(e) = self.opts.cancel.check_at(self.obs.stats.events) {
                 self.obs.harness_error.get_or_insert(e);
@@ -357,7 +328,7 @@ impl<'a> Sim<'a> {
                     limits.max_events
                 ));
             }
-            self.handle(q.ev);
+            self.handle(ev);
             // What the injector did reaches the checkers before anything
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
@@ -504,26 +475,13 @@ impl<'a> Sim<'a> {
 
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
-        let i = usize::from(node);
-        if let (Process::Up(core) | Process::Paused(core), DownReason::Crashed) =
-            (&self.slots[i].state, &reason)
-        {
-            let missing = core.app().unregistered_deks().len();
-            if !self.finishing && missing > 0 && missing < self.sc.deks.len() {
-                self.mark(SimMark::CrashBetweenDekRegistrations);
-            }
-        }
-        let s = &mut self.slots[i];
-        let state = std::mem::replace(&mut s.state, Process::Down(reason.clone()));
-        s.member.ended();
+        let s = &mut self.slots[usize::from(node)];
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let ended =
+            books.process_ended(node, (&mut s.state, &mut s.member), reason, self.finishing);
         s.held.clear();
-        // Crashes armed inside the process die with it.
-        self.injector.process_died(node);
-        self.record(Some(node), &kinds::STOP, reason_code(&reason), 0);
-        if let Process::Up(core) | Process::Paused(core) = state {
-            // A process killed inside a write has no digest to speak of.
-            let digest = (!core.app().fsm().store().crashed).then(|| core.app().fsm().digest());
-            let image = self.close_store(node, core.into_app().into_store());
+        if let Some((store, digest)) = ended {
+            let image = self.close_store(node, store);
             self.observe_stopped(node, image, digest);
         }
     }
@@ -594,36 +552,26 @@ impl<'a> Sim<'a> {
     /// Starts a down node (crashed or halted; refused and broken stay down).
     fn restart(&mut self, node: u8) {
         let i = usize::from(node);
-        if !matches!(
-            self.slots[i].state,
-            Process::Down(DownReason::Crashed | DownReason::Halted)
-        ) {
+        if !self.slots[i].state.may_start() {
             return;
         }
         self.obs.stats.restarts += 1;
-        let Some((store, journal, image)) = self.reopen(node) else {
+        let Some(opened) = self.reopen(node) else {
             return;
         };
         let s = &mut self.slots[i];
-        let applied = store.applied_index().ok().flatten().unwrap_or(0);
-        self.clients.restarted(node);
-        s.member.applied_max = applied;
-        let inc = s.member.incarnation;
-        let election_tick = election_tick(&mut self.election[i], inc, self.sc.election_ticks);
         let epoch = (s.epoch_file.read(), s.epoch_file.synced());
         let disk = s.disk.clone();
         let commit = disk.borrow().written().hard_state.commit;
-        let seen = (image.as_ref(), applied);
-        let member = &s.member;
-        self.obs
-            .start_begins(self.now, node, member, seen, epoch, (commit, election_tick));
-        let s = &mut self.slots[i];
-        let sink = self.opts.oracles.then(|| s.synced_rows.clone());
-        let tracked = self.injector.tracked_store(node, store, journal, sink);
-        let (full, mutant) = (s.member.full, self.opts.mutant);
-        let params = node_params(self.sc, node, full, election_tick, mutant);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let (params, tracked) = start::begin(
+            (books, &mut self.clients, &mut self.election[i]),
+            (self.sc, &self.opts),
+            (node, &mut s.member, &s.synced_rows),
+            opened,
+            (epoch, commit),
+        );
         let mut out = std::mem::take(&mut self.out);
-        let s = &mut self.slots[i];
         let registry_crash_armed = self.injector.registry_crash_armed(node);
         let result = in_system(|| {
             node::start(
@@ -635,10 +583,8 @@ impl<'a> Sim<'a> {
                 &mut out,
             )
         });
-        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark(SimMark::CrashBeforeRegistrySync);
-        }
-        self.store_fault_fired(node, observe::start_fault_fired(&result));
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        start::ran(books, node, registry_crash_armed, &result);
         // Before the replay's applies are judged: what the start synced.
         self.observe_synced(node);
         let outcome = match result {
@@ -724,7 +670,7 @@ impl<'a> Sim<'a> {
         mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let failed = observe::start_failed(&mut self.obs, self.now, node, not_started);
+        let failed = start::start_failed(&mut self.obs, self.now, node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed
             .store
@@ -740,15 +686,12 @@ impl<'a> Sim<'a> {
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);
-        self.record(Some(node), &kinds::START_FAILED, reason_code(&reason), 0);
+        self.record(Some(node), &kinds::START_FAILED, reason.code(), 0);
         outcome
     }
 
     fn shutdown(&mut self, node: u8) {
-        if matches!(
-            self.slots[usize::from(node)].state,
-            Process::Up(_) | Process::Paused(_)
-        ) {
+        if self.slots[usize::from(node)].state.exists() {
             self.stop(node, DownReason::Crashed);
         }
     }

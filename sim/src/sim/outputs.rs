@@ -81,10 +81,7 @@ impl Sim<'_> {
                 }
                 Output::Sync { ready } => self.schedule_sync(node, ready),
                 Output::Applied(rec) => {
-                    let epoch = match &self.slots[i].state {
-                        Process::Up(core) | Process::Paused(core) => Some(core.app().epoch()),
-                        Process::Down(_) => None,
-                    };
+                    let epoch = self.slots[i].state.core().map(|core| core.app().epoch());
                     let member = &mut self.slots[i].member;
                     self.obs
                         .applied(now, node, member, rec, epoch, &mut self.clients);
@@ -93,7 +90,10 @@ impl Sim<'_> {
                 Output::Note(note) => self.obs.note(now, node, &self.slots[i].member, note),
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
-                    let in_flight = self.slots.iter().any(|s| matches!(&s.state, Process::Up(c) | Process::Paused(c) if !c.app().unregistered_deks().is_empty()));
+                    let in_flight = self.states().any(|p| {
+                        p.core()
+                            .is_some_and(|c| !c.app().unregistered_deks().is_empty())
+                    });
                     let disk = self.slots[i].disk.clone();
                     let disk = disk.borrow();
                     self.obs
@@ -107,7 +107,7 @@ impl Sim<'_> {
         let i = usize::from(node);
         self.obs
             .restoring(self.now, node, &self.slots[i].member, index, replay);
-        if let Process::Up(core) | Process::Paused(core) = &self.slots[i].state {
+        if let Some(core) = self.slots[i].state.core() {
             // Into the trace: every byte the restore left.
             let digest = crate::store::state_digest(core.app().fsm().store());
             // A report folds row changes onto the last scan; a restore

@@ -8,7 +8,7 @@ use crate::world::target::{self, Books, Injection, Life, Target};
 /// The native engine's primitives.
 impl Target for Sim<'_> {
     fn life(&self, node: u8) -> Life {
-        self.slots[usize::from(node)].state.life()
+        Life::of(&self.slots[usize::from(node)].state)
     }
 
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
@@ -146,7 +146,7 @@ impl Sim<'_> {
 
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
         let i = usize::from(node);
-        if matches!(self.slots[i].state, Process::Up(_) | Process::Paused(_)) {
+        if self.slots[i].state.exists() {
             self.obs.stats.crashes += 1;
             self.stop(node, DownReason::Crashed);
         }

@@ -7,13 +7,7 @@ use raft::eraftpb::MessageType;
 
 use super::*;
 use crate::world::target::Target;
-
-fn scenario() -> Scenario {
-    let text = include_str!("../../../scenarios/default.toml");
-    let mut sc = Scenario::parse(text, "default.toml").unwrap();
-    sc.registry = crate::store::RegistryKind::Memory;
-    sc
-}
+use crate::world::testing;
 
 fn schedule() -> Schedule {
     Schedule {
@@ -26,16 +20,7 @@ fn schedule() -> Schedule {
 
 /// A world whose nodes have all started.
 fn world<'a>(sc: &'a Scenario, schedule: &'a Schedule) -> Sim<'a> {
-    let opts = SimOptions {
-        registry: sc.registry,
-        oracles: false,
-        keep_trace_lines: true,
-        keep_events: false,
-        cancel: Default::default(),
-        data_dir: Default::default(),
-        mutant: Default::default(),
-    };
-    let mut sim = Sim::new(sc, schedule, opts);
+    let mut sim = Sim::new(sc, schedule, testing::options());
     for node in 0..sc.nodes {
         sim.restart(node);
     }
@@ -45,17 +30,9 @@ fn world<'a>(sc: &'a Scenario, schedule: &'a Schedule) -> Sim<'a> {
 
 /// The trace's lines since the last call, as `node kind`.
 fn lines(sim: &mut Sim<'_>) -> Vec<String> {
-    let mut trace = std::mem::replace(&mut sim.obs.trace, Trace::new(true));
-    trace
-        .take_lines()
-        .iter()
-        .map(|l| {
-            l.split_whitespace()
-                .skip(1)
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+    let lines = testing::lines(&mut sim.obs.trace, 1..3);
+    lines
+        .into_iter()
         .filter(|l| !l.ends_with(" tick"))
         .collect()
 }
@@ -77,7 +54,7 @@ fn delivered(lines: &[String]) -> usize {
 
 #[test]
 fn what_a_crashed_sender_had_in_flight_dies_and_what_was_sent_to_one_is_dropped_as_it_arrives() {
-    let (sc, schedule) = (scenario(), schedule());
+    let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
     let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
     sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
@@ -103,7 +80,7 @@ fn what_a_crashed_sender_had_in_flight_dies_and_what_was_sent_to_one_is_dropped_
 
 #[test]
 fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
-    let (sc, schedule) = (scenario(), schedule());
+    let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
     let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
     assert!(Target::pause(&mut sim, 1));

@@ -3,8 +3,9 @@
 //! connections of a crashed sender, and reports snapshot delivery back to
 //! raft.
 
-use super::network::Fate;
 use super::*;
+use regsim_engine::in_flight::{Arrival, Envelope};
+use regsim_engine::network::Fate;
 
 impl Sim<'_> {
     pub(super) fn send(&mut self, from: u8, msg: Message) {
@@ -74,19 +75,23 @@ impl Sim<'_> {
 
     pub(super) fn deliver(&mut self, from: u8, from_inc: u32, to: u8, to_inc: u32, msg: Message) {
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        // A crashed sender's connections reset: its in-flight messages die,
-        // and so do messages to an incarnation that is gone.
-        let reachable = self.slots[usize::from(to)].member.incarnation == to_inc
-            && !self.network.is_cut(from, to);
-        if self.slots[usize::from(from)].member.incarnation != from_inc {
-            return;
-        }
-        if !reachable {
-            self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
-            if is_snapshot {
-                self.snapshot_failed(from, from_inc, to, msg.term);
+        let sent = Envelope {
+            from,
+            from_inc,
+            to,
+            to_inc,
+        };
+        let incarnation = |n: u8| self.slots[usize::from(n)].member.incarnation;
+        match sent.arrival(incarnation, self.network.is_cut(from, to)) {
+            Arrival::SenderGone => return,
+            Arrival::Dropped => {
+                self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
+                if is_snapshot {
+                    self.snapshot_failed(from, from_inc, to, msg.term);
+                }
+                return;
             }
-            return;
+            Arrival::Arrives => {}
         }
         match &self.slots[usize::from(to)].state {
             Process::Up(_) => self.hand_over(from, from_inc, to, msg),
@@ -110,21 +115,7 @@ impl Sim<'_> {
     /// Messages held while `to` was paused come here at resume.
     pub(super) fn hand_over(&mut self, from: u8, from_inc: u32, to: u8, msg: Message) {
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        self.record(
-            Some(to),
-            &kinds::DELIVER,
-            u64::from(from),
-            msg.get_msg_type() as u64,
-        );
-        if is_snapshot {
-            let snap = msg.get_snapshot();
-            let delivered = Observation::SnapshotDelivered {
-                to,
-                index: snap.get_metadata().index,
-                data_hash: fnv1a64(snap.get_data()),
-            };
-            self.obs.checkers.observe(self.now, delivered);
-        }
+        self.obs.delivered(self.now, to, from, &msg);
         if self.obs.checkers.on() {
             let sender = self.slots[usize::from(from)].disk.clone();
             let sender = sender.borrow();

@@ -23,30 +23,12 @@ impl Sim<'_> {
             return;
         };
         let node = attempt.node;
-        let mut data = attempt.data;
-        // Encrypt once, at the first node able to: a retry resends the same bytes.
-        if data.is_none() {
-            let s = &self.slots[usize::from(node)];
-            if let Process::Up(core) = &s.state {
-                if core.app().can_encrypt(attempt.dek) {
-                    let (full, epoch) = (s.member.full, core.app().epoch());
-                    let who = (node, s.member.incarnation);
-                    data = Some(self.clients.encrypt(cmd, node, full, epoch));
-                    self.obs.checkers.observe(
-                        self.now,
-                        Observation::Nonce {
-                            who,
-                            dek: attempt.dek,
-                            node16: node16(full),
-                            epoch,
-                        },
-                    );
-                }
-            }
-        }
+        let s = &self.slots[usize::from(node)];
+        let at = (node, &s.member, s.state.running().map(|core| core.app()));
+        let data = self
+            .obs
+            .client_proposal(self.now, &mut self.clients, at, cmd, attempt);
         if let Some(data) = data {
-            self.obs.stats.kv_proposed += 1;
-            self.record(Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
             self.propose(node, data);
         }
         let timeout = self.sc.workload.client_timeout_ms * 1000;
@@ -64,10 +46,10 @@ impl Sim<'_> {
     /// retries after it resumes).
     pub(super) fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let mut deks = match &self.slots[i].state {
-            Process::Up(core) | Process::Paused(core) => core.app().unregistered_deks(),
-            Process::Down(_) => return,
+        let Some(core) = self.slots[i].state.core() else {
+            return;
         };
+        let mut deks = core.app().unregistered_deks();
         if deks.is_empty() {
             return;
         }

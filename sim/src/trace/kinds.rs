@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn decoded_enums_follow_the_codes_the_call_sites_record() {
-        use crate::world::{reason_code, DownReason};
+        use crate::world::DownReason;
         for r in [
             DownReason::Crashed,
             DownReason::Halted,
@@ -375,7 +375,7 @@ mod tests {
             DownReason::Broken,
         ] {
             let want = format!("stop reason={}", kebab(&format!("{r:?}")));
-            assert_eq!(line(&STOP, reason_code(&r), 0), want);
+            assert_eq!(line(&STOP, r.code(), 0), want);
         }
         for (code, step) in crate::node::ReadyStep::ALL.iter().enumerate() {
             let want = format!(

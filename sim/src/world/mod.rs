@@ -11,8 +11,10 @@
 pub(crate) mod clients;
 pub(crate) mod injector;
 pub(crate) mod observe;
-pub(crate) mod process;
+pub(crate) mod start;
 pub(crate) mod target;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,13 +22,15 @@ use std::path::PathBuf;
 use writer_registry::{Applied, Halt, Outcome};
 
 use crate::error::HarnessError;
-use crate::node::storage::{NodeStore, RaftLog};
-use crate::node::{NodeCore, NodeParams};
+use crate::node::NodeParams;
 use crate::oracle::purpose::PurposeOracle;
 use crate::oracle::Violations;
 use crate::scenario::Scenario;
 use crate::store::RegistryKind;
 use crate::trace::Trace;
+use regsim_engine::node::{Application, NodeCore};
+use regsim_engine::process::{self, Process};
+use regsim_engine::storage::RaftLog;
 
 /// Per-run counters printed with every result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,26 +52,7 @@ pub struct Stats {
     pub events: u64,
 }
 
-/// Why a node is down.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DownReason {
-    Crashed,
-    Halted,
-    Refused,
-    /// Its store or Raft state could not be opened: a violation, stays down.
-    Broken,
-}
-
-impl DownReason {
-    /// A node down for this reason does not owe liveness: it halted (a
-    /// restart halts it again), refused or broke.
-    pub(crate) fn excuses_liveness(&self) -> bool {
-        matches!(
-            self,
-            DownReason::Halted | DownReason::Refused | DownReason::Broken
-        )
-    }
-}
+pub(crate) use regsim_engine::process::DownReason;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +66,25 @@ pub enum Ending {
         quorum_live: bool,
     },
     Livelock(String),
+}
+
+impl Ending {
+    /// The run owed convergence and did not reach it (`why`: what ended
+    /// it early, if anything did), with where each member stands.
+    pub(crate) fn not_converged<'a, L, A>(
+        why: &str,
+        members: impl Iterator<Item = &'a Process<NodeCore<L, A>>> + Clone,
+    ) -> Ending
+    where
+        L: RaftLog + 'a,
+        A: Application + 'a,
+    {
+        let size = members.clone().count();
+        Ending::NotConverged {
+            report: format!("{why}{}", process::report(members.clone())),
+            quorum_live: process::live_count(members) > size / 2,
+        }
+    }
 }
 
 /// Everything a run produced, before classification.
@@ -110,15 +114,6 @@ pub struct SimOptions {
     pub data_dir: PathBuf,
     /// The run's mutant (the `mutants` feature), `()` otherwise.
     pub mutant: writer_registry::MutantSlot,
-}
-
-pub(crate) fn reason_code(r: &DownReason) -> u64 {
-    match r {
-        DownReason::Crashed => 0,
-        DownReason::Halted => 1,
-        DownReason::Refused => 2,
-        DownReason::Broken => 3,
-    }
 }
 
 pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
@@ -161,17 +156,4 @@ pub(crate) fn node_params(
         heartbeat_tick: sc.heartbeat_ticks as usize,
         mutant,
     }
-}
-
-/// A leader exists among `live` and every one of them has applied all it
-/// holds, its own registrations included.
-pub(crate) fn caught_up<L: RaftLog, S: NodeStore>(live: &[&NodeCore<L, S>]) -> bool {
-    let Some(leader) = live.iter().find(|c| c.is_leader()) else {
-        return false;
-    };
-    let target = leader.last_index();
-    leader.commit_index() == target
-        && live.iter().all(|c| {
-            c.app().fsm().applied_index() == target && c.app().unregistered_deks().is_empty()
-        })
 }

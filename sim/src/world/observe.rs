@@ -14,15 +14,15 @@ use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Halt, HaltRecord, Outcome};
 
-use super::clients::Clients;
-use super::{outcome_name, DownReason, Stats};
+use super::clients::{Attempt, Clients};
+use super::{outcome_name, Stats};
 use crate::disk::LogImage;
 use crate::error::HarnessError;
 use crate::marks::SimMark;
-use crate::node::{self, StartFailure};
+use crate::node;
 use crate::oracle::checkers::{Checkers, Observation, RowCorruption, StartOutcome};
 use crate::oracle::purpose::Incarnation;
-use crate::store::{Image, StoreOp, SyncedRowChange, TrackedStore};
+use crate::store::{Image, StoreOp, SyncedRowChange};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 
@@ -75,64 +75,8 @@ pub(crate) struct Observer {
     pub harness_error: Option<HarnessError>,
     /// First index at which each registration (dek, full, epoch) committed.
     committed_registrations: BTreeMap<(u32, u64, u16), u64>,
-    deks: Vec<u32>,
-}
-
-/// The store fault a start's store fired, if any (whether it joined or not).
-pub(crate) fn start_fault_fired<L: node::storage::RaftLog>(
-    result: &Result<node::NodeCore<L, TrackedStore>, Box<node::NotStarted<TrackedStore>>>,
-) -> Option<StoreOp> {
-    match result {
-        Ok(core) => core.app().fsm().store().fault_fired.take(),
-        Err(failed) => failed
-            .app
-            .as_ref()
-            .and_then(|a| a.fsm().store().fault_fired.take()),
-    }
-}
-
-/// What a start that produced no running node leaves.
-pub(crate) struct Failed {
-    /// Why the node is down now.
-    pub reason: DownReason,
-    /// The start's outcome, as the checkers name it.
-    pub outcome: StartOutcome,
-    /// The index whose apply an armed crash cut, if any.
-    pub cut: Option<u64>,
-    /// The store, if it could be opened.
-    pub store: Option<TrackedStore>,
-}
-
-/// Takes apart a start that produced no running node; a store that could
-/// not be opened or read fails `store-open` (or ends the run, if the
-/// machine ran out of something).
-pub(crate) fn start_failed(
-    obs: &mut Observer,
-    now: u64,
-    node: u8,
-    not_started: node::NotStarted<TrackedStore>,
-) -> Failed {
-    let node::NotStarted { failure, app } = not_started;
-    let (reason, outcome) = match &failure {
-        StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
-        StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
-        StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
-        StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
-    };
-    let cut = match failure {
-        StartFailure::Store(msg) => {
-            obs.store_failure(now, "store-open", node, msg);
-            None
-        }
-        StartFailure::Crashed { partial } => partial,
-        _ => None,
-    };
-    Failed {
-        reason,
-        outcome,
-        cut,
-        store: app.map(node::Registry::into_store),
-    }
+    /// The scenario's deks (every incarnation registers each).
+    pub deks: Vec<u32>,
 }
 
 impl Observer {
@@ -315,6 +259,56 @@ impl Observer {
             meta: snapshot.get_metadata(),
         };
         self.checkers.observe(now, taken);
+    }
+
+    /// A raft message from `from` reached `to`'s running process: traced,
+    /// and a snapshot shown to the checkers as delivered (their ground
+    /// truth of what a restore may hold).
+    pub(crate) fn delivered(&mut self, now: u64, to: u8, from: u8, msg: &raft::eraftpb::Message) {
+        let kind = msg.get_msg_type() as u64;
+        self.record(now, Some(to), &kinds::DELIVER, u64::from(from), kind);
+        if msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot {
+            let snap = msg.get_snapshot();
+            let delivered = Observation::SnapshotDelivered {
+                to,
+                index: snap.get_metadata().index,
+                data_hash: crate::fnv::fnv1a64(snap.get_data()),
+            };
+            self.checkers.observe(now, delivered);
+        }
+    }
+
+    /// A client command's attempt reached `node` (its `member`, its
+    /// running registry if up): the bytes to propose, encrypted once at
+    /// the first node able to (an earlier attempt may have encrypted
+    /// since this one left: its bytes are resent, never encrypted twice),
+    /// with the nonce shown to the checkers and the proposal traced;
+    /// `None` while no node could encrypt it.
+    pub(crate) fn client_proposal<S: node::storage::NodeStore>(
+        &mut self,
+        now: u64,
+        clients: &mut Clients,
+        (node, member, app): (u8, &Member, Option<&node::Registry<S>>),
+        cmd: usize,
+        attempt: Attempt,
+    ) -> Option<Vec<u8>> {
+        let mut data = clients.data(cmd).or(attempt.data);
+        if let Some(app) = app.filter(|app| data.is_none() && app.can_encrypt(attempt.dek)) {
+            let (full, epoch) = (member.full, app.epoch());
+            data = Some(clients.encrypt(cmd, node, full, epoch));
+            let nonce = Observation::Nonce {
+                who: member.who(node),
+                dek: attempt.dek,
+                node16: writer_registry::ids::node16(full),
+                epoch,
+            };
+            self.checkers.observe(now, nonce);
+        }
+        if data.is_some() {
+            self.stats.kv_proposed += 1;
+            self.record(now, Some(node), &kinds::KV_PROPOSE, attempt.proposal_id, 0);
+        }
+        data
     }
 
     /// Hands the row changes a node's store synced to the checkers.

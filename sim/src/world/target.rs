@@ -15,12 +15,15 @@
 use writer_registry::ids::node16;
 
 use super::injector::Injector;
-use super::observe::Observer;
+use super::observe::{Member, Observer};
 use super::DownReason;
 use crate::marks::SimMark;
+use crate::node::NodeCore;
 use crate::oracle::checkers::Injected;
-use crate::store::{Journal, SimStore};
+use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds::{self, Kind};
+use regsim_engine::process::Process;
+use regsim_engine::storage::RaftLog;
 
 /// A node as a scheduled action sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +40,16 @@ pub(crate) enum Life {
 }
 
 impl Life {
+    /// A process's life as a scheduled event sees it (a start on its way
+    /// is the hosted runtimes' to tell).
+    pub(crate) fn of<C>(process: &Process<C>) -> Life {
+        match process {
+            Process::Up(_) => Life::Running,
+            Process::Paused(_) => Life::Paused,
+            Process::Down(reason) => Life::Down(reason.clone()),
+        }
+    }
+
     /// A process exists: faults can be armed in it.
     pub(crate) fn has_process(&self) -> bool {
         matches!(self, Life::Running | Life::Paused)
@@ -63,6 +76,34 @@ impl<'a> Books<'a> {
 
     pub(crate) fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
         self.obs.record(self.now, node, kind, a, b);
+    }
+
+    /// `node`'s process ends for `reason` (a crash, a halt, the run's end
+    /// when `finishing`), the same on every runtime: marked, traced, what
+    /// was armed inside it dies with it and its member's next incarnation
+    /// begins. Returns the store it ran, for the world to close, with the
+    /// library's own digest of it (none when the process was killed inside
+    /// a write), if a process existed.
+    pub(crate) fn process_ended<L: RaftLog>(
+        mut self,
+        node: u8,
+        (process, member): (&mut Process<NodeCore<L, TrackedStore>>, &mut Member),
+        reason: DownReason,
+        finishing: bool,
+    ) -> Option<(TrackedStore, Option<writer_registry::StateDigest>)> {
+        if let (Some(core), DownReason::Crashed) = (process.core(), &reason) {
+            let missing = core.app().unregistered_deks().len();
+            if !finishing && missing > 0 && missing < self.obs.deks.len() {
+                self.obs.mark(SimMark::CrashBetweenDekRegistrations);
+            }
+        }
+        let core = process.stop(reason.clone());
+        member.ended();
+        self.injector.process_died(node);
+        self.record(Some(node), &kinds::STOP, reason.code(), 0);
+        let app = core?.into_app();
+        let digest = (!app.fsm().store().crashed).then(|| app.fsm().digest());
+        Some((app.into_store(), digest))
     }
 }
 
@@ -193,5 +234,22 @@ pub(crate) fn corrupt_rows(
         };
         synced(store);
         obs.row_corrupted(now, node, (dek, node16), (key, old, value), how);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_sees_a_process_as_running_paused_or_down_for_its_reason() {
+        let mut p = Process::Up(Box::new(()));
+        assert_eq!(Life::of(&p), Life::Running);
+        p.set_paused(true);
+        assert_eq!(Life::of(&p), Life::Paused);
+        assert!(Life::of(&p).has_process());
+        p.stop(DownReason::Halted);
+        assert_eq!(Life::of(&p), Life::Down(DownReason::Halted));
+        assert!(!Life::of(&p).has_process());
     }
 }

@@ -23,7 +23,7 @@ mod crash;
 mod mutant;
 mod start;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use app::{
     Application, Apply, Died, DiskFacts, Output, RestoreError, StartEvent, StartHook, StartStep,

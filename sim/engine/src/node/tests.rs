@@ -9,11 +9,11 @@ use crate::mem_log::MemLog;
 /// Sums the first byte of every entry; `b'!'` halts; entries starting
 /// with `b'o'` are its own proposals.
 #[derive(Default)]
-struct Counter {
+pub(crate) struct Counter {
     applied: u64,
     sum: u64,
     replayed: Vec<u64>,
-    own_pending: u32,
+    pub own_pending: u32,
     die_at: Option<u64>,
 }
 
@@ -66,7 +66,7 @@ impl Application for Counter {
 }
 
 /// Replays to the disk's commit, or refuses when told to.
-struct Hook {
+pub(crate) struct Hook {
     refuse: bool,
     seen: Vec<StartEvent>,
 }
@@ -110,9 +110,13 @@ fn logger() -> slog::Logger {
     slog::Logger::root(slog::Discard, slog::o!())
 }
 
-type Core = NodeCore<MemLog, Counter>;
+pub(crate) type Core = NodeCore<MemLog, Counter>;
 
-fn boot(log: MemLog, app: Counter, hook: &mut Hook) -> Result<Core, Box<NotStarted<Counter>>> {
+pub(crate) fn boot(
+    log: MemLog,
+    app: Counter,
+    hook: &mut Hook,
+) -> Result<Core, Box<NotStarted<Counter>>> {
     start(params(), log, || Ok(app), hook, &logger(), &mut Vec::new())
 }
 
@@ -131,7 +135,7 @@ fn settle(
     Ok(halted)
 }
 
-fn lead(core: &mut Core) {
+pub(crate) fn lead(core: &mut Core) {
     let mut out = Vec::new();
     for _ in 0..50 {
         core.tick(&mut out, &mut NoCrashes).unwrap();
@@ -143,13 +147,17 @@ fn lead(core: &mut Core) {
     panic!("a single voter never led");
 }
 
-fn propose(core: &mut Core, data: &[u8], crash: &mut dyn CrashPoints) -> Result<bool, Crashed> {
+pub(crate) fn propose(
+    core: &mut Core,
+    data: &[u8],
+    crash: &mut dyn CrashPoints,
+) -> Result<bool, Crashed> {
     let mut out = Vec::new();
     assert!(core.propose(data.to_vec(), &mut out, crash)?);
     settle(core, &mut out, crash)
 }
 
-fn hook() -> Hook {
+pub(crate) fn hook() -> Hook {
     Hook {
         refuse: false,
         seen: Vec::new(),

@@ -240,6 +240,12 @@ impl Trace {
         self.lines.take().unwrap_or_default()
     }
 
+    /// The text lines kept since the last drain (empty unless kept); the
+    /// trace goes on keeping them.
+    pub fn drain_lines(&mut self) -> Vec<String> {
+        self.lines.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// The events kept (empty unless kept).
     pub fn take_events(&mut self) -> Vec<Event> {
         self.kept.take().unwrap_or_default()

@@ -4,16 +4,48 @@
 //! state of the process, so a down node cannot be paused and a stop ends
 //! a pause with the process.
 //!
-//! Whether the run has converged is judged over these states the same way
+//! Whether a run has converged is judged over these states the same way
 //! on every runtime ([`converged`], [`live_count`], [`report`]).
 
-use super::target::Life;
-use super::{caught_up, DownReason};
-use crate::node::storage::{NodeStore, RaftLog};
-use crate::node::NodeCore;
+use crate::node::{Application, NodeCore};
+use crate::storage::RaftLog;
+
+/// Why a node has no process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownReason {
+    /// It crashed (or has not started yet): a restart is owed.
+    Crashed,
+    /// Its state machine halted it: a restart halts it again.
+    Halted,
+    /// Its start hook refused to let it join.
+    Refused,
+    /// Its store or Raft state could not be opened: a violation, stays down.
+    Broken,
+}
+
+impl DownReason {
+    /// A node down for this reason does not owe liveness: it halted (a
+    /// restart halts it again), refused or broke.
+    pub fn excuses_liveness(&self) -> bool {
+        matches!(
+            self,
+            DownReason::Halted | DownReason::Refused | DownReason::Broken
+        )
+    }
+
+    /// The reason's number in trace lines.
+    pub fn code(&self) -> u64 {
+        match self {
+            DownReason::Crashed => 0,
+            DownReason::Halted => 1,
+            DownReason::Refused => 2,
+            DownReason::Broken => 3,
+        }
+    }
+}
 
 /// One member's process; `C` is the node core as the world runs it.
-pub(crate) enum Process<C> {
+pub enum Process<C> {
     /// It runs: ticks, messages and work reach its core.
     Up(Box<C>),
     /// It exists but handles nothing until it resumes.
@@ -24,7 +56,7 @@ pub(crate) enum Process<C> {
 
 impl<C> Process<C> {
     /// The core of a process that exists (running or paused).
-    pub(crate) fn core(&self) -> Option<&C> {
+    pub fn core(&self) -> Option<&C> {
         match self {
             Process::Up(core) | Process::Paused(core) => Some(core),
             Process::Down(_) => None,
@@ -32,26 +64,43 @@ impl<C> Process<C> {
     }
 
     /// The core of a process that exists, to call into.
-    pub(crate) fn core_mut(&mut self) -> Option<&mut C> {
+    pub fn core_mut(&mut self) -> Option<&mut C> {
         match self {
             Process::Up(core) | Process::Paused(core) => Some(core),
             Process::Down(_) => None,
         }
     }
 
+    /// The core of a running (not paused) process.
+    pub fn running(&self) -> Option<&C> {
+        match self {
+            Process::Up(core) => Some(core),
+            Process::Paused(_) | Process::Down(_) => None,
+        }
+    }
+
     /// A process exists (running or paused).
-    pub(crate) fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         !matches!(self, Process::Down(_))
     }
 
+    /// No process, and a start may make one: it crashed or halted (a
+    /// refused or broken node stays down).
+    pub fn may_start(&self) -> bool {
+        matches!(
+            self,
+            Process::Down(DownReason::Crashed | DownReason::Halted)
+        )
+    }
+
     /// The process exists and is paused.
-    pub(crate) fn is_paused(&self) -> bool {
+    pub fn is_paused(&self) -> bool {
         matches!(self, Process::Paused(_))
     }
 
     /// Moves a running process to paused (`paused`) or a paused one back
     /// to running; false, and no change, when it is in neither state.
-    pub(crate) fn set_paused(&mut self, paused: bool) -> bool {
+    pub fn set_paused(&mut self, paused: bool) -> bool {
         let core = match std::mem::replace(self, Process::Down(DownReason::Crashed)) {
             Process::Up(core) if paused => core,
             Process::Paused(core) if !paused => core,
@@ -69,20 +118,10 @@ impl<C> Process<C> {
     }
 
     /// Ends the process for `reason`; its core, if it existed.
-    pub(crate) fn stop(&mut self, reason: DownReason) -> Option<Box<C>> {
+    pub fn stop(&mut self, reason: DownReason) -> Option<Box<C>> {
         match std::mem::replace(self, Process::Down(reason)) {
             Process::Up(core) | Process::Paused(core) => Some(core),
             Process::Down(_) => None,
-        }
-    }
-
-    /// The node as a scheduled event sees it (a start on its way is the
-    /// hosted runtimes' to tell).
-    pub(crate) fn life(&self) -> Life {
-        match self {
-            Process::Up(_) => Life::Running,
-            Process::Paused(_) => Life::Paused,
-            Process::Down(reason) => Life::Down(reason.clone()),
         }
     }
 
@@ -93,26 +132,22 @@ impl<C> Process<C> {
 }
 
 /// Members owed liveness: neither halted, refused nor broken.
-pub(crate) fn live_count<'a, C: 'a>(members: impl IntoIterator<Item = &'a Process<C>>) -> usize {
+pub fn live_count<'a, C: 'a>(members: impl IntoIterator<Item = &'a Process<C>>) -> usize {
     members.into_iter().filter(|p| p.owes_liveness()).count()
 }
 
 /// Every member owed liveness runs (none paused or crashed), a leader
-/// exists among them, and all have applied everything it holds.
-pub(crate) fn converged<'a, L, S>(
-    members: impl IntoIterator<Item = &'a Process<NodeCore<L, S>>>,
-) -> bool
+/// exists among them, and all have applied everything it holds, their
+/// own start-up proposals included.
+pub fn converged<'a, L, A>(members: impl IntoIterator<Item = &'a Process<NodeCore<L, A>>>) -> bool
 where
     L: RaftLog + 'a,
-    S: NodeStore + 'a,
+    A: Application + 'a,
 {
-    let live: Option<Vec<&NodeCore<L, S>>> = members
+    let live: Option<Vec<&NodeCore<L, A>>> = members
         .into_iter()
         .filter(|p| p.owes_liveness())
-        .map(|p| match p {
-            Process::Up(core) => Some(core.as_ref()),
-            Process::Paused(_) | Process::Down(_) => None,
-        })
+        .map(Process::running)
         .collect();
     match live {
         Some(live) => live.is_empty() || caught_up(&live),
@@ -120,13 +155,24 @@ where
     }
 }
 
+/// A leader exists among `live` and every one of them has applied all it
+/// holds, its own start-up proposals included.
+fn caught_up<L: RaftLog, A: Application>(live: &[&NodeCore<L, A>]) -> bool {
+    let Some(leader) = live.iter().find(|c| c.is_leader()) else {
+        return false;
+    };
+    let target = leader.last_index();
+    leader.commit_index() == target
+        && live
+            .iter()
+            .all(|c| c.app().applied_index() == target && !c.app().own_proposals_pending())
+}
+
 /// Where each member stands, for a run that did not converge.
-pub(crate) fn report<'a, L, S>(
-    members: impl IntoIterator<Item = &'a Process<NodeCore<L, S>>>,
-) -> String
+pub fn report<'a, L, A>(members: impl IntoIterator<Item = &'a Process<NodeCore<L, A>>>) -> String
 where
     L: RaftLog + 'a,
-    S: NodeStore + 'a,
+    A: Application + 'a,
 {
     members
         .into_iter()
@@ -135,7 +181,7 @@ where
             Process::Up(c) => format!(
                 "n{}: up applied {} commit {} last {}{}",
                 i + 1,
-                c.app().fsm().applied_index(),
+                c.app().applied_index(),
                 c.commit_index(),
                 c.last_index(),
                 if c.is_leader() { " leader" } else { "" }
@@ -150,8 +196,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disk::DiskStorage;
-    use crate::store::TrackedStore;
+    use crate::mem_log::MemLog;
+    use crate::node::tests::{boot, hook, lead, propose, Core, Counter};
+    use crate::node::NoCrashes;
 
     #[test]
     fn a_pause_is_a_state_of_a_running_process_and_ends_with_it() {
@@ -159,23 +206,23 @@ mod tests {
         assert!(!p.set_paused(false), "resumed what was running");
         assert!(p.set_paused(true));
         assert!(!p.set_paused(true), "paused twice");
-        assert_eq!(
-            (p.life(), p.core(), p.exists()),
-            (Life::Paused, Some(&7), true)
-        );
+        assert_eq!((p.core(), p.running(), p.exists()), (Some(&7), None, true));
         assert_eq!(p.stop(DownReason::Crashed).map(|c| *c), Some(7));
         assert!(!p.is_paused() && !p.exists());
         assert!(!p.set_paused(true), "paused a process that is gone");
-        assert_eq!(p.life(), Life::Down(DownReason::Crashed));
+        assert!(p.may_start(), "a crashed node is restarted");
         assert_eq!(p.stop(DownReason::Halted), None);
-        assert_eq!(p.life(), Life::Down(DownReason::Halted));
+        assert!(matches!(p, Process::Down(DownReason::Halted)));
+        assert!(p.may_start(), "a halted node is restarted (to halt again)");
+        for stays in [DownReason::Refused, DownReason::Broken] {
+            assert!(!Process::<()>::Down(stays).may_start());
+        }
+        assert!(!Process::Up(Box::new(())).may_start());
     }
-
-    type Member = Process<NodeCore<DiskStorage, TrackedStore>>;
 
     #[test]
     fn liveness_is_owed_by_every_member_but_the_halted_refused_and_broken() {
-        let down = |r| Member::Down(r);
+        let down = |r| Process::<Core>::Down(r);
         let excused = [
             down(DownReason::Halted),
             down(DownReason::Refused),
@@ -189,6 +236,28 @@ mod tests {
         assert_eq!(
             report(&with_crashed),
             "n1: down (Halted); n2: down (Crashed)"
+        );
+    }
+
+    fn leader(own_pending: u32) -> Core {
+        let mut app = Counter::default();
+        app.own_pending = own_pending;
+        let mut core = boot(MemLog::single_voter(), app, &mut hook()).expect("it starts");
+        lead(&mut core);
+        propose(&mut core, b"x", &mut NoCrashes).unwrap();
+        core
+    }
+
+    #[test]
+    fn a_run_converges_once_a_running_leader_applied_all_it_holds_and_its_own() {
+        let mut p = Process::Up(Box::new(leader(0)));
+        assert!(converged([&p]));
+        assert!(report([&p]).ends_with(" leader"), "{}", report([&p]));
+        p.set_paused(true);
+        assert!(!converged([&p]), "a paused member owes a resume");
+        assert!(
+            !converged([&Process::Up(Box::new(leader(1)))]),
+            "its own proposal is pending"
         );
     }
 }
