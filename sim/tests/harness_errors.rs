@@ -382,7 +382,7 @@ fn running_out_of_file_descriptors_is_an_environment_error_and_never_recorded() 
     // fjall needs a few descriptors per node: under a low limit some
     // store cannot open. That is the machine's problem, not a store-open
     // violation, and the failing seed must not land in the failures dir.
-    let failures = root().join("target/regsim/failures/default-0.toml");
+    let failures = root().join("target/regsim/failures/default-0-native.toml");
     let _ = std::fs::remove_file(&failures);
     let mut seen = false;
     for limit in 4..=12 {

@@ -515,9 +515,13 @@ impl Sweep<'_> {
         {
             println!("  swarm knobs: {knobs}");
         }
-        let file = self
-            .failed_dir
-            .join(format!("{}-{}.toml", self.sc.name, r.seed));
+        let file = failure_file(
+            &self.failed_dir,
+            &self.sc.name,
+            r.seed,
+            self.opts.runtime,
+            self.mutant,
+        );
         let signature = r
             .violations
             .first()
@@ -542,10 +546,10 @@ impl Sweep<'_> {
         match entry.and_then(|mut entry| {
             entry.group = group;
             std::fs::create_dir_all(&self.failed_dir)
-                .and_then(|_| std::fs::write(&file, entry.to_toml()))
-                .map_err(|e| format!("{}: {e}", file.display()))
+                .map_err(|e| format!("{}: {e}", self.failed_dir.display()))?;
+            record_failure(&file, &entry.to_toml()).map_err(|CliError(e)| e)
         }) {
-            Ok(()) => println!("  recorded as a seeds/ entry: {}", file.display()),
+            Ok(file) => println!("  recorded as a seeds/ entry: {}", file.display()),
             Err(e) => println!("  not recorded as a seeds/ entry: {e}"),
         }
         if let Some(dir) = &r.kept_data {
@@ -554,5 +558,62 @@ impl Sweep<'_> {
                 Err(e) => println!("  fjall data not kept: {e}"),
             }
         }
+    }
+}
+
+/// A failing run's seeds/ entry file in `dir`: named by scenario, seed,
+/// runtime and mutant, so that one failure's record never takes another's
+/// name (`default-7-native.toml`, `default-7-turmoil-lost-wake.toml`).
+fn failure_file(
+    dir: &Path,
+    scenario: &str,
+    seed: u64,
+    runtime: run::Runtime,
+    mutant: Option<&str>,
+) -> PathBuf {
+    let mutant = mutant.map(|m| format!("-{m}")).unwrap_or_default();
+    dir.join(format!("{scenario}-{seed}-{}{mutant}.toml", runtime.name()))
+}
+
+/// Writes a failure's entry to `file`, never over a different one: the
+/// same failure run again finds its own record there and keeps it; any
+/// other text goes to the first free numbered name beside it. Returns
+/// the file that holds the entry.
+fn record_failure(file: &Path, text: &str) -> Result<PathBuf, CliError> {
+    if std::fs::read_to_string(file).is_ok_and(|held| held == text) {
+        return Ok(file.to_path_buf());
+    }
+    super::case::write_new_file(file, text, false, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_s_file_is_named_by_scenario_seed_runtime_and_mutant() {
+        let dir = Path::new("f");
+        let name = |runtime, mutant| failure_file(dir, "default", 7, runtime, mutant);
+        assert_eq!(
+            name(run::Runtime::Native, None),
+            dir.join("default-7-native.toml")
+        );
+        assert_eq!(
+            name(run::Runtime::Turmoil, Some("lost-wake")),
+            dir.join("default-7-turmoil-lost-wake.toml")
+        );
+    }
+
+    #[test]
+    fn a_recorded_failure_is_never_overwritten_and_a_rerun_keeps_its_own() {
+        let record_failure = |file: &Path, text| record_failure(file, text).map_err(|e| e.0);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("default-0-native.toml");
+        assert_eq!(record_failure(&file, "first").unwrap(), file);
+        assert_eq!(record_failure(&file, "first").unwrap(), file, "a rerun");
+        let other = record_failure(&file, "second").unwrap();
+        assert_eq!(other, dir.path().join("default-0-native-2.toml"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "first");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "second");
     }
 }

@@ -1,0 +1,72 @@
+//! A failing run's record is never lost: `regsim run` names each failure's
+//! seeds/ entry by scenario, seed, runtime and mutant, keeps its own
+//! record when the same failure runs again, and never writes over a
+//! different one. (Failing runs need a mutant: the unmutated build is
+//! clean.)
+
+#![cfg(feature = "mutants")]
+
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+
+/// `regsim --root ROOT run --count 1 --mutant MUTANT`: seed 0 of the
+/// default scenario.
+fn fail(root: &Path, mutant: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_regsim"))
+        .args(["--root", root.to_str().unwrap(), "run", "--count", "1"])
+        .args(["--mutant", mutant])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{mutant}: {out}");
+    out
+}
+
+#[test]
+fn two_mutants_failing_the_same_seed_keep_two_records_and_a_rerun_keeps_its_own() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("scenarios")).unwrap();
+    std::fs::copy(
+        common::root().join("scenarios/default.toml"),
+        root.path().join("scenarios/default.toml"),
+    )
+    .unwrap();
+    let failures = root.path().join("target/regsim/failures");
+    let file = |name: &str| failures.join(format!("default-0-native-{name}.toml"));
+    let (a, b) = ("atomic-two-writes", "fjall-sync-buffer-only");
+    fail(root.path(), a);
+    let first = std::fs::read_to_string(file(a)).expect("the first failure recorded");
+    fail(root.path(), b);
+    assert!(file(b).exists(), "the second mutant's failure recorded");
+    assert_eq!(
+        std::fs::read_to_string(file(a)).unwrap(),
+        first,
+        "the first record was overwritten"
+    );
+    let out = fail(root.path(), a);
+    assert!(out.contains(&format!("default-0-native-{a}.toml")), "{out}");
+    // Someone's edit of a record is theirs: the same failure again goes
+    // beside it.
+    std::fs::write(file(a), "# edited\n").unwrap();
+    let out = fail(root.path(), a);
+    assert!(
+        out.contains(&format!("default-0-native-{a}-2.toml")),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(file(a)).unwrap(), "# edited\n");
+    let mut names: Vec<_> = std::fs::read_dir(&failures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            format!("default-0-native-{a}-2.toml"),
+            format!("default-0-native-{a}.toml"),
+            format!("default-0-native-{b}.toml"),
+        ]
+    );
+}
