@@ -3,281 +3,21 @@
 //! hold their own state and never read the world's; the engine hands them
 //! an [`Observation`] and goes on.
 
-use std::collections::BTreeMap;
-
 use writer_registry::registry::Space;
 use writer_registry::startup::Refusal;
 use writer_registry::{Halt, Outcome, PersistPolicy, StateDigest};
 
 use super::agreement::{self, AgreementOracle};
-use super::model::{describe_difference, Expected, NodeModel, SnapshotState};
+use super::client_visible::ClientVisible;
+use super::model::{Expected, NodeModel};
+pub use super::observation::{Injected, Observation, RowCorruption, StartOutcome};
 use super::purpose::{HaltEvent, Incarnation, InjectedRollback, PurposeOracle, RollbackHalt};
 use super::raft::RaftOracle;
+use super::snapshot_source::SnapshotSources;
+use super::start_judge::StartJudge;
 use super::Violations;
-use crate::disk::LogImage;
 use crate::node::ApplyRecord;
 use crate::store::{Image, SyncedRowChange};
-
-/// How a start ended, as the engine saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartOutcome {
-    Joined,
-    Refused(&'static str),
-    Halted,
-    /// An armed crash struck during the start.
-    Crashed,
-    /// The store or the disk could not be read (its own violation).
-    Broken,
-}
-
-/// A registry row the harness damaged: node `node`'s row `key` (slot
-/// `dek`, `node16`), now `value` (`how`).
-#[derive(Debug, Clone)]
-pub struct RowCorruption {
-    pub node: u8,
-    pub dek: u32,
-    pub node16: u16,
-    pub key: Vec<u8>,
-    /// The row as the reopened store held it before the damage.
-    pub old: Vec<u8>,
-    pub value: Vec<u8>,
-    pub how: &'static str,
-}
-
-/// What the engine saw happen, as the checkers need it.
-pub enum Observation<'a> {
-    /// A node's store reopened for a new incarnation, holding `store`
-    /// (`None`: it could not be read back, already a violation); `epoch`
-    /// is what its epoch file holds (the harness's disk) as START-1 reads
-    /// it.
-    Started {
-        node: u8,
-        inc: u32,
-        full: u64,
-        deks: &'a [u32],
-        store: Option<&'a Image>,
-        epoch: u16,
-        /// The commit index of the hard state on the harness's disk, as
-        /// the start reads it: START-4 replays up to it before the join.
-        disk_commit: u64,
-    },
-    /// The start that began with the last `Started` ended; `epoch_file`
-    /// is the file's (written, synced) value after it.
-    StartEnded {
-        node: u8,
-        outcome: StartOutcome,
-        epoch_file: (u16, u16),
-    },
-    /// A node's process stopped (crash, halt, refusal or the run's end)
-    /// leaving `store`. `library_digest`: the FSM's own digest, when a
-    /// running FSM stopped. `converged_end`: the run ended converged with
-    /// this node up (the client-visible check runs).
-    Stopped {
-        node: u8,
-        store: &'a Image,
-        library_digest: Option<StateDigest>,
-        converged_end: bool,
-    },
-    /// An apply. `outcome` is its outcome's name; `window_edge` is the
-    /// highest index the node had applied before its last restart (at or
-    /// below it, the node is in its replay window).
-    Applied {
-        node: u8,
-        who: Incarnation,
-        full: u64,
-        rec: &'a ApplyRecord,
-        outcome: &'static str,
-        window_edge: u64,
-    },
-    /// A node took a snapshot at `index` whose bytes are `data` and whose
-    /// metadata is `meta` (as its disk holds them).
-    SnapshotTaken {
-        node: u8,
-        index: u64,
-        data: &'a [u8],
-        meta: &'a raft::eraftpb::SnapshotMetadata,
-    },
-    /// A node's log as the harness's disk synced it changed to `log`.
-    Synced { node: u8, log: &'a LogImage },
-    /// Node `from` handed `msg` to the network, with its log as synced
-    /// and as written at that moment.
-    Sent {
-        from: u8,
-        msg: &'a raft::eraftpb::Message,
-        synced: &'a LogImage,
-        written: &'a LogImage,
-    },
-    /// The transport delivered a snapshot message for `index` to `to`.
-    SnapshotDelivered { to: u8, index: u64, data_hash: u64 },
-    /// The transport told `from` that its snapshot message of `term` to
-    /// `to` did not arrive (it decided so: dropped, cut, or the receiver
-    /// gone).
-    SnapshotFailed { from: u8, to: u8, term: u64 },
-    /// The transport handed `msg` from `from` to `to`, which steps it now
-    /// (the outputs of that step follow); from the harness's disks,
-    /// `from`'s synced log and the last index of `to`'s written log. (The
-    /// hosted runtimes never fail a snapshot, so they need not show it.)
-    Delivered {
-        from: u8,
-        to: u8,
-        msg: &'a raft::eraftpb::Message,
-        from_synced: &'a LogImage,
-        to_written_last: u64,
-    },
-    /// A snapshot at `index` was restored into a node's FSM: during its
-    /// start (`disk_hash`: the snapshot its disk holds) or installed from
-    /// a leader (the last one delivered for that index).
-    Restored {
-        node: u8,
-        index: u64,
-        replay: bool,
-        disk_hash: Option<u64>,
-        window_edge: u64,
-    },
-    /// A crash cut a write between the write and its sync while the node
-    /// applied, snapshotted or restored `index`. `entry`: the entry at
-    /// `index` on the harness's disk; `disk_hash`: the snapshot the disk
-    /// holds at that index.
-    WriteCut {
-        node: u8,
-        index: u64,
-        entry: Option<&'a [u8]>,
-        disk_hash: Option<u64>,
-    },
-    /// A node lost power: what it wrote and never synced is gone.
-    PowerLost { node: u8 },
-    /// The harness damaged a registry row and synced it, while the node
-    /// was down.
-    RowCorrupted(RowCorruption),
-    /// An injected I/O error failed the node's registry write or the sync
-    /// after it, in the call whose outputs come next.
-    StoreFault { node: u8, op: crate::store::StoreOp },
-    /// A start-sequence guard decision of incarnation `who`, as the node
-    /// reports it.
-    Guard {
-        who: Incarnation,
-        full: u64,
-        result: &'a Result<(), Refusal>,
-    },
-    /// Incarnation `who` proposed the registration entry `data` under
-    /// `proposal_id`.
-    RegistrationProposed {
-        who: Incarnation,
-        proposal_id: u64,
-        data: &'a [u8],
-    },
-    /// A node became leader of `term`, with its log as written.
-    Leader {
-        node: u8,
-        term: u64,
-        log: &'a LogImage,
-    },
-    /// Registry rows a node's store changed and synced, in order.
-    RowsSynced {
-        node: u8,
-        changes: &'a [SyncedRowChange],
-    },
-    /// After a registration applied on its node, incarnation `who`
-    /// answered whether it may encrypt under `dek` at `epoch` (`open`):
-    /// START-7's gate, asked as a client would ask it.
-    EncryptionGate {
-        who: Incarnation,
-        dek: u32,
-        epoch: u16,
-        open: bool,
-    },
-    /// An incarnation encrypted under (dek, node16, epoch).
-    Nonce {
-        who: Incarnation,
-        dek: u32,
-        node16: u16,
-        epoch: u16,
-    },
-}
-
-/// What the fault injector did, recorded for the purpose oracle.
-pub enum Injected {
-    /// A registration for the non-member writer `full`.
-    Collision { full: u64 },
-    /// A corrupted entry whose data hashes to `data_hash`.
-    Malformed { data_hash: u64 },
-    /// A bootstrap, rotation or reserved-opcode entry.
-    Exotic { data_hash: u64, opcode: u8 },
-    /// Node `node`'s (full id `full`) epoch file, which had held up to
-    /// `high`, set to `epoch`.
-    EpochPreset {
-        node: u8,
-        full: u64,
-        epoch: u16,
-        high: u16,
-    },
-    /// Node `node` (full id `full`)'s epoch file, which had held up to
-    /// `high`, was replaced by the older copy `to`.
-    Rollback {
-        node: u8,
-        full: u64,
-        to: u16,
-        high: u16,
-    },
-}
-
-/// What the start judge knows of a start in progress: the spec's start
-/// sequence run by the model, from the harness's epoch file and the
-/// model's own rows, whatever order the node runs its steps in.
-#[derive(Debug, Clone)]
-struct StartJudge {
-    full: u64,
-    deks: Vec<u32>,
-    /// The epoch file as START-1 reads it.
-    epoch: u16,
-    /// START-1/START-2's decision on the model's rows.
-    before: Option<&'static str>,
-    /// Entries the node applied during this start (its replay).
-    replayed: u64,
-    /// The commit index on the harness's disk as the start read it.
-    disk_commit: u64,
-    /// The model expects the replay to halt.
-    model_halted: bool,
-}
-
-/// What a snapshot carries, as its taker's model held it.
-struct Source {
-    state: Carried,
-    taker: u8,
-    /// The taker's state held injected bytes: so does the restorer's.
-    tainted: bool,
-}
-
-/// A source's state: the snapshot's own bytes when they carried exactly
-/// the taker's model state (decoded only if a node restores it, which few
-/// do), or the model's state when they did not.
-enum Carried {
-    Bytes(Vec<u8>),
-    State(SnapshotState),
-}
-
-impl Source {
-    fn state(&self) -> SnapshotState {
-        match &self.state {
-            Carried::State(s) => s.clone(),
-            Carried::Bytes(data) => writer_registry::Snapshot::decode(data)
-                .map(|s| snapshot_image(s.rows, s.kv))
-                .expect("decoded once when taken"),
-        }
-    }
-}
-
-/// A snapshot's registry rows and KV pairs as an image.
-fn snapshot_image(
-    rows: writer_registry::registry::Pairs,
-    kv: writer_registry::registry::Pairs,
-) -> Image {
-    let mut image = Image::new();
-    for (space, pairs) in [(Space::Registry, rows), (Space::Kv, kv)] {
-        image.extend(pairs.into_iter().map(|(k, v)| ((space, k), v)));
-    }
-    image
-}
 
 /// Every checker of one run.
 pub struct Checkers {
@@ -291,14 +31,10 @@ pub struct Checkers {
     purpose: PurposeOracle,
     models: Vec<NodeModel>,
     starts: Vec<Option<StartJudge>>,
-    /// The state each snapshot ever taken must carry, by its bytes' hash:
-    /// a restore becomes its source's model state.
-    snapshot_sources: BTreeMap<u64, Source>,
-    /// Per node, the last snapshot delivered for each index (its hash).
-    delivered: Vec<BTreeMap<u64, u64>>,
-    /// KV commands acknowledged to a client (applied somewhere): proposal
-    /// id -> the payload every converged replica must hold.
-    acknowledged: BTreeMap<u64, Vec<u8>>,
+    /// Every snapshot taken and delivered, and what each must carry.
+    snapshots: SnapshotSources,
+    /// `client-visible`: the KV commands acknowledged so far.
+    client_visible: ClientVisible,
     /// Row bytes the harness injected, per node (node, key, value):
     /// INV-1..INV-3 do not judge that node's change to or from them (a
     /// snapshot carries them to its restorer).
@@ -316,9 +52,8 @@ impl Checkers {
             purpose: PurposeOracle::default(),
             models: (0..nodes).map(|_| NodeModel::new(policy)).collect(),
             starts: vec![None; usize::from(nodes)],
-            snapshot_sources: BTreeMap::new(),
-            delivered: vec![BTreeMap::new(); usize::from(nodes)],
-            acknowledged: BTreeMap::new(),
+            snapshots: SnapshotSources::new(nodes),
+            client_visible: ClientVisible::default(),
             injected_rows: Default::default(),
         }
     }
@@ -470,7 +205,7 @@ impl Checkers {
                 index,
                 data_hash,
             } => {
-                self.delivered[usize::from(to)].insert(index, data_hash);
+                self.snapshots.delivered(to, index, data_hash);
             }
             Observation::Restored {
                 node,
@@ -479,11 +214,7 @@ impl Checkers {
                 disk_hash,
                 window_edge,
             } => {
-                let hash = if replay {
-                    disk_hash
-                } else {
-                    self.delivered[usize::from(node)].get(&index).copied()
-                };
+                let hash = self.snapshots.restored_hash(node, index, replay, disk_hash);
                 self.purpose.on_snapshot_restored(node, hash);
                 if self.on {
                     self.restored(at_us, node, index, hash, window_edge);
@@ -530,11 +261,7 @@ impl Checkers {
                 entry,
                 disk_hash,
             } => {
-                let hash =
-                    disk_hash.or_else(|| self.delivered[usize::from(node)].get(&index).copied());
-                let source = hash
-                    .and_then(|h| self.snapshot_sources.get(&h))
-                    .map(Source::state);
+                let source = self.snapshots.cut_source(node, index, disk_hash);
                 self.models[usize::from(node)].write_cut(index, entry, source.as_ref());
             }
             Observation::PowerLost { node } => self.models[usize::from(node)].power_lost(),
@@ -637,7 +364,7 @@ impl Checkers {
     }
 
     /// A store reopened: it must lie in the model's allowed set; then the
-    /// model runs START-1 and START-2 itself.
+    /// start judge runs START-1 and START-2 on the model.
     #[allow(clippy::too_many_arguments)]
     fn started(
         &mut self,
@@ -660,72 +387,15 @@ impl Checkers {
         }
         model.started();
         self.snapshot_status.on_started(node);
-        self.starts[usize::from(node)] = Some(StartJudge {
-            full,
-            deks: deks.to_vec(),
-            epoch,
-            before: model.guard(full, deks, epoch, false),
-            replayed: 0,
-            disk_commit,
-            model_halted: false,
-        });
+        let judge = StartJudge::new(model, (full, deks), epoch, disk_commit);
+        self.starts[usize::from(node)] = Some(judge);
     }
 
-    /// A start ended: was its outcome the one the spec's sequence, run on
-    /// the model, gives?
+    /// A start ended: the start judge holds its outcome to the spec's.
     fn start_ended(&mut self, at_us: u64, node: u8, outcome: StartOutcome, epoch_file: (u16, u16)) {
-        let Some(j) = self.starts[usize::from(node)].take() else {
-            return;
-        };
-        let e = j.epoch;
-        let mut wrong = |detail: String| self.v.push("start-sequence", Some(node), at_us, detail);
-        if let Some(refusal) = j.before {
-            let refused_first = outcome == StartOutcome::Refused(refusal)
-                && j.replayed == 0
-                && epoch_file == (e, e);
-            if !refused_first {
-                wrong(format!(
-                    "epoch file {e}: START-1/START-2 refuse ({refusal}) before any bump or replay; the node ended {outcome:?} after {} replayed entries with its epoch file at {epoch_file:?}",
-                    j.replayed
-                ));
-            }
-            return;
-        }
-        if outcome == StartOutcome::Broken {
-            return;
-        }
-        if epoch_file != (e + 1, e + 1) {
-            wrong(format!(
-                "epoch file {e}: START-3 bumps it to {} and syncs it before the replay; it holds {epoch_file:?} (written, synced)",
-                e + 1
-            ));
-        }
-        let applied = self.models[usize::from(node)].applied();
-        if outcome == StartOutcome::Joined && applied < j.disk_commit {
-            wrong(format!(
-                "START-4 replays the held entries up to the commit index on disk ({}) before the join; the node joined with entries applied up to {applied}",
-                j.disk_commit
-            ));
-        }
-        let after = self.models[usize::from(node)].guard(j.full, &j.deks, e + 1, true);
-        let agrees = match outcome {
-            StartOutcome::Refused(r) => !j.model_halted && after == Some(r),
-            StartOutcome::Joined => !j.model_halted && after.is_none(),
-            StartOutcome::Halted => j.model_halted,
-            StartOutcome::Crashed | StartOutcome::Broken => true,
-        };
-        if !agrees {
-            let expected = if j.model_halted {
-                "a halt in the replay".to_string()
-            } else {
-                match after {
-                    Some(r) => format!("a START-5 refusal ({r})"),
-                    None => "a join".to_string(),
-                }
-            };
-            wrong(format!(
-                "epoch file {e}: the spec's sequence on the model's rows gives {expected}; the node ended {outcome:?}"
-            ));
+        if let Some(judge) = self.starts[usize::from(node)].take() {
+            let model = &self.models[usize::from(node)];
+            judge.ended((&mut self.v, at_us, node), model, outcome, epoch_file);
         }
     }
 
@@ -763,95 +433,33 @@ impl Checkers {
             }
         }
         if converged_end {
-            let missing = self
-                .acknowledged
-                .iter()
-                .filter(|(pid, payload)| {
-                    store.get(&(Space::Kv, pid.to_be_bytes().to_vec())) != Some(*payload)
-                })
-                .map(|(pid, _)| *pid)
-                .collect::<Vec<_>>();
-            if let Some(first) = missing.first() {
-                self.v.push(
-                    "client-visible",
-                    Some(node),
-                    at_us,
-                    format!(
-                        "{} acknowledged KV commands missing or changed on a converged replica (first: proposal {first})",
-                        missing.len()
-                    ),
-                );
-            }
+            let at = (&mut self.v, at_us, node);
+            self.client_visible.converged_replica(at, store);
         }
     }
 
     fn snapshot_taken(&mut self, at_us: u64, node: u8, index: u64, data: &[u8], hash: u64) {
         let model = &mut self.models[usize::from(node)];
-        model.snapshot_taken();
-        let applied = model.applied();
-        // A restore of it becomes what the model held: the snapshot's own
-        // bytes when they carry exactly that (the common case, kept without
-        // a copy of the model), the model's state otherwise.
-        let (state, diff) = match writer_registry::Snapshot::decode(data) {
-            Err(e) => (
-                Carried::State(model.snapshot_state()),
-                Some(format!("undecodable: {e}")),
-            ),
-            Ok(s) if s.applied_index != applied || index != applied => (
-                Carried::State(model.snapshot_state()),
-                Some(format!(
-                    "taken at index {index} carrying applied index {}, the model has applied {applied}",
-                    s.applied_index
-                )),
-            ),
-            Ok(s) if model.carries(&s.rows, &s.kv) => (Carried::Bytes(data.to_vec()), None),
-            Ok(s) => {
-                let expected = model.snapshot_state();
-                let diff = describe_difference(&expected, &snapshot_image(s.rows, s.kv));
-                (Carried::State(expected), diff)
-            }
-        };
-        if let Some(diff) = diff {
-            self.v.push(
-                "snapshot-content",
-                Some(node),
-                at_us,
-                format!("snapshot at {index}: {diff}"),
-            );
-        }
-        let tainted = self.models[usize::from(node)].tainted();
-        self.snapshot_sources.entry(hash).or_insert(Source {
-            state,
-            taker: node,
-            tainted,
-        });
+        let at = (&mut self.v, at_us, node);
+        self.snapshots.taken(at, model, (index, data, hash));
     }
 
     fn restored(&mut self, at_us: u64, node: u8, index: u64, hash: Option<u64>, window_edge: u64) {
         let i = usize::from(node);
-        match hash.and_then(|h| self.snapshot_sources.get(&h)) {
-            Some(source) => {
-                self.models[i].restore(&source.state(), index, source.tainted);
-                // The rows (damage included) are now the taker's.
-                let taker = source.taker;
-                let carried: Vec<_> = self
-                    .injected_rows
-                    .iter()
-                    .filter(|(n, _, _)| *n == taker)
-                    .map(|(_, k, v)| (node, k.clone(), v.clone()))
-                    .collect();
-                self.injected_rows.extend(carried);
-            }
-            None => {
-                self.v.push(
-                    "snapshot-source",
-                    Some(node),
-                    at_us,
-                    format!("restored a snapshot at {index} that no node took"),
-                );
-                return;
-            }
-        }
+        let at = (&mut self.v, at_us, node);
+        let Some(source) = self.snapshots.source_of_restore(at, index, hash) else {
+            return;
+        };
+        self.models[i].restore(&source.state(), index, source.tainted);
+        // The rows (damage included) are now the taker's.
+        let taker = source.taker;
+        let carried: Vec<_> = self
+            .injected_rows
+            .iter()
+            .filter(|(n, _, _)| *n == taker)
+            .map(|(_, k, v)| (node, k.clone(), v.clone()))
+            .collect();
+        self.injected_rows.extend(carried);
         if index >= window_edge && !self.models[i].tainted() {
             self.agreement
                 .on_state(&mut self.v, at_us, node, index, self.models[i].digest());
@@ -883,9 +491,7 @@ impl Checkers {
                     return;
                 }
                 if let Outcome::Kv { proposal_id } = result {
-                    self.acknowledged
-                        .entry(*proposal_id)
-                        .or_insert_with(|| rec.data.get(9..).unwrap_or_default().to_vec());
+                    self.client_visible.acknowledged(*proposal_id, &rec.data);
                 }
                 if rec.index >= window_edge && !self.models[usize::from(node)].tainted() {
                     let digest = self.models[usize::from(node)].digest();
@@ -954,9 +560,8 @@ impl Checkers {
         let model = &mut self.models[usize::from(node)];
         let expected = model.apply(rec.index, &rec.data);
         if rec.replay {
-            if let Some(j) = &mut self.starts[usize::from(node)] {
-                j.replayed += 1;
-                j.model_halted |= expected.halts();
+            if let Some(judge) = &mut self.starts[usize::from(node)] {
+                judge.replayed(expected.halts());
             }
         }
         if !expected.admits(actual) {

@@ -13,9 +13,17 @@
 //! - [`agreement`]: replica agreement on the model's digests, and the
 //!   spec's invariants on synced row changes.
 //! - [`purpose`]: nonce safety and justified halts (ground truth).
+//! - `start_judge`: START-1..START-5, the spec's start sequence run on
+//!   the model and the harness's epoch file (`start-sequence`).
+//! - `snapshot_source`: what each snapshot taken must carry and where
+//!   each restored one came from (`snapshot-content`, `snapshot-source`).
+//! - `client_visible`: every acknowledged KV command on every converged
+//!   replica.
+//! - [`observation`]: what the checkers are shown (the world's
+//!   observations, the injector's records).
 //! - [`checkers`]: all of them as one owner of their state, fed by the
 //!   engine's observations and the fault injector's records; it also runs
-//!   the start judge, the whole-state and client-visible checks.
+//!   the per-apply checks and the whole-state ones at each stop.
 //!
 //! # Ground truth, never the system's word
 //!
@@ -88,8 +96,12 @@
 
 pub mod agreement;
 pub mod checkers;
+mod client_visible;
 pub mod model;
+pub mod observation;
 pub mod purpose;
+mod snapshot_source;
+mod start_judge;
 pub use regsim_engine::oracle::{commits, persisted, raft, snapshot_status};
 #[cfg(test)]
 mod tests;
