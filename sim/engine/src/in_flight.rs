@@ -1,6 +1,11 @@
 //! The in-flight rule: what becomes of a message that was on its way when
 //! its sender or its receiver stopped. Every runtime judges an arrival
-//! here, so a crash means the same on all of them.
+//! here, so a crash means the same on all of them. A link cut under a
+//! message is the runtime network's to know: the native model reports
+//! it here; turmoil 0.7.2 drops what a partition strands before any host
+//! sees it; madsim 0.2 judges a link only as a message leaves, so there a
+//! message sent before a cut still arrives (an exception that runtime
+//! forces). The hosted runtimes pass `cut` as false.
 //!
 //! A node's incarnation counts its processes: it moves on when a process
 //! ends, so a node that is down already has the number its next process

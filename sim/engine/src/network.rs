@@ -159,7 +159,9 @@ mod tests {
         let mut net = Network::new(links(), 2, &Streams::new(3));
         for fate in fates(&mut net, 0, 1, 2_000) {
             if let Fate::Delivered { delay, again } = fate {
-                assert!((100..=25_000).contains(&delay), "{delay}");
+                // On time, or held back by exactly the reorder delay.
+                let on_time = (100..=5_000).contains(&delay);
+                assert!(on_time || (20_100..=25_000).contains(&delay), "{delay}");
                 if let Some(again) = again {
                     assert!(again > delay && again <= delay + 5_000, "{again}");
                 }

@@ -260,4 +260,20 @@ mod tests {
             "its own proposal is pending"
         );
     }
+
+    #[test]
+    fn a_member_behind_the_leader_keeps_the_run_from_converging() {
+        let twins = [leader(0), leader(0)].map(|c| Process::Up(Box::new(c)));
+        assert!(converged(&twins), "{}", report(&twins));
+        let mut ahead = leader(0);
+        propose(&mut ahead, b"y", &mut NoCrashes).unwrap();
+        // Whichever leader is found first, the other has not applied what
+        // it holds (or holds more than it).
+        let (a, b) = (
+            Process::Up(Box::new(ahead)),
+            Process::Up(Box::new(leader(0))),
+        );
+        assert!(!converged([&a, &b]), "{}", report([&a, &b]));
+        assert!(!converged([&b, &a]), "{}", report([&b, &a]));
+    }
 }

@@ -863,8 +863,9 @@ impl<F: NodeFiles> World<F> {
 
     /// Judges a raft message by the engine's in-flight rule (a paused or
     /// down host reads its socket too, so it is judged at arrival whatever
-    /// the process does); true when it reaches the process. Turmoil cuts
-    /// links itself, so none is cut under a message that got here.
+    /// the process does); true when it reaches the process. A link cut
+    /// under a message is the runtime network's to judge (see
+    /// `regsim_engine::in_flight`): none is reported here.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
         let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.sc.nodes) else {
             let detail = format!("a raft message from n{}, outside the cluster", from + 1);
@@ -891,7 +892,7 @@ impl<F: NodeFiles> World<F> {
     /// to (a retry resends the same bytes), then propose.
     fn client_arrived(&mut self, node: u8, cmd: usize, attempt: Attempt) {
         let s = &self.slots[usize::from(node)];
-        let at = (node, &s.member, s.state.core().map(|core| core.app()));
+        let at = (node, &s.member, s.state.running().map(|core| core.app()));
         let data = self
             .obs
             .client_proposal(self.now, &mut self.clients, at, cmd, attempt);

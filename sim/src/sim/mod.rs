@@ -1,5 +1,7 @@
-//! The engine: virtual clock, event queue, network, disks and the cluster,
-//! driving the node cores through a schedule and feeding the oracles.
+//! The native world: the cluster on the engine's virtual clock, network
+//! model and in-flight rule (`regsim_engine::{clock, network,
+//! in_flight}`), with its simulated disks, driving the node cores through
+//! a schedule and feeding the oracles.
 //!
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.

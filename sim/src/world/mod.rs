@@ -1,9 +1,10 @@
 //! What every runtime's world shares, written once: the harness's books
 //! on each member (`observe`), the fault injector (`injector`), the
-//! clients (`clients`), the seam the schedule's actions act through
-//! (`target`), and the facts of a run that do not depend on how it is
-//! driven (why a node is down, how a run ended, its counters, a node's
-//! parameters).
+//! clients (`clients`), the seam the schedule's actions act through and
+//! what ending a process means (`target`), a start's bookkeeping
+//! (`start`), and the facts of a run that do not depend on how it is
+//! driven (how a run ended, its counters, a node's parameters; why a node
+//! is down and its process are the engine's `process`).
 //!
 //! The native engine ([`crate::sim`]) and the hosted runtimes
 //! (`crate::hosted`) build on it; it depends on neither.
