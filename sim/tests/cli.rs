@@ -164,6 +164,12 @@ fn run_sweeps_prints_stats_and_a_summary() {
     ] {
         assert!(out.contains(needle), "{out} lacks {needle}");
     }
+    assert_eq!(last_line(&o), "PASS: 3 runs of partitions, 0 failed");
+}
+
+/// The last line a command printed: its verdict.
+fn last_line(o: &Output) -> String {
+    stdout(o).lines().last().unwrap_or_default().to_string()
 }
 
 #[test]
@@ -225,6 +231,10 @@ fn a_failing_sweep_exits_1_and_names_what_never_showed() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o)
         .contains("expected finding never showed: unjustified-halt:rollback:replay-window"));
+    assert_eq!(
+        last_line(&o),
+        "FAIL: 1 runs of restart-storm, 0 failed; expected finding never showed: unjustified-halt:rollback:replay-window"
+    );
 }
 
 #[test]
@@ -378,8 +388,13 @@ fn required_marks_are_enforced_by_default_from_min_seeds_up() {
     let o = run(&["--count", "4"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("required mark never hit: applier-corrupt-row"));
+    assert_eq!(
+        last_line(&o),
+        "FAIL: 4 runs of default, 0 failed; required mark never hit: applier-corrupt-row"
+    );
     let o = run(&["--count", "2"]);
     assert!(o.status.success(), "{}", stdout(&o));
+    assert_eq!(last_line(&o), "PASS: 2 runs of default, 0 failed");
     let o = run(&["--count", "2", "--require-marks"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let o = run(&["--count", "4", "--no-require-marks"]);

@@ -1,8 +1,9 @@
 //! A failing run's record is never lost: `regsim run` names each failure's
 //! seeds/ entry by scenario, seed, runtime and mutant, keeps its own
 //! record when the same failure runs again, and never writes over a
-//! different one. (Failing runs need a mutant: the unmutated build is
-//! clean.)
+//! different one; its last line is the verdict, with the first failure's
+//! replay command and report. (Failing runs need a mutant: the unmutated
+//! build is clean.)
 
 #![cfg(feature = "mutants")]
 
@@ -35,26 +36,39 @@ fn two_mutants_failing_the_same_seed_keep_two_records_and_a_rerun_keeps_its_own(
     .unwrap();
     let failures = root.path().join("target/regsim/failures");
     let file = |name: &str| failures.join(format!("default-0-native-{name}.toml"));
+    let recorded = |out: &str, name: &str| {
+        let line = format!("  recorded as a seeds/ entry: {}\n", file(name).display());
+        assert!(out.contains(&line), "not recorded as {name}: {out}");
+        assert!(
+            !out.contains("\nnote:"),
+            "a note breaks the seed's block: {out}"
+        );
+    };
     let (a, b) = ("atomic-two-writes", "fjall-sync-buffer-only");
-    fail(root.path(), a);
+    let out = fail(root.path(), a);
+    recorded(&out, a);
+    // The verdict comes last, with the first failure's replay and report.
+    let verdict = out.lines().last().unwrap();
+    let head = "FAIL: 1 runs of default, 1 failed; first failure: default seed 0 [";
+    assert!(verdict.starts_with(head), "{verdict}");
+    let replay = format!("/scenarios/default.toml --seed 0 --mutant {a}, report: ");
+    assert!(verdict.contains(&replay), "{verdict}");
+    let report = format!("reports/default-0-{a}.html");
+    assert!(verdict.ends_with(&report), "{verdict}");
     let first = std::fs::read_to_string(file(a)).expect("the first failure recorded");
-    fail(root.path(), b);
-    assert!(file(b).exists(), "the second mutant's failure recorded");
+    recorded(&fail(root.path(), b), b);
     assert_eq!(
         std::fs::read_to_string(file(a)).unwrap(),
         first,
         "the first record was overwritten"
     );
-    let out = fail(root.path(), a);
-    assert!(out.contains(&format!("default-0-native-{a}.toml")), "{out}");
-    // Someone's edit of a record is theirs: the same failure again goes
-    // beside it.
+    recorded(&fail(root.path(), a), a);
+    // Someone's edit of a record is theirs: the same failure goes beside
+    // it, and is found there when it fails again.
     std::fs::write(file(a), "# edited\n").unwrap();
-    let out = fail(root.path(), a);
-    assert!(
-        out.contains(&format!("default-0-native-{a}-2.toml")),
-        "{out}"
-    );
+    for _ in 0..2 {
+        recorded(&fail(root.path(), a), &format!("{a}-2"));
+    }
     assert_eq!(std::fs::read_to_string(file(a)).unwrap(), "# edited\n");
     let mut names: Vec<_> = std::fs::read_dir(&failures)
         .unwrap()

@@ -52,6 +52,26 @@ fn every_workflow_runs_its_steps_under_pipefail() {
     }
 }
 
+/// The shells a workflow names anywhere (a job's or a step's `shell:`).
+fn shells(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("shell:"))
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn no_job_or_step_names_another_shell() {
+    for (name, text) in workflows() {
+        for shell in shells(&text) {
+            assert_eq!(
+                shell, "bash",
+                "{name}: `shell: {shell}` runs without `-eo pipefail`"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_check_sees_a_pipe_and_the_missing_default() {
     let old = "jobs:\n  t:\n    steps:\n      - run: bin/regsim mutants | tee mutants.md\n";
@@ -59,6 +79,7 @@ fn the_check_sees_a_pipe_and_the_missing_default() {
     let new = format!("defaults:\n  run:\n    shell: bash\n{old}");
     assert!(runs_under_pipefail(&new));
     assert!(!pipes("      - run: |\n          a || b\n"));
+    assert_eq!(shells("    shell: sh\n      shell: bash\n"), ["sh", "bash"]);
     let nightly = workflows()
         .into_iter()
         .find(|(n, _)| n == "nightly.yml")

@@ -251,17 +251,6 @@ pub(super) fn recorded_scenario(path: &Path) -> Result<String, CliError> {
 /// Returns the file written. Creating a new file is atomic (`create_new`):
 /// two commands writing at once never share a name.
 pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<PathBuf, CliError> {
-    write_new_file(out, text, force, true)
-}
-
-/// [`write_entry_file`] for a command without `--force` (`hint_force`
-/// off: the note does not offer it).
-pub(super) fn write_new_file(
-    out: &Path,
-    text: &str,
-    force: bool,
-    hint_force: bool,
-) -> Result<PathBuf, CliError> {
     use std::io::Write;
     let write = |file: &Path, new: bool| -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
@@ -303,13 +292,8 @@ pub(super) fn write_new_file(
         match write(&file, true) {
             Ok(()) => {
                 if n > 1 {
-                    let hint = if hint_force {
-                        " (--force overwrites)"
-                    } else {
-                        ""
-                    };
                     println!(
-                        "note: {} exists; wrote {} instead{hint}",
+                        "note: {} exists; wrote {} instead (--force overwrites)",
                         out.display(),
                         file.display()
                     );

@@ -11,7 +11,7 @@ use super::{find_root, mutant_slot, CliError};
 use crate::cancel::Cancel;
 use crate::corpus::Expect;
 use crate::nightly::{mark_checks, Known};
-use crate::results::{self, Group, Groups, Outcome, Source};
+use crate::results::{self, Group, Groups, Outcome, Record, Source};
 use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
 
@@ -36,11 +36,24 @@ pub(super) struct Finish<'a> {
     pub(super) extra_md: &'a str,
 }
 
+/// What the second half of a sweep found, for the command's verdict.
+pub(super) struct Finished {
+    /// Runs recorded, and how many of them failed.
+    pub(super) runs: u64,
+    pub(super) failed: u64,
+    /// What calls for a person, one phrase each: a new signature, an
+    /// enforced required mark or expected finding missing, a run that
+    /// gave no verdict (nondeterministic, a harness error, a timeout).
+    /// None: the sweep passes.
+    pub(super) reasons: Vec<String>,
+    /// The first run of the first failure group (new signatures first),
+    /// with its report once drawn.
+    pub(super) first: Option<Record>,
+}
+
 impl Finish<'_> {
-    /// Groups, shrinks, reports and summarises `files` into `out`; true when
-    /// nothing calls for a person: no new signature, no nondeterminism, no
-    /// harness error, every enforced required mark hit.
-    pub(super) fn run(&self, notes: &[String]) -> Result<bool, CliError> {
+    /// Groups, shrinks, reports and summarises `files` into `out`.
+    pub(super) fn run(&self, notes: &[String]) -> Result<Finished, CliError> {
         let Finish {
             out,
             title,
@@ -92,21 +105,80 @@ impl Finish<'_> {
         if shout {
             println!("{md}");
         }
-        println!(
-            "wrote {}: results.jsonl, junit.xml, summary.md",
-            out.display()
-        );
+        let written: Vec<&str> = [
+            "results.jsonl",
+            "junit.xml",
+            "summary.md",
+            "reports/",
+            "corpus/",
+        ]
+        .into_iter()
+        .filter(|f| out.join(f).exists())
+        .collect();
+        println!("wrote {}: {}", out.display(), written.join(", "));
         let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
         source.each(&mut |r| *counts.entry(r.outcome).or_default() += 1)?;
-        let troubled = [
-            Outcome::Nondeterministic,
-            Outcome::HarnessError,
-            Outcome::Timeout,
-        ]
-        .iter()
-        .any(|o| counts.contains_key(o));
-        Ok(groups.new_ones().next().is_none() && !marks.iter().any(|m| m.failed()) && !troubled)
+        let mut reasons: Vec<String> = groups
+            .new_ones()
+            .map(|g| format!("new signature {}", g.signature))
+            .collect();
+        for m in marks.iter().filter(|m| m.failed()) {
+            for mark in &m.missing {
+                reasons.push(format!("{}: required mark never hit: {mark}", m.scenario));
+            }
+            for finding in &m.missing_findings {
+                reasons.push(format!(
+                    "{}: expected finding never showed: {finding}",
+                    m.scenario
+                ));
+            }
+        }
+        for (o, what) in [
+            (Outcome::Nondeterministic, "nondeterministic"),
+            (Outcome::HarnessError, "ended in a harness error"),
+            (Outcome::Timeout, "timed out"),
+        ] {
+            if let Some(n) = counts.get(&o) {
+                reasons.push(format!("{n} runs {what}"));
+            }
+        }
+        Ok(Finished {
+            runs: counts.values().sum(),
+            failed: counts.get(&Outcome::Fail).copied().unwrap_or(0),
+            reasons,
+            first: groups.0.first().map(|g| g.first.clone()),
+        })
     }
+}
+
+/// The last line of a sweep: PASS or FAIL with what it ran (`what`), why
+/// it failed (`reasons`), and the first failure's seed, signature, replay
+/// command and report (under `out`), so that nothing a person needs has
+/// scrolled away.
+pub(super) fn verdict(
+    ok: bool,
+    what: &str,
+    reasons: &[String],
+    first: Option<&Record>,
+    out: &Path,
+) -> String {
+    let mut line = format!("{}: {what}", if ok { "PASS" } else { "FAIL" });
+    if !reasons.is_empty() {
+        line += &format!("; {}", reasons.join("; "));
+    }
+    if let Some(r) = first.filter(|r| r.outcome == Outcome::Fail) {
+        let signature = r.signature.as_deref().unwrap_or("?");
+        // The command, without the comment that says what it pins.
+        let replay = r.replay.split("   # ").next().unwrap_or(&r.replay);
+        line += &format!(
+            "; first failure: {} seed {} [{signature}], replay: {replay}",
+            r.scenario, r.seed
+        );
+        if let Some(report) = &r.report {
+            line += &format!(", report: {}", out.join(report).display());
+        }
+    }
+    line
 }
 
 /// A group's first failure drawn as an HTML report under `out/reports/`

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::finish::Finish;
+use super::finish::{verdict, Finish};
 use super::run::{command_line, parse_duration, Sweep};
 use super::{find_root, mutant_slot, parse_jobs, CliError};
 use crate::nightly::{targets, Target};
@@ -250,7 +250,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
             .map(|m| format!(", mutant {m}"))
             .unwrap_or_default()
     );
-    let ok = Finish {
+    let done = Finish {
         out: &args.out,
         title: &title,
         files: &[results_file],
@@ -260,7 +260,15 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         extra_md: &extra,
     }
     .run(&notes)?;
-    Ok(ok && !interrupted)
+    let mut reasons = done.reasons;
+    if interrupted {
+        reasons.push("interrupted".into());
+    }
+    let ok = reasons.is_empty();
+    let what = format!("{} runs, {} failed", done.runs, done.failed);
+    let first = done.first.as_ref();
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    Ok(ok)
 }
 
 /// The mutant hunt (mutants builds) over `budget`, as a summary section.
@@ -373,7 +381,7 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
             .iter()
             .map(|c| format!("shard {c}: its results may be incomplete")),
     );
-    let ok = Finish {
+    let done = Finish {
         out: &args.out,
         title: &title,
         files: &[merged],
@@ -383,5 +391,16 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         extra_md: "",
     }
     .run(&notes)?;
-    Ok(ok && crashed.is_empty())
+    let mut reasons = done.reasons;
+    reasons.extend(crashed.iter().map(|c| format!("shard {c} crashed")));
+    let ok = reasons.is_empty();
+    let what = format!(
+        "{} runs in {} shards, {} failed",
+        done.runs,
+        files.len(),
+        done.failed
+    );
+    let first = done.first.as_ref();
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    Ok(ok)
 }

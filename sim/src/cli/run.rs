@@ -209,7 +209,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     if let Some(e) = harness_error(&summary) {
         return Err(e);
     }
-    reports?;
+    let done = reports?;
     let ok = summary.ok() && marks_ok;
     if ended.interrupted && ok {
         return Err(CliError(format!(
@@ -217,6 +217,31 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
             writer.path().display()
         )));
     }
+    let mut reasons: Vec<String> = summary
+        .missing_expected
+        .iter()
+        .map(|f| format!("expected finding never showed: {f}"))
+        .collect();
+    if let Some(n) = summary.without_verdict.get("nondeterministic") {
+        reasons.push(format!("{n} seeds nondeterministic"));
+    }
+    if !marks_ok {
+        reasons.extend(
+            (summary.missing_marks.iter()).map(|m| format!("required mark never hit: {m}")),
+        );
+    }
+    if ended.interrupted {
+        reasons.push("interrupted".into());
+    }
+    let what = format!(
+        "{} runs of {}, {} failed",
+        summary.runs, sc.name, summary.failed
+    );
+    let first = done.first.as_ref();
+    println!(
+        "{}",
+        super::finish::verdict(ok, &what, &reasons, first, &dir)
+    );
     Ok(ok)
 }
 
@@ -576,15 +601,54 @@ fn failure_file(
 }
 
 /// Writes a failure's entry to `file`, never over a different one: the
-/// same failure run again finds its own record there and keeps it; any
-/// other text goes to the first free numbered name beside it. Returns
-/// the file that holds the entry.
+/// same failure run again finds its own record there (or at a numbered
+/// name beside it) and keeps it; other text goes to the first free
+/// numbered name (`<stem>-2.toml`, ...). Returns the file that holds the
+/// entry. Creating a file is atomic (`create_new`): two sweeps recording
+/// at once never share a name.
 fn record_failure(file: &Path, text: &str) -> Result<PathBuf, CliError> {
-    if std::fs::read_to_string(file).is_ok_and(|held| held == text) {
-        return Ok(file.to_path_buf());
+    use std::io::Write;
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for n in 1..=MAX_RECORDS {
+        let candidate = if n == 1 {
+            file.to_path_buf()
+        } else {
+            file.with_file_name(format!("{stem}-{n}.toml"))
+        };
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate);
+        match created {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())
+                    .map_err(|e| format!("{}: cannot write: {e}", candidate.display()))?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if std::fs::read_to_string(&candidate).is_ok_and(|held| held == text) {
+                    return Ok(candidate);
+                }
+            }
+            Err(e) => {
+                return Err(CliError(format!(
+                    "{}: cannot write: {e}",
+                    candidate.display()
+                )))
+            }
+        }
     }
-    super::case::write_new_file(file, text, false, false)
+    Err(CliError(format!(
+        "{}: it and {MAX_RECORDS} numbered variants hold other entries; move some away",
+        file.display()
+    )))
 }
+
+/// How many numbered names [`record_failure`] tries.
+const MAX_RECORDS: u32 = 1000;
 
 #[cfg(test)]
 mod tests {
@@ -613,6 +677,9 @@ mod tests {
         assert_eq!(record_failure(&file, "first").unwrap(), file, "a rerun");
         let other = record_failure(&file, "second").unwrap();
         assert_eq!(other, dir.path().join("default-0-native-2.toml"));
+        assert_eq!(record_failure(&file, "second").unwrap(), other, "a rerun");
+        let third = record_failure(&file, "third").unwrap();
+        assert_eq!(third, dir.path().join("default-0-native-3.toml"));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "first");
         assert_eq!(std::fs::read_to_string(&other).unwrap(), "second");
     }
