@@ -217,22 +217,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
             writer.path().display()
         )));
     }
-    let mut reasons: Vec<String> = summary
-        .missing_expected
-        .iter()
-        .map(|f| format!("expected finding never showed: {f}"))
-        .collect();
-    if let Some(n) = summary.without_verdict.get("nondeterministic") {
-        reasons.push(format!("{n} seeds nondeterministic"));
-    }
-    if !marks_ok {
-        reasons.extend(
-            (summary.missing_marks.iter()).map(|m| format!("required mark never hit: {m}")),
-        );
-    }
-    if ended.interrupted {
-        reasons.push("interrupted".into());
-    }
+    let reasons = reasons(&summary, marks_ok, ended.interrupted);
     let what = format!(
         "{} runs of {}, {} failed",
         summary.runs, sc.name, summary.failed
@@ -243,6 +228,28 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         super::finish::verdict(ok, &what, &reasons, first, &dir)
     );
     Ok(ok)
+}
+
+/// Why a sweep of one scenario fails besides its failed runs: expected
+/// findings that never showed, nondeterminism, enforced required marks
+/// never hit (`marks_ok` off), an interrupt.
+fn reasons(summary: &Summary, marks_ok: bool, interrupted: bool) -> Vec<String> {
+    let mut reasons: Vec<String> = summary
+        .missing_expected
+        .iter()
+        .map(|f| format!("expected finding never showed: {f}"))
+        .collect();
+    if let Some(n) = summary.without_verdict.get("nondeterministic") {
+        reasons.push(format!("{n} seeds nondeterministic"));
+    }
+    if !marks_ok {
+        let missing = summary.missing_marks.iter();
+        reasons.extend(missing.map(|m| format!("required mark never hit: {m}")));
+    }
+    if interrupted {
+        reasons.push("interrupted".into());
+    }
+    reasons
 }
 
 /// The first harness error of a sweep, as the command's error (with how
