@@ -28,10 +28,10 @@ use crate::world::{Ending, SimOptions, Stats};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
-    /// The native discrete-event engine ([`crate::sim`]).
+    /// The native discrete-event engine (sim/src/sim/).
     #[default]
     Native,
-    /// turmoil's hosts, clock, network and file system ([`crate::turmoil_runtime`]).
+    /// turmoil's hosts, clock, network and file system (sim/src/turmoil_runtime/).
     Turmoil,
     /// madsim's nodes, clock and network (`madsim_runtime`, built only
     /// under `RUSTFLAGS="--cfg madsim"`, run from `#[madsim::test]`s).

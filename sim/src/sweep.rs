@@ -410,6 +410,8 @@ pub struct Summary {
     pub marks: BTreeMap<String, (u64, u64)>,
     /// Marks the scenario requires that no run hit.
     pub missing_marks: Vec<String>,
+    /// Marks the scenario requires (on this runtime).
+    pub required_marks: Vec<String>,
     on_turmoil: bool,
 }
 
@@ -489,11 +491,14 @@ impl Summary {
             .cloned()
             .collect();
         let turmoil_only = sc.marks.turmoil_required.iter().filter(|_| self.on_turmoil);
-        self.missing_marks = sc
+        self.required_marks = sc
             .marks
             .required
             .iter()
             .chain(turmoil_only)
+            .cloned()
+            .collect();
+        self.missing_marks = (self.required_marks.iter())
             .filter(|m| self.marks.get(*m).is_none_or(|(runs, _)| *runs == 0))
             .cloned()
             .collect();
@@ -556,9 +561,17 @@ impl std::fmt::Display for Summary {
         for m in &self.missing_expected {
             writeln!(f, "expected finding never showed: {m}")?;
         }
-        writeln!(f, "coverage marks (runs that hit it, total hits):")?;
+        writeln!(
+            f,
+            "coverage marks (runs that hit it, total hits; * the scenario requires it):"
+        )?;
         for (mark, (runs, hits)) in &self.marks {
-            writeln!(f, "  {mark:<40} {runs:>6} runs {hits:>9} hits")?;
+            let required = if self.required_marks.contains(mark) {
+                "*"
+            } else {
+                " "
+            };
+            writeln!(f, "{required} {mark:<40} {runs:>6} runs {hits:>9} hits")?;
         }
         for m in &self.missing_marks {
             writeln!(f, "required mark never hit: {m}")?;

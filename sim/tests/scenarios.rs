@@ -18,13 +18,17 @@ const DEFAULT_SEEDS: u64 = 16;
 /// The scenarios to run: all of them, or `REGSIM_SCENARIO`'s.
 fn selected_scenarios() -> Vec<String> {
     let names = common::scenario_names();
-    match std::env::var("REGSIM_SCENARIO") {
-        Err(_) => names,
-        Ok(one) if names.contains(&one) => vec![one],
-        Ok(other) => {
-            panic!("REGSIM_SCENARIO={other:?}: no scenarios/{other}.toml; known: {names:?}")
-        }
+    let Ok(asked) = std::env::var("REGSIM_SCENARIO") else {
+        return names;
+    };
+    // A name, a file name or a path: `partitions`, `partitions.toml` and
+    // `scenarios/partitions.toml` all name scenarios/partitions.toml.
+    let name = asked.rsplit('/').next().unwrap_or(&asked);
+    let name = name.strip_suffix(".toml").unwrap_or(name).to_string();
+    if names.contains(&name) {
+        return vec![name];
     }
+    panic!("REGSIM_SCENARIO={asked:?}: no scenarios/{name}.toml; known: {names:?}")
 }
 
 #[test]

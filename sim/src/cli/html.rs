@@ -17,6 +17,7 @@ use crate::run;
 pub(super) struct ReportArgs {
     #[command(flatten)]
     case: CaseArgs,
+    /// The registry store on the native runtime (default: the scenario's).
     #[arg(long, value_enum, conflicts_with = "runtime")]
     registry: Option<Registry>,
     /// Where to write the page.

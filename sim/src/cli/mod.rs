@@ -50,17 +50,30 @@ enum Cmd {
     /// Sweep seeds of a scenario (default: scenarios/default.toml).
     Run(run::RunArgs),
     /// Re-run one case and print its outcome (and trace with --trace).
+    #[command(
+        override_usage = "regsim replay --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim replay --schedule <FILE> [OPTIONS]"
+    )]
     Replay(replay::ReplayArgs),
     /// Run one case and write a self-contained HTML page of it (timeline,
     /// verdicts, registry rows).
+    #[command(
+        override_usage = "regsim report --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim report --schedule <FILE> [OPTIONS]"
+    )]
     Report(html::ReportArgs),
     /// Write a seed (or schedule) into the regression corpus.
+    #[command(
+        override_usage = "regsim record --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim record --schedule <FILE> [OPTIONS]"
+    )]
     Record(record::RecordArgs),
     /// Shrink a failing run's schedule and write it into seeds/.
+    #[command(
+        override_usage = "regsim shrink --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim shrink --schedule <FILE> [OPTIONS]"
+    )]
     Shrink(shrink::ShrinkArgs),
     /// Measure speed on a scenario (default: the shipped default), one
     /// core, memory and fjall registries, oracles on and off.
     Bench {
+        /// Scenario file (default: scenarios/default.toml).
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Seeds per configuration (1 to 100000).
@@ -103,8 +116,10 @@ enum Cmd {
     Merge(nightly::MergeArgs),
     /// Print the schedule a seed expands into.
     Schedule {
+        /// Scenario file (default: scenarios/default.toml).
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// The seed to expand.
         #[arg(long)]
         seed: u64,
     },
@@ -120,7 +135,9 @@ enum Cmd {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Registry {
+    /// fjall, with real crash copies and power-loss cuts.
     Fjall,
+    /// In memory (faster; no fjall recovery).
     Memory,
 }
 
@@ -315,5 +332,72 @@ fn dispatch(cli: Cli) -> Result<bool, CliError> {
         Cmd::Schedule { scenario, seed } => schedule::cmd_schedule(scenario, seed),
         Cmd::Inspect(cmd) => inspect::cmd_inspect(cmd),
         Cmd::NodeId { raft_id } => inspect::cmd_node_id(&raft_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every (sub)command's arguments and possible values, with the
+    /// command's path and the help text each carries.
+    fn helps() -> Vec<(String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut todo = vec![(String::from("regsim"), Cli::command())];
+        while let Some((path, cmd)) = todo.pop() {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) {
+                    continue;
+                }
+                let help = arg.get_help().or(arg.get_long_help());
+                out.push((format!("{path} --{id}"), help.map(|h| h.to_string())));
+                // A flag's true/false are clap's, not ours to describe.
+                let values = arg.get_action().takes_values().then(|| arg.get_possible_values());
+                for value in values.into_iter().flatten() {
+                    let help = value.get_help().map(|h| h.to_string());
+                    out.push((format!("{path} --{id} {}", value.get_name()), help));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let about = sub.get_about().map(|h| h.to_string());
+                out.push((format!("{path} {}", sub.get_name()), about));
+                todo.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_command_argument_and_value_says_what_it_is_in_plain_text() {
+        let helps = helps();
+        assert!(helps.len() > 100, "walked only {} places", helps.len());
+        let bad: Vec<String> = helps
+            .into_iter()
+            .filter_map(|(place, help)| match help {
+                None => Some(format!("{place}: no help text")),
+                Some(h) if h.trim().is_empty() => Some(format!("{place}: empty help text")),
+                // Rustdoc links read as noise in a terminal.
+                Some(h) if h.contains("[`") => Some(format!("{place}: a rustdoc link: {h}")),
+                Some(_) => None,
+            })
+            .collect();
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn the_usage_of_a_case_command_shows_both_ways_to_name_the_run() {
+        for name in ["replay", "report", "record", "shrink"] {
+            let mut cmd = Cli::command();
+            let usage = cmd
+                .find_subcommand_mut(name)
+                .expect("the command exists")
+                .render_usage()
+                .to_string();
+            assert!(usage.contains("--seed <SEED>"), "{name}: {usage}");
+            assert!(usage.contains("--schedule <FILE>"), "{name}: {usage}");
+        }
     }
 }

@@ -43,6 +43,7 @@ pub(super) struct NightlyArgs {
     /// Only these scenarios (by name; repeatable).
     #[arg(long)]
     only: Vec<String>,
+    /// The runtime every scenario runs on.
     #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
     runtime: run::Runtime,
     /// Run a mutant of the catalogue (needs the `mutants` feature): the

@@ -40,8 +40,11 @@ pub(super) struct RecordArgs {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExpectArg {
+    /// A known bug not fixed yet: the run must still fail the same way.
     StillFailing,
+    /// A fixed bug: the run must pass.
     Fixed,
+    /// A finding the scenario allows: the run passes and shows it.
     ExpectedFinding,
 }
 

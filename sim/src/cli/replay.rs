@@ -14,6 +14,7 @@ use crate::sweep::first_difference;
 pub(super) struct ReplayArgs {
     #[command(flatten)]
     case: CaseArgs,
+    /// The registry store on the native runtime (default: the scenario's).
     #[arg(long, value_enum, conflicts_with = "runtime")]
     registry: Option<Registry>,
     /// Print the trace to standard output, one labelled line per event,

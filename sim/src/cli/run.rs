@@ -82,7 +82,8 @@ pub(super) struct SeedArgs {
     /// time).
     #[arg(long, value_parser = parse_range, conflicts_with_all = ["count", "budget", "seed_base"])]
     seeds: Option<(u64, u64)>,
-    /// Number of seeds (per shard), from --seed-base (default 0).
+    /// Number of seeds (per shard), from --seed-base (default 0). With
+    /// none of --seeds, --count and --budget, `run` sweeps 256 seeds.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "budget")]
     count: Option<u64>,
     /// Run fresh seeds until this much wall time has passed (e.g. 90s,

@@ -24,6 +24,8 @@ pub(super) struct ShrinkArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
+    /// A note for the entry (why it matters); the shrinker adds what it
+    /// did.
     #[arg(long, default_value = "")]
     note: String,
 }

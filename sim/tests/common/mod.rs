@@ -65,10 +65,11 @@ pub struct Seeds {
     pub described: String,
 }
 
-/// The seeds from `REGSIM_SEED=N` (that seed alone), else `REGSIM_SEEDS=N`
-/// (0..N), else 0..`default_count`. A value that does not parse panics
-/// naming the variable and the value: a typo must not quietly run the
-/// default seeds.
+/// The seeds from `REGSIM_SEED=N` (that seed alone; with `REGSIM_SEEDS=M`
+/// too, the M seeds from N, as `MADSIM_TEST_SEED` and `MADSIM_TEST_NUM`
+/// combine), else `REGSIM_SEEDS=M` (0..M), else 0..`default_count`. A
+/// value that does not parse panics naming the variable and the value: a
+/// typo must not quietly run the default seeds.
 pub fn seeds(default_count: u64) -> Seeds {
     seeds_from(
         std::env::var("REGSIM_SEED").ok().as_deref(),
@@ -79,10 +80,12 @@ pub fn seeds(default_count: u64) -> Seeds {
 
 /// [`seeds`] on given values (`None`: the variable is unset).
 pub fn seeds_from(seed: Option<&str>, count: Option<&str>, default_count: u64) -> Seeds {
-    if let Some(value) = seed {
-        let seed: u64 = value.trim().parse().unwrap_or_else(|e| {
+    let first = seed.map(|value| {
+        value.trim().parse::<u64>().unwrap_or_else(|e| {
             panic!("REGSIM_SEED={value:?}: not a seed ({e}); expected an unsigned integer, e.g. REGSIM_SEED=17")
-        });
+        })
+    });
+    if let (Some(seed), None) = (first, count) {
         return Seeds {
             seeds: vec![seed],
             single: true,
@@ -102,10 +105,17 @@ pub fn seeds_from(seed: Option<&str>, count: Option<&str>, default_count: u64) -
             "REGSIM_SEEDS=N runs 0..N, REGSIM_SEED=N seed N alone",
         ),
     };
+    let (from, how) = match first {
+        Some(seed) => (seed, "from REGSIM_SEED and REGSIM_SEEDS"),
+        None => (0, how),
+    };
+    let end = from.checked_add(n).unwrap_or_else(|| {
+        panic!("REGSIM_SEED={from} REGSIM_SEEDS={n}: the range passes the largest seed")
+    });
     Seeds {
-        seeds: (0..n).collect(),
+        seeds: (from..end).collect(),
         single: false,
-        described: format!("seeds 0..{n} ({how})"),
+        described: format!("seeds {from}..{end} ({how})"),
     }
 }
 
@@ -170,8 +180,16 @@ pub fn check_seed_parsing() {
     let default = seeds_from(None, None, 8);
     assert_eq!(default.seeds, (0..8).collect::<Vec<_>>());
     assert!(!default.single && default.described.starts_with("seeds 0..8 ("));
-    let one = seeds_from(Some("17"), Some("4"), 8);
+    let one = seeds_from(Some("17"), None, 8);
     assert_eq!((one.seeds, one.single), (vec![17], true));
+    // Both: the count from the seed on, as madsim's variables combine.
+    let from = seeds_from(Some("7"), Some("3"), 8);
+    assert_eq!((from.seeds, from.single), (vec![7, 8, 9], false));
+    assert!(
+        from.described.starts_with("seeds 7..10 ("),
+        "{}",
+        from.described
+    );
     assert_eq!(seeds_from(None, Some("3"), 8).seeds, vec![0, 1, 2]);
     for (seed, count, needles) in [
         (
@@ -182,6 +200,11 @@ pub fn check_seed_parsing() {
         (Some("-1"), None, ["REGSIM_SEED=\"-1\"", "not a seed"]),
         (None, Some("many"), ["REGSIM_SEEDS=\"many\"", "seed count"]),
         (None, Some("0"), ["REGSIM_SEEDS=\"0\"", "no seeds"]),
+        (
+            Some("7"),
+            Some("many"),
+            ["REGSIM_SEEDS=\"many\"", "seed count"],
+        ),
     ] {
         let err = std::panic::catch_unwind(|| seeds_from(seed, count, 8))
             .expect_err("a bad value must not run the default seeds");
