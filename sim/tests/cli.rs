@@ -167,6 +167,44 @@ fn run_sweeps_prints_stats_and_a_summary() {
     assert_eq!(last_line(&o), "PASS: 3 runs of partitions, 0 failed");
 }
 
+/// Splits a command line into words as a POSIX shell would, for the
+/// words a replay command may hold; `None` for anything that needs a
+/// shell's quoting, expansion or comments (so it would not round-trip).
+fn shell_words(line: &str) -> Option<Vec<&str>> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    let words: Vec<&str> = line.split(' ').collect();
+    (words.iter().all(|w| !w.is_empty() && w.chars().all(plain))).then_some(words)
+}
+
+#[test]
+fn a_results_file_s_replay_field_is_a_command_a_shell_splits_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = regsim(&[
+        "run",
+        "--count",
+        "2",
+        "--quiet",
+        "--registry",
+        "memory",
+        "--report",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let read = writer_registry_sim::results::read(&dir.path().join("results.jsonl")).unwrap();
+    assert_eq!(read.records.len(), 2);
+    for r in read.records {
+        let words =
+            shell_words(&r.replay).unwrap_or_else(|| panic!("not a plain command: {:?}", r.replay));
+        assert_eq!(words.join(" "), r.replay, "round trip");
+        assert_eq!(words[..3], ["cargo", "run", "--release"], "{:?}", r.replay);
+        let seed = ["--seed", &r.seed.to_string()].join(" ");
+        assert!(r.replay.contains(&seed), "{:?}", r.replay);
+        assert!(r.replay.ends_with(" --registry memory"), "{:?}", r.replay);
+    }
+    // The old field, with its trailing comment, is caught.
+    assert!(shell_words("cargo run --seed 0   # policy Atomic, commit 1").is_none());
+}
+
 /// The last line a command printed: its verdict.
 fn last_line(o: &Output) -> String {
     stdout(o).lines().last().unwrap_or_default().to_string()

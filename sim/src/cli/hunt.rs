@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use writer_registry::mutants::Mutant;
 
-use super::report::replay_command;
+use super::report::{bare_replay_command, replay_command};
 use crate::cancel::Cancel;
 use crate::mutants::{applies_on, Target};
 use crate::results::{Origin, Writer};
@@ -130,7 +130,7 @@ fn search(
             let opts = opts_for(target);
             let path = target.path.display().to_string();
             let origin = Origin::new(&target.scenario.name, path, &opts, Some(mutant.name()));
-            let replay = replay_command(
+            let replay = bare_replay_command(
                 &target.path,
                 &target.scenario,
                 seed,

@@ -355,7 +355,10 @@ mod tests {
                 let help = arg.get_help().or(arg.get_long_help());
                 out.push((format!("{path} --{id}"), help.map(|h| h.to_string())));
                 // A flag's true/false are clap's, not ours to describe.
-                let values = arg.get_action().takes_values().then(|| arg.get_possible_values());
+                let values = arg
+                    .get_action()
+                    .takes_values()
+                    .then(|| arg.get_possible_values());
                 for value in values.into_iter().flatten() {
                     let help = value.get_help().map(|h| h.to_string());
                     out.push((format!("{path} --{id} {}", value.get_name()), help));

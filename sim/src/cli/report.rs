@@ -42,17 +42,39 @@ pub(super) fn replay_schedule_command(
 }
 
 fn annotated(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
-    let cmd = Replay {
+    format!(
+        "{}   # policy {:?}, commit {}",
+        command(case, sc, opts, mutant),
+        sc.policy,
+        env!("REGSIM_COMMIT")
+    )
+}
+
+fn command(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
+    Replay {
         case,
         mutant,
         runtime: opts.runtime,
         registry: (opts.registry != sc.registry).then_some(opts.registry),
+    }
+    .to_string()
+}
+
+/// The command that replays `seed` of the scenario at `path`, bare: what
+/// a results file records (a command a shell or `shlex` splits as is;
+/// the file's header names the commit).
+pub(super) fn bare_replay_command(
+    path: &Path,
+    sc: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    mutant: Option<&str>,
+) -> String {
+    let case = Case::Seed {
+        scenario: path,
+        seed,
     };
-    format!(
-        "{cmd}   # policy {:?}, commit {}",
-        sc.policy,
-        env!("REGSIM_COMMIT")
-    )
+    command(case, sc, opts, mutant)
 }
 
 pub(super) fn print_result(r: &RunResult) {

@@ -14,7 +14,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::case::entry_for;
-use super::report::{print_result, replay_command};
+use super::report::{bare_replay_command, print_result, replay_command};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
 use crate::error::HarnessError;
@@ -487,8 +487,9 @@ impl Sweep<'_> {
             .map_err(|e| format!("moving {} to {}: {e}", dir.display(), to.display()))
     }
 
+    /// The replay command a record keeps (bare: a command as is).
     fn replay(&self, seed: u64) -> String {
-        replay_command(self.path, self.sc, seed, self.opts, self.mutant)
+        bare_replay_command(self.path, self.sc, seed, self.opts, self.mutant)
     }
 
     fn record(&self, origin: &Origin, d: &Done) -> Record {
@@ -539,7 +540,8 @@ impl Sweep<'_> {
     /// Prints how to replay a failing run and records it as a seeds/
     /// entry in `failed_dir`.
     fn report_failure(&self, r: &RunResult) {
-        println!("  replay: {}", self.replay(r.seed));
+        let replay = replay_command(self.path, self.sc, r.seed, self.opts, self.mutant);
+        println!("  replay: {replay}");
         let schedule = run::schedule_for(self.sc, r.seed);
         if let Some(knobs) = schedule
             .as_ref()
