@@ -52,6 +52,14 @@ fn nightly_writes_its_files_and_merge_gates_on_missing_or_crashed_shards() {
     for f in ["results.jsonl", "junit.xml", "summary.md"] {
         assert!(a.join(f).exists(), "{f}");
     }
+    // The title says what bounded the sweep: its count, not the unused
+    // default budget.
+    let summary = std::fs::read_to_string(a.join("summary.md")).unwrap();
+    let title = summary.lines().next().unwrap_or_default();
+    assert!(
+        title.contains("nightly, 1 seeds of every scenario on native"),
+        "{title}"
+    );
     // Shard 1 of 2 ran seed 1, shard 0 seed 0.
     let seeds = |d: &Path| -> Vec<u64> {
         writer_registry_sim::results::read(&d.join("results.jsonl"))

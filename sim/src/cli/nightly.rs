@@ -242,9 +242,13 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
         .iter()
         .map(|t| (t.scenario.name.clone(), t.scenario.clone()))
         .collect();
+    // What bounded the sweep: a seed count, else the wall-time budget.
+    let bound = match args.count {
+        Some(n) => format!("{n} seeds of every scenario"),
+        None => humantime::format_duration(args.budget).to_string(),
+    };
     let title = format!(
-        "nightly, {} on {}{}",
-        humantime::format_duration(args.budget),
+        "nightly, {bound} on {}{}",
         args.runtime.name(),
         args.mutant
             .as_deref()

@@ -77,7 +77,9 @@ fn testcase(x: &mut String, r: &Record) {
         let mut b = String::new();
         for v in &r.violations {
             let node = v.node.map(|n| format!(" n{}", n + 1)).unwrap_or_default();
-            let _ = writeln!(b, "{}{node} at {}us: {}", v.oracle, v.at_us, v.detail);
+            // As the run's own report prints it: seconds of virtual time.
+            let at = v.at_us as f64 / 1e6;
+            let _ = writeln!(b, "{}{node} at {at:.6}s: {}", v.oracle, v.detail);
         }
         if let Some(e) = &r.error {
             let _ = writeln!(b, "{e}");
@@ -183,7 +185,7 @@ mod tests {
         assert_eq!(x.matches("<testcase ").count(), 3);
         assert!(x.contains("name=\"a&lt;b (native)\""));
         assert!(x.contains("durability: row &amp; &quot;key&quot;"));
-        assert!(x.contains("n2 at 9us: lost &lt;row&gt;"));
+        assert!(x.contains("n2 at 0.000009s: lost &lt;row&gt;"), "{x}");
         assert!(!x.contains("<row>"));
         assert_eq!(
             x.matches("<testsuite ").count(),
