@@ -168,7 +168,8 @@ pub(super) fn verdict(
     }
     if let Some(r) = first.filter(|r| r.outcome == Outcome::Fail) {
         let signature = r.signature.as_deref().unwrap_or("?");
-        // The command, without the comment that says what it pins.
+        // Results files written before the field went bare carry the
+        // printed comment: the command is what comes before it.
         let replay = r.replay.split("   # ").next().unwrap_or(&r.replay);
         line += &format!(
             "; first failure: {} seed {} [{signature}], replay: {replay}",

@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 
 /// The command that replays `seed` of the scenario at `path`
 /// ([`crate::command`]'s one form), with the scenario's policy and this
-/// build's commit as a trailing shell comment.
+/// build's commit as a trailing shell comment, as a person reads it.
 pub(super) fn replay_command(
     path: &Path,
     sc: &Scenario,
@@ -18,11 +18,7 @@ pub(super) fn replay_command(
     opts: &RunOptions,
     mutant: Option<&str>,
 ) -> String {
-    let case = Case::Seed {
-        scenario: path,
-        seed,
-    };
-    annotated(case, sc, opts, mutant)
+    pinned(sc, &bare_replay_command(path, sc, seed, opts, mutant))
 }
 
 /// The command that replays the schedule `file` under the scenario at
@@ -38,26 +34,7 @@ pub(super) fn replay_schedule_command(
         scenario: path,
         file,
     };
-    annotated(case, sc, opts, mutant)
-}
-
-fn annotated(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
-    format!(
-        "{}   # policy {:?}, commit {}",
-        command(case, sc, opts, mutant),
-        sc.policy,
-        env!("REGSIM_COMMIT")
-    )
-}
-
-fn command(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
-    Replay {
-        case,
-        mutant,
-        runtime: opts.runtime,
-        registry: (opts.registry != sc.registry).then_some(opts.registry),
-    }
-    .to_string()
+    pinned(sc, &command(case, sc, opts, mutant))
 }
 
 /// The command that replays `seed` of the scenario at `path`, bare: what
@@ -75,6 +52,26 @@ pub(super) fn bare_replay_command(
         seed,
     };
     command(case, sc, opts, mutant)
+}
+
+/// A replay command with the scenario's policy and this build's commit
+/// as a trailing shell comment.
+pub(super) fn pinned(sc: &Scenario, command: &str) -> String {
+    format!(
+        "{command}   # policy {:?}, commit {}",
+        sc.policy,
+        env!("REGSIM_COMMIT")
+    )
+}
+
+fn command(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
+    Replay {
+        case,
+        mutant,
+        runtime: opts.runtime,
+        registry: (opts.registry != sc.registry).then_some(opts.registry),
+    }
+    .to_string()
 }
 
 pub(super) fn print_result(r: &RunResult) {

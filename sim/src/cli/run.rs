@@ -14,7 +14,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::case::entry_for;
-use super::report::{bare_replay_command, print_result, replay_command};
+use super::report::{bare_replay_command, pinned, print_result};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
 use crate::error::HarnessError;
@@ -531,17 +531,16 @@ impl Sweep<'_> {
                 {
                     println!("  NONDETERMINISTIC: {e}");
                 }
-                self.report_failure(r);
+                self.report_failure(r, &rec.replay);
             }
             Err(e) => println!("seed {}: HARNESS ERROR ({}): {e}", d.seed, e.kind()),
         }
     }
 
-    /// Prints how to replay a failing run and records it as a seeds/
-    /// entry in `failed_dir`.
-    fn report_failure(&self, r: &RunResult) {
-        let replay = replay_command(self.path, self.sc, r.seed, self.opts, self.mutant);
-        println!("  replay: {replay}");
+    /// Prints how to replay a failing run (`replay`: its record's command)
+    /// and records it as a seeds/ entry in `failed_dir`.
+    fn report_failure(&self, r: &RunResult, replay: &str) {
+        println!("  replay: {}", pinned(self.sc, replay));
         let schedule = run::schedule_for(self.sc, r.seed);
         if let Some(knobs) = schedule
             .as_ref()
