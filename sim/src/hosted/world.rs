@@ -540,9 +540,8 @@ impl<F: NodeFiles> World<F> {
                 }
             }
         }
-        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark(SimMark::CrashBeforeRegistrySync);
-        }
+        let mut books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        books.registry_crash_fired(node, registry_crash_armed);
         if std::mem::take(&mut self.registration_applied) {
             self.probe_encryption(node);
         }
@@ -878,14 +877,9 @@ impl<F: NodeFiles> World<F> {
             to,
             to_inc,
         };
-        match sent.arrival(|n| self.incarnation(n), false) {
-            Arrival::SenderGone => false,
-            Arrival::Dropped => {
-                self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
-                false
-            }
-            Arrival::Arrives => true,
-        }
+        let slots = &self.slots;
+        let incarnation = |n: u8| slots[usize::from(n)].member.incarnation;
+        self.obs.arrival(self.now, sent, incarnation, false) == Arrival::Arrives
     }
 
     /// A client's attempt reached its node: encrypt at the first node able

@@ -132,11 +132,9 @@ pub struct Sim<'a> {
     sc: &'a Scenario,
     schedule: &'a Schedule,
     opts: SimOptions,
-    /// Virtual time and the events waiting for it.
+    /// Virtual time (`clock.now()`: the current event's) and the events
+    /// waiting for it.
     clock: Clock<Ev>,
-    /// The clock's time when the current event began (kept beside the
-    /// clock: every handler reads it).
-    now: u64,
     slots: Vec<Slot>,
     /// The network model: cut links and message fates.
     network: Network,
@@ -198,7 +196,6 @@ impl<'a> Sim<'a> {
             sc,
             schedule,
             clock: Clock::new(),
-            now: 0,
             slots,
             network: Network::new(sc.network.links(), n, &streams),
             timing: streams.family(Subsystem::Timing, 0, nn),
@@ -234,7 +231,7 @@ impl<'a> Sim<'a> {
             // outgrown one run's bound.
             self.obs.harness_error = Some(HarnessError::BadInput(format!(
                 "scenario {:?}: more than {MAX_PENDING_EVENTS} events pending at t={}us (messages in flight, syncs, timers): its load outgrows what one run may hold; lower its delays, duplicate rate, KV rate or tick rate",
-                self.sc.name, self.now
+                self.sc.name, self.clock.now()
             )));
         }
         self.clock.push(at, ev);
@@ -251,11 +248,11 @@ impl<'a> Sim<'a> {
     }
 
     fn note_rows(&mut self, node: u8, image: Option<&Image>) {
-        self.obs.note_rows(self.now, node, image);
+        self.obs.note_rows(self.clock.now(), node, image);
     }
 
     fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.obs.record(self.now, node, kind, a, b);
+        self.obs.record(self.clock.now(), node, kind, a, b);
     }
 
     /// Records the harness's digest of a node's stored bytes (at a stop,
@@ -265,15 +262,16 @@ impl<'a> Sim<'a> {
         node: u8,
         digest: Result<(u64, u64), writer_registry::registry::StoreError>,
     ) {
-        self.obs.state(self.now, node, digest);
+        self.obs.state(self.clock.now(), node, digest);
     }
 
     fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.obs.violation(self.now, oracle, node, detail);
+        self.obs.violation(self.clock.now(), oracle, node, detail);
     }
 
     fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
-        self.obs.store_failure(self.now, oracle, node, detail);
+        self.obs
+            .store_failure(self.clock.now(), oracle, node, detail);
     }
 
     /// Runs the schedule to its end and returns what happened.
@@ -295,11 +293,11 @@ impl<'a> Sim<'a> {
                 if process::converged(self.states()) {
                     break Ending::Converged;
                 }
-                if self.now > deadline {
+                if self.clock.now() > deadline {
                     break Ending::not_converged("", self.states());
                 }
             }
-            let before = self.now;
+            let before = self.clock.now();
             let Some(ev) = self.clock.pop() else {
                 break if self.liveness_deadline.is_some() && process::converged(self.states()) {
                     Ending::Converged
@@ -307,13 +305,13 @@ impl<'a> Sim<'a> {
                     Ending::not_converged("event queue ran dry: ", self.states())
                 };
             };
-            self.now = self.clock.now();
-            if self.now == before {
+            if self.clock.now() == before {
                 self.same_instant += 1;
                 if self.same_instant > limits.max_events_per_instant {
                     break Ending::Livelock(format!(
                         "more than {} events at t={}us",
-                        limits.max_events_per_instant, self.now
+                        limits.max_events_per_instant,
+                        self.clock.now()
                     ));
                 }
             } else {
@@ -335,7 +333,7 @@ impl<'a> Sim<'a> {
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
             for record in self.injector.take_records() {
-                self.obs.checkers.injected(self.now, record);
+                self.obs.checkers.injected(self.clock.now(), record);
             }
         };
         self.finish(ending)
@@ -352,7 +350,7 @@ impl<'a> Sim<'a> {
             self.shutdown(i);
         }
         self.obs.stats.committed = self.obs.checkers.committed();
-        self.obs.stats.virtual_us = self.now;
+        self.obs.stats.virtual_us = self.clock.now();
         for (mark, hits) in writer_registry::marks::take() {
             if hits > 0 {
                 *self.obs.marks.entry(mark.name()).or_default() += hits;
@@ -445,9 +443,8 @@ impl<'a> Sim<'a> {
             self.probe_encryption(node);
         }
         self.out = out;
-        if registry_crash_armed && !self.injector.registry_crash_armed(node) {
-            self.mark(SimMark::CrashBeforeRegistrySync);
-        }
+        let mut books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        books.registry_crash_fired(node, registry_crash_armed);
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
@@ -472,13 +469,13 @@ impl<'a> Sim<'a> {
         // Up to 10% jitter so that nodes with equal timeouts drift apart.
         let jitter = self.timing[i].draw(seq).range(0, 0, tick / 10);
         let inc = self.slots[i].member.incarnation;
-        self.push(self.now + tick + jitter, Ev::Tick { node, inc });
+        self.push(self.clock.now() + tick + jitter, Ev::Tick { node, inc });
     }
 
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
         let s = &mut self.slots[usize::from(node)];
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
         let ended =
             books.process_ended(node, (&mut s.state, &mut s.member), reason, self.finishing);
         s.held.clear();
@@ -489,14 +486,15 @@ impl<'a> Sim<'a> {
     }
 
     fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
-        self.obs.store_fault_fired(self.now, node, fired);
+        self.obs.store_fault_fired(self.clock.now(), node, fired);
     }
 
     fn write_cut(&mut self, node: u8, index: u64) {
         let slot = &mut self.slots[usize::from(node)];
         let disk = slot.disk.borrow();
         let (member, log) = (&mut slot.member, disk.written());
-        self.obs.write_cut(self.now, node, member, index, log);
+        self.obs
+            .write_cut(self.clock.now(), node, member, index, log);
     }
 
     /// Closes a node's store for its time down, recording what it holds
@@ -520,7 +518,7 @@ impl<'a> Sim<'a> {
                         .get_or_insert(HarnessError::Environment(format!(
                             "n{} at {}us: no crash copy: {e}",
                             node + 1,
-                            self.now
+                            self.clock.now()
                         )));
                     ClosedStore::new(self.opts.registry, &self.opts.data_dir.join(name(node)))
                 }
@@ -547,7 +545,7 @@ impl<'a> Sim<'a> {
         if let Some(store) = &store {
             let converged_end = self.converged_end;
             self.obs
-                .stopped(self.now, node, store, library_digest, converged_end);
+                .stopped(self.clock.now(), node, store, library_digest, converged_end);
         }
     }
 
@@ -565,7 +563,7 @@ impl<'a> Sim<'a> {
         let epoch = (s.epoch_file.read(), s.epoch_file.synced());
         let disk = s.disk.clone();
         let commit = disk.borrow().written().hard_state.commit;
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
         let (params, tracked) = start::begin(
             (books, &mut self.clients, &mut self.election[i]),
             (self.sc, &self.opts),
@@ -585,7 +583,7 @@ impl<'a> Sim<'a> {
                 &mut out,
             )
         });
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
         start::ran(books, node, registry_crash_armed, &result);
         // Before the replay's applies are judged: what the start synced.
         self.observe_synced(node);
@@ -600,7 +598,8 @@ impl<'a> Sim<'a> {
         };
         let file = &self.slots[i].epoch_file;
         let epoch_file = (file.read(), file.synced());
-        self.obs.start_ended(self.now, node, outcome, epoch_file);
+        self.obs
+            .start_ended(self.clock.now(), node, outcome, epoch_file);
         if outcome == StartOutcome::Crashed {
             // An armed crash struck during the start: as for a running
             // process, with the power loss it was armed with (the unsynced
@@ -652,7 +651,7 @@ impl<'a> Sim<'a> {
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
         let corruptions = std::mem::take(&mut self.slots[usize::from(node)].corruptions);
         let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
-        let at = (&mut self.obs, self.now);
+        let at = (&mut self.obs, self.clock.now());
         crate::world::target::corrupt_rows(
             at,
             node,
@@ -672,7 +671,7 @@ impl<'a> Sim<'a> {
         mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let failed = start::start_failed(&mut self.obs, self.now, node, not_started);
+        let failed = start::start_failed(&mut self.obs, self.clock.now(), node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed
             .store

@@ -21,7 +21,7 @@ impl Sim<'_> {
                 node,
                 log: disk.synced(),
             };
-            self.obs.checkers.observe(self.now, synced);
+            self.obs.checkers.observe(self.clock.now(), synced);
         }
     }
 
@@ -29,7 +29,8 @@ impl Sim<'_> {
     pub(super) fn probe_encryption(&mut self, node: u8) {
         let s = &self.slots[usize::from(node)];
         let Process::Up(core) = &s.state else { return };
-        self.obs.gates(self.now, s.member.who(node), core.app());
+        self.obs
+            .gates(self.clock.now(), s.member.who(node), core.app());
     }
 
     /// Shows the checkers a message as it leaves, with the sender's disk.
@@ -45,13 +46,13 @@ impl Sim<'_> {
             synced: disk.synced(),
             written: disk.written(),
         };
-        self.obs.checkers.observe(self.now, sent);
+        self.obs.checkers.observe(self.clock.now(), sent);
     }
 
     /// Hands the row changes the node's store synced to the checkers.
     pub(super) fn drain_row_changes(&mut self, node: u8) {
         let rows = &self.slots[usize::from(node)].synced_rows;
-        self.obs.rows_synced(self.now, node, rows);
+        self.obs.rows_synced(self.clock.now(), node, rows);
     }
 
     /// Schedules the sync of Ready `ready` after the disk's latency, in
@@ -65,14 +66,14 @@ impl Sim<'_> {
         let lat = self.storage[i]
             .draw(seq)
             .range(0, st.sync_us[0], st.sync_us[1]);
-        let at = (self.now + lat).max(s.sync_free_at);
+        let at = (self.clock.now() + lat).max(s.sync_free_at);
         s.sync_free_at = at;
         let inc = s.member.incarnation;
         self.push(at, Ev::SyncDone { node, inc, ready });
     }
 
     pub(super) fn process_outputs(&mut self, node: u8, out: &mut Vec<Output<TrackedStore>>) {
-        let (i, now) = (usize::from(node), self.now);
+        let (i, now) = (usize::from(node), self.clock.now());
         for o in out.drain(..) {
             match o {
                 Output::Send(m) => {
@@ -106,7 +107,7 @@ impl Sim<'_> {
     fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
         let i = usize::from(node);
         self.obs
-            .restoring(self.now, node, &self.slots[i].member, index, replay);
+            .restoring(self.clock.now(), node, &self.slots[i].member, index, replay);
         if let Some(core) = self.slots[i].state.core() {
             // Into the trace: every byte the restore left.
             let digest = crate::store::state_digest(core.app().fsm().store());
@@ -120,7 +121,7 @@ impl Sim<'_> {
                 .then(|| scan_image(core.app().fsm().store()).ok())
                 .flatten();
             self.record_state(node, digest);
-            self.obs.note_rows(self.now, node, image.as_ref());
+            self.obs.note_rows(self.clock.now(), node, image.as_ref());
         }
         // The snapshot a start restores is the one its disk holds.
         let disk_hash = self.slots[i]
@@ -130,6 +131,6 @@ impl Sim<'_> {
             .snapshot_hash_at(index);
         let member = &mut self.slots[i].member;
         self.obs
-            .restored(self.now, node, member, (index, replay), disk_hash);
+            .restored(self.clock.now(), node, member, (index, replay), disk_hash);
     }
 }

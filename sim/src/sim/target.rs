@@ -12,7 +12,11 @@ impl Target for Sim<'_> {
     }
 
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
-        f(Books::at(&mut self.obs, &mut self.injector, self.now))
+        f(Books::at(
+            &mut self.obs,
+            &mut self.injector,
+            self.clock.now(),
+        ))
     }
 
     fn fulls(&self) -> Vec<u64> {
@@ -50,7 +54,7 @@ impl Target for Sim<'_> {
     fn preset_epoch(&mut self, node: u8, epoch: u16) {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, slot.member.full);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
         target::preset_epoch_file(books, &mut slot.epoch_file, who, epoch);
     }
 
@@ -86,7 +90,8 @@ impl Target for Sim<'_> {
             let disk = self.slots[usize::from(node)].disk.clone();
             let disk = disk.borrow();
             let snapshot = &disk.written().snapshot;
-            self.obs.snapshot_taken(self.now, node, index, snapshot);
+            self.obs
+                .snapshot_taken(self.clock.now(), node, index, snapshot);
         }
     }
 
@@ -105,7 +110,7 @@ impl Target for Sim<'_> {
     }
 
     fn owe_liveness(&mut self) {
-        self.liveness_deadline = Some(self.now + self.sc.liveness_bound_ms * 1000);
+        self.liveness_deadline = Some(self.clock.now() + self.sc.liveness_bound_ms * 1000);
     }
 }
 
@@ -140,7 +145,7 @@ impl Sim<'_> {
     pub(super) fn roll_back_epoch(&mut self, node: u8) {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, slot.member.full);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
         target::roll_back_epoch_file(books, &mut slot.epoch_file, who);
     }
 
@@ -159,7 +164,7 @@ impl Sim<'_> {
             self.lose_unsynced_writes(node);
             self.obs
                 .checkers
-                .observe(self.now, Observation::PowerLost { node });
+                .observe(self.clock.now(), Observation::PowerLost { node });
         }
         if self.injector.take_rollback(node) {
             self.roll_back_epoch(node);
@@ -196,6 +201,6 @@ impl Sim<'_> {
     /// armed crashes it has had.
     pub(super) fn restart_after_armed_crash(&mut self, node: u8) {
         let down_us = self.injector.down_after_armed_crash(node);
-        self.push(self.now + down_us, Ev::ArmedRestart { node });
+        self.push(self.clock.now() + down_us, Ev::ArmedRestart { node });
     }
 }

@@ -51,7 +51,7 @@ impl Sim<'_> {
         );
         if let Some(again) = again {
             self.push(
-                self.now + again,
+                self.clock.now() + again,
                 Ev::Deliver {
                     from,
                     from_inc,
@@ -62,7 +62,7 @@ impl Sim<'_> {
             );
         }
         self.push(
-            self.now + delay,
+            self.clock.now() + delay,
             Ev::Deliver {
                 from,
                 from_inc,
@@ -82,10 +82,10 @@ impl Sim<'_> {
             to_inc,
         };
         let incarnation = |n: u8| self.slots[usize::from(n)].member.incarnation;
-        match sent.arrival(incarnation, self.network.is_cut(from, to)) {
+        let cut = self.network.is_cut(from, to);
+        match self.obs.arrival(self.clock.now(), sent, incarnation, cut) {
             Arrival::SenderGone => return,
             Arrival::Dropped => {
-                self.record(Some(to), &kinds::DROP_ARRIVING, u64::from(from), 0);
                 if is_snapshot {
                     self.snapshot_failed(from, from_inc, to, msg.term);
                 }
@@ -115,7 +115,7 @@ impl Sim<'_> {
     /// Messages held while `to` was paused come here at resume.
     pub(super) fn hand_over(&mut self, from: u8, from_inc: u32, to: u8, msg: Message) {
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        self.obs.delivered(self.now, to, from, &msg);
+        self.obs.delivered(self.clock.now(), to, from, &msg);
         if self.obs.checkers.on() {
             let sender = self.slots[usize::from(from)].disk.clone();
             let sender = sender.borrow();
@@ -131,7 +131,7 @@ impl Sim<'_> {
                 from_synced: sender.synced(),
                 to_written_last,
             };
-            self.obs.checkers.observe(self.now, delivered);
+            self.obs.checkers.observe(self.clock.now(), delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
@@ -181,7 +181,7 @@ impl Sim<'_> {
         }
         if !delivered {
             let failed = Observation::SnapshotFailed { from, to, term };
-            self.obs.checkers.observe(self.now, failed);
+            self.obs.checkers.observe(self.clock.now(), failed);
         }
         self.with_core(from, |core, out, crash| {
             core.report_snapshot(u64::from(to) + 1, delivered, out, crash)

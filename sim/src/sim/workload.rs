@@ -27,12 +27,12 @@ impl Sim<'_> {
         let at = (node, &s.member, s.state.running().map(|core| core.app()));
         let data = self
             .obs
-            .client_proposal(self.now, &mut self.clients, at, cmd, attempt);
+            .client_proposal(self.clock.now(), &mut self.clients, at, cmd, attempt);
         if let Some(data) = data {
             self.propose(node, data);
         }
         let timeout = self.sc.workload.client_timeout_ms * 1000;
-        self.push(self.now + timeout, Ev::ClientRetry { cmd });
+        self.push(self.clock.now() + timeout, Ev::ClientRetry { cmd });
     }
 
     pub(super) fn client_retry(&mut self, cmd: usize) {
@@ -63,12 +63,12 @@ impl Sim<'_> {
                 };
                 let member = &self.slots[i].member;
                 self.obs
-                    .registration_proposed(self.now, node, member, (dek, pid), &data);
+                    .registration_proposed(self.clock.now(), node, member, (dek, pid), &data);
                 self.propose(node, data);
             }
         }
         let inc = self.slots[i].member.incarnation;
         let retry = self.sc.workload.registration_retry_ms * 1000;
-        self.push(self.now + retry, Ev::RegRetry { node, inc });
+        self.push(self.clock.now() + retry, Ev::RegRetry { node, inc });
     }
 }

@@ -25,6 +25,7 @@ use crate::oracle::purpose::Incarnation;
 use crate::store::{Image, StoreOp, SyncedRowChange};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
+use regsim_engine::in_flight::{Arrival, Envelope};
 
 /// The harness's books on one cluster member across its incarnations.
 #[derive(Debug, Clone)]
@@ -259,6 +260,24 @@ impl Observer {
             meta: snapshot.get_metadata(),
         };
         self.checkers.observe(now, taken);
+    }
+
+    /// A message that left as `sent` arrives: the engine's in-flight rule
+    /// judges it (given each node's incarnation now and whether its link
+    /// is cut now), and a drop at the receiver's host is traced.
+    pub(crate) fn arrival(
+        &mut self,
+        now: u64,
+        sent: Envelope,
+        incarnation: impl Fn(u8) -> u32,
+        cut: bool,
+    ) -> Arrival {
+        let arrival = sent.arrival(incarnation, cut);
+        if arrival == Arrival::Dropped {
+            let from = u64::from(sent.from);
+            self.record(now, Some(sent.to), &kinds::DROP_ARRIVING, from, 0);
+        }
+        arrival
     }
 
     /// A raft message from `from` reached `to`'s running process: traced,

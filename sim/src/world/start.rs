@@ -10,7 +10,6 @@ use super::observe::Member;
 use super::target::Books;
 use super::DownReason;
 use super::SimOptions;
-use crate::marks::SimMark;
 use crate::node::storage::RaftLog;
 use crate::node::{self, NodeParams, NotStarted, StartFailure};
 use crate::oracle::checkers::StartOutcome;
@@ -60,14 +59,12 @@ pub(crate) fn begin(
 /// (`registry_crash_armed`) that fired in it is marked, and a store fault
 /// that fired is noted.
 pub(crate) fn ran<L: RaftLog>(
-    books: Books<'_>,
+    mut books: Books<'_>,
     node: u8,
     registry_crash_armed: bool,
     result: &Started<L>,
 ) {
-    if registry_crash_armed && !books.injector.registry_crash_armed(node) {
-        books.obs.mark(SimMark::CrashBeforeRegistrySync);
-    }
+    books.registry_crash_fired(node, registry_crash_armed);
     books
         .obs
         .store_fault_fired(books.now, node, start_fault_fired(result));

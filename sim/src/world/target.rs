@@ -78,6 +78,15 @@ impl<'a> Books<'a> {
         self.obs.record(self.now, node, kind, a, b);
     }
 
+    /// A call into `node`'s process (a start, a step) returned: a registry
+    /// crash armed before it (`armed_before`) and no longer armed fired in
+    /// it, which the coverage mark counts.
+    pub(crate) fn registry_crash_fired(&mut self, node: u8, armed_before: bool) {
+        if armed_before && !self.injector.registry_crash_armed(node) {
+            self.obs.mark(SimMark::CrashBeforeRegistrySync);
+        }
+    }
+
     /// `node`'s process ends for `reason` (a crash, a halt, the run's end
     /// when `finishing`), the same on every runtime: marked, traced, what
     /// was armed inside it dies with it and its member's next incarnation
