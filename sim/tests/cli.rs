@@ -165,6 +165,22 @@ fn run_sweeps_prints_stats_and_a_summary() {
         assert!(out.contains(needle), "{out} lacks {needle}");
     }
     assert_eq!(last_line(&o), "PASS: 3 runs of partitions, 0 failed");
+    // The mark table stars what the scenario requires, and only that.
+    let mark = |name: &str| {
+        out.lines()
+            .find(|l| {
+                l.get(2..)
+                    .is_some_and(|rest| rest.starts_with(&format!("{name} ")))
+            })
+            .unwrap_or_else(|| panic!("no mark line for {name} in {out}"))
+            .to_string()
+    };
+    assert!(mark("applier-advance").starts_with("* "), "{out}");
+    assert!(
+        mark("snapshot-install-restarted").starts_with("* "),
+        "{out}"
+    );
+    assert!(mark("applier-insert").starts_with("  "), "{out}");
 }
 
 /// Splits a command line into words as a POSIX shell would, for the

@@ -18,17 +18,38 @@ const DEFAULT_SEEDS: u64 = 16;
 /// The scenarios to run: all of them, or `REGSIM_SCENARIO`'s.
 fn selected_scenarios() -> Vec<String> {
     let names = common::scenario_names();
-    let Ok(asked) = std::env::var("REGSIM_SCENARIO") else {
-        return names;
-    };
-    // A name, a file name or a path: `partitions`, `partitions.toml` and
-    // `scenarios/partitions.toml` all name scenarios/partitions.toml.
-    let name = asked.rsplit('/').next().unwrap_or(&asked);
+    match std::env::var("REGSIM_SCENARIO") {
+        Err(_) => names,
+        Ok(asked) => vec![scenario_named(&asked, &names)],
+    }
+}
+
+/// The shipped scenario `REGSIM_SCENARIO=asked` names: a name, a file name
+/// or a path (`partitions`, `partitions.toml` and
+/// `scenarios/partitions.toml` all name scenarios/partitions.toml).
+/// Anything else panics, naming the value and the scenarios there are.
+fn scenario_named(asked: &str, names: &[String]) -> String {
+    let name = asked.rsplit('/').next().unwrap_or(asked);
     let name = name.strip_suffix(".toml").unwrap_or(name).to_string();
     if names.contains(&name) {
-        return vec![name];
+        return name;
     }
     panic!("REGSIM_SCENARIO={asked:?}: no scenarios/{name}.toml; known: {names:?}")
+}
+
+#[test]
+fn regsim_scenario_takes_a_name_a_file_name_or_a_path() {
+    let names = common::scenario_names();
+    for asked in ["partitions", "partitions.toml", "scenarios/partitions.toml"] {
+        assert_eq!(scenario_named(asked, &names), "partitions", "{asked}");
+    }
+    let unknown = std::panic::catch_unwind(|| scenario_named("partition", &names))
+        .expect_err("an unknown scenario must not run");
+    let msg = unknown
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(msg.contains("REGSIM_SCENARIO=\"partition\""), "{msg}");
 }
 
 #[test]

@@ -140,6 +140,7 @@ mod tests {
         assert_eq!(c.pop_due(5), None);
         assert_eq!(c.pop_due(15), Some('a'));
         assert_eq!(c.pop_due(15), None);
+        assert_eq!(c.pop_due(19), None, "a microsecond early");
         assert_eq!(c.pop_due(20), Some('b'));
         assert_eq!(c.pop_due(99), None);
     }
