@@ -54,7 +54,12 @@ impl Case {
             Some(file) => super::report::replay_schedule_command(
                 &self.path, file, &self.sc, &self.opts, mutant,
             ),
-            None => super::report::replay_command(&self.path, &self.sc, seed, &self.opts, mutant),
+            None => {
+                let bare = super::report::bare_replay_command(
+                    &self.path, &self.sc, seed, &self.opts, mutant,
+                );
+                super::report::pinned(&self.sc, &bare)
+            }
         }
     }
 }
@@ -251,17 +256,6 @@ pub(super) fn recorded_scenario(path: &Path) -> Result<String, CliError> {
 /// Returns the file written. Creating a new file is atomic (`create_new`):
 /// two commands writing at once never share a name.
 pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<PathBuf, CliError> {
-    use std::io::Write;
-    let write = |file: &Path, new: bool| -> std::io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true);
-        if new {
-            options.create_new(true);
-        } else {
-            options.create(true).truncate(true);
-        }
-        options.open(file)?.write_all(text.as_bytes())
-    };
     let cannot = |file: &Path, e: std::io::Error| format!("{}: cannot write: {e}", file.display());
     if out.is_dir() {
         // Not a name taken by an entry: numbering it would write a
@@ -272,26 +266,13 @@ pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<Pa
         )));
     }
     if force {
-        write(out, false).map_err(|e| cannot(out, e))?;
+        std::fs::write(out, text).map_err(|e| cannot(out, e))?;
         return Ok(out.to_path_buf());
     }
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = out
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    for n in 1..=MAX_NEW_NAMES {
-        let file = if n == 1 {
-            out.to_path_buf()
-        } else {
-            out.with_file_name(format!("{stem}-{n}{ext}"))
-        };
-        match write(&file, true) {
+    for file in numbered_names(out) {
+        match write_new(&file, text) {
             Ok(()) => {
-                if n > 1 {
+                if file != out {
                     println!(
                         "note: {} exists; wrote {} instead (--force overwrites)",
                         out.display(),
@@ -310,8 +291,35 @@ pub(super) fn write_entry_file(out: &Path, text: &str, force: bool) -> Result<Pa
     )))
 }
 
-/// How many numbered names [`write_entry_file`] tries before giving up.
-const MAX_NEW_NAMES: u32 = 1000;
+/// `out`, then `<stem>-2.<ext>`, `<stem>-3.<ext>`, ...: the names a file
+/// that must not replace another may take, [`MAX_NEW_NAMES`] in all.
+pub(super) fn numbered_names(out: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = out
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (1..=MAX_NEW_NAMES).map(move |n| match n {
+        1 => out.to_path_buf(),
+        n => out.with_file_name(format!("{stem}-{n}{ext}")),
+    })
+}
+
+/// Writes `text` to `file` if no file has that name yet: creating it is
+/// atomic (`create_new`), so two commands writing at once never share a
+/// name.
+pub(super) fn write_new(file: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    options.open(file)?.write_all(text.as_bytes())
+}
+
+/// How many names [`numbered_names`] gives.
+pub(super) const MAX_NEW_NAMES: u32 = 1000;
 
 /// `seeds/<name>` under the workspace root, creating `seeds/` if the root
 /// has none yet.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use writer_registry::mutants::Mutant;
 
-use super::report::{bare_replay_command, replay_command};
+use super::report::{bare_replay_command, pinned};
 use crate::cancel::Cancel;
 use crate::mutants::{applies_on, Target};
 use crate::results::{Origin, Writer};
@@ -204,13 +204,14 @@ fn draw(
     out: &Path,
 ) -> Option<String> {
     let schedule = run::schedule_for(&target.scenario, seed).ok()?;
-    let replay = replay_command(
+    let bare = bare_replay_command(
         &target.path,
         &target.scenario,
         seed,
         opts,
         Some(mutant.name()),
     );
+    let replay = pinned(&target.scenario, &bare);
     let source = target.path.display().to_string();
     let meta = crate::html::Meta {
         source: &source,

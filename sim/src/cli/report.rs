@@ -8,21 +8,8 @@ use crate::command::{Case, Replay};
 use crate::run::{RunOptions, RunResult};
 use crate::scenario::Scenario;
 
-/// The command that replays `seed` of the scenario at `path`
-/// ([`crate::command`]'s one form), with the scenario's policy and this
-/// build's commit as a trailing shell comment, as a person reads it.
-pub(super) fn replay_command(
-    path: &Path,
-    sc: &Scenario,
-    seed: u64,
-    opts: &RunOptions,
-    mutant: Option<&str>,
-) -> String {
-    pinned(sc, &bare_replay_command(path, sc, seed, opts, mutant))
-}
-
 /// The command that replays the schedule `file` under the scenario at
-/// `path`, annotated as [`replay_command`]'s.
+/// `path`, [`pinned`].
 pub(super) fn replay_schedule_command(
     path: &Path,
     file: &Path,
@@ -37,8 +24,8 @@ pub(super) fn replay_schedule_command(
     pinned(sc, &command(case, sc, opts, mutant))
 }
 
-/// The command that replays `seed` of the scenario at `path`, bare: what
-/// a results file records (a command a shell or `shlex` splits as is;
+/// The command that replays `seed` of the scenario at `path`
+/// ([`crate::command`]'s one form), bare: what a results file records (a command a shell or `shlex` splits as is;
 /// the file's header names the commit).
 pub(super) fn bare_replay_command(
     path: &Path,
@@ -55,7 +42,7 @@ pub(super) fn bare_replay_command(
 }
 
 /// A replay command with the scenario's policy and this build's commit
-/// as a trailing shell comment.
+/// as a trailing shell comment, as a person reads it.
 pub(super) fn pinned(sc: &Scenario, command: &str) -> String {
     format!(
         "{command}   # policy {:?}, commit {}",

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::case::entry_for;
+use super::case::{entry_for, numbered_names, write_new, MAX_NEW_NAMES};
 use super::report::{bare_replay_command, pinned, print_result};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
@@ -616,48 +616,25 @@ fn failure_file(
 /// entry. Creating a file is atomic (`create_new`): two sweeps recording
 /// at once never share a name.
 fn record_failure(file: &Path, text: &str) -> Result<PathBuf, CliError> {
-    use std::io::Write;
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for n in 1..=MAX_RECORDS {
-        let candidate = if n == 1 {
-            file.to_path_buf()
-        } else {
-            file.with_file_name(format!("{stem}-{n}.toml"))
-        };
-        let created = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate);
-        match created {
-            Ok(mut f) => {
-                f.write_all(text.as_bytes())
-                    .map_err(|e| format!("{}: cannot write: {e}", candidate.display()))?;
-                return Ok(candidate);
-            }
+    for candidate in numbered_names(file) {
+        match write_new(&candidate, text) {
+            Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 if std::fs::read_to_string(&candidate).is_ok_and(|held| held == text) {
                     return Ok(candidate);
                 }
             }
             Err(e) => {
-                return Err(CliError(format!(
-                    "{}: cannot write: {e}",
-                    candidate.display()
-                )))
+                let detail = format!("{}: cannot write: {e}", candidate.display());
+                return Err(CliError(detail));
             }
         }
     }
     Err(CliError(format!(
-        "{}: it and {MAX_RECORDS} numbered variants hold other entries; move some away",
+        "{}: it and {MAX_NEW_NAMES} numbered variants hold other entries; move some away",
         file.display()
     )))
 }
-
-/// How many numbered names [`record_failure`] tries.
-const MAX_RECORDS: u32 = 1000;
 
 #[cfg(test)]
 mod tests {
