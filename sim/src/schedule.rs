@@ -374,8 +374,16 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
             "expected an integer from {lo} to {hi}, found {other}"
         )),
     };
+    let node = || match value {
+        toml::Value::Integer(i) => node_name::Spelled::Index(*i).index().map(drop),
+        toml::Value::String(name) => node_name::Spelled::Name(name.clone()).index().map(drop),
+        other => Err(format!(
+            "expected a node name such as \"n1\", found {other}"
+        )),
+    };
     match key {
-        "node" | "via" | "victim" | "from" | "to" | "variant" | "opcode" | "target" => int(0, 255),
+        "node" | "via" | "victim" | "from" | "to" | "target" => node(),
+        "variant" | "opcode" => int(0, 255),
         "epoch" => int(0, i64::from(u16::MAX)),
         "dek" => int(0, i64::from(u32::MAX)),
         "high_bits" => int(0, i64::MAX),
@@ -388,16 +396,75 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
             other => Err(format!("expected a string, found {other}")),
         },
         "side" => match value {
-            toml::Value::Array(a)
-                if a.iter()
-                    .all(|v| matches!(v, toml::Value::Integer(i) if (0..=255).contains(i))) =>
-            {
-                Ok(())
-            }
-            other => Err(format!("expected an array of node numbers, found {other}")),
+            toml::Value::Array(a) => a.iter().try_for_each(|v| check_field(v, "node")),
+            other => Err(format!("expected an array of node names, found {other}")),
         },
         // Left to the kind's own fields check.
         _ => Ok(()),
+    }
+}
+
+/// A node field of a schedule event as files spell it: `"n1"`, as the
+/// trace, the report page and the CLI name nodes. Files written before
+/// names (0-based integers, `node = 0` for n1) still read the same.
+pub mod node_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Node `i` (0-based) as its name.
+    pub fn serialize<S: Serializer>(node: &u8, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("n{}", u16::from(*node) + 1))
+    }
+
+    /// `"nK"` (K from 1) or a 0-based integer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        let spelled = Spelled::deserialize(d)?;
+        spelled.index().map_err(serde::de::Error::custom)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(super) enum Spelled {
+        Index(i64),
+        Name(String),
+    }
+
+    impl Spelled {
+        pub(super) fn index(&self) -> Result<u8, String> {
+            match self {
+                Spelled::Index(i) => u8::try_from(*i)
+                    .map_err(|_| format!("expected a node name n1 to n256, found {i}")),
+                Spelled::Name(name) => name
+                    .strip_prefix('n')
+                    .and_then(|k| k.parse::<u16>().ok())
+                    .and_then(|k| u8::try_from(k.checked_sub(1)?).ok())
+                    .ok_or_else(|| format!("expected a node name n1 to n256, found {name:?}")),
+            }
+        }
+    }
+}
+
+/// A list of node fields (a partition's side), spelled as [`node_name`].
+pub mod node_names {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::node_name::Spelled;
+
+    /// Each node as its name.
+    pub fn serialize<S: Serializer>(nodes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(nodes.len()))?;
+        for node in nodes {
+            seq.serialize_element(&format!("n{}", u16::from(*node) + 1))?;
+        }
+        seq.end()
+    }
+
+    /// Names or 0-based integers.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Vec::<Spelled>::deserialize(d)?
+            .iter()
+            .map(|n| n.index().map_err(serde::de::Error::custom))
+            .collect()
     }
 }
 
@@ -418,6 +485,28 @@ mod tests {
             let back = Schedule::from_toml(&s.to_toml(), "s.toml").unwrap();
             assert_eq!(back, s);
             back.validate(&sc, "s.toml").unwrap();
+        }
+    }
+
+    #[test]
+    fn nodes_are_written_by_name_and_read_by_name_or_old_index() {
+        let by_name = "format = 1\nseed = 0\n[[events]]\nat_us = 0\nkind = \"partition\"\nside = [\"n1\", \"n3\"]\n[[events]]\nat_us = 1\nkind = \"crash\"\nnode = \"n2\"\n";
+        let by_index = "format = 1\nseed = 0\n[[events]]\nat_us = 0\nkind = \"partition\"\nside = [0, 2]\n[[events]]\nat_us = 1\nkind = \"crash\"\nnode = 1\n";
+        let named = Schedule::from_toml(by_name, "s.toml").unwrap();
+        assert_eq!(named, Schedule::from_toml(by_index, "s.toml").unwrap());
+        assert_eq!(named.events[1].action.node_fields(), vec![("node", 1)]);
+        let written = named.to_toml();
+        assert!(
+            written.contains("side = [\"n1\", \"n3\"]") && written.contains("node = \"n2\""),
+            "{written}"
+        );
+        for bad in ["\"n0\"", "\"x1\"", "\"n257\"", "-1", "true"] {
+            let text = by_name.replace("\"n2\"", bad);
+            let err = Schedule::from_toml(&text, "s.toml").unwrap_err();
+            assert!(
+                err.contains("`events[1].node` (crash)") && err.contains("n1"),
+                "{bad}: {err}"
+            );
         }
     }
 

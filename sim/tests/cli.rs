@@ -202,7 +202,7 @@ fn a_results_file_s_replay_field_is_a_command_a_shell_splits_as_is() {
         "--quiet",
         "--registry",
         "memory",
-        "--report",
+        "--out",
         dir.path().to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stdout(&o));
@@ -318,6 +318,71 @@ fn bad_scenarios_and_arguments_exit_2_naming_the_problem() {
 }
 
 #[test]
+fn scenario_takes_a_shipped_name_as_nightly_only_and_regsim_scenario_do() {
+    let by_path = regsim(&[
+        "schedule",
+        "--scenario",
+        "../scenarios/partitions.toml",
+        "--seed",
+        "3",
+    ]);
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    for name in ["partitions", "partitions.toml"] {
+        let o = regsim(&["schedule", "--scenario", name, "--seed", "3"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&by_path), "{name}");
+    }
+    let o = regsim(&["schedule", "--scenario", "partition", "--seed", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("\"partition\"") && err.contains("partitions"),
+        "{err}"
+    );
+}
+
+#[test]
+fn old_option_names_still_work_for_one_release_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = regsim(&[
+        "run",
+        "--count",
+        "1",
+        "--quiet",
+        "--registry",
+        "memory",
+        "--report",
+        out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("results.jsonl").is_file());
+    assert!(
+        stderr(&o).contains("--report is now --out"),
+        "{}",
+        stderr(&o)
+    );
+    let o = regsim(&["bench", "--seeds", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("1 seeds per configuration"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("--seeds is now --count"),
+        "{}",
+        stderr(&o)
+    );
+    let o = regsim(&["run", "--count", "1", "--out", out, "--report", out]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "both spellings at once are a conflict"
+    );
+}
+
+#[test]
 fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
     let dir = tempfile::tempdir().unwrap();
     // A file already at --out stays as it is: the entry goes beside it.
@@ -407,7 +472,7 @@ fn shrink_writes_a_smaller_entry_that_still_shows_the_finding() {
 #[cfg(not(feature = "mutants"))]
 #[test]
 fn mutants_need_the_feature() {
-    let o = regsim(&["mutants", "--budget-seeds", "1"]);
+    let o = regsim(&["mutants", "--count", "1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--features mutants"), "{}", stderr(&o));
     let o = regsim(&["replay", "--seed", "0", "--mutant", "guard-skipped"]);

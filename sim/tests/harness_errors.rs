@@ -222,7 +222,7 @@ fn schedules_that_do_not_fit_their_scenario_are_bad_input() {
     );
     let missing_node = write(
         "missing.toml",
-        schedule_text(|_| {}).replacen("kind = \"kv\"\nnode = 1\n", "kind = \"kv\"\n", 1),
+        schedule_text(|_| {}).replacen("kind = \"kv\"\nnode = \"n2\"\n", "kind = \"kv\"\n", 1),
     );
     let cases: &[(&PathBuf, &[&str])] = &[
         (
@@ -279,7 +279,7 @@ fn corpus_entries_say_their_real_problem() {
         (
             "node = 1\n",
             "node = \"one\"\n",
-            &["`schedule.events[0].node` (crash)", "expected an integer"],
+            &["`schedule.events[0].node` (crash)", "expected a node name"],
         ),
     ];
     for (from, to, needles) in cases {
@@ -306,7 +306,7 @@ fn mutants_over_an_empty_scenario_directory_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let o = regsim(&[
         "mutants",
-        "--budget-seeds",
+        "--count",
         "1",
         "--scenarios",
         dir.path().to_str().unwrap(),
@@ -424,8 +424,8 @@ fn command_line_numbers_are_bounded() {
         (&["nightly", "--budget", "1 fortnight"], "--budget"),
         (&["run", "--jobs", "0"], "--jobs"),
         (&["run", "--jobs", "1000000"], "1 to 256"),
-        (&["bench", "--seeds", "0"], "--seeds"),
-        (&["mutants", "--budget-seeds", "0"], "--budget-seeds"),
+        (&["bench", "--count", "0"], "--count"),
+        (&["mutants", "--count", "0"], "--count"),
     ];
     for (args, needle) in cases {
         let o = regsim(args);

@@ -25,7 +25,7 @@ fn start_sweep(dir: &Path, scenario: &str) -> Child {
             "--jobs",
             "2",
             "--quiet",
-            "--report",
+            "--out",
         ])
         .arg(dir)
         .current_dir(root())
@@ -171,7 +171,7 @@ fn sigkill_loses_no_recorded_result_and_the_next_sweep_removes_its_directories()
     // The next sweep proves it stale (its lock is free) and removes it.
     let next = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_regsim"))
-        .args(["run", "--count", "1", "--jobs", "1", "--quiet", "--report"])
+        .args(["run", "--count", "1", "--jobs", "1", "--quiet", "--out"])
         .arg(next.path())
         .current_dir(root())
         .output()

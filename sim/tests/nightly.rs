@@ -114,7 +114,7 @@ fn a_failing_runs_kept_fjall_data_outlives_the_session_and_its_new_group_is_shru
         "fjall",
         "--keep-failures",
         "--quiet",
-        "--report",
+        "--out",
         report.to_str().unwrap(),
     ]);
     let out = text(&o);

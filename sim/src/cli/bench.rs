@@ -8,17 +8,17 @@ use crate::run;
 
 pub(super) fn cmd_bench(
     scenario: Option<PathBuf>,
-    seeds: u64,
+    count: u64,
     runtime: crate::run::Runtime,
 ) -> Result<bool, CliError> {
     let (path, sc) = load(scenario)?;
     run::quiet_panics();
     println!(
-        "bench: scenario {} ({}), {seeds} seeds per configuration, one thread",
+        "bench: scenario {} ({}), {count} seeds per configuration, one thread",
         sc.name,
         path.display()
     );
     let turmoil = runtime == crate::run::Runtime::Turmoil;
-    println!("{}", crate::bench::Report::run(&sc, seeds, turmoil)?);
+    println!("{}", crate::bench::Report::run(&sc, count, turmoil)?);
     Ok(true)
 }

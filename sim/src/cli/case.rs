@@ -16,8 +16,9 @@ use crate::schedule::Schedule;
 /// or a seeds/ entry, which names its scenario and mutant).
 #[derive(Args)]
 pub(super) struct CaseArgs {
-    /// Scenario file (default: scenarios/default.toml, or the entry's).
-    #[arg(long)]
+    /// Scenario: a file, or a shipped scenario's name (default:
+    /// scenarios/default.toml, or the corpus entry's).
+    #[arg(long, value_name = "FILE|NAME")]
     scenario: Option<PathBuf>,
     /// The seed to expand into a schedule.
     #[arg(long, required_unless_present = "schedule")]

@@ -51,34 +51,39 @@ enum Cmd {
     Run(run::RunArgs),
     /// Re-run one case and print its outcome (and trace with --trace).
     #[command(
-        override_usage = "regsim replay --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim replay --schedule <FILE> [OPTIONS]"
+        override_usage = "regsim replay --seed <SEED> [--scenario <FILE|NAME>] [OPTIONS]\n       regsim replay --schedule <FILE> [OPTIONS]"
     )]
     Replay(replay::ReplayArgs),
     /// Run one case and write a self-contained HTML page of it (timeline,
     /// verdicts, registry rows).
     #[command(
-        override_usage = "regsim report --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim report --schedule <FILE> [OPTIONS]"
+        override_usage = "regsim report --seed <SEED> [--scenario <FILE|NAME>] [OPTIONS]\n       regsim report --schedule <FILE> [OPTIONS]"
     )]
     Report(html::ReportArgs),
     /// Write a seed (or schedule) into the regression corpus.
     #[command(
-        override_usage = "regsim record --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim record --schedule <FILE> [OPTIONS]"
+        override_usage = "regsim record --seed <SEED> [--scenario <FILE|NAME>] [OPTIONS]\n       regsim record --schedule <FILE> [OPTIONS]"
     )]
     Record(record::RecordArgs),
     /// Shrink a failing run's schedule and write it into seeds/.
     #[command(
-        override_usage = "regsim shrink --seed <SEED> [--scenario <FILE>] [OPTIONS]\n       regsim shrink --schedule <FILE> [OPTIONS]"
+        override_usage = "regsim shrink --seed <SEED> [--scenario <FILE|NAME>] [OPTIONS]\n       regsim shrink --schedule <FILE> [OPTIONS]"
     )]
     Shrink(shrink::ShrinkArgs),
     /// Measure speed on a scenario (default: the shipped default), one
     /// core, memory and fjall registries, oracles on and off.
     Bench {
-        /// Scenario file (default: scenarios/default.toml).
-        #[arg(long)]
+        /// Scenario: a file, or a shipped scenario's name (default:
+        /// scenarios/default.toml).
+        #[arg(long, value_name = "FILE|NAME")]
         scenario: Option<PathBuf>,
-        /// Seeds per configuration (1 to 100000).
+        /// Seeds per configuration, 0 to N-1 (1 to 100000).
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        seeds: u64,
+        count: u64,
+        /// The old name of --count (accepted with a warning for one
+        /// release: `--seeds` is a range A..B everywhere else).
+        #[arg(long = "seeds", hide = true, conflicts_with = "count", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        old_seeds: Option<u64>,
         /// `turmoil`: also run the same seeds on the turmoil runtime and
         /// print native / turmoil speed.
         #[arg(long, value_enum, default_value_t = crate::run::Runtime::Native)]
@@ -88,9 +93,14 @@ enum Cmd {
     /// swarm mode and print how fast each is caught (needs the `mutants`
     /// feature: `cargo run --release -p writer-registry-sim --features mutants`).
     Mutants {
-        /// Runs per mutant (cycling through the scenarios), 1 to 100000.
+        /// Seeds per mutant (its runs cycle through the scenarios), 1 to
+        /// 100000.
         #[arg(long, default_value_t = 130, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        budget_seeds: u64,
+        count: u64,
+        /// The old name of --count (accepted with a warning for one
+        /// release).
+        #[arg(long = "budget-seeds", hide = true, conflicts_with = "count", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        old_budget_seeds: Option<u64>,
         /// Parallel runs (default: the number of cores), 1 to 256.
         #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
@@ -116,8 +126,9 @@ enum Cmd {
     Merge(nightly::MergeArgs),
     /// Print the schedule a seed expands into.
     Schedule {
-        /// Scenario file (default: scenarios/default.toml).
-        #[arg(long)]
+        /// Scenario: a file, or a shipped scenario's name (default:
+        /// scenarios/default.toml).
+        #[arg(long, value_name = "FILE|NAME")]
         scenario: Option<PathBuf>,
         /// The seed to expand.
         #[arg(long)]
@@ -174,6 +185,20 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Warns that option `old` was renamed `new` (one vocabulary: `--seeds`
+/// is a range, `--count` a number of seeds, `--out` where files go). The
+/// old spelling keeps working for one release, for users' scripts.
+fn renamed(old: &str, new: &str) {
+    eprintln!(
+        "regsim: warning: {old} is now {new}; {old} is accepted until the next release (see CHANGELOG.md)"
+    );
+}
+
+/// A count given under its old option name, warned about.
+fn old_count(given: Option<u64>, old: &str) -> Option<u64> {
+    given.inspect(|_| renamed(old, "--count"))
+}
+
 /// A failure: the message is printed as one line and the exit code is 2.
 struct CliError(String);
 
@@ -203,14 +228,49 @@ fn default_scenario() -> Result<PathBuf, CliError> {
     Ok(find_root()?.join("scenarios/default.toml"))
 }
 
-/// The scenario file `path` (else the default one) and the scenario in it.
+/// The scenario `--scenario` names (else the default one) and the
+/// scenario in it: a file path, or the name of a shipped scenario
+/// (`partitions`, `partitions.toml`: the root's scenarios/partitions.toml),
+/// as `nightly --only` and `REGSIM_SCENARIO` take them.
 fn load(path: Option<PathBuf>) -> Result<(PathBuf, Scenario), CliError> {
     let path = match path {
-        Some(p) => p,
+        Some(p) => scenario_path(p)?,
         None => default_scenario()?,
     };
     let (sc, _) = Scenario::load(&path)?;
     Ok((path, sc))
+}
+
+/// `--scenario`'s value as a file: a path that exists is itself; a bare
+/// name (no directory part) that is no file here is the shipped scenario
+/// of that name; anything else is an error listing the shipped names.
+fn scenario_path(given: PathBuf) -> Result<PathBuf, CliError> {
+    let bare = given.components().count() == 1;
+    if given.exists() || !bare {
+        return Ok(given);
+    }
+    let name = given.to_string_lossy();
+    let name = name.strip_suffix(".toml").unwrap_or(&name);
+    let dir = find_root()?.join("scenarios");
+    let shipped = dir.join(format!("{name}.toml"));
+    if shipped.is_file() {
+        return Ok(shipped);
+    }
+    let mut known: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|f| f.strip_suffix(".toml").map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    Err(CliError(format!(
+        "--scenario {}: no such file, and no shipped scenario {name:?} in {} (known: {})",
+        given.display(),
+        dir.display(),
+        known.join(", ")
+    )))
 }
 
 /// The workspace root: `--root`, else the current directory if it holds
@@ -316,19 +376,27 @@ fn dispatch(cli: Cli) -> Result<bool, CliError> {
         Cmd::Shrink(args) => shrink::cmd_shrink(args),
         #[cfg(feature = "mutants")]
         Cmd::Mutants {
-            budget_seeds,
+            count,
+            old_budget_seeds,
             jobs,
             only,
             scenarios,
             runtime,
-        } => mutants::cmd_mutants(budget_seeds, jobs, only, scenarios, runtime),
+        } => {
+            let count = old_count(old_budget_seeds, "--budget-seeds").unwrap_or(count);
+            mutants::cmd_mutants(count, jobs, only, scenarios, runtime)
+        }
         #[cfg(not(feature = "mutants"))]
         Cmd::Mutants { .. } => Err(CliError(NO_MUTANTS.into())),
         Cmd::Bench {
             scenario,
-            seeds,
+            count,
+            old_seeds,
             runtime,
-        } => bench::cmd_bench(scenario, seeds, runtime),
+        } => {
+            let count = old_count(old_seeds, "--seeds").unwrap_or(count);
+            bench::cmd_bench(scenario, count, runtime)
+        }
         Cmd::Schedule { scenario, seed } => schedule::cmd_schedule(scenario, seed),
         Cmd::Inspect(cmd) => inspect::cmd_inspect(cmd),
         Cmd::NodeId { raft_id } => inspect::cmd_node_id(&raft_id),

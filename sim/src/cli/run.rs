@@ -25,8 +25,9 @@ use crate::sweep::{self, Again, Control, Done, Limit, Plan, Shard, Stuck, Summar
 
 #[derive(Args)]
 pub(super) struct RunArgs {
-    /// Scenario file.
-    #[arg(long)]
+    /// Scenario: a file, or a shipped scenario's name such as
+    /// `partitions` (default: scenarios/default.toml).
+    #[arg(long, value_name = "FILE|NAME")]
     scenario: Option<PathBuf>,
     #[command(flatten)]
     seeds: SeedArgs,
@@ -65,14 +66,23 @@ pub(super) struct RunArgs {
     #[arg(long)]
     mutant: Option<String>,
     /// Do not shrink the first failure of each new signature into a
-    /// corpus entry (in the --report directory's corpus/).
+    /// corpus entry (in the --out directory's corpus/).
     #[arg(long)]
     no_shrink: bool,
     /// Where results go: results.jsonl (one line per run, written as each
-    /// ends), junit.xml and summary.md (default: a directory of its own
-    /// under target/regsim/runs/, linked as target/regsim/last-run).
-    #[arg(long)]
-    report: Option<PathBuf>,
+    /// ends), junit.xml, summary.md, and reports/ and corpus/ for failures
+    /// (default: a directory of its own under target/regsim/runs/, linked
+    /// as target/regsim/last-run).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The old name of --out (accepted with a warning for one release).
+    #[arg(
+        long = "report",
+        value_name = "DIR",
+        hide = true,
+        conflicts_with = "out"
+    )]
+    old_report: Option<PathBuf>,
 }
 
 /// Which seeds: shared by `run` and `nightly`.
@@ -143,7 +153,11 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = options(&args, &sc)?;
-    let dir = match args.report.clone() {
+    if let Some(dir) = args.old_report.take() {
+        super::renamed("--report", "--out");
+        args.out = Some(dir);
+    }
+    let dir = match args.out.clone() {
         Some(dir) => dir,
         None => default_report_dir(&sc.name),
     };
@@ -278,7 +292,7 @@ fn engine_of(opts: &RunOptions) -> String {
     }
 }
 
-/// Where a sweep without `--report` writes: a directory of its own (two
+/// Where a sweep without `--out` writes: a directory of its own (two
 /// sweeps at once never share a results file), with
 /// `target/regsim/last-run` pointing at the latest.
 fn default_report_dir(scenario: &str) -> PathBuf {

@@ -16,6 +16,7 @@ use crate::world::target::Target;
 /// Crash `node`'s process, if it has one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Crash {
+    #[serde(with = "crate::schedule::node_name")]
     pub node: u8,
 }
 

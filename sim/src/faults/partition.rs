@@ -19,13 +19,16 @@ use crate::world::target::Target;
 /// Cut every link between `side` and the other nodes, both ways.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
+    #[serde(with = "crate::schedule::node_names")]
     pub side: Vec<u8>,
 }
 
 /// Cut the link `from -> to` only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OneWay {
+    #[serde(with = "crate::schedule::node_name")]
     pub from: u8,
+    #[serde(with = "crate::schedule::node_name")]
     pub to: u8,
 }
 

@@ -13,6 +13,7 @@ use crate::world::target::Target;
 /// Cut `node`'s power.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PowerLoss {
+    #[serde(with = "crate::schedule::node_name")]
     pub node: u8,
 }
 

@@ -16,6 +16,7 @@ use crate::world::target::Target;
 /// `power_loss`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmReadyCrash {
+    #[serde(with = "crate::schedule::node_name")]
     pub node: u8,
     pub step: ReadyStep,
     pub power_loss: bool,

@@ -10,6 +10,7 @@ use crate::world::target::Target;
 /// Start `node` again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Restart {
+    #[serde(with = "crate::schedule::node_name")]
     pub node: u8,
 }
 
