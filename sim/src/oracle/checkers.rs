@@ -585,11 +585,13 @@ impl Checkers {
                 .filter(|(k, _)| *k == key)
                 .and_then(|(_, v)| v.clone());
             if actual_row != model_row {
+                let show =
+                    |row: Option<&[u8]>| row.map_or("absent".into(), writer_registry::hex::encode);
                 let detail = format!(
-                    "entry {}: row bytes {:?} but model holds {:?}",
+                    "entry {}: row bytes {} but model holds {}",
                     rec.index,
-                    actual_row.as_deref().map(writer_registry::hex::encode),
-                    model_row.as_deref().map(writer_registry::hex::encode)
+                    show(actual_row.as_deref()),
+                    show(model_row.as_deref())
                 );
                 self.v.push("conformance", Some(node), at_us, detail);
             }

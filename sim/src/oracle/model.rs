@@ -168,18 +168,26 @@ pub type ModelDigest = (u64, u64);
 pub type SnapshotState = Image;
 
 /// One difference between a store and the model, for a report.
+/// A row's value is shown in hex, as `regsim inspect row` takes it; the
+/// durable applied index as the number it is (an 8-byte big-endian
+/// integer, by the spec's conventions), as the trace's `index=` shows it.
 pub fn describe_difference(expected: &Image, actual: &Image) -> Option<String> {
-    let show = |v: Option<&Vec<u8>>| {
-        v.map_or_else(|| "absent".to_string(), |v| writer_registry::hex::encode(v))
-    };
     let keys: std::collections::BTreeSet<&Key> = expected.keys().chain(actual.keys()).collect();
     let mut differing = keys
         .into_iter()
         .filter(|k| expected.get(*k) != actual.get(*k));
     let first = differing.next()?;
     let more = differing.count();
+    let is_index = first.0 == Space::Meta && first.1 == APPLIED_INDEX_KEY;
+    let show = |v: Option<&Vec<u8>>| match v {
+        None => "absent".to_string(),
+        Some(v) => match <[u8; 8]>::try_from(v.as_slice()) {
+            Ok(be) if is_index => u64::from_be_bytes(be).to_string(),
+            _ => writer_registry::hex::encode(v),
+        },
+    };
     let field = match first.0 {
-        Space::Meta if first.1 == APPLIED_INDEX_KEY => "durable applied index".to_string(),
+        Space::Meta if is_index => "durable applied index".to_string(),
         space => format!(
             "{} key {}",
             space.name(),

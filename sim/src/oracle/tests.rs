@@ -969,3 +969,59 @@ fn a_join_before_the_replay_reached_the_disk_commit_is_flagged() {
         );
     }
 }
+
+#[test]
+fn a_difference_shows_the_applied_index_as_a_number_and_rows_in_hex() {
+    use super::model::describe_difference;
+    let index = |i: u64| {
+        Image::from([(
+            (Space::Meta, APPLIED_INDEX_KEY.to_vec()),
+            i.to_be_bytes().to_vec(),
+        )])
+    };
+    let d = describe_difference(&index(284), &index(283)).unwrap();
+    assert_eq!(
+        d,
+        "durable applied index: store holds 283, model expects 284"
+    );
+    let row = |v: &[u8]| Image::from([((Space::Registry, vec![0xab]), v.to_vec())]);
+    let d = describe_difference(&row(&[1, 2, 3, 4, 5, 6, 7, 8]), &row(&[9; 8])).unwrap();
+    assert!(
+        d.contains("store holds 0909090909090909, model expects 0102030405060708"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_violation_shows_in_the_printed_trace_where_it_was_judged() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Buffer::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(format!("{}=debug", crate::trace::TARGET))
+        .with_writer(move || writer.clone())
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .finish();
+    let mut v = regsim_engine::oracle::Violations::default();
+    tracing::subscriber::with_default(subscriber, || {
+        v.push("durability", Some(1), 2_500_000, "lost row 7".into());
+    });
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text.trim(),
+        "2.500000s  n2 VIOLATION [durability] lost row 7"
+    );
+}

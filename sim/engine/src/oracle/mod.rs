@@ -58,6 +58,15 @@ impl Violations {
         // One oracle can fire on every later step after the first breach;
         // the first few are what a reader needs.
         if self.list.iter().filter(|v| v.oracle == oracle).count() < 5 {
+            // `replay --trace` shows it among the events, where it was
+            // judged (text only: the trace's hash and lines are the
+            // world's events, never the oracles' verdicts).
+            tracing::debug!(
+                target: crate::trace::TARGET,
+                "{:>10.6}s {:>3} VIOLATION [{oracle}] {detail}",
+                at_us as f64 / 1e6,
+                node.map_or_else(|| "-".to_string(), |n| format!("n{}", n + 1)),
+            );
             self.list.push(Violation {
                 oracle: oracle.to_string(),
                 node,
