@@ -105,8 +105,8 @@ impl SeedEntry {
     /// field and the real cause (a schedule from a newer harness, an
     /// unknown `expect`, an event out of range).
     pub fn parse(text: &str, path: &str) -> Result<SeedEntry, String> {
-        let mut table: toml::Table = toml::from_str(text)
-            .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| crate::toml_error::describe(path, text, &e))?;
         let mut string = |key: &str, required: bool| -> Result<Option<String>, String> {
             match table.remove(key) {
                 None if required => Err(format!("{path}: `{key}`: missing")),

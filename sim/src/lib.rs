@@ -86,6 +86,7 @@ pub mod sim;
 pub mod store;
 pub mod sweep;
 pub use regsim_engine::tempdirs;
+pub mod toml_error;
 pub mod trace;
 pub mod turmoil_fs;
 pub mod turmoil_runtime;

@@ -364,7 +364,8 @@ type Bad<'a> = dyn Fn(&'static str, String) -> Result<(), ScenarioError> + 'a;
 pub enum ScenarioError {
     #[error("{path}: cannot read: {message}")]
     Read { path: String, message: String },
-    #[error("{path}: {message}")]
+    /// `message` names the file, line and column (`toml_error`).
+    #[error("{message}")]
     Parse { path: String, message: String },
     #[error("{path}: key `{key}`: {message}")]
     Invalid {
@@ -390,7 +391,7 @@ impl Scenario {
     pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
             path: path.to_string(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            message: crate::toml_error::describe(path, text, &e),
         })?;
         scenario.validate(path)?;
         Ok(scenario)

@@ -84,8 +84,8 @@ impl Schedule {
     /// field (`events[3].node`) and the real cause. Checks the format
     /// first, so that a file from a newer harness says so.
     pub fn from_toml(text: &str, path: &str) -> Result<Schedule, String> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| format!("{path}: {}", e.to_string().trim_end().replace('\n', " ")))?;
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| crate::toml_error::describe(path, text, &e))?;
         Schedule::from_table(table, path, "")
     }
 
