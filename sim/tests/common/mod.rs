@@ -150,13 +150,20 @@ pub fn rerun(seed: u64, env: &str, test: &str, filter: &str) -> String {
     } else {
         ""
     };
+    // The profile the failing test ran in: a rerun in the other one
+    // rebuilds everything first (the README's test command is --release).
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
     let env = if env.is_empty() {
         String::new()
     } else {
         format!("{env} ")
     };
     format!(
-        "rerun with: REGSIM_SEED={seed} {env}cargo test -p writer-registry-sim{features} --test {test} {filter}"
+        "rerun with: REGSIM_SEED={seed} {env}cargo test -p writer-registry-sim{profile}{features} --test {test} {filter}"
     )
 }
 
@@ -219,6 +226,11 @@ pub fn check_seed_parsing() {
             "rerun with: REGSIM_SEED=5 REGSIM_SCENARIO=x cargo test -p writer-registry-sim"
         ) && hint.ends_with("--test scenarios every_shipped"),
         "{hint}"
+    );
+    assert_eq!(
+        hint.contains(" --release "),
+        !cfg!(debug_assertions),
+        "the rerun is built in the profile that failed: {hint}"
     );
 }
 
