@@ -39,11 +39,11 @@ use crate::error::HarnessError;
 use crate::hosted::drive::{finish, Driver};
 use crate::hosted::host::HostIo;
 use crate::hosted::memory::MemoryFiles;
-use crate::hosted::world::name;
 use crate::hosted::Fabric;
 use crate::run::{classify, RunOptions, RunResult, Runtime};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
+use crate::world::cluster::name;
 use crate::world::{RunOutput, SimOptions};
 
 type World = crate::hosted::world::World<MemoryFiles>;

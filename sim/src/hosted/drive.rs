@@ -56,7 +56,7 @@ impl<'a> Driver<'a> {
         fabric: &mut dyn Fabric,
         world: &Rc<RefCell<World<F>>>,
     ) -> Option<Ending> {
-        world.borrow_mut().now = now;
+        world.borrow_mut().c.now = now;
         // What the hosts did in the last step happened before this pass.
         settle(fabric, world);
         let events = &self.schedule.events;
@@ -79,15 +79,15 @@ impl<'a> Driver<'a> {
             timer(fabric, world, t);
         }
         let mut w = world.borrow_mut();
-        let records = w.injector.take_records();
+        let records = w.c.injector.take_records();
         for r in records {
-            w.obs.checkers.injected(now, r);
+            w.c.obs.checkers.injected(now, r);
         }
-        if w.obs.harness_error.is_some() {
+        if w.c.obs.harness_error.is_some() {
             return Some(Ending::Converged);
         }
         if let Some(deadline) = self.deadline {
-            let states = w.slots.iter().map(|s| &s.state);
+            let states = w.c.states();
             if process::converged(states.clone()) {
                 return Some(Ending::Converged);
             }
@@ -95,9 +95,9 @@ impl<'a> Driver<'a> {
                 return Some(Ending::not_converged("", states));
             }
         }
-        w.obs.stats.events += 1;
-        if let Some(e) = w.opts.cancel.check_at(w.obs.stats.events) {
-            w.obs.harness_error.get_or_insert(e);
+        w.c.obs.stats.events += 1;
+        if let Some(e) = w.c.opts.cancel.check_at(w.c.obs.stats.events) {
+            w.c.obs.harness_error.get_or_insert(e);
             return Some(Ending::Converged);
         }
         self.passes += 1;
@@ -124,7 +124,7 @@ fn settle<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) 
 
 fn rollback_after_crash<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
     let mut w = world.borrow_mut();
-    if w.injector.take_rollback(node) {
+    if w.c.injector.take_rollback(node) {
         w.roll_back_epoch(node);
     }
 }
@@ -136,6 +136,7 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
     if !fabric.power_off(node) {
         world
             .borrow_mut()
+            .c
             .record(Some(node), &kinds::POWER_LOSS_AS_CRASH, 0, 0);
         return;
     }
@@ -144,13 +145,15 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
         fabric.power_on(node);
     }
     let mut w = world.borrow_mut();
-    w.obs.stats.power_losses += 1;
-    let now = w.now;
+    w.c.obs.stats.power_losses += 1;
+    let now = w.c.now;
     let s = &mut w.slots[usize::from(node)];
     s.power_lost = true;
     s.epoch.power_loss();
-    w.record(Some(node), &kinds::POWER_LOSS, 0, 0);
-    w.obs.checkers.observe(now, Observation::PowerLost { node });
+    w.c.record(Some(node), &kinds::POWER_LOSS, 0, 0);
+    w.c.obs
+        .checkers
+        .observe(now, Observation::PowerLost { node });
 }
 
 /// A process crash: the node's process stops; its software comes back
@@ -161,7 +164,7 @@ fn crash<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, n
     let up = world.borrow().is_up(node);
     if up {
         let mut w = world.borrow_mut();
-        w.obs.stats.crashes += 1;
+        w.c.obs.stats.crashes += 1;
         w.stop(node, DownReason::Crashed);
     }
     fabric.kill(node);
@@ -170,8 +173,9 @@ fn crash<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, n
 fn restart<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, node: u8) {
     {
         let mut w = world.borrow_mut();
+        let w = &mut *w;
         let s = &mut w.slots[usize::from(node)];
-        if !s.state.may_start() || s.start_requested {
+        if !w.c.nodes[usize::from(node)].state.may_start() || s.start_requested {
             return;
         }
         s.start_requested = true;
@@ -185,7 +189,7 @@ fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t
         Timer::ClientRetry { cmd } => world.borrow_mut().client_retry(cmd),
         Timer::RegRetry { node, inc } => {
             let mut w = world.borrow_mut();
-            if w.slots[usize::from(node)].member.incarnation == inc {
+            if w.c.nodes[usize::from(node)].member.incarnation == inc {
                 w.hand(node, Work::Registrations);
             }
         }
@@ -208,7 +212,7 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn life(&self, node: u8) -> Life {
         let w = self.world.borrow();
         let s = &w.slots[usize::from(node)];
-        match Life::of(&s.state) {
+        match Life::of(&w.c.nodes[usize::from(node)].state) {
             // An event never meets a node whose start is pending (`pass`
             // holds it back until the start has run); its files are the
             // host's from the request on.
@@ -220,20 +224,20 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
         let mut w = self.world.borrow_mut();
         let w = &mut *w;
-        f(Books::at(&mut w.obs, &mut w.injector, w.now))
+        f(Books::at(&mut w.c.obs, &mut w.c.injector, w.c.now))
     }
 
     fn fulls(&self) -> Vec<u64> {
         let w = self.world.borrow();
-        w.slots.iter().map(|s| s.member.full).collect()
+        w.c.fulls()
     }
 
     fn first_dek(&self) -> u32 {
-        self.world.borrow().sc.deks[0]
+        self.world.borrow().c.sc.deks[0]
     }
 
     fn next_pid(&mut self) -> u64 {
-        self.world.borrow_mut().clients.next_pid()
+        self.world.borrow_mut().c.clients.next_pid()
     }
 
     fn crash(&mut self, node: u8, power_loss: bool) {
@@ -250,8 +254,9 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
 
     fn pause(&mut self, node: u8) -> bool {
         let mut w = self.world.borrow_mut();
+        let w = &mut *w;
         let s = &mut w.slots[usize::from(node)];
-        if !s.state.set_paused(true) {
+        if !w.c.nodes[usize::from(node)].state.set_paused(true) {
             return false;
         }
         // Wake the host (its notify branch comes first) so it stops
@@ -273,14 +278,14 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
         let w = &mut *w;
         let s = &mut w.slots[usize::from(node)];
         s.epoch_injected = true;
-        let who = (node, s.member.full);
-        let books = Books::at(&mut w.obs, &mut w.injector, w.now);
+        let who = (node, w.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut w.c.obs, &mut w.c.injector, w.c.now);
         target::preset_epoch_file(books, &mut s.epoch, who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
         let mut w = self.world.borrow_mut();
-        w.slots[usize::from(node)].corruptions.push(corruption);
+        w.c.nodes[usize::from(node)].corruptions.push(corruption);
     }
 
     fn partition(&mut self, side: &[u8]) {
@@ -307,7 +312,7 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
 
     fn client_command(&mut self, node: u8, dek: u32) {
         let mut w = self.world.borrow_mut();
-        let cmd = w.clients.command(node, dek);
+        let cmd = w.c.clients.command(node, dek);
         w.client_attempt(cmd);
     }
 
@@ -328,10 +333,9 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
 
 fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
     let mut w = world.borrow_mut();
-    let s = &mut w.slots[usize::from(node)];
-    if s.state.set_paused(false) {
-        s.notify.notify_one();
-        w.record(Some(node), &kinds::RESUME_HOSTED, 0, 0);
+    if w.c.nodes[usize::from(node)].state.set_paused(false) {
+        w.slots[usize::from(node)].notify.notify_one();
+        w.c.record(Some(node), &kinds::RESUME_HOSTED, 0, 0);
     }
 }
 
@@ -341,32 +345,32 @@ fn resume<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
 pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending) -> RunOutput {
     let mut w = world.borrow_mut();
     match &ending {
-        Ending::Livelock(msg) => w.violation("livelock", None, msg.clone()),
+        Ending::Livelock(msg) => w.c.violation("livelock", None, msg.clone()),
         Ending::NotConverged { .. } => {}
-        Ending::Converged => w.converged_end = w.obs.harness_error.is_none(),
+        Ending::Converged => w.c.converged_end = w.c.obs.harness_error.is_none(),
     }
-    w.finishing = true;
-    for i in 0..w.sc.nodes {
+    w.c.finishing = true;
+    for i in 0..w.c.sc.nodes {
         if w.is_up(i) {
             w.stop(i, DownReason::Crashed);
         }
     }
-    w.obs.stats.committed = w.obs.checkers.committed();
-    w.obs.stats.virtual_us = w.now;
+    w.c.obs.stats.committed = w.c.obs.checkers.committed();
+    w.c.obs.stats.virtual_us = w.c.now;
     for (mark, hits) in writer_registry::marks::take() {
         if hits > 0 {
-            *w.obs.marks.entry(mark.name()).or_default() += hits;
+            *w.c.obs.marks.entry(mark.name()).or_default() += hits;
         }
     }
-    let spent = Checkers::new(0, w.sc.policy.persist(), false);
-    let (violations, purpose) = std::mem::replace(&mut w.obs.checkers, spent).finish();
+    let spent = Checkers::new(0, w.c.sc.policy.persist(), false);
+    let (violations, purpose) = std::mem::replace(&mut w.c.obs.checkers, spent).finish();
     RunOutput {
-        stats: std::mem::take(&mut w.obs.stats),
+        stats: std::mem::take(&mut w.c.obs.stats),
         violations,
         purpose,
         ending,
-        trace: std::mem::replace(&mut w.obs.trace, Trace::new(false)),
-        marks: std::mem::take(&mut w.obs.marks),
-        harness_error: w.obs.harness_error.take(),
+        trace: std::mem::replace(&mut w.c.obs.trace, Trace::new(false)),
+        marks: std::mem::take(&mut w.c.obs.marks),
+        harness_error: w.c.obs.harness_error.take(),
     }
 }

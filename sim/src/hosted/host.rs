@@ -43,7 +43,7 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
 ) -> std::io::Result<()> {
     let notify = world.borrow().slots[usize::from(node)].notify.clone();
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let delay = || Duration::from_micros(world.borrow_mut().tick_delay_us(node));
+    let delay = || Duration::from_micros(world.borrow_mut().c.tick_delay_us(node));
     loop {
         // Down: wait for the driver's restart. What arrives meanwhile is
         // read and dropped, as a dead process's socket would.
@@ -66,7 +66,7 @@ pub(crate) async fn run<F: NodeFiles, H: HostIo>(
         }
         let mut next_tick = io.now() + delay();
         while world.borrow().is_up(node) {
-            if world.borrow().slots[usize::from(node)].state.is_paused() {
+            if world.borrow().c.nodes[usize::from(node)].state.is_paused() {
                 // A paused process handles nothing: datagrams are held (as
                 // they arrive) for its resume, ticks are not taken.
                 tokio::select! {

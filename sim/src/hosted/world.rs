@@ -20,18 +20,14 @@ use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
 use crate::node::{self, CrashPoints, NodeCore, Output};
-use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
+use crate::oracle::checkers::{Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
-use crate::store::{
-    image_digest, scan_image, Image, Journal, SimStore, SyncedRowChange, TrackedStore,
-};
-use crate::trace::kinds::{self, Kind};
-use crate::trace::Trace;
-use crate::world::clients::{Attempt, Clients};
-use crate::world::injector::Injector;
-use crate::world::observe::{Member, Observer};
+use crate::store::{image_digest, scan_image, Image, Journal, SimStore, TrackedStore};
+use crate::trace::kinds;
+use crate::world::clients::Attempt;
+use crate::world::cluster::Cluster;
 use crate::world::start;
 use crate::world::target::{self, Books, Injection};
 use crate::world::{DownReason, SimOptions};
@@ -50,11 +46,10 @@ pub(crate) enum Work {
     Inject(Box<Injection>),
 }
 
-/// One cluster member across its incarnations.
+/// What the hosted runtimes keep of one member beside the cluster's
+/// books: its files and the harness's records of them, and the work
+/// passed between the driver and its host.
 pub(crate) struct Slot<F: NodeFiles> {
-    /// The harness's books on the member across incarnations.
-    pub member: Member,
-    pub state: Process<HostedNode<F>>,
     /// Where its files live.
     pub files: F,
     /// The harness's record of the epoch file (written, synced, history).
@@ -73,12 +68,9 @@ pub(crate) struct Slot<F: NodeFiles> {
     /// An armed crash fired inside the host: the driver finishes it
     /// (`true`: with power loss).
     pub dying: Option<bool>,
-    pub corruptions: Vec<(u8, u32, crate::store::Corruption)>,
-    pub tick_seq: u64,
     /// The log record's sync count when the checkers last saw its synced
     /// image (a log opened anew starts its count again).
     pub seen_syncs: Option<u64>,
-    pub synced_rows: Rc<std::cell::RefCell<Vec<SyncedRowChange>>>,
     pub inbox: VecDeque<Work>,
     /// Datagrams that reached the paused process, judged as they arrived.
     held: Vec<Datagram>,
@@ -99,38 +91,24 @@ pub(crate) const TAG_RAFT: u8 = 0;
 pub(crate) const TAG_CLIENT: u8 = 1;
 
 pub(crate) struct World<F: NodeFiles> {
-    pub sc: Scenario,
-    pub opts: SimOptions,
-    pub now: u64,
+    /// The members, their processes and the run's books.
+    pub c: Cluster<F::Log>,
+    /// Per member: its files and the work for its host.
     pub slots: Vec<Slot<F>>,
-    /// The trace, marks, counters and checkers.
-    pub obs: Observer,
-    pub clients: Clients,
-    pub injector: Injector,
     /// A registration applied outside a replay in the call being handled.
     registration_applied: bool,
-    proposal_order: crate::proposal_order::ProposalOrder,
     /// The world's timers, due by the runtime's clock.
     pub timers: Clock<Timer>,
-    timing: Vec<KeyedRng>,
-    election: Vec<KeyedRng>,
     /// Per link: the duplicate draws (turmoil never duplicates a
     /// datagram, so the sender does, at the scenario's rate) and their
     /// sequence numbers.
     duplicates: Vec<(KeyedRng, u64)>,
-    pub converged_end: bool,
-    pub finishing: bool,
-    logger: slog::Logger,
     /// Client attempts in flight to a node, by token.
     attempts: BTreeMap<u64, (usize, Attempt)>,
     next_token: u64,
     /// Datagrams the client host sends: (node, token).
     pub client_out: Vec<(u8, u64)>,
     pub client_notify: Rc<tokio::sync::Notify>,
-}
-
-pub(crate) fn name(node: u8) -> String {
-    format!("n{}", node + 1)
 }
 
 impl<F: NodeFiles> World<F> {
@@ -142,8 +120,6 @@ impl<F: NodeFiles> World<F> {
         World {
             slots: (0..n)
                 .map(|i| Slot {
-                    member: Member::new(writer_registry::ids::full_node_id(&name(i))),
-                    state: Process::Down(DownReason::Crashed),
                     files: files(i),
                     epoch: EpochFile::default(),
                     epoch_injected: false,
@@ -152,45 +128,23 @@ impl<F: NodeFiles> World<F> {
                     power_lost: false,
                     start_requested: false,
                     dying: None,
-                    corruptions: Vec::new(),
-                    tick_seq: 0,
                     seen_syncs: None,
-                    synced_rows: Default::default(),
                     inbox: VecDeque::new(),
                     held: Vec::new(),
                     outbox: Vec::new(),
                     notify: Rc::new(tokio::sync::Notify::new()),
                 })
                 .collect(),
-            obs: Observer::new(
-                Checkers::new(n, sc.policy.persist(), opts.oracles),
-                Trace::new(opts.keep_trace_lines).keeping_events(opts.keep_events),
-                sc.deks.clone(),
-            ),
-            clients: Clients::new(n, sc.workload.client_attempts),
-            injector: Injector::new(streams.family(Subsystem::Faults, 0, nn), sc.faults.down_ms),
             registration_applied: false,
-            proposal_order: crate::proposal_order::ProposalOrder::new(
-                sc.workload.registration_order,
-                n,
-                &streams,
-            ),
             timers: Clock::new(),
-            timing: streams.family(Subsystem::Timing, 0, nn),
-            election: streams.family(Subsystem::Timing, 1_000, nn),
             duplicates: (0..nn * nn)
                 .map(|l| (streams.keyed(Subsystem::Network, 5_000 + l as u64), 0))
                 .collect(),
-            converged_end: false,
-            finishing: false,
-            logger: slog::Logger::root(slog::Discard, slog::o!()),
             attempts: BTreeMap::new(),
             next_token: 1,
             client_out: Vec::new(),
             client_notify: Rc::new(tokio::sync::Notify::new()),
-            sc: sc.clone(),
-            opts,
-            now: 0,
+            c: Cluster::new(sc, &streams, opts),
         }
     }
 
@@ -198,37 +152,12 @@ impl<F: NodeFiles> World<F> {
         self.timers.push(at, t);
     }
 
-    pub fn mark(&mut self, mark: SimMark) {
-        self.obs.mark(mark);
-    }
-
-    pub fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.obs.record(self.now, node, kind, a, b);
-    }
-
-    pub fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.obs.violation(self.now, oracle, node, detail);
-    }
-
-    fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
-        self.obs.store_failure(self.now, oracle, node, detail);
-    }
-
     fn record_state(&mut self, node: u8, image: &Image) {
-        self.obs.state(self.now, node, Ok(image_digest(image)));
+        self.c.obs.state(self.c.now, node, Ok(image_digest(image)));
     }
 
     pub fn is_up(&self, node: u8) -> bool {
-        self.slots[usize::from(node)].state.exists()
-    }
-
-    /// The delay to a node's next Raft tick (with up to 10% jitter).
-    pub fn tick_delay_us(&mut self, node: u8) -> u64 {
-        let i = usize::from(node);
-        let seq = self.slots[i].tick_seq;
-        self.slots[i].tick_seq += 1;
-        let tick = self.sc.tick_ms * 1000;
-        tick + self.timing[i].draw(seq).range(0, 0, tick / 10)
+        self.c.nodes[usize::from(node)].state.exists()
     }
 
     // ------------------------------------------------ inside the node host
@@ -238,60 +167,63 @@ impl<F: NodeFiles> World<F> {
     /// then the spec's start sequence. True when it joined.
     pub fn start(&mut self, node: u8) -> bool {
         let i = usize::from(node);
-        self.obs.stats.restarts += 1;
+        self.c.obs.stats.restarts += 1;
         self.slots[i].start_requested = false;
         self.check_epoch_file(node);
         let Some((store, journal, image)) = self.reopen(node) else {
-            self.slots[i].state = Process::Down(DownReason::Broken);
+            self.c.nodes[i].state = Process::Down(DownReason::Broken);
             return false;
         };
-        let voters: Vec<u64> = (1..=u64::from(self.sc.nodes)).collect();
+        let voters: Vec<u64> = (1..=u64::from(self.c.sc.nodes)).collect();
         let log = match self.slots[i].files.open_log(&voters) {
             Ok((log, cut)) => {
                 if cut > 0 {
-                    self.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
-                    self.mark(SimMark::PowerLossTornWrite);
+                    self.c.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
+                    self.c.mark(SimMark::PowerLossTornWrite);
                 }
                 self.slots[i].seen_syncs = None;
                 log
             }
             Err(e) => {
-                self.slots[i].state = Process::Down(DownReason::Broken);
+                self.c.nodes[i].state = Process::Down(DownReason::Broken);
                 self.slots[i].journal = Some(journal);
-                self.store_failure("store-open", node, format!("raft log: {e}"));
+                self.c
+                    .store_failure("store-open", node, format!("raft log: {e}"));
                 return false;
             }
         };
         let s = &mut self.slots[i];
         let epoch = (s.epoch.read(), s.epoch.synced());
         let disk = F::with_image(&log, LogImage::clone);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let c = &mut self.c;
+        let n = &mut c.nodes[i];
+        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
         let (params, tracked) = start::begin(
-            (books, &mut self.clients, &mut self.election[i]),
-            (&self.sc, &self.opts),
-            (node, &mut s.member, &s.synced_rows),
+            (books, &mut c.clients, &mut c.election[i]),
+            (&c.sc, &c.opts),
+            (node, &mut n.member, &n.synced_rows),
             (store, journal, image),
             (epoch, disk.hard_state.commit),
         );
         let mut out = Vec::new();
-        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
         let result = {
             let mut epoch_file = s.files.epoch_file(&mut s.epoch);
-            let logger = &self.logger;
+            let logger = &self.c.logger;
             in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, &mut out))
         };
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
         start::ran(books, node, registry_crash_armed, &result);
-        if self.obs.checkers.on() {
+        if self.c.obs.checkers.on() {
             // A start syncs the log it opened before its replay (turmoil's
             // open already did): the checkers see it synced as read. (The
             // hosted runtimes cannot show `log-not-synced-on-open`.)
             let synced = Observation::Synced { node, log: &disk };
-            self.obs.checkers.observe(self.now, synced);
+            self.c.obs.checkers.observe(self.c.now, synced);
         }
         let outcome = match result {
             Ok(core) => {
-                self.slots[i].state = Process::Up(Box::new(core));
+                self.c.nodes[i].state = Process::Up(Box::new(core));
                 self.outputs(node, out, Some(&disk));
                 StartOutcome::Joined
             }
@@ -299,8 +231,10 @@ impl<F: NodeFiles> World<F> {
         };
         let file = &self.slots[i].epoch;
         let epoch_file = (file.read(), file.synced());
-        self.obs.start_ended(self.now, node, outcome, epoch_file);
-        self.drain_row_changes(node);
+        self.c
+            .obs
+            .start_ended(self.c.now, node, outcome, epoch_file);
+        self.c.drain_row_changes(node);
         if outcome == StartOutcome::Joined {
             self.propose_registrations(node);
         }
@@ -314,7 +248,8 @@ impl<F: NodeFiles> World<F> {
         if std::mem::take(&mut self.slots[i].epoch_injected) {
             let s = &mut self.slots[i];
             if let Err(e) = s.files.inject_epoch(&s.epoch) {
-                self.store_failure("store-open", node, format!("injecting the epoch file: {e}"));
+                self.c
+                    .store_failure("store-open", node, format!("injecting the epoch file: {e}"));
             }
         }
         let s = &self.slots[i];
@@ -326,10 +261,12 @@ impl<F: NodeFiles> World<F> {
                     e.read(),
                     e.synced()
                 );
-                self.violation("runtime-agreement", Some(node), detail);
+                self.c.violation("runtime-agreement", Some(node), detail);
             }
             Ok(_) => {}
-            Err(e) => self.store_failure("store-open", node, format!("epoch file: {e}")),
+            Err(e) => self
+                .c
+                .store_failure("store-open", node, format!("epoch file: {e}")),
         }
     }
 
@@ -343,7 +280,7 @@ impl<F: NodeFiles> World<F> {
             Ok(opened) => opened,
             Err(e) => {
                 self.slots[i].journal = Some(journal);
-                self.store_failure("store-open", node, e.to_string());
+                self.c.store_failure("store-open", node, e.to_string());
                 return None;
             }
         };
@@ -358,41 +295,43 @@ impl<F: NodeFiles> World<F> {
             let detail = format!(
                 "the registry file holds {records} records, {synced} of them synced before: a synced write was lost"
             );
-            self.violation("durability", Some(node), detail);
+            self.c.violation("durability", Some(node), detail);
         }
         if std::mem::take(&mut self.slots[i].power_lost) {
             // What turmoil's crash kept of the unsynced batches: whole
             // records only (a torn one was cut).
             let keep = records.saturating_sub(synced);
-            self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep, unsynced);
+            self.c
+                .record(Some(node), &kinds::POWER_LOSS_KEPT, keep, unsynced);
             if cut > 0 {
-                self.record(Some(node), &kinds::POWER_LOSS_CUT, cut, 0);
-                self.mark(SimMark::PowerLossTornWrite);
+                self.c.record(Some(node), &kinds::POWER_LOSS_CUT, cut, 0);
+                self.c.mark(SimMark::PowerLossTornWrite);
             }
             if journal.forget_unsynced_after(keep as usize) > 0 {
-                self.mark(SimMark::PowerLossUnsyncedRegistry);
+                self.c.mark(SimMark::PowerLossUnsyncedRegistry);
             }
         } else if records != synced + unsynced {
             let detail = format!(
                 "after a process crash turmoil's file system holds {records} registry records; the harness wrote {} and synced {synced}: the runtimes' durability models disagree",
                 synced + unsynced
             );
-            self.violation("runtime-agreement", Some(node), detail);
+            self.c.violation("runtime-agreement", Some(node), detail);
         }
         let mut store = store;
         self.corrupt_rows(node, &mut store, &mut journal);
         let scanned = scan_image(&store);
         match &scanned {
             Ok(image) => self.record_state(node, image),
-            Err(e) => self.store_failure("durability", node, format!("scan after reopen: {e}")),
+            Err(e) => self
+                .c
+                .store_failure("durability", node, format!("scan after reopen: {e}")),
         }
         Some((store, journal, scanned.ok()))
     }
 
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        let slot = &mut self.slots[usize::from(node)];
-        let corruptions = std::mem::take(&mut slot.corruptions);
-        let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
+        let corruptions = std::mem::take(&mut self.c.nodes[usize::from(node)].corruptions);
+        let fulls = self.c.fulls();
         let mut synced_records = None;
         let mut synced = |store: &SimStore| {
             if let SimStore::File(f) = store {
@@ -400,7 +339,7 @@ impl<F: NodeFiles> World<F> {
                 synced_records = Some(f.records());
             }
         };
-        let at = (&mut self.obs, self.now);
+        let at = (&mut self.c.obs, self.c.now);
         let done = (store, journal);
         crate::world::target::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
         if let Some(records) = synced_records {
@@ -416,27 +355,29 @@ impl<F: NodeFiles> World<F> {
         disk: &LogImage,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let failed = start::start_failed(&mut self.obs, self.now, node, not_started);
+        let failed = start::start_failed(&mut self.c.obs, self.c.now, node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed.store.map(|tracked| self.close_store(node, tracked));
         self.outputs(node, out, Some(disk));
-        let s = &mut self.slots[i];
+        let s = &mut self.c.nodes[i];
         s.state = Process::Down(reason.clone());
         s.member.incarnation += 1;
         if let Some(index) = failed.cut {
             self.write_cut(node, index, disk);
         }
         if let Some(Some(store)) = &image {
-            self.obs.stopped(self.now, node, store, None, false);
+            self.c.obs.stopped(self.c.now, node, store, None, false);
         }
         if reason == DownReason::Crashed {
-            let power = self.injector.armed_power_loss(node);
-            self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
+            let power = self.c.injector.armed_power_loss(node);
+            self.c
+                .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
             self.slots[i].dying = Some(power);
-            let down_us = self.injector.down_after_armed_crash(node);
-            self.timer(self.now + down_us, Timer::ArmedRestart { node });
+            let down_us = self.c.injector.down_after_armed_crash(node);
+            self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
         }
-        self.record(Some(node), &kinds::START_FAILED, reason.code(), 0);
+        self.c
+            .record(Some(node), &kinds::START_FAILED, reason.code(), 0);
         outcome
     }
 
@@ -453,31 +394,38 @@ impl<F: NodeFiles> World<F> {
         self.slots[i].journal = Some(journal);
         self.slots[i].files.keep_store(inner);
         let digest = scanned.as_ref().map(image_digest).map_err(Clone::clone);
-        self.obs.state(self.now, node, digest);
-        self.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
+        self.c.obs.state(self.c.now, node, digest);
+        self.c
+            .record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
 
     fn write_cut(&mut self, node: u8, index: u64, disk: &LogImage) {
-        let member = &mut self.slots[usize::from(node)].member;
-        self.obs.write_cut(self.now, node, member, index, disk);
+        let member = &mut self.c.nodes[usize::from(node)].member;
+        self.c.obs.write_cut(self.c.now, node, member, index, disk);
     }
 
     /// Stops a running node (a crash, a halt, or the run's end): its store
     /// is shown to the checkers and its journal kept for the next start.
     pub fn stop(&mut self, node: u8, reason: DownReason) {
+        let n = &mut self.c.nodes[usize::from(node)];
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        let ended = books.process_ended(
+            node,
+            (&mut n.state, &mut n.member),
+            reason,
+            self.c.finishing,
+        );
         let s = &mut self.slots[usize::from(node)];
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
-        let ended =
-            books.process_ended(node, (&mut s.state, &mut s.member), reason, self.finishing);
         s.inbox.clear();
         s.held.clear();
         s.outbox.clear();
         if let Some((store, digest)) = ended {
             if let Some(store) = self.close_store(node, store) {
-                let converged_end = self.converged_end;
-                self.obs
-                    .stopped(self.now, node, &store, digest, converged_end);
+                let converged_end = self.c.converged_end;
+                self.c
+                    .obs
+                    .stopped(self.c.now, node, &store, digest, converged_end);
             }
         }
     }
@@ -495,40 +443,40 @@ impl<F: NodeFiles> World<F> {
         ) -> Result<bool, node::Crashed>,
     ) {
         let i = usize::from(node);
-        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
         let mut out = Vec::new();
         let mut result = {
-            let Some(core) = self.slots[i].state.core_mut() else {
+            let Some(core) = self.c.nodes[i].state.core_mut() else {
                 return;
             };
-            let crash = self.injector.crash_points(node);
+            let crash = self.c.injector.crash_points(node);
             in_system(|| f(core, &mut out, crash))
         };
         let mut rounds = 0u64;
         loop {
             rounds += 1;
-            if rounds > self.sc.limits.max_events_per_instant {
+            if rounds > self.c.sc.limits.max_events_per_instant {
                 let detail = format!(
                     "n{} asked for more than {} syncs and snapshot reports in one call",
                     node + 1,
-                    self.sc.limits.max_events_per_instant
+                    self.c.sc.limits.max_events_per_instant
                 );
-                self.violation("livelock", Some(node), detail);
+                self.c.violation("livelock", Some(node), detail);
                 break;
             }
-            let fired = self.slots[i].state.core();
+            let fired = self.c.nodes[i].state.core();
             let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
-            self.store_fault_fired(node, fired);
+            self.c.store_fault_fired(node, fired);
             self.observe_synced(node);
             let follow = self.outputs(node, std::mem::take(&mut out), None);
             if follow.is_empty() || result != Ok(false) {
                 break;
             }
             for work in follow {
-                let Some(core) = self.slots[i].state.core_mut() else {
+                let Some(core) = self.c.nodes[i].state.core_mut() else {
                     break;
                 };
-                let crash = self.injector.crash_points(node);
+                let crash = self.c.injector.crash_points(node);
                 result = in_system(|| match work {
                     FollowUp::Sync(ready) => core.sync_done(ready, &mut out, crash),
                     FollowUp::SnapshotSent(to) => core
@@ -540,49 +488,46 @@ impl<F: NodeFiles> World<F> {
                 }
             }
         }
-        let mut books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let mut books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
         books.registry_crash_fired(node, registry_crash_armed);
         if std::mem::take(&mut self.registration_applied) {
-            self.probe_encryption(node);
+            self.c.probe_encryption(node);
         }
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
             Err(node::Crashed { partial }) => {
-                let power = self.injector.armed_power_loss(node);
+                let power = self.c.injector.armed_power_loss(node);
                 if let Some(index) = partial {
-                    if let Some(core) = self.slots[i].state.core() {
+                    if let Some(core) = self.c.nodes[i].state.core() {
                         let disk = F::with_image(core.log(), LogImage::clone);
                         self.write_cut(node, index, &disk);
                     }
                 }
-                self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-                self.obs.stats.crashes += 1;
+                self.c
+                    .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
+                self.c.obs.stats.crashes += 1;
                 self.stop(node, DownReason::Crashed);
                 self.slots[i].dying = Some(power);
-                let down_us = self.injector.down_after_armed_crash(node);
-                self.timer(self.now + down_us, Timer::ArmedRestart { node });
+                let down_us = self.c.injector.down_after_armed_crash(node);
+                self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
             }
         }
-        self.drain_row_changes(node);
-    }
-
-    fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
-        self.obs.store_fault_fired(self.now, node, fired);
+        self.c.drain_row_changes(node);
     }
 
     /// Shows the checkers the node's synced log if a sync moved it since
     /// they last saw it (before the outputs that followed the sync).
     fn observe_synced(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.obs.checkers.on() {
+        if !self.c.obs.checkers.on() {
             return;
         }
         let slot = &mut self.slots[i];
-        let Some(core) = slot.state.core() else {
+        let Some(core) = self.c.nodes[i].state.core() else {
             return;
         };
-        let (checkers, now, seen) = (&mut self.obs.checkers, self.now, &mut slot.seen_syncs);
+        let (checkers, now, seen) = (&mut self.c.obs.checkers, self.c.now, &mut slot.seen_syncs);
         F::with_record(core.log(), |record| {
             if *seen != Some(record.syncs()) {
                 *seen = Some(record.syncs());
@@ -597,22 +542,15 @@ impl<F: NodeFiles> World<F> {
         });
     }
 
-    /// After a registration applied on `node`: its encryption gates.
-    fn probe_encryption(&mut self, node: u8) {
-        let s = &self.slots[usize::from(node)];
-        let Some(core) = s.state.core() else { return };
-        self.obs.gates(self.now, s.member.who(node), core.app());
-    }
-
     /// Shows the checkers a message as it leaves, with the sender's log.
     fn observe_send(&mut self, from: u8, msg: &Message) {
-        let Some(core) = self.slots[usize::from(from)].state.core() else {
+        let Some(core) = self.c.nodes[usize::from(from)].state.core() else {
             return;
         };
-        if !self.obs.checkers.on() {
+        if !self.c.obs.checkers.on() {
             return;
         }
-        let (checkers, now) = (&mut self.obs.checkers, self.now);
+        let (checkers, now) = (&mut self.c.obs.checkers, self.c.now);
         F::with_record(core.log(), |record| {
             let sent = Observation::Sent {
                 from,
@@ -622,11 +560,6 @@ impl<F: NodeFiles> World<F> {
             };
             checkers.observe(now, sent);
         });
-    }
-
-    fn drain_row_changes(&mut self, node: u8) {
-        let rows = &self.slots[usize::from(node)].synced_rows;
-        self.obs.rows_synced(self.now, node, rows);
     }
 
     /// Records and shows the checkers a batch of outputs; returns the
@@ -655,21 +588,23 @@ impl<F: NodeFiles> World<F> {
                 }
                 Output::Sync { ready } => follow.push(FollowUp::Sync(ready)),
                 Output::Applied(rec) => self.on_applied(node, rec),
-                Output::Halted(h) => self
-                    .obs
-                    .halted(self.now, node, &mut self.slots[i].member, &h),
-                Output::Note(note) => self.obs.note(self.now, node, &self.slots[i].member, note),
+                Output::Halted(h) => {
+                    self.c
+                        .obs
+                        .halted(self.c.now, node, &mut self.c.nodes[i].member, &h)
+                }
+                Output::Note(note) => {
+                    self.c
+                        .obs
+                        .note(self.c.now, node, &self.c.nodes[i].member, note)
+                }
                 Output::SnapshotRestored { index, replay } => {
                     self.on_restored(node, index, replay, disk)
                 }
                 Output::BecameLeader { term } => {
-                    let in_flight = self.slots.iter().any(|s| {
-                        s.state
-                            .core()
-                            .is_some_and(|c| !c.app().unregistered_deks().is_empty())
-                    });
-                    let (obs, now) = (&mut self.obs, self.now);
-                    match self.slots[i].state.core() {
+                    let in_flight = self.c.registrations_in_flight();
+                    let (obs, now) = (&mut self.c.obs, self.c.now);
+                    match self.c.nodes[i].state.core() {
                         Some(core) => F::with_image(core.log(), |log| {
                             obs.leader(now, node, term, Some(log), in_flight)
                         }),
@@ -686,10 +621,10 @@ impl<F: NodeFiles> World<F> {
         let to =
             m.to.checked_sub(1)
                 .and_then(|t| u8::try_from(t).ok())
-                .filter(|&t| t < self.sc.nodes)?;
-        self.obs.stats.messages += 1;
+                .filter(|&t| t < self.c.sc.nodes)?;
+        self.c.obs.stats.messages += 1;
         let kind = m.get_msg_type() as u64;
-        self.record(
+        self.c.record(
             Some(from),
             &kinds::SEND,
             u64::from(to),
@@ -697,14 +632,14 @@ impl<F: NodeFiles> World<F> {
         );
         // Each end's incarnation travels with the message: the receiver
         // drops what a dead incarnation sent or what was sent to one.
-        let (from_inc, to_inc) = (self.incarnation(from), self.incarnation(to));
+        let (from_inc, to_inc) = (self.c.incarnation(from), self.c.incarnation(to));
         let mut bytes = vec![TAG_RAFT];
         bytes.extend(from_inc.to_be_bytes());
         bytes.extend(to_inc.to_be_bytes());
         bytes.extend(m.write_to_bytes().expect("raft messages encode"));
-        let link = usize::from(from) * usize::from(self.sc.nodes) + usize::from(to);
+        let link = usize::from(from) * usize::from(self.c.sc.nodes) + usize::from(to);
         let (rng, seq) = &mut self.duplicates[link];
-        let again = rng.draw(*seq).unit(0) < self.sc.network.duplicate_rate;
+        let again = rng.draw(*seq).unit(0) < self.c.sc.network.duplicate_rate;
         *seq += 1;
         let outbox = &mut self.slots[usize::from(from)].outbox;
         if again {
@@ -715,70 +650,69 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
-        let i = usize::from(node);
         if !rec.replay && wire::registration_of(&rec.data).is_some() {
             self.registration_applied = true;
         }
-        let epoch = self.slots[i].state.core().map(|core| core.app().epoch());
-        let member = &mut self.slots[i].member;
-        self.obs
-            .applied(self.now, node, member, rec, epoch, &mut self.clients);
+        self.c.applied(node, rec);
     }
 
     fn on_restored(&mut self, node: u8, index: u64, replay: bool, disk: Option<&LogImage>) {
         let i = usize::from(node);
-        self.obs
-            .restoring(self.now, node, &self.slots[i].member, index, replay);
+        self.c
+            .obs
+            .restoring(self.c.now, node, &self.c.nodes[i].member, index, replay);
         let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
-        if let Some(core) = self.slots[i].state.core() {
+        if let Some(core) = self.c.nodes[i].state.core() {
             let digest = crate::store::state_digest(core.app().fsm().store());
             if disk_hash.is_none() {
                 disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
             }
             if let Ok((digest, pairs)) = digest {
-                self.record(Some(node), &kinds::STATE, digest, pairs);
+                self.c.record(Some(node), &kinds::STATE, digest, pairs);
             }
         }
-        let member = &mut self.slots[i].member;
-        self.obs
-            .restored(self.now, node, member, (index, replay), disk_hash);
+        let member = &mut self.c.nodes[i].member;
+        self.c
+            .obs
+            .restored(self.c.now, node, member, (index, replay), disk_hash);
     }
 
     /// START-6: proposes this incarnation's registration for every dek not
     /// yet applied locally; the driver retries until all have.
     pub fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let Some(core) = self.slots[i].state.core() else {
+        let Some(core) = self.c.nodes[i].state.core() else {
             return;
         };
         let mut deks = core.app().unregistered_deks();
         if deks.is_empty() {
             return;
         }
-        if !self.slots[i].state.is_paused() {
-            self.proposal_order.arrange(node, &mut deks);
+        if !self.c.nodes[i].state.is_paused() {
+            self.c.proposal_order.arrange(node, &mut deks);
             for dek in deks {
-                let pid = self.clients.next_pid();
-                let Some(core) = self.slots[i].state.core() else {
+                let pid = self.c.clients.next_pid();
+                let Some(core) = self.c.nodes[i].state.core() else {
                     break;
                 };
                 let data = core.app().registration_entry(dek, pid);
-                let member = &self.slots[i].member;
-                self.obs
-                    .registration_proposed(self.now, node, member, (dek, pid), &data);
+                let member = &self.c.nodes[i].member;
+                self.c
+                    .obs
+                    .registration_proposed(self.c.now, node, member, (dek, pid), &data);
                 self.call(node, |core, out, crash| {
                     core.propose(data, out, crash).map(|_| false)
                 });
             }
         }
-        let inc = self.slots[i].member.incarnation;
-        let retry = self.sc.workload.registration_retry_ms * 1000;
-        self.timer(self.now + retry, Timer::RegRetry { node, inc });
+        let inc = self.c.nodes[i].member.incarnation;
+        let retry = self.c.sc.workload.registration_retry_ms * 1000;
+        self.timer(self.c.now + retry, Timer::RegRetry { node, inc });
     }
 
     /// A Raft tick (inside the host).
     pub fn tick(&mut self, node: u8) {
-        self.record(Some(node), &kinds::TICK, 0, 0);
+        self.c.record(Some(node), &kinds::TICK, 0, 0);
         self.call(node, |core, out, crash| {
             core.tick(out, crash).map(|_| false)
         });
@@ -841,7 +775,7 @@ impl<F: NodeFiles> World<F> {
         match datagram {
             Datagram::Raft(msg) => {
                 let from = msg.from.saturating_sub(1) as u8;
-                self.obs.delivered(self.now, node, from, &msg);
+                self.c.obs.delivered(self.c.now, node, from, &msg);
                 self.call(node, |core, out, crash| {
                     core.step(*msg, out, crash).map(|_| false)
                 });
@@ -851,13 +785,11 @@ impl<F: NodeFiles> World<F> {
                     self.client_arrived(node, cmd, attempt);
                 }
             }
-            Datagram::Garbage(what) => self.violation("runtime-agreement", Some(node), what.into()),
+            Datagram::Garbage(what) => {
+                self.c
+                    .violation("runtime-agreement", Some(node), what.into())
+            }
         }
-    }
-
-    /// Node `node`'s current incarnation.
-    fn incarnation(&self, node: u8) -> u32 {
-        self.slots[usize::from(node)].member.incarnation
     }
 
     /// Judges a raft message by the engine's in-flight rule (a paused or
@@ -866,9 +798,9 @@ impl<F: NodeFiles> World<F> {
     /// under a message is the runtime network's to judge (see
     /// `regsim_engine::in_flight`): none is reported here.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
-        let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.sc.nodes) else {
+        let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.c.sc.nodes) else {
             let detail = format!("a raft message from n{}, outside the cluster", from + 1);
-            self.violation("runtime-agreement", Some(to), detail);
+            self.c.violation("runtime-agreement", Some(to), detail);
             return false;
         };
         let sent = Envelope {
@@ -877,19 +809,18 @@ impl<F: NodeFiles> World<F> {
             to,
             to_inc,
         };
-        let slots = &self.slots;
-        let incarnation = |n: u8| slots[usize::from(n)].member.incarnation;
-        self.obs.arrival(self.now, sent, incarnation, false) == Arrival::Arrives
+        let nodes = &self.c.nodes;
+        let incarnation = |n: u8| nodes[usize::from(n)].member.incarnation;
+        self.c.obs.arrival(self.c.now, sent, incarnation, false) == Arrival::Arrives
     }
 
     /// A client's attempt reached its node: encrypt at the first node able
     /// to (a retry resends the same bytes), then propose.
     fn client_arrived(&mut self, node: u8, cmd: usize, attempt: Attempt) {
-        let s = &self.slots[usize::from(node)];
+        let s = &self.c.nodes[usize::from(node)];
         let at = (node, &s.member, s.state.running().map(|core| core.app()));
-        let data = self
-            .obs
-            .client_proposal(self.now, &mut self.clients, at, cmd, attempt);
+        let (obs, clients) = (&mut self.c.obs, &mut self.c.clients);
+        let data = obs.client_proposal(self.c.now, clients, at, cmd, attempt);
         if let Some(data) = data {
             self.call(node, |core, out, crash| {
                 core.propose(data, out, crash).map(|_| false)
@@ -927,8 +858,8 @@ impl<F: NodeFiles> World<F> {
                         Ok(false)
                     });
                     if accepted {
-                        self.injector.record(injected);
-                        self.record(Some(node), kind, a, b);
+                        self.c.injector.record(injected);
+                        self.c.record(Some(node), kind, a, b);
                     }
                 }
             }
@@ -936,15 +867,17 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn snapshot(&mut self, node: u8) {
-        let min_new = self.sc.snapshots.keep_entries;
+        let min_new = self.c.sc.snapshots.keep_entries;
         let mut taken = None;
         self.call(node, |core, _, _| {
             taken = core.take_snapshot(min_new)?;
             Ok(false)
         });
-        if let (Some(index), Some(core)) = (taken, self.slots[usize::from(node)].state.core()) {
+        if let (Some(index), Some(core)) = (taken, self.c.nodes[usize::from(node)].state.core()) {
             let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
-            self.obs.snapshot_taken(self.now, node, index, &snapshot);
+            self.c
+                .obs
+                .snapshot_taken(self.c.now, node, index, &snapshot);
         }
     }
 
@@ -952,7 +885,7 @@ impl<F: NodeFiles> World<F> {
 
     /// A client command's next attempt, sent by the client host.
     pub fn client_attempt(&mut self, cmd: usize) {
-        let Some(attempt) = self.clients.attempt(cmd, self.sc.nodes) else {
+        let Some(attempt) = self.c.clients.attempt(cmd, self.c.sc.nodes) else {
             return;
         };
         let token = self.next_token;
@@ -960,12 +893,12 @@ impl<F: NodeFiles> World<F> {
         self.client_out.push((attempt.node, token));
         self.attempts.insert(token, (cmd, attempt));
         self.client_notify.notify_one();
-        let timeout = self.sc.workload.client_timeout_ms * 1000;
-        self.timer(self.now + timeout, Timer::ClientRetry { cmd });
+        let timeout = self.c.sc.workload.client_timeout_ms * 1000;
+        self.timer(self.c.now + timeout, Timer::ClientRetry { cmd });
     }
 
     pub fn client_retry(&mut self, cmd: usize) {
-        if !self.clients.is_done(cmd) {
+        if !self.c.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
     }
@@ -975,16 +908,17 @@ impl<F: NodeFiles> World<F> {
     /// aimed at it is dropped, and its registration retry only keeps its
     /// timer going (proposing nothing touches its files).
     pub fn hand(&mut self, node: u8, work: Work) {
-        let s = &mut self.slots[usize::from(node)];
-        if !s.state.exists() {
+        let state = &self.c.nodes[usize::from(node)].state;
+        if !state.exists() {
             return;
         }
-        if s.state.is_paused() {
+        if state.is_paused() {
             if matches!(work, Work::Registrations) {
                 self.propose_registrations(node);
             }
             return;
         }
+        let s = &mut self.slots[usize::from(node)];
         s.inbox.push_back(work);
         s.notify.notify_one();
     }
@@ -993,8 +927,8 @@ impl<F: NodeFiles> World<F> {
     /// (written into the file by the host at the next start).
     pub fn roll_back_epoch(&mut self, node: u8) {
         let slot = &mut self.slots[usize::from(node)];
-        let who = (node, slot.member.full);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        let who = (node, self.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
         if target::roll_back_epoch_file(books, &mut slot.epoch, who) {
             slot.epoch_injected = true;
         }
@@ -1045,7 +979,7 @@ mod tests {
 
     /// The trace's kinds since the last call, less the send lines.
     fn arrivals(w: &mut World<MemoryFiles>) -> Vec<String> {
-        let kinds = testing::lines(&mut w.obs.trace, 2..3);
+        let kinds = testing::lines(&mut w.c.obs.trace, 2..3);
         kinds.into_iter().filter(|k| k != "send").collect()
     }
 
@@ -1053,7 +987,7 @@ mod tests {
     fn a_dead_incarnation_s_datagrams_die_and_those_for_one_are_dropped_as_they_arrive() {
         let mut w = world();
         let old = datagram(&mut w, 0, 1);
-        w.slots[0].member.ended();
+        w.c.nodes[0].member.ended();
         w.receive(1, &old);
         assert!(
             arrivals(&mut w).is_empty(),
@@ -1063,7 +997,7 @@ mod tests {
         w.receive(1, &new);
         assert_eq!(arrivals(&mut w), ["deliver"]);
         let for_gone = datagram(&mut w, 0, 1);
-        w.slots[1].member.ended();
+        w.c.nodes[1].member.ended();
         w.receive(1, &for_gone);
         assert_eq!(arrivals(&mut w), ["drop-partition"]);
     }
@@ -1073,13 +1007,13 @@ mod tests {
         let mut w = world();
         assert!(w.start(1), "n2 joins");
         arrivals(&mut w);
-        assert!(w.slots[1].state.set_paused(true));
+        assert!(w.c.nodes[1].state.set_paused(true));
         let before = datagram(&mut w, 0, 1);
         w.hold(1, &before);
         // The sender crashes after its message arrived: it still counts.
-        w.slots[0].member.ended();
+        w.c.nodes[0].member.ended();
         assert!(arrivals(&mut w).is_empty(), "handed over while paused");
-        assert!(w.slots[1].state.set_paused(false));
+        assert!(w.c.nodes[1].state.set_paused(false));
         w.work(1);
         assert_eq!(arrivals(&mut w), ["deliver"]);
         // Sent to n2 while down, by a sender gone since: dropped silently;

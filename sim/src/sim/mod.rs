@@ -18,7 +18,6 @@ use std::rc::Rc;
 
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
-use writer_registry::ids::full_node_id;
 use writer_registry::wire;
 
 use crate::disk::DiskStorage;
@@ -26,18 +25,15 @@ use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
 use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, Output};
-use crate::oracle::checkers::{Checkers, Observation, StartOutcome};
+use crate::oracle::checkers::{Observation, StartOutcome};
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::store::image_digest;
 use crate::store::{scan_image, ClosedStore, Image, Journal, SimStore, TrackedStore};
-use crate::trace::kinds::{self, Kind};
-use crate::trace::Trace;
-use crate::world::clients::Clients;
-use crate::world::injector::Injector;
-use crate::world::observe::{Member, Observer};
+use crate::trace::kinds;
+use crate::world::cluster::{name, Cluster};
 use crate::world::start;
 use crate::world::target::Books;
 use crate::world::DownReason;
@@ -54,28 +50,19 @@ pub const MAX_PENDING_EVENTS: usize = 1_000_000;
 /// journalled store.
 pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
 
-/// One cluster member across its incarnations.
+/// What the native engine keeps of one member beside the cluster's books:
+/// its simulated disk and files, and its work in flight.
 struct Slot {
-    /// The harness's books on the member across incarnations.
-    member: Member,
-    state: Process<SimNode>,
     disk: Rc<RefCell<RaftDisk>>,
     epoch_file: EpochFile,
     /// The store while the node is down (None while up: the FSM has it).
     closed: Option<(ClosedStore, Journal)>,
     /// Power losses so far: keys the draw of what each one keeps.
     power_seq: u64,
-    /// Row corruptions injected while down, done when the store reopens
-    /// (nothing reads a closed store): (target member, dek, how).
-    corruptions: Vec<(u8, u32, crate::store::Corruption)>,
-    tick_seq: u64,
     sync_seq: u64,
     sync_free_at: u64,
     /// Work that reached a paused process, handled in order on resume.
     held: Vec<Held>,
-    /// Registry row changes the node's store synced, until the checkers
-    /// see them (filled only with the oracles on).
-    synced_rows: Rc<RefCell<Vec<crate::store::SyncedRowChange>>>,
     /// The disk's sync count when the checkers last saw its synced log.
     seen_syncs: u64,
 }
@@ -129,40 +116,22 @@ enum Ev {
 }
 
 pub struct Sim<'a> {
-    sc: &'a Scenario,
     schedule: &'a Schedule,
-    opts: SimOptions,
-    /// Virtual time (`clock.now()`: the current event's) and the events
-    /// waiting for it.
+    /// The members, their processes and the run's books.
+    c: Cluster<DiskStorage>,
+    /// Virtual time (`clock.now()`: the current event's, which the
+    /// cluster is told) and the events waiting for it.
     clock: Clock<Ev>,
+    /// Per member: its disk, files and held work.
     slots: Vec<Slot>,
     /// The network model: cut links and message fates.
     network: Network,
-    timing: Vec<KeyedRng>,
-    /// Election timeouts, keyed by node, drawn once per incarnation.
-    election: Vec<KeyedRng>,
     storage: Vec<KeyedRng>,
     /// What each power loss keeps of a node's unsynced writes.
     power: Vec<KeyedRng>,
-    /// The fault injector: what is armed inside the nodes.
-    injector: Injector,
-    proposal_order: crate::proposal_order::ProposalOrder,
-    /// The clients' commands and the nodes' nonce counters.
-    clients: Clients,
     liveness_deadline: Option<u64>,
-    /// The trace, marks, counters and checkers.
-    obs: Observer,
-    logger: slog::Logger,
     out: Vec<Output<TrackedStore>>,
     same_instant: u64,
-    /// The run ended converged and the nodes still up are being stopped.
-    converged_end: bool,
-    /// The run is over: stops release their stores instead of killing.
-    finishing: bool,
-}
-
-fn name(node: u8) -> String {
-    format!("n{}", node + 1)
 }
 
 impl<'a> Sim<'a> {
@@ -172,8 +141,6 @@ impl<'a> Sim<'a> {
         let voters: Vec<u64> = (1..=u64::from(n)).collect();
         let slots = (0..n)
             .map(|i| Slot {
-                member: Member::new(full_node_id(&name(i))),
-                state: Process::Down(DownReason::Crashed),
                 disk: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
                 epoch_file: EpochFile::default(),
                 closed: Some((
@@ -181,78 +148,42 @@ impl<'a> Sim<'a> {
                     Journal::default(),
                 )),
                 power_seq: 0,
-                corruptions: Vec::new(),
-                tick_seq: 0,
                 sync_seq: 0,
                 sync_free_at: 0,
                 held: Vec::new(),
-                synced_rows: Default::default(),
                 seen_syncs: 0,
             })
             .collect();
         let nn = usize::from(n);
-        let keep_lines = opts.keep_trace_lines;
         Sim {
-            sc,
             schedule,
             clock: Clock::new(),
             slots,
             network: Network::new(sc.network.links(), n, &streams),
-            timing: streams.family(Subsystem::Timing, 0, nn),
-            election: streams.family(Subsystem::Timing, 1_000, nn),
             storage: streams.family(Subsystem::Storage, 0, nn),
             power: streams.family(Subsystem::Storage, 2_000, nn),
-            injector: Injector::new(streams.family(Subsystem::Faults, 0, nn), sc.faults.down_ms),
-            proposal_order: crate::proposal_order::ProposalOrder::new(
-                sc.workload.registration_order,
-                n,
-                &streams,
-            ),
-            clients: Clients::new(n, sc.workload.client_attempts),
             liveness_deadline: None,
-            obs: Observer::new(
-                Checkers::new(n, sc.policy.persist(), opts.oracles),
-                Trace::new(keep_lines).keeping_events(opts.keep_events),
-                sc.deks.clone(),
-            ),
-            logger: slog::Logger::root(slog::Discard, slog::o!()),
             out: Vec::new(),
             same_instant: 0,
-            converged_end: false,
-            finishing: false,
-            opts,
+            c: Cluster::new(sc, &streams, opts),
         }
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        if self.clock.pending() >= MAX_PENDING_EVENTS && self.obs.harness_error.is_none() {
+        if self.clock.pending() >= MAX_PENDING_EVENTS && self.c.obs.harness_error.is_none() {
             // Memory, not the system: what the scenario keeps in flight
             // (messages under long delays and duplication, timers) has
             // outgrown one run's bound.
-            self.obs.harness_error = Some(HarnessError::BadInput(format!(
+            self.c.obs.harness_error = Some(HarnessError::BadInput(format!(
                 "scenario {:?}: more than {MAX_PENDING_EVENTS} events pending at t={}us (messages in flight, syncs, timers): its load outgrows what one run may hold; lower its delays, duplicate rate, KV rate or tick rate",
-                self.sc.name, self.clock.now()
+                self.c.sc.name, self.clock.now()
             )));
         }
         self.clock.push(at, ev);
     }
 
-    /// Every member's process, in node order.
-    fn states(&self) -> impl Iterator<Item = &Process<SimNode>> + Clone {
-        self.slots.iter().map(|s| &s.state)
-    }
-
-    /// Fires a coverage mark.
-    fn mark(&mut self, mark: SimMark) {
-        self.obs.mark(mark);
-    }
-
     fn note_rows(&mut self, node: u8, image: Option<&Image>) {
-        self.obs.note_rows(self.clock.now(), node, image);
-    }
-
-    fn record(&mut self, node: Option<u8>, kind: &'static Kind, a: u64, b: u64) {
-        self.obs.record(self.clock.now(), node, kind, a, b);
+        self.c.obs.note_rows(self.clock.now(), node, image);
     }
 
     /// Records the harness's digest of a node's stored bytes (at a stop,
@@ -262,49 +193,41 @@ impl<'a> Sim<'a> {
         node: u8,
         digest: Result<(u64, u64), writer_registry::registry::StoreError>,
     ) {
-        self.obs.state(self.clock.now(), node, digest);
-    }
-
-    fn violation(&mut self, oracle: &str, node: Option<u8>, detail: String) {
-        self.obs.violation(self.clock.now(), oracle, node, detail);
-    }
-
-    fn store_failure(&mut self, oracle: &str, node: u8, detail: String) {
-        self.obs
-            .store_failure(self.clock.now(), oracle, node, detail);
+        self.c.obs.state(self.clock.now(), node, digest);
     }
 
     /// Runs the schedule to its end and returns what happened.
     pub fn run(mut self) -> RunOutput {
         // Library marks are per thread: clear what an earlier run left.
         let _ = writer_registry::marks::take();
-        for i in 0..self.sc.nodes {
+        for i in 0..self.c.sc.nodes {
             self.restart(i);
         }
         for (i, e) in self.schedule.events.iter().enumerate() {
             self.clock.push(e.at_us, Ev::Scheduled(i));
         }
-        let limits = &self.sc.limits;
+        let limits = self.c.sc.limits.clone();
         let ending = loop {
-            if self.obs.harness_error.is_some() {
+            if self.c.obs.harness_error.is_some() {
                 break Ending::Converged;
             }
             if let Some(deadline) = self.liveness_deadline {
-                if process::converged(self.states()) {
+                if process::converged(self.c.states()) {
                     break Ending::Converged;
                 }
                 if self.clock.now() > deadline {
-                    break Ending::not_converged("", self.states());
+                    break Ending::not_converged("", self.c.states());
                 }
             }
             let before = self.clock.now();
             let Some(ev) = self.clock.pop() else {
-                break if self.liveness_deadline.is_some() && process::converged(self.states()) {
+                break if self.liveness_deadline.is_some() && process::converged(self.c.states()) {
                     Ending::Converged
                 } else {
-                    Ending::not_converged("event queue ran dry: ", self.states())
+                    Ending::not_converged("event queue ran dry: ", self.c.states())
                 };
             };
+            self.c.now = self.clock.now();
             if self.clock.now() == before {
                 self.same_instant += 1;
                 if self.same_instant > limits.max_events_per_instant {
@@ -317,12 +240,12 @@ impl<'a> Sim<'a> {
             } else {
                 self.same_instant = 0;
             }
-            self.obs.stats.events += 1;
-            if let Some(e) = self.opts.cancel.check_at(self.obs.stats.events) {
-                self.obs.harness_error.get_or_insert(e);
+            self.c.obs.stats.events += 1;
+            if let Some(e) = self.c.opts.cancel.check_at(self.c.obs.stats.events) {
+                self.c.obs.harness_error.get_or_insert(e);
                 continue;
             }
-            if self.obs.stats.events > limits.max_events {
+            if self.c.obs.stats.events > limits.max_events {
                 break Ending::Livelock(format!(
                     "more than {} events in one run",
                     limits.max_events
@@ -332,8 +255,8 @@ impl<'a> Sim<'a> {
             // What the injector did reaches the checkers before anything
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
-            for record in self.injector.take_records() {
-                self.obs.checkers.injected(self.clock.now(), record);
+            for record in self.c.injector.take_records() {
+                self.c.obs.checkers.injected(self.clock.now(), record);
             }
         };
         self.finish(ending)
@@ -341,41 +264,41 @@ impl<'a> Sim<'a> {
 
     fn finish(mut self, ending: Ending) -> RunOutput {
         match &ending {
-            Ending::Livelock(msg) => self.violation("livelock", None, msg.clone()),
+            Ending::Livelock(msg) => self.c.violation("livelock", None, msg.clone()),
             Ending::NotConverged { .. } => {}
-            Ending::Converged => self.converged_end = self.obs.harness_error.is_none(),
+            Ending::Converged => self.c.converged_end = self.c.obs.harness_error.is_none(),
         }
-        self.finishing = true;
-        for i in 0..self.sc.nodes {
+        self.c.finishing = true;
+        for i in 0..self.c.sc.nodes {
             self.shutdown(i);
         }
-        self.obs.stats.committed = self.obs.checkers.committed();
-        self.obs.stats.virtual_us = self.clock.now();
+        self.c.obs.stats.committed = self.c.obs.checkers.committed();
+        self.c.obs.stats.virtual_us = self.clock.now();
         for (mark, hits) in writer_registry::marks::take() {
             if hits > 0 {
-                *self.obs.marks.entry(mark.name()).or_default() += hits;
+                *self.c.obs.marks.entry(mark.name()).or_default() += hits;
             }
         }
-        let (violations, purpose) = self.obs.checkers.finish();
+        let (violations, purpose) = self.c.obs.checkers.finish();
         RunOutput {
-            stats: self.obs.stats,
+            stats: self.c.obs.stats,
             violations,
             purpose,
             ending,
-            trace: self.obs.trace,
-            marks: self.obs.marks,
-            harness_error: self.obs.harness_error,
+            trace: self.c.obs.trace,
+            marks: self.c.obs.marks,
+            harness_error: self.c.obs.harness_error,
         }
     }
 
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::Tick { node, inc } => {
-                let slot = &self.slots[usize::from(node)];
+                let slot = &self.c.nodes[usize::from(node)];
                 if slot.member.incarnation != inc || !matches!(slot.state, Process::Up(_)) {
                     return;
                 }
-                self.record(Some(node), &kinds::TICK, 0, 0);
+                self.c.record(Some(node), &kinds::TICK, 0, 0);
                 self.with_core(node, |core, out, crash| {
                     core.tick(out, crash).map(|_| false)
                 });
@@ -389,14 +312,15 @@ impl<'a> Sim<'a> {
                 msg,
             } => self.deliver(from, from_inc, to, to_inc, *msg),
             Ev::SyncDone { node, inc, ready } => {
-                if self.slots[usize::from(node)].member.incarnation != inc {
+                if self.c.nodes[usize::from(node)].member.incarnation != inc {
                     return;
                 }
-                self.record(Some(node), &kinds::SYNC, ready, 0);
-                let slot = &mut self.slots[usize::from(node)];
-                if let Process::Paused(_) = slot.state {
+                self.c.record(Some(node), &kinds::SYNC, ready, 0);
+                if let Process::Paused(_) = self.c.nodes[usize::from(node)].state {
                     // The disk finished; the stopped process notices on resume.
-                    slot.held.push(Held::SyncDone(ready));
+                    self.slots[usize::from(node)]
+                        .held
+                        .push(Held::SyncDone(ready));
                 } else {
                     self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash));
                 }
@@ -407,7 +331,7 @@ impl<'a> Sim<'a> {
             }
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
-                if self.slots[usize::from(node)].member.incarnation == inc {
+                if self.c.nodes[usize::from(node)].member.incarnation == inc {
                     self.propose_registrations(node);
                 }
             }
@@ -427,74 +351,68 @@ impl<'a> Sim<'a> {
         ) -> Result<bool, node::Crashed>,
     ) {
         let i = usize::from(node);
-        let registry_crash_armed = self.injector.registry_crash_armed(node);
-        let Process::Up(core) = &mut self.slots[i].state else {
+        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
+        let Process::Up(core) = &mut self.c.nodes[i].state else {
             return;
         };
-        let crash = self.injector.crash_points(node);
+        let crash = self.c.injector.crash_points(node);
         let mut out = std::mem::take(&mut self.out);
         let result = in_system(|| f(core, &mut out, crash));
         let fired = core.app().fsm().store().fault_fired.take();
-        self.store_fault_fired(node, fired);
+        self.c.store_fault_fired(node, fired);
         self.observe_synced(node);
         let registered = out.iter().any(|o| matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some()));
         self.process_outputs(node, &mut out);
         if registered {
-            self.probe_encryption(node);
+            self.c.probe_encryption(node);
         }
         self.out = out;
-        let mut books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        let mut books = Books::at(&mut self.c.obs, &mut self.c.injector, self.clock.now());
         books.registry_crash_fired(node, registry_crash_armed);
         match result {
             Ok(false) => {}
             Ok(true) => self.stop(node, DownReason::Halted),
             Err(node::Crashed { partial }) => {
-                let power = self.injector.armed_power_loss(node);
+                let power = self.c.injector.armed_power_loss(node);
                 if let Some(index) = partial {
                     self.write_cut(node, index);
                 }
-                self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
+                self.c
+                    .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
                 self.crash(node, power);
                 self.restart_after_armed_crash(node);
             }
         }
-        self.drain_row_changes(node);
+        self.c.drain_row_changes(node);
     }
 
     fn schedule_tick(&mut self, node: u8) {
-        let i = usize::from(node);
-        let seq = self.slots[i].tick_seq;
-        self.slots[i].tick_seq += 1;
-        let tick = self.sc.tick_ms * 1000;
-        // Up to 10% jitter so that nodes with equal timeouts drift apart.
-        let jitter = self.timing[i].draw(seq).range(0, 0, tick / 10);
-        let inc = self.slots[i].member.incarnation;
-        self.push(self.clock.now() + tick + jitter, Ev::Tick { node, inc });
+        let delay = self.c.tick_delay_us(node);
+        let inc = self.c.incarnation(node);
+        self.push(self.clock.now() + delay, Ev::Tick { node, inc });
     }
 
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
-        let s = &mut self.slots[usize::from(node)];
-        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
-        let ended =
-            books.process_ended(node, (&mut s.state, &mut s.member), reason, self.finishing);
-        s.held.clear();
+        let s = &mut self.c.nodes[usize::from(node)];
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        let ended = books.process_ended(
+            node,
+            (&mut s.state, &mut s.member),
+            reason,
+            self.c.finishing,
+        );
+        self.slots[usize::from(node)].held.clear();
         if let Some((store, digest)) = ended {
             let image = self.close_store(node, store);
             self.observe_stopped(node, image, digest);
         }
     }
 
-    fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
-        self.obs.store_fault_fired(self.clock.now(), node, fired);
-    }
-
     fn write_cut(&mut self, node: u8, index: u64) {
-        let slot = &mut self.slots[usize::from(node)];
-        let disk = slot.disk.borrow();
-        let (member, log) = (&mut slot.member, disk.written());
-        self.obs
-            .write_cut(self.clock.now(), node, member, index, log);
+        let disk = self.slots[usize::from(node)].disk.borrow();
+        let (member, log) = (&mut self.c.nodes[usize::from(node)].member, disk.written());
+        self.c.obs.write_cut(self.c.now, node, member, index, log);
     }
 
     /// Closes a node's store for its time down, recording what it holds
@@ -505,7 +423,7 @@ impl<'a> Sim<'a> {
         let TrackedStore { inner, journal, .. } = tracked;
         let scanned = scan_image(&inner);
         let (synced, pairs) = journal.synced_digest();
-        let closed = if self.finishing {
+        let closed = if self.c.finishing {
             inner.release()
         } else {
             match inner.kill() {
@@ -513,14 +431,15 @@ impl<'a> Sim<'a> {
                 Err(e) => {
                     // The harness's premise (a quiescent fjall whose files
                     // change by appends only) failed, not the system.
-                    self.obs
+                    self.c
+                        .obs
                         .harness_error
                         .get_or_insert(HarnessError::Environment(format!(
                             "n{} at {}us: no crash copy: {e}",
                             node + 1,
                             self.clock.now()
                         )));
-                    ClosedStore::new(self.opts.registry, &self.opts.data_dir.join(name(node)))
+                    ClosedStore::new(self.c.opts.registry, &self.c.opts.data_dir.join(name(node)))
                 }
             }
         };
@@ -530,7 +449,8 @@ impl<'a> Sim<'a> {
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
         self.note_rows(node, scanned.as_ref().ok());
-        self.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
+        self.c
+            .record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
 
@@ -543,8 +463,9 @@ impl<'a> Sim<'a> {
         library_digest: Option<writer_registry::StateDigest>,
     ) {
         if let Some(store) = &store {
-            let converged_end = self.converged_end;
-            self.obs
+            let converged_end = self.c.converged_end;
+            self.c
+                .obs
                 .stopped(self.clock.now(), node, store, library_digest, converged_end);
         }
     }
@@ -552,10 +473,10 @@ impl<'a> Sim<'a> {
     /// Starts a down node (crashed or halted; refused and broken stay down).
     fn restart(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.slots[i].state.may_start() {
+        if !self.c.nodes[i].state.may_start() {
             return;
         }
-        self.obs.stats.restarts += 1;
+        self.c.obs.stats.restarts += 1;
         let Some(opened) = self.reopen(node) else {
             return;
         };
@@ -563,33 +484,35 @@ impl<'a> Sim<'a> {
         let epoch = (s.epoch_file.read(), s.epoch_file.synced());
         let disk = s.disk.clone();
         let commit = disk.borrow().written().hard_state.commit;
-        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        let c = &mut self.c;
+        let n = &mut c.nodes[i];
+        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
         let (params, tracked) = start::begin(
-            (books, &mut self.clients, &mut self.election[i]),
-            (self.sc, &self.opts),
-            (node, &mut s.member, &s.synced_rows),
+            (books, &mut c.clients, &mut c.election[i]),
+            (&c.sc, &c.opts),
+            (node, &mut n.member, &n.synced_rows),
             opened,
             (epoch, commit),
         );
         let mut out = std::mem::take(&mut self.out);
-        let registry_crash_armed = self.injector.registry_crash_armed(node);
+        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
         let result = in_system(|| {
             node::start(
                 params,
                 DiskStorage(disk),
                 &mut s.epoch_file,
                 tracked,
-                &self.logger,
+                &self.c.logger,
                 &mut out,
             )
         });
-        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.clock.now());
         start::ran(books, node, registry_crash_armed, &result);
         // Before the replay's applies are judged: what the start synced.
         self.observe_synced(node);
         let outcome = match result {
             Ok(core) => {
-                self.slots[i].state = Process::Up(Box::new(core));
+                self.c.nodes[i].state = Process::Up(Box::new(core));
                 self.process_outputs(node, &mut out);
                 self.out = out;
                 StartOutcome::Joined
@@ -598,14 +521,16 @@ impl<'a> Sim<'a> {
         };
         let file = &self.slots[i].epoch_file;
         let epoch_file = (file.read(), file.synced());
-        self.obs
+        self.c
+            .obs
             .start_ended(self.clock.now(), node, outcome, epoch_file);
         if outcome == StartOutcome::Crashed {
             // An armed crash struck during the start: as for a running
             // process, with the power loss it was armed with (the unsynced
             // writes of the replay go) and a rollback waiting for a crash.
-            let power = self.injector.armed_power_loss(node);
-            self.record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
+            let power = self.c.injector.armed_power_loss(node);
+            self.c
+                .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
             self.crash(node, power);
             self.restart_after_armed_crash(node);
         }
@@ -613,7 +538,7 @@ impl<'a> Sim<'a> {
             self.schedule_tick(node);
             self.propose_registrations(node);
         }
-        self.drain_row_changes(node);
+        self.c.drain_row_changes(node);
     }
 
     /// Reopens a down node's store (fjall recovers what a crash or power
@@ -625,11 +550,11 @@ impl<'a> Sim<'a> {
         let i = usize::from(node);
         let s = &mut self.slots[i];
         let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
-        let mut store = match closed.open(self.opts.mutant) {
+        let mut store = match closed.open(self.c.opts.mutant) {
             Ok(store) => store,
             Err(e) => {
-                s.state = Process::Down(DownReason::Broken);
-                self.store_failure("store-open", node, e.to_string());
+                self.c.nodes[i].state = Process::Down(DownReason::Broken);
+                self.c.store_failure("store-open", node, e.to_string());
                 return None;
             }
         };
@@ -637,7 +562,8 @@ impl<'a> Sim<'a> {
         // One scan serves the checkers and the trace's digest.
         let scanned = scan_image(&store);
         if let Err(e) = &scanned {
-            self.store_failure("durability", node, format!("scan after reopen: {e}"));
+            self.c
+                .store_failure("durability", node, format!("scan after reopen: {e}"));
         }
         self.record_state(
             node,
@@ -649,9 +575,9 @@ impl<'a> Sim<'a> {
 
     /// Damages the rows the schedule corrupted while the node was down.
     fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        let corruptions = std::mem::take(&mut self.slots[usize::from(node)].corruptions);
-        let fulls: Vec<u64> = self.slots.iter().map(|s| s.member.full).collect();
-        let at = (&mut self.obs, self.clock.now());
+        let corruptions = std::mem::take(&mut self.c.nodes[usize::from(node)].corruptions);
+        let fulls = self.c.fulls();
+        let at = (&mut self.c.obs, self.c.now);
         crate::world::target::corrupt_rows(
             at,
             node,
@@ -671,7 +597,7 @@ impl<'a> Sim<'a> {
         mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
         let i = usize::from(node);
-        let failed = start::start_failed(&mut self.obs, self.clock.now(), node, not_started);
+        let failed = start::start_failed(&mut self.c.obs, self.clock.now(), node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed
             .store
@@ -680,19 +606,20 @@ impl<'a> Sim<'a> {
         // the store it left behind, as the incarnation that started.
         self.process_outputs(node, &mut out);
         self.out = out;
-        let s = &mut self.slots[i];
+        let s = &mut self.c.nodes[i];
         s.state = Process::Down(reason.clone());
         s.member.incarnation += 1;
         if let Some(index) = failed.cut {
             self.write_cut(node, index);
         }
         self.observe_stopped(node, image, None);
-        self.record(Some(node), &kinds::START_FAILED, reason.code(), 0);
+        self.c
+            .record(Some(node), &kinds::START_FAILED, reason.code(), 0);
         outcome
     }
 
     fn shutdown(&mut self, node: u8) {
-        if self.slots[usize::from(node)].state.exists() {
+        if self.c.nodes[usize::from(node)].state.exists() {
             self.stop(node, DownReason::Crashed);
         }
     }

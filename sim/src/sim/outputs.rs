@@ -10,7 +10,7 @@ impl Sim<'_> {
     /// they last saw it (before the outputs that followed the sync).
     pub(super) fn observe_synced(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.obs.checkers.on() {
+        if !self.c.obs.checkers.on() {
             return;
         }
         let disk = self.slots[i].disk.clone();
@@ -21,21 +21,13 @@ impl Sim<'_> {
                 node,
                 log: disk.synced(),
             };
-            self.obs.checkers.observe(self.clock.now(), synced);
+            self.c.obs.checkers.observe(self.clock.now(), synced);
         }
-    }
-
-    /// After a registration applied on `node`: its encryption gates.
-    pub(super) fn probe_encryption(&mut self, node: u8) {
-        let s = &self.slots[usize::from(node)];
-        let Process::Up(core) = &s.state else { return };
-        self.obs
-            .gates(self.clock.now(), s.member.who(node), core.app());
     }
 
     /// Shows the checkers a message as it leaves, with the sender's disk.
     fn observe_send(&mut self, from: u8, msg: &raft::eraftpb::Message) {
-        if !self.obs.checkers.on() {
+        if !self.c.obs.checkers.on() {
             return;
         }
         let disk = self.slots[usize::from(from)].disk.clone();
@@ -46,13 +38,7 @@ impl Sim<'_> {
             synced: disk.synced(),
             written: disk.written(),
         };
-        self.obs.checkers.observe(self.clock.now(), sent);
-    }
-
-    /// Hands the row changes the node's store synced to the checkers.
-    pub(super) fn drain_row_changes(&mut self, node: u8) {
-        let rows = &self.slots[usize::from(node)].synced_rows;
-        self.obs.rows_synced(self.clock.now(), node, rows);
+        self.c.obs.checkers.observe(self.clock.now(), sent);
     }
 
     /// Schedules the sync of Ready `ready` after the disk's latency, in
@@ -62,13 +48,13 @@ impl Sim<'_> {
         let s = &mut self.slots[i];
         let seq = s.sync_seq;
         s.sync_seq += 1;
-        let st = &self.sc.storage;
+        let st = &self.c.sc.storage;
         let lat = self.storage[i]
             .draw(seq)
             .range(0, st.sync_us[0], st.sync_us[1]);
         let at = (self.clock.now() + lat).max(s.sync_free_at);
         s.sync_free_at = at;
-        let inc = s.member.incarnation;
+        let inc = self.c.incarnation(node);
         self.push(at, Ev::SyncDone { node, inc, ready });
     }
 
@@ -81,23 +67,19 @@ impl Sim<'_> {
                     self.send(node, m)
                 }
                 Output::Sync { ready } => self.schedule_sync(node, ready),
-                Output::Applied(rec) => {
-                    let epoch = self.slots[i].state.core().map(|core| core.app().epoch());
-                    let member = &mut self.slots[i].member;
-                    self.obs
-                        .applied(now, node, member, rec, epoch, &mut self.clients);
-                }
-                Output::Halted(h) => self.obs.halted(now, node, &mut self.slots[i].member, &h),
-                Output::Note(note) => self.obs.note(now, node, &self.slots[i].member, note),
+                Output::Applied(rec) => self.c.applied(node, rec),
+                Output::Halted(h) => self
+                    .c
+                    .obs
+                    .halted(now, node, &mut self.c.nodes[i].member, &h),
+                Output::Note(note) => self.c.obs.note(now, node, &self.c.nodes[i].member, note),
                 Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
                 Output::BecameLeader { term } => {
-                    let in_flight = self.states().any(|p| {
-                        p.core()
-                            .is_some_and(|c| !c.app().unregistered_deks().is_empty())
-                    });
+                    let in_flight = self.c.registrations_in_flight();
                     let disk = self.slots[i].disk.clone();
                     let disk = disk.borrow();
-                    self.obs
+                    self.c
+                        .obs
                         .leader(now, node, term, Some(disk.written()), in_flight);
                 }
             }
@@ -106,22 +88,28 @@ impl Sim<'_> {
 
     fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
         let i = usize::from(node);
-        self.obs
-            .restoring(self.clock.now(), node, &self.slots[i].member, index, replay);
-        if let Some(core) = self.slots[i].state.core() {
+        self.c.obs.restoring(
+            self.clock.now(),
+            node,
+            &self.c.nodes[i].member,
+            index,
+            replay,
+        );
+        if let Some(core) = self.c.nodes[i].state.core() {
             // Into the trace: every byte the restore left.
             let digest = crate::store::state_digest(core.app().fsm().store());
             // A report folds row changes onto the last scan; a restore
             // replaces every row at once, so it needs a scan of its own
             // (kept, never hashed: the digest above covers the bytes).
             let image = self
+                .c
                 .obs
                 .trace
                 .keeps_events()
                 .then(|| scan_image(core.app().fsm().store()).ok())
                 .flatten();
             self.record_state(node, digest);
-            self.obs.note_rows(self.clock.now(), node, image.as_ref());
+            self.c.obs.note_rows(self.clock.now(), node, image.as_ref());
         }
         // The snapshot a start restores is the one its disk holds.
         let disk_hash = self.slots[i]
@@ -129,8 +117,9 @@ impl Sim<'_> {
             .borrow()
             .written()
             .snapshot_hash_at(index);
-        let member = &mut self.slots[i].member;
-        self.obs
+        let member = &mut self.c.nodes[i].member;
+        self.c
+            .obs
             .restored(self.clock.now(), node, member, (index, replay), disk_hash);
     }
 }

@@ -8,27 +8,27 @@ use crate::world::target::{self, Books, Injection, Life, Target};
 /// The native engine's primitives.
 impl Target for Sim<'_> {
     fn life(&self, node: u8) -> Life {
-        Life::of(&self.slots[usize::from(node)].state)
+        Life::of(&self.c.nodes[usize::from(node)].state)
     }
 
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
         f(Books::at(
-            &mut self.obs,
-            &mut self.injector,
+            &mut self.c.obs,
+            &mut self.c.injector,
             self.clock.now(),
         ))
     }
 
     fn fulls(&self) -> Vec<u64> {
-        self.slots.iter().map(|s| s.member.full).collect()
+        self.c.fulls()
     }
 
     fn first_dek(&self) -> u32 {
-        self.sc.deks[0]
+        self.c.sc.deks[0]
     }
 
     fn next_pid(&mut self) -> u64 {
-        self.clients.next_pid()
+        self.c.clients.next_pid()
     }
 
     fn crash(&mut self, node: u8, power_loss: bool) {
@@ -40,7 +40,7 @@ impl Target for Sim<'_> {
     }
 
     fn pause(&mut self, node: u8) -> bool {
-        self.slots[usize::from(node)].state.set_paused(true)
+        self.c.nodes[usize::from(node)].state.set_paused(true)
     }
 
     fn resume(&mut self, node: u8) {
@@ -53,13 +53,13 @@ impl Target for Sim<'_> {
 
     fn preset_epoch(&mut self, node: u8, epoch: u16) {
         let slot = &mut self.slots[usize::from(node)];
-        let who = (node, slot.member.full);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        let who = (node, self.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
         target::preset_epoch_file(books, &mut slot.epoch_file, who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
-        self.slots[usize::from(node)].corruptions.push(corruption);
+        self.c.nodes[usize::from(node)].corruptions.push(corruption);
     }
 
     fn partition(&mut self, side: &[u8]) {
@@ -75,12 +75,12 @@ impl Target for Sim<'_> {
     }
 
     fn client_command(&mut self, node: u8, dek: u32) {
-        let cmd = self.clients.command(node, dek);
+        let cmd = self.c.clients.command(node, dek);
         self.client_attempt(cmd);
     }
 
     fn snapshot(&mut self, node: u8) {
-        let min_new = self.sc.snapshots.keep_entries;
+        let min_new = self.c.sc.snapshots.keep_entries;
         let mut taken = None;
         self.with_core(node, |core, _, _| {
             taken = core.take_snapshot(min_new)?;
@@ -90,7 +90,8 @@ impl Target for Sim<'_> {
             let disk = self.slots[usize::from(node)].disk.clone();
             let disk = disk.borrow();
             let snapshot = &disk.written().snapshot;
-            self.obs
+            self.c
+                .obs
                 .snapshot_taken(self.clock.now(), node, index, snapshot);
         }
     }
@@ -104,22 +105,22 @@ impl Target for Sim<'_> {
             b,
         } = injection;
         if self.propose(via, data) {
-            self.injector.record(injected);
-            self.record(Some(via), kind, a, b);
+            self.c.injector.record(injected);
+            self.c.record(Some(via), kind, a, b);
         }
     }
 
     fn owe_liveness(&mut self) {
-        self.liveness_deadline = Some(self.clock.now() + self.sc.liveness_bound_ms * 1000);
+        self.liveness_deadline = Some(self.clock.now() + self.c.sc.liveness_bound_ms * 1000);
     }
 }
 
 impl Sim<'_> {
     pub(super) fn resume(&mut self, node: u8) {
-        let s = &mut self.slots[usize::from(node)];
-        if s.state.set_paused(false) {
-            let held = std::mem::take(&mut s.held);
-            self.record(Some(node), &kinds::RESUME, held.len() as u64, 0);
+        if self.c.nodes[usize::from(node)].state.set_paused(false) {
+            let held = std::mem::take(&mut self.slots[usize::from(node)].held);
+            self.c
+                .record(Some(node), &kinds::RESUME, held.len() as u64, 0);
             self.schedule_tick(node);
             for work in held {
                 match work {
@@ -144,29 +145,30 @@ impl Sim<'_> {
     /// Replaces a down node's epoch file with its previous synced copy.
     pub(super) fn roll_back_epoch(&mut self, node: u8) {
         let slot = &mut self.slots[usize::from(node)];
-        let who = (node, slot.member.full);
-        let books = Books::at(&mut self.obs, &mut self.injector, self.clock.now());
+        let who = (node, self.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
         target::roll_back_epoch_file(books, &mut slot.epoch_file, who);
     }
 
     pub(super) fn crash(&mut self, node: u8, power_loss: bool) {
         let i = usize::from(node);
-        if self.slots[i].state.exists() {
-            self.obs.stats.crashes += 1;
+        if self.c.nodes[i].state.exists() {
+            self.c.obs.stats.crashes += 1;
             self.stop(node, DownReason::Crashed);
         }
         if power_loss {
-            self.obs.stats.power_losses += 1;
+            self.c.obs.stats.power_losses += 1;
             let s = &mut self.slots[i];
             s.disk.borrow_mut().power_loss();
             s.epoch_file.power_loss();
-            self.record(Some(node), &kinds::POWER_LOSS, 0, 0);
+            self.c.record(Some(node), &kinds::POWER_LOSS, 0, 0);
             self.lose_unsynced_writes(node);
-            self.obs
+            self.c
+                .obs
                 .checkers
                 .observe(self.clock.now(), Observation::PowerLost { node });
         }
-        if self.injector.take_rollback(node) {
+        if self.c.injector.take_rollback(node) {
             self.roll_back_epoch(node);
         }
     }
@@ -187,12 +189,15 @@ impl Sim<'_> {
         let torn = draw.range(1, 0, 1_000) as f64 / 1_000.0;
         match closed.power_loss(journal, keep, torn) {
             Ok(rows) => {
-                self.record(Some(node), &kinds::POWER_LOSS_KEPT, keep as u64, unsynced);
+                self.c
+                    .record(Some(node), &kinds::POWER_LOSS_KEPT, keep as u64, unsynced);
                 if rows > 0 {
-                    self.mark(SimMark::PowerLossUnsyncedRegistry);
+                    self.c.mark(SimMark::PowerLossUnsyncedRegistry);
                 }
             }
-            Err(e) => self.store_failure("store-open", node, format!("power loss: {e}")),
+            Err(e) => self
+                .c
+                .store_failure("store-open", node, format!("power loss: {e}")),
         }
     }
 
@@ -200,7 +205,7 @@ impl Sim<'_> {
     /// the down time comes from the node's fault stream, keyed by how many
     /// armed crashes it has had.
     pub(super) fn restart_after_armed_crash(&mut self, node: u8) {
-        let down_us = self.injector.down_after_armed_crash(node);
+        let down_us = self.c.injector.down_after_armed_crash(node);
         self.push(self.clock.now() + down_us, Ev::ArmedRestart { node });
     }
 }

@@ -30,7 +30,7 @@ fn world<'a>(sc: &'a Scenario, schedule: &'a Schedule) -> Sim<'a> {
 
 /// The trace's lines since the last call, as `node kind`.
 fn lines(sim: &mut Sim<'_>) -> Vec<String> {
-    let lines = testing::lines(&mut sim.obs.trace, 1..3);
+    let lines = testing::lines(&mut sim.c.obs.trace, 1..3);
     lines
         .into_iter()
         .filter(|l| !l.ends_with(" tick"))
@@ -45,7 +45,7 @@ fn heartbeat(from: u8, to: u8) -> Message {
 }
 
 fn incarnation(sim: &Sim<'_>, node: u8) -> u32 {
-    sim.slots[usize::from(node)].member.incarnation
+    sim.c.incarnation(node)
 }
 
 fn delivered(lines: &[String]) -> usize {

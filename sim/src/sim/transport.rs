@@ -9,7 +9,7 @@ use regsim_engine::network::Fate;
 
 impl Sim<'_> {
     pub(super) fn send(&mut self, from: u8, msg: Message) {
-        let n = usize::from(self.sc.nodes);
+        let n = usize::from(self.c.sc.nodes);
         let Some(to) = msg
             .to
             .checked_sub(1)
@@ -18,7 +18,7 @@ impl Sim<'_> {
         else {
             return;
         };
-        self.obs.stats.messages += 1;
+        self.c.obs.stats.messages += 1;
         let kind = msg.get_msg_type() as u64;
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
         let (delay, again) = match self.network.fate(from, to) {
@@ -28,11 +28,11 @@ impl Sim<'_> {
                 } else {
                     &kinds::DROP
                 };
-                self.record(Some(from), what, u64::from(to), kind);
+                self.c.record(Some(from), what, u64::from(to), kind);
                 if is_snapshot {
                     self.snapshot_failed(
                         from,
-                        self.slots[usize::from(from)].member.incarnation,
+                        self.c.nodes[usize::from(from)].member.incarnation,
                         to,
                         msg.term,
                     );
@@ -41,9 +41,9 @@ impl Sim<'_> {
             }
             Fate::Delivered { delay, again } => (delay, again),
         };
-        let from_inc = self.slots[usize::from(from)].member.incarnation;
-        let to_inc = self.slots[usize::from(to)].member.incarnation;
-        self.record(
+        let from_inc = self.c.nodes[usize::from(from)].member.incarnation;
+        let to_inc = self.c.nodes[usize::from(to)].member.incarnation;
+        self.c.record(
             Some(from),
             &kinds::SEND,
             u64::from(to),
@@ -81,9 +81,9 @@ impl Sim<'_> {
             to,
             to_inc,
         };
-        let incarnation = |n: u8| self.slots[usize::from(n)].member.incarnation;
+        let incarnation = |n: u8| self.c.nodes[usize::from(n)].member.incarnation;
         let cut = self.network.is_cut(from, to);
-        match self.obs.arrival(self.clock.now(), sent, incarnation, cut) {
+        match self.c.obs.arrival(self.clock.now(), sent, incarnation, cut) {
             Arrival::SenderGone => return,
             Arrival::Dropped => {
                 if is_snapshot {
@@ -93,7 +93,7 @@ impl Sim<'_> {
             }
             Arrival::Arrives => {}
         }
-        match &self.slots[usize::from(to)].state {
+        match &self.c.nodes[usize::from(to)].state {
             Process::Up(_) => self.hand_over(from, from_inc, to, msg),
             // Handed over at resume, as if it arrived then.
             Process::Paused(_) => self.slots[usize::from(to)].held.push(Held::Message {
@@ -115,8 +115,8 @@ impl Sim<'_> {
     /// Messages held while `to` was paused come here at resume.
     pub(super) fn hand_over(&mut self, from: u8, from_inc: u32, to: u8, msg: Message) {
         let is_snapshot = msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot;
-        self.obs.delivered(self.clock.now(), to, from, &msg);
-        if self.obs.checkers.on() {
+        self.c.obs.delivered(self.clock.now(), to, from, &msg);
+        if self.c.obs.checkers.on() {
             let sender = self.slots[usize::from(from)].disk.clone();
             let sender = sender.borrow();
             let to_written_last = self.slots[usize::from(to)]
@@ -131,7 +131,7 @@ impl Sim<'_> {
                 from_synced: sender.synced(),
                 to_written_last,
             };
-            self.obs.checkers.observe(self.clock.now(), delivered);
+            self.c.obs.checkers.observe(self.clock.now(), delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
@@ -152,8 +152,7 @@ impl Sim<'_> {
     /// sender learns it at resume, as a process learns of a stream that
     /// ended while it was frozen.
     fn tell_snapshot_fate(&mut self, from: u8, from_inc: u32, to: u8, delivered: bool, term: u64) {
-        let s = &mut self.slots[usize::from(from)];
-        if s.member.incarnation != from_inc {
+        if self.c.incarnation(from) != from_inc {
             return;
         }
         let kind = if delivered {
@@ -161,27 +160,27 @@ impl Sim<'_> {
         } else {
             &kinds::SNAPSHOT_FAILED
         };
-        if let Process::Paused(_) = s.state {
-            s.held.push(Held::SnapshotFate {
+        if let Process::Paused(_) = self.c.nodes[usize::from(from)].state {
+            self.slots[usize::from(from)].held.push(Held::SnapshotFate {
                 to,
                 delivered,
                 term,
             });
         }
-        self.record(Some(from), kind, u64::from(to), 0);
-        if !matches!(self.slots[usize::from(from)].state, Process::Paused(_)) {
+        self.c.record(Some(from), kind, u64::from(to), 0);
+        if !matches!(self.c.nodes[usize::from(from)].state, Process::Paused(_)) {
             self.report_snapshot_fate(from, to, delivered, term);
         }
     }
 
     /// A snapshot's fate reaches its sender's node core (if it runs).
     pub(super) fn report_snapshot_fate(&mut self, from: u8, to: u8, delivered: bool, term: u64) {
-        if !matches!(self.slots[usize::from(from)].state, Process::Up(_)) {
+        if !matches!(self.c.nodes[usize::from(from)].state, Process::Up(_)) {
             return;
         }
         if !delivered {
             let failed = Observation::SnapshotFailed { from, to, term };
-            self.obs.checkers.observe(self.clock.now(), failed);
+            self.c.obs.checkers.observe(self.clock.now(), failed);
         }
         self.with_core(from, |core, out, crash| {
             core.report_snapshot(u64::from(to) + 1, delivered, out, crash)

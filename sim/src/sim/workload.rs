@@ -5,7 +5,7 @@ use super::*;
 
 impl Sim<'_> {
     pub(super) fn next_pid(&mut self) -> u64 {
-        self.clients.next_pid()
+        self.c.clients.next_pid()
     }
 
     /// Proposes through `node` if it is up; true if raft accepted it.
@@ -19,24 +19,23 @@ impl Sim<'_> {
     }
 
     pub(super) fn client_attempt(&mut self, cmd: usize) {
-        let Some(attempt) = self.clients.attempt(cmd, self.sc.nodes) else {
+        let Some(attempt) = self.c.clients.attempt(cmd, self.c.sc.nodes) else {
             return;
         };
         let node = attempt.node;
-        let s = &self.slots[usize::from(node)];
+        let s = &self.c.nodes[usize::from(node)];
         let at = (node, &s.member, s.state.running().map(|core| core.app()));
-        let data = self
-            .obs
-            .client_proposal(self.clock.now(), &mut self.clients, at, cmd, attempt);
+        let (obs, clients) = (&mut self.c.obs, &mut self.c.clients);
+        let data = obs.client_proposal(self.c.now, clients, at, cmd, attempt);
         if let Some(data) = data {
             self.propose(node, data);
         }
-        let timeout = self.sc.workload.client_timeout_ms * 1000;
+        let timeout = self.c.sc.workload.client_timeout_ms * 1000;
         self.push(self.clock.now() + timeout, Ev::ClientRetry { cmd });
     }
 
     pub(super) fn client_retry(&mut self, cmd: usize) {
-        if !self.clients.is_done(cmd) {
+        if !self.c.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
     }
@@ -46,29 +45,30 @@ impl Sim<'_> {
     /// retries after it resumes).
     pub(super) fn propose_registrations(&mut self, node: u8) {
         let i = usize::from(node);
-        let Some(core) = self.slots[i].state.core() else {
+        let Some(core) = self.c.nodes[i].state.core() else {
             return;
         };
         let mut deks = core.app().unregistered_deks();
         if deks.is_empty() {
             return;
         }
-        if matches!(self.slots[i].state, Process::Up(_)) {
-            self.proposal_order.arrange(node, &mut deks);
+        if matches!(self.c.nodes[i].state, Process::Up(_)) {
+            self.c.proposal_order.arrange(node, &mut deks);
             for dek in deks {
                 let pid = self.next_pid();
-                let data = match &self.slots[i].state {
+                let data = match &self.c.nodes[i].state {
                     Process::Up(core) => core.app().registration_entry(dek, pid),
                     _ => break,
                 };
-                let member = &self.slots[i].member;
-                self.obs
+                let member = &self.c.nodes[i].member;
+                self.c
+                    .obs
                     .registration_proposed(self.clock.now(), node, member, (dek, pid), &data);
                 self.propose(node, data);
             }
         }
-        let inc = self.slots[i].member.incarnation;
-        let retry = self.sc.workload.registration_retry_ms * 1000;
+        let inc = self.c.nodes[i].member.incarnation;
+        let retry = self.c.sc.workload.registration_retry_ms * 1000;
         self.push(self.clock.now() + retry, Ev::RegRetry { node, inc });
     }
 }

@@ -13,7 +13,7 @@ use turmoil::net::UdpSocket;
 
 use super::files::TurmoilFiles;
 use crate::hosted::host::HostIo;
-use crate::hosted::world::name;
+use crate::world::cluster::name;
 
 type World = crate::hosted::world::World<TurmoilFiles>;
 

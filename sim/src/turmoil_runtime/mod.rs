@@ -33,11 +33,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::hosted::drive::{finish, Driver};
-use crate::hosted::world::{name, World};
+use crate::hosted::world::World;
 use crate::hosted::Fabric;
 use crate::rng::{Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
+use crate::world::cluster::name;
 use crate::world::{RunOutput, SimOptions};
 use files::TurmoilFiles;
 

@@ -10,6 +10,7 @@
 //! (`crate::hosted`) build on it; it depends on neither.
 
 pub(crate) mod clients;
+pub(crate) mod cluster;
 pub(crate) mod injector;
 pub(crate) mod observe;
 pub(crate) mod start;
