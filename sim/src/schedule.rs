@@ -375,8 +375,12 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
         )),
     };
     let node = || match value {
-        toml::Value::Integer(i) => node_name::Spelled::Index(*i).index().map(drop),
-        toml::Value::String(name) => node_name::Spelled::Name(name.clone()).index().map(drop),
+        toml::Value::Integer(i) => crate::faults::node_field::one::Spelled::Index(*i)
+            .index()
+            .map(drop),
+        toml::Value::String(name) => crate::faults::node_field::one::Spelled::Name(name.clone())
+            .index()
+            .map(drop),
         other => Err(format!(
             "expected a node name such as \"n1\", found {other}"
         )),
@@ -401,70 +405,6 @@ fn check_field(value: &toml::Value, key: &str) -> Result<(), String> {
         },
         // Left to the kind's own fields check.
         _ => Ok(()),
-    }
-}
-
-/// A node field of a schedule event as files spell it: `"n1"`, as the
-/// trace, the report page and the CLI name nodes. Files written before
-/// names (0-based integers, `node = 0` for n1) still read the same.
-pub mod node_name {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Node `i` (0-based) as its name.
-    pub fn serialize<S: Serializer>(node: &u8, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("n{}", u16::from(*node) + 1))
-    }
-
-    /// `"nK"` (K from 1) or a 0-based integer.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
-        let spelled = Spelled::deserialize(d)?;
-        spelled.index().map_err(serde::de::Error::custom)
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub(super) enum Spelled {
-        Index(i64),
-        Name(String),
-    }
-
-    impl Spelled {
-        pub(super) fn index(&self) -> Result<u8, String> {
-            match self {
-                Spelled::Index(i) => u8::try_from(*i)
-                    .map_err(|_| format!("expected a node name n1 to n256, found {i}")),
-                Spelled::Name(name) => name
-                    .strip_prefix('n')
-                    .and_then(|k| k.parse::<u16>().ok())
-                    .and_then(|k| u8::try_from(k.checked_sub(1)?).ok())
-                    .ok_or_else(|| format!("expected a node name n1 to n256, found {name:?}")),
-            }
-        }
-    }
-}
-
-/// A list of node fields (a partition's side), spelled as [`node_name`].
-pub mod node_names {
-    use serde::ser::SerializeSeq;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use super::node_name::Spelled;
-
-    /// Each node as its name.
-    pub fn serialize<S: Serializer>(nodes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(nodes.len()))?;
-        for node in nodes {
-            seq.serialize_element(&format!("n{}", u16::from(*node) + 1))?;
-        }
-        seq.end()
-    }
-
-    /// Names or 0-based integers.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        Vec::<Spelled>::deserialize(d)?
-            .iter()
-            .map(|n| n.index().map_err(serde::de::Error::custom))
-            .collect()
     }
 }
 

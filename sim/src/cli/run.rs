@@ -153,14 +153,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = options(&args, &sc)?;
-    if let Some(dir) = args.old_report.take() {
-        super::renamed("--report", "--out");
-        args.out = Some(dir);
-    }
-    let dir = match args.out.clone() {
-        Some(dir) => dir,
-        None => default_report_dir(&sc.name),
-    };
+    let dir = out_dir(&mut args, &sc.name);
     run::quiet_panics();
     crate::interrupt::install();
     let notes = crate::tempdirs::prepare(jobs);
@@ -290,6 +283,18 @@ fn engine_of(opts: &RunOptions) -> String {
         run::Runtime::Native => format!("registry {}", opts.registry.name()),
         runtime => format!("runtime {}", runtime.name()),
     }
+}
+
+/// Where the sweep writes: `--out` (or its old name, warned about), else
+/// a directory of its own.
+fn out_dir(args: &mut RunArgs, scenario: &str) -> PathBuf {
+    if let Some(dir) = args.old_report.take() {
+        super::renamed("--report", "--out");
+        args.out = Some(dir);
+    }
+    args.out
+        .clone()
+        .unwrap_or_else(|| default_report_dir(scenario))
 }
 
 /// Where a sweep without `--out` writes: a directory of its own (two

@@ -18,7 +18,7 @@ use crate::world::target::Target;
 /// Crash `node` between its own registrations under two deks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmBetweenDeksCrash {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
 }
 

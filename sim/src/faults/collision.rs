@@ -19,9 +19,9 @@ use crate::world::target::{Injection, Target};
 /// full id is `high_bits` above `victim`'s node16, under `dek`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collision {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub via: u8,
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub victim: u8,
     pub dek: u32,
     pub high_bits: u64,

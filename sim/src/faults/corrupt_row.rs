@@ -20,9 +20,9 @@ use crate::world::target::Target;
 /// `last-seen-up` raises its last_seen by one (both shape-preserving).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorruptRow {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub target: u8,
     pub dek: u32,
     pub mode: Corruption,

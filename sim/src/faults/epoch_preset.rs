@@ -15,7 +15,7 @@ use crate::world::target::Target;
 /// Set down node `node`'s epoch file to `epoch`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochPreset {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
     pub epoch: u16,
 }

@@ -19,7 +19,7 @@ use crate::world::target::Target;
 /// Roll `node`'s epoch file back to its previous synced copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochRollback {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
 }
 

@@ -18,7 +18,7 @@ use crate::world::target::{Injection, Target};
 /// proposed through `via`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exotic {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub via: u8,
     pub opcode: u8,
 }

@@ -14,7 +14,7 @@ use crate::world::target::Target;
 /// A client KV command sent to `node`, encrypted under `dek`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kv {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
     pub dek: u32,
 }

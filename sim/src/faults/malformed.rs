@@ -17,7 +17,7 @@ use crate::world::target::{Injection, Target};
 /// has a bad version byte, 1 is one byte short, 2 one byte long.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Malformed {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub via: u8,
     pub variant: u8,
 }

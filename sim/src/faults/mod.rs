@@ -44,6 +44,7 @@ pub(crate) mod first_registrations;
 pub(crate) mod generate;
 pub mod kv;
 pub mod malformed;
+pub mod node_field;
 pub mod partition;
 pub mod pause;
 pub mod power_loss;

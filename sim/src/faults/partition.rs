@@ -19,16 +19,16 @@ use crate::world::target::Target;
 /// Cut every link between `side` and the other nodes, both ways.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
-    #[serde(with = "crate::schedule::node_names")]
+    #[serde(with = "crate::faults::node_field::list")]
     pub side: Vec<u8>,
 }
 
 /// Cut the link `from -> to` only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OneWay {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub from: u8,
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub to: u8,
 }
 

@@ -13,7 +13,7 @@ use crate::world::target::Target;
 /// Cut `node`'s power.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PowerLoss {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
 }
 

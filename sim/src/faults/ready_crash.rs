@@ -16,7 +16,7 @@ use crate::world::target::Target;
 /// `power_loss`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmReadyCrash {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
     pub step: ReadyStep,
     pub power_loss: bool,

@@ -13,7 +13,7 @@ use crate::world::target::Target;
 /// Crash `node` between the commit and the apply of its own registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmRegistrationCrash {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
 }
 

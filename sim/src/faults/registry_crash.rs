@@ -14,7 +14,7 @@ use crate::world::target::Target;
 /// Crash `node` between its next registry write and its sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmRegistryCrash {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
     pub power_loss: bool,
 }

@@ -10,7 +10,7 @@ use crate::world::target::Target;
 /// Start `node` again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Restart {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
 }
 

@@ -16,7 +16,7 @@ use crate::world::target::Target;
 /// (`op` = sync) with `errno`, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmStoreError {
-    #[serde(with = "crate::schedule::node_name")]
+    #[serde(with = "crate::faults::node_field::one")]
     pub node: u8,
     pub op: StoreOp,
     pub errno: Errno,
