@@ -34,7 +34,7 @@ sim_marks! {
     CrashBeforeRegistrySync => "crash-before-registry-sync",
     /// A power loss took unsynced registry rows.
     PowerLossUnsyncedRegistry => "power-loss-unsynced-registry",
-    /// A node restarted while a snapshot install was in flight.
+    /// A node that has restarted installed a snapshot from the leader.
     SnapshotInstallRestarted => "snapshot-install-restarted",
     /// A leader changed while a registration was in flight.
     LeaderChangeRegistrationInFlight => "leader-change-registration-in-flight",

@@ -1,5 +1,6 @@
 //! Scenario files: what a run simulates. The schema is documented key by
-//! key in `scenarios/README.md`; unknown keys are errors.
+//! key in `docs/scenarios.md` (`sim/tests/scenario_reference.rs` keeps it
+//! complete); unknown keys are errors.
 
 use std::path::Path;
 
@@ -212,7 +213,8 @@ pub struct Faults {
     /// Crash/restart pairs whose restart is armed to crash again between
     /// the node's own registrations under two DEKs.
     pub between_dek_crashes: u32,
-    /// Whether those armed crashes lose power too (unsynced data lost).
+    /// Probability that a `ready_crashes` or `registry_write_crashes`
+    /// crash also loses power (unsynced data lost).
     pub armed_power_loss_rate: f64,
     /// Time a crashed node stays down, virtual milliseconds.
     pub down_ms: [u64; 2],
@@ -293,7 +295,9 @@ impl Default for Storage {
 pub struct Snapshots {
     /// Interval between a node's snapshots, virtual milliseconds (0: never).
     pub every_ms: u64,
-    /// Entries kept in the log behind a snapshot.
+    /// A snapshot is skipped unless at least this many entries, and at
+    /// least one, were applied since the node's last one; compaction keeps
+    /// no entries behind it.
     pub keep_entries: u64,
 }
 
@@ -400,7 +404,7 @@ impl Scenario {
     /// Checks every value against its allowed range, so that no accepted
     /// scenario can overflow the engine's arithmetic or exhaust memory.
     /// `path` names the scenario in errors. The ranges are documented in
-    /// `scenarios/README.md`.
+    /// `docs/scenarios.md`.
     pub fn validate(&self, path: &str) -> Result<(), ScenarioError> {
         let bad = |key, message: String| {
             Err(ScenarioError::Invalid {
