@@ -89,7 +89,8 @@ impl Finish<'_> {
             }
         }
         let marks = mark_checks(source, scenarios)?;
-        let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
+        let md =
+            results::summary_markdown(title, source, &groups, &marks, &notes, &links())? + extra_md;
         let junit = results::junit_xml(source)?;
         for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
             let p = out.join(name);
@@ -149,6 +150,13 @@ impl Finish<'_> {
             first: groups.0.first().map(|g| g.first.clone()),
         })
     }
+}
+
+/// Where `summary.md`'s report links point: the run's page inside GitHub
+/// Actions (the summary becomes the step summary, away from its files),
+/// else beside the summary.
+pub(super) fn links() -> results::Links {
+    results::Links::from_vars(|name| std::env::var(name).ok())
 }
 
 /// The last line of a sweep: PASS or FAIL with what it ran (`what`), why

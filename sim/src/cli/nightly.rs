@@ -306,7 +306,7 @@ fn mutant_hunt(
         timeout: args.timeout,
     };
     let hunted = super::hunt::hunt(all, &plan, &writer, &args.out);
-    Ok(super::hunt::markdown(&hunted))
+    Ok(super::hunt::markdown(&hunted, &super::finish::links()))
 }
 
 #[cfg(not(feature = "mutants"))]
