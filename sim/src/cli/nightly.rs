@@ -272,7 +272,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     let ok = reasons.is_empty();
     let what = format!("{} runs, {} failed", done.runs, done.failed);
     let first = done.first.as_ref();
-    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out, true));
     Ok(ok)
 }
 
@@ -406,6 +406,8 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         done.failed
     );
     let first = done.first.as_ref();
-    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    // The shards' runs came from other binaries: the replay stays the
+    // `cargo run` their records hold.
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out, false));
     Ok(ok)
 }
