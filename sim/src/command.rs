@@ -1,7 +1,9 @@
 //! The one form of the command that replays a run, as every report prints
 //! it (a sweep's failures, `replay`, `shrink`, `record`, the mutant
 //! table): a `cargo run` that works from the repository root, whatever
-//! directory the run was started from.
+//! directory the run was started from; and the same arguments given to the
+//! binary that is running, which a person at this machine runs without a
+//! build (a mutants build takes minutes).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,18 +47,58 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// What comes before regsim's own arguments in a `cargo run` from the
+/// repository root. The mutants build goes to a target directory of its
+/// own: built into `target/`, it would replace the normal binary (and be
+/// replaced by the next normal build, minutes each way).
+pub fn cargo_run(mutants: bool) -> &'static str {
+    if mutants {
+        "cargo run --release -p writer-registry-sim --features mutants --target-dir target/mutants --bin regsim --"
+    } else {
+        "cargo run --release -p writer-registry-sim --bin regsim --"
+    }
+}
+
+/// The binary running now, when its file is still there to run again (a
+/// rebuild during a long sweep replaces it; Linux then names the running
+/// one `... (deleted)`).
+pub fn this_binary() -> Option<PathBuf> {
+    std::env::current_exe().ok().filter(|p| p.is_file())
+}
+
+impl Replay<'_> {
+    /// The command on the binary at `exe` instead of `cargo run`: the
+    /// binary named like every other path here, so that the command too
+    /// works from the repository root.
+    pub fn on(&self, exe: &Path) -> String {
+        format!("{} {}", shown(exe), Args(self))
+    }
+}
+
+/// A command of this module's `cargo run` form (a results file's `replay`
+/// field) on the binary at `exe`; `None` when `command` is not of that
+/// form (a file written by another version).
+pub fn on_binary(command: &str, exe: &Path) -> Option<String> {
+    let args = [true, false]
+        .into_iter()
+        .find_map(|mutants| command.strip_prefix(cargo_run(mutants))?.strip_prefix(' '))?;
+    Some(format!("{} {args}", shown(exe)))
+}
+
 impl fmt::Display for Replay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let features = if self.mutant.is_some() {
-            " --features mutants"
-        } else {
-            ""
-        };
-        write!(
-            f,
-            "cargo run --release -p writer-registry-sim{features} --bin regsim -- replay"
-        )?;
-        match self.case {
+        write!(f, "{} {}", cargo_run(self.mutant.is_some()), Args(self))
+    }
+}
+
+/// A replay's arguments to regsim, `replay` first.
+struct Args<'r, 'a>(&'r Replay<'a>);
+
+impl fmt::Display for Args<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Args(r) = self;
+        f.write_str("replay")?;
+        match r.case {
             Case::Seed { scenario, seed } => {
                 write!(f, " --scenario {} --seed {seed}", shown(scenario))?
             }
@@ -67,14 +109,14 @@ impl fmt::Display for Replay<'_> {
                 shown(file)
             )?,
         }
-        match (self.runtime, self.registry) {
+        match (r.runtime, r.registry) {
             (Runtime::Native, Some(registry)) => write!(f, " --registry {}", registry.name())?,
             (Runtime::Native, None) => {}
             // `--registry` conflicts with `--runtime`: another runtime
             // has its own store.
             (runtime, _) => write!(f, " --runtime {}", runtime.name())?,
         }
-        if let Some(m) = self.mutant {
+        if let Some(m) = r.mutant {
             write!(f, " --mutant {m}")?;
         }
         Ok(())
@@ -164,7 +206,7 @@ mod tests {
         let text = cmd.to_string();
         assert!(
             text.starts_with(
-                "cargo run --release -p writer-registry-sim --features mutants --bin regsim -- replay "
+                "cargo run --release -p writer-registry-sim --features mutants --target-dir target/mutants --bin regsim -- replay "
             ),
             "{text}"
         );
@@ -172,5 +214,34 @@ mod tests {
             text.ends_with(" --runtime turmoil --mutant guard-skipped"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_binary_form_has_the_same_arguments_on_the_binary_named_as_any_path() {
+        let scenario = repository_root().join("scenarios/default.toml");
+        let mut cmd = Replay::of(Case::Seed {
+            scenario: &scenario,
+            seed: 3,
+        });
+        cmd.mutant = Some("guard-skipped");
+        let args = "replay --scenario scenarios/default.toml --seed 3 --mutant guard-skipped";
+        // Under the repository root: from the root, as the scenario is.
+        let inside = repository_root().join("sim/../sim/Cargo.toml");
+        assert_eq!(cmd.on(&inside), format!("sim/Cargo.toml {args}"));
+        // Elsewhere: absolute, one shell word.
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("a b");
+        std::fs::write(&outside, "").unwrap();
+        let quoted = shell_word(&outside.canonicalize().unwrap().to_string_lossy());
+        assert!(quoted.starts_with("'/"), "{quoted}");
+        assert_eq!(cmd.on(&outside), format!("{quoted} {args}"));
+        // A results file's command, read back onto a binary.
+        assert_eq!(on_binary(&cmd.to_string(), &inside), Some(cmd.on(&inside)));
+        cmd.mutant = None;
+        assert_eq!(on_binary(&cmd.to_string(), &inside), Some(cmd.on(&inside)));
+        // The form before the mutants build had a target directory of
+        // its own is left as it is.
+        let old = "cargo run --release -p writer-registry-sim --features mutants --bin regsim -- replay --seed 0";
+        assert_eq!(on_binary(old, &inside), None);
     }
 }

@@ -1,6 +1,8 @@
 //! The replay command a failing run prints replays that run when pasted
 //! at the repository root, however the run was named (a scenario outside
-//! the repository, a schedule given relative to another directory).
+//! the repository, a schedule given relative to another directory): first
+//! on the binary that ran it, then as a `cargo run` with the same
+//! arguments.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -28,19 +30,33 @@ fn trace_hash(out: &str) -> String {
         .to_string()
 }
 
-/// The arguments after `regsim` of the printed `replay:` line (its
-/// trailing comment dropped).
-fn printed_replay(out: &str) -> Vec<String> {
+/// The words of the printed line that starts with `label`, its trailing
+/// comment dropped.
+fn printed(out: &str, label: &str) -> String {
     let line = out
         .lines()
-        .find_map(|l| l.strip_prefix("replay: "))
-        .unwrap_or_else(|| panic!("no replay line in {out}"));
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in {out}"));
     let command = line.split("   #").next().unwrap();
-    let args = command
-        .strip_prefix(CARGO)
-        .unwrap_or_else(|| panic!("not the one form: {command}"));
-    assert!(!args.contains('\''), "quoted words: {args}");
-    args.split_whitespace().map(String::from).collect()
+    assert!(!command.contains('\''), "quoted words: {command}");
+    command.to_string()
+}
+
+/// The printed `replay:` line's binary and arguments, after checking that
+/// the `cargo run` line under it has the same arguments.
+fn printed_replay(out: &str) -> (String, Vec<String>) {
+    let command = printed(out, "replay: ");
+    let (binary, args) = command.split_once(' ').unwrap();
+    let cargo = printed(out, "or, from a fresh clone: ");
+    assert_eq!(
+        cargo.strip_prefix(CARGO),
+        Some(args),
+        "not the one form with the same arguments: {cargo}"
+    );
+    (
+        binary.to_string(),
+        args.split_whitespace().map(String::from).collect(),
+    )
 }
 
 #[test]
@@ -76,8 +92,20 @@ fn the_printed_replay_command_replays_the_same_trace_from_the_repository_root() 
     ] {
         let first = regsim_in(sim, &case);
         assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
-        let args = printed_replay(&stdout(&first));
-        let again = regsim_in(&root, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let (binary, args) = printed_replay(&stdout(&first));
+        // The binary that printed it, named from the root.
+        assert_eq!(
+            root.join(&binary).canonicalize().unwrap(),
+            Path::new(env!("CARGO_BIN_EXE_regsim"))
+                .canonicalize()
+                .unwrap(),
+            "{binary}"
+        );
+        let again = Command::new(root.join(&binary))
+            .current_dir(&root)
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(
             again.status.code(),
             Some(1),

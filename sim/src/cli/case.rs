@@ -47,20 +47,19 @@ pub(super) struct Case {
 }
 
 impl Case {
-    /// The command that replays this case's run of `seed`: by its schedule
-    /// file when it came from one, else by its scenario and seed.
-    pub(super) fn replay_command(&self, schedule_file: Option<&PathBuf>, seed: u64) -> String {
+    /// The replay of this case's run of `seed`: by its schedule file when
+    /// it came from one, else by its scenario and seed.
+    pub(super) fn replay<'a>(
+        &'a self,
+        schedule_file: Option<&'a PathBuf>,
+        seed: u64,
+    ) -> crate::command::Replay<'a> {
         let mutant = self.mutant.as_deref();
         match schedule_file {
-            Some(file) => super::report::replay_schedule_command(
-                &self.path, file, &self.sc, &self.opts, mutant,
-            ),
-            None => {
-                let bare = super::report::bare_replay_command(
-                    &self.path, &self.sc, seed, &self.opts, mutant,
-                );
-                super::report::pinned(&self.sc, &bare)
+            Some(file) => {
+                super::report::schedule_replay(&self.path, file, &self.sc, &self.opts, mutant)
             }
+            None => super::report::seed_replay(&self.path, &self.sc, seed, &self.opts, mutant),
         }
     }
 }

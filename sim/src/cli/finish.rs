@@ -89,7 +89,8 @@ impl Finish<'_> {
             }
         }
         let marks = mark_checks(source, scenarios)?;
-        let md = results::summary_markdown(title, source, &groups, &marks, &notes)? + extra_md;
+        let md =
+            results::summary_markdown(title, source, &groups, &marks, &notes, &links())? + extra_md;
         let junit = results::junit_xml(source)?;
         for (name, text) in [("summary.md", &md), ("junit.xml", &junit)] {
             let p = out.join(name);
@@ -151,16 +152,25 @@ impl Finish<'_> {
     }
 }
 
+/// Where `summary.md`'s report links point: the run's page inside GitHub
+/// Actions (the summary becomes the step summary, away from its files),
+/// else beside the summary.
+pub(super) fn links() -> results::Links {
+    results::Links::from_vars(|name| std::env::var(name).ok())
+}
+
 /// The last line of a sweep: PASS or FAIL with what it ran (`what`), why
 /// it failed (`reasons`), and the first failure's seed, signature, replay
 /// command and report (under `out`), so that nothing a person needs has
-/// scrolled away.
+/// scrolled away. `own`: the runs are this process's (not merged
+/// shards'), so the replay names this binary, which needs no build.
 pub(super) fn verdict(
     ok: bool,
     what: &str,
     reasons: &[String],
     first: Option<&Record>,
     out: &Path,
+    own: bool,
 ) -> String {
     let mut line = format!("{}: {what}", if ok { "PASS" } else { "FAIL" });
     if !reasons.is_empty() {
@@ -171,6 +181,10 @@ pub(super) fn verdict(
         // Results files written before the field went bare carry the
         // printed comment: the command is what comes before it.
         let replay = r.replay.split("   # ").next().unwrap_or(&r.replay);
+        let here = own.then(crate::command::this_binary).flatten();
+        let replay = here
+            .and_then(|exe| crate::command::on_binary(replay, &exe))
+            .unwrap_or_else(|| replay.to_string());
         line += &format!(
             "; first failure: {} seed {} [{signature}], replay: {replay}",
             r.scenario, r.seed
@@ -286,4 +300,36 @@ pub(super) fn draw(
         .and_then(|_| std::fs::write(&file, crate::html::render(meta, sc, &run)))
         .map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_s_own_verdict_replays_on_this_binary_and_a_merge_s_by_cargo() {
+        let origin = crate::results::tests::default_origin();
+        let replay = crate::command::Replay::of(crate::command::Case::Seed {
+            scenario: Path::new("scenarios/default.toml"),
+            seed: 4,
+        })
+        .to_string();
+        let mut r = origin.harness_error(
+            4,
+            &crate::error::HarnessError::Interrupted,
+            0,
+            replay.clone(),
+        );
+        r.outcome = Outcome::Fail;
+        let line = |own| verdict(false, "1 runs", &[], Some(&r), Path::new("out"), own);
+        let merged = line(false);
+        assert!(merged.ends_with(&format!("replay: {replay}")), "{merged}");
+        let exe = crate::command::this_binary().expect("the test binary");
+        let args = replay.split_once(" -- ").unwrap().1;
+        let own = line(true);
+        assert!(own.ends_with(&format!(" {args}")), "{own}");
+        assert!(!own.contains("cargo run"), "{own}");
+        let name = exe.file_name().unwrap().to_string_lossy();
+        assert!(own.contains(&format!("{name} replay ")), "{own}");
+    }
 }

@@ -45,7 +45,12 @@ pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
             return Err(e.into());
         }
     };
-    let replay = case.replay_command(schedule_file.as_ref(), r.seed);
+    // A file that is read elsewhere: the `cargo run` form, as a results
+    // file's.
+    let replay = super::report::pinned(
+        &case.sc,
+        &case.replay(schedule_file.as_ref(), r.seed).to_string(),
+    );
     let source = schedule_file
         .as_ref()
         .unwrap_or(&case.path)

@@ -223,8 +223,9 @@ fn draw(
     super::finish::draw(out, &name, &target.scenario, &schedule, opts, &meta).ok()
 }
 
-/// The hunt as a Markdown section of `summary.md`.
-pub(super) fn markdown(hunted: &[Hunted]) -> String {
+/// The hunt as a Markdown section of `summary.md`, its reports linked
+/// as `links` says.
+pub(super) fn markdown(hunted: &[Hunted], links: &crate::results::Links) -> String {
     let caught = hunted.iter().filter(|h| h.caught.is_some()).count();
     let mut m = format!(
         "\n## Mutants\n\n{caught} of {} mutants caught on tonight's seeds (each runs until caught or its share of the budget is spent; `regsim mutants` is the full table).\n\n| mutant | runs | caught by | first caught run | report |\n| --- | ---: | --- | --- | --- |\n",
@@ -238,7 +239,7 @@ pub(super) fn markdown(hunted: &[Hunted]) -> String {
         let report = h
             .report
             .as_deref()
-            .map(|r| format!("[html]({r})"))
+            .map(|r| links.report(r))
             .unwrap_or_default();
         m.push_str(&format!(
             "| {} | {} | {by} | {run} | {report} |\n",

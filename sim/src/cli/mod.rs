@@ -91,7 +91,8 @@ enum Cmd {
     },
     /// Run every mutant of the catalogue over the shipped scenarios and the
     /// swarm mode and print how fast each is caught (needs the `mutants`
-    /// feature: `cargo run --release -p writer-registry-sim --features mutants`).
+    /// feature: `cargo run --release -p writer-registry-sim --features
+    /// mutants --target-dir target/mutants`).
     Mutants {
         /// Seeds per mutant (its runs cycle through the scenarios), 1 to
         /// 100000.
@@ -327,12 +328,19 @@ fn mutant_slot(name: Option<&str>) -> Result<writer_registry::MutantSlot, CliErr
     #[cfg(not(feature = "mutants"))]
     match name {
         None => Ok(()),
-        Some(_) => Err(CliError(NO_MUTANTS.into())),
+        Some(_) => Err(no_mutants()),
     }
 }
 
+/// The error of a mutant asked of a build without them, naming the build
+/// that has them.
 #[cfg(not(feature = "mutants"))]
-const NO_MUTANTS: &str = "this regsim was built without mutants: rerun with `cargo run --release -p writer-registry-sim --features mutants --bin regsim -- ...`";
+fn no_mutants() -> CliError {
+    CliError(format!(
+        "this regsim was built without mutants: rerun with `{} ...`",
+        crate::command::cargo_run(true)
+    ))
+}
 
 /// Runs `regsim` on the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
@@ -387,7 +395,7 @@ fn dispatch(cli: Cli) -> Result<bool, CliError> {
             mutants::cmd_mutants(count, jobs, only, scenarios, runtime)
         }
         #[cfg(not(feature = "mutants"))]
-        Cmd::Mutants { .. } => Err(CliError(NO_MUTANTS.into())),
+        Cmd::Mutants { .. } => Err(no_mutants()),
         Cmd::Bench {
             scenario,
             count,

@@ -272,7 +272,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     let ok = reasons.is_empty();
     let what = format!("{} runs, {} failed", done.runs, done.failed);
     let first = done.first.as_ref();
-    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out, true));
     Ok(ok)
 }
 
@@ -306,7 +306,7 @@ fn mutant_hunt(
         timeout: args.timeout,
     };
     let hunted = super::hunt::hunt(all, &plan, &writer, &args.out);
-    Ok(super::hunt::markdown(&hunted))
+    Ok(super::hunt::markdown(&hunted, &super::finish::links()))
 }
 
 #[cfg(not(feature = "mutants"))]
@@ -406,6 +406,8 @@ pub(super) fn cmd_merge(args: MergeArgs) -> Result<bool, CliError> {
         done.failed
     );
     let first = done.first.as_ref();
-    println!("{}", verdict(ok, &what, &reasons, first, &args.out));
+    // The shards' runs came from other binaries: the replay stays the
+    // `cargo run` their records hold.
+    println!("{}", verdict(ok, &what, &reasons, first, &args.out, false));
     Ok(ok)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case_and_entry, default_out, entry_for, write_entry_file, CaseArgs};
-use super::report::{print_result, replay_schedule_command};
+use super::report::{print_result, printed_replay, schedule_replay};
 use super::{workspace_root, CliError};
 use crate::corpus::{Expect, Verdict};
 use crate::run;
@@ -108,16 +108,14 @@ pub(super) fn cmd_record(args: RecordArgs) -> Result<bool, CliError> {
         None => default_out(&format!("{}-{seed}.toml", case.sc.name))?,
     };
     let out = write_entry_file(&out, &entry.to_toml(), args.force)?;
-    println!(
-        "replay: {}",
-        replay_schedule_command(
-            &case.path,
-            &out,
-            &case.sc,
-            &case.opts,
-            entry.mutant.as_deref()
-        )
+    let replay = schedule_replay(
+        &case.path,
+        &out,
+        &case.sc,
+        &case.opts,
+        entry.mutant.as_deref(),
     );
+    println!("{}", printed_replay("", &case.sc, &replay));
     match entry.check(&workspace_root()) {
         Verdict::Holds(_) => {
             println!(

@@ -157,8 +157,8 @@ pub(super) fn cmd_replay(args: ReplayArgs) -> Result<bool, CliError> {
         println!("swarm knobs: {knobs}");
     }
     if !r.passed() {
-        let replay = case.replay_command(schedule_file.as_ref(), r.seed);
-        println!("replay: {replay}");
+        let replay = case.replay(schedule_file.as_ref(), r.seed);
+        println!("{}", super::report::printed_replay("", sc, &replay));
     }
     let mut ok = r.passed();
     if args.check_determinism {

@@ -8,25 +8,40 @@ use crate::command::{Case, Replay};
 use crate::run::{RunOptions, RunResult};
 use crate::scenario::Scenario;
 
-/// The command that replays the schedule `file` under the scenario at
-/// `path`, [`pinned`].
-pub(super) fn replay_schedule_command(
-    path: &Path,
-    file: &Path,
+/// The replay of the schedule `file` under the scenario at `path`.
+pub(super) fn schedule_replay<'a>(
+    path: &'a Path,
+    file: &'a Path,
     sc: &Scenario,
     opts: &RunOptions,
-    mutant: Option<&str>,
-) -> String {
+    mutant: Option<&'a str>,
+) -> Replay<'a> {
     let case = Case::Schedule {
         scenario: path,
         file,
     };
-    pinned(sc, &command(case, sc, opts, mutant))
+    replay(case, sc, opts, mutant)
+}
+
+/// The replay of `seed` of the scenario at `path`.
+pub(super) fn seed_replay<'a>(
+    path: &'a Path,
+    sc: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    mutant: Option<&'a str>,
+) -> Replay<'a> {
+    let case = Case::Seed {
+        scenario: path,
+        seed,
+    };
+    replay(case, sc, opts, mutant)
 }
 
 /// The command that replays `seed` of the scenario at `path`
-/// ([`crate::command`]'s one form), bare: what a results file records (a command a shell or `shlex` splits as is;
-/// the file's header names the commit).
+/// ([`crate::command`]'s `cargo run` form), bare: what a results file
+/// records, read on any machine with a clone (a command a shell or `shlex`
+/// splits as is; the file's header names the commit).
 pub(super) fn bare_replay_command(
     path: &Path,
     sc: &Scenario,
@@ -34,11 +49,22 @@ pub(super) fn bare_replay_command(
     opts: &RunOptions,
     mutant: Option<&str>,
 ) -> String {
-    let case = Case::Seed {
-        scenario: path,
-        seed,
-    };
-    command(case, sc, opts, mutant)
+    seed_replay(path, sc, seed, opts, mutant).to_string()
+}
+
+/// How a replay is printed for the person who ran it, each line after
+/// `indent`: `replay:` and this very binary with the arguments (nothing
+/// to build, [`pinned`]), then the `cargo run` form for anyone else; the
+/// `cargo run` form alone when this binary is gone.
+pub(super) fn printed_replay(indent: &str, sc: &Scenario, replay: &Replay) -> String {
+    let portable = replay.to_string();
+    match crate::command::this_binary() {
+        Some(exe) => format!(
+            "{indent}replay: {}\n{indent}or, from a fresh clone: {portable}",
+            pinned(sc, &replay.on(&exe))
+        ),
+        None => format!("{indent}replay: {}", pinned(sc, &portable)),
+    }
 }
 
 /// A replay command with the scenario's policy and this build's commit
@@ -51,14 +77,18 @@ pub(super) fn pinned(sc: &Scenario, command: &str) -> String {
     )
 }
 
-fn command(case: Case, sc: &Scenario, opts: &RunOptions, mutant: Option<&str>) -> String {
+fn replay<'a>(
+    case: Case<'a>,
+    sc: &Scenario,
+    opts: &RunOptions,
+    mutant: Option<&'a str>,
+) -> Replay<'a> {
     Replay {
         case,
         mutant,
         runtime: opts.runtime,
         registry: (opts.registry != sc.registry).then_some(opts.registry),
     }
-    .to_string()
 }
 
 pub(super) fn print_result(r: &RunResult) {

@@ -14,7 +14,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::case::{entry_for, numbered_names, write_new, MAX_NEW_NAMES};
-use super::report::{bare_replay_command, pinned, print_result};
+use super::report::{bare_replay_command, print_result, printed_replay, seed_replay};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
 use crate::error::HarnessError;
@@ -233,7 +233,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     let first = done.first.as_ref();
     println!(
         "{}",
-        super::finish::verdict(ok, &what, &reasons, first, &dir)
+        super::finish::verdict(ok, &what, &reasons, first, &dir, true)
     );
     Ok(ok)
 }
@@ -550,16 +550,17 @@ impl Sweep<'_> {
                 {
                     println!("  NONDETERMINISTIC: {e}");
                 }
-                self.report_failure(r, &rec.replay);
+                self.report_failure(r);
             }
             Err(e) => println!("seed {}: HARNESS ERROR ({}): {e}", d.seed, e.kind()),
         }
     }
 
-    /// Prints how to replay a failing run (`replay`: its record's command)
-    /// and records it as a seeds/ entry in `failed_dir`.
-    fn report_failure(&self, r: &RunResult, replay: &str) {
-        println!("  replay: {}", pinned(self.sc, replay));
+    /// Prints how to replay a failing run (the record keeps the `cargo
+    /// run` form) and records it as a seeds/ entry in `failed_dir`.
+    fn report_failure(&self, r: &RunResult) {
+        let replay = seed_replay(self.path, self.sc, r.seed, self.opts, self.mutant);
+        println!("{}", printed_replay("  ", self.sc, &replay));
         let schedule = run::schedule_for(self.sc, r.seed);
         if let Some(knobs) = schedule
             .as_ref()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::case::{case, default_out, entry_for, write_entry_file, Case, CaseArgs};
-use super::report::{print_result, replay_schedule_command};
+use super::report::{print_result, printed_replay, schedule_replay};
 use super::CliError;
 use crate::corpus::Expect;
 use crate::run;
@@ -88,9 +88,7 @@ pub(super) fn cmd_shrink(args: ShrinkArgs) -> Result<bool, CliError> {
         shrunk.signature,
         out.display()
     );
-    println!(
-        "replay: {}",
-        replay_schedule_command(&path, &out, &sc, &opts, entry.mutant.as_deref())
-    );
+    let replay = schedule_replay(&path, &out, &sc, &opts, entry.mutant.as_deref());
+    println!("{}", printed_replay("", &sc, &replay));
     Ok(true)
 }

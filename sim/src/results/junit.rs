@@ -1,78 +1,19 @@
 //! `junit.xml`: one test case per run, one suite per scenario and
-//! runtime, for CI systems that show test results.
+//! runtime, for CI systems that show test results. quick-junit holds the
+//! model, counts the outcomes and escapes the XML.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Outcome, Record, Source};
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 allows no other control characters.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[derive(Default)]
-struct Counts {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-    ms: u64,
-}
-
-impl Counts {
-    fn add(&mut self, r: &Record) {
-        self.tests += 1;
-        self.ms += r.wall_ms;
-        match r.outcome {
-            Outcome::Pass => {}
-            Outcome::Fail => self.failures += 1,
-            Outcome::Interrupted => self.skipped += 1,
-            Outcome::HarnessError | Outcome::Timeout | Outcome::Nondeterministic => {
-                self.errors += 1
-            }
-        }
-    }
-
-    fn attrs(&self) -> String {
-        format!(
-            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
-            self.tests,
-            self.failures,
-            self.errors,
-            self.skipped,
-            self.ms as f64 / 1000.0
-        )
-    }
-}
-
-fn testcase(x: &mut String, r: &Record) {
-    let scenario = escape(&r.scenario);
-    let runtime = r.runtime.name();
-    let mutant = r
-        .mutant
-        .as_deref()
-        .map(|m| format!(" mutant {m}"))
-        .unwrap_or_default();
-    let _ = write!(
-        x,
-        "    <testcase name=\"seed {}{}\" classname=\"regsim.{scenario}.{runtime}\" time=\"{:.3}\"",
-        r.seed,
-        escape(&mutant),
-        r.wall_ms as f64 / 1000.0
-    );
+/// A run as a test case: named by its seed (and mutant), classed by its
+/// scenario and runtime; a failure or an error carries the signature,
+/// the violations in the run's own words and the replay command.
+fn testcase(r: &Record) -> TestCase {
     let body = || {
         let mut b = String::new();
         for v in &r.violations {
@@ -85,63 +26,66 @@ fn testcase(x: &mut String, r: &Record) {
             let _ = writeln!(b, "{e}");
         }
         let _ = write!(b, "replay: {}", r.replay);
-        escape(&b)
+        b
     };
-    let message = escape(r.signature.as_deref().or(r.error.as_deref()).unwrap_or(""));
-    let kind = escape(r.oracle.as_deref().unwrap_or("harness"));
-    match r.outcome {
-        Outcome::Pass => x.push_str("/>\n"),
-        Outcome::Fail => {
-            let _ = writeln!(
-                x,
-                ">\n      <failure message=\"{message}\" type=\"{kind}\">{}</failure>\n    </testcase>",
-                body()
-            );
+    let not_passed = |kind| {
+        let mut status = TestCaseStatus::non_success(kind);
+        status
+            .set_message(r.signature.as_deref().or(r.error.as_deref()).unwrap_or(""))
+            .set_type(r.oracle.as_deref().unwrap_or("harness"))
+            .set_description(body());
+        status
+    };
+    let status = match r.outcome {
+        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Fail => not_passed(NonSuccessKind::Failure),
+        Outcome::Interrupted => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message("interrupted before it ended");
+            status
         }
-        Outcome::Interrupted => x.push_str(
-            ">\n      <skipped message=\"interrupted before it ended\"/>\n    </testcase>\n",
-        ),
         Outcome::HarnessError | Outcome::Timeout | Outcome::Nondeterministic => {
-            let _ = writeln!(
-                x,
-                ">\n      <error message=\"{message}\" type=\"{kind}\">{}</error>\n    </testcase>",
-                body()
-            );
+            not_passed(NonSuccessKind::Error)
         }
-    }
+    };
+    let mutant = r
+        .mutant
+        .as_deref()
+        .map(|m| format!(" mutant {m}"))
+        .unwrap_or_default();
+    let mut case = TestCase::new(format!("seed {}{mutant}", r.seed), status);
+    case.set_classname(format!("regsim.{}.{}", r.scenario, r.runtime.name()))
+        .set_time(Duration::from_millis(r.wall_ms));
+    case
 }
 
 /// The JUnit XML of the records in `source`: one suite per scenario and
-/// runtime, one test case per run. It reads the source once to count and
-/// once per suite, so a long sweep's records are never all in memory.
+/// runtime, one test case per run, read in one pass. The test cases are
+/// held until the file is written (a few hundred bytes a run, not the
+/// records themselves).
 pub fn junit_xml(source: Source) -> Result<String, String> {
-    let mut total = Counts::default();
-    let mut suites: BTreeMap<(String, &'static str), Counts> = BTreeMap::new();
+    let mut suites: BTreeMap<(String, &'static str), (TestSuite, u64)> = BTreeMap::new();
     source.each(&mut |r| {
-        total.add(r);
-        suites
+        let (suite, ms) = suites
             .entry((r.scenario.clone(), r.runtime.name()))
-            .or_default()
-            .add(r);
+            .or_insert_with(|| {
+                let name = format!("{} ({})", r.scenario, r.runtime.name());
+                (TestSuite::new(name), 0)
+            });
+        suite.add_test_case(testcase(r));
+        *ms += r.wall_ms;
     })?;
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(x, "<testsuites name=\"regsim\" {}>", total.attrs());
-    for ((scenario, runtime), counts) in &suites {
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"{} ({runtime})\" {}>",
-            escape(scenario),
-            counts.attrs()
-        );
-        source.each(&mut |r| {
-            if &r.scenario == scenario && r.runtime.name() == *runtime {
-                testcase(&mut x, r);
-            }
-        })?;
-        x.push_str("  </testsuite>\n");
+    let mut report = Report::new("regsim");
+    let mut total_ms = 0;
+    for (mut suite, ms) in suites.into_values() {
+        suite.set_time(Duration::from_millis(ms));
+        total_ms += ms;
+        report.add_test_suite(suite);
     }
-    x.push_str("</testsuites>\n");
-    Ok(x)
+    report.set_time(Duration::from_millis(total_ms));
+    report
+        .to_string()
+        .map_err(|e| format!("junit.xml: cannot write: {e}"))
 }
 
 #[cfg(test)]
@@ -164,12 +108,14 @@ mod tests {
             origin.harness_error(2, &HarnessError::Environment("x".into()), 5, "r".into());
         fail.outcome = Outcome::Fail;
         fail.oracle = Some("durability".into());
-        fail.signature = Some("durability: row & \"key\"".into());
+        fail.signature = Some("durability: row & \"key\" 'k'".into());
         fail.violations = vec![Issue {
             oracle: "durability".into(),
             node: Some(1),
             at_us: 9,
-            detail: "lost <row>".into(),
+            // A bell and a terminal colour: no XML 1.0 document may hold
+            // either.
+            detail: "lost <row>\u{7} \u{1b}[31mred".into(),
         }];
         let mut pass = fail.clone();
         pass.outcome = Outcome::Pass;
@@ -181,15 +127,48 @@ mod tests {
             "r".into(),
         );
         let x = junit_xml(Source::Memory(&[pass, fail, err])).unwrap();
-        assert!(x.contains("tests=\"3\" failures=\"1\" errors=\"1\""), "{x}");
+        assert!(x.contains("tests=\"3\""), "{x}");
+        assert!(x.contains("failures=\"1\" errors=\"1\""), "{x}");
         assert_eq!(x.matches("<testcase ").count(), 3);
-        assert!(x.contains("name=\"a&lt;b (native)\""));
-        assert!(x.contains("durability: row &amp; &quot;key&quot;"));
-        assert!(x.contains("n2 at 0.000009s: lost &lt;row&gt;"), "{x}");
+        assert!(x.contains("name=\"a&lt;b (native)\""), "{x}");
+        assert!(
+            x.contains("durability: row &amp; &quot;key&quot; &apos;k&apos;"),
+            "{x}"
+        );
+        assert!(x.contains("n2 at 0.000009s: lost &lt;row&gt; red"), "{x}");
         assert!(!x.contains("<row>"));
+        assert!(
+            !x.chars()
+                .any(|c| c < ' ' && !matches!(c, '\n' | '\t' | '\r')),
+            "a control character: {x:?}"
+        );
         assert_eq!(
             x.matches("<testsuite ").count(),
             x.matches("</testsuite>").count()
         );
+        // What a CI system reads back is the text as written (less the
+        // control characters), escaped once, not twice.
+        let back = quick_junit::Report::deserialize_from_str(&x).unwrap();
+        let suite = &back.test_suites[0];
+        assert_eq!(suite.name.as_str(), "a<b (native)");
+        let failed = suite
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == "seed 2")
+            .unwrap();
+        let TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } = &failed.status
+        else {
+            panic!("{failed:?}")
+        };
+        assert_eq!(message.as_deref(), Some("durability: row & \"key\" 'k'"));
+        assert_eq!(
+            description.as_deref(),
+            Some("durability n2 at 0.000009s: lost <row> red\nenvironment: x\nreplay: r")
+        );
+        assert_eq!(failed.time, Some(std::time::Duration::from_millis(5)));
     }
 }

@@ -82,6 +82,60 @@ impl MarkCheck {
     }
 }
 
+/// Where `summary.md` sends a reader for a report it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Links {
+    /// A relative link: it works where the summary is opened beside its
+    /// files (a local sweep's directory, a downloaded artifact).
+    Relative,
+    /// A GitHub Actions run's page, where its artifacts are: a step
+    /// summary is shown away from the files, so a relative link is dead
+    /// there. The report is named by its path inside the artifact.
+    Run {
+        url: String,
+        /// The artifact that holds the summary's directory, when the
+        /// workflow says (`REGSIM_ARTIFACT`).
+        artifact: Option<String>,
+    },
+}
+
+impl Links {
+    /// The run's page when `var` has GitHub Actions' variables
+    /// (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`), else
+    /// relative links. `var` is the environment's lookup, passed in so
+    /// that a test needs no process environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Links {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        match (
+            set("GITHUB_SERVER_URL"),
+            set("GITHUB_REPOSITORY"),
+            set("GITHUB_RUN_ID"),
+        ) {
+            (Some(server), Some(repo), Some(run)) => Links::Run {
+                url: format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')),
+                artifact: set("REGSIM_ARTIFACT"),
+            },
+            _ => Links::Relative,
+        }
+    }
+
+    /// A Markdown reference to the report at `path` (relative to the
+    /// summary's directory, which is the artifact's root).
+    pub fn report(&self, path: &str) -> String {
+        match self {
+            Links::Relative => format!("[html]({path})"),
+            Links::Run {
+                url,
+                artifact: Some(name),
+            } => format!("`{path}` in [artifact {name}]({url})"),
+            Links::Run {
+                url,
+                artifact: None,
+            } => format!("`{path}` in [the run's artifacts]({url})"),
+        }
+    }
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -99,13 +153,14 @@ struct Row {
 
 /// The Markdown summary of the records in `source`. `notes` are lines
 /// worth a reader's eye (a truncated results line, a fallback of the
-/// temp directory).
+/// temp directory); `links` says where a report's link points.
 pub fn summary_markdown(
     title: &str,
     source: Source,
     groups: &Groups,
     marks: &[MarkCheck],
     notes: &[String],
+    links: &Links,
 ) -> Result<String, String> {
     let mut per: BTreeMap<(String, &'static str, Option<String>), Row> = BTreeMap::new();
     let mut all = Row::default();
@@ -154,7 +209,7 @@ pub fn summary_markdown(
         groups.0.len(),
     );
     scenario_table(&mut m, &per);
-    failure_groups(&mut m, groups);
+    failure_groups(&mut m, groups, links);
     missing_marks(&mut m, marks);
     read_notes.extend(notes.iter().cloned());
     if !read_notes.is_empty() {
@@ -200,7 +255,7 @@ fn scenario_table(m: &mut String, per: &BTreeMap<(String, &'static str, Option<S
 
 /// Failures grouped by signature, and the command that replays each
 /// group's first run.
-fn failure_groups(m: &mut String, groups: &Groups) {
+fn failure_groups(m: &mut String, groups: &Groups, links: &Links) {
     if !groups.0.is_empty() {
         m.push_str("\n## Failures by signature\n\n");
         m.push_str("| | signature | runs | scenarios | first run | corpus entry | report |\n");
@@ -210,17 +265,18 @@ fn failure_groups(m: &mut String, groups: &Groups) {
                 .first
                 .report
                 .as_deref()
-                .map(|p| format!("[html]({p})"))
+                .map(|p| links.report(p))
                 .unwrap_or_default();
             let _ = writeln!(
                 m,
-                "| {} | `{}` | {} | {} | seed {} | {} | {report} |",
+                "| {} | `{}` | {} | {} | seed {} | {} | {} |",
                 if g.new { "**new**" } else { "known" },
                 cell(&g.signature),
                 g.runs,
                 cell(&g.scenarios.iter().cloned().collect::<Vec<_>>().join(", ")),
                 g.first.seed,
                 g.corpus_entry.as_deref().map(cell).unwrap_or_default(),
+                cell(&report),
             );
         }
         m.push_str("\nReplay the first run of each group (from the repository root):\n\n```sh\n");
@@ -294,5 +350,56 @@ mod tests {
             (groups.0[1].signature.as_str(), groups.0[1].new),
             ("b", false)
         );
+    }
+
+    #[test]
+    fn a_report_is_linked_beside_the_summary_or_on_the_actions_run_page() {
+        let origin = crate::results::tests::default_origin();
+        let mut r = origin.harness_error(4, &HarnessError::Interrupted, 0, "replay".into());
+        r.outcome = Outcome::Fail;
+        r.signature = Some("a".into());
+        let records = [r];
+        let source = Source::Memory(&records);
+        let mut groups = Groups::of(source, &|_| false).unwrap();
+        groups.0[0].first.report = Some("reports/default-4.html".into());
+        let render = |links: &Links| summary_markdown("t", source, &groups, &[], &[], links);
+        let env = |vars: &[(&str, &str)]| {
+            let vars = vars.to_vec();
+            Links::from_vars(move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        let actions = [
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_RUN_ID", "42"),
+        ];
+        let page = "https://github.com/o/r/actions/runs/42";
+
+        // Outside Actions, or with a variable missing: beside the summary.
+        assert_eq!(env(&[]), Links::Relative);
+        assert_eq!(env(&actions[..2]), Links::Relative);
+        let md = render(&env(&[])).unwrap();
+        assert!(md.contains(" | [html](reports/default-4.html) |"), "{md}");
+
+        // In Actions: the run's page, and the path inside the artifact.
+        let md = render(&env(&actions)).unwrap();
+        assert!(
+            md.contains(&format!(
+                " | `reports/default-4.html` in [the run's artifacts]({page}) |"
+            )),
+            "{md}"
+        );
+        let named = [&actions[..], &[("REGSIM_ARTIFACT", "merged")]].concat();
+        let md = render(&env(&named)).unwrap();
+        assert!(
+            md.contains(&format!(
+                " | `reports/default-4.html` in [artifact merged]({page}) |"
+            )),
+            "{md}"
+        );
+        assert!(!md.contains("](reports/"), "a dead relative link: {md}");
     }
 }

@@ -25,7 +25,7 @@ use crate::run::{RunResult, Runtime};
 use crate::world::Stats;
 
 pub use junit::junit_xml;
-pub use markdown::{summary_markdown, Group, Groups, MarkCheck};
+pub use markdown::{summary_markdown, Group, Groups, Links, MarkCheck};
 
 /// The results format's name and version, in every file's header line.
 pub const SCHEMA: &str = "regsim-results";
