@@ -359,9 +359,7 @@ impl<F: NodeFiles> World<F> {
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed.store.map(|tracked| self.close_store(node, tracked));
         self.outputs(node, out, Some(disk));
-        let s = &mut self.c.nodes[i];
-        s.state = Process::Down(reason.clone());
-        s.member.incarnation += 1;
+        self.c.start_failed(node, reason.clone());
         if let Some(index) = failed.cut {
             self.write_cut(node, index, disk);
         }
@@ -408,14 +406,7 @@ impl<F: NodeFiles> World<F> {
     /// Stops a running node (a crash, a halt, or the run's end): its store
     /// is shown to the checkers and its journal kept for the next start.
     pub fn stop(&mut self, node: u8, reason: DownReason) {
-        let n = &mut self.c.nodes[usize::from(node)];
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
-        let ended = books.process_ended(
-            node,
-            (&mut n.state, &mut n.member),
-            reason,
-            self.c.finishing,
-        );
+        let ended = self.c.process_ended(node, reason);
         let s = &mut self.slots[usize::from(node)];
         s.inbox.clear();
         s.held.clear();
@@ -588,18 +579,16 @@ impl<F: NodeFiles> World<F> {
                 }
                 Output::Sync { ready } => follow.push(FollowUp::Sync(ready)),
                 Output::Applied(rec) => self.on_applied(node, rec),
-                Output::Halted(h) => {
-                    self.c
-                        .obs
-                        .halted(self.c.now, node, &mut self.c.nodes[i].member, &h)
-                }
-                Output::Note(note) => {
-                    self.c
-                        .obs
-                        .note(self.c.now, node, &self.c.nodes[i].member, note)
-                }
+                Output::Halted(h) => self.c.halted(node, &h),
+                Output::Note(note) => self.c.note(node, note),
                 Output::SnapshotRestored { index, replay } => {
-                    self.on_restored(node, index, replay, disk)
+                    // The snapshot a start restores is the one the log it
+                    // opened holds; one installed later, the running log's.
+                    let core = self.c.nodes[i].state.core();
+                    let disk_hash = disk.and_then(|d| d.snapshot_hash_at(index)).or_else(|| {
+                        core.and_then(|c| F::with_image(c.log(), |d| d.snapshot_hash_at(index)))
+                    });
+                    self.c.restored(node, (index, replay), disk_hash)
                 }
                 Output::BecameLeader { term } => {
                     let in_flight = self.c.registrations_in_flight();
@@ -656,56 +645,21 @@ impl<F: NodeFiles> World<F> {
         self.c.applied(node, rec);
     }
 
-    fn on_restored(&mut self, node: u8, index: u64, replay: bool, disk: Option<&LogImage>) {
-        let i = usize::from(node);
-        self.c
-            .obs
-            .restoring(self.c.now, node, &self.c.nodes[i].member, index, replay);
-        let mut disk_hash = disk.and_then(|d| d.snapshot_hash_at(index));
-        if let Some(core) = self.c.nodes[i].state.core() {
-            let digest = crate::store::state_digest(core.app().fsm().store());
-            if disk_hash.is_none() {
-                disk_hash = F::with_image(core.log(), |d| d.snapshot_hash_at(index));
-            }
-            if let Ok((digest, pairs)) = digest {
-                self.c.record(Some(node), &kinds::STATE, digest, pairs);
-            }
-        }
-        let member = &mut self.c.nodes[i].member;
-        self.c
-            .obs
-            .restored(self.c.now, node, member, (index, replay), disk_hash);
-    }
-
     /// START-6: proposes this incarnation's registration for every dek not
     /// yet applied locally; the driver retries until all have.
     pub fn propose_registrations(&mut self, node: u8) {
-        let i = usize::from(node);
-        let Some(core) = self.c.nodes[i].state.core() else {
+        let Some(deks) = self.c.registrations_due(node) else {
             return;
         };
-        let mut deks = core.app().unregistered_deks();
-        if deks.is_empty() {
-            return;
+        for dek in deks {
+            let Some(data) = self.c.registration(node, dek) else {
+                break;
+            };
+            self.call(node, |core, out, crash| {
+                core.propose(data, out, crash).map(|_| false)
+            });
         }
-        if !self.c.nodes[i].state.is_paused() {
-            self.c.proposal_order.arrange(node, &mut deks);
-            for dek in deks {
-                let pid = self.c.clients.next_pid();
-                let Some(core) = self.c.nodes[i].state.core() else {
-                    break;
-                };
-                let data = core.app().registration_entry(dek, pid);
-                let member = &self.c.nodes[i].member;
-                self.c
-                    .obs
-                    .registration_proposed(self.c.now, node, member, (dek, pid), &data);
-                self.call(node, |core, out, crash| {
-                    core.propose(data, out, crash).map(|_| false)
-                });
-            }
-        }
-        let inc = self.c.nodes[i].member.incarnation;
+        let inc = self.c.incarnation(node);
         let retry = self.c.sc.workload.registration_retry_ms * 1000;
         self.timer(self.c.now + retry, Timer::RegRetry { node, inc });
     }

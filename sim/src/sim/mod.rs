@@ -394,14 +394,7 @@ impl<'a> Sim<'a> {
 
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
-        let s = &mut self.c.nodes[usize::from(node)];
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
-        let ended = books.process_ended(
-            node,
-            (&mut s.state, &mut s.member),
-            reason,
-            self.c.finishing,
-        );
+        let ended = self.c.process_ended(node, reason);
         self.slots[usize::from(node)].held.clear();
         if let Some((store, digest)) = ended {
             let image = self.close_store(node, store);
@@ -596,7 +589,6 @@ impl<'a> Sim<'a> {
         not_started: node::NotStarted<TrackedStore>,
         mut out: Vec<Output<TrackedStore>>,
     ) -> StartOutcome {
-        let i = usize::from(node);
         let failed = start::start_failed(&mut self.c.obs, self.clock.now(), node, not_started);
         let (reason, outcome) = (failed.reason, failed.outcome);
         let image = failed
@@ -606,9 +598,7 @@ impl<'a> Sim<'a> {
         // the store it left behind, as the incarnation that started.
         self.process_outputs(node, &mut out);
         self.out = out;
-        let s = &mut self.c.nodes[i];
-        s.state = Process::Down(reason.clone());
-        s.member.incarnation += 1;
+        self.c.start_failed(node, reason.clone());
         if let Some(index) = failed.cut {
             self.write_cut(node, index);
         }

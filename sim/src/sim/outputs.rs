@@ -68,12 +68,17 @@ impl Sim<'_> {
                 }
                 Output::Sync { ready } => self.schedule_sync(node, ready),
                 Output::Applied(rec) => self.c.applied(node, rec),
-                Output::Halted(h) => self
-                    .c
-                    .obs
-                    .halted(now, node, &mut self.c.nodes[i].member, &h),
-                Output::Note(note) => self.c.obs.note(now, node, &self.c.nodes[i].member, note),
-                Output::SnapshotRestored { index, replay } => self.on_restored(node, index, replay),
+                Output::Halted(h) => self.c.halted(node, &h),
+                Output::Note(note) => self.c.note(node, note),
+                Output::SnapshotRestored { index, replay } => {
+                    // The snapshot a start restores is the one its disk holds.
+                    let disk_hash = self.slots[i]
+                        .disk
+                        .borrow()
+                        .written()
+                        .snapshot_hash_at(index);
+                    self.c.restored(node, (index, replay), disk_hash)
+                }
                 Output::BecameLeader { term } => {
                     let in_flight = self.c.registrations_in_flight();
                     let disk = self.slots[i].disk.clone();
@@ -84,42 +89,5 @@ impl Sim<'_> {
                 }
             }
         }
-    }
-
-    fn on_restored(&mut self, node: u8, index: u64, replay: bool) {
-        let i = usize::from(node);
-        self.c.obs.restoring(
-            self.clock.now(),
-            node,
-            &self.c.nodes[i].member,
-            index,
-            replay,
-        );
-        if let Some(core) = self.c.nodes[i].state.core() {
-            // Into the trace: every byte the restore left.
-            let digest = crate::store::state_digest(core.app().fsm().store());
-            // A report folds row changes onto the last scan; a restore
-            // replaces every row at once, so it needs a scan of its own
-            // (kept, never hashed: the digest above covers the bytes).
-            let image = self
-                .c
-                .obs
-                .trace
-                .keeps_events()
-                .then(|| scan_image(core.app().fsm().store()).ok())
-                .flatten();
-            self.record_state(node, digest);
-            self.c.obs.note_rows(self.clock.now(), node, image.as_ref());
-        }
-        // The snapshot a start restores is the one its disk holds.
-        let disk_hash = self.slots[i]
-            .disk
-            .borrow()
-            .written()
-            .snapshot_hash_at(index);
-        let member = &mut self.c.nodes[i].member;
-        self.c
-            .obs
-            .restored(self.clock.now(), node, member, (index, replay), disk_hash);
     }
 }

@@ -4,10 +4,6 @@
 use super::*;
 
 impl Sim<'_> {
-    pub(super) fn next_pid(&mut self) -> u64 {
-        self.c.clients.next_pid()
-    }
-
     /// Proposes through `node` if it is up; true if raft accepted it.
     pub(super) fn propose(&mut self, node: u8, data: Vec<u8>) -> bool {
         let mut accepted = false;
@@ -44,30 +40,16 @@ impl Sim<'_> {
     /// yet applied locally, and retries until all have (a paused node
     /// retries after it resumes).
     pub(super) fn propose_registrations(&mut self, node: u8) {
-        let i = usize::from(node);
-        let Some(core) = self.c.nodes[i].state.core() else {
+        let Some(deks) = self.c.registrations_due(node) else {
             return;
         };
-        let mut deks = core.app().unregistered_deks();
-        if deks.is_empty() {
-            return;
+        for dek in deks {
+            let Some(data) = self.c.registration(node, dek) else {
+                break;
+            };
+            self.propose(node, data);
         }
-        if matches!(self.c.nodes[i].state, Process::Up(_)) {
-            self.c.proposal_order.arrange(node, &mut deks);
-            for dek in deks {
-                let pid = self.next_pid();
-                let data = match &self.c.nodes[i].state {
-                    Process::Up(core) => core.app().registration_entry(dek, pid),
-                    _ => break,
-                };
-                let member = &self.c.nodes[i].member;
-                self.c
-                    .obs
-                    .registration_proposed(self.clock.now(), node, member, (dek, pid), &data);
-                self.propose(node, data);
-            }
-        }
-        let inc = self.c.nodes[i].member.incarnation;
+        let inc = self.c.incarnation(node);
         let retry = self.c.sc.workload.registration_retry_ms * 1000;
         self.push(self.clock.now() + retry, Ev::RegRetry { node, inc });
     }

@@ -15,9 +15,10 @@ use std::rc::Rc;
 use super::clients::Clients;
 use super::injector::Injector;
 use super::observe::{Member, Observer};
+use super::target::Books;
 use super::{DownReason, SimOptions};
 use crate::marks::SimMark;
-use crate::node::{ApplyRecord, NodeCore};
+use crate::node::{ApplyRecord, NodeCore, Note};
 use crate::oracle::checkers::Checkers;
 use crate::proposal_order::ProposalOrder;
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -27,6 +28,7 @@ use crate::trace::kinds::Kind;
 use crate::trace::Trace;
 use regsim_engine::process::Process;
 use regsim_engine::storage::RaftLog;
+use writer_registry::HaltRecord;
 
 /// A node's name (`n1` for node 0), as the trace and the files say it.
 pub(crate) fn name(node: u8) -> String {
@@ -190,5 +192,93 @@ impl<L: RaftLog> Cluster<L> {
             p.core()
                 .is_some_and(|c| !c.app().unregistered_deks().is_empty())
         })
+    }
+
+    /// A halt the node core reported.
+    pub fn halted(&mut self, node: u8, h: &HaltRecord) {
+        let member = &mut self.nodes[usize::from(node)].member;
+        self.obs.halted(self.now, node, member, h);
+    }
+
+    /// A note the node core reported.
+    pub fn note(&mut self, node: u8, note: Note) {
+        let member = &self.nodes[usize::from(node)].member;
+        self.obs.note(self.now, node, member, note);
+    }
+
+    /// The node core restored the snapshot at `index` (in its start's
+    /// replay, or installed from a leader): the bytes the restore left go
+    /// into the trace, and the checkers judge it against `disk_hash`,
+    /// the harness's hash of the snapshot the node's disk holds there.
+    pub fn restored(&mut self, node: u8, (index, replay): (u64, bool), disk_hash: Option<u64>) {
+        let i = usize::from(node);
+        self.obs
+            .restoring(self.now, node, &self.nodes[i].member, index, replay);
+        if let Some(core) = self.nodes[i].state.core() {
+            let store = core.app().fsm().store();
+            let digest = crate::store::state_digest(store);
+            // A report folds row changes onto the last scan; a restore
+            // replaces every row at once, so it needs a scan of its own
+            // (kept, never hashed: the digest covers the bytes).
+            let image = self
+                .obs
+                .trace
+                .keeps_events()
+                .then(|| crate::store::scan_image(store).ok())
+                .flatten();
+            self.obs.state(self.now, node, digest);
+            self.obs.note_rows(self.now, node, image.as_ref());
+        }
+        let member = &mut self.nodes[i].member;
+        self.obs
+            .restored(self.now, node, member, (index, replay), disk_hash);
+    }
+
+    /// `node`'s process ends for `reason` (see `Books::process_ended`):
+    /// its store and the library's digest of it, if a process existed.
+    pub fn process_ended(
+        &mut self,
+        node: u8,
+        reason: DownReason,
+    ) -> Option<(TrackedStore, Option<writer_registry::StateDigest>)> {
+        let n = &mut self.nodes[usize::from(node)];
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        books.process_ended(node, (&mut n.state, &mut n.member), reason, self.finishing)
+    }
+
+    /// A start that produced no running process: the member is down for
+    /// `reason`, and the next start is a new incarnation.
+    pub fn start_failed(&mut self, node: u8, reason: DownReason) {
+        let n = &mut self.nodes[usize::from(node)];
+        n.state = Process::Down(reason);
+        n.member.incarnation += 1;
+    }
+
+    /// START-6: the deks `node` still has to register, in the order its
+    /// proposals go (none while paused: the driver only keeps retrying);
+    /// `None` when it runs no process or has registered every dek.
+    pub fn registrations_due(&mut self, node: u8) -> Option<Vec<u32>> {
+        let state = &self.nodes[usize::from(node)].state;
+        let mut deks = state.core()?.app().unregistered_deks();
+        if deks.is_empty() {
+            return None;
+        }
+        if state.is_paused() {
+            return Some(Vec::new());
+        }
+        self.proposal_order.arrange(node, &mut deks);
+        Some(deks)
+    }
+
+    /// The registration entry of `node` for `dek` under a fresh proposal
+    /// id, noted as proposed; `None` when the process is gone (a proposal
+    /// before it crashed the node).
+    pub fn registration(&mut self, node: u8, dek: u32) -> Option<Vec<u8>> {
+        let pid = self.clients.next_pid();
+        let n = &self.nodes[usize::from(node)];
+        let data = n.state.core()?.app().registration_entry(dek, pid);
+        self.obs
+            .registration_proposed(self.now, node, &n.member, (dek, pid), &data);
+        Some(data)
     }
 }

@@ -1,5 +1,6 @@
-//! What every runtime's world shares, written once: the harness's books
-//! on each member (`observe`), the fault injector (`injector`), the
+//! What every runtime's world shares, written once: the cluster each
+//! world holds and what is the same about it on every runtime
+//! (`cluster`), the harness's books on each member (`observe`), the fault injector (`injector`), the
 //! clients (`clients`), the seam the schedule's actions act through and
 //! what ending a process means (`target`), a start's bookkeeping
 //! (`start`), and the facts of a run that do not depend on how it is
