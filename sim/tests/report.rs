@@ -213,9 +213,44 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     let last_seen: u16 = v.detail.split("last_seen ").nth(1).unwrap()[..1]
         .parse()
         .unwrap();
-    assert!(html.contains(&format!(
-        "<h3>n{halted} <span class=\"note\">(3 rows; the node the verdict names)"
-    )));
+    // Each node's applied index beside its rows: the halted node's is the
+    // one before its halt ("halt at index N" in the detail), and it is
+    // down (its start failed); another's is its last apply or replay by
+    // then that did not halt.
+    let halt_index: u64 = v
+        .detail
+        .strip_prefix("halt at index ")
+        .and_then(|d| d.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no halt index in {}", v.detail));
+    assert!(
+        html.contains(&format!(
+            "<h3>n{halted} <span class=\"note\">(3 rows; applied index {}, down; the node the verdict names)",
+            halt_index - 1
+        )),
+        "{:?}",
+        html.lines()
+            .filter(|l| l.starts_with("<h3>"))
+            .collect::<Vec<_>>()
+    );
+    for n in (0..sc.nodes).filter(|&n| usize::from(n) + 1 != halted) {
+        let e = &r.events;
+        let last = (0..e.len() - 1)
+            .filter(|&i| e[i].node == Some(n) && e[i].at_us <= v.at_us)
+            .filter(|&i| e[i].kind == "apply" || e[i].kind == "replay")
+            .filter(|&i| ["kv", "empty", "insert", "advance", "no-op"].contains(&e[i + 1].kind))
+            .last()
+            .map(|i| e[i].a)
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "<h3>n{} <span class=\"note\">(3 rows; applied index {last})",
+                n + 1
+            )),
+            "n{}: applied index {last}",
+            n + 1
+        );
+    }
     let table = element(&html, &format!("id=\"rows-n{halted}\""));
     let row = table
         .split("<tr title=")

@@ -12,7 +12,7 @@ use writer_registry::registry::{RowKey, RowValue};
 
 use super::text::secs;
 use crate::run::RunResult;
-use crate::trace::kinds;
+use crate::trace::kinds::{self, Kind};
 use crate::trace::{Event, ROWS};
 
 /// The rows section: `nodes` tables at the first verdict's time, or at
@@ -55,7 +55,7 @@ pub(super) fn section(nodes: usize, end_us: u64, has_row_events: bool, r: &RunRe
     html! {
         (heading)
         p.note {
-            "Each node's registry space as its store held it at that moment (the last scan at a stop, reopen or restore, and every registration since). Rows the verdict's text names are highlighted; the last column names the nodes that hold other bytes for the same key. Hover a row for the command that decodes it: "
+            "Each node's registry space as its store held it at that moment (the last scan at a stop, reopen or restore, and every registration since). Beside each node, the index it had applied by then (its last apply or replay that did not halt, snapshot restored, or the durable index it started from), as the trace recorded it. Rows the verdict's text names are highlighted; the last column names the nodes that hold other bytes for the same key. Hover a row for the command that decodes it: "
             code { "regsim inspect row KEY VALUE" } "."
         }
         "\n"
@@ -64,6 +64,7 @@ pub(super) fn section(nodes: usize, end_us: u64, has_row_events: bool, r: &RunRe
                 "n" (node + 1) " "
                 span.note {
                     "(" (rows.len()) " row" (if rows.len() == 1 { "" } else { "s" })
+                    "; " (NodeAt::fold(&r.events, node as u8, at))
                     @if blamed == Some(node) { "; the node the verdict names" }
                     ")"
                 }
@@ -186,6 +187,66 @@ fn decoded(key: &[u8], value: &[u8], kh: &str, vh: &str, nodes: usize) -> Markup
     }
 }
 
+/// What the trace says of a node at a moment, beside its rows: replicas
+/// whose rows differ are often at different applied indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NodeAt {
+    /// `None` before its first start.
+    applied: Option<u64>,
+    up: bool,
+}
+
+impl NodeAt {
+    /// `node` as its events up to `at_us` leave it.
+    pub(super) fn fold(events: &[Event], node: u8, at_us: u64) -> NodeAt {
+        // What a trace records after an apply or replay that did not halt.
+        let applied_kinds = [
+            &kinds::APPLIED_EMPTY,
+            &kinds::APPLIED_KV,
+            &kinds::APPLIED_INSERT,
+            &kinds::APPLIED_ADVANCE,
+            &kinds::APPLIED_NO_OP,
+        ];
+        let mut now = NodeAt {
+            applied: None,
+            up: false,
+        };
+        for e in events
+            .iter()
+            .take_while(|e| e.at_us <= at_us)
+            .filter(|e| e.node == Some(node))
+        {
+            let is = |k: &Kind| e.kind == k.name();
+            if is(&kinds::START) {
+                now.up = true;
+            } else if is(&kinds::STOP) || is(&kinds::START_FAILED) {
+                now.up = false;
+            } else if is(&kinds::DURABLE)
+                || is(&kinds::SNAPSHOT_RESTORED)
+                || applied_kinds.iter().any(|k| is(k))
+            {
+                // Each carries the index in its first number: where a
+                // start begins, what a restore or an apply reached.
+                now.applied = Some(e.a);
+            }
+        }
+        now
+    }
+}
+
+impl std::fmt::Display for NodeAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.applied {
+            Some(index) => write!(f, "applied index {index}")?,
+            None => f.write_str("nothing applied")?,
+        }
+        if !self.up {
+            f.write_str(", down")?;
+        }
+        Ok(())
+    }
+}
+
 /// A node's registry rows (key to value) at `at_us`: its last full scan
 /// (a `rows` event) at or before then, with every row change since.
 pub fn rows_at(events: &[Event], node: u8, at_us: u64) -> BTreeMap<Vec<u8>, Vec<u8>> {
@@ -248,5 +309,41 @@ mod tests {
         assert_eq!(at(3), vec![(b"a".to_vec(), b"3".to_vec())]);
         assert_eq!(at(4), vec![]);
         assert!(rows_at(&events, 1, 9).is_empty());
+    }
+
+    #[test]
+    fn the_applied_index_is_the_last_that_did_not_halt() {
+        let ev = |at_us, kind: &Kind, a| Event {
+            at_us,
+            node: Some(0),
+            kind: kind.name(),
+            a,
+            b: 0,
+            bytes: vec![],
+        };
+        let events = vec![
+            ev(1, &kinds::START, 0),
+            ev(1, &kinds::DURABLE, 3),
+            ev(2, &kinds::REPLAY, 4),
+            ev(2, &kinds::APPLIED_INSERT, 4),
+            ev(3, &kinds::APPLY, 5),
+            ev(3, &kinds::APPLIED_KV, 5),
+            ev(4, &kinds::APPLY, 6),
+            ev(4, &kinds::HALTED_ROLLBACK, 6),
+            ev(4, &kinds::STOP, 1),
+            ev(5, &kinds::START, 1),
+            ev(5, &kinds::SNAPSHOT_RESTORED, 9),
+        ];
+        let at = |t| NodeAt::fold(&events, 0, t).to_string();
+        assert_eq!(at(0), "nothing applied, down");
+        assert_eq!(at(1), "applied index 3");
+        assert_eq!(at(2), "applied index 4");
+        assert_eq!(at(3), "applied index 5");
+        assert_eq!(at(4), "applied index 5, down");
+        assert_eq!(at(5), "applied index 9");
+        assert_eq!(
+            NodeAt::fold(&events, 1, 9).to_string(),
+            "nothing applied, down"
+        );
     }
 }
