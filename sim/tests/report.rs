@@ -8,7 +8,7 @@ use std::process::Command;
 
 use writer_registry_sim::html::{render, rows_at, Meta};
 use writer_registry_sim::oracle::Violation;
-use writer_registry_sim::run::{run_seed, RunOptions, RunResult};
+use writer_registry_sim::run::{run_seed, schedule_for, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
 
 mod common;
@@ -31,11 +31,13 @@ fn run(sc: &Scenario, seed: u64, keep_events: bool) -> RunResult {
 }
 
 fn page(sc: &Scenario, r: &RunResult) -> String {
+    let schedule = schedule_for(sc, r.seed).unwrap();
     let meta = Meta {
         source: "scenarios/restart-storm.toml",
         replay: "regsim replay --scenario scenarios/restart-storm.toml --seed 0",
         mutant: None,
         registry: sc.registry,
+        schedule: &schedule,
     };
     render(&meta, sc, r)
 }
@@ -160,6 +162,18 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
         "{v}"
     );
     let html = page(&sc, &r);
+
+    // The seed's own schedule: its events, its scenario's fault phase.
+    let events = schedule_for(&sc, 0).unwrap().events.len();
+    assert!(
+        html.contains(&format!("<dt>schedule</dt><dd>{events} events (")),
+        "{events} events"
+    );
+    assert!(html.contains(&format!(
+        "faults end at {:.3} s",
+        sc.duration_ms as f64 / 1e3
+    )));
+    assert!(!html.contains("shrunk or edited"));
 
     // One lane per node, in order, and no other.
     let svg = element(&html, "id=\"timeline\"");
@@ -443,9 +457,42 @@ fn the_command_writes_the_page_and_exits_like_replay() {
     ]);
     assert!(out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("wrote report"));
-    assert!(std::fs::read_to_string(&out)
-        .unwrap()
-        .contains("regsim -- replay --scenario scenarios/restart-storm.toml --schedule seeds/restart-storm-0-shrunk.toml"));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("regsim -- replay --scenario scenarios/restart-storm.toml --schedule seeds/restart-storm-0-shrunk.toml"));
+    // The page describes the shrunk run (its events and where its fault
+    // phase ended, read here from the file), not the scenario's runs.
+    let entry: toml::Table =
+        std::fs::read_to_string(root().join("seeds/restart-storm-0-shrunk.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let events = entry["schedule"]["events"].as_array().unwrap();
+    let end = events
+        .iter()
+        .find(|e| e["kind"].as_str() == Some("end-of-faults"))
+        .and_then(|e| e["at_us"].as_integer())
+        .unwrap();
+    let dd = &html[html.find("<dt>schedule</dt>").unwrap()..];
+    let dd = &dd[..dd.find("</dd>").unwrap()];
+    assert!(dd.contains(&format!("{} events (", events.len())), "{dd}");
+    assert!(
+        dd.contains(&format!("faults end at {:.3} s", end as f64 / 1e6)),
+        "{dd}"
+    );
+    let nominal = format!(
+        "{:.3} s",
+        scenario("restart-storm").duration_ms as f64 / 1e3
+    );
+    assert!(
+        dd.contains(&format!("the scenario's fault phase is {nominal}")),
+        "{dd}"
+    );
+    assert!(
+        html.contains(&format!(
+            "Of the scenario's {nominal} runs (not this one): "
+        )),
+        "the description is the scenario's"
+    );
 
     // Bad input: one line naming the file, exit 2, no page.
     let missing = dir.path().join("missing.toml");

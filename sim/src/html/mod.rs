@@ -25,6 +25,7 @@ pub use rows::rows_at;
 
 use crate::run::RunResult;
 use crate::scenario::Scenario;
+use crate::schedule::Schedule;
 use crate::store::RegistryKind;
 use timeline::Timeline;
 
@@ -39,6 +40,9 @@ pub struct Meta<'a> {
     pub mutant: Option<&'a str>,
     /// The registry the run used (on the native runtime).
     pub registry: RegistryKind,
+    /// The schedule the run ran: a seed's expansion, or a schedule file's
+    /// (a shrunk one can be far shorter than its scenario says).
+    pub schedule: &'a Schedule,
 }
 
 /// The page of one run. `sc` is the scenario as the run saw it (for a
