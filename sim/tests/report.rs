@@ -250,10 +250,12 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     for n in (0..sc.nodes).filter(|&n| usize::from(n) + 1 != halted) {
         let e = &r.events;
         let last = (0..e.len() - 1)
-            .filter(|&i| e[i].node == Some(n) && e[i].at_us <= v.at_us)
-            .filter(|&i| e[i].kind == "apply" || e[i].kind == "replay")
-            .filter(|&i| ["kv", "empty", "insert", "advance", "no-op"].contains(&e[i + 1].kind))
-            .last()
+            .rfind(|&i| {
+                e[i].node == Some(n)
+                    && e[i].at_us <= v.at_us
+                    && (e[i].kind == "apply" || e[i].kind == "replay")
+                    && ["kv", "empty", "insert", "advance", "no-op"].contains(&e[i + 1].kind)
+            })
             .map(|i| e[i].a)
             .unwrap();
         assert!(
