@@ -333,6 +333,98 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     );
 }
 
+/// The labels above the timeline: (x, baseline, anchored at its end,
+/// text), text unescaped.
+fn labels(svg: &str) -> Vec<(f64, f64, bool, String)> {
+    let attr = |tag: &str, name: &str| -> String {
+        let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[at..at + tag[at..].find('"').unwrap()].to_string()
+    };
+    svg.split("<text class=\"label\"")
+        .skip(1)
+        .map(|t| {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let text = rest[..rest.find("</text>").unwrap()]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            (
+                attr(tag, "x").parse().unwrap(),
+                attr(tag, "y").parse().unwrap(),
+                attr(tag, "text-anchor") == "end",
+                text,
+            )
+        })
+        .collect()
+}
+
+/// The ids a label names: `V1`, `V3 V4`, `V5–V8` (a range).
+fn named_ids(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split([' ', ',']) {
+        let range = word.split_once('\u{2013}');
+        let (from, to) = range.unwrap_or((word, word));
+        let number = |id: &str| id.get(1..).and_then(|n| n.parse::<usize>().ok());
+        if let (Some(a), Some(b)) = (number(from), number(to)) {
+            let letter = &from[..1];
+            out.extend((a..=b).map(|n| format!("{letter}{n}")));
+        }
+    }
+    out
+}
+
+#[test]
+fn labels_of_verdicts_close_in_time_do_not_overlap() {
+    // Seed 0's nine violations: V2 to V8 within two seconds of a
+    // twenty-second run, a few pixels apart.
+    let sc = strict_restart_storm();
+    let r = run(&sc, 0, true);
+    assert_eq!(r.violations.len(), 9);
+    let html = page(&sc, &r);
+    // The labels are in a monospace face: no character is wider than
+    // 0.62 em at 11 px whatever the face, so a label's width is known.
+    assert!(html.contains(
+        "svg text.label{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
+    ));
+    let svg = element(&html, "id=\"timeline\"");
+    let labels = labels(svg);
+    let boxes: Vec<(f64, f64, f64, &str)> = labels
+        .iter()
+        .map(|(x, y, end, text)| {
+            let w = text.chars().count() as f64 * 11.0 * 0.62;
+            let (a, b) = if *end { (x - w, *x) } else { (*x, x + w) };
+            (*y, a, b, text.as_str())
+        })
+        .collect();
+    for (i, &(y, a, b, text)) in boxes.iter().enumerate() {
+        for &(y2, a2, b2, text2) in &boxes[i + 1..] {
+            assert!(
+                y != y2 || b <= a2 || b2 <= a,
+                "{text:?} ({a:.1}..{b:.1}) overlaps {text2:?} ({a2:.1}..{b2:.1}) at y {y}"
+            );
+        }
+    }
+    // Every violation is named by a label, once.
+    let mut named: Vec<String> = labels.iter().flat_map(|l| named_ids(&l.3)).collect();
+    named.sort_by_key(|id| id[1..].parse::<usize>().unwrap());
+    let all: Vec<String> = (1..=9).map(|n| format!("V{n}")).collect();
+    assert_eq!(named, all, "{labels:?}");
+    // And the timeline leaves room above the lanes for every row.
+    let lowest = labels.iter().map(|l| l.1).fold(0.0, f64::max);
+    let network = element(svg, "id=\"lane-cluster\"");
+    let lane_top: f64 = network
+        .split("<rect x=\"56\" y=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|y| y.parse().ok())
+        .unwrap_or_else(|| panic!("{network}"));
+    assert!(
+        lowest + 3.0 <= lane_top,
+        "labels down to {lowest}, lanes from {lane_top}"
+    );
+}
+
 #[test]
 fn the_checker_catches_an_unclosed_tag() {
     assert!(balanced("<p><b>x</b></p><br><meta charset=x><svg><g/></svg>").is_ok());

@@ -92,6 +92,7 @@ code,.hex{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-
 code.cmd{display:block;background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px;padding:4px 8px;white-space:pre-wrap;overflow-wrap:anywhere}
 .timeline{overflow-x:auto;border:1px solid #d0d7de;border-radius:4px;background:#fff}
 svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}
+svg text.label{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0;font-size:12px;color:#424a53}
 .legend span{display:inline-flex;align-items:center;gap:4px}
 ol.verdicts li{margin:4px 0}

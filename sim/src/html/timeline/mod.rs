@@ -69,16 +69,16 @@ pub(super) struct Timeline {
     pub(super) has_row_events: bool,
     /// Time per apply bin.
     bin_us: u64,
-    /// Where the lanes start.
+    /// Where the lanes start: below the verdicts' labels.
     top: f64,
+    labels: markers::Layout,
 }
 
 /// Width of the time axis, in pixels, and of one apply bin.
 const PLOT_W: f64 = 1200.0;
 const LABEL_W: f64 = 56.0;
 const BIN_PX: f64 = 6.0;
-/// Above the lanes: room for the verdict markers' labels, when any.
-const TOP: f64 = 40.0;
+/// Above the lanes when no verdict needs a label.
 const TOP_BARE: f64 = 8.0;
 const CLUSTER_H: f64 = 22.0;
 const LANE_H: f64 = 60.0;
@@ -107,7 +107,7 @@ impl Timeline {
             .max(r.violations.iter().map(|v| v.at_us).max().unwrap_or(0))
             .max(1);
         let bin_us = ((end_us as f64 * BIN_PX / PLOT_W) as u64).max(1);
-        let t = Timeline {
+        let mut t = Timeline {
             nodes,
             end_us,
             lanes: vec![Lane::default(); nodes],
@@ -115,12 +115,14 @@ impl Timeline {
             end_of_faults: None,
             has_row_events: false,
             bin_us,
-            top: if r.violations.is_empty() && r.findings.is_empty() {
-                TOP_BARE
-            } else {
-                TOP
-            },
+            top: TOP_BARE,
+            labels: markers::Layout::default(),
         };
+        // The labels' rows decide where the lanes start.
+        if !r.violations.is_empty() || !r.findings.is_empty() {
+            t.labels = markers::Layout::of(&t, r);
+            t.top = t.labels.top();
+        }
         fold::fold(t, r)
     }
 
@@ -152,7 +154,7 @@ impl Timeline {
                 @for node in 0..self.nodes {
                     (self.lane(node)) "\n"
                 }
-                (markers::markers(self, r, axis_y))
+                (markers::draw(self, r, axis_y))
             }
             "\n"
         }
