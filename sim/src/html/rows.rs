@@ -64,7 +64,7 @@ pub(super) fn section(nodes: usize, end_us: u64, has_row_events: bool, r: &RunRe
                 "n" (node + 1) " "
                 span.note {
                     "(" (rows.len()) " row" (if rows.len() == 1 { "" } else { "s" })
-                    "; " (NodeAt::fold(&r.events, node as u8, at))
+                    "; " (NodeAt::fold(&r.events, node as u8, at, r.stats.virtual_us))
                     @if blamed == Some(node) { "; the node the verdict names" }
                     ")"
                 }
@@ -197,8 +197,10 @@ pub(super) struct NodeAt {
 }
 
 impl NodeAt {
-    /// `node` as its events up to `at_us` leave it.
-    pub(super) fn fold(events: &[Event], node: u8, at_us: u64) -> NodeAt {
+    /// `node` as its events up to `at_us` leave it. The run's end (at
+    /// `run_end_us`) stops every node still up: that stop leaves it up
+    /// here, as the timeline draws no crash there.
+    pub(super) fn fold(events: &[Event], node: u8, at_us: u64, run_end_us: u64) -> NodeAt {
         // What a trace records after an apply or replay that did not halt.
         let applied_kinds = [
             &kinds::APPLIED_EMPTY,
@@ -220,7 +222,8 @@ impl NodeAt {
             if is(&kinds::START) {
                 now.up = true;
             } else if is(&kinds::STOP) || is(&kinds::START_FAILED) {
-                now.up = false;
+                let final_stop = is(&kinds::STOP) && e.at_us >= run_end_us && e.a == 0;
+                now.up &= final_stop;
             } else if is(&kinds::DURABLE)
                 || is(&kinds::SNAPSHOT_RESTORED)
                 || applied_kinds.iter().any(|k| is(k))
@@ -333,16 +336,23 @@ mod tests {
             ev(4, &kinds::STOP, 1),
             ev(5, &kinds::START, 1),
             ev(5, &kinds::SNAPSHOT_RESTORED, 9),
+            ev(7, &kinds::STOP, 0),
         ];
-        let at = |t| NodeAt::fold(&events, 0, t).to_string();
+        let at = |t| NodeAt::fold(&events, 0, t, 7).to_string();
         assert_eq!(at(0), "nothing applied, down");
         assert_eq!(at(1), "applied index 3");
         assert_eq!(at(2), "applied index 4");
         assert_eq!(at(3), "applied index 5");
         assert_eq!(at(4), "applied index 5, down");
         assert_eq!(at(5), "applied index 9");
+        // Stopped by the run's end, not down; a crash before it is.
+        assert_eq!(at(7), "applied index 9");
         assert_eq!(
-            NodeAt::fold(&events, 1, 9).to_string(),
+            NodeAt::fold(&events, 0, 7, 8).to_string(),
+            "applied index 9, down"
+        );
+        assert_eq!(
+            NodeAt::fold(&events, 1, 9, 7).to_string(),
             "nothing applied, down"
         );
     }

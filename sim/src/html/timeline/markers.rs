@@ -252,19 +252,21 @@ pub(super) fn draw(t: &Timeline, r: &RunResult, axis_y: f64) -> Markup {
             }
             "\n"
         }
-        g.marker-labels {
-            @for l in &t.labels.labels {
-                @let m = &marks[l.owner];
-                @let baseline = BASELINE + ROW_H * l.row as f64;
-                @let (tx, anchor) = if l.leftward { (l.x - OFFSET, "end") } else { (l.x + OFFSET, "start") };
-                a href={ "#" (m.class) "-" (m.number) } {
-                    rect x=(Px(l.from)) y=(Px(baseline - 10.0)) width=(Px(l.to - l.from)) height="13" fill="#fff" fill-opacity="0.85" {}
-                    text.label x=(Px(tx)) y=(Px(baseline)) fill=(colour(m.class)) font-weight="700" text-anchor=(anchor) { (l.text) }
+        @if !t.labels.labels.is_empty() {
+            g.marker-labels {
+                @for l in &t.labels.labels {
+                    @let m = &marks[l.owner];
+                    @let baseline = BASELINE + ROW_H * l.row as f64;
+                    @let (tx, anchor) = if l.leftward { (l.x - OFFSET, "end") } else { (l.x + OFFSET, "start") };
+                    a href={ "#" (m.class) "-" (m.number) } {
+                        rect x=(Px(l.from)) y=(Px(baseline - 10.0)) width=(Px(l.to - l.from)) height="13" fill="#fff" fill-opacity="0.85" {}
+                        text.label x=(Px(tx)) y=(Px(baseline)) fill=(colour(m.class)) font-weight="700" text-anchor=(anchor) { (l.text) }
+                    }
+                    "\n"
                 }
-                "\n"
             }
+            "\n"
         }
-        "\n"
     }
 }
 
