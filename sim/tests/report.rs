@@ -8,7 +8,7 @@ use std::process::Command;
 
 use writer_registry_sim::html::{render, rows_at, Meta};
 use writer_registry_sim::oracle::Violation;
-use writer_registry_sim::run::{run_seed, RunOptions, RunResult};
+use writer_registry_sim::run::{run_seed, schedule_for, RunOptions, RunResult};
 use writer_registry_sim::scenario::Scenario;
 
 mod common;
@@ -31,11 +31,13 @@ fn run(sc: &Scenario, seed: u64, keep_events: bool) -> RunResult {
 }
 
 fn page(sc: &Scenario, r: &RunResult) -> String {
+    let schedule = schedule_for(sc, r.seed).unwrap();
     let meta = Meta {
         source: "scenarios/restart-storm.toml",
         replay: "regsim replay --scenario scenarios/restart-storm.toml --seed 0",
         mutant: None,
         registry: sc.registry,
+        schedule: &schedule,
     };
     render(&meta, sc, r)
 }
@@ -161,6 +163,18 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     );
     let html = page(&sc, &r);
 
+    // The seed's own schedule: its events, its scenario's fault phase.
+    let events = schedule_for(&sc, 0).unwrap().events.len();
+    assert!(
+        html.contains(&format!("<dt>schedule</dt><dd>{events} events (")),
+        "{events} events"
+    );
+    assert!(html.contains(&format!(
+        "faults end at {:.3} s",
+        sc.duration_ms as f64 / 1e3
+    )));
+    assert!(!html.contains("shrunk or edited"));
+
     // One lane per node, in order, and no other.
     let svg = element(&html, "id=\"timeline\"");
     assert_eq!(count(svg, "class=\"lane node\""), usize::from(sc.nodes));
@@ -213,9 +227,46 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     let last_seen: u16 = v.detail.split("last_seen ").nth(1).unwrap()[..1]
         .parse()
         .unwrap();
-    assert!(html.contains(&format!(
-        "<h3>n{halted} <span class=\"note\">(3 rows; the node the verdict names)"
-    )));
+    // Each node's applied index beside its rows: the halted node's is the
+    // one before its halt ("halt at index N" in the detail), and it is
+    // down (its start failed); another's is its last apply or replay by
+    // then that did not halt.
+    let halt_index: u64 = v
+        .detail
+        .strip_prefix("halt at index ")
+        .and_then(|d| d.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no halt index in {}", v.detail));
+    assert!(
+        html.contains(&format!(
+            "<h3>n{halted} <span class=\"note\">(3 rows; applied index {}, down; the node the verdict names)",
+            halt_index - 1
+        )),
+        "{:?}",
+        html.lines()
+            .filter(|l| l.starts_with("<h3>"))
+            .collect::<Vec<_>>()
+    );
+    for n in (0..sc.nodes).filter(|&n| usize::from(n) + 1 != halted) {
+        let e = &r.events;
+        let last = (0..e.len() - 1)
+            .rfind(|&i| {
+                e[i].node == Some(n)
+                    && e[i].at_us <= v.at_us
+                    && (e[i].kind == "apply" || e[i].kind == "replay")
+                    && ["kv", "empty", "insert", "advance", "no-op"].contains(&e[i + 1].kind)
+            })
+            .map(|i| e[i].a)
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "<h3>n{} <span class=\"note\">(3 rows; applied index {last})",
+                n + 1
+            )),
+            "n{}: applied index {last}",
+            n + 1
+        );
+    }
     let table = element(&html, &format!("id=\"rows-n{halted}\""));
     let row = table
         .split("<tr title=")
@@ -282,6 +333,98 @@ fn a_failing_run_shows_lanes_the_marked_violation_and_the_rows() {
     );
 }
 
+/// The labels above the timeline: (x, baseline, anchored at its end,
+/// text), text unescaped.
+fn labels(svg: &str) -> Vec<(f64, f64, bool, String)> {
+    let attr = |tag: &str, name: &str| -> String {
+        let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[at..at + tag[at..].find('"').unwrap()].to_string()
+    };
+    svg.split("<text class=\"label\"")
+        .skip(1)
+        .map(|t| {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let text = rest[..rest.find("</text>").unwrap()]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            (
+                attr(tag, "x").parse().unwrap(),
+                attr(tag, "y").parse().unwrap(),
+                attr(tag, "text-anchor") == "end",
+                text,
+            )
+        })
+        .collect()
+}
+
+/// The ids a label names: `V1`, `V3 V4`, `V5–V8` (a range).
+fn named_ids(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split([' ', ',']) {
+        let range = word.split_once('\u{2013}');
+        let (from, to) = range.unwrap_or((word, word));
+        let number = |id: &str| id.get(1..).and_then(|n| n.parse::<usize>().ok());
+        if let (Some(a), Some(b)) = (number(from), number(to)) {
+            let letter = &from[..1];
+            out.extend((a..=b).map(|n| format!("{letter}{n}")));
+        }
+    }
+    out
+}
+
+#[test]
+fn labels_of_verdicts_close_in_time_do_not_overlap() {
+    // Seed 0's nine violations: V2 to V8 within two seconds of a
+    // twenty-second run, a few pixels apart.
+    let sc = strict_restart_storm();
+    let r = run(&sc, 0, true);
+    assert_eq!(r.violations.len(), 9);
+    let html = page(&sc, &r);
+    // The labels are in a monospace face: no character is wider than
+    // 0.62 em at 11 px whatever the face, so a label's width is known.
+    assert!(html.contains(
+        "svg text.label{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
+    ));
+    let svg = element(&html, "id=\"timeline\"");
+    let labels = labels(svg);
+    let boxes: Vec<(f64, f64, f64, &str)> = labels
+        .iter()
+        .map(|(x, y, end, text)| {
+            let w = text.chars().count() as f64 * 11.0 * 0.62;
+            let (a, b) = if *end { (x - w, *x) } else { (*x, x + w) };
+            (*y, a, b, text.as_str())
+        })
+        .collect();
+    for (i, &(y, a, b, text)) in boxes.iter().enumerate() {
+        for &(y2, a2, b2, text2) in &boxes[i + 1..] {
+            assert!(
+                y != y2 || b <= a2 || b2 <= a,
+                "{text:?} ({a:.1}..{b:.1}) overlaps {text2:?} ({a2:.1}..{b2:.1}) at y {y}"
+            );
+        }
+    }
+    // Every violation is named by a label, once.
+    let mut named: Vec<String> = labels.iter().flat_map(|l| named_ids(&l.3)).collect();
+    named.sort_by_key(|id| id[1..].parse::<usize>().unwrap());
+    let all: Vec<String> = (1..=9).map(|n| format!("V{n}")).collect();
+    assert_eq!(named, all, "{labels:?}");
+    // And the timeline leaves room above the lanes for every row.
+    let lowest = labels.iter().map(|l| l.1).fold(0.0, f64::max);
+    let network = element(svg, "id=\"lane-cluster\"");
+    let lane_top: f64 = network
+        .split("<rect x=\"56\" y=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|y| y.parse().ok())
+        .unwrap_or_else(|| panic!("{network}"));
+    assert!(
+        lowest + 3.0 <= lane_top,
+        "labels down to {lowest}, lanes from {lane_top}"
+    );
+}
+
 #[test]
 fn the_checker_catches_an_unclosed_tag() {
     assert!(balanced("<p><b>x</b></p><br><meta charset=x><svg><g/></svg>").is_ok());
@@ -306,9 +449,9 @@ fn text_from_the_run_cannot_break_out_of_the_page() {
     );
     let html = page(&sc, &r);
     assert!(!html.contains("<script"), "raw markup reached the page");
-    assert!(
-        html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;")
-    );
+    // maud escapes `&`, `<`, `>` and `"`; every attribute it writes is
+    // in double quotes, so `'` stays as it is.
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;quoted&quot;"));
     balanced(&html).unwrap();
 }
 
@@ -408,9 +551,42 @@ fn the_command_writes_the_page_and_exits_like_replay() {
     ]);
     assert!(out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("wrote report"));
-    assert!(std::fs::read_to_string(&out)
-        .unwrap()
-        .contains("regsim -- replay --scenario scenarios/restart-storm.toml --schedule seeds/restart-storm-0-shrunk.toml"));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("regsim -- replay --scenario scenarios/restart-storm.toml --schedule seeds/restart-storm-0-shrunk.toml"));
+    // The page describes the shrunk run (its events and where its fault
+    // phase ended, read here from the file), not the scenario's runs.
+    let entry: toml::Table =
+        std::fs::read_to_string(root().join("seeds/restart-storm-0-shrunk.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let events = entry["schedule"]["events"].as_array().unwrap();
+    let end = events
+        .iter()
+        .find(|e| e["kind"].as_str() == Some("end-of-faults"))
+        .and_then(|e| e["at_us"].as_integer())
+        .unwrap();
+    let dd = &html[html.find("<dt>schedule</dt>").unwrap()..];
+    let dd = &dd[..dd.find("</dd>").unwrap()];
+    assert!(dd.contains(&format!("{} events (", events.len())), "{dd}");
+    assert!(
+        dd.contains(&format!("faults end at {:.3} s", end as f64 / 1e6)),
+        "{dd}"
+    );
+    let nominal = format!(
+        "{:.3} s",
+        scenario("restart-storm").duration_ms as f64 / 1e3
+    );
+    assert!(
+        dd.contains(&format!("the scenario's fault phase is {nominal}")),
+        "{dd}"
+    );
+    assert!(
+        html.contains(&format!(
+            "Of the scenario's {nominal} runs (not this one): "
+        )),
+        "the description is the scenario's"
+    );
 
     // Bad input: one line naming the file, exit 2, no page.
     let missing = dir.path().join("missing.toml");

@@ -268,32 +268,25 @@ fn follow_up(root: &Path, out: &Path, g: &mut Group, shrink: bool) -> Result<(),
         replay: &r.replay,
         mutant: r.mutant.as_deref(),
         registry: opts.registry,
+        schedule: &schedule,
     };
-    let name = draw(
-        out,
-        &format!("reports/{stem}.html"),
-        &sc,
-        &schedule,
-        &o,
-        &meta,
-    )?;
+    let name = draw(out, &format!("reports/{stem}.html"), &sc, &o, &meta)?;
     g.first.report = Some(name);
     Ok(())
 }
 
-/// Runs `schedule` again keeping its events and writes its HTML page to
-/// `out/name`; returns `name`, as summaries link it.
+/// Runs `meta`'s schedule again keeping its events and writes its HTML
+/// page to `out/name`; returns `name`, as summaries link it.
 pub(super) fn draw(
     out: &Path,
     name: &str,
     sc: &Scenario,
-    schedule: &crate::schedule::Schedule,
     opts: &RunOptions,
     meta: &crate::html::Meta,
 ) -> Result<String, String> {
     let mut o = opts.clone();
     o.keep_events = true;
-    let run = run::run_schedule(sc, schedule, &o).map_err(|e| e.to_string())?;
+    let run = run::run_schedule(sc, meta.schedule, &o).map_err(|e| e.to_string())?;
     let file = out.join(name);
     file.parent()
         .map_or(Ok(()), std::fs::create_dir_all)

@@ -61,6 +61,7 @@ pub(super) fn cmd_report(args: ReportArgs) -> Result<bool, CliError> {
         replay: &replay,
         mutant: case.mutant.as_deref(),
         registry: case.opts.registry,
+        schedule: &case.schedule,
     };
     let ran = case.schedule.scenario_of(&case.sc);
     let page = render(&meta, &ran, &r);

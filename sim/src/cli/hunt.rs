@@ -218,9 +218,10 @@ fn draw(
         replay: &replay,
         mutant: Some(mutant.name()),
         registry: opts.registry,
+        schedule: &schedule,
     };
     let name = format!("reports/mutant-{}.html", mutant.name());
-    super::finish::draw(out, &name, &target.scenario, &schedule, opts, &meta).ok()
+    super::finish::draw(out, &name, &target.scenario, opts, &meta).ok()
 }
 
 /// The hunt as a Markdown section of `summary.md`, its reports linked
