@@ -285,12 +285,12 @@ pub(crate) fn classify(
     for f in out.purpose.failures() {
         if conformance_failed {
             // A finding signature never excuses a violation.
-            violations.push(Violation {
-                oracle: format!("purpose:{}", f.signature),
-                node: f.node,
-                at_us: f.at_us,
-                detail: f.detail.clone(),
-            });
+            violations.push(Violation::judged(
+                format!("purpose:{}", f.signature),
+                f.node,
+                f.at_us,
+                f.detail.clone(),
+            ));
         } else if sc.findings.allowed.iter().any(|a| a == &f.signature) {
             findings.push(Finding {
                 signature: f.signature.clone(),
@@ -299,12 +299,12 @@ pub(crate) fn classify(
                 detail: f.detail.clone(),
             });
         } else {
-            violations.push(Violation {
-                oracle: format!("finding-not-allowed:{}", f.signature),
-                node: f.node,
-                at_us: f.at_us,
-                detail: f.detail.clone(),
-            });
+            violations.push(Violation::judged(
+                format!("finding-not-allowed:{}", f.signature),
+                f.node,
+                f.at_us,
+                f.detail.clone(),
+            ));
         }
     }
     let ending = match &out.ending {
@@ -319,15 +319,15 @@ pub(crate) fn classify(
             // node is already outside that count, so a finding cannot
             // explain why the others stopped making progress.
             if *quorum_live {
-                violations.push(Violation {
-                    oracle: "liveness".into(),
-                    node: None,
-                    at_us: out.stats.virtual_us,
-                    detail: format!(
+                violations.push(Violation::judged(
+                    "liveness".into(),
+                    None,
+                    out.stats.virtual_us,
+                    format!(
                         "not converged within {} ms of the fault phase: {report}",
                         sc.liveness_bound_ms
                     ),
-                });
+                ));
             }
             format!("not converged: {report}")
         }

@@ -440,7 +440,9 @@ mod tests {
             written.contains("side = [\"n1\", \"n3\"]") && written.contains("node = \"n2\""),
             "{written}"
         );
-        for bad in ["\"n0\"", "\"x1\"", "\"n257\"", "-1", "true"] {
+        for bad in [
+            "\"n0\"", "\"x1\"", "\"n257\"", "\"n01\"", "\"n+1\"", "-1", "true",
+        ] {
             let text = by_name.replace("\"n2\"", bad);
             let err = Schedule::from_toml(&text, "s.toml").unwrap_err();
             assert!(

@@ -339,6 +339,39 @@ fn scenario_takes_a_shipped_name_as_nightly_only_and_regsim_scenario_do() {
         err.contains("\"partition\"") && err.contains("partitions"),
         "{err}"
     );
+    // A directory of that name here (say, a sweep's --out) does not
+    // shadow it; a file does, with a warning.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("partitions")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.to_str().unwrap();
+    let here = |name: &str| {
+        regsim_in(
+            dir.path(),
+            &[
+                "--root",
+                root,
+                "schedule",
+                "--scenario",
+                name,
+                "--seed",
+                "3",
+            ],
+        )
+    };
+    let o = here("partitions");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&by_path));
+    let other = std::fs::read_to_string(format!("{root}/scenarios/default.toml")).unwrap();
+    std::fs::write(dir.path().join("partitions.toml"), other).unwrap();
+    let o = here("partitions.toml");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(stdout(&o), stdout(&by_path));
+    assert!(
+        stderr(&o).contains("the file here, not the shipped"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

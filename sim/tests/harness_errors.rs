@@ -227,7 +227,7 @@ fn schedules_that_do_not_fit_their_scenario_are_bad_input() {
     let cases: &[(&PathBuf, &[&str])] = &[
         (
             &node99,
-            &["node99.toml", "events[", "].node", "node 99", "0 to 2"],
+            &["node99.toml", "events[", "].node", "node n100", "n1 to n3"],
         ),
         (&zero, &["zero-nodes.toml", "`nodes`", "3 to 3", "found 0"]),
         (&ten, &["`nodes`", "found 10"]),
@@ -297,7 +297,7 @@ fn corpus_entries_say_their_real_problem() {
     let bad = dir.path().join("entry.toml");
     std::fs::write(&bad, good.replacen("node = 1\n", "node = 7\n", 1)).unwrap();
     let o = regsim(&["replay", "--schedule", bad.to_str().unwrap()]);
-    assert_harness_error(&o, &["entry.toml", "node 7", "outside the cluster"]);
+    assert_harness_error(&o, &["entry.toml", "node n8", "outside the cluster"]);
 }
 
 #[cfg(feature = "mutants")]
@@ -363,7 +363,7 @@ fn a_harness_panic_is_a_harness_error_and_not_a_violation() {
     let opts = RunOptions::for_scenario(&sc);
     // Checked: refused before it runs.
     match run_schedule(&sc, &schedule, &opts) {
-        Err(HarnessError::BadInput(m)) => assert!(m.contains("node 99"), "{m}"),
+        Err(HarnessError::BadInput(m)) => assert!(m.contains("node n100"), "{m}"),
         other => panic!("expected bad input, got {other:?}"),
     }
     // Unchecked: the engine indexes past its cluster and panics, which is

@@ -159,6 +159,13 @@ pub(super) fn links() -> results::Links {
     results::Links::from_vars(|name| std::env::var(name).ok())
 }
 
+/// Whether a verdict may name this very binary: not inside GitHub
+/// Actions, where the binary is gone with the job and a reader of its log
+/// needs the `cargo run` form.
+pub(super) fn own_binary_replays() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_none()
+}
+
 /// The last line of a sweep: PASS or FAIL with what it ran (`what`), why
 /// it failed (`reasons`), and the first failure's seed, signature, replay
 /// command and report (under `out`), so that nothing a person needs has

@@ -242,19 +242,30 @@ fn load(path: Option<PathBuf>) -> Result<(PathBuf, Scenario), CliError> {
     Ok((path, sc))
 }
 
-/// `--scenario`'s value as a file: a path that exists is itself; a bare
-/// name (no directory part) that is no file here is the shipped scenario
-/// of that name; anything else is an error listing the shipped names.
+/// `--scenario`'s value as a file: a file that exists is itself (a
+/// warning says so when it shadows a shipped scenario of the same name);
+/// a bare name that is no file here is the shipped scenario of that name;
+/// anything else is an error listing the shipped names.
 fn scenario_path(given: PathBuf) -> Result<PathBuf, CliError> {
     let bare = given.components().count() == 1;
-    if given.exists() || !bare {
+    let name = given.to_string_lossy().into_owned();
+    let name = name.strip_suffix(".toml").unwrap_or(&name);
+    let shipped_as = |root: PathBuf| root.join("scenarios").join(format!("{name}.toml"));
+    if given.is_file() {
+        // A file needs no workspace; a bare name may shadow a shipped one.
+        let shipped = find_root().ok().filter(|_| bare).map(shipped_as);
+        if let Some(shipped) = shipped.filter(|s| s.is_file() && !same_file(&given, s)) {
+            eprintln!(
+                "regsim: warning: --scenario {}: the file here, not the shipped {}",
+                given.display(),
+                shipped.display()
+            );
+        }
         return Ok(given);
     }
-    let name = given.to_string_lossy();
-    let name = name.strip_suffix(".toml").unwrap_or(&name);
     let dir = find_root()?.join("scenarios");
     let shipped = dir.join(format!("{name}.toml"));
-    if shipped.is_file() {
+    if bare && shipped.is_file() {
         return Ok(shipped);
     }
     let mut known: Vec<String> = std::fs::read_dir(&dir)
@@ -266,12 +277,26 @@ fn scenario_path(given: PathBuf) -> Result<PathBuf, CliError> {
         })
         .unwrap_or_default();
     known.sort();
+    let what = if given.exists() {
+        "not a file"
+    } else {
+        "no such file"
+    };
+    let shipped = if bare {
+        format!(", and no shipped scenario {name:?} in {}", dir.display())
+    } else {
+        String::new()
+    };
     Err(CliError(format!(
-        "--scenario {}: no such file, and no shipped scenario {name:?} in {} (known: {})",
+        "--scenario {}: {what}{shipped} (shipped scenarios, by name: {})",
         given.display(),
-        dir.display(),
         known.join(", ")
     )))
+}
+
+/// Both paths name one file (the root may be `.`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 /// The workspace root: `--root`, else the current directory if it holds

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::finish::{verdict, Finish};
+use super::finish::{own_binary_replays, verdict, Finish};
 use super::run::{command_line, parse_duration, Sweep};
 use super::{find_root, mutant_slot, parse_jobs, CliError};
 use crate::nightly::{targets, Target};
@@ -120,16 +120,22 @@ fn scenario_dir(arg: Option<PathBuf>) -> Result<PathBuf, CliError> {
 }
 
 /// The scenarios of the job: every one, or those `--only` names (each
-/// name must exist).
+/// name must exist; `partitions.toml` names `partitions`, as
+/// `--scenario` and `REGSIM_SCENARIO` take it).
 fn selected(args: &NightlyArgs) -> Result<Vec<Target>, CliError> {
     let mut all = targets(&scenario_dir(args.scenarios.clone())?)?;
     if !args.only.is_empty() {
-        for name in &args.only {
-            if !all.iter().any(|t| &t.scenario.name == name) {
+        let only: Vec<&str> = args
+            .only
+            .iter()
+            .map(|n| n.strip_suffix(".toml").unwrap_or(n))
+            .collect();
+        for name in &only {
+            if !all.iter().any(|t| t.scenario.name == *name) {
                 return Err(CliError(format!("--only: no scenario named {name:?}")));
             }
         }
-        all.retain(|t| args.only.contains(&t.scenario.name));
+        all.retain(|t| only.contains(&t.scenario.name.as_str()));
     }
     Ok(all)
 }
@@ -272,7 +278,10 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     let ok = reasons.is_empty();
     let what = format!("{} runs, {} failed", done.runs, done.failed);
     let first = done.first.as_ref();
-    println!("{}", verdict(ok, &what, &reasons, first, &args.out, true));
+    println!(
+        "{}",
+        verdict(ok, &what, &reasons, first, &args.out, own_binary_replays())
+    );
     Ok(ok)
 }
 

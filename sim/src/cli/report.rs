@@ -54,14 +54,16 @@ pub(super) fn bare_replay_command(
 
 /// How a replay is printed for the person who ran it, each line after
 /// `indent`: `replay:` and this very binary with the arguments (nothing
-/// to build, [`pinned`]), then the `cargo run` form for anyone else; the
-/// `cargo run` form alone when this binary is gone.
+/// to build), then the `cargo run` form for anyone else, [`pinned`] to
+/// the commit it must be built at; the `cargo run` form alone when this
+/// binary is gone.
 pub(super) fn printed_replay(indent: &str, sc: &Scenario, replay: &Replay) -> String {
     let portable = replay.to_string();
     match crate::command::this_binary() {
         Some(exe) => format!(
-            "{indent}replay: {}\n{indent}or, from a fresh clone: {portable}",
-            pinned(sc, &replay.on(&exe))
+            "{indent}replay: {}\n{indent}or, from a fresh clone: {}",
+            replay.on(&exe),
+            pinned(sc, &portable)
         ),
         None => format!("{indent}replay: {}", pinned(sc, &portable)),
     }

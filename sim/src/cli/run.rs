@@ -14,6 +14,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::case::{entry_for, numbered_names, write_new, MAX_NEW_NAMES};
+use super::finish::{own_binary_replays, verdict};
 use super::report::{bare_replay_command, print_result, printed_replay, seed_replay};
 use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
 use crate::corpus::Expect;
@@ -230,11 +231,8 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
         "{} runs of {}, {} failed",
         summary.runs, sc.name, summary.failed
     );
-    let first = done.first.as_ref();
-    println!(
-        "{}",
-        super::finish::verdict(ok, &what, &reasons, first, &dir, true)
-    );
+    let (first, own) = (done.first.as_ref(), own_binary_replays());
+    println!("{}", verdict(ok, &what, &reasons, first, &dir, own));
     Ok(ok)
 }
 

@@ -270,9 +270,9 @@ impl Action {
         for (field, node) in self.node_fields() {
             if node >= n {
                 return Err(format!(
-                    "{}: node {node} is outside the cluster of {n} nodes (0 to {})",
+                    "{}: node n{} is outside the cluster of {n} nodes (n1 to n{n})",
                     at(field),
-                    n - 1
+                    u16::from(node) + 1
                 ));
             }
         }

@@ -34,6 +34,9 @@ pub mod one {
                     .map_err(|_| format!("expected a node name n1 to n256, found {i}")),
                 Spelled::Name(name) => name
                     .strip_prefix('n')
+                    // Digits only, no leading zero: `n01` and `n+1` are
+                    // typos, not n1.
+                    .filter(|k| k.bytes().all(|b| b.is_ascii_digit()) && !k.starts_with('0'))
                     .and_then(|k| k.parse::<u16>().ok())
                     .and_then(|k| u8::try_from(k.checked_sub(1)?).ok())
                     .ok_or_else(|| format!("expected a node name n1 to n256, found {name:?}")),

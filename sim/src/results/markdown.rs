@@ -93,27 +93,30 @@ pub enum Links {
     /// there. The report is named by its path inside the artifact.
     Run {
         url: String,
-        /// The artifact that holds the summary's directory, when the
-        /// workflow says (`REGSIM_ARTIFACT`).
-        artifact: Option<String>,
+        /// The artifact that holds the summary's directory
+        /// (`REGSIM_ARTIFACT`).
+        artifact: String,
     },
 }
 
 impl Links {
     /// The run's page when `var` has GitHub Actions' variables
-    /// (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`), else
-    /// relative links. `var` is the environment's lookup, passed in so
-    /// that a test needs no process environment.
+    /// (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`) and the
+    /// workflow names the artifact it uploads the summary's directory in
+    /// (`REGSIM_ARTIFACT`); else relative links (a CI job that uploads
+    /// nothing has no artifact to point at). `var` is the environment's
+    /// lookup, passed in so that a test needs no process environment.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Links {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
         match (
             set("GITHUB_SERVER_URL"),
             set("GITHUB_REPOSITORY"),
             set("GITHUB_RUN_ID"),
+            set("REGSIM_ARTIFACT"),
         ) {
-            (Some(server), Some(repo), Some(run)) => Links::Run {
+            (Some(server), Some(repo), Some(run), Some(artifact)) => Links::Run {
                 url: format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')),
-                artifact: set("REGSIM_ARTIFACT"),
+                artifact,
             },
             _ => Links::Relative,
         }
@@ -124,14 +127,11 @@ impl Links {
     pub fn report(&self, path: &str) -> String {
         match self {
             Links::Relative => format!("[html]({path})"),
-            Links::Run {
-                url,
-                artifact: Some(name),
-            } => format!("`{path}` in [artifact {name}]({url})"),
-            Links::Run {
-                url,
-                artifact: None,
-            } => format!("`{path}` in [the run's artifacts]({url})"),
+            // The relative link too: it works where the summary is read
+            // beside its files (the artifact, unpacked).
+            Links::Run { url, artifact } => {
+                format!("[html]({path}) (`{path}` in [artifact {artifact}]({url}))")
+            }
         }
     }
 }
@@ -384,22 +384,18 @@ mod tests {
         let md = render(&env(&[])).unwrap();
         assert!(md.contains(" | [html](reports/default-4.html) |"), "{md}");
 
-        // In Actions: the run's page, and the path inside the artifact.
-        let md = render(&env(&actions)).unwrap();
-        assert!(
-            md.contains(&format!(
-                " | `reports/default-4.html` in [the run's artifacts]({page}) |"
-            )),
-            "{md}"
-        );
+        // In Actions with no artifact named (ci.yml uploads none): no
+        // link to an artifact that does not exist.
+        assert_eq!(env(&actions), Links::Relative);
+        // With one: the run's page and the path inside the artifact,
+        // beside the link that works where the artifact is unpacked.
         let named = [&actions[..], &[("REGSIM_ARTIFACT", "merged")]].concat();
         let md = render(&env(&named)).unwrap();
         assert!(
             md.contains(&format!(
-                " | `reports/default-4.html` in [artifact merged]({page}) |"
+                " | [html](reports/default-4.html) (`reports/default-4.html` in [artifact merged]({page})) |"
             )),
             "{md}"
         );
-        assert!(!md.contains("](reports/"), "a dead relative link: {md}");
     }
 }

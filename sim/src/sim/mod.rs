@@ -220,14 +220,13 @@ impl<'a> Sim<'a> {
                 }
             }
             let before = self.clock.now();
-            let Some(ev) = self.clock.pop() else {
+            let Some(ev) = self.next_event() else {
                 break if self.liveness_deadline.is_some() && process::converged(self.c.states()) {
                     Ending::Converged
                 } else {
                     Ending::not_converged("event queue ran dry: ", self.c.states())
                 };
             };
-            self.c.now = self.clock.now();
             if self.clock.now() == before {
                 self.same_instant += 1;
                 if self.same_instant > limits.max_events_per_instant {
@@ -260,6 +259,14 @@ impl<'a> Sim<'a> {
             }
         };
         self.finish(ending)
+    }
+
+    /// The next event, with the clock moved to it and the cluster told
+    /// the time: the one place virtual time advances.
+    fn next_event(&mut self) -> Option<Ev> {
+        let ev = self.clock.pop()?;
+        self.c.now = self.clock.now();
+        Some(ev)
     }
 
     fn finish(mut self, ending: Ending) -> RunOutput {

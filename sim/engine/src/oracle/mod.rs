@@ -30,6 +30,27 @@ pub struct Violation {
     pub detail: String,
 }
 
+impl Violation {
+    /// A violation an oracle has just judged. `replay --trace` shows it
+    /// among the events, where it was judged (text only: the trace's
+    /// hash and lines are the world's events, never the oracles'
+    /// verdicts).
+    pub fn judged(oracle: String, node: Option<u8>, at_us: u64, detail: String) -> Violation {
+        tracing::debug!(
+            target: crate::trace::TARGET,
+            "{:>10.6}s {:>3} VIOLATION [{oracle}] {detail}",
+            at_us as f64 / 1e6,
+            node.map_or_else(|| "-".to_string(), |n| format!("n{}", n + 1)),
+        );
+        Violation {
+            oracle,
+            node,
+            at_us,
+            detail,
+        }
+    }
+}
+
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let who = self
@@ -58,21 +79,8 @@ impl Violations {
         // One oracle can fire on every later step after the first breach;
         // the first few are what a reader needs.
         if self.list.iter().filter(|v| v.oracle == oracle).count() < 5 {
-            // `replay --trace` shows it among the events, where it was
-            // judged (text only: the trace's hash and lines are the
-            // world's events, never the oracles' verdicts).
-            tracing::debug!(
-                target: crate::trace::TARGET,
-                "{:>10.6}s {:>3} VIOLATION [{oracle}] {detail}",
-                at_us as f64 / 1e6,
-                node.map_or_else(|| "-".to_string(), |n| format!("n{}", n + 1)),
-            );
-            self.list.push(Violation {
-                oracle: oracle.to_string(),
-                node,
-                at_us,
-                detail,
-            });
+            self.list
+                .push(Violation::judged(oracle.to_string(), node, at_us, detail));
         }
     }
 
