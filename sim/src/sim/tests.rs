@@ -110,3 +110,59 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
     Target::resume(&mut sim, 1);
     assert_eq!(delivered(&lines(&mut sim)), 0);
 }
+
+// ---------------------------------------------- the cluster both worlds hold
+
+#[test]
+fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped() {
+    let (sc, schedule) = (testing::default_scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    let due = sim.c.registrations_due(0).expect("a node that just joined owes them");
+    let mut sorted = due.clone();
+    sorted.sort_unstable();
+    let mut deks = sc.deks.clone();
+    deks.sort_unstable();
+    assert_eq!(sorted, deks, "every dek, in the proposal order's arrangement");
+    assert!(sim.c.nodes[0].state.set_paused(true));
+    assert_eq!(sim.c.registrations_due(0), Some(Vec::new()), "paused: retry only");
+    assert!(sim.c.nodes[0].state.set_paused(false));
+    sim.stop(0, DownReason::Crashed);
+    assert_eq!(sim.c.registrations_due(0), None, "no process, nothing owed");
+    assert_eq!(sim.c.registration(0, deks[0]), None);
+    assert!(sim.c.registration(1, deks[0]).is_some());
+}
+
+#[test]
+fn a_process_ending_and_a_failed_start_each_begin_a_new_incarnation() {
+    let (sc, schedule) = (testing::default_scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    let before = incarnation(&sim, 2);
+    let ended = sim.c.process_ended(2, DownReason::Crashed);
+    assert!(ended.is_some(), "a running process leaves its store");
+    assert_eq!(incarnation(&sim, 2), before + 1);
+    assert!(lines(&mut sim).contains(&"n3 stop".to_string()));
+    sim.c.start_failed(2, DownReason::Refused);
+    assert_eq!(incarnation(&sim, 2), before + 2);
+    assert!(!sim.c.nodes[2].state.may_start(), "a refused node stays down");
+}
+
+#[test]
+fn tick_delays_are_the_tick_plus_up_to_a_tenth_drawn_per_node() {
+    let (sc, schedule) = (testing::default_scenario(), schedule());
+    let tick = sc.tick_ms * 1000;
+    let draw = |first: u8| {
+        let mut sim = Sim::new(&sc, &schedule, testing::options());
+        if first != 1 {
+            // Another node's draws must not shift node 1's.
+            (0..5).for_each(|_| drop(sim.c.tick_delay_us(first)));
+        }
+        (0..50).map(|_| sim.c.tick_delay_us(1)).collect::<Vec<_>>()
+    };
+    let alone = draw(1);
+    assert_eq!(alone, draw(0));
+    let mut sim = Sim::new(&sc, &schedule, testing::options());
+    let node0: Vec<u64> = (0..50).map(|_| sim.c.tick_delay_us(0)).collect();
+    assert_ne!(alone, node0, "each node has a stream of its own");
+    assert!(alone.iter().all(|d| (tick..=tick + tick / 10).contains(d)), "{alone:?}");
+    assert!(alone.iter().any(|d| *d != alone[0]), "jitter: {alone:?}");
+}
