@@ -195,16 +195,10 @@ impl<F: NodeFiles> World<F> {
         let s = &mut self.slots[i];
         let epoch = (s.epoch.read(), s.epoch.synced());
         let disk = F::with_image(&log, LogImage::clone);
-        let c = &mut self.c;
-        let n = &mut c.nodes[i];
-        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
-        let (params, tracked) = start::begin(
-            (books, &mut c.clients, &mut c.election[i]),
-            (&c.sc, &c.opts),
-            (node, &mut n.member, &n.synced_rows),
-            (store, journal, image),
-            (epoch, disk.hard_state.commit),
-        );
+        let opened = (store, journal, image);
+        let (params, tracked) = self
+            .c
+            .begin_start(node, opened, (epoch, disk.hard_state.commit));
         let mut out = Vec::new();
         let registry_crash_armed = self.c.injector.registry_crash_armed(node);
         let result = {

@@ -484,16 +484,7 @@ impl<'a> Sim<'a> {
         let epoch = (s.epoch_file.read(), s.epoch_file.synced());
         let disk = s.disk.clone();
         let commit = disk.borrow().written().hard_state.commit;
-        let c = &mut self.c;
-        let n = &mut c.nodes[i];
-        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
-        let (params, tracked) = start::begin(
-            (books, &mut c.clients, &mut c.election[i]),
-            (&c.sc, &c.opts),
-            (node, &mut n.member, &n.synced_rows),
-            opened,
-            (epoch, commit),
-        );
+        let (params, tracked) = self.c.begin_start(node, opened, (epoch, commit));
         let mut out = std::mem::take(&mut self.out);
         let registry_crash_armed = self.c.injector.registry_crash_armed(node);
         let result = in_system(|| {

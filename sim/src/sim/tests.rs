@@ -117,14 +117,24 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
 fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped() {
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
-    let due = sim.c.registrations_due(0).expect("a node that just joined owes them");
+    let due = sim
+        .c
+        .registrations_due(0)
+        .expect("a node that just joined owes them");
     let mut sorted = due.clone();
     sorted.sort_unstable();
     let mut deks = sc.deks.clone();
     deks.sort_unstable();
-    assert_eq!(sorted, deks, "every dek, in the proposal order's arrangement");
+    assert_eq!(
+        sorted, deks,
+        "every dek, in the proposal order's arrangement"
+    );
     assert!(sim.c.nodes[0].state.set_paused(true));
-    assert_eq!(sim.c.registrations_due(0), Some(Vec::new()), "paused: retry only");
+    assert_eq!(
+        sim.c.registrations_due(0),
+        Some(Vec::new()),
+        "paused: retry only"
+    );
     assert!(sim.c.nodes[0].state.set_paused(false));
     sim.stop(0, DownReason::Crashed);
     assert_eq!(sim.c.registrations_due(0), None, "no process, nothing owed");
@@ -143,7 +153,10 @@ fn a_process_ending_and_a_failed_start_each_begin_a_new_incarnation() {
     assert!(lines(&mut sim).contains(&"n3 stop".to_string()));
     sim.c.start_failed(2, DownReason::Refused);
     assert_eq!(incarnation(&sim, 2), before + 2);
-    assert!(!sim.c.nodes[2].state.may_start(), "a refused node stays down");
+    assert!(
+        !sim.c.nodes[2].state.may_start(),
+        "a refused node stays down"
+    );
 }
 
 #[test]
@@ -154,7 +167,9 @@ fn tick_delays_are_the_tick_plus_up_to_a_tenth_drawn_per_node() {
         let mut sim = Sim::new(&sc, &schedule, testing::options());
         if first != 1 {
             // Another node's draws must not shift node 1's.
-            (0..5).for_each(|_| drop(sim.c.tick_delay_us(first)));
+            for _ in 0..5 {
+                sim.c.tick_delay_us(first);
+            }
         }
         (0..50).map(|_| sim.c.tick_delay_us(1)).collect::<Vec<_>>()
     };
@@ -163,6 +178,9 @@ fn tick_delays_are_the_tick_plus_up_to_a_tenth_drawn_per_node() {
     let mut sim = Sim::new(&sc, &schedule, testing::options());
     let node0: Vec<u64> = (0..50).map(|_| sim.c.tick_delay_us(0)).collect();
     assert_ne!(alone, node0, "each node has a stream of its own");
-    assert!(alone.iter().all(|d| (tick..=tick + tick / 10).contains(d)), "{alone:?}");
+    assert!(
+        alone.iter().all(|d| (tick..=tick + tick / 10).contains(d)),
+        "{alone:?}"
+    );
     assert!(alone.iter().any(|d| *d != alone[0]), "jitter: {alone:?}");
 }

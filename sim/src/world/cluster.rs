@@ -15,10 +15,11 @@ use std::rc::Rc;
 use super::clients::Clients;
 use super::injector::Injector;
 use super::observe::{Member, Observer};
+use super::start;
 use super::target::Books;
 use super::{DownReason, SimOptions};
 use crate::marks::SimMark;
-use crate::node::{ApplyRecord, NodeCore, Note};
+use crate::node::{ApplyRecord, NodeCore, NodeParams, Note};
 use crate::oracle::checkers::Checkers;
 use crate::proposal_order::ProposalOrder;
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -280,5 +281,27 @@ impl<L: RaftLog> Cluster<L> {
         self.obs
             .registration_proposed(self.now, node, &n.member, (dek, pid), &data);
         Some(data)
+    }
+
+    /// A start of `node` begins, its files open (see `start::begin`):
+    /// `epoch` is the epoch file's written and synced values, `commit`
+    /// the Raft log's commit index. The core's parameters and its
+    /// tracked store.
+    pub fn begin_start(
+        &mut self,
+        node: u8,
+        opened: start::Opened,
+        (epoch, commit): ((u16, u16), u64),
+    ) -> (NodeParams, TrackedStore) {
+        let i = usize::from(node);
+        let n = &mut self.nodes[i];
+        let books = Books::at(&mut self.obs, &mut self.injector, self.now);
+        start::begin(
+            (books, &mut self.clients, &mut self.election[i]),
+            (&self.sc, &self.opts),
+            (node, &mut n.member, &n.synced_rows),
+            opened,
+            (epoch, commit),
+        )
     }
 }
