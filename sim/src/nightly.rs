@@ -17,14 +17,20 @@ pub struct Target {
     pub scenario: Scenario,
 }
 
-/// Loads every `*.toml` under `dir`, in name order.
-pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
+/// The scenario files (`*.toml`) in `dir`, in name order.
+pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
+    Ok(paths)
+}
+
+/// Loads every `*.toml` under `dir`, in name order.
+pub fn targets(dir: &Path) -> Result<Vec<Target>, String> {
+    let paths = scenario_files(dir)?;
     if paths.is_empty() {
         return Err(format!("{}: no scenario files (*.toml)", dir.display()));
     }

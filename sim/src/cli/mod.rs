@@ -268,15 +268,11 @@ fn scenario_path(given: PathBuf) -> Result<PathBuf, CliError> {
     if bare && shipped.is_file() {
         return Ok(shipped);
     }
-    let mut known: Vec<String> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter_map(|f| f.strip_suffix(".toml").map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    known.sort();
+    let known: Vec<String> = crate::nightly::scenario_files(&dir)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
     let what = if given.exists() {
         "not a file"
     } else {

@@ -152,10 +152,6 @@ impl<F: NodeFiles> World<F> {
         self.timers.push(at, t);
     }
 
-    fn record_state(&mut self, node: u8, image: &Image) {
-        self.c.obs.state(self.c.now, node, Ok(image_digest(image)));
-    }
-
     pub fn is_up(&self, node: u8) -> bool {
         self.c.nodes[usize::from(node)].state.exists()
     }
@@ -315,7 +311,7 @@ impl<F: NodeFiles> World<F> {
         self.corrupt_rows(node, &mut store, &mut journal);
         let scanned = scan_image(&store);
         match &scanned {
-            Ok(image) => self.record_state(node, image),
+            Ok(image) => self.c.record_state(node, Ok(image_digest(image))),
             Err(e) => self
                 .c
                 .store_failure("durability", node, format!("scan after reopen: {e}")),
@@ -357,9 +353,7 @@ impl<F: NodeFiles> World<F> {
         if let Some(index) = failed.cut {
             self.write_cut(node, index, disk);
         }
-        if let Some(Some(store)) = &image {
-            self.c.obs.stopped(self.c.now, node, store, None, false);
-        }
+        self.c.stopped(node, image.flatten().as_ref(), None);
         if reason == DownReason::Crashed {
             let power = self.c.injector.armed_power_loss(node);
             self.c
@@ -406,12 +400,8 @@ impl<F: NodeFiles> World<F> {
         s.held.clear();
         s.outbox.clear();
         if let Some((store, digest)) = ended {
-            if let Some(store) = self.close_store(node, store) {
-                let converged_end = self.c.converged_end;
-                self.c
-                    .obs
-                    .stopped(self.c.now, node, &store, digest, converged_end);
-            }
+            let image = self.close_store(node, store);
+            self.c.stopped(node, image.as_ref(), digest);
         }
     }
 

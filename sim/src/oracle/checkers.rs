@@ -585,13 +585,11 @@ impl Checkers {
                 .filter(|(k, _)| *k == key)
                 .and_then(|(_, v)| v.clone());
             if actual_row != model_row {
-                let show =
-                    |row: Option<&[u8]>| row.map_or("absent".into(), writer_registry::hex::encode);
                 let detail = format!(
                     "entry {}: row bytes {} but model holds {}",
                     rec.index,
-                    show(actual_row.as_deref()),
-                    show(model_row.as_deref())
+                    super::model::shown(actual_row.as_deref()),
+                    super::model::shown(model_row.as_deref())
                 );
                 self.v.push("conformance", Some(node), at_us, detail);
             }

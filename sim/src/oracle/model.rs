@@ -168,6 +168,12 @@ pub type ModelDigest = (u64, u64);
 pub type SnapshotState = Image;
 
 /// One difference between a store and the model, for a report.
+/// Stored bytes as reports show them: hex, as `regsim inspect` takes it,
+/// or `absent`.
+pub fn shown(bytes: Option<&[u8]>) -> String {
+    bytes.map_or_else(|| "absent".to_string(), writer_registry::hex::encode)
+}
+
 /// A row's value is shown in hex, as `regsim inspect row` takes it; the
 /// durable applied index as the number it is (an 8-byte big-endian
 /// integer, by the spec's conventions), as the trace's `index=` shows it.
@@ -179,12 +185,9 @@ pub fn describe_difference(expected: &Image, actual: &Image) -> Option<String> {
     let first = differing.next()?;
     let more = differing.count();
     let is_index = first.0 == Space::Meta && first.1 == APPLIED_INDEX_KEY;
-    let show = |v: Option<&Vec<u8>>| match v {
-        None => "absent".to_string(),
-        Some(v) => match <[u8; 8]>::try_from(v.as_slice()) {
-            Ok(be) if is_index => u64::from_be_bytes(be).to_string(),
-            _ => writer_registry::hex::encode(v),
-        },
+    let show = |v: Option<&Vec<u8>>| match v.map(|v| <[u8; 8]>::try_from(v.as_slice())) {
+        Some(Ok(be)) if is_index => u64::from_be_bytes(be).to_string(),
+        _ => shown(v.map(Vec::as_slice)),
     };
     let field = match first.0 {
         Space::Meta if is_index => "durable applied index".to_string(),

@@ -182,20 +182,6 @@ impl<'a> Sim<'a> {
         self.clock.push(at, ev);
     }
 
-    fn note_rows(&mut self, node: u8, image: Option<&Image>) {
-        self.c.obs.note_rows(self.clock.now(), node, image);
-    }
-
-    /// Records the harness's digest of a node's stored bytes (at a stop,
-    /// and at a restart once the store is reopened): the hash sees state.
-    fn record_state(
-        &mut self,
-        node: u8,
-        digest: Result<(u64, u64), writer_registry::registry::StoreError>,
-    ) {
-        self.c.obs.state(self.clock.now(), node, digest);
-    }
-
     /// Runs the schedule to its end and returns what happened.
     pub fn run(mut self) -> RunOutput {
         // Library marks are per thread: clear what an earlier run left.
@@ -405,7 +391,7 @@ impl<'a> Sim<'a> {
         self.slots[usize::from(node)].held.clear();
         if let Some((store, digest)) = ended {
             let image = self.close_store(node, store);
-            self.observe_stopped(node, image, digest);
+            self.c.stopped(node, image.as_ref(), digest);
         }
     }
 
@@ -444,30 +430,14 @@ impl<'a> Sim<'a> {
             }
         };
         self.slots[usize::from(node)].closed = Some((closed, journal));
-        self.record_state(
+        self.c.record_state(
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
-        self.note_rows(node, scanned.as_ref().ok());
+        self.c.note_rows(node, scanned.as_ref().ok());
         self.c
             .record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
-    }
-
-    /// Shows the checkers the store a stopped process left. `library_digest`:
-    /// the FSM's own digest, when a running FSM stopped.
-    fn observe_stopped(
-        &mut self,
-        node: u8,
-        store: Option<Image>,
-        library_digest: Option<writer_registry::StateDigest>,
-    ) {
-        if let Some(store) = &store {
-            let converged_end = self.c.converged_end;
-            self.c
-                .obs
-                .stopped(self.clock.now(), node, store, library_digest, converged_end);
-        }
     }
 
     /// Starts a down node (crashed or halted; refused and broken stay down).
@@ -556,11 +526,11 @@ impl<'a> Sim<'a> {
             self.c
                 .store_failure("durability", node, format!("scan after reopen: {e}"));
         }
-        self.record_state(
+        self.c.record_state(
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
-        self.note_rows(node, scanned.as_ref().ok());
+        self.c.note_rows(node, scanned.as_ref().ok());
         Some((store, journal, scanned.ok()))
     }
 
@@ -600,7 +570,7 @@ impl<'a> Sim<'a> {
         if let Some(index) = failed.cut {
             self.write_cut(node, index);
         }
-        self.observe_stopped(node, image, None);
+        self.c.stopped(node, image.as_ref(), None);
         self.c
             .record(Some(node), &kinds::START_FAILED, reason.code(), 0);
         outcome

@@ -156,6 +156,38 @@ impl<L: RaftLog> Cluster<L> {
         tick + self.timing[i].draw(seq).range(0, 0, tick / 10)
     }
 
+    /// Records the harness's digest of a node's stored bytes (at a stop,
+    /// at a restart once the store is reopened, after a restore): the
+    /// trace's hash sees state.
+    pub fn record_state(
+        &mut self,
+        node: u8,
+        digest: Result<(u64, u64), writer_registry::registry::StoreError>,
+    ) {
+        self.obs.state(self.now, node, digest);
+    }
+
+    /// A report's view of the registry rows a store holds.
+    pub fn note_rows(&mut self, node: u8, image: Option<&crate::store::Image>) {
+        self.obs.note_rows(self.now, node, image);
+    }
+
+    /// Shows the checkers the store a stopped process left (`None`:
+    /// unreadable, already a violation). `library_digest`: the FSM's own
+    /// digest, when a running FSM stopped.
+    pub fn stopped(
+        &mut self,
+        node: u8,
+        store: Option<&crate::store::Image>,
+        library_digest: Option<writer_registry::StateDigest>,
+    ) {
+        if let Some(store) = store {
+            let converged_end = self.converged_end;
+            self.obs
+                .stopped(self.now, node, store, library_digest, converged_end);
+        }
+    }
+
     /// A store fault that fired in the call just made (`fired`), noted.
     pub fn store_fault_fired(&mut self, node: u8, fired: Option<crate::store::StoreOp>) {
         self.obs.store_fault_fired(self.now, node, fired);
@@ -227,8 +259,8 @@ impl<L: RaftLog> Cluster<L> {
                 .keeps_events()
                 .then(|| crate::store::scan_image(store).ok())
                 .flatten();
-            self.obs.state(self.now, node, digest);
-            self.obs.note_rows(self.now, node, image.as_ref());
+            self.record_state(node, digest);
+            self.note_rows(node, image.as_ref());
         }
         let member = &mut self.nodes[i].member;
         self.obs
