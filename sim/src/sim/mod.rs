@@ -1,33 +1,31 @@
-//! The native world: the cluster on the engine's virtual clock, network
-//! model and in-flight rule (`regsim_engine::{clock, network,
-//! in_flight}`), with its simulated disks, driving the node cores through
-//! a schedule and feeding the oracles.
+//! The native world: the cluster on the engine's virtual clock, with its
+//! own transport (the network model and the in-flight rule,
+//! [`transport`]), disks ([`disks`]) and work held for paused processes
+//! ([`held`]), driving the node cores through a schedule and feeding the
+//! oracles. Each of those owns its state; this module is the event loop
+//! and the glue between them: what an event does, what a node core's
+//! outputs become, and the primitives the schedule's events act through
+//! (its [`Target`]).
 //!
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
 
-mod outputs;
-mod target;
+mod disks;
+mod held;
 #[cfg(test)]
 mod tests;
 mod transport;
-mod workload;
-
-use std::cell::RefCell;
-use std::rc::Rc;
 
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
 use writer_registry::wire;
 
 use crate::disk::DiskStorage;
-use crate::disk::{EpochFile, RaftDisk};
 use crate::error::HarnessError;
-use crate::node::storage::EpochStore;
 use crate::node::{self, NodeCore, Output};
 use crate::oracle::checkers::{Observation, StartOutcome};
 use crate::panics::in_system;
-use crate::rng::{KeyedRng, Streams, Subsystem};
+use crate::rng::Streams;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::store::image_digest;
@@ -35,12 +33,15 @@ use crate::store::{scan_image, ClosedStore, Image, Journal, SimStore, TrackedSto
 use crate::trace::kinds;
 use crate::world::cluster::{name, Cluster};
 use crate::world::start;
-use crate::world::target::Books;
+use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::DownReason;
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
+use disks::Disks;
+use held::{Held, Holds};
 use regsim_engine::clock::Clock;
-use regsim_engine::network::Network;
+use regsim_engine::in_flight::{Arrival, Envelope};
 use regsim_engine::process::{self, Process};
+use transport::{is_snapshot, Leaving, Transport};
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
@@ -50,69 +51,14 @@ pub const MAX_PENDING_EVENTS: usize = 1_000_000;
 /// journalled store.
 pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
 
-/// What the native engine keeps of one member beside the cluster's books:
-/// its simulated disk and files, and its work in flight.
-struct Slot {
-    disk: Rc<RefCell<RaftDisk>>,
-    epoch_file: EpochFile,
-    /// The store while the node is down (None while up: the FSM has it).
-    closed: Option<(ClosedStore, Journal)>,
-    /// Power losses so far: keys the draw of what each one keeps.
-    power_seq: u64,
-    sync_seq: u64,
-    sync_free_at: u64,
-    /// Work that reached a paused process, handled in order on resume.
-    held: Vec<Held>,
-    /// The disk's sync count when the checkers last saw its synced log.
-    seen_syncs: u64,
-}
-
-/// What waits for a paused process.
-enum Held {
-    /// A message that reached the paused node, from sender `from` in its
-    /// incarnation `from_inc` (told how a snapshot fared at resume).
-    Message {
-        from: u8,
-        from_inc: u32,
-        msg: Message,
-    },
-    SyncDone(u64),
-    /// The transport's word on a snapshot the paused node sent to `to`.
-    SnapshotFate {
-        to: u8,
-        delivered: bool,
-        term: u64,
-    },
-}
-
 enum Ev {
-    Tick {
-        node: u8,
-        inc: u32,
-    },
-    Deliver {
-        from: u8,
-        from_inc: u32,
-        to: u8,
-        to_inc: u32,
-        msg: Box<Message>,
-    },
-    SyncDone {
-        node: u8,
-        inc: u32,
-        ready: u64,
-    },
+    Tick { node: u8, inc: u32 },
+    Deliver { sent: Envelope, msg: Box<Message> },
+    SyncDone { node: u8, inc: u32, ready: u64 },
     Scheduled(usize),
-    ClientRetry {
-        cmd: usize,
-    },
-    RegRetry {
-        node: u8,
-        inc: u32,
-    },
-    ArmedRestart {
-        node: u8,
-    },
+    ClientRetry { cmd: usize },
+    RegRetry { node: u8, inc: u32 },
+    ArmedRestart { node: u8 },
 }
 
 pub struct Sim<'a> {
@@ -122,13 +68,12 @@ pub struct Sim<'a> {
     /// Virtual time (`clock.now()`: the current event's, which the
     /// cluster is told) and the events waiting for it.
     clock: Clock<Ev>,
-    /// Per member: its disk, files and held work.
-    slots: Vec<Slot>,
-    /// The network model: cut links and message fates.
-    network: Network,
-    storage: Vec<KeyedRng>,
-    /// What each power loss keeps of a node's unsynced writes.
-    power: Vec<KeyedRng>,
+    /// Per member: its Raft log, epoch file and closed store.
+    disks: Disks,
+    /// Per member: what waits for its paused process.
+    held: Holds,
+    /// Message fates, on the way out and on arrival.
+    transport: Transport,
     liveness_deadline: Option<u64>,
     out: Vec<Output<TrackedStore>>,
     same_instant: u64,
@@ -136,32 +81,13 @@ pub struct Sim<'a> {
 
 impl<'a> Sim<'a> {
     pub fn new(sc: &'a Scenario, schedule: &'a Schedule, opts: SimOptions) -> Self {
-        let n = sc.nodes;
         let streams = Streams::new(schedule.seed);
-        let voters: Vec<u64> = (1..=u64::from(n)).collect();
-        let slots = (0..n)
-            .map(|i| Slot {
-                disk: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
-                epoch_file: EpochFile::default(),
-                closed: Some((
-                    ClosedStore::new(opts.registry, &opts.data_dir.join(name(i))),
-                    Journal::default(),
-                )),
-                power_seq: 0,
-                sync_seq: 0,
-                sync_free_at: 0,
-                held: Vec::new(),
-                seen_syncs: 0,
-            })
-            .collect();
-        let nn = usize::from(n);
         Sim {
             schedule,
             clock: Clock::new(),
-            slots,
-            network: Network::new(sc.network.links(), n, &streams),
-            storage: streams.family(Subsystem::Storage, 0, nn),
-            power: streams.family(Subsystem::Storage, 2_000, nn),
+            disks: Disks::new(sc.nodes, &opts, &streams),
+            held: Holds::new(sc.nodes),
+            transport: Transport::new(sc.network.links(), sc.nodes, &streams),
             liveness_deadline: None,
             out: Vec::new(),
             same_instant: 0,
@@ -297,13 +223,7 @@ impl<'a> Sim<'a> {
                 });
                 self.schedule_tick(node);
             }
-            Ev::Deliver {
-                from,
-                from_inc,
-                to,
-                to_inc,
-                msg,
-            } => self.deliver(from, from_inc, to, to_inc, *msg),
+            Ev::Deliver { sent, msg } => self.deliver(sent, *msg),
             Ev::SyncDone { node, inc, ready } => {
                 if self.c.nodes[usize::from(node)].member.incarnation != inc {
                     return;
@@ -311,9 +231,7 @@ impl<'a> Sim<'a> {
                 self.c.record(Some(node), &kinds::SYNC, ready, 0);
                 if let Process::Paused(_) = self.c.nodes[usize::from(node)].state {
                     // The disk finished; the stopped process notices on resume.
-                    self.slots[usize::from(node)]
-                        .held
-                        .push(Held::SyncDone(ready));
+                    self.held.hold(node, Held::SyncDone(ready));
                 } else {
                     self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash));
                 }
@@ -388,7 +306,7 @@ impl<'a> Sim<'a> {
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
         let ended = self.c.process_ended(node, reason);
-        self.slots[usize::from(node)].held.clear();
+        self.held.clear(node);
         if let Some((store, digest)) = ended {
             let image = self.close_store(node, store);
             self.c.stopped(node, image.as_ref(), digest);
@@ -396,7 +314,7 @@ impl<'a> Sim<'a> {
     }
 
     fn write_cut(&mut self, node: u8, index: u64) {
-        let disk = self.slots[usize::from(node)].disk.borrow();
+        let disk = self.disks.read(node);
         let (member, log) = (&mut self.c.nodes[usize::from(node)].member, disk.written());
         self.c.obs.write_cut(self.c.now, node, member, index, log);
     }
@@ -429,7 +347,7 @@ impl<'a> Sim<'a> {
                 }
             }
         };
-        self.slots[usize::from(node)].closed = Some((closed, journal));
+        self.disks.keep_closed(node, closed, journal);
         self.c.record_state(
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
@@ -450,9 +368,8 @@ impl<'a> Sim<'a> {
         let Some(opened) = self.reopen(node) else {
             return;
         };
-        let s = &mut self.slots[i];
-        let epoch = (s.epoch_file.read(), s.epoch_file.synced());
-        let disk = s.disk.clone();
+        let epoch = self.disks.epoch(node);
+        let disk = self.disks.log(node).clone();
         let commit = disk.borrow().written().hard_state.commit;
         let (params, tracked) = self.c.begin_start(node, opened, (epoch, commit));
         let mut out = std::mem::take(&mut self.out);
@@ -461,7 +378,7 @@ impl<'a> Sim<'a> {
             node::start(
                 params,
                 DiskStorage(disk),
-                &mut s.epoch_file,
+                self.disks.epoch_file(node),
                 tracked,
                 &self.c.logger,
                 &mut out,
@@ -480,8 +397,7 @@ impl<'a> Sim<'a> {
             }
             Err(not_started) => self.start_failed(node, *not_started, out),
         };
-        let file = &self.slots[i].epoch_file;
-        let epoch_file = (file.read(), file.synced());
+        let epoch_file = self.disks.epoch(node);
         self.c
             .obs
             .start_ended(self.clock.now(), node, outcome, epoch_file);
@@ -508,13 +424,11 @@ impl<'a> Sim<'a> {
     /// or `None` when it cannot be opened (the node is broken). Judging
     /// what it holds is the checkers' job, against their own model.
     fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
-        let i = usize::from(node);
-        let s = &mut self.slots[i];
-        let (closed, mut journal) = s.closed.take().expect("a down node holds its closed store");
+        let (closed, mut journal) = self.disks.take_closed(node);
         let mut store = match closed.open(self.c.opts.mutant) {
             Ok(store) => store,
             Err(e) => {
-                self.c.nodes[i].state = Process::Down(DownReason::Broken);
+                self.c.nodes[usize::from(node)].state = Process::Down(DownReason::Broken);
                 self.c.store_failure("store-open", node, e.to_string());
                 return None;
             }
@@ -580,5 +494,454 @@ impl<'a> Sim<'a> {
         if self.c.nodes[usize::from(node)].state.exists() {
             self.stop(node, DownReason::Crashed);
         }
+    }
+}
+
+/// Messages: out through the transport, in through the in-flight rule,
+/// and a snapshot's fate back to its sender.
+impl Sim<'_> {
+    fn send(&mut self, from: u8, msg: Message) {
+        match self.transport.send(&mut self.c, from, &msg) {
+            Leaving::Nowhere => {}
+            Leaving::Dropped { to } => {
+                if is_snapshot(&msg) {
+                    let from_inc = self.c.incarnation(from);
+                    self.snapshot_failed(from, from_inc, to, msg.term);
+                }
+            }
+            Leaving::InFlight { sent, delay, again } => {
+                let now = self.clock.now();
+                if let Some(again) = again {
+                    let msg = Box::new(msg.clone());
+                    self.push(now + again, Ev::Deliver { sent, msg });
+                }
+                let msg = Box::new(msg);
+                self.push(now + delay, Ev::Deliver { sent, msg });
+            }
+        }
+    }
+
+    fn deliver(&mut self, sent: Envelope, msg: Message) {
+        let Envelope {
+            from, from_inc, to, ..
+        } = sent;
+        match self.transport.arrive(&mut self.c, sent) {
+            Arrival::SenderGone => return,
+            Arrival::Dropped => {
+                if is_snapshot(&msg) {
+                    self.snapshot_failed(from, from_inc, to, msg.term);
+                }
+                return;
+            }
+            Arrival::Arrives => {}
+        }
+        match &self.c.nodes[usize::from(to)].state {
+            Process::Up(_) => self.hand_over(sent, msg),
+            // Handed over at resume, as if it arrived then.
+            Process::Paused(_) => self.held.hold(to, Held::Message { sent, msg }),
+            Process::Down(_) => {
+                if is_snapshot(&msg) {
+                    self.snapshot_failed(from, from_inc, to, msg.term);
+                }
+            }
+        }
+    }
+
+    /// Steps a message into a running node: a snapshot is observed as
+    /// delivered (the checkers' ground truth of what a restore may hold)
+    /// and its sender, if still the same incarnation, told it arrived.
+    /// Messages held while the node was paused come here at resume.
+    fn hand_over(&mut self, sent: Envelope, msg: Message) {
+        let Envelope {
+            from, from_inc, to, ..
+        } = sent;
+        let snapshot = is_snapshot(&msg);
+        self.c.obs.delivered(self.clock.now(), to, from, &msg);
+        if self.c.obs.checkers.on() {
+            let sender = self.disks.read(from);
+            let to_written_last = self.disks.read(to).written().last_index();
+            let delivered = Observation::Delivered {
+                from,
+                to,
+                msg: &msg,
+                from_synced: sender.synced(),
+                to_written_last,
+            };
+            self.c.obs.checkers.observe(self.clock.now(), delivered);
+        }
+        self.with_core(to, |core, out, crash| {
+            core.step(msg, out, crash).map(|_| false)
+        });
+        if snapshot {
+            self.tell_snapshot_fate(from, from_inc, to, true, 0);
+        }
+    }
+
+    /// The transport tells a snapshot's sender (its message of `term`) it
+    /// did not arrive.
+    fn snapshot_failed(&mut self, from: u8, from_inc: u32, to: u8, term: u64) {
+        self.tell_snapshot_fate(from, from_inc, to, false, term);
+    }
+
+    /// The transport tells a snapshot's sender, if still incarnation
+    /// `from_inc`, how its snapshot (of `term`) to `to` fared. A paused
+    /// sender learns it at resume, as a process learns of a stream that
+    /// ended while it was frozen.
+    fn tell_snapshot_fate(&mut self, from: u8, from_inc: u32, to: u8, delivered: bool, term: u64) {
+        if self.c.incarnation(from) != from_inc {
+            return;
+        }
+        let kind = if delivered {
+            &kinds::SNAPSHOT_DELIVERED
+        } else {
+            &kinds::SNAPSHOT_FAILED
+        };
+        let paused = matches!(self.c.nodes[usize::from(from)].state, Process::Paused(_));
+        if paused {
+            let fate = Held::SnapshotFate {
+                to,
+                delivered,
+                term,
+            };
+            self.held.hold(from, fate);
+        }
+        self.c.record(Some(from), kind, u64::from(to), 0);
+        if !paused {
+            self.report_snapshot_fate(from, to, delivered, term);
+        }
+    }
+
+    /// A snapshot's fate reaches its sender's node core (if it runs).
+    fn report_snapshot_fate(&mut self, from: u8, to: u8, delivered: bool, term: u64) {
+        if !matches!(self.c.nodes[usize::from(from)].state, Process::Up(_)) {
+            return;
+        }
+        if !delivered {
+            let failed = Observation::SnapshotFailed { from, to, term };
+            self.c.obs.checkers.observe(self.clock.now(), failed);
+        }
+        self.with_core(from, |core, out, crash| {
+            core.report_snapshot(u64::from(to) + 1, delivered, out, crash)
+                .map(|_| false)
+        });
+    }
+}
+
+/// What a node core reported: messages to the transport, syncs to the
+/// disk model's latency, everything else to the cluster's books with what
+/// this engine knows (its disks, its clock).
+impl Sim<'_> {
+    /// Shows the checkers the node's synced log, if a sync moved it since
+    /// they last saw it (before the outputs that followed the sync).
+    fn observe_synced(&mut self, node: u8) {
+        if !self.c.obs.checkers.on() || !self.disks.sync_unseen(node) {
+            return;
+        }
+        let disk = self.disks.read(node);
+        let synced = Observation::Synced {
+            node,
+            log: disk.synced(),
+        };
+        self.c.obs.checkers.observe(self.clock.now(), synced);
+    }
+
+    /// Shows the checkers a message as it leaves, with the sender's disk.
+    fn observe_send(&mut self, from: u8, msg: &Message) {
+        if !self.c.obs.checkers.on() {
+            return;
+        }
+        let disk = self.disks.read(from);
+        let sent = Observation::Sent {
+            from,
+            msg,
+            synced: disk.synced(),
+            written: disk.written(),
+        };
+        self.c.obs.checkers.observe(self.clock.now(), sent);
+    }
+
+    /// Schedules the sync of Ready `ready` after the disk's latency, in
+    /// order behind the node's earlier syncs.
+    fn schedule_sync(&mut self, node: u8, ready: u64) {
+        let at = self
+            .disks
+            .sync_done_at(node, self.clock.now(), self.c.sc.storage.sync_us);
+        let inc = self.c.incarnation(node);
+        self.push(at, Ev::SyncDone { node, inc, ready });
+    }
+
+    fn process_outputs(&mut self, node: u8, out: &mut Vec<Output<TrackedStore>>) {
+        let now = self.clock.now();
+        for o in out.drain(..) {
+            match o {
+                Output::Send(m) => {
+                    self.observe_send(node, &m);
+                    self.send(node, m)
+                }
+                Output::Sync { ready } => self.schedule_sync(node, ready),
+                Output::Applied(rec) => self.c.applied(node, rec),
+                Output::Halted(h) => self.c.halted(node, &h),
+                Output::Note(note) => self.c.note(node, note),
+                Output::SnapshotRestored { index, replay } => {
+                    // The snapshot a start restores is the one its disk holds.
+                    let disk_hash = self.disks.read(node).written().snapshot_hash_at(index);
+                    self.c.restored(node, (index, replay), disk_hash)
+                }
+                Output::BecameLeader { term } => {
+                    let in_flight = self.c.registrations_in_flight();
+                    let disk = self.disks.read(node);
+                    self.c
+                        .obs
+                        .leader(now, node, term, Some(disk.written()), in_flight);
+                }
+            }
+        }
+    }
+}
+
+/// What clients and nodes ask of the cluster: encrypted KV commands with
+/// their retries, and each incarnation's registrations until they apply.
+impl Sim<'_> {
+    /// Proposes through `node` if it is up; true if raft accepted it.
+    fn propose(&mut self, node: u8, data: Vec<u8>) -> bool {
+        let mut accepted = false;
+        self.with_core(node, |core, out, crash| {
+            accepted = core.propose(data, out, crash)?;
+            Ok(false)
+        });
+        accepted
+    }
+
+    fn client_attempt(&mut self, cmd: usize) {
+        let Some(attempt) = self.c.clients.attempt(cmd, self.c.sc.nodes) else {
+            return;
+        };
+        let node = attempt.node;
+        let s = &self.c.nodes[usize::from(node)];
+        let at = (node, &s.member, s.state.running().map(|core| core.app()));
+        let (obs, clients) = (&mut self.c.obs, &mut self.c.clients);
+        let data = obs.client_proposal(self.c.now, clients, at, cmd, attempt);
+        if let Some(data) = data {
+            self.propose(node, data);
+        }
+        let timeout = self.c.sc.workload.client_timeout_ms * 1000;
+        self.push(self.clock.now() + timeout, Ev::ClientRetry { cmd });
+    }
+
+    fn client_retry(&mut self, cmd: usize) {
+        if !self.c.clients.is_done(cmd) {
+            self.client_attempt(cmd);
+        }
+    }
+
+    /// Step 6: proposes this incarnation's registration for every dek not
+    /// yet applied locally, and retries until all have (a paused node
+    /// retries after it resumes).
+    fn propose_registrations(&mut self, node: u8) {
+        let Some(deks) = self.c.registrations_due(node) else {
+            return;
+        };
+        for dek in deks {
+            let Some(data) = self.c.registration(node, dek) else {
+                break;
+            };
+            self.propose(node, data);
+        }
+        let inc = self.c.incarnation(node);
+        let retry = self.c.sc.workload.registration_retry_ms * 1000;
+        self.push(self.clock.now() + retry, Ev::RegRetry { node, inc });
+    }
+}
+
+/// Crashes, power loss and resuming a paused node, on this engine's
+/// disks and stores.
+impl Sim<'_> {
+    fn resume(&mut self, node: u8) {
+        if !self.c.nodes[usize::from(node)].state.set_paused(false) {
+            return;
+        }
+        let held = self.held.take(node);
+        self.c
+            .record(Some(node), &kinds::RESUME, held.len() as u64, 0);
+        self.schedule_tick(node);
+        for work in held {
+            match work {
+                Held::Message { sent, msg } => self.hand_over(sent, msg),
+                Held::SyncDone(ready) => {
+                    self.with_core(node, |core, out, crash| core.sync_done(ready, out, crash))
+                }
+                Held::SnapshotFate {
+                    to,
+                    delivered,
+                    term,
+                } => self.report_snapshot_fate(node, to, delivered, term),
+            }
+        }
+    }
+
+    /// Replaces a down node's epoch file with its previous synced copy.
+    fn roll_back_epoch(&mut self, node: u8) {
+        let who = (node, self.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        target::roll_back_epoch_file(books, self.disks.epoch_file(node), who);
+    }
+
+    fn crash(&mut self, node: u8, power_loss: bool) {
+        if self.c.nodes[usize::from(node)].state.exists() {
+            self.c.obs.stats.crashes += 1;
+            self.stop(node, DownReason::Crashed);
+        }
+        if power_loss {
+            self.lose_power(node);
+        }
+        if self.c.injector.take_rollback(node) {
+            self.roll_back_epoch(node);
+        }
+    }
+
+    /// Power goes out on a down node: its disks keep what synced (the
+    /// store a seeded part of the rest), as the trace and checkers learn.
+    fn lose_power(&mut self, node: u8) {
+        self.c.obs.stats.power_losses += 1;
+        let kept = self.disks.power_loss(node);
+        self.c.record(Some(node), &kinds::POWER_LOSS, 0, 0);
+        match kept {
+            None => {}
+            Some(Ok(kept)) => {
+                self.c.record(
+                    Some(node),
+                    &kinds::POWER_LOSS_KEPT,
+                    kept.batches,
+                    kept.unsynced,
+                );
+                if kept.rows > 0 {
+                    self.c.mark(SimMark::PowerLossUnsyncedRegistry);
+                }
+            }
+            Some(Err(e)) => self
+                .c
+                .store_failure("store-open", node, format!("power loss: {e}")),
+        }
+        self.c
+            .obs
+            .checkers
+            .observe(self.clock.now(), Observation::PowerLost { node });
+    }
+
+    /// An armed crash is not in the schedule, so neither is its restart:
+    /// the down time comes from the node's fault stream, keyed by how many
+    /// armed crashes it has had.
+    fn restart_after_armed_crash(&mut self, node: u8) {
+        let down_us = self.c.injector.down_after_armed_crash(node);
+        self.push(self.clock.now() + down_us, Ev::ArmedRestart { node });
+    }
+}
+
+/// The native engine's primitives, for the schedule's events (each kind
+/// in [`crate::faults`] decides when it applies).
+impl Target for Sim<'_> {
+    fn life(&self, node: u8) -> Life {
+        Life::of(&self.c.nodes[usize::from(node)].state)
+    }
+
+    fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
+        f(Books::at(
+            &mut self.c.obs,
+            &mut self.c.injector,
+            self.clock.now(),
+        ))
+    }
+
+    fn fulls(&self) -> Vec<u64> {
+        self.c.fulls()
+    }
+
+    fn first_dek(&self) -> u32 {
+        self.c.sc.deks[0]
+    }
+
+    fn next_pid(&mut self) -> u64 {
+        self.c.clients.next_pid()
+    }
+
+    fn crash(&mut self, node: u8, power_loss: bool) {
+        Sim::crash(self, node, power_loss);
+    }
+
+    fn restart(&mut self, node: u8) {
+        Sim::restart(self, node);
+    }
+
+    fn pause(&mut self, node: u8) -> bool {
+        self.c.nodes[usize::from(node)].state.set_paused(true)
+    }
+
+    fn resume(&mut self, node: u8) {
+        Sim::resume(self, node);
+    }
+
+    fn roll_back_epoch(&mut self, node: u8) {
+        Sim::roll_back_epoch(self, node);
+    }
+
+    fn preset_epoch(&mut self, node: u8, epoch: u16) {
+        let who = (node, self.c.nodes[usize::from(node)].member.full);
+        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        target::preset_epoch_file(books, self.disks.epoch_file(node), who, epoch);
+    }
+
+    fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
+        self.c.nodes[usize::from(node)].corruptions.push(corruption);
+    }
+
+    fn partition(&mut self, side: &[u8]) {
+        self.transport.partition(side);
+    }
+
+    fn one_way(&mut self, from: u8, to: u8) {
+        self.transport.cut(from, to);
+    }
+
+    fn heal(&mut self) {
+        self.transport.heal();
+    }
+
+    fn client_command(&mut self, node: u8, dek: u32) {
+        let cmd = self.c.clients.command(node, dek);
+        self.client_attempt(cmd);
+    }
+
+    fn snapshot(&mut self, node: u8) {
+        let min_new = self.c.sc.snapshots.keep_entries;
+        let mut taken = None;
+        self.with_core(node, |core, _, _| {
+            taken = core.take_snapshot(min_new)?;
+            Ok(false)
+        });
+        if let Some(index) = taken {
+            let disk = self.disks.read(node);
+            let snapshot = &disk.written().snapshot;
+            self.c
+                .obs
+                .snapshot_taken(self.clock.now(), node, index, snapshot);
+        }
+    }
+
+    fn inject(&mut self, via: u8, injection: Injection) {
+        let Injection {
+            data,
+            injected,
+            kind,
+            a,
+            b,
+        } = injection;
+        if self.propose(via, data) {
+            self.c.injector.record(injected);
+            self.c.record(Some(via), kind, a, b);
+        }
+    }
+
+    fn owe_liveness(&mut self) {
+        self.liveness_deadline = Some(self.clock.now() + self.c.sc.liveness_bound_ms * 1000);
     }
 }

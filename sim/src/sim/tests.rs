@@ -48,6 +48,17 @@ fn incarnation(sim: &Sim<'_>, node: u8) -> u32 {
     sim.c.incarnation(node)
 }
 
+/// Delivers `msg` as sent from `(node, incarnation)` to `(node, incarnation)`.
+fn deliver(sim: &mut Sim<'_>, from: (u8, u32), to: (u8, u32), msg: Message) {
+    let sent = Envelope {
+        from: from.0,
+        from_inc: from.1,
+        to: to.0,
+        to_inc: to.1,
+    };
+    sim.deliver(sent, msg);
+}
+
 fn delivered(lines: &[String]) -> usize {
     lines.iter().filter(|l| l.ends_with(" deliver")).count()
 }
@@ -57,11 +68,11 @@ fn what_a_crashed_sender_had_in_flight_dies_and_what_was_sent_to_one_is_dropped_
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
     let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
-    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    deliver(&mut sim, (0, n1), (1, n2), heartbeat(0, 1));
     assert_eq!(delivered(&lines(&mut sim)), 1, "a live sender's message");
     Target::crash(&mut sim, 0, false);
     lines(&mut sim);
-    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
+    deliver(&mut sim, (0, n1), (1, n2), heartbeat(0, 1));
     assert_eq!(
         lines(&mut sim),
         Vec::<String>::new(),
@@ -70,7 +81,7 @@ fn what_a_crashed_sender_had_in_flight_dies_and_what_was_sent_to_one_is_dropped_
     Target::crash(&mut sim, 1, false);
     lines(&mut sim);
     let now = incarnation(&sim, 0);
-    sim.deliver(0, now, 1, n2, heartbeat(0, 1));
+    deliver(&mut sim, (0, now), (1, n2), heartbeat(0, 1));
     assert_eq!(
         lines(&mut sim),
         ["n2 drop-partition"],
@@ -84,8 +95,9 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
     let mut sim = world(&sc, &schedule);
     let (n1, n2) = (incarnation(&sim, 0), incarnation(&sim, 1));
     assert!(Target::pause(&mut sim, 1));
-    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
-    sim.deliver(2, incarnation(&sim, 2), 1, n2, heartbeat(2, 1));
+    deliver(&mut sim, (0, n1), (1, n2), heartbeat(0, 1));
+    let n3 = incarnation(&sim, 2);
+    deliver(&mut sim, (2, n3), (1, n2), heartbeat(2, 1));
     assert_eq!(
         delivered(&lines(&mut sim)),
         0,
@@ -98,13 +110,10 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
     // A crash while paused loses what waited, with the process: the next
     // incarnation, paused and resumed, is handed nothing.
     assert!(Target::pause(&mut sim, 1));
-    sim.deliver(0, n1, 1, n2, heartbeat(0, 1));
-    assert_eq!(sim.slots[1].held.len(), 1);
+    deliver(&mut sim, (0, n1), (1, n2), heartbeat(0, 1));
+    assert_eq!(sim.held.len(1), 1);
     Target::crash(&mut sim, 1, false);
-    assert!(
-        sim.slots[1].held.is_empty(),
-        "held work outlived its process"
-    );
+    assert!(sim.held.len(1) == 0, "held work outlived its process");
     Target::restart(&mut sim, 1);
     assert!(Target::pause(&mut sim, 1));
     Target::resume(&mut sim, 1);
