@@ -14,26 +14,26 @@ use std::rc::Rc;
 use crate::marks::SimMark;
 use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
-use writer_registry::wire;
 
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeCore, Output};
-use crate::oracle::checkers::{Observation, StartOutcome};
+use crate::node::{self, CrashPoints, NodeCore, NodeParams, Output};
+use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
-use crate::store::{image_digest, scan_image, Image, Journal, SimStore, TrackedStore};
+use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
+use crate::world::call::{self, FollowUp, Runtime};
 use crate::world::clients::Attempt;
 use crate::world::cluster::Cluster;
-use crate::world::start;
+use crate::world::lifecycle::{self, Files};
+use crate::world::start::Started;
 use crate::world::target::{self, Books, Injection};
 use crate::world::{DownReason, SimOptions};
 use regsim_engine::clock::Clock;
 use regsim_engine::in_flight::{Arrival, Envelope};
-use regsim_engine::process::Process;
 
 /// The node core over a runtime's files.
 pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
@@ -95,8 +95,9 @@ pub(crate) struct World<F: NodeFiles> {
     pub c: Cluster<F::Log>,
     /// Per member: its files and the work for its host.
     pub slots: Vec<Slot<F>>,
-    /// A registration applied outside a replay in the call being handled.
-    registration_applied: bool,
+    /// The log a start began from, while its outputs are routed (its
+    /// replay restores the snapshot it holds).
+    start_disk: Option<LogImage>,
     /// The world's timers, due by the runtime's clock.
     pub timers: Clock<Timer>,
     /// Per link: the duplicate draws (turmoil never duplicates a
@@ -135,7 +136,7 @@ impl<F: NodeFiles> World<F> {
                     notify: Rc::new(tokio::sync::Notify::new()),
                 })
                 .collect(),
-            registration_applied: false,
+            start_disk: None,
             timers: Clock::new(),
             duplicates: (0..nn * nn)
                 .map(|l| (streams.keyed(Subsystem::Network, 5_000 + l as u64), 0))
@@ -160,75 +161,11 @@ impl<F: NodeFiles> World<F> {
 
     /// Starts an incarnation of `node` (inside its host): the injected
     /// file changes first, then the files reopened as turmoil kept them,
-    /// then the spec's start sequence. True when it joined.
+    /// then the spec's start sequence (see [`lifecycle::start`]). True
+    /// when it joined.
     pub fn start(&mut self, node: u8) -> bool {
-        let i = usize::from(node);
-        self.c.obs.stats.restarts += 1;
-        self.slots[i].start_requested = false;
-        self.check_epoch_file(node);
-        let Some((store, journal, image)) = self.reopen(node) else {
-            self.c.nodes[i].state = Process::Down(DownReason::Broken);
-            return false;
-        };
-        let voters: Vec<u64> = (1..=u64::from(self.c.sc.nodes)).collect();
-        let log = match self.slots[i].files.open_log(&voters) {
-            Ok((log, cut)) => {
-                if cut > 0 {
-                    self.c.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
-                    self.c.mark(SimMark::PowerLossTornWrite);
-                }
-                self.slots[i].seen_syncs = None;
-                log
-            }
-            Err(e) => {
-                self.c.nodes[i].state = Process::Down(DownReason::Broken);
-                self.slots[i].journal = Some(journal);
-                self.c
-                    .store_failure("store-open", node, format!("raft log: {e}"));
-                return false;
-            }
-        };
-        let s = &mut self.slots[i];
-        let epoch = (s.epoch.read(), s.epoch.synced());
-        let disk = F::with_image(&log, LogImage::clone);
-        let opened = (store, journal, image);
-        let (params, tracked) = self
-            .c
-            .begin_start(node, opened, (epoch, disk.hard_state.commit));
-        let mut out = Vec::new();
-        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
-        let result = {
-            let mut epoch_file = s.files.epoch_file(&mut s.epoch);
-            let logger = &self.c.logger;
-            in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, &mut out))
-        };
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
-        start::ran(books, node, registry_crash_armed, &result);
-        if self.c.obs.checkers.on() {
-            // A start syncs the log it opened before its replay (turmoil's
-            // open already did): the checkers see it synced as read. (The
-            // hosted runtimes cannot show `log-not-synced-on-open`.)
-            let synced = Observation::Synced { node, log: &disk };
-            self.c.obs.checkers.observe(self.c.now, synced);
-        }
-        let outcome = match result {
-            Ok(core) => {
-                self.c.nodes[i].state = Process::Up(Box::new(core));
-                self.outputs(node, out, Some(&disk));
-                StartOutcome::Joined
-            }
-            Err(not_started) => self.start_failed(node, *not_started, out, &disk),
-        };
-        let file = &self.slots[i].epoch;
-        let epoch_file = (file.read(), file.synced());
-        self.c
-            .obs
-            .start_ended(self.c.now, node, outcome, epoch_file);
-        self.c.drain_row_changes(node);
-        if outcome == StartOutcome::Joined {
-            self.propose_registrations(node);
-        }
-        outcome == StartOutcome::Joined
+        self.slots[usize::from(node)].start_requested = false;
+        lifecycle::start(self, node)
     }
 
     /// Before a start: writes an injected epoch (preset or rollback) into
@@ -260,12 +197,12 @@ impl<F: NodeFiles> World<F> {
         }
     }
 
-    /// Reopens the registry file as turmoil's file system kept it, brings
-    /// the harness's journal in line with what a power loss kept, does the
-    /// injected row damage, and shows the result to the trace.
-    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
+    /// Reopens the registry file as turmoil's file system kept it and
+    /// brings the harness's journal in line with what a power loss kept,
+    /// checking the file's records against the harness's.
+    fn reopen_file(&mut self, node: u8) -> Option<(SimStore, Journal)> {
         let i = usize::from(node);
-        let mut journal = self.slots[i].journal.take().unwrap_or_default();
+        let journal = self.slots[i].journal.take().unwrap_or_default();
         let (store, cut) = match self.slots[i].files.open_store() {
             Ok(opened) => opened,
             Err(e) => {
@@ -287,6 +224,7 @@ impl<F: NodeFiles> World<F> {
             );
             self.c.violation("durability", Some(node), detail);
         }
+        let mut journal = journal;
         if std::mem::take(&mut self.slots[i].power_lost) {
             // What turmoil's crash kept of the unsynced batches: whole
             // records only (a torn one was cut).
@@ -307,86 +245,10 @@ impl<F: NodeFiles> World<F> {
             );
             self.c.violation("runtime-agreement", Some(node), detail);
         }
-        let mut store = store;
-        self.corrupt_rows(node, &mut store, &mut journal);
-        let scanned = scan_image(&store);
-        match &scanned {
-            Ok(image) => self.c.record_state(node, Ok(image_digest(image))),
-            Err(e) => self
-                .c
-                .store_failure("durability", node, format!("scan after reopen: {e}")),
-        }
-        Some((store, journal, scanned.ok()))
+        Some((store, journal))
     }
 
-    fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        let corruptions = std::mem::take(&mut self.c.nodes[usize::from(node)].corruptions);
-        let fulls = self.c.fulls();
-        let mut synced_records = None;
-        let mut synced = |store: &SimStore| {
-            if let SimStore::File(f) = store {
-                // The injection's own sync covered every record.
-                synced_records = Some(f.records());
-            }
-        };
-        let at = (&mut self.c.obs, self.c.now);
-        let done = (store, journal);
-        crate::world::target::corrupt_rows(at, node, corruptions, &fulls, done, &mut synced);
-        if let Some(records) = synced_records {
-            self.slots[usize::from(node)].synced_records = records;
-        }
-    }
-
-    fn start_failed(
-        &mut self,
-        node: u8,
-        not_started: node::NotStarted<TrackedStore>,
-        out: Vec<Output<TrackedStore>>,
-        disk: &LogImage,
-    ) -> StartOutcome {
-        let i = usize::from(node);
-        let failed = start::start_failed(&mut self.c.obs, self.c.now, node, not_started);
-        let (reason, outcome) = (failed.reason, failed.outcome);
-        let image = failed.store.map(|tracked| self.close_store(node, tracked));
-        self.outputs(node, out, Some(disk));
-        self.c.start_failed(node, reason.clone());
-        if let Some(index) = failed.cut {
-            self.write_cut(node, index, disk);
-        }
-        self.c.stopped(node, image.flatten().as_ref(), None);
-        if reason == DownReason::Crashed {
-            let power = self.c.injector.armed_power_loss(node);
-            self.c
-                .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-            self.slots[i].dying = Some(power);
-            let down_us = self.c.injector.down_after_armed_crash(node);
-            self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
-        }
-        self.c
-            .record(Some(node), &kinds::START_FAILED, reason.code(), 0);
-        outcome
-    }
-
-    /// Closes a stopped process's store: the journal goes back to the
-    /// slot; returns what the store held (`None`: unreadable).
-    fn close_store(&mut self, node: u8, tracked: TrackedStore) -> Option<Image> {
-        let TrackedStore { inner, journal, .. } = tracked;
-        let i = usize::from(node);
-        let scanned = scan_image(&inner);
-        let (synced, pairs) = journal.synced_digest();
-        if let SimStore::File(f) = &inner {
-            self.slots[i].synced_records = f.records() - journal.unsynced_batches() as u64;
-        }
-        self.slots[i].journal = Some(journal);
-        self.slots[i].files.keep_store(inner);
-        let digest = scanned.as_ref().map(image_digest).map_err(Clone::clone);
-        self.c.obs.state(self.c.now, node, digest);
-        self.c
-            .record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
-        scanned.ok()
-    }
-
-    fn write_cut(&mut self, node: u8, index: u64, disk: &LogImage) {
+    fn cut_at(&mut self, node: u8, index: u64, disk: &LogImage) {
         let member = &mut self.c.nodes[usize::from(node)].member;
         self.c.obs.write_cut(self.c.now, node, member, index, disk);
     }
@@ -394,20 +256,12 @@ impl<F: NodeFiles> World<F> {
     /// Stops a running node (a crash, a halt, or the run's end): its store
     /// is shown to the checkers and its journal kept for the next start.
     pub fn stop(&mut self, node: u8, reason: DownReason) {
-        let ended = self.c.process_ended(node, reason);
-        let s = &mut self.slots[usize::from(node)];
-        s.inbox.clear();
-        s.held.clear();
-        s.outbox.clear();
-        if let Some((store, digest)) = ended {
-            let image = self.close_store(node, store);
-            self.c.stopped(node, image.as_ref(), digest);
-        }
+        lifecycle::stop(self, node, reason);
     }
 
-    /// Calls into a running core (inside its host) and handles what it
-    /// returns: outputs, syncs (done at once: turmoil's file system has no
-    /// latency here), snapshot reports, a halt or an armed crash.
+    /// Calls into a running core (inside its host) and handles what
+    /// follows (see [`call`]): syncs are done at once (turmoil's file
+    /// system has no latency here).
     pub fn call(
         &mut self,
         node: u8,
@@ -417,239 +271,21 @@ impl<F: NodeFiles> World<F> {
             &mut dyn CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
-        let i = usize::from(node);
-        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
-        let mut out = Vec::new();
-        let mut result = {
-            let Some(core) = self.c.nodes[i].state.core_mut() else {
-                return;
-            };
-            let crash = self.c.injector.crash_points(node);
-            in_system(|| f(core, &mut out, crash))
-        };
-        let mut rounds = 0u64;
-        loop {
-            rounds += 1;
-            if rounds > self.c.sc.limits.max_events_per_instant {
-                let detail = format!(
-                    "n{} asked for more than {} syncs and snapshot reports in one call",
-                    node + 1,
-                    self.c.sc.limits.max_events_per_instant
-                );
-                self.c.violation("livelock", Some(node), detail);
-                break;
-            }
-            let fired = self.c.nodes[i].state.core();
-            let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
-            self.c.store_fault_fired(node, fired);
-            self.observe_synced(node);
-            let follow = self.outputs(node, std::mem::take(&mut out), None);
-            if follow.is_empty() || result != Ok(false) {
-                break;
-            }
-            for work in follow {
-                let Some(core) = self.c.nodes[i].state.core_mut() else {
-                    break;
-                };
-                let crash = self.c.injector.crash_points(node);
-                result = in_system(|| match work {
-                    FollowUp::Sync(ready) => core.sync_done(ready, &mut out, crash),
-                    FollowUp::SnapshotSent(to) => core
-                        .report_snapshot(u64::from(to) + 1, true, &mut out, crash)
-                        .map(|_| false),
-                });
-                if result != Ok(false) {
-                    break;
-                }
-            }
-        }
-        let mut books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
-        books.registry_crash_fired(node, registry_crash_armed);
-        if std::mem::take(&mut self.registration_applied) {
-            self.c.probe_encryption(node);
-        }
-        match result {
-            Ok(false) => {}
-            Ok(true) => self.stop(node, DownReason::Halted),
-            Err(node::Crashed { partial }) => {
-                let power = self.c.injector.armed_power_loss(node);
-                if let Some(index) = partial {
-                    if let Some(core) = self.c.nodes[i].state.core() {
-                        let disk = F::with_image(core.log(), LogImage::clone);
-                        self.write_cut(node, index, &disk);
-                    }
-                }
-                self.c
-                    .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-                self.c.obs.stats.crashes += 1;
-                self.stop(node, DownReason::Crashed);
-                self.slots[i].dying = Some(power);
-                let down_us = self.c.injector.down_after_armed_crash(node);
-                self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
-            }
-        }
-        self.c.drain_row_changes(node);
+        call::call(self, node, f);
     }
 
-    /// Shows the checkers the node's synced log if a sync moved it since
-    /// they last saw it (before the outputs that followed the sync).
-    fn observe_synced(&mut self, node: u8) {
-        let i = usize::from(node);
-        if !self.c.obs.checkers.on() {
-            return;
-        }
-        let slot = &mut self.slots[i];
-        let Some(core) = self.c.nodes[i].state.core() else {
-            return;
-        };
-        let (checkers, now, seen) = (&mut self.c.obs.checkers, self.c.now, &mut slot.seen_syncs);
-        F::with_record(core.log(), |record| {
-            if *seen != Some(record.syncs()) {
-                *seen = Some(record.syncs());
-                checkers.observe(
-                    now,
-                    Observation::Synced {
-                        node,
-                        log: record.synced(),
-                    },
-                );
-            }
-        });
-    }
-
-    /// Shows the checkers a message as it leaves, with the sender's log.
-    fn observe_send(&mut self, from: u8, msg: &Message) {
-        let Some(core) = self.c.nodes[usize::from(from)].state.core() else {
-            return;
-        };
-        if !self.c.obs.checkers.on() {
-            return;
-        }
-        let (checkers, now) = (&mut self.c.obs.checkers, self.c.now);
-        F::with_record(core.log(), |record| {
-            let sent = Observation::Sent {
-                from,
-                msg,
-                synced: record.synced(),
-                written: record.written(),
-            };
-            checkers.observe(now, sent);
-        });
-    }
-
-    /// Records and shows the checkers a batch of outputs; returns the
-    /// calls they ask for next. `disk`: the log a start began from (its
-    /// replay restores the snapshot it holds).
-    fn outputs(
-        &mut self,
-        node: u8,
-        out: Vec<Output<TrackedStore>>,
-        disk: Option<&LogImage>,
-    ) -> Vec<FollowUp> {
-        let i = usize::from(node);
-        let mut follow = Vec::new();
-        for o in out {
-            match o {
-                Output::Send(m) => {
-                    self.observe_send(node, &m);
-                    if let Some(to) = self.send(node, &m) {
-                        if m.get_msg_type() == MessageType::MsgSnapshot {
-                            // Handed to the network: like a stream that
-                            // finished, the sender learns nothing more; a
-                            // lost one shows as a follower still behind.
-                            follow.push(FollowUp::SnapshotSent(to));
-                        }
-                    }
-                }
-                Output::Sync { ready } => follow.push(FollowUp::Sync(ready)),
-                Output::Applied(rec) => self.on_applied(node, rec),
-                Output::Halted(h) => self.c.halted(node, &h),
-                Output::Note(note) => self.c.note(node, note),
-                Output::SnapshotRestored { index, replay } => {
-                    // The snapshot a start restores is the one the log it
-                    // opened holds; one installed later, the running log's.
-                    let core = self.c.nodes[i].state.core();
-                    let disk_hash = disk.and_then(|d| d.snapshot_hash_at(index)).or_else(|| {
-                        core.and_then(|c| F::with_image(c.log(), |d| d.snapshot_hash_at(index)))
-                    });
-                    self.c.restored(node, (index, replay), disk_hash)
-                }
-                Output::BecameLeader { term } => {
-                    let in_flight = self.c.registrations_in_flight();
-                    let (obs, now) = (&mut self.c.obs, self.c.now);
-                    match self.c.nodes[i].state.core() {
-                        Some(core) => F::with_image(core.log(), |log| {
-                            obs.leader(now, node, term, Some(log), in_flight)
-                        }),
-                        None => obs.leader(now, node, term, None, in_flight),
-                    }
-                }
-            }
-        }
-        follow
-    }
-
-    /// Queues a Raft message for the host to send; its destination.
-    fn send(&mut self, from: u8, m: &Message) -> Option<u8> {
-        let to =
-            m.to.checked_sub(1)
-                .and_then(|t| u8::try_from(t).ok())
-                .filter(|&t| t < self.c.sc.nodes)?;
-        self.c.obs.stats.messages += 1;
-        let kind = m.get_msg_type() as u64;
-        self.c.record(
-            Some(from),
-            &kinds::SEND,
-            u64::from(to),
-            kind << 32 | m.index,
-        );
-        // Each end's incarnation travels with the message: the receiver
-        // drops what a dead incarnation sent or what was sent to one.
-        let (from_inc, to_inc) = (self.c.incarnation(from), self.c.incarnation(to));
-        let mut bytes = vec![TAG_RAFT];
-        bytes.extend(from_inc.to_be_bytes());
-        bytes.extend(to_inc.to_be_bytes());
-        bytes.extend(m.write_to_bytes().expect("raft messages encode"));
-        let link = usize::from(from) * usize::from(self.c.sc.nodes) + usize::from(to);
-        let (rng, seq) = &mut self.duplicates[link];
-        let again = rng.draw(*seq).unit(0) < self.c.sc.network.duplicate_rate;
-        *seq += 1;
-        let outbox = &mut self.slots[usize::from(from)].outbox;
-        if again {
-            outbox.push((to, bytes.clone()));
-        }
-        outbox.push((to, bytes));
-        Some(to)
-    }
-
-    fn on_applied(&mut self, node: u8, rec: node::ApplyRecord) {
-        if !rec.replay && wire::registration_of(&rec.data).is_some() {
-            self.registration_applied = true;
-        }
-        self.c.applied(node, rec);
-    }
-
-    /// START-6: proposes this incarnation's registration for every dek not
-    /// yet applied locally; the driver retries until all have.
+    /// START-6: proposes this incarnation's registrations (see
+    /// [`lifecycle::propose_registrations`]); the driver retries.
     pub fn propose_registrations(&mut self, node: u8) {
-        let Some(deks) = self.c.registrations_due(node) else {
-            return;
-        };
-        for dek in deks {
-            let Some(data) = self.c.registration(node, dek) else {
-                break;
-            };
-            self.call(node, |core, out, crash| {
-                core.propose(data, out, crash).map(|_| false)
-            });
-        }
-        let inc = self.c.incarnation(node);
-        let retry = self.c.sc.workload.registration_retry_ms * 1000;
-        self.timer(self.c.now + retry, Timer::RegRetry { node, inc });
+        lifecycle::propose_registrations(self, node);
     }
 
-    /// A Raft tick (inside the host).
+    /// A Raft tick (inside the host). A process paused while its host
+    /// waited takes none, as on the native engine.
     pub fn tick(&mut self, node: u8) {
+        if self.c.nodes[usize::from(node)].state.running().is_none() {
+            return;
+        }
         self.c.record(Some(node), &kinds::TICK, 0, 0);
         self.call(node, |core, out, crash| {
             core.tick(out, crash).map(|_| false)
@@ -657,9 +293,12 @@ impl<F: NodeFiles> World<F> {
     }
 
     /// A datagram reached running `node` (inside its host): judged by the
-    /// in-flight rule, then handed to the core.
+    /// in-flight rule, then handed to the core (held, if the process was
+    /// paused while its host waited for the datagram).
     pub fn receive(&mut self, node: u8, bytes: &[u8]) {
-        if let Some(datagram) = self.arrival(node, bytes) {
+        if self.c.nodes[usize::from(node)].state.is_paused() {
+            self.hold(node, bytes);
+        } else if let Some(datagram) = self.arrival(node, bytes) {
             self.hand_over(node, datagram);
         }
     }
@@ -873,6 +512,250 @@ impl<F: NodeFiles> World<F> {
     }
 }
 
+/// What the hosted runtimes do their own way around a call into a core:
+/// messages become datagrams for the host to send (duplicated at the
+/// scenario's rate: turmoil never duplicates), syncs are done at once,
+/// and what is observed is read off the running core's log.
+impl<F: NodeFiles> Runtime for World<F> {
+    type Log = F::Log;
+
+    fn cluster(&mut self) -> &mut Cluster<F::Log> {
+        &mut self.c
+    }
+
+    fn observe_synced(&mut self, node: u8) {
+        let i = usize::from(node);
+        if !self.c.obs.checkers.on() {
+            return;
+        }
+        let slot = &mut self.slots[i];
+        let Some(core) = self.c.nodes[i].state.core() else {
+            return;
+        };
+        let (checkers, now, seen) = (&mut self.c.obs.checkers, self.c.now, &mut slot.seen_syncs);
+        F::with_record(core.log(), |record| {
+            if *seen != Some(record.syncs()) {
+                *seen = Some(record.syncs());
+                checkers.observe(
+                    now,
+                    Observation::Synced {
+                        node,
+                        log: record.synced(),
+                    },
+                );
+            }
+        });
+    }
+
+    fn observe_send(&mut self, from: u8, msg: &Message) {
+        let Some(core) = self.c.nodes[usize::from(from)].state.core() else {
+            return;
+        };
+        if !self.c.obs.checkers.on() {
+            return;
+        }
+        let (checkers, now) = (&mut self.c.obs.checkers, self.c.now);
+        F::with_record(core.log(), |record| {
+            let sent = Observation::Sent {
+                from,
+                msg,
+                synced: record.synced(),
+                written: record.written(),
+            };
+            checkers.observe(now, sent);
+        });
+    }
+
+    /// Queues a Raft message for the host to send. A snapshot handed to
+    /// the network asks for its report at once.
+    fn send(&mut self, from: u8, m: Message) -> Option<FollowUp> {
+        let to =
+            m.to.checked_sub(1)
+                .and_then(|t| u8::try_from(t).ok())
+                .filter(|&t| t < self.c.sc.nodes)?;
+        self.c.obs.stats.messages += 1;
+        let kind = m.get_msg_type() as u64;
+        self.c.record(
+            Some(from),
+            &kinds::SEND,
+            u64::from(to),
+            kind << 32 | m.index,
+        );
+        // Each end's incarnation travels with the message: the receiver
+        // drops what a dead incarnation sent or what was sent to one.
+        let (from_inc, to_inc) = (self.c.incarnation(from), self.c.incarnation(to));
+        let mut bytes = vec![TAG_RAFT];
+        bytes.extend(from_inc.to_be_bytes());
+        bytes.extend(to_inc.to_be_bytes());
+        bytes.extend(m.write_to_bytes().expect("raft messages encode"));
+        let link = usize::from(from) * usize::from(self.c.sc.nodes) + usize::from(to);
+        let (rng, seq) = &mut self.duplicates[link];
+        let again = rng.draw(*seq).unit(0) < self.c.sc.network.duplicate_rate;
+        *seq += 1;
+        let outbox = &mut self.slots[usize::from(from)].outbox;
+        if again {
+            outbox.push((to, bytes.clone()));
+        }
+        outbox.push((to, bytes));
+        (m.get_msg_type() == MessageType::MsgSnapshot).then_some(FollowUp::SnapshotSent(to))
+    }
+
+    fn sync(&mut self, _node: u8, ready: u64) -> Option<FollowUp> {
+        Some(FollowUp::Sync(ready))
+    }
+
+    /// The snapshot a start restores is the one the log it opened holds;
+    /// one installed later, the running log's.
+    fn snapshot_hash(&self, node: u8, index: u64) -> Option<u64> {
+        let core = self.c.nodes[usize::from(node)].state.core();
+        let started = self.start_disk.as_ref();
+        started
+            .and_then(|d| d.snapshot_hash_at(index))
+            .or_else(|| core.and_then(|c| F::with_image(c.log(), |d| d.snapshot_hash_at(index))))
+    }
+
+    fn leader(&mut self, node: u8, term: u64, in_flight: bool) {
+        let (obs, now) = (&mut self.c.obs, self.c.now);
+        match self.c.nodes[usize::from(node)].state.core() {
+            Some(core) => F::with_image(core.log(), |log| {
+                obs.leader(now, node, term, Some(log), in_flight)
+            }),
+            None => obs.leader(now, node, term, None, in_flight),
+        }
+    }
+
+    /// In a start, the log it began from (its core is gone when the start
+    /// failed); else the running log.
+    fn write_cut(&mut self, node: u8, index: u64) {
+        let core = self.c.nodes[usize::from(node)].state.core();
+        let disk = match (&self.start_disk, core) {
+            (Some(disk), _) => disk.clone(),
+            (None, Some(core)) => F::with_image(core.log(), LogImage::clone),
+            (None, None) => return,
+        };
+        self.cut_at(node, index, &disk);
+    }
+
+    fn stop(&mut self, node: u8, reason: DownReason) {
+        lifecycle::stop(self, node, reason);
+    }
+
+    /// The process is gone; the driver finishes the crash (with power
+    /// loss, on turmoil's file system) and restarts it after the down time.
+    fn armed_crash(&mut self, node: u8, power_loss: bool) {
+        if self.c.nodes[usize::from(node)].state.exists() {
+            self.c.obs.stats.crashes += 1;
+            self.stop(node, DownReason::Crashed);
+        }
+        self.slots[usize::from(node)].dying = Some(power_loss);
+        let down_us = self.c.injector.down_after_armed_crash(node);
+        self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
+    }
+}
+
+/// Where the hosted runtimes keep a node's files: on the runtime's file
+/// system (or in memory), checked against the harness's records at each
+/// start; the host's clock ticks a started core.
+impl<F: NodeFiles> Files for World<F> {
+    fn forget_work(&mut self, node: u8) {
+        let s = &mut self.slots[usize::from(node)];
+        s.inbox.clear();
+        s.held.clear();
+        s.outbox.clear();
+    }
+
+    fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal) {
+        let s = &mut self.slots[usize::from(node)];
+        if let SimStore::File(f) = &store {
+            s.synced_records = f.records() - journal.unsynced_batches() as u64;
+        }
+        s.journal = Some(journal);
+        s.files.keep_store(store);
+    }
+
+    fn before_start(&mut self, node: u8) {
+        self.check_epoch_file(node);
+    }
+
+    fn open_store(&mut self, node: u8) -> Option<(SimStore, Journal)> {
+        self.reopen_file(node)
+    }
+
+    /// The injection's own sync covered every record.
+    fn damage_synced(&mut self, node: u8, store: &SimStore) {
+        if let SimStore::File(f) = store {
+            self.slots[usize::from(node)].synced_records = f.records();
+        }
+    }
+
+    fn open_log(&mut self, node: u8) -> Option<F::Log> {
+        let voters: Vec<u64> = (1..=u64::from(self.c.sc.nodes)).collect();
+        let i = usize::from(node);
+        match self.slots[i].files.open_log(&voters) {
+            Ok((log, cut)) => {
+                if cut > 0 {
+                    self.c.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
+                    self.c.mark(SimMark::PowerLossTornWrite);
+                }
+                self.slots[i].seen_syncs = None;
+                Some(log)
+            }
+            Err(e) => {
+                self.c
+                    .store_failure("store-open", node, format!("raft log: {e}"));
+                None
+            }
+        }
+    }
+
+    fn epoch(&self, node: u8) -> (u16, u16) {
+        let file = &self.slots[usize::from(node)].epoch;
+        (file.read(), file.synced())
+    }
+
+    fn commit_in(&mut self, _node: u8, log: &F::Log) -> u64 {
+        let disk = F::with_image(log, LogImage::clone);
+        let commit = disk.hard_state.commit;
+        self.start_disk = Some(disk);
+        commit
+    }
+
+    fn run_start(
+        &mut self,
+        node: u8,
+        params: NodeParams,
+        log: F::Log,
+        tracked: TrackedStore,
+        out: &mut Vec<Output<TrackedStore>>,
+    ) -> Started<F::Log> {
+        let s = &mut self.slots[usize::from(node)];
+        let mut epoch_file = s.files.epoch_file(&mut s.epoch);
+        let logger = &self.c.logger;
+        in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, out))
+    }
+
+    /// A start syncs the log it opened before its replay (turmoil's open
+    /// already did): the checkers see it synced as read. (The hosted
+    /// runtimes cannot show `log-not-synced-on-open`.)
+    fn observe_start(&mut self, node: u8) {
+        if let (true, Some(disk)) = (self.c.obs.checkers.on(), &self.start_disk) {
+            let synced = Observation::Synced { node, log: disk };
+            self.c.obs.checkers.observe(self.c.now, synced);
+        }
+    }
+
+    fn start_ended(&mut self, _node: u8) {
+        self.start_disk = None;
+    }
+
+    /// The host ticks its core.
+    fn joined(&mut self, _node: u8) {}
+
+    fn retry_registrations(&mut self, node: u8, inc: u32, at: u64) {
+        self.timer(at, Timer::RegRetry { node, inc });
+    }
+}
+
 /// A datagram that survived its arrival at a node.
 enum Datagram {
     Raft(Box<Message>),
@@ -880,12 +763,6 @@ enum Datagram {
     Client(u64),
     /// What the runtime should never carry: a violation when handed over.
     Garbage(&'static str),
-}
-
-/// A call a batch of outputs asks for next.
-enum FollowUp {
-    Sync(u64),
-    SnapshotSent(u8),
 }
 
 #[cfg(test)]
@@ -897,6 +774,7 @@ mod tests {
 
     use super::World;
     use crate::hosted::memory::MemoryFiles;
+    use crate::world::call::Runtime;
     use crate::world::testing;
 
     fn world() -> World<MemoryFiles> {
@@ -910,7 +788,7 @@ mod tests {
         let mut m = Message::default();
         m.set_msg_type(MessageType::MsgHeartbeat);
         (m.from, m.to) = (u64::from(from) + 1, u64::from(to) + 1);
-        w.send(from, &m);
+        Runtime::send(w, from, m);
         let out = std::mem::take(&mut w.slots[usize::from(from)].outbox);
         out.into_iter().last().unwrap().1
     }

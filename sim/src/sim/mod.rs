@@ -18,21 +18,21 @@ mod transport;
 
 use crate::marks::SimMark;
 use raft::eraftpb::Message;
-use writer_registry::wire;
 
 use crate::disk::DiskStorage;
 use crate::error::HarnessError;
-use crate::node::{self, NodeCore, Output};
-use crate::oracle::checkers::{Observation, StartOutcome};
+use crate::node::{self, NodeCore, NodeParams, Output};
+use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::rng::Streams;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::store::image_digest;
-use crate::store::{scan_image, ClosedStore, Image, Journal, SimStore, TrackedStore};
+use crate::store::{ClosedStore, Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
+use crate::world::call::{self, FollowUp, Runtime};
 use crate::world::cluster::{name, Cluster};
-use crate::world::start;
+use crate::world::lifecycle::{self, Files};
+use crate::world::start::Started;
 use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::DownReason;
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
@@ -243,15 +243,15 @@ impl<'a> Sim<'a> {
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
                 if self.c.nodes[usize::from(node)].member.incarnation == inc {
-                    self.propose_registrations(node);
+                    lifecycle::propose_registrations(self, node);
                 }
             }
             Ev::ArmedRestart { node } => self.restart(node),
         }
     }
 
-    /// Calls into a running (not paused) core; handles its outputs, an
-    /// armed crash (`Err`) and a halt (`Ok(true)`).
+    /// Calls into a running (not paused) core and handles what follows
+    /// (see [`call`]).
     fn with_core(
         &mut self,
         node: u8,
@@ -261,40 +261,7 @@ impl<'a> Sim<'a> {
             &mut dyn node::CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
-        let i = usize::from(node);
-        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
-        let Process::Up(core) = &mut self.c.nodes[i].state else {
-            return;
-        };
-        let crash = self.c.injector.crash_points(node);
-        let mut out = std::mem::take(&mut self.out);
-        let result = in_system(|| f(core, &mut out, crash));
-        let fired = core.app().fsm().store().fault_fired.take();
-        self.c.store_fault_fired(node, fired);
-        self.observe_synced(node);
-        let registered = out.iter().any(|o| matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some()));
-        self.process_outputs(node, &mut out);
-        if registered {
-            self.c.probe_encryption(node);
-        }
-        self.out = out;
-        let mut books = Books::at(&mut self.c.obs, &mut self.c.injector, self.clock.now());
-        books.registry_crash_fired(node, registry_crash_armed);
-        match result {
-            Ok(false) => {}
-            Ok(true) => self.stop(node, DownReason::Halted),
-            Err(node::Crashed { partial }) => {
-                let power = self.c.injector.armed_power_loss(node);
-                if let Some(index) = partial {
-                    self.write_cut(node, index);
-                }
-                self.c
-                    .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-                self.crash(node, power);
-                self.restart_after_armed_crash(node);
-            }
-        }
-        self.c.drain_row_changes(node);
+        call::call(self, node, f);
     }
 
     fn schedule_tick(&mut self, node: u8) {
@@ -305,12 +272,7 @@ impl<'a> Sim<'a> {
 
     /// Stops a running node: the process is gone, its disk and store stay.
     fn stop(&mut self, node: u8, reason: DownReason) {
-        let ended = self.c.process_ended(node, reason);
-        self.held.clear(node);
-        if let Some((store, digest)) = ended {
-            let image = self.close_store(node, store);
-            self.c.stopped(node, image.as_ref(), digest);
-        }
+        lifecycle::stop(self, node, reason);
     }
 
     fn write_cut(&mut self, node: u8, index: u64) {
@@ -319,175 +281,9 @@ impl<'a> Sim<'a> {
         self.c.obs.write_cut(self.c.now, node, member, index, log);
     }
 
-    /// Closes a node's store for its time down, recording what it holds
-    /// and what of it reached a sync (as the harness's journal saw it: a
-    /// run that skips a sync leaves a different durable image). Returns
-    /// what it holds, for the checkers (`None`: unreadable, a violation).
-    fn close_store(&mut self, node: u8, tracked: TrackedStore) -> Option<Image> {
-        let TrackedStore { inner, journal, .. } = tracked;
-        let scanned = scan_image(&inner);
-        let (synced, pairs) = journal.synced_digest();
-        let closed = if self.c.finishing {
-            inner.release()
-        } else {
-            match inner.kill() {
-                Ok(closed) => closed,
-                Err(e) => {
-                    // The harness's premise (a quiescent fjall whose files
-                    // change by appends only) failed, not the system.
-                    self.c
-                        .obs
-                        .harness_error
-                        .get_or_insert(HarnessError::Environment(format!(
-                            "n{} at {}us: no crash copy: {e}",
-                            node + 1,
-                            self.clock.now()
-                        )));
-                    ClosedStore::new(self.c.opts.registry, &self.c.opts.data_dir.join(name(node)))
-                }
-            }
-        };
-        self.disks.keep_closed(node, closed, journal);
-        self.c.record_state(
-            node,
-            scanned.as_ref().map(image_digest).map_err(Clone::clone),
-        );
-        self.c.note_rows(node, scanned.as_ref().ok());
-        self.c
-            .record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
-        scanned.ok()
-    }
-
     /// Starts a down node (crashed or halted; refused and broken stay down).
     fn restart(&mut self, node: u8) {
-        let i = usize::from(node);
-        if !self.c.nodes[i].state.may_start() {
-            return;
-        }
-        self.c.obs.stats.restarts += 1;
-        let Some(opened) = self.reopen(node) else {
-            return;
-        };
-        let epoch = self.disks.epoch(node);
-        let disk = self.disks.log(node).clone();
-        let commit = disk.borrow().written().hard_state.commit;
-        let (params, tracked) = self.c.begin_start(node, opened, (epoch, commit));
-        let mut out = std::mem::take(&mut self.out);
-        let registry_crash_armed = self.c.injector.registry_crash_armed(node);
-        let result = in_system(|| {
-            node::start(
-                params,
-                DiskStorage(disk),
-                self.disks.epoch_file(node),
-                tracked,
-                &self.c.logger,
-                &mut out,
-            )
-        });
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.clock.now());
-        start::ran(books, node, registry_crash_armed, &result);
-        // Before the replay's applies are judged: what the start synced.
-        self.observe_synced(node);
-        let outcome = match result {
-            Ok(core) => {
-                self.c.nodes[i].state = Process::Up(Box::new(core));
-                self.process_outputs(node, &mut out);
-                self.out = out;
-                StartOutcome::Joined
-            }
-            Err(not_started) => self.start_failed(node, *not_started, out),
-        };
-        let epoch_file = self.disks.epoch(node);
-        self.c
-            .obs
-            .start_ended(self.clock.now(), node, outcome, epoch_file);
-        if outcome == StartOutcome::Crashed {
-            // An armed crash struck during the start: as for a running
-            // process, with the power loss it was armed with (the unsynced
-            // writes of the replay go) and a rollback waiting for a crash.
-            let power = self.c.injector.armed_power_loss(node);
-            self.c
-                .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
-            self.crash(node, power);
-            self.restart_after_armed_crash(node);
-        }
-        if outcome == StartOutcome::Joined {
-            self.schedule_tick(node);
-            self.propose_registrations(node);
-        }
-        self.c.drain_row_changes(node);
-    }
-
-    /// Reopens a down node's store (fjall recovers what a crash or power
-    /// loss left) and records its state. Returns the store, its
-    /// journal and what it holds (`None` when it could not be read back),
-    /// or `None` when it cannot be opened (the node is broken). Judging
-    /// what it holds is the checkers' job, against their own model.
-    fn reopen(&mut self, node: u8) -> Option<(SimStore, Journal, Option<Image>)> {
-        let (closed, mut journal) = self.disks.take_closed(node);
-        let mut store = match closed.open(self.c.opts.mutant) {
-            Ok(store) => store,
-            Err(e) => {
-                self.c.nodes[usize::from(node)].state = Process::Down(DownReason::Broken);
-                self.c.store_failure("store-open", node, e.to_string());
-                return None;
-            }
-        };
-        self.corrupt_rows(node, &mut store, &mut journal);
-        // One scan serves the checkers and the trace's digest.
-        let scanned = scan_image(&store);
-        if let Err(e) = &scanned {
-            self.c
-                .store_failure("durability", node, format!("scan after reopen: {e}"));
-        }
-        self.c.record_state(
-            node,
-            scanned.as_ref().map(image_digest).map_err(Clone::clone),
-        );
-        self.c.note_rows(node, scanned.as_ref().ok());
-        Some((store, journal, scanned.ok()))
-    }
-
-    /// Damages the rows the schedule corrupted while the node was down.
-    fn corrupt_rows(&mut self, node: u8, store: &mut SimStore, journal: &mut Journal) {
-        let corruptions = std::mem::take(&mut self.c.nodes[usize::from(node)].corruptions);
-        let fulls = self.c.fulls();
-        let at = (&mut self.c.obs, self.c.now);
-        crate::world::target::corrupt_rows(
-            at,
-            node,
-            corruptions,
-            &fulls,
-            (store, journal),
-            &mut |_| {},
-        );
-    }
-
-    /// A start that produced no running node: refused, halted in its
-    /// replay, crashed by an armed fault, or broken.
-    fn start_failed(
-        &mut self,
-        node: u8,
-        not_started: node::NotStarted<TrackedStore>,
-        mut out: Vec<Output<TrackedStore>>,
-    ) -> StartOutcome {
-        let failed = start::start_failed(&mut self.c.obs, self.clock.now(), node, not_started);
-        let (reason, outcome) = (failed.reason, failed.outcome);
-        let image = failed
-            .store
-            .and_then(|tracked| self.close_store(node, tracked));
-        // What the start reported (its replay) reaches the checkers before
-        // the store it left behind, as the incarnation that started.
-        self.process_outputs(node, &mut out);
-        self.out = out;
-        self.c.start_failed(node, reason.clone());
-        if let Some(index) = failed.cut {
-            self.write_cut(node, index);
-        }
-        self.c.stopped(node, image.as_ref(), None);
-        self.c
-            .record(Some(node), &kinds::START_FAILED, reason.code(), 0);
-        outcome
+        lifecycle::start(self, node);
     }
 
     fn shutdown(&mut self, node: u8) {
@@ -627,12 +423,24 @@ impl Sim<'_> {
     }
 }
 
-/// What a node core reported: messages to the transport, syncs to the
-/// disk model's latency, everything else to the cluster's books with what
-/// this engine knows (its disks, its clock).
-impl Sim<'_> {
-    /// Shows the checkers the node's synced log, if a sync moved it since
-    /// they last saw it (before the outputs that followed the sync).
+/// What the native engine does its own way around a call into a core:
+/// messages go to the transport, syncs to the disk model's latency, and
+/// what is observed is read off its disks.
+impl Runtime for Sim<'_> {
+    type Log = DiskStorage;
+
+    fn cluster(&mut self) -> &mut Cluster<DiskStorage> {
+        &mut self.c
+    }
+
+    fn take_outputs(&mut self) -> Vec<Output<TrackedStore>> {
+        std::mem::take(&mut self.out)
+    }
+
+    fn keep_outputs(&mut self, out: Vec<Output<TrackedStore>>) {
+        self.out = out;
+    }
+
     fn observe_synced(&mut self, node: u8) {
         if !self.c.obs.checkers.on() || !self.disks.sync_unseen(node) {
             return;
@@ -645,7 +453,6 @@ impl Sim<'_> {
         self.c.obs.checkers.observe(self.clock.now(), synced);
     }
 
-    /// Shows the checkers a message as it leaves, with the sender's disk.
     fn observe_send(&mut self, from: u8, msg: &Message) {
         if !self.c.obs.checkers.on() {
             return;
@@ -660,42 +467,127 @@ impl Sim<'_> {
         self.c.obs.checkers.observe(self.clock.now(), sent);
     }
 
-    /// Schedules the sync of Ready `ready` after the disk's latency, in
-    /// order behind the node's earlier syncs.
-    fn schedule_sync(&mut self, node: u8, ready: u64) {
+    fn send(&mut self, from: u8, msg: Message) -> Option<FollowUp> {
+        Sim::send(self, from, msg);
+        None
+    }
+
+    /// The sync completes after the disk's latency, in order behind the
+    /// node's earlier syncs.
+    fn sync(&mut self, node: u8, ready: u64) -> Option<FollowUp> {
         let at = self
             .disks
             .sync_done_at(node, self.clock.now(), self.c.sc.storage.sync_us);
         let inc = self.c.incarnation(node);
         self.push(at, Ev::SyncDone { node, inc, ready });
+        None
     }
 
-    fn process_outputs(&mut self, node: u8, out: &mut Vec<Output<TrackedStore>>) {
+    /// The snapshot a start restores is the one its disk holds.
+    fn snapshot_hash(&self, node: u8, index: u64) -> Option<u64> {
+        self.disks.read(node).written().snapshot_hash_at(index)
+    }
+
+    fn leader(&mut self, node: u8, term: u64, in_flight: bool) {
+        let disk = self.disks.read(node);
         let now = self.clock.now();
-        for o in out.drain(..) {
-            match o {
-                Output::Send(m) => {
-                    self.observe_send(node, &m);
-                    self.send(node, m)
-                }
-                Output::Sync { ready } => self.schedule_sync(node, ready),
-                Output::Applied(rec) => self.c.applied(node, rec),
-                Output::Halted(h) => self.c.halted(node, &h),
-                Output::Note(note) => self.c.note(node, note),
-                Output::SnapshotRestored { index, replay } => {
-                    // The snapshot a start restores is the one its disk holds.
-                    let disk_hash = self.disks.read(node).written().snapshot_hash_at(index);
-                    self.c.restored(node, (index, replay), disk_hash)
-                }
-                Output::BecameLeader { term } => {
-                    let in_flight = self.c.registrations_in_flight();
-                    let disk = self.disks.read(node);
+        self.c
+            .obs
+            .leader(now, node, term, Some(disk.written()), in_flight);
+    }
+
+    fn write_cut(&mut self, node: u8, index: u64) {
+        Sim::write_cut(self, node, index);
+    }
+
+    fn stop(&mut self, node: u8, reason: DownReason) {
+        Sim::stop(self, node, reason);
+    }
+
+    fn armed_crash(&mut self, node: u8, power_loss: bool) {
+        self.crash(node, power_loss);
+        self.restart_after_armed_crash(node);
+    }
+}
+
+/// Where the native engine keeps a node's files: its disks, in memory;
+/// a store closes by being killed (a crash copy), or released at the run's
+/// end.
+impl Files for Sim<'_> {
+    fn forget_work(&mut self, node: u8) {
+        self.held.clear(node);
+    }
+
+    fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal) {
+        let closed = if self.c.finishing {
+            store.release()
+        } else {
+            match store.kill() {
+                Ok(closed) => closed,
+                Err(e) => {
+                    // The harness's premise (a quiescent fjall whose files
+                    // change by appends only) failed, not the system.
                     self.c
                         .obs
-                        .leader(now, node, term, Some(disk.written()), in_flight);
+                        .harness_error
+                        .get_or_insert(HarnessError::Environment(format!(
+                            "n{} at {}us: no crash copy: {e}",
+                            node + 1,
+                            self.clock.now()
+                        )));
+                    ClosedStore::new(self.c.opts.registry, &self.c.opts.data_dir.join(name(node)))
                 }
             }
+        };
+        self.disks.keep_closed(node, closed, journal);
+    }
+
+    /// Fjall recovers what a crash or power loss left.
+    fn open_store(&mut self, node: u8) -> Option<(SimStore, Journal)> {
+        let (closed, journal) = self.disks.take_closed(node);
+        match closed.open(self.c.opts.mutant) {
+            Ok(store) => Some((store, journal)),
+            Err(e) => {
+                self.c.store_failure("store-open", node, e.to_string());
+                None
+            }
         }
+    }
+
+    fn open_log(&mut self, node: u8) -> Option<DiskStorage> {
+        Some(DiskStorage(self.disks.log(node).clone()))
+    }
+
+    fn epoch(&self, node: u8) -> (u16, u16) {
+        self.disks.epoch(node)
+    }
+
+    fn commit_in(&mut self, _node: u8, log: &DiskStorage) -> u64 {
+        log.0.borrow().written().hard_state.commit
+    }
+
+    fn run_start(
+        &mut self,
+        node: u8,
+        params: NodeParams,
+        log: DiskStorage,
+        tracked: TrackedStore,
+        out: &mut Vec<Output<TrackedStore>>,
+    ) -> Started<DiskStorage> {
+        let (epoch_file, logger) = (self.disks.epoch_file(node), &self.c.logger);
+        in_system(|| node::start(params, log, epoch_file, tracked, logger, out))
+    }
+
+    fn observe_start(&mut self, node: u8) {
+        Runtime::observe_synced(self, node);
+    }
+
+    fn joined(&mut self, node: u8) {
+        self.schedule_tick(node);
+    }
+
+    fn retry_registrations(&mut self, node: u8, inc: u32, at: u64) {
+        self.push(at, Ev::RegRetry { node, inc });
     }
 }
 
@@ -732,24 +624,6 @@ impl Sim<'_> {
         if !self.c.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
-    }
-
-    /// Step 6: proposes this incarnation's registration for every dek not
-    /// yet applied locally, and retries until all have (a paused node
-    /// retries after it resumes).
-    fn propose_registrations(&mut self, node: u8) {
-        let Some(deks) = self.c.registrations_due(node) else {
-            return;
-        };
-        for dek in deks {
-            let Some(data) = self.c.registration(node, dek) else {
-                break;
-            };
-            self.propose(node, data);
-        }
-        let inc = self.c.incarnation(node);
-        let retry = self.c.sc.workload.registration_retry_ms * 1000;
-        self.push(self.clock.now() + retry, Ev::RegRetry { node, inc });
     }
 }
 

@@ -193,3 +193,66 @@ fn tick_delays_are_the_tick_plus_up_to_a_tenth_drawn_per_node() {
     );
     assert!(alone.iter().any(|d| *d != alone[0]), "jitter: {alone:?}");
 }
+
+#[test]
+fn a_sync_completes_after_a_drawn_latency_never_before_the_node_s_earlier_syncs() {
+    let sc = testing::default_scenario();
+    let [lo, hi] = sc.storage.sync_us;
+    let disks = |first: u8| {
+        let mut d = Disks::new(sc.nodes, &testing::options(), &Streams::new(1));
+        if first != 1 {
+            // Another node's syncs must not shift node 1's latencies.
+            for _ in 0..5 {
+                d.sync_done_at(first, 0, sc.storage.sync_us);
+            }
+        }
+        d
+    };
+    // Far apart: each completes its own latency after it was asked.
+    let mut d = disks(1);
+    let apart: Vec<u64> = (0..20)
+        .map(|k| d.sync_done_at(1, k * 1_000_000, sc.storage.sync_us) - k * 1_000_000)
+        .collect();
+    assert!(apart.iter().all(|l| (lo..=hi).contains(l)), "{apart:?}");
+    assert!(apart.iter().any(|l| *l != apart[0]), "drawn: {apart:?}");
+    let mut other = disks(0);
+    let shifted: Vec<u64> = (0..20)
+        .map(|k| other.sync_done_at(1, k * 1_000_000, sc.storage.sync_us) - k * 1_000_000)
+        .collect();
+    assert_eq!(apart, shifted, "node 0's syncs drew from node 1's stream");
+    // Asked at once: each waits for the one before it.
+    let mut d = disks(1);
+    let at_once: Vec<u64> = (0..20)
+        .map(|_| d.sync_done_at(1, 0, sc.storage.sync_us))
+        .collect();
+    assert!(at_once.windows(2).all(|w| w[0] <= w[1]), "{at_once:?}");
+}
+
+#[test]
+fn a_cut_link_drops_what_leaves_on_it_and_a_healed_one_carries_both_incarnations() {
+    let (sc, schedule) = (testing::default_scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    Target::partition(&mut sim, &[0]);
+    let msg = heartbeat(0, 1);
+    assert!(matches!(
+        sim.transport.send(&mut sim.c, 0, &msg),
+        Leaving::Dropped { to: 1 }
+    ));
+    assert_eq!(lines(&mut sim), ["n1 drop-partition"]);
+    Target::heal(&mut sim);
+    // Another node's messages stay on their own links.
+    let leaving = sim.transport.send(&mut sim.c, 2, &heartbeat(2, 1));
+    let Leaving::InFlight { sent, .. } = leaving else {
+        panic!("n3 to n2 was never cut");
+    };
+    assert_eq!((sent.from, sent.to), (2, 1));
+    assert_eq!(
+        (sent.from_inc, sent.to_inc),
+        (incarnation(&sim, 2), incarnation(&sim, 1))
+    );
+    let to_nobody = heartbeat(0, 7);
+    assert!(matches!(
+        sim.transport.send(&mut sim.c, 0, &to_nobody),
+        Leaving::Nowhere
+    ));
+}

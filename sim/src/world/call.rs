@@ -1,0 +1,208 @@
+//! A call into a running node core and what follows it, once for every
+//! runtime: the store fault it fired, the synced log the checkers see
+//! before the outputs that followed the sync, each output routed (to the
+//! runtime for what only it can do: carry a message, schedule a sync,
+//! read its log), the calls the outputs ask for at once, the gates
+//! probed after a registration applied, and how the call ended (a halt
+//! stops the process, an armed crash kills it).
+//!
+//! A runtime supplies what differs through [`Runtime`]: the native engine
+//! sends through its transport and syncs after its disk's latency; the
+//! hosted runtimes queue datagrams for their host and sync at once
+//! (turmoil's file system has no latency), which [`FollowUp`] carries.
+
+use raft::eraftpb::Message;
+use writer_registry::wire;
+
+use super::cluster::Cluster;
+use super::target::Books;
+use super::DownReason;
+use crate::node::{self, CrashPoints, NodeCore, Output};
+use crate::panics::in_system;
+use crate::store::TrackedStore;
+use crate::trace::kinds;
+use regsim_engine::process::Process;
+use regsim_engine::storage::RaftLog;
+
+/// What a node core reports in one call.
+pub(crate) type Outputs = Vec<Output<TrackedStore>>;
+
+/// A call a batch of outputs asks the runtime to make at once.
+pub(crate) enum FollowUp {
+    /// A Ready's writes synced (no disk latency).
+    Sync(u64),
+    /// A snapshot went out to node `to`: like a stream that finished, the
+    /// sender learns nothing more (a lost one shows as a follower behind).
+    SnapshotSent(u8),
+}
+
+/// What a runtime does its own way around a call. Its contract: each
+/// method does what its runtime means by it, records what it decided in
+/// the trace, and calls back into a core only through [`call`].
+pub(crate) trait Runtime {
+    type Log: RaftLog;
+
+    fn cluster(&mut self) -> &mut Cluster<Self::Log>;
+
+    /// An empty buffer for a call's outputs (one kept between calls).
+    fn take_outputs(&mut self) -> Outputs {
+        Vec::new()
+    }
+
+    /// The buffer back, drained.
+    fn keep_outputs(&mut self, _out: Outputs) {}
+
+    /// Shows the checkers the node's synced log if a sync moved it since
+    /// they last saw it.
+    fn observe_synced(&mut self, node: u8);
+
+    /// Shows the checkers a message as it leaves, with the sender's log.
+    fn observe_send(&mut self, from: u8, msg: &Message);
+
+    /// Carries a message out.
+    fn send(&mut self, from: u8, msg: Message) -> Option<FollowUp>;
+
+    /// Syncs a Ready's writes.
+    fn sync(&mut self, node: u8, ready: u64) -> Option<FollowUp>;
+
+    /// The hash of the snapshot at `index` that the node's log holds (for
+    /// a start, the log it began from).
+    fn snapshot_hash(&self, node: u8, index: u64) -> Option<u64>;
+
+    /// The node became leader in `term`: shown to the observer with its
+    /// log (`in_flight`: registrations were in flight).
+    fn leader(&mut self, node: u8, term: u64, in_flight: bool);
+
+    /// An armed crash cut the node's log write at `index` short.
+    fn write_cut(&mut self, node: u8, index: u64);
+
+    /// Stops the node's process.
+    fn stop(&mut self, node: u8, reason: DownReason);
+
+    /// An armed crash killed the node's process (`power_loss`: with the
+    /// power): it is gone, and comes back after the injector's down time.
+    fn armed_crash(&mut self, node: u8, power_loss: bool);
+}
+
+/// The node core of `L` a call runs on.
+pub(crate) type Core<L> = NodeCore<L, TrackedStore>;
+
+/// Calls `f` on `node`'s core if its process runs (a paused one takes no
+/// calls), then handles what follows (see the module doc). `f` returns
+/// `Ok(true)` when the node halted, `Err` when an armed crash struck.
+pub(crate) fn call<R: Runtime>(
+    rt: &mut R,
+    node: u8,
+    f: impl FnOnce(&mut Core<R::Log>, &mut Outputs, &mut dyn CrashPoints) -> Result<bool, node::Crashed>,
+) {
+    let mut out = rt.take_outputs();
+    let c = rt.cluster();
+    let registry_crash_armed = c.injector.registry_crash_armed(node);
+    let Process::Up(core) = &mut c.nodes[usize::from(node)].state else {
+        rt.keep_outputs(out);
+        return;
+    };
+    let crash = c.injector.crash_points(node);
+    let result = in_system(|| f(core, &mut out, crash));
+    after(rt, node, result, out, registry_crash_armed);
+}
+
+fn after<R: Runtime>(
+    rt: &mut R,
+    node: u8,
+    mut result: Result<bool, node::Crashed>,
+    mut out: Outputs,
+    registry_crash_armed: bool,
+) {
+    let i = usize::from(node);
+    let mut registered = false;
+    let mut rounds = 0u64;
+    loop {
+        rounds += 1;
+        let c = rt.cluster();
+        let limit = c.sc.limits.max_events_per_instant;
+        if rounds > limit {
+            let detail = format!(
+                "n{} asked for more than {limit} syncs and snapshot reports in one call",
+                node + 1
+            );
+            c.violation("livelock", Some(node), detail);
+            break;
+        }
+        let fired = c.nodes[i].state.core();
+        let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
+        c.store_fault_fired(node, fired);
+        rt.observe_synced(node);
+        registered |= out.iter().any(|o| {
+            matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some())
+        });
+        let follow = route(rt, node, &mut out);
+        if follow.is_empty() || result != Ok(false) {
+            break;
+        }
+        for work in follow {
+            let c = rt.cluster();
+            let Process::Up(core) = &mut c.nodes[i].state else {
+                break;
+            };
+            let crash = c.injector.crash_points(node);
+            result = in_system(|| match work {
+                FollowUp::Sync(ready) => core.sync_done(ready, &mut out, crash),
+                FollowUp::SnapshotSent(to) => core
+                    .report_snapshot(u64::from(to) + 1, true, &mut out, crash)
+                    .map(|_| false),
+            });
+            if result != Ok(false) {
+                break;
+            }
+        }
+    }
+    rt.keep_outputs(out);
+    if registered {
+        rt.cluster().probe_encryption(node);
+    }
+    let c = rt.cluster();
+    Books::at(&mut c.obs, &mut c.injector, c.now).registry_crash_fired(node, registry_crash_armed);
+    match result {
+        Ok(false) => {}
+        Ok(true) => rt.stop(node, DownReason::Halted),
+        Err(node::Crashed { partial }) => {
+            let power = rt.cluster().injector.armed_power_loss(node);
+            if let Some(index) = partial {
+                rt.write_cut(node, index);
+            }
+            rt.cluster()
+                .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
+            rt.armed_crash(node, power);
+        }
+    }
+    rt.cluster().drain_row_changes(node);
+}
+
+/// Routes a batch of outputs: what is only observed to the cluster's
+/// books, messages and syncs to the runtime. Returns the calls the
+/// runtime asks for at once.
+pub(crate) fn route<R: Runtime>(rt: &mut R, node: u8, out: &mut Outputs) -> Vec<FollowUp> {
+    let mut follow = Vec::new();
+    for o in out.drain(..) {
+        match o {
+            Output::Send(m) => {
+                rt.observe_send(node, &m);
+                follow.extend(rt.send(node, m));
+            }
+            Output::Sync { ready } => follow.extend(rt.sync(node, ready)),
+            Output::Applied(rec) => rt.cluster().applied(node, rec),
+            Output::Halted(h) => rt.cluster().halted(node, &h),
+            Output::Note(note) => rt.cluster().note(node, note),
+            Output::SnapshotRestored { index, replay } => {
+                let disk_hash = rt.snapshot_hash(node, index);
+                rt.cluster().restored(node, (index, replay), disk_hash)
+            }
+            Output::BecameLeader { term } => {
+                let in_flight = rt.cluster().registrations_in_flight();
+                rt.leader(node, term, in_flight);
+            }
+        }
+    }
+    follow
+}
