@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{find_root, load, mutant_slot, CliError};
+use super::{find_root, load, mutant_slot, runtime_arg, CliError};
 use crate::corpus::{hash_hex, Expect, SeedEntry};
 use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
@@ -31,7 +31,7 @@ pub(super) struct CaseArgs {
     mutant: Option<String>,
     /// The runtime that drives the nodes (default: the entry's, else the
     /// native engine).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = runtime_arg())]
     runtime: Option<run::Runtime>,
 }
 

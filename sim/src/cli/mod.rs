@@ -26,6 +26,7 @@ use std::sync::OnceLock;
 use clap::{Parser, Subcommand};
 
 use crate::error::HarnessError;
+use crate::run::Runtime;
 use crate::scenario::Scenario;
 use crate::store::RegistryKind;
 
@@ -86,8 +87,8 @@ enum Cmd {
         old_seeds: Option<u64>,
         /// `turmoil`: also run the same seeds on the turmoil runtime and
         /// print native / turmoil speed.
-        #[arg(long, value_enum, default_value_t = crate::run::Runtime::Native)]
-        runtime: crate::run::Runtime,
+        #[arg(long, value_parser = runtime_arg(), default_value = "native")]
+        runtime: Runtime,
     },
     /// Run every mutant of the catalogue over the shipped scenarios and the
     /// swarm mode and print how fast each is caught (needs the `mutants`
@@ -113,8 +114,8 @@ enum Cmd {
         scenarios: Option<PathBuf>,
         /// The runtime to run the table on (mutants of code a runtime does
         /// not use are left out, with a note).
-        #[arg(long, value_enum, default_value_t = crate::run::Runtime::Native)]
-        runtime: crate::run::Runtime,
+        #[arg(long, value_parser = runtime_arg(), default_value = "native")]
+        runtime: Runtime,
     },
     /// The nightly job in one command: every scenario for a share of a
     /// wall-time budget, then failures grouped by signature (new ones
@@ -160,6 +161,28 @@ impl From<Registry> for RegistryKind {
             Registry::Memory => RegistryKind::Memory,
         }
     }
+}
+
+/// `--runtime`'s values and the help each shows. The library's [`Runtime`]
+/// knows no command line (clap is the binary's alone), so the values a
+/// user may name are declared here; madsim runs only from
+/// `#[madsim::test]`s and is not offered.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RuntimeArg {
+    /// The native discrete-event engine (sim/src/sim/).
+    Native,
+    /// turmoil's hosts, clock, network and file system (sim/src/turmoil_runtime/).
+    Turmoil,
+}
+
+/// `--runtime`'s parser: a [`RuntimeArg`] value, handed on as the
+/// library's [`Runtime`].
+fn runtime_arg() -> impl clap::builder::TypedValueParser<Value = Runtime> {
+    use clap::builder::TypedValueParser;
+    clap::builder::EnumValueParser::<RuntimeArg>::new().map(|r| match r {
+        RuntimeArg::Native => Runtime::Native,
+        RuntimeArg::Turmoil => Runtime::Turmoil,
+    })
 }
 
 fn parse_range(s: &str) -> Result<(u64, u64), String> {

@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::finish::{own_binary_replays, verdict, Finish};
 use super::run::{command_line, parse_duration, Sweep};
-use super::{find_root, mutant_slot, parse_jobs, CliError};
+use super::{find_root, mutant_slot, parse_jobs, runtime_arg, CliError};
 use crate::nightly::{targets, Target};
 use crate::results::{Header, Source, Writer};
 use crate::run::{self, RunOptions};
@@ -44,7 +44,7 @@ pub(super) struct NightlyArgs {
     #[arg(long)]
     only: Vec<String>,
     /// The runtime every scenario runs on.
-    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
+    #[arg(long, value_parser = runtime_arg(), default_value = "native")]
     runtime: run::Runtime,
     /// Run a mutant of the catalogue (needs the `mutants` feature): the
     /// job must then fail, with a report of the mutant's failing run.

@@ -16,7 +16,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::case::{entry_for, numbered_names, write_new, MAX_NEW_NAMES};
 use super::finish::{own_binary_replays, verdict};
 use super::report::{bare_replay_command, print_result, printed_replay, seed_replay};
-use super::{load, mutant_slot, parse_jobs, parse_range, workspace_root, CliError, Registry};
+use super::{
+    load, mutant_slot, parse_jobs, parse_range, runtime_arg, workspace_root, CliError, Registry,
+};
 use crate::corpus::Expect;
 use crate::error::HarnessError;
 use crate::results::{Header, Origin, Outcome, Record, Writer};
@@ -40,7 +42,7 @@ pub(super) struct RunArgs {
     registry: Option<Registry>,
     /// The runtime that drives the nodes: the native engine, or turmoil's
     /// hosts, network and file system (its registry is a file store).
-    #[arg(long, value_enum, default_value_t = run::Runtime::Native)]
+    #[arg(long, value_parser = runtime_arg(), default_value = "native")]
     runtime: run::Runtime,
     /// Run without oracles (for measuring their cost).
     #[arg(long)]
