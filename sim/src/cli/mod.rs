@@ -4,6 +4,7 @@
 
 mod bench;
 mod case;
+mod ctrl_c;
 mod finish;
 mod html;
 #[cfg(feature = "mutants")]

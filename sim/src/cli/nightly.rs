@@ -197,7 +197,7 @@ pub(super) fn cmd_nightly(args: NightlyArgs) -> Result<bool, CliError> {
     let base = args.seed_base.unwrap_or_else(today_base);
     mutant_slot(args.mutant.as_deref())?;
     run::quiet_panics();
-    crate::interrupt::install();
+    super::ctrl_c::install();
     let mut notes = crate::tempdirs::prepare(jobs);
     for n in &notes {
         println!("note: {n}");

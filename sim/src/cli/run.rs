@@ -158,7 +158,7 @@ pub(super) fn cmd_run(mut args: RunArgs) -> Result<bool, CliError> {
     let opts = options(&args, &sc)?;
     let dir = out_dir(&mut args, &sc.name);
     run::quiet_panics();
-    crate::interrupt::install();
+    super::ctrl_c::install();
     let notes = crate::tempdirs::prepare(jobs);
     for note in &notes {
         println!("note: {note}");
