@@ -51,6 +51,10 @@
     allow(clippy::unit_arg, clippy::let_unit_value)
 )]
 
+/// The commit this build was made from (`build.rs`; `unknown` outside a
+/// git checkout), as results files and printed replay commands name it.
+pub const COMMIT: &str = env!("REGSIM_COMMIT");
+
 pub mod bench;
 pub use regsim_engine::cancel;
 pub mod cli;

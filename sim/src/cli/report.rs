@@ -75,7 +75,7 @@ pub(super) fn pinned(sc: &Scenario, command: &str) -> String {
     format!(
         "{command}   # policy {:?}, commit {}",
         sc.policy,
-        env!("REGSIM_COMMIT")
+        crate::COMMIT
     )
 }
 
