@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const CARGO: &str = "cargo run --release -p writer-registry-sim --bin regsim -- ";
+const CARGO: &str = "cargo run --release -p regsim --bin regsim -- ";
 
 fn regsim_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regsim"))

@@ -93,8 +93,8 @@ enum Cmd {
     },
     /// Run every mutant of the catalogue over the shipped scenarios and the
     /// swarm mode and print how fast each is caught (needs the `mutants`
-    /// feature: `cargo run --release -p writer-registry-sim --features
-    /// mutants --target-dir target/mutants`).
+    /// feature: `cargo run --release -p regsim --features mutants
+    /// --target-dir target/mutants`).
     Mutants {
         /// Seeds per mutant (its runs cycle through the scenarios), 1 to
         /// 100000.
