@@ -1,7 +1,7 @@
 //! Ctrl-C's (and SIGTERM's) handler, installed by the commands that sweep.
 //! What an interrupt does, and the flags a sweep reads, are the library's
-//! ([`writer_registry_sim::interrupt`]); only the binary takes over the process's
-//! signals.
+//! ([`writer_registry_sim::interrupt`]); only the binary takes over the
+//! process's signals.
 
 use std::sync::OnceLock;
 

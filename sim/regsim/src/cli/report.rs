@@ -39,9 +39,9 @@ pub(super) fn seed_replay<'a>(
 }
 
 /// The command that replays `seed` of the scenario at `path`
-/// ([`writer_registry_sim::command`]'s `cargo run` form), bare: what a results file
-/// records, read on any machine with a clone (a command a shell or `shlex`
-/// splits as is; the file's header names the commit).
+/// ([`writer_registry_sim::command`]'s `cargo run` form), bare: what a
+/// results file records, read on any machine with a clone (a command a
+/// shell or `shlex` splits as is; the file's header names the commit).
 pub(super) fn bare_replay_command(
     path: &Path,
     sc: &Scenario,

@@ -8,8 +8,9 @@
 //!
 //! The page needs nothing but itself: inline CSS, inline SVG, no script,
 //! no external reference (a hover shows an SVG `<title>`). It is built
-//! from the events a run keeps ([`writer_registry_sim::run::RunOptions::keep_events`]);
-//! a run without them still renders, with empty lanes. Markup is written
+//! from the events a run keeps
+//! ([`writer_registry_sim::run::RunOptions::keep_events`]); a run without
+//! them still renders, with empty lanes. Markup is written
 //! with maud's `html!`, which escapes every value it splices: text from a
 //! run (a verdict's detail, an oracle's name) cannot become markup.
 
@@ -48,7 +49,8 @@ pub struct Meta<'a> {
 /// The page of one run. `sc` is the scenario as the run saw it (for a
 /// swarm seed or a shrunk schedule, as `Schedule::scenario_of` makes it);
 /// lanes are added for any node the events or verdicts name beyond it.
-/// `result` should carry its events ([`writer_registry_sim::run::RunOptions::keep_events`]).
+/// `result` should carry its events
+/// ([`writer_registry_sim::run::RunOptions::keep_events`]).
 pub fn render(meta: &Meta, sc: &Scenario, result: &RunResult) -> String {
     let timeline = Timeline::build(sc, result);
     let verdict = if result.passed() { "pass" } else { "FAIL" };
