@@ -53,9 +53,9 @@ impl<'a> Replay<'a> {
 /// replaced by the next normal build, minutes each way).
 pub fn cargo_run(mutants: bool) -> &'static str {
     if mutants {
-        "cargo run --release -p writer-registry-sim --features mutants --target-dir target/mutants --bin regsim --"
+        "cargo run --release -p regsim --features mutants --target-dir target/mutants --bin regsim --"
     } else {
-        "cargo run --release -p writer-registry-sim --bin regsim --"
+        "cargo run --release -p regsim --bin regsim --"
     }
 }
 
@@ -123,8 +123,8 @@ impl fmt::Display for Args<'_, '_> {
     }
 }
 
-/// The repository root: where `cargo run -p writer-registry-sim` runs
-/// this build from.
+/// The repository root: where `cargo run -p regsim` runs this build from
+/// (this crate's directory, `sim/`, is one below it).
 fn repository_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -161,7 +161,7 @@ fn shell_word(word: &str) -> String {
 mod tests {
     use super::*;
 
-    const CARGO: &str = "cargo run --release -p writer-registry-sim --bin regsim -- replay";
+    const CARGO: &str = "cargo run --release -p regsim --bin regsim -- replay";
 
     #[test]
     fn a_scenario_under_the_root_is_named_from_the_root_wherever_it_was_given() {
@@ -206,7 +206,7 @@ mod tests {
         let text = cmd.to_string();
         assert!(
             text.starts_with(
-                "cargo run --release -p writer-registry-sim --features mutants --target-dir target/mutants --bin regsim -- replay "
+                "cargo run --release -p regsim --features mutants --target-dir target/mutants --bin regsim -- replay "
             ),
             "{text}"
         );
@@ -240,8 +240,15 @@ mod tests {
         cmd.mutant = None;
         assert_eq!(on_binary(&cmd.to_string(), &inside), Some(cmd.on(&inside)));
         // The form before the mutants build had a target directory of
-        // its own is left as it is.
+        // its own is left as it is, and so is the form before the command
+        // line was a crate of its own (`-p writer-registry-sim`).
         let old = "cargo run --release -p writer-registry-sim --features mutants --bin regsim -- replay --seed 0";
         assert_eq!(on_binary(old, &inside), None);
+        for mutants in ["", " --features mutants --target-dir target/mutants"] {
+            let old = format!(
+                "cargo run --release -p writer-registry-sim{mutants} --bin regsim -- replay --seed 0"
+            );
+            assert_eq!(on_binary(&old, &inside), None, "{old}");
+        }
     }
 }

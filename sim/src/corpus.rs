@@ -351,8 +351,7 @@ fn check_file(root: &Path, path: &Path, file: &str) -> Outcome {
     match entry.check(root) {
         Verdict::Holds(r) => Outcome::Holds(r.trace_hash),
         Verdict::NeedsMutants => Outcome::Skipped(
-            "runs a mutant; replayed by `cargo test -p writer-registry-sim --features mutants`"
-                .into(),
+            "runs a mutant; replayed by `cargo test -p regsim --features mutants`".into(),
         ),
         Verdict::Stale(why) => Outcome::Failed(
             Problem::Stale,

@@ -4,6 +4,11 @@
 //! them; a third exits at once. Nothing already recorded is lost either
 //! way: a sweep writes each result the moment it ends, then prints the
 //! summary of what it has.
+//!
+//! This module is what an interrupt does and the flags a sweep reads; it
+//! sets up no signal handling. The `regsim` binary installs the handler
+//! (ctrlc) that calls [`interrupted`], so the library, which tests and
+//! other programs link, never takes over a process's signals.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -17,17 +22,9 @@ static FIRST: OnceLock<Instant> = OnceLock::new();
 static ABANDONED_AT: OnceLock<Instant> = OnceLock::new();
 static ABANDON: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
-/// Installs the handler (once per process; a process that already has
-/// one, e.g. a test harness's, keeps it and just never sees interrupts).
-pub fn install() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let _ = ctrlc::set_handler(interrupted);
-    });
-}
-
-/// What an interrupt does (the handler).
-fn interrupted() {
+/// What an interrupt does: the handler the binary installs calls it on
+/// each Ctrl-C or SIGTERM.
+pub fn interrupted() {
     let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
     if n == 1 {
         let _ = FIRST.set(Instant::now());

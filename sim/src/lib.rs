@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  seed ──> schedule ──> world ────────────> observations ──> checkers ──> verdict ──> report
-//!  (rng)   (schedule,   (sim: the engine's   (oracle::checkers::  (oracle::*)  (run)     (sweep, cli)
+//!  (rng)   (schedule,   (sim: the engine's   (oracle::checkers::  (oracle::*)  (run)     (sweep, regsim)
 //!           faults:      clock, network,      Observation, and
 //!           one file     in-flight rule;      Injected records,
 //!           per event    hosted: turmoil,     through world::
@@ -40,9 +40,13 @@
 //!   through observations and the injector's records.
 //! - [`run`] turns one run into a verdict (or a [`error::HarnessError`]
 //!   when it says nothing about the system; [`panics`] decides whose a
-//!   panic is); [`sweep`], [`shrink`], [`corpus`], `mutants` (a feature) and
-//!   [`mod@bench`] run many; [`cli`] is the `regsim` command line, and
-//!   [`command`] the one form of the command that replays a run.
+//!   panic is); [`sweep`], [`shrink`], [`corpus`] and `mutants` (a
+//!   feature) run many; [`results`] writes what they found, and
+//!   [`command`] is the one form of the command that replays a run.
+//! - The `regsim` command line (its commands, progress bars, Ctrl-C's
+//!   handler, the HTML report page, `regsim bench`) is a crate of its own,
+//!   `sim/regsim`, on top of this one: nothing here parses arguments,
+//!   draws or takes over a process's signals.
 
 // Without the `mutants` feature a mutant slot is `()` by design (nothing
 // to select), and it is still handed along so both builds share one path.
@@ -51,9 +55,11 @@
     allow(clippy::unit_arg, clippy::let_unit_value)
 )]
 
-pub mod bench;
+/// The commit this build was made from (`build.rs`; `unknown` outside a
+/// git checkout), as results files and printed replay commands name it.
+pub const COMMIT: &str = env!("REGSIM_COMMIT");
+
 pub use regsim_engine::cancel;
-pub mod cli;
 pub mod command;
 pub mod corpus;
 pub mod crash_copy;
@@ -63,7 +69,6 @@ pub use regsim_engine::error;
 pub use regsim_engine::fnv;
 pub mod fsync_witness;
 pub(crate) mod hosted;
-pub mod html;
 pub mod inspect;
 pub mod interrupt;
 #[cfg(madsim)]

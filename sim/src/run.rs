@@ -15,17 +15,7 @@ use crate::tempdirs::session_dir as temp_root;
 use crate::world::{Ending, SimOptions, Stats};
 
 /// Which runtime drives the node cores.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Deserialize,
-    serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
     /// The native discrete-event engine (sim/src/sim/).
@@ -35,7 +25,6 @@ pub enum Runtime {
     Turmoil,
     /// madsim's nodes, clock and network (`madsim_runtime`, built only
     /// under `RUSTFLAGS="--cfg madsim"`, run from `#[madsim::test]`s).
-    #[value(skip)]
     Madsim,
 }
 

@@ -48,7 +48,7 @@ impl Header {
         Header {
             schema: SCHEMA.into(),
             version: VERSION,
-            commit: env!("REGSIM_COMMIT").into(),
+            commit: crate::COMMIT.into(),
             command,
         }
     }

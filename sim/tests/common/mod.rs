@@ -1,6 +1,9 @@
 //! Helpers the integration tests share: where the shipped scenarios are,
 //! which seeds a run covers (`REGSIM_SEED`, `REGSIM_SEEDS`), and the
-//! command that reruns a failing seed. Each test file uses a subset.
+//! command that reruns a failing seed. Each test file uses a subset: the
+//! simulator's (`sim/tests/`) and, through `#[path]`, the command line's
+//! (`sim/regsim/tests/`), so each helper reads the package it was built
+//! in from cargo rather than assuming one.
 //!
 //! Helpers panic with a message that names what was wrong: they are test
 //! code, and a panic is how a test says so.
@@ -14,9 +17,16 @@ use writer_registry_sim::run::RunResult;
 use writer_registry_sim::scenario::Scenario;
 
 /// The workspace root of the checkout these tests were built from (a
-/// test binary always runs against its own checkout, unlike `regsim`).
+/// test binary always runs against its own checkout, unlike `regsim`):
+/// the nearest directory above the test's package that holds
+/// `scenarios/` (`sim/..` or `sim/regsim/../..`).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    package
+        .ancestors()
+        .find(|dir| dir.join("scenarios").is_dir())
+        .unwrap_or_else(|| panic!("no scenarios/ in {} or above", package.display()))
+        .to_path_buf()
 }
 
 /// The shipped scenario `name` (`scenarios/<name>.toml`).
@@ -143,7 +153,8 @@ pub fn announce(line: &str) {
 }
 
 /// The command that reruns `seed` of test `filter` in test file `test`
-/// (`env` holds further `VAR=value` settings to put before it).
+/// of the package these tests belong to (`env` holds further `VAR=value`
+/// settings to put before it).
 pub fn rerun(seed: u64, env: &str, test: &str, filter: &str) -> String {
     let features = if cfg!(feature = "mutants") {
         " --features mutants"
@@ -163,7 +174,8 @@ pub fn rerun(seed: u64, env: &str, test: &str, filter: &str) -> String {
         format!("{env} ")
     };
     format!(
-        "rerun with: REGSIM_SEED={seed} {env}cargo test -p writer-registry-sim{profile}{features} --test {test} {filter}"
+        "rerun with: REGSIM_SEED={seed} {env}cargo test -p {}{profile}{features} --test {test} {filter}",
+        env!("CARGO_PKG_NAME")
     )
 }
 
@@ -221,6 +233,7 @@ pub fn check_seed_parsing() {
         }
     }
     let hint = rerun(5, "REGSIM_SCENARIO=x", "scenarios", "every_shipped");
+    // Run from scenarios.rs: the simulator's package.
     assert!(
         hint.starts_with(
             "rerun with: REGSIM_SEED=5 REGSIM_SCENARIO=x cargo test -p writer-registry-sim"
