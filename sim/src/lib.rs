@@ -26,14 +26,16 @@
 //! - [`schedule`] expands a seed (with [`rng`]'s keyed streams) into
 //!   explicit timed events of the kinds in [`faults`], one file each;
 //!   [`scenario`] bounds what a run may ask for.
-//! - [`world`] is what every runtime's world shares: the observer and the
-//!   members' books, the fault injector, the clients, the `Target` seam
-//!   the event kinds act through. [`sim`] is the native world: the
-//!   virtual clock and event queue, the node cores (the engine's
-//!   `regsim_engine::node`, sans-IO over raft-rs, running
+//! - [`world`] is what every runtime's world shares: a node's life
+//!   (start, registrations, stop) and a call into its core, each written
+//!   once over the `Files` and `Runtime` traits a world implements; the
+//!   observer and the members' books, the fault injector, the clients,
+//!   the `Target` seam the event kinds act through. [`sim`] is the native
+//!   world: the virtual clock and event queue, the node cores (the
+//!   engine's `regsim_engine::node`, sans-IO over raft-rs, running
 //!   [`node::Registry`]: the library's FSM and start sequence, persisting
 //!   through the [`node::storage`] traits that [`disk`] and [`store`]
-//!   implement) and the network model, each owning its own state. It
+//!   implement), its transport and its disks, each owning its state. It
 //!   records every decision and what it did to state in the [`trace`]
 //!   (hashed with the harness's own [`fnv`], never the library's id code).
 //! - [`oracle`]'s checkers own every oracle's state and see the world only

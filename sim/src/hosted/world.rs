@@ -18,14 +18,14 @@ use raft::eraftpb::{Message, MessageType};
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeCore, NodeParams, Output};
+use crate::node::{self, CrashPoints, NodeParams, Output};
 use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
-use crate::world::call::{self, FollowUp, Runtime};
+use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
 use crate::world::clients::Attempt;
 use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
@@ -34,9 +34,6 @@ use crate::world::target::{self, Books, Injection};
 use crate::world::{DownReason, SimOptions};
 use regsim_engine::clock::Clock;
 use regsim_engine::in_flight::{Arrival, Envelope};
-
-/// The node core over a runtime's files.
-pub(crate) type HostedNode<F> = NodeCore<<F as NodeFiles>::Log, TrackedStore>;
 
 /// Work the driver hands a node's host, done inside it.
 pub(crate) enum Work {
@@ -59,7 +56,8 @@ pub(crate) struct Slot<F: NodeFiles> {
     pub epoch_injected: bool,
     /// The harness's record of the registry's writes (in the store while up).
     pub journal: Option<Journal>,
-    /// Registry records the last sync covered, as of the last stop.
+    /// Registry records the last sync covered, as the harness last
+    /// counted them (at a stop, at the row damage's sync).
     pub synced_records: u64,
     /// Power was lost since the store was last opened.
     pub power_lost: bool,
@@ -266,8 +264,8 @@ impl<F: NodeFiles> World<F> {
         &mut self,
         node: u8,
         f: impl FnOnce(
-            &mut HostedNode<F>,
-            &mut Vec<Output<TrackedStore>>,
+            &mut Core<F::Log>,
+            &mut Outputs,
             &mut dyn CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -667,7 +665,10 @@ impl<F: NodeFiles> Files for World<F> {
     fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal) {
         let s = &mut self.slots[usize::from(node)];
         if let SimStore::File(f) = &store {
-            s.synced_records = f.records() - journal.unsynced_batches() as u64;
+            // Saturating: a file holding fewer records than the journal's
+            // unsynced batches was already reported at its reopen.
+            let unsynced = journal.unsynced_batches() as u64;
+            s.synced_records = f.records().saturating_sub(unsynced);
         }
         s.journal = Some(journal);
         s.files.keep_store(store);
@@ -681,11 +682,17 @@ impl<F: NodeFiles> Files for World<F> {
         self.reopen_file(node)
     }
 
-    /// The injection's own sync covered every record.
-    fn damage_synced(&mut self, node: u8, store: &SimStore) {
-        if let SimStore::File(f) = store {
-            self.slots[usize::from(node)].synced_records = f.records();
+    /// A file's records, counted at the injection's own sync.
+    fn synced_count(store: &SimStore) -> Option<u64> {
+        match store {
+            SimStore::File(f) => Some(f.records()),
+            _ => None,
         }
+    }
+
+    /// The injection's own sync covered every record the file held then.
+    fn damage_synced(&mut self, node: u8, count: u64) {
+        self.slots[usize::from(node)].synced_records = count;
     }
 
     fn open_log(&mut self, node: u8) -> Option<F::Log> {
@@ -713,7 +720,11 @@ impl<F: NodeFiles> Files for World<F> {
         (file.read(), file.synced())
     }
 
-    fn commit_in(&mut self, _node: u8, log: &F::Log) -> u64 {
+    /// Keeps the log the start began from until it ends: its replay
+    /// restores the snapshot it holds, and a start that fails has no
+    /// core to read it from.
+    fn start_from(&mut self, _node: u8, log: &F::Log) -> u64 {
+        debug_assert!(self.start_disk.is_none(), "a start began inside another");
         let disk = F::with_image(log, LogImage::clone);
         let commit = disk.hard_state.commit;
         self.start_disk = Some(disk);

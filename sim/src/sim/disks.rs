@@ -110,7 +110,7 @@ impl Disks {
     }
 
     /// The log synced since the checkers last saw it: marks it seen.
-    pub fn sync_unseen(&mut self, node: u8) -> bool {
+    pub fn take_unseen_sync(&mut self, node: u8) -> bool {
         let d = &mut self.disks[usize::from(node)];
         let syncs = d.log.borrow().syncs();
         let unseen = syncs != d.seen_syncs;
@@ -134,7 +134,8 @@ impl Disks {
     /// Power goes out on a down node: its log and epoch file lose what
     /// did not sync, its store keeps what synced and a seeded whole-batch
     /// prefix of what did not (fjall: and a torn part of the next batch,
-    /// for its recovery to cut). `None`: the store is open (cannot be).
+    /// for its recovery to cut). `None`: no closed store (its reopen
+    /// failed: the node is broken).
     pub fn power_loss(&mut self, node: u8) -> Option<Result<Kept, String>> {
         let i = usize::from(node);
         let d = &mut self.disks[i];

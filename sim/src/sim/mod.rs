@@ -1,11 +1,11 @@
 //! The native world: the cluster on the engine's virtual clock, with its
 //! own transport (the network model and the in-flight rule,
-//! [`transport`]), disks ([`disks`]) and work held for paused processes
-//! ([`held`]), driving the node cores through a schedule and feeding the
+//! `transport`), disks (`disks`) and work held for paused processes
+//! (`held`), driving the node cores through a schedule and feeding the
 //! oracles. Each of those owns its state; this module is the event loop
 //! and the glue between them: what an event does, what a node core's
 //! outputs become, and the primitives the schedule's events act through
-//! (its [`Target`]).
+//! (its `Target`).
 //!
 //! Single-threaded and discrete-event: the clock jumps to the next event;
 //! ties break by insertion order. Nothing else can reorder work.
@@ -442,7 +442,7 @@ impl Runtime for Sim<'_> {
     }
 
     fn observe_synced(&mut self, node: u8) {
-        if !self.c.obs.checkers.on() || !self.disks.sync_unseen(node) {
+        if !self.c.obs.checkers.on() || !self.disks.take_unseen_sync(node) {
             return;
         }
         let disk = self.disks.read(node);
@@ -562,7 +562,7 @@ impl Files for Sim<'_> {
         self.disks.epoch(node)
     }
 
-    fn commit_in(&mut self, _node: u8, log: &DiskStorage) -> u64 {
+    fn start_from(&mut self, _node: u8, log: &DiskStorage) -> u64 {
         log.0.borrow().written().hard_state.commit
     }
 

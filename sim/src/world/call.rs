@@ -73,14 +73,20 @@ pub(crate) trait Runtime {
     /// log (`in_flight`: registrations were in flight).
     fn leader(&mut self, node: u8, term: u64, in_flight: bool);
 
-    /// An armed crash cut the node's log write at `index` short.
+    /// An armed crash struck the apply of entry `index` between its
+    /// write and its sync: shown to the observer with the log the node
+    /// applied it from (in a start, the log it began from), where the
+    /// entry is looked up.
     fn write_cut(&mut self, node: u8, index: u64);
 
-    /// Stops the node's process.
+    /// Ends the node's process as `lifecycle::stop` does (a method here
+    /// only so that this module does not depend on the lifecycle).
     fn stop(&mut self, node: u8, reason: DownReason);
 
-    /// An armed crash killed the node's process (`power_loss`: with the
-    /// power): it is gone, and comes back after the injector's down time.
+    /// An armed crash struck (`power_loss`: with the power): if the
+    /// process still exists, a crash is counted and it stops; the runtime
+    /// finishes the crash its way and brings the node back after the
+    /// injector's down time.
     fn armed_crash(&mut self, node: u8, power_loss: bool);
 }
 
@@ -157,6 +163,8 @@ fn after<R: Runtime>(
             }
         }
     }
+    // Drained, also when a livelock cut the routing short.
+    out.clear();
     rt.keep_outputs(out);
     if registered {
         rt.cluster().probe_encryption(node);

@@ -7,8 +7,9 @@
 //! A runtime supplies where its files live and what its clock does
 //! through [`Files`] (beside [`Runtime`], what it does around a call):
 //! the native engine keeps its disks in memory and closes a store by
-//! killing it (a crash copy); the hosted runtimes reopen what turmoil's
-//! file system kept and check it against the harness's records.
+//! killing it (a crash copy); the hosted runtimes reopen what their
+//! files kept (turmoil's or madsim's file system, or memory) and check
+//! it against the harness's records.
 
 use super::call::{self, Outputs, Runtime};
 use super::start::{self, Opened, Started};
@@ -29,7 +30,8 @@ pub(crate) trait Files: Runtime {
     /// is gone with it.
     fn forget_work(&mut self, node: u8);
 
-    /// Keeps a stopped process's store and journal for its time down.
+    /// Keeps a store and its journal for the node's time down: a stopped
+    /// process's, or one a start opened before its log failed to open.
     fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal);
 
     /// Before a start opens anything (the hosted runtimes write an
@@ -40,8 +42,15 @@ pub(crate) trait Files: Runtime {
     /// crash or power loss left), with the harness's journal of it.
     fn open_store(&mut self, node: u8) -> Option<(SimStore, Journal)>;
 
-    /// The row damage done at a reopen synced the store.
-    fn damage_synced(&mut self, _node: u8, _store: &SimStore) {}
+    /// What a runtime counts of a store as its row damage syncs (read
+    /// at that sync, for [`Files::damage_synced`]); `None`: nothing.
+    fn synced_count(_store: &SimStore) -> Option<u64> {
+        None
+    }
+
+    /// The row damage done at a reopen synced the store when it held
+    /// `count` (the last [`Files::synced_count`]).
+    fn damage_synced(&mut self, _node: u8, _count: u64) {}
 
     /// The node's Raft log, opened for a start.
     fn open_log(&mut self, node: u8) -> Option<Self::Log>;
@@ -49,9 +58,11 @@ pub(crate) trait Files: Runtime {
     /// The epoch file: as read and as synced.
     fn epoch(&self, node: u8) -> (u16, u16);
 
-    /// The Raft commit index in the log a start opened (what the start
-    /// began from is the runtime's to keep until [`Files::start_ended`]).
-    fn commit_in(&mut self, node: u8, log: &Self::Log) -> u64;
+    /// A start begins from `log`: returns its Raft commit index. What
+    /// the start began from is the runtime's to keep, if it needs it,
+    /// until [`Files::start_ended`] (every start that gets this far
+    /// reaches it: nothing returns in between).
+    fn start_from(&mut self, node: u8, log: &Self::Log) -> u64;
 
     /// Runs the node core's start over the runtime's epoch file.
     fn run_start(
@@ -95,7 +106,7 @@ pub(crate) fn start<R: Files>(rt: &mut R, node: u8) -> bool {
         return false;
     };
     let epoch = rt.epoch(node);
-    let commit = rt.commit_in(node, &log);
+    let commit = rt.start_from(node, &log);
     let opened: Opened = (store, journal, image);
     let (params, tracked) = rt.cluster().begin_start(node, opened, (epoch, commit));
     let mut out = rt.take_outputs();
@@ -152,18 +163,12 @@ fn reopen<R: Files>(rt: &mut R, node: u8) -> Option<Opened> {
     let c = rt.cluster();
     let corruptions = std::mem::take(&mut c.nodes[i].corruptions);
     let fulls = c.fulls();
-    let mut synced = false;
+    let mut synced = None;
     let done = (&mut store, &mut journal);
-    target::corrupt_rows(
-        (&mut c.obs, c.now),
-        node,
-        corruptions,
-        &fulls,
-        done,
-        &mut |_| synced = true,
-    );
-    if synced {
-        rt.damage_synced(node, &store);
+    let count = &mut |s: &SimStore| synced = R::synced_count(s).or(synced);
+    target::corrupt_rows((&mut c.obs, c.now), node, corruptions, &fulls, done, count);
+    if let Some(count) = synced {
+        rt.damage_synced(node, count);
     }
     // One scan serves the checkers and the trace's digest.
     let scanned = scan_image(&store);
