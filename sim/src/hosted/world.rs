@@ -851,4 +851,22 @@ mod tests {
         w.arrive_down(1, &for_old);
         assert_eq!(arrivals(&mut w), ["drop-partition"]);
     }
+
+    #[test]
+    fn a_process_paused_while_its_host_waited_takes_no_tick_and_its_datagram_is_held() {
+        let mut w = world();
+        assert!(w.start(1), "n2 joins");
+        arrivals(&mut w);
+        // The host was waiting in its select when the driver paused it.
+        assert!(w.c.nodes[1].state.set_paused(true));
+        w.tick(1);
+        let bytes = datagram(&mut w, 0, 1);
+        w.receive(1, &bytes);
+        let lines = testing::lines(&mut w.c.obs.trace, 2..3);
+        assert!(!lines.contains(&"tick".to_string()), "{lines:?}");
+        assert!(!lines.contains(&"deliver".to_string()), "{lines:?}");
+        assert!(w.c.nodes[1].state.set_paused(false));
+        w.work(1);
+        assert_eq!(arrivals(&mut w), ["deliver"], "held for the resume");
+    }
 }

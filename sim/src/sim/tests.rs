@@ -255,3 +255,39 @@ fn a_cut_link_drops_what_leaves_on_it_and_a_healed_one_carries_both_incarnations
         Leaving::Nowhere
     ));
 }
+
+#[test]
+fn a_stop_closes_the_store_as_it_was_left_and_a_start_reopens_it_for_a_new_incarnation() {
+    let (sc, schedule) = (testing::default_scenario(), schedule());
+    let mut sim = world(&sc, &schedule);
+    let before = incarnation(&sim, 2);
+    Target::crash(&mut sim, 2, false);
+    // What the store holds and what of it reached a sync, as it closed.
+    assert_eq!(lines(&mut sim), ["n3 stop", "n3 state", "n3 synced-state"]);
+    assert_eq!(incarnation(&sim, 2), before + 1);
+    assert_eq!(sim.held.len(2), 0);
+    Target::restart(&mut sim, 2);
+    let started = lines(&mut sim);
+    // The reopened store's state first, then the start sequence.
+    assert_eq!(
+        started[..4],
+        ["n3 state", "n3 start", "n3 epoch-file", "n3 durable"],
+        "{started:?}"
+    );
+    assert!(
+        started.contains(&"n3 epoch-bump".to_string()),
+        "{started:?}"
+    );
+    assert!(matches!(sim.c.nodes[2].state, Process::Up(_)));
+    assert_eq!(incarnation(&sim, 2), before + 1, "a start keeps its number");
+    // A node refused at a start stays down: nothing reopens.
+    Target::crash(&mut sim, 2, false);
+    sim.c.start_failed(2, DownReason::Refused);
+    lines(&mut sim);
+    Target::restart(&mut sim, 2);
+    assert_eq!(lines(&mut sim), Vec::<String>::new());
+    assert!(matches!(
+        sim.c.nodes[2].state,
+        Process::Down(DownReason::Refused)
+    ));
+}
