@@ -10,6 +10,10 @@
 //! ([`crate::store::state_digest`]), never from the library's own digest. Two runs that
 //! leave different data behind have different hashes.
 //!
+//! A report reads the kept events through [`happened`], which decodes
+//! each by its kind, so no page matches a kind's name or a field's
+//! position.
+//!
 //! Recording is numeric so that hashing costs no formatting; text is made
 //! only when asked for (`--trace`, `RUST_LOG`, or a determinism check).
 //! Every kind and how its line reads is in [`kinds`]: events at tracing
@@ -17,6 +21,7 @@
 //! records here, so fjall's background threads and raft-rs's own logging
 //! can never reach the hash.
 
+pub mod happened;
 pub mod kinds;
 
 pub use regsim_engine::trace::{Event, Trace, ROWS, TARGET};

@@ -112,6 +112,31 @@ pub static HALTED_UNKNOWN_OPCODE: Kind = outcome_kind("unknown-opcode");
 /// Halted: an index out of order.
 pub static HALTED_OUT_OF_ORDER: Kind = outcome_kind("out-of-order");
 
+/// Every halted outcome's kind.
+pub fn halts() -> [&'static Kind; 8] {
+    [
+        &HALTED_ROLLBACK,
+        &HALTED_COLLISION,
+        &HALTED_MALFORMED,
+        &HALTED_CORRUPT_ROW,
+        &HALTED_STORE,
+        &HALTED_KEK_NOT_CONFIGURED,
+        &HALTED_UNKNOWN_OPCODE,
+        &HALTED_OUT_OF_ORDER,
+    ]
+}
+
+/// Every refusal's kind.
+pub fn refusals() -> [&'static Kind; 5] {
+    [
+        &REFUSED_EPOCHS_EXHAUSTED,
+        &REFUSED_FOREIGN_OWNER,
+        &REFUSED_EPOCH_NOT_AHEAD,
+        &REFUSED_CORRUPT_ROW,
+        &REFUSED_STORE,
+    ]
+}
+
 // -------------------------------------------------------------------- workload
 
 /// START-6: a registration proposed under a dek.
@@ -320,6 +345,7 @@ mod tests {
             HaltKind::OutOfOrder,
         ] {
             assert_eq!(halted(kind).name(), kind.name());
+            assert!(halts().iter().any(|k| std::ptr::eq(*k, halted(kind))));
         }
         let stage = GuardStage::AfterReplay;
         for r in [
@@ -347,6 +373,7 @@ mod tests {
             }),
         ] {
             assert_eq!(refusal(&r).name(), r.name());
+            assert!(refusals().iter().any(|k| std::ptr::eq(*k, refusal(&r))));
         }
         let ok = |o: Outcome| outcome(&Ok(o)).name();
         use writer_registry::Applied;

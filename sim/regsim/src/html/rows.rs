@@ -12,8 +12,8 @@ use writer_registry::registry::{RowKey, RowValue};
 
 use super::text::secs;
 use writer_registry_sim::run::RunResult;
-use writer_registry_sim::trace::kinds::{self, Kind};
-use writer_registry_sim::trace::{Event, ROWS};
+use writer_registry_sim::trace::happened::{Down, Happened};
+use writer_registry_sim::trace::Event;
 
 /// The rows section: `nodes` tables at the first verdict's time, or at
 /// `end_us` when the run has none; `has_row_events` says whether the run
@@ -201,14 +201,6 @@ impl NodeAt {
     /// `run_end_us`) stops every node still up: that stop leaves it up
     /// here, as the timeline draws no crash there.
     pub(super) fn fold(events: &[Event], node: u8, at_us: u64, run_end_us: u64) -> NodeAt {
-        // What a trace records after an apply or replay that did not halt.
-        let applied_kinds = [
-            &kinds::APPLIED_EMPTY,
-            &kinds::APPLIED_KV,
-            &kinds::APPLIED_INSERT,
-            &kinds::APPLIED_ADVANCE,
-            &kinds::APPLIED_NO_OP,
-        ];
         let mut now = NodeAt {
             applied: None,
             up: false,
@@ -218,19 +210,22 @@ impl NodeAt {
             .take_while(|e| e.at_us <= at_us)
             .filter(|e| e.node == Some(node))
         {
-            let is = |k: &Kind| e.kind == k.name();
-            if is(&kinds::START) {
-                now.up = true;
-            } else if is(&kinds::STOP) || is(&kinds::START_FAILED) {
-                let final_stop = is(&kinds::STOP) && e.at_us >= run_end_us && e.a == 0;
-                now.up &= final_stop;
-            } else if is(&kinds::DURABLE)
-                || is(&kinds::SNAPSHOT_RESTORED)
-                || applied_kinds.iter().any(|k| is(k))
-            {
-                // Each carries the index in its first number: where a
-                // start begins, what a restore or an apply reached.
-                now.applied = Some(e.a);
+            match Happened::of(e) {
+                Happened::Start { .. } => now.up = true,
+                Happened::Stop {
+                    reason,
+                    failed_start,
+                } => {
+                    let crashed = reason == Some(Down::Crashed);
+                    let final_stop = !failed_start && e.at_us >= run_end_us && crashed;
+                    now.up &= final_stop;
+                }
+                // Where a start begins, what a restore or an apply that
+                // did not halt reached.
+                Happened::Durable { applied: index }
+                | Happened::SnapshotRestored { index, .. }
+                | Happened::Applied { index, .. } => now.applied = Some(index),
+                _ => {}
             }
         }
         now
@@ -259,15 +254,16 @@ pub fn rows_at(events: &[Event], node: u8, at_us: u64) -> BTreeMap<Vec<u8>, Vec<
         .take_while(|e| e.at_us <= at_us)
         .filter(|e| e.node == Some(node))
     {
-        if e.kind == ROWS {
-            rows.clear();
-            for pair in e.bytes.chunks(2) {
-                if let [k, v] = pair {
-                    rows.insert(k.clone(), v.clone());
+        match Happened::of(e) {
+            Happened::Rows { bytes } => {
+                rows.clear();
+                for pair in bytes.chunks(2) {
+                    if let [k, v] = pair {
+                        rows.insert(k.clone(), v.clone());
+                    }
                 }
             }
-        } else if e.kind == kinds::ROW.name() || e.kind == kinds::ROW_CORRUPTED.name() {
-            match e.bytes.as_slice() {
+            Happened::Row { bytes } | Happened::RowCorrupted { bytes } => match bytes {
                 [k, v] => {
                     rows.insert(k.clone(), v.clone());
                 }
@@ -275,7 +271,8 @@ pub fn rows_at(events: &[Event], node: u8, at_us: u64) -> BTreeMap<Vec<u8>, Vec<
                     rows.remove(k);
                 }
                 _ => {}
-            }
+            },
+            _ => {}
         }
     }
     rows
@@ -284,6 +281,7 @@ pub fn rows_at(events: &[Event], node: u8, at_us: u64) -> BTreeMap<Vec<u8>, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use writer_registry_sim::trace::kinds::{self, Kind};
 
     #[test]
     fn rows_fold_scans_and_changes() {

@@ -10,8 +10,8 @@ use super::glyph::{Glyph, DOWN};
 use super::{Mark, Span, Timeline};
 use crate::html::text::secs;
 use writer_registry_sim::run::RunResult;
-use writer_registry_sim::trace::kinds::{self, Kind};
-use writer_registry_sim::trace::{Event, ROWS};
+use writer_registry_sim::trace::happened::{self, Down, Happened, Outcome};
+use writer_registry_sim::trace::Event;
 
 /// Fills `t`'s lanes from `r`'s events; every span still open at the
 /// run's end closes there.
@@ -53,127 +53,157 @@ struct Builder<'a> {
     /// The links cut since when, as text.
     cut: Option<(u64, Vec<String>)>,
     last_crash_cause: Vec<String>,
-    last_halt: Vec<Option<(u64, &'a str)>>,
+    last_halt: Vec<Option<(u64, &'static str)>>,
 }
 
 impl<'a> Builder<'a> {
     /// Partitions, one-way cuts, heals and the end of the fault phase.
     fn cluster_event(&mut self, e: &Event) {
         let nodes = self.t.nodes;
-        let is = |k: &Kind| e.kind == k.name();
-        if is(&kinds::PARTITION) {
-            let side: Vec<String> = (0..nodes)
-                .filter(|k| e.a >> k & 1 == 1)
-                .map(|k| format!("n{}", k + 1))
-                .collect();
-            let rest: Vec<String> = (0..nodes)
-                .filter(|k| e.a >> k & 1 == 0)
-                .map(|k| format!("n{}", k + 1))
-                .collect();
-            let text = format!("{} | {}", side.join(" "), rest.join(" "));
-            self.cut.get_or_insert((e.at_us, Vec::new())).1.push(text);
-        } else if is(&kinds::ONE_WAY) {
-            let text = format!("n{} -/-> n{}", e.a + 1, e.b + 1);
-            self.cut.get_or_insert((e.at_us, Vec::new())).1.push(text);
-        } else if is(&kinds::HEAL) || is(&kinds::END_OF_FAULTS) {
-            if let Some((from, parts)) = self.cut.take() {
-                self.t.links.push(link_span(from, e.at_us, &parts));
+        match Happened::of(e) {
+            Happened::Partition { side } => {
+                let side_names: Vec<String> = (0..nodes)
+                    .filter(|k| side >> k & 1 == 1)
+                    .map(|k| format!("n{}", k + 1))
+                    .collect();
+                let rest: Vec<String> = (0..nodes)
+                    .filter(|k| side >> k & 1 == 0)
+                    .map(|k| format!("n{}", k + 1))
+                    .collect();
+                let text = format!("{} | {}", side_names.join(" "), rest.join(" "));
+                self.cut.get_or_insert((e.at_us, Vec::new())).1.push(text);
             }
-            if is(&kinds::END_OF_FAULTS) {
-                self.t.end_of_faults = Some(e.at_us);
+            Happened::OneWay { from, to } => {
+                let text = format!("n{} -/-> n{}", from + 1, to + 1);
+                self.cut.get_or_insert((e.at_us, Vec::new())).1.push(text);
             }
+            h @ (Happened::Heal | Happened::EndOfFaults) => {
+                if let Some((from, parts)) = self.cut.take() {
+                    self.t.links.push(link_span(from, e.at_us, &parts));
+                }
+                if h == Happened::EndOfFaults {
+                    self.t.end_of_faults = Some(e.at_us);
+                }
+            }
+            _ => {}
         }
     }
 
     /// The `i`-th event, on node `n`'s lane.
     fn node_event(&mut self, i: usize, e: &'a Event, n: usize) {
         let name = format!("n{}", n + 1);
-        let is = |k: &Kind| e.kind == k.name();
-        if is(&kinds::START) {
-            self.started(i, e, n, &name);
-        } else if is(&kinds::ARMED_CRASH_FIRED) {
-            self.last_crash_cause[n] = format!(
-                "an armed crash point fired{}",
-                if e.a == 1 { " with power loss" } else { "" }
-            );
-        } else if is(&kinds::STOP) || is(&kinds::START_FAILED) {
-            self.stopped(e, n, &name);
-        } else if is(&kinds::POWER_LOSS) {
-            let kept = self.events[i + 1..]
-                .iter()
-                .take(4)
-                .find(|x| x.node == e.node && x.kind == kinds::POWER_LOSS_KEPT.name())
-                .map(|k| format!(": kept {} of {} unsynced store batches", k.a, k.b))
-                .unwrap_or_default();
-            let tip = format!("{name} loses power at {}{kept}", secs(e.at_us));
-            self.mark(n, e.at_us, Glyph::PowerLoss, tip);
-        } else if is(&kinds::PAUSE) {
-            self.paused_since[n].get_or_insert(e.at_us);
-        } else if is(&kinds::RESUME) {
-            if let Some(since) = self.paused_since[n].take() {
-                self.t.lanes[n]
-                    .paused
-                    .push(paused_span(&name, since, e.at_us));
+        match Happened::of(e) {
+            Happened::Start {
+                incarnation,
+                election_ticks,
+            } => self.started(i, e, n, &name, (incarnation, election_ticks)),
+            Happened::ArmedCrashFired { power_loss } => {
+                self.last_crash_cause[n] = format!(
+                    "an armed crash point fired{}",
+                    if power_loss { " with power loss" } else { "" }
+                );
             }
-        } else if is(&kinds::LEADER) {
-            if let Some((leader, from, term)) = self.leading.take() {
-                let span = leader_span(&format!("n{}", leader + 1), from, e.at_us, term);
-                self.t.lanes[leader].leader.push(span);
+            Happened::Stop {
+                reason,
+                failed_start,
+            } => self.stopped(e.at_us, n, &name, (reason, failed_start)),
+            Happened::PowerLoss => {
+                let kept = self.events[i + 1..]
+                    .iter()
+                    .take(4)
+                    .filter(|x| x.node == e.node)
+                    .find_map(|x| match Happened::of(x) {
+                        Happened::PowerLossKept { kept, unsynced } => Some(format!(
+                            ": kept {kept} of {unsynced} unsynced store batches"
+                        )),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let tip = format!("{name} loses power at {}{kept}", secs(e.at_us));
+                self.mark(n, e.at_us, Glyph::PowerLoss, tip);
             }
-            self.leading = Some((n, e.at_us, e.a));
-        } else if is(&kinds::SNAPSHOT_RESTORED) {
-            let whose = if e.b == 1 {
-                " (its own, at start)"
-            } else {
-                " (installed from the leader)"
-            };
-            let tip = format!(
-                "{name} restores a snapshot at index {} at {}{whose}",
-                e.a,
-                secs(e.at_us)
-            );
-            self.mark(n, e.at_us, Glyph::Snapshot, tip);
-        } else if is(&kinds::APPLY) || is(&kinds::REPLAY) {
-            self.applied(i, e, n, &name);
-        } else {
-            self.registry_event(i, e, n, &name);
+            Happened::Pause => {
+                self.paused_since[n].get_or_insert(e.at_us);
+            }
+            Happened::Resume => {
+                if let Some(since) = self.paused_since[n].take() {
+                    self.t.lanes[n]
+                        .paused
+                        .push(paused_span(&name, since, e.at_us));
+                }
+            }
+            Happened::Leader { term } => {
+                if let Some((leader, from, term)) = self.leading.take() {
+                    let span = leader_span(&format!("n{}", leader + 1), from, e.at_us, term);
+                    self.t.lanes[leader].leader.push(span);
+                }
+                self.leading = Some((n, e.at_us, term));
+            }
+            Happened::SnapshotRestored { index, at_start } => {
+                let whose = if at_start {
+                    " (its own, at start)"
+                } else {
+                    " (installed from the leader)"
+                };
+                let tip = format!(
+                    "{name} restores a snapshot at index {index} at {}{whose}",
+                    secs(e.at_us)
+                );
+                self.mark(n, e.at_us, Glyph::Snapshot, tip);
+            }
+            Happened::Apply {
+                index,
+                term,
+                replay,
+            } => self.applied(i, e, n, &name, (index, term, replay)),
+            h => self.registry_event(i, e, h, n, &name),
         }
     }
 
     /// The writer registry's own events: refusals, rollbacks, damaged and
     /// injected rows, injected entries and store faults.
-    fn registry_event(&mut self, i: usize, e: &Event, n: usize, name: &str) {
-        let is = |k: &Kind| e.kind == k.name();
-        if is(&kinds::GUARD_REFUSED) {
-            let next = self.events.get(i + 1);
-            let refusal = next.filter(|x| x.node == e.node).map_or("?", |x| x.kind);
-            let tip = format!(
-                "{name} refuses to start: {refusal} ({} guard, epoch {}) at {}",
-                if e.a == 1 { "after-replay" } else { "first" },
-                e.b,
-                secs(e.at_us)
-            );
-            self.mark(n, e.at_us, Glyph::Refusal, tip);
-        } else if is(&kinds::EPOCH_ROLLBACK) {
-            let tip = format!(
-                "{name}'s epoch file rolled back to {} at {}",
-                e.a,
-                secs(e.at_us)
-            );
-            self.mark(n, e.at_us, Glyph::Rollback, tip);
-        } else if e.kind == kinds::ROW_CORRUPTED.name() {
-            self.t.has_row_events = true;
-            let tip = format!(
-                "{name}'s registry row damaged at {}{}",
-                secs(e.at_us),
-                row_text(&e.bytes)
-            );
-            self.mark(n, e.at_us, Glyph::Corrupted, tip);
-        } else if let Some(what) = injected(e) {
-            let tip = format!("{name} {what} at {}", secs(e.at_us));
-            self.mark(n, e.at_us, Glyph::Injected, tip);
-        } else if e.kind == ROWS || e.kind == kinds::ROW.name() {
-            self.t.has_row_events = true;
+    fn registry_event(&mut self, i: usize, e: &Event, h: Happened<'_>, n: usize, name: &str) {
+        match h {
+            Happened::GuardRefused {
+                after_replay,
+                epoch,
+            } => {
+                let next = self.events.get(i + 1).filter(|x| x.node == e.node);
+                let refusal = next.and_then(happened::refusal).unwrap_or("?");
+                let tip = format!(
+                    "{name} refuses to start: {refusal} ({} guard, epoch {epoch}) at {}",
+                    if after_replay {
+                        "after-replay"
+                    } else {
+                        "first"
+                    },
+                    secs(e.at_us)
+                );
+                self.mark(n, e.at_us, Glyph::Refusal, tip);
+            }
+            Happened::EpochRollback { to } => {
+                let tip = format!(
+                    "{name}'s epoch file rolled back to {to} at {}",
+                    secs(e.at_us)
+                );
+                self.mark(n, e.at_us, Glyph::Rollback, tip);
+            }
+            Happened::RowCorrupted { bytes } => {
+                self.t.has_row_events = true;
+                let tip = format!(
+                    "{name}'s registry row damaged at {}{}",
+                    secs(e.at_us),
+                    row_text(bytes)
+                );
+                self.mark(n, e.at_us, Glyph::Corrupted, tip);
+            }
+            Happened::Rows { .. } | Happened::Row { .. } => self.t.has_row_events = true,
+            h => {
+                if let Some(what) = injected(h) {
+                    let tip = format!("{name} {what} at {}", secs(e.at_us));
+                    self.mark(n, e.at_us, Glyph::Injected, tip);
+                }
+            }
         }
     }
 
@@ -183,7 +213,7 @@ impl<'a> Builder<'a> {
 
     /// A start: the down period before it ends; the restart mark says
     /// its incarnation, election timeout and epoch bump.
-    fn started(&mut self, i: usize, e: &Event, n: usize, name: &str) {
+    fn started(&mut self, i: usize, e: &Event, n: usize, name: &str, (inc, ticks): (u64, u64)) {
         if let Some((from, code, tip)) = self.down_since[n].take() {
             self.t.lanes[n].down.push(Span {
                 from,
@@ -194,44 +224,46 @@ impl<'a> Builder<'a> {
             });
         }
         let mut tip = format!(
-            "{name} starts at {} (incarnation {}, election timeout {} ticks)",
+            "{name} starts at {} (incarnation {inc}, election timeout {ticks} ticks)",
             secs(e.at_us),
-            e.a,
-            e.b
         );
         // The start's epoch bump follows it in the trace.
-        if let Some(bump) = self.events[i + 1..]
+        let bump = self.events[i + 1..]
             .iter()
             .take(8)
-            .find(|x| x.node == e.node && x.kind == kinds::EPOCH_BUMP.name())
-        {
-            let _ = write!(tip, "; local epoch {} -> {}", bump.a, bump.b);
+            .filter(|x| x.node == e.node)
+            .find_map(|x| match Happened::of(x) {
+                Happened::EpochBump { from, to } => Some((from, to)),
+                _ => None,
+            });
+        if let Some((from, to)) = bump {
+            let _ = write!(tip, "; local epoch {from} -> {to}");
         }
         self.mark(n, e.at_us, Glyph::Restart, tip);
     }
 
     /// A stop or a failed start: pause and leadership end, a down period
     /// begins (a crash mark unless the run's end stopped it).
-    fn stopped(&mut self, e: &Event, n: usize, name: &str) {
-        let reason = DOWN.get(e.a as usize).map_or("down", |d| d.0);
+    fn stopped(&mut self, at: u64, n: usize, name: &str, (reason, failed): (Option<Down>, bool)) {
+        let code = reason.map_or(u64::MAX, |r| r as u64);
+        let reason_text = DOWN.get(code as usize).map_or("down", |d| d.0);
         if let Some(since) = self.paused_since[n].take() {
-            self.t.lanes[n]
-                .paused
-                .push(paused_span(name, since, e.at_us));
+            self.t.lanes[n].paused.push(paused_span(name, since, at));
         }
         if let Some((leader, from, term)) = self.leading {
             if leader == n {
-                let span = leader_span(name, from, e.at_us, term);
+                let span = leader_span(name, from, at, term);
                 self.t.lanes[n].leader.push(span);
                 self.leading = None;
             }
         }
         let cause = std::mem::take(&mut self.last_crash_cause[n]);
-        let mut tip = format!("{name} {reason} at {}", secs(e.at_us));
-        if e.kind == kinds::START_FAILED.name() {
+        let mut tip = format!("{name} {reason_text} at {}", secs(at));
+        if failed {
             tip.push_str(" (its start failed)");
         }
-        if let Some((index, kind)) = self.last_halt[n].filter(|_| e.a == 1) {
+        let halted = reason == Some(Down::Halted);
+        if let Some((index, kind)) = self.last_halt[n].filter(|_| halted) {
             let _ = write!(tip, ": halt {kind} at index {index}");
         }
         if !cause.is_empty() {
@@ -239,48 +271,70 @@ impl<'a> Builder<'a> {
         }
         // The run's end stops every node that is still up: no crash to
         // draw there.
-        let final_stop = e.at_us >= self.run_end_us && e.a == 0;
-        if e.a == 0 && !final_stop {
-            self.mark(n, e.at_us, Glyph::Crash, tip.clone());
+        let crashed = reason == Some(Down::Crashed);
+        let final_stop = at >= self.run_end_us && crashed;
+        if crashed && !final_stop {
+            self.mark(n, at, Glyph::Crash, tip.clone());
         }
-        self.down_since[n] = Some((e.at_us, e.a, tip));
+        self.down_since[n] = Some((at, code, tip));
     }
 
     /// An apply or a replay: counted in its bin, or a glyph for a
     /// registration or a halt (its outcome is the next event).
-    fn applied(&mut self, i: usize, e: &Event, n: usize, name: &str) {
-        let next = self.events.get(i + 1);
-        let outcome = next.filter(|x| x.node == e.node).map_or("?", |x| x.kind);
-        let replay = e.kind == kinds::REPLAY.name();
+    fn applied(
+        &mut self,
+        i: usize,
+        e: &Event,
+        n: usize,
+        name: &str,
+        (index, term, replay): (u64, u64, bool),
+    ) {
+        let next = self.events.get(i + 1).filter(|x| x.node == e.node);
+        let outcome = next.and_then(happened::outcome);
         let verb = if replay { "replays" } else { "applies" };
-        let glyph = match outcome {
-            "insert" => Some(Glyph::Insert),
-            "advance" => Some(Glyph::Advance),
-            "no-op" => Some(Glyph::NoOp),
-            "kv" | "empty" => None,
-            _ => Some(Glyph::Halt),
-        };
-        match glyph {
-            None => {
+        match outcome {
+            Some(o @ (Outcome::Kv | Outcome::Empty)) => {
                 let bin_us = self.t.bin_us;
                 let bin = self.t.lanes[n].bins.entry(e.at_us / bin_us).or_default();
                 if bin.kv + bin.empty == 0 {
-                    bin.first_index = e.a;
+                    bin.first_index = index;
                 }
-                bin.last_index = e.a;
-                if outcome == "kv" {
+                bin.last_index = index;
+                if o == Outcome::Kv {
                     bin.kv += 1;
                 } else {
                     bin.empty += 1;
                 }
                 bin.replays += u64::from(replay);
             }
-            Some(Glyph::Halt) => {
-                self.last_halt[n] = Some((e.a, outcome));
+            Some(o) if o.is_registration() => {
+                let glyph = match o {
+                    Outcome::Insert => Glyph::Insert,
+                    Outcome::Advance => Glyph::Advance,
+                    _ => Glyph::NoOp,
+                };
+                let row = self
+                    .events
+                    .get(i + 2)
+                    .filter(|x| x.node == e.node)
+                    .and_then(|x| match Happened::of(x) {
+                        Happened::Row { bytes } => Some(row_text(bytes)),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
                 let tip = format!(
-                    "{name} halts: {outcome} at index {} (term {}) at {}{}",
-                    e.a,
-                    e.b,
+                    "{name} {verb} a registration at index {index} (term {term}): {} at {}{row}",
+                    o.name(),
+                    secs(e.at_us)
+                );
+                self.mark(n, e.at_us, glyph, tip);
+            }
+            // A halt, or an outcome the run did not get to record.
+            halt => {
+                let what = halt.map_or("?", Outcome::name);
+                self.last_halt[n] = Some((index, what));
+                let tip = format!(
+                    "{name} halts: {what} at index {index} (term {term}) at {}{}",
                     secs(e.at_us),
                     if replay {
                         ", in its startup replay"
@@ -289,21 +343,6 @@ impl<'a> Builder<'a> {
                     }
                 );
                 self.mark(n, e.at_us, Glyph::Halt, tip);
-            }
-            Some(glyph) => {
-                let row = self
-                    .events
-                    .get(i + 2)
-                    .filter(|x| x.node == e.node && x.kind == kinds::ROW.name())
-                    .map(|x| row_text(&x.bytes))
-                    .unwrap_or_default();
-                let tip = format!(
-                    "{name} {verb} a registration at index {} (term {}): {outcome} at {}{row}",
-                    e.a,
-                    e.b,
-                    secs(e.at_us)
-                );
-                self.mark(n, e.at_us, glyph, tip);
             }
         }
     }
@@ -341,26 +380,21 @@ impl<'a> Builder<'a> {
 
 /// What an injected fault did, for its mark's hover text (`None`: not an
 /// injection).
-fn injected(e: &Event) -> Option<String> {
-    let is = |k: &Kind| e.kind == k.name();
-    Some(if is(&kinds::INJECT_COLLISION) {
-        format!(
-            "proposes a colliding registration (full id {:#018x}, dek {})",
-            e.a, e.b
-        )
-    } else if is(&kinds::INJECT_MALFORMED) {
-        format!("proposes a malformed entry (variant {})", e.a)
-    } else if is(&kinds::INJECT_EXOTIC) {
-        format!("proposes an entry with opcode {:#04x}", e.a)
-    } else if is(&kinds::EPOCH_PRESET) {
-        format!("has its epoch file preset to {:#06x}", e.a)
-    } else if is(&kinds::STORE_FAULT_FIRED) {
-        format!(
+fn injected(h: Happened<'_>) -> Option<String> {
+    Some(match h {
+        Happened::InjectCollision { writer, dek } => {
+            format!("proposes a colliding registration (full id {writer:#018x}, dek {dek})")
+        }
+        Happened::InjectMalformed { variant } => {
+            format!("proposes a malformed entry (variant {variant})")
+        }
+        Happened::InjectExotic { opcode } => format!("proposes an entry with opcode {opcode:#04x}"),
+        Happened::EpochPreset { epoch } => format!("has its epoch file preset to {epoch:#06x}"),
+        Happened::StoreFaultFired { sync } => format!(
             "store fault fires on a {}",
-            if e.a == 1 { "sync" } else { "write" }
-        )
-    } else {
-        return None;
+            if sync { "sync" } else { "write" }
+        ),
+        _ => return None,
     })
 }
 
