@@ -100,6 +100,18 @@ pub enum HaltKind {
 }
 
 impl HaltKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [HaltKind; 8] = [
+        HaltKind::Rollback,
+        HaltKind::Collision,
+        HaltKind::Malformed,
+        HaltKind::CorruptRow,
+        HaltKind::Store,
+        HaltKind::KekNotConfigured,
+        HaltKind::UnknownOpcode,
+        HaltKind::OutOfOrder,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             HaltKind::Rollback => "rollback",
@@ -311,5 +323,29 @@ impl<'s, S: WriterRegistryStore + ?Sized> Applier<'s, S> {
             from: row.last_seen,
             row: advanced,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HaltKind;
+
+    #[test]
+    fn all_lists_every_halt_kind_once_in_declaration_order() {
+        for (i, kind) in HaltKind::ALL.into_iter().enumerate() {
+            // Exhaustive: a new kind does not compile here until it has
+            // its place, which ALL must then give it.
+            let place = match kind {
+                HaltKind::Rollback => 0,
+                HaltKind::Collision => 1,
+                HaltKind::Malformed => 2,
+                HaltKind::CorruptRow => 3,
+                HaltKind::Store => 4,
+                HaltKind::KekNotConfigured => 5,
+                HaltKind::UnknownOpcode => 6,
+                HaltKind::OutOfOrder => 7,
+            };
+            assert_eq!(place, i, "{kind:?}");
+        }
     }
 }
