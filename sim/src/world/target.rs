@@ -5,9 +5,10 @@
 //! which node states it takes effect ([`Life`]), what it arms, and what
 //! the trace, the checkers and the coverage marks learn of it ([`Books`]),
 //! so a fault means the same on the native engine, turmoil and madsim.
-//! Restarts, resumes, snapshots, client commands and injected entries
-//! still check their node's state inside each runtime's primitive (they
-//! agree today; the one world will decide those once). The effects both
+//! Whether a node may start is decided once, by the shared lifecycle
+//! (`super::lifecycle::start`); resumes, snapshots, client commands and
+//! injected entries still check their node's state inside each runtime's
+//! primitive (they agree today). The effects both
 //! worlds carry out on a down node's files are here too: an epoch file
 //! preset or rolled back, and the row corruptions queued for its store's
 //! reopen ([`corrupt_rows`]).
