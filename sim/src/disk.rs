@@ -45,6 +45,11 @@ impl EpochFile {
         self.synced
     }
 
+    /// The file as a start reads it and as its last sync left it.
+    pub fn read_and_synced(&self) -> (u16, u16) {
+        (self.written, self.synced)
+    }
+
     pub fn power_loss(&mut self) {
         self.written = self.synced;
     }

@@ -716,8 +716,7 @@ impl<F: NodeFiles> Files for World<F> {
     }
 
     fn epoch(&self, node: u8) -> (u16, u16) {
-        let file = &self.slots[usize::from(node)].epoch;
-        (file.read(), file.synced())
+        self.slots[usize::from(node)].epoch.read_and_synced()
     }
 
     /// Keeps the log the start began from until it ends: its replay

@@ -9,7 +9,6 @@ use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use crate::disk::{EpochFile, RaftDisk};
-use crate::node::storage::EpochStore;
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::store::{ClosedStore, Journal};
 use crate::world::cluster::name;
@@ -92,8 +91,7 @@ impl Disks {
 
     /// The epoch file as read and as synced.
     pub fn epoch(&self, node: u8) -> (u16, u16) {
-        let file = &self.disks[usize::from(node)].epoch_file;
-        (file.read(), file.synced())
+        self.disks[usize::from(node)].epoch_file.read_and_synced()
     }
 
     /// When a sync asked for `now` completes: after the disk's latency
