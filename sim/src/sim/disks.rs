@@ -39,6 +39,13 @@ pub(super) struct Disks {
     power: Vec<KeyedRng>,
 }
 
+/// A node's store, closed, with no files tracked yet: in its own
+/// directory under the run's (a fjall store opens whatever that holds; a
+/// memory store starts empty).
+pub(super) fn untracked_store(opts: &SimOptions, node: u8) -> ClosedStore {
+    ClosedStore::new(opts.registry, &opts.data_dir.join(name(node)))
+}
+
 /// What a power loss kept of a down node's unsynced registry writes.
 pub(super) struct Kept {
     /// Whole batches kept.
@@ -57,10 +64,7 @@ impl Disks {
             .map(|i| Disk {
                 log: Rc::new(RefCell::new(RaftDisk::new(voters.clone()))),
                 epoch_file: EpochFile::default(),
-                closed: Some((
-                    ClosedStore::new(opts.registry, &opts.data_dir.join(name(i))),
-                    Journal::default(),
-                )),
+                closed: Some((untracked_store(opts, i), Journal::default())),
                 power_seq: 0,
                 sync_seq: 0,
                 sync_free_at: 0,

@@ -27,10 +27,10 @@ use crate::panics::in_system;
 use crate::rng::Streams;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
-use crate::store::{ClosedStore, Journal, SimStore, TrackedStore};
+use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
 use crate::world::call::{self, FollowUp, Runtime};
-use crate::world::cluster::{name, Cluster};
+use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
 use crate::world::start::Started;
 use crate::world::target::{self, Books, Injection, Life, Target};
@@ -535,7 +535,7 @@ impl Files for Sim<'_> {
                             node + 1,
                             self.clock.now()
                         )));
-                    ClosedStore::new(self.c.opts.registry, &self.c.opts.data_dir.join(name(node)))
+                    disks::untracked_store(&self.c.opts, node)
                 }
             }
         };
