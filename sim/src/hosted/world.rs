@@ -18,7 +18,7 @@ use raft::eraftpb::{Message, MessageType};
 use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
-use crate::node::{self, CrashPoints, NodeParams, Output};
+use crate::node::{self, CrashPoints, NodeParams};
 use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -736,7 +736,7 @@ impl<F: NodeFiles> Files for World<F> {
         params: NodeParams,
         log: F::Log,
         tracked: TrackedStore,
-        out: &mut Vec<Output<TrackedStore>>,
+        out: &mut Outputs,
     ) -> Started<F::Log> {
         let s = &mut self.slots[usize::from(node)];
         let mut epoch_file = s.files.epoch_file(&mut s.epoch);

@@ -21,7 +21,7 @@ use raft::eraftpb::Message;
 
 use crate::disk::DiskStorage;
 use crate::error::HarnessError;
-use crate::node::{self, NodeCore, NodeParams, Output};
+use crate::node::{self, NodeParams};
 use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::rng::Streams;
@@ -29,7 +29,7 @@ use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
-use crate::world::call::{self, FollowUp, Runtime};
+use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
 use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
 use crate::world::start::Started;
@@ -46,10 +46,6 @@ use transport::{is_snapshot, Leaving, Transport};
 /// Most events a run may hold pending at once (about 300 MB): a bound on
 /// memory, reached only by a scenario whose load cannot fit.
 pub const MAX_PENDING_EVENTS: usize = 1_000_000;
-
-/// The node core as this engine runs it: over its simulated disk and its
-/// journalled store.
-pub(crate) type SimNode = NodeCore<DiskStorage, TrackedStore>;
 
 enum Ev {
     Tick { node: u8, inc: u32 },
@@ -75,7 +71,7 @@ pub struct Sim<'a> {
     /// Message fates, on the way out and on arrival.
     transport: Transport,
     liveness_deadline: Option<u64>,
-    out: Vec<Output<TrackedStore>>,
+    out: Outputs,
     same_instant: u64,
 }
 
@@ -256,8 +252,8 @@ impl<'a> Sim<'a> {
         &mut self,
         node: u8,
         f: impl FnOnce(
-            &mut SimNode,
-            &mut Vec<Output<TrackedStore>>,
+            &mut Core<DiskStorage>,
+            &mut Outputs,
             &mut dyn node::CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -433,11 +429,11 @@ impl Runtime for Sim<'_> {
         &mut self.c
     }
 
-    fn take_outputs(&mut self) -> Vec<Output<TrackedStore>> {
+    fn take_outputs(&mut self) -> Outputs {
         std::mem::take(&mut self.out)
     }
 
-    fn keep_outputs(&mut self, out: Vec<Output<TrackedStore>>) {
+    fn keep_outputs(&mut self, out: Outputs) {
         self.out = out;
     }
 
@@ -572,7 +568,7 @@ impl Files for Sim<'_> {
         params: NodeParams,
         log: DiskStorage,
         tracked: TrackedStore,
-        out: &mut Vec<Output<TrackedStore>>,
+        out: &mut Outputs,
     ) -> Started<DiskStorage> {
         let (epoch_file, logger) = (self.disks.epoch_file(node), &self.c.logger);
         in_system(|| node::start(params, log, epoch_file, tracked, logger, out))
