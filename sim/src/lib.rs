@@ -83,6 +83,7 @@ pub mod node;
 pub mod oracle;
 pub mod panics;
 pub mod proposal_order;
+pub(crate) mod registry;
 pub mod results;
 pub use regsim_engine::rng;
 pub mod run;

@@ -21,6 +21,7 @@ use crate::node::storage::EpochStore;
 use crate::node::{self, CrashPoints, NodeParams};
 use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
+use crate::registry::{RegistryCluster, WriterRegistry};
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
 use crate::store::{Journal, SimStore, TrackedStore};
@@ -29,7 +30,7 @@ use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
 use crate::world::clients::Attempt;
 use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
-use crate::world::start::Started;
+use crate::world::system::Started;
 use crate::world::target::{self, Books, Injection};
 use crate::world::{DownReason, SimOptions};
 use regsim_engine::clock::Clock;
@@ -90,7 +91,7 @@ pub(crate) const TAG_CLIENT: u8 = 1;
 
 pub(crate) struct World<F: NodeFiles> {
     /// The members, their processes and the run's books.
-    pub c: Cluster<F::Log>,
+    pub c: RegistryCluster<F::Log>,
     /// Per member: its files and the work for its host.
     pub slots: Vec<Slot<F>>,
     /// The log a start began from, while its outputs are routed (its
@@ -264,8 +265,8 @@ impl<F: NodeFiles> World<F> {
         &mut self,
         node: u8,
         f: impl FnOnce(
-            &mut Core<F::Log>,
-            &mut Outputs,
+            &mut Core<F::Log, WriterRegistry>,
+            &mut Outputs<WriterRegistry>,
             &mut dyn CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -273,9 +274,9 @@ impl<F: NodeFiles> World<F> {
     }
 
     /// START-6: proposes this incarnation's registrations (see
-    /// [`lifecycle::propose_registrations`]); the driver retries.
-    pub fn propose_registrations(&mut self, node: u8) {
-        lifecycle::propose_registrations(self, node);
+    /// [`lifecycle::propose_owed`]); the driver retries.
+    pub fn propose_owed(&mut self, node: u8) {
+        lifecycle::propose_owed(self, node);
     }
 
     /// A Raft tick (inside the host). A process paused while its host
@@ -417,7 +418,7 @@ impl<F: NodeFiles> World<F> {
                 return;
             }
             match w {
-                Work::Registrations => self.propose_registrations(node),
+                Work::Registrations => self.propose_owed(node),
                 Work::Snapshot => self.snapshot(node),
                 Work::Inject(injection) => {
                     let Injection {
@@ -489,7 +490,7 @@ impl<F: NodeFiles> World<F> {
         }
         if state.is_paused() {
             if matches!(work, Work::Registrations) {
-                self.propose_registrations(node);
+                self.propose_owed(node);
             }
             return;
         }
@@ -516,8 +517,9 @@ impl<F: NodeFiles> World<F> {
 /// and what is observed is read off the running core's log.
 impl<F: NodeFiles> Runtime for World<F> {
     type Log = F::Log;
+    type System = WriterRegistry;
 
-    fn cluster(&mut self) -> &mut Cluster<F::Log> {
+    fn cluster(&mut self) -> &mut RegistryCluster<F::Log> {
         &mut self.c
     }
 
@@ -662,7 +664,7 @@ impl<F: NodeFiles> Files for World<F> {
         s.outbox.clear();
     }
 
-    fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal) {
+    fn keep_store(&mut self, node: u8, (store, journal): (SimStore, Journal)) {
         let s = &mut self.slots[usize::from(node)];
         if let SimStore::File(f) = &store {
             // Saturating: a file holding fewer records than the journal's
@@ -683,7 +685,7 @@ impl<F: NodeFiles> Files for World<F> {
     }
 
     /// A file's records, counted at the injection's own sync.
-    fn synced_count(store: &SimStore) -> Option<u64> {
+    fn synced_count((store, _): &(SimStore, Journal)) -> Option<u64> {
         match store {
             SimStore::File(f) => Some(f.records()),
             _ => None,
@@ -715,7 +717,7 @@ impl<F: NodeFiles> Files for World<F> {
         }
     }
 
-    fn epoch(&self, node: u8) -> (u16, u16) {
+    fn start_facts(&self, node: u8) -> (u16, u16) {
         self.slots[usize::from(node)].epoch.read_and_synced()
     }
 
@@ -736,8 +738,8 @@ impl<F: NodeFiles> Files for World<F> {
         params: NodeParams,
         log: F::Log,
         tracked: TrackedStore,
-        out: &mut Outputs,
-    ) -> Started<F::Log> {
+        out: &mut Outputs<WriterRegistry>,
+    ) -> Started<F::Log, WriterRegistry> {
         let s = &mut self.slots[usize::from(node)];
         let mut epoch_file = s.files.epoch_file(&mut s.epoch);
         let logger = &self.c.logger;
@@ -761,7 +763,7 @@ impl<F: NodeFiles> Files for World<F> {
     /// The host ticks its core.
     fn joined(&mut self, _node: u8) {}
 
-    fn retry_registrations(&mut self, node: u8, inc: u32, at: u64) {
+    fn retry_owed(&mut self, node: u8, inc: u32, at: u64) {
         self.timer(at, Timer::RegRetry { node, inc });
     }
 }

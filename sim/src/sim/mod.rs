@@ -24,6 +24,7 @@ use crate::error::HarnessError;
 use crate::node::{self, NodeParams};
 use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
+use crate::registry::{RegistryCluster, WriterRegistry};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
@@ -32,7 +33,7 @@ use crate::trace::kinds;
 use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
 use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
-use crate::world::start::Started;
+use crate::world::system::Started;
 use crate::world::target::{self, Books, Injection, Life, Target};
 use crate::world::DownReason;
 pub use crate::world::{Ending, RunOutput, SimOptions, Stats};
@@ -60,7 +61,7 @@ enum Ev {
 pub struct Sim<'a> {
     schedule: &'a Schedule,
     /// The members, their processes and the run's books.
-    c: Cluster<DiskStorage>,
+    c: RegistryCluster<DiskStorage>,
     /// Virtual time (`clock.now()`: the current event's, which the
     /// cluster is told) and the events waiting for it.
     clock: Clock<Ev>,
@@ -71,7 +72,7 @@ pub struct Sim<'a> {
     /// Message fates, on the way out and on arrival.
     transport: Transport,
     liveness_deadline: Option<u64>,
-    out: Outputs,
+    out: Outputs<WriterRegistry>,
     same_instant: u64,
 }
 
@@ -239,7 +240,7 @@ impl<'a> Sim<'a> {
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
             Ev::RegRetry { node, inc } => {
                 if self.c.nodes[usize::from(node)].member.incarnation == inc {
-                    lifecycle::propose_registrations(self, node);
+                    lifecycle::propose_owed(self, node);
                 }
             }
             Ev::ArmedRestart { node } => self.restart(node),
@@ -252,8 +253,8 @@ impl<'a> Sim<'a> {
         &mut self,
         node: u8,
         f: impl FnOnce(
-            &mut Core<DiskStorage>,
-            &mut Outputs,
+            &mut Core<DiskStorage, WriterRegistry>,
+            &mut Outputs<WriterRegistry>,
             &mut dyn node::CrashPoints,
         ) -> Result<bool, node::Crashed>,
     ) {
@@ -424,16 +425,17 @@ impl Sim<'_> {
 /// what is observed is read off its disks.
 impl Runtime for Sim<'_> {
     type Log = DiskStorage;
+    type System = WriterRegistry;
 
-    fn cluster(&mut self) -> &mut Cluster<DiskStorage> {
+    fn cluster(&mut self) -> &mut RegistryCluster<DiskStorage> {
         &mut self.c
     }
 
-    fn take_outputs(&mut self) -> Outputs {
+    fn take_outputs(&mut self) -> Outputs<WriterRegistry> {
         std::mem::take(&mut self.out)
     }
 
-    fn keep_outputs(&mut self, out: Outputs) {
+    fn keep_outputs(&mut self, out: Outputs<WriterRegistry>) {
         self.out = out;
     }
 
@@ -514,7 +516,7 @@ impl Files for Sim<'_> {
         self.held.clear(node);
     }
 
-    fn keep_store(&mut self, node: u8, store: SimStore, journal: Journal) {
+    fn keep_store(&mut self, node: u8, (store, journal): (SimStore, Journal)) {
         let closed = if self.c.finishing {
             store.release()
         } else {
@@ -554,7 +556,7 @@ impl Files for Sim<'_> {
         Some(DiskStorage(self.disks.log(node).clone()))
     }
 
-    fn epoch(&self, node: u8) -> (u16, u16) {
+    fn start_facts(&self, node: u8) -> (u16, u16) {
         self.disks.epoch(node)
     }
 
@@ -568,8 +570,8 @@ impl Files for Sim<'_> {
         params: NodeParams,
         log: DiskStorage,
         tracked: TrackedStore,
-        out: &mut Outputs,
-    ) -> Started<DiskStorage> {
+        out: &mut Outputs<WriterRegistry>,
+    ) -> Started<DiskStorage, WriterRegistry> {
         let (epoch_file, logger) = (self.disks.epoch_file(node), &self.c.logger);
         in_system(|| node::start(params, log, epoch_file, tracked, logger, out))
     }
@@ -582,7 +584,7 @@ impl Files for Sim<'_> {
         self.schedule_tick(node);
     }
 
-    fn retry_registrations(&mut self, node: u8, inc: u32, at: u64) {
+    fn retry_owed(&mut self, node: u8, inc: u32, at: u64) {
         self.push(at, Ev::RegRetry { node, inc });
     }
 }

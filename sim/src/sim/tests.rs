@@ -6,6 +6,7 @@
 use raft::eraftpb::MessageType;
 
 use super::*;
+use crate::world::system::System;
 use crate::world::target::Target;
 use crate::world::testing;
 
@@ -126,10 +127,7 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
 fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped() {
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
-    let due = sim
-        .c
-        .registrations_due(0)
-        .expect("a node that just joined owes them");
+    let due = WriterRegistry::owed(&mut sim.c, 0).expect("a node that just joined owes them");
     let mut sorted = due.clone();
     sorted.sort_unstable();
     let mut deks = sc.deks.clone();
@@ -140,15 +138,19 @@ fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped
     );
     assert!(sim.c.nodes[0].state.set_paused(true));
     assert_eq!(
-        sim.c.registrations_due(0),
+        WriterRegistry::owed(&mut sim.c, 0),
         Some(Vec::new()),
         "paused: retry only"
     );
     assert!(sim.c.nodes[0].state.set_paused(false));
     sim.stop(0, DownReason::Crashed);
-    assert_eq!(sim.c.registrations_due(0), None, "no process, nothing owed");
-    assert_eq!(sim.c.registration(0, deks[0]), None);
-    assert!(sim.c.registration(1, deks[0]).is_some());
+    assert_eq!(
+        WriterRegistry::owed(&mut sim.c, 0),
+        None,
+        "no process, nothing owed"
+    );
+    assert_eq!(WriterRegistry::proposal(&mut sim.c, 0, &deks[0]), None);
+    assert!(WriterRegistry::proposal(&mut sim.c, 1, &deks[0]).is_some());
 }
 
 #[test]
@@ -156,7 +158,7 @@ fn a_process_ending_and_a_failed_start_each_begin_a_new_incarnation() {
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
     let before = incarnation(&sim, 2);
-    let ended = sim.c.process_ended(2, DownReason::Crashed);
+    let ended = WriterRegistry::process_ended(&mut sim.c, 2, DownReason::Crashed);
     assert!(ended.is_some(), "a running process leaves its store");
     assert_eq!(incarnation(&sim, 2), before + 1);
     assert!(lines(&mut sim).contains(&"n3 stop".to_string()));

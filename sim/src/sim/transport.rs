@@ -11,6 +11,7 @@ use crate::trace::kinds;
 use crate::world::cluster::Cluster;
 use regsim_engine::in_flight::{Arrival, Envelope};
 use regsim_engine::network::{Fate, Links, Network};
+use regsim_engine::node::Application;
 use regsim_engine::storage::RaftLog;
 
 /// The network model's cut links and message fates.
@@ -54,7 +55,12 @@ impl Transport {
     }
 
     /// Decides the fate of `msg` as it leaves `from`, recording it.
-    pub fn send<L: RaftLog>(&mut self, c: &mut Cluster<L>, from: u8, msg: &Message) -> Leaving {
+    pub fn send<L: RaftLog, A: Application>(
+        &mut self,
+        c: &mut Cluster<L, A>,
+        from: u8,
+        msg: &Message,
+    ) -> Leaving {
         let Some(to) = msg
             .to
             .checked_sub(1)
@@ -95,7 +101,11 @@ impl Transport {
 
     /// Judges a message as it arrives by the in-flight rule, with its
     /// link as the network model has it now.
-    pub fn arrive<L: RaftLog>(&self, c: &mut Cluster<L>, sent: Envelope) -> Arrival {
+    pub fn arrive<L: RaftLog, A: Application>(
+        &self,
+        c: &mut Cluster<L, A>,
+        sent: Envelope,
+    ) -> Arrival {
         let cut = self.network.is_cut(sent.from, sent.to);
         let nodes = &c.nodes;
         let incarnation = |n: u8| nodes[usize::from(n)].member.incarnation;

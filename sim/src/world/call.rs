@@ -2,9 +2,10 @@
 //! runtime: the store fault it fired, the synced log the checkers see
 //! before the outputs that followed the sync, each output routed (to the
 //! runtime for what only it can do: carry a message, schedule a sync,
-//! read its log), the calls the outputs ask for at once, the gates
-//! probed after a registration applied, and how the call ended (a halt
-//! stops the process, an armed crash kills it).
+//! read its log; to the system for what only it observes), the calls the
+//! outputs ask for at once, the system's books at the call's beginning,
+//! each round and its end, and how the call ended (a halt stops the
+//! process, an armed crash kills it).
 //!
 //! A runtime supplies what differs through [`Runtime`]: the native engine
 //! sends through its transport and syncs after its disk's latency; the
@@ -12,20 +13,17 @@
 //! (turmoil's file system has no latency), which [`FollowUp`] carries.
 
 use raft::eraftpb::Message;
-use writer_registry::wire;
 
-use super::cluster::Cluster;
-use super::target::Books;
+use super::system::{System, SystemCluster, SystemOutput};
 use super::DownReason;
-use crate::node::{self, CrashPoints, NodeCore, Output};
 use crate::panics::in_system;
-use crate::store::TrackedStore;
 use crate::trace::kinds;
+use regsim_engine::node::{self, CrashPoints, NodeCore, Output};
 use regsim_engine::process::Process;
 use regsim_engine::storage::RaftLog;
 
-/// What a node core reports in one call.
-pub(crate) type Outputs = Vec<Output<TrackedStore>>;
+/// What a node core of system `S` reports in one call.
+pub(crate) type Outputs<S> = Vec<SystemOutput<S>>;
 
 /// A call a batch of outputs asks the runtime to make at once.
 pub(crate) enum FollowUp {
@@ -40,17 +38,21 @@ pub(crate) enum FollowUp {
 /// method does what its runtime means by it, records what it decided in
 /// the trace, and calls back into a core only through [`call`].
 pub(crate) trait Runtime {
+    /// The Raft log a node core runs on.
     type Log: RaftLog;
+    /// The system under test.
+    type System: System;
 
-    fn cluster(&mut self) -> &mut Cluster<Self::Log>;
+    /// The cluster the runtime holds.
+    fn cluster(&mut self) -> &mut SystemCluster<Self::Log, Self::System>;
 
     /// An empty buffer for a call's outputs (one kept between calls).
-    fn take_outputs(&mut self) -> Outputs {
+    fn take_outputs(&mut self) -> Outputs<Self::System> {
         Vec::new()
     }
 
     /// The buffer back, drained.
-    fn keep_outputs(&mut self, _out: Outputs) {}
+    fn keep_outputs(&mut self, _out: Outputs<Self::System>) {}
 
     /// Shows the checkers the node's synced log if a sync moved it since
     /// they last saw it.
@@ -70,7 +72,7 @@ pub(crate) trait Runtime {
     fn snapshot_hash(&self, node: u8, index: u64) -> Option<u64>;
 
     /// The node became leader in `term`: shown to the observer with its
-    /// log (`in_flight`: registrations were in flight).
+    /// log (`in_flight`: some member still owed proposals).
     fn leader(&mut self, node: u8, term: u64, in_flight: bool);
 
     /// An armed crash struck the apply of entry `index` between its
@@ -90,8 +92,8 @@ pub(crate) trait Runtime {
     fn armed_crash(&mut self, node: u8, power_loss: bool);
 }
 
-/// The node core of `L` a call runs on.
-pub(crate) type Core<L> = NodeCore<L, TrackedStore>;
+/// The node core of system `S` over log `L` a call runs on.
+pub(crate) type Core<L, S> = NodeCore<L, <S as System>::App>;
 
 /// Calls `f` on `node`'s core if its process runs (a paused one takes no
 /// calls), then handles what follows (see the module doc). `f` returns
@@ -99,29 +101,35 @@ pub(crate) type Core<L> = NodeCore<L, TrackedStore>;
 pub(crate) fn call<R: Runtime>(
     rt: &mut R,
     node: u8,
-    f: impl FnOnce(&mut Core<R::Log>, &mut Outputs, &mut dyn CrashPoints) -> Result<bool, node::Crashed>,
+    f: impl FnOnce(
+        &mut Core<R::Log, R::System>,
+        &mut Outputs<R::System>,
+        &mut dyn CrashPoints,
+    ) -> Result<bool, node::Crashed>,
 ) {
     let mut out = rt.take_outputs();
-    let c = rt.cluster();
-    let registry_crash_armed = c.injector.registry_crash_armed(node);
-    let Process::Up(core) = &mut c.nodes[usize::from(node)].state else {
+    if !matches!(rt.cluster().nodes[usize::from(node)].state, Process::Up(_)) {
         rt.keep_outputs(out);
         return;
+    }
+    let noted = R::System::call_begins(rt.cluster(), node);
+    let c = rt.cluster();
+    let Process::Up(core) = &mut c.nodes[usize::from(node)].state else {
+        unreachable!("a running process, matched above");
     };
     let crash = c.injector.crash_points(node);
     let result = in_system(|| f(core, &mut out, crash));
-    after(rt, node, result, out, registry_crash_armed);
+    after(rt, node, result, out, noted);
 }
 
 fn after<R: Runtime>(
     rt: &mut R,
     node: u8,
     mut result: Result<bool, node::Crashed>,
-    mut out: Outputs,
-    registry_crash_armed: bool,
+    mut out: Outputs<R::System>,
+    mut noted: <R::System as System>::Call,
 ) {
     let i = usize::from(node);
-    let mut registered = false;
     let mut rounds = 0u64;
     loop {
         rounds += 1;
@@ -135,13 +143,8 @@ fn after<R: Runtime>(
             c.violation("livelock", Some(node), detail);
             break;
         }
-        let fired = c.nodes[i].state.core();
-        let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
-        c.store_fault_fired(node, fired);
+        R::System::call_round(c, node, &out, &mut noted);
         rt.observe_synced(node);
-        registered |= out.iter().any(|o| {
-            matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some())
-        });
         let follow = route(rt, node, &mut out);
         if follow.is_empty() || result != Ok(false) {
             break;
@@ -166,11 +169,7 @@ fn after<R: Runtime>(
     // Drained, also when a livelock cut the routing short.
     out.clear();
     rt.keep_outputs(out);
-    if registered {
-        rt.cluster().probe_encryption(node);
-    }
-    let c = rt.cluster();
-    Books::at(&mut c.obs, &mut c.injector, c.now).registry_crash_fired(node, registry_crash_armed);
+    R::System::call_ends(rt.cluster(), node, noted);
     match result {
         Ok(false) => {}
         Ok(true) => rt.stop(node, DownReason::Halted),
@@ -184,13 +183,17 @@ fn after<R: Runtime>(
             rt.armed_crash(node, power);
         }
     }
-    rt.cluster().drain_row_changes(node);
+    R::System::settled(rt.cluster(), node);
 }
 
 /// Routes a batch of outputs: what is only observed to the cluster's
 /// books, messages and syncs to the runtime. Returns the calls the
 /// runtime asks for at once.
-pub(crate) fn route<R: Runtime>(rt: &mut R, node: u8, out: &mut Outputs) -> Vec<FollowUp> {
+pub(crate) fn route<R: Runtime>(
+    rt: &mut R,
+    node: u8,
+    out: &mut Outputs<R::System>,
+) -> Vec<FollowUp> {
     let mut follow = Vec::new();
     for o in out.drain(..) {
         match o {
@@ -199,15 +202,15 @@ pub(crate) fn route<R: Runtime>(rt: &mut R, node: u8, out: &mut Outputs) -> Vec<
                 follow.extend(rt.send(node, m));
             }
             Output::Sync { ready } => follow.extend(rt.sync(node, ready)),
-            Output::Applied(rec) => rt.cluster().applied(node, rec),
-            Output::Halted(h) => rt.cluster().halted(node, &h),
-            Output::Note(note) => rt.cluster().note(node, note),
+            Output::Applied(rec) => R::System::applied(rt.cluster(), node, rec),
+            Output::Halted(h) => R::System::halted(rt.cluster(), node, &h),
+            Output::Note(note) => R::System::note(rt.cluster(), node, note),
             Output::SnapshotRestored { index, replay } => {
                 let disk_hash = rt.snapshot_hash(node, index);
-                rt.cluster().restored(node, (index, replay), disk_hash)
+                R::System::restored(rt.cluster(), node, (index, replay), disk_hash)
             }
             Output::BecameLeader { term } => {
-                let in_flight = rt.cluster().registrations_in_flight();
+                let in_flight = R::System::owed_in_flight(rt.cluster());
                 rt.leader(node, term, in_flight);
             }
         }

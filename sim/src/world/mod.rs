@@ -1,20 +1,28 @@
 //! What every runtime's world shares, written once: the cluster each
 //! world holds and what is the same about it on every runtime
-//! (`cluster`), a node's life (`lifecycle`: a start over the spec's start
-//! sequence, registrations proposed until they apply, a stop), a call
-//! into a running node core and what follows it (`call`: the outputs
-//! routed, a halt or an armed crash handled), the harness's books on
-//! each member (`observe`), the fault injector (`injector`), the clients
-//! (`clients`), the seam the schedule's actions act through and what
-//! ending a process means (`target`), a start's bookkeeping (`start`),
-//! and the facts of a run that do not depend on how it is driven (how a
-//! run ended, its counters, a node's parameters; why a node is down and
-//! its process are the engine's `process`).
+//! (`cluster`), a node's life (`lifecycle`: a start with the system's
+//! start hook, the proposals it owes proposed until they apply, a stop),
+//! a call into a running node core and what follows it (`call`: the
+//! outputs routed, a halt or an armed crash handled), the seam to the
+//! system under test (`system`: what only it knows, as hooks the two
+//! modules before call), the harness's books on each member (`observe`),
+//! the fault injector (`injector`), the clients (`clients`), the seam the
+//! schedule's actions act through and what ending a process means
+//! (`target`), and the facts of a run that do not depend on how it is
+//! driven (how a run ended, its counters, a node's parameters; why a node
+//! is down and its process are the engine's `process`).
+//!
+//! `lifecycle` and `call` name no writer-registry type: they are generic
+//! over the system (`system::System`, implemented by `crate::registry`),
+//! and so is `cluster`'s node process. The books `cluster` still holds
+//! (`observe`, `injector`'s registry faults, `clients`, a node's synced
+//! rows and queued corruptions) and `target` are the writer registry's
+//! and go behind the system next.
 //!
 //! A world supplies only what its runtime does its own way, through two
 //! traits: `call::Runtime` (carrying a message, syncing a Ready, reading
 //! its log for the checkers, finishing an armed crash) and
-//! `lifecycle::Files` (where a node's store, log and epoch file live and
+//! `lifecycle::Files` (where a node's store, log and start files live and
 //! what a crash left of them, what its clock does for a started core).
 //! The native engine ([`crate::sim`]) and the hosted runtimes
 //! (`crate::hosted`) implement both; this module depends on neither.
@@ -25,7 +33,7 @@ pub(crate) mod cluster;
 pub(crate) mod injector;
 pub(crate) mod lifecycle;
 pub(crate) mod observe;
-pub(crate) mod start;
+pub(crate) mod system;
 pub(crate) mod target;
 #[cfg(test)]
 pub(crate) mod testing;

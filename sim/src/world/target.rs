@@ -227,13 +227,13 @@ pub(crate) fn corrupt_rows(
     node: u8,
     corruptions: Vec<(u8, u32, crate::store::Corruption)>,
     fulls: &[u64],
-    (store, journal): (&mut SimStore, &mut Journal),
-    synced: &mut dyn FnMut(&SimStore),
+    store: &mut (SimStore, Journal),
+    synced: &mut dyn FnMut(&(SimStore, Journal)),
 ) {
     for (target, dek, how) in corruptions {
         let node16 = node16(fulls[usize::from(target)]);
         let key = writer_registry::RowKey { dek, node16 }.encode().to_vec();
-        let (old, value) = match crate::store::corrupt_row(store, journal, &key, how) {
+        let (old, value) = match crate::store::corrupt_row(&mut store.0, &mut store.1, &key, how) {
             Ok(Some(change)) => change,
             Ok(None) => continue,
             Err(e) => {

@@ -5,17 +5,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::clients::Clients;
-use super::observe::Member;
-use super::target::Books;
-use super::DownReason;
-use super::SimOptions;
-use crate::node::storage::RaftLog;
-use crate::node::{self, NodeParams, NotStarted, StartFailure};
+use super::WriterRegistry;
+use crate::node::{self, NodeParams, StartFailure};
 use crate::oracle::checkers::StartOutcome;
 use crate::rng::KeyedRng;
 use crate::scenario::Scenario;
 use crate::store::{Image, Journal, SimStore, StoreOp, SyncedRowChange, TrackedStore};
+use crate::world::clients::Clients;
+use crate::world::observe::Member;
+use crate::world::system::Failed;
+use crate::world::target::Books;
+use crate::world::{DownReason, SimOptions};
 use writer_registry::WriterRegistryStore;
 
 /// What a start opens: the store, its journal and what it holds (`None`
@@ -43,7 +43,8 @@ pub(crate) fn begin(
     let applied = store.applied_index().ok().flatten().unwrap_or(0);
     clients.restarted(node);
     member.applied_max = applied;
-    let election_tick = super::election_tick(election, member.incarnation, sc.election_ticks);
+    let election_tick =
+        crate::world::election_tick(election, member.incarnation, sc.election_ticks);
     let seen = (image.as_ref(), applied);
     let timing = (commit, election_tick);
     books
@@ -51,60 +52,32 @@ pub(crate) fn begin(
         .start_begins(books.now, node, member, seen, epoch, timing);
     let sink = opts.oracles.then(|| rows.clone());
     let tracked = books.injector.tracked_store(node, store, journal, sink);
-    let params = super::node_params(sc, node, member.full, election_tick, opts.mutant);
+    let params = crate::world::node_params(sc, node, member.full, election_tick, opts.mutant);
     (params, tracked)
 }
 
 /// The core's start ran: a registry crash armed before it
 /// (`registry_crash_armed`) that fired in it is marked, and a store fault
-/// that fired is noted.
-pub(crate) fn ran<L: RaftLog>(
+/// that fired (`fired`) is noted.
+pub(crate) fn ran(
     mut books: Books<'_>,
     node: u8,
     registry_crash_armed: bool,
-    result: &Started<L>,
+    fired: Option<StoreOp>,
 ) {
     books.registry_crash_fired(node, registry_crash_armed);
-    books
-        .obs
-        .store_fault_fired(books.now, node, start_fault_fired(result));
-}
-
-/// What the core's start returns.
-pub(crate) type Started<L> = Result<node::NodeCore<L, TrackedStore>, Box<NotStarted<TrackedStore>>>;
-
-/// The store fault a start's store fired, if any (whether it joined or not).
-fn start_fault_fired<L: RaftLog>(result: &Started<L>) -> Option<StoreOp> {
-    match result {
-        Ok(core) => core.app().fsm().store().fault_fired.take(),
-        Err(failed) => failed
-            .app
-            .as_ref()
-            .and_then(|a| a.fsm().store().fault_fired.take()),
-    }
-}
-
-/// What a start that produced no running node leaves.
-pub(crate) struct Failed {
-    /// Why the node is down now.
-    pub reason: DownReason,
-    /// The start's outcome, as the checkers name it.
-    pub outcome: StartOutcome,
-    /// The index whose apply an armed crash cut, if any.
-    pub cut: Option<u64>,
-    /// The store, if it could be opened.
-    pub store: Option<TrackedStore>,
+    books.obs.store_fault_fired(books.now, node, fired);
 }
 
 /// Takes apart a start that produced no running node; a store that could
 /// not be opened or read fails `store-open` (or ends the run, if the
 /// machine ran out of something).
 pub(crate) fn start_failed(
-    obs: &mut super::observe::Observer,
+    obs: &mut crate::world::observe::Observer,
     now: u64,
     node: u8,
     not_started: node::NotStarted<TrackedStore>,
-) -> Failed {
+) -> Failed<WriterRegistry> {
     let node::NotStarted { failure, app } = not_started;
     let (reason, outcome) = match &failure {
         StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),

@@ -1,0 +1,236 @@
+//! The system under test, as the world drives it: the seam between a
+//! node's life and a call into its core (`lifecycle`, `call`), which are
+//! the same for any state machine, and what only the system knows (its
+//! store across a process's death, what its start sequence reads, the
+//! proposals a started node owes, what its checkers are shown).
+//!
+//! The world calls a [`System`]'s hooks at fixed points of a node's life
+//! and of each call; each hook does its bookkeeping in the cluster's
+//! books and returns what the world hands on to the runtime (a store to
+//! keep, a core's parameters). The writer registry is the first system
+//! (`crate::registry_system`); a second one implements this trait and
+//! touches neither `lifecycle` nor `call`.
+
+use super::cluster::Cluster;
+use super::DownReason;
+use regsim_engine::node::{Application, NodeCore, NotStarted, Output};
+use regsim_engine::storage::RaftLog;
+
+/// The cluster of system `S`'s nodes over Raft log `L`.
+pub(crate) type SystemCluster<L, S> = Cluster<L, <S as System>::App>;
+
+/// What a system's node core reports in one call.
+pub(crate) type SystemOutput<S> = Output<<S as System>::App>;
+
+/// What a runtime's core start returns for system `S` over log `L`.
+pub(crate) type Started<L, S> =
+    Result<NodeCore<L, <S as System>::App>, Box<NotStarted<<S as System>::App>>>;
+
+/// A start that produced no running node, taken apart by its system.
+pub(crate) struct Failed<S: System> {
+    /// Why the node is down now.
+    pub reason: DownReason,
+    /// The start's outcome, as the checkers name it.
+    pub outcome: S::Outcome,
+    /// The index whose apply an armed crash cut, if any.
+    pub cut: Option<u64>,
+    /// The application's store, if it could be opened.
+    pub store: Option<S::Tracked>,
+}
+
+/// A start's beginning as its system arranged it: what the runtime's core
+/// start takes, and what the start notes until it ran.
+pub(crate) struct Begun<S: System> {
+    /// The core's parameters for this incarnation.
+    pub params: S::Params,
+    /// The store as the application holds it.
+    pub tracked: S::Tracked,
+    /// What the start notes until [`System::start_ran`].
+    pub call: S::Call,
+}
+
+/// The system under test. Its contract: each hook is called by the world
+/// at the point its doc names, in the order the world's modules document;
+/// a hook records in the books what it decides (the trace, the checkers'
+/// observations) and never calls back into a core or a runtime. Hooks
+/// take the cluster, not `self`: the system's books live in it.
+pub(crate) trait System: Sized {
+    /// The application a node core runs.
+    type App: Application;
+    /// A node's store while no process runs it, as a runtime keeps it
+    /// (what a crash or power loss left).
+    type Store;
+    /// A store as the running application holds it (tracked for faults).
+    type Tracked;
+    /// What the checkers are shown of a store's contents.
+    type Image;
+    /// What a stopped process's store is closing with (see
+    /// [`System::close`]).
+    type Closing;
+    /// The system's own digest of a running application's state, taken
+    /// as its process stops.
+    type Digest;
+    /// The core's parameters for one incarnation.
+    type Params;
+    /// What the runtime's files tell a start besides the Raft log (the
+    /// writer registry's epoch file: as read and as synced).
+    type StartFacts: Copy;
+    /// A start's outcome, as the checkers name it.
+    type Outcome: Copy + PartialEq;
+    /// What a call notes from its beginning to its end.
+    type Call;
+    /// One proposal a started node owes until it applies.
+    type Owed;
+
+    /// The outcome of a start that joined.
+    const JOINED: Self::Outcome;
+    /// The outcome of a start an armed crash struck.
+    const CRASHED: Self::Outcome;
+
+    /// A call into `node`'s core begins.
+    fn call_begins<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Self::Call;
+
+    /// One round of a call's outputs is about to be routed: what the call
+    /// did to the store since the last round, and what the outputs say.
+    fn call_round<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        out: &[SystemOutput<Self>],
+        call: &mut Self::Call,
+    );
+
+    /// A call (or a start) returned, its outputs routed.
+    fn call_ends<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, call: Self::Call);
+
+    /// After everything a call or a start caused: what the store synced
+    /// reaches the checkers.
+    fn settled<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8);
+
+    /// An entry the core applied (or replayed).
+    fn applied<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        applied: <Self::App as Application>::Applied,
+    );
+
+    /// The application halted its node.
+    fn halted<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        halt: &<Self::App as Application>::Halt,
+    );
+
+    /// The application's own report.
+    fn note<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        note: <Self::App as Application>::Note,
+    );
+
+    /// The core restored the snapshot at `index` (`replay`: in a start);
+    /// `disk_hash` is the harness's hash of the snapshot the node's disk
+    /// holds there.
+    fn restored<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        at: (u64, bool),
+        disk_hash: Option<u64>,
+    );
+
+    /// Some member still owes proposals (what a leader change finds in
+    /// flight).
+    fn owed_in_flight<L: RaftLog>(c: &SystemCluster<L, Self>) -> bool;
+
+    /// The proposals `node` owes, in the order they go (none while paused:
+    /// the driver only keeps retrying); `None` when it runs no process or
+    /// owes nothing.
+    fn owed<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Option<Vec<Self::Owed>>;
+
+    /// The entry for one owed proposal, noted as proposed; `None` when the
+    /// process is gone.
+    fn proposal<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        owed: &Self::Owed,
+    ) -> Option<Vec<u8>>;
+
+    /// How long a node waits before proposing what it still owes again.
+    fn retry_us<L: RaftLog>(c: &SystemCluster<L, Self>) -> u64;
+
+    /// A down node's store reopened for a start: the damage queued while
+    /// it was down done (`synced` sees the store after each sync it
+    /// causes), what it holds recorded. Returns what it holds (`None`:
+    /// unreadable, already reported).
+    fn reopened<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        store: &mut Self::Store,
+        synced: &mut dyn FnMut(&Self::Store),
+    ) -> Option<Self::Image>;
+
+    /// A start of `node` begins from its reopened store (with what it
+    /// holds), the runtime's start facts and the Raft log's commit index.
+    fn begin_start<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        opened: (Self::Store, Option<Self::Image>),
+        facts: (Self::StartFacts, u64),
+    ) -> Begun<Self>;
+
+    /// The core's start ran (before its outputs are routed).
+    fn start_ran<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        call: Self::Call,
+        result: &Started<L, Self>,
+    );
+
+    /// Takes apart a start that produced no running node.
+    fn start_failed<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        not_started: NotStarted<Self::App>,
+    ) -> Failed<Self>;
+
+    /// A start's outcome is known: shown to the checkers with the
+    /// runtime's start facts after it.
+    fn start_ended<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        outcome: Self::Outcome,
+        facts: Self::StartFacts,
+    );
+
+    /// `node`'s process ends for `reason`: marked, traced, what was armed
+    /// inside it disarmed, its next incarnation begun. Returns its store
+    /// and the system's digest of it, if a process existed.
+    fn process_ended<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        reason: DownReason,
+    ) -> Option<(Self::Tracked, Option<Self::Digest>)>;
+
+    /// A stopped application's store, taken apart for the runtime to keep
+    /// (what it is closing with is read before the runtime keeps it).
+    fn close(tracked: Self::Tracked) -> (Self::Store, Self::Closing);
+
+    /// The store is kept: what it holds and what of it reached a sync
+    /// recorded. Returns what it holds (`None`: unreadable).
+    fn closed<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        closing: Self::Closing,
+    ) -> Option<Self::Image>;
+
+    /// The checkers are shown the store a stopped process left (`digest`:
+    /// the system's own, when a running application stopped).
+    fn stopped<L: RaftLog>(
+        c: &mut SystemCluster<L, Self>,
+        node: u8,
+        image: Option<&Self::Image>,
+        digest: Option<Self::Digest>,
+    );
+}
+
+#[cfg(test)]
+mod tests;
