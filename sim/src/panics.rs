@@ -13,7 +13,7 @@
 //! every call into the node core. A node-core assertion about how its
 //! driver must call it says `driver contract:` and is the harness's.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -100,23 +100,12 @@ pub fn blame(caught: &Caught) -> Blame {
 thread_local! {
     /// `Some` while this thread runs [`guarded`] code: where its panic goes.
     static CAPTURE: RefCell<Option<Option<Caught>>> = const { RefCell::new(None) };
-    /// Set while the engine is inside the system under test.
-    static IN_SYSTEM: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `f` as a call into the system under test (the node core, and
-/// through it the library and raft-rs): a panic without a caller location
-/// inside it is the system's.
-pub fn in_system<T>(f: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            IN_SYSTEM.with(|z| z.set(self.0));
-        }
-    }
-    let _restore = Restore(IN_SYSTEM.with(|z| z.replace(true)));
-    f()
-}
+/// The zone a panic happened in is the engine's to mark (`zone`): every
+/// call into the system under test goes through its `in_system`.
+pub use regsim_engine::zone::in_system;
+use regsim_engine::zone::inside_system;
 
 /// Installs (once per process) a panic hook that keeps the panics of
 /// [`guarded`] code for their run's report instead of printing them (a
@@ -140,7 +129,7 @@ pub fn install_hook() {
                             file,
                             line,
                             column,
-                            in_system: IN_SYSTEM.with(Cell::get),
+                            in_system: inside_system(),
                         });
                         true
                     }
@@ -279,10 +268,7 @@ mod tests {
     fn the_zone_is_seen_by_the_hook_and_restored_after_a_panic() {
         let caught = guarded(|| in_system(|| -> u8 { panic!("deep") })).unwrap_err();
         assert!(caught.in_system, "{caught:?}");
-        assert!(
-            !IN_SYSTEM.with(Cell::get),
-            "the zone leaked past the unwind"
-        );
+        assert!(!inside_system(), "the zone leaked past the unwind");
     }
 
     #[test]

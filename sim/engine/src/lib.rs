@@ -17,6 +17,9 @@
 //!   whether a run converged, judged over them once for every runtime.
 //! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
+//! - [`world`]: the world every runtime drives and every system runs in:
+//!   the cluster, a node's life, a call into its core, and the seam to
+//!   the system under test; [`zone`] marks the calls into that system.
 //! - [`error`], [`cancel`], [`tempdirs`]: how a run ends without a verdict,
 //!   a run's wall-clock limit and abandonment, run directories.
 //!
@@ -40,6 +43,8 @@ pub mod rng;
 pub mod storage;
 pub mod tempdirs;
 pub mod trace;
+pub mod world;
+pub mod zone;
 
 /// This crate's source directory as the compiler names its files
 /// (`sim/engine/src/` in this workspace): a panic located under it is the

@@ -79,11 +79,11 @@ impl<'a> Driver<'a> {
             timer(fabric, world, t);
         }
         let mut w = world.borrow_mut();
-        let records = w.c.injector.take_records();
+        let records = w.c.sys.injector.take_records();
         for r in records {
-            w.c.obs.checkers.injected(now, r);
+            w.c.sys.obs.checkers.injected(now, r);
         }
-        if w.c.obs.harness_error.is_some() {
+        if w.c.sys.obs.harness_error.is_some() {
             return Some(Ending::Converged);
         }
         if let Some(deadline) = self.deadline {
@@ -95,9 +95,9 @@ impl<'a> Driver<'a> {
                 return Some(Ending::not_converged("", states));
             }
         }
-        w.c.obs.stats.events += 1;
-        if let Some(e) = w.c.opts.cancel.check_at(w.c.obs.stats.events) {
-            w.c.obs.harness_error.get_or_insert(e);
+        w.c.sys.obs.stats.events += 1;
+        if let Some(e) = w.c.sys.opts.cancel.check_at(w.c.sys.obs.stats.events) {
+            w.c.sys.obs.harness_error.get_or_insert(e);
             return Some(Ending::Converged);
         }
         self.passes += 1;
@@ -124,7 +124,7 @@ fn settle<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>) 
 
 fn rollback_after_crash<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, node: u8) {
     let mut w = world.borrow_mut();
-    if w.c.injector.take_rollback(node) {
+    if w.c.sys.injector.take_rollback(node) {
         w.roll_back_epoch(node);
     }
 }
@@ -145,13 +145,14 @@ fn power_loss<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>
         fabric.power_on(node);
     }
     let mut w = world.borrow_mut();
-    w.c.obs.stats.power_losses += 1;
+    w.c.sys.obs.stats.power_losses += 1;
     let now = w.c.now;
     let s = &mut w.slots[usize::from(node)];
     s.power_lost = true;
     s.epoch.power_loss();
     w.c.record(Some(node), &kinds::POWER_LOSS, 0, 0);
-    w.c.obs
+    w.c.sys
+        .obs
         .checkers
         .observe(now, Observation::PowerLost { node });
 }
@@ -164,7 +165,7 @@ fn crash<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, n
     let up = world.borrow().is_up(node);
     if up {
         let mut w = world.borrow_mut();
-        w.c.obs.stats.crashes += 1;
+        w.c.sys.obs.stats.crashes += 1;
         w.stop(node, DownReason::Crashed);
     }
     fabric.kill(node);
@@ -224,20 +225,20 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
         let mut w = self.world.borrow_mut();
         let w = &mut *w;
-        f(Books::at(&mut w.c.obs, &mut w.c.injector, w.c.now))
+        f(Books::at(&mut w.c.sys.obs, &mut w.c.sys.injector, w.c.now))
     }
 
     fn fulls(&self) -> Vec<u64> {
         let w = self.world.borrow();
-        w.c.fulls()
+        crate::registry::fulls(&w.c)
     }
 
     fn first_dek(&self) -> u32 {
-        self.world.borrow().c.sc.deks[0]
+        self.world.borrow().c.sys.sc.deks[0]
     }
 
     fn next_pid(&mut self) -> u64 {
-        self.world.borrow_mut().c.clients.next_pid()
+        self.world.borrow_mut().c.sys.clients.next_pid()
     }
 
     fn crash(&mut self, node: u8, power_loss: bool) {
@@ -279,13 +280,16 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
         let s = &mut w.slots[usize::from(node)];
         s.epoch_injected = true;
         let who = (node, w.c.nodes[usize::from(node)].member.full);
-        let books = Books::at(&mut w.c.obs, &mut w.c.injector, w.c.now);
+        let books = Books::at(&mut w.c.sys.obs, &mut w.c.sys.injector, w.c.now);
         target::preset_epoch_file(books, &mut s.epoch, who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
         let mut w = self.world.borrow_mut();
-        w.c.nodes[usize::from(node)].corruptions.push(corruption);
+        w.c.nodes[usize::from(node)]
+            .member
+            .corruptions
+            .push(corruption);
     }
 
     fn partition(&mut self, side: &[u8]) {
@@ -312,7 +316,7 @@ impl<F: NodeFiles> Target for Hosted<'_, F> {
 
     fn client_command(&mut self, node: u8, dek: u32) {
         let mut w = self.world.borrow_mut();
-        let cmd = w.c.clients.command(node, dek);
+        let cmd = w.c.sys.clients.command(node, dek);
         w.client_attempt(cmd);
     }
 
@@ -347,30 +351,30 @@ pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending
     match &ending {
         Ending::Livelock(msg) => w.c.violation("livelock", None, msg.clone()),
         Ending::NotConverged { .. } => {}
-        Ending::Converged => w.c.converged_end = w.c.obs.harness_error.is_none(),
+        Ending::Converged => w.c.converged_end = w.c.sys.obs.harness_error.is_none(),
     }
     w.c.finishing = true;
-    for i in 0..w.c.sc.nodes {
+    for i in 0..w.c.sys.sc.nodes {
         if w.is_up(i) {
             w.stop(i, DownReason::Crashed);
         }
     }
-    w.c.obs.stats.committed = w.c.obs.checkers.committed();
-    w.c.obs.stats.virtual_us = w.c.now;
+    w.c.sys.obs.stats.committed = w.c.sys.obs.checkers.committed();
+    w.c.sys.obs.stats.virtual_us = w.c.now;
     for (mark, hits) in writer_registry::marks::take() {
         if hits > 0 {
-            *w.c.obs.marks.entry(mark.name()).or_default() += hits;
+            *w.c.sys.obs.marks.entry(mark.name()).or_default() += hits;
         }
     }
-    let spent = Checkers::new(0, w.c.sc.policy.persist(), false);
-    let (violations, purpose) = std::mem::replace(&mut w.c.obs.checkers, spent).finish();
+    let spent = Checkers::new(0, w.c.sys.sc.policy.persist(), false);
+    let (violations, purpose) = std::mem::replace(&mut w.c.sys.obs.checkers, spent).finish();
     RunOutput {
-        stats: std::mem::take(&mut w.c.obs.stats),
+        stats: std::mem::take(&mut w.c.sys.obs.stats),
         violations,
         purpose,
         ending,
-        trace: std::mem::replace(&mut w.c.obs.trace, Trace::new(false)),
-        marks: std::mem::take(&mut w.c.obs.marks),
-        harness_error: w.c.obs.harness_error.take(),
+        trace: std::mem::replace(&mut w.c.sys.obs.trace, Trace::new(false)),
+        marks: std::mem::take(&mut w.c.sys.obs.marks),
+        harness_error: w.c.sys.obs.harness_error.take(),
     }
 }

@@ -28,7 +28,6 @@ use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
 use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
 use crate::world::clients::Attempt;
-use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
 use crate::world::system::Started;
 use crate::world::target::{self, Books, Injection};
@@ -144,7 +143,7 @@ impl<F: NodeFiles> World<F> {
             next_token: 1,
             client_out: Vec::new(),
             client_notify: Rc::new(tokio::sync::Notify::new()),
-            c: Cluster::new(sc, &streams, opts),
+            c: crate::registry::cluster(sc, &streams, opts),
         }
     }
 
@@ -174,8 +173,12 @@ impl<F: NodeFiles> World<F> {
         if std::mem::take(&mut self.slots[i].epoch_injected) {
             let s = &mut self.slots[i];
             if let Err(e) = s.files.inject_epoch(&s.epoch) {
-                self.c
-                    .store_failure("store-open", node, format!("injecting the epoch file: {e}"));
+                self.c.sys.obs.store_failure(
+                    self.c.now,
+                    "store-open",
+                    node,
+                    format!("injecting the epoch file: {e}"),
+                );
             }
         }
         let s = &self.slots[i];
@@ -190,9 +193,12 @@ impl<F: NodeFiles> World<F> {
                 self.c.violation("runtime-agreement", Some(node), detail);
             }
             Ok(_) => {}
-            Err(e) => self
-                .c
-                .store_failure("store-open", node, format!("epoch file: {e}")),
+            Err(e) => self.c.sys.obs.store_failure(
+                self.c.now,
+                "store-open",
+                node,
+                format!("epoch file: {e}"),
+            ),
         }
     }
 
@@ -206,7 +212,10 @@ impl<F: NodeFiles> World<F> {
             Ok(opened) => opened,
             Err(e) => {
                 self.slots[i].journal = Some(journal);
-                self.c.store_failure("store-open", node, e.to_string());
+                self.c
+                    .sys
+                    .obs
+                    .store_failure(self.c.now, "store-open", node, e.to_string());
                 return None;
             }
         };
@@ -232,10 +241,10 @@ impl<F: NodeFiles> World<F> {
                 .record(Some(node), &kinds::POWER_LOSS_KEPT, keep, unsynced);
             if cut > 0 {
                 self.c.record(Some(node), &kinds::POWER_LOSS_CUT, cut, 0);
-                self.c.mark(SimMark::PowerLossTornWrite);
+                self.c.sys.obs.mark(SimMark::PowerLossTornWrite);
             }
             if journal.forget_unsynced_after(keep as usize) > 0 {
-                self.c.mark(SimMark::PowerLossUnsyncedRegistry);
+                self.c.sys.obs.mark(SimMark::PowerLossUnsyncedRegistry);
             }
         } else if records != synced + unsynced {
             let detail = format!(
@@ -249,7 +258,10 @@ impl<F: NodeFiles> World<F> {
 
     fn cut_at(&mut self, node: u8, index: u64, disk: &LogImage) {
         let member = &mut self.c.nodes[usize::from(node)].member;
-        self.c.obs.write_cut(self.c.now, node, member, index, disk);
+        self.c
+            .sys
+            .obs
+            .write_cut(self.c.now, node, member, index, disk);
     }
 
     /// Stops a running node (a crash, a halt, or the run's end): its store
@@ -351,7 +363,7 @@ impl<F: NodeFiles> World<F> {
         match datagram {
             Datagram::Raft(msg) => {
                 let from = msg.from.saturating_sub(1) as u8;
-                self.c.obs.delivered(self.c.now, node, from, &msg);
+                self.c.sys.obs.delivered(self.c.now, node, from, &msg);
                 self.call(node, |core, out, crash| {
                     core.step(*msg, out, crash).map(|_| false)
                 });
@@ -374,7 +386,7 @@ impl<F: NodeFiles> World<F> {
     /// under a message is the runtime network's to judge (see
     /// `regsim_engine::in_flight`): none is reported here.
     fn reachable(&mut self, from: u64, from_inc: u32, to: u8, to_inc: u32) -> bool {
-        let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.c.sc.nodes) else {
+        let Some(from) = u8::try_from(from).ok().filter(|&f| f < self.c.sys.sc.nodes) else {
             let detail = format!("a raft message from n{}, outside the cluster", from + 1);
             self.c.violation("runtime-agreement", Some(to), detail);
             return false;
@@ -387,7 +399,7 @@ impl<F: NodeFiles> World<F> {
         };
         let nodes = &self.c.nodes;
         let incarnation = |n: u8| nodes[usize::from(n)].member.incarnation;
-        self.c.obs.arrival(self.c.now, sent, incarnation, false) == Arrival::Arrives
+        self.c.sys.obs.arrival(self.c.now, sent, incarnation, false) == Arrival::Arrives
     }
 
     /// A client's attempt reached its node: encrypt at the first node able
@@ -395,7 +407,7 @@ impl<F: NodeFiles> World<F> {
     fn client_arrived(&mut self, node: u8, cmd: usize, attempt: Attempt) {
         let s = &self.c.nodes[usize::from(node)];
         let at = (node, &s.member, s.state.running().map(|core| core.app()));
-        let (obs, clients) = (&mut self.c.obs, &mut self.c.clients);
+        let (obs, clients) = (&mut self.c.sys.obs, &mut self.c.sys.clients);
         let data = obs.client_proposal(self.c.now, clients, at, cmd, attempt);
         if let Some(data) = data {
             self.call(node, |core, out, crash| {
@@ -434,7 +446,7 @@ impl<F: NodeFiles> World<F> {
                         Ok(false)
                     });
                     if accepted {
-                        self.c.injector.record(injected);
+                        self.c.sys.injector.record(injected);
                         self.c.record(Some(node), kind, a, b);
                     }
                 }
@@ -443,7 +455,7 @@ impl<F: NodeFiles> World<F> {
     }
 
     fn snapshot(&mut self, node: u8) {
-        let min_new = self.c.sc.snapshots.keep_entries;
+        let min_new = self.c.sys.sc.snapshots.keep_entries;
         let mut taken = None;
         self.call(node, |core, _, _| {
             taken = core.take_snapshot(min_new)?;
@@ -452,6 +464,7 @@ impl<F: NodeFiles> World<F> {
         if let (Some(index), Some(core)) = (taken, self.c.nodes[usize::from(node)].state.core()) {
             let snapshot = F::with_image(core.log(), |d| d.snapshot.clone());
             self.c
+                .sys
                 .obs
                 .snapshot_taken(self.c.now, node, index, &snapshot);
         }
@@ -461,7 +474,7 @@ impl<F: NodeFiles> World<F> {
 
     /// A client command's next attempt, sent by the client host.
     pub fn client_attempt(&mut self, cmd: usize) {
-        let Some(attempt) = self.c.clients.attempt(cmd, self.c.sc.nodes) else {
+        let Some(attempt) = self.c.sys.clients.attempt(cmd, self.c.sys.sc.nodes) else {
             return;
         };
         let token = self.next_token;
@@ -469,12 +482,12 @@ impl<F: NodeFiles> World<F> {
         self.client_out.push((attempt.node, token));
         self.attempts.insert(token, (cmd, attempt));
         self.client_notify.notify_one();
-        let timeout = self.c.sc.workload.client_timeout_ms * 1000;
+        let timeout = self.c.sys.sc.workload.client_timeout_ms * 1000;
         self.timer(self.c.now + timeout, Timer::ClientRetry { cmd });
     }
 
     pub fn client_retry(&mut self, cmd: usize) {
-        if !self.c.clients.is_done(cmd) {
+        if !self.c.sys.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
     }
@@ -504,7 +517,7 @@ impl<F: NodeFiles> World<F> {
     pub fn roll_back_epoch(&mut self, node: u8) {
         let slot = &mut self.slots[usize::from(node)];
         let who = (node, self.c.nodes[usize::from(node)].member.full);
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        let books = Books::at(&mut self.c.sys.obs, &mut self.c.sys.injector, self.c.now);
         if target::roll_back_epoch_file(books, &mut slot.epoch, who) {
             slot.epoch_injected = true;
         }
@@ -525,14 +538,18 @@ impl<F: NodeFiles> Runtime for World<F> {
 
     fn observe_synced(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.c.obs.checkers.on() {
+        if !self.c.sys.obs.checkers.on() {
             return;
         }
         let slot = &mut self.slots[i];
         let Some(core) = self.c.nodes[i].state.core() else {
             return;
         };
-        let (checkers, now, seen) = (&mut self.c.obs.checkers, self.c.now, &mut slot.seen_syncs);
+        let (checkers, now, seen) = (
+            &mut self.c.sys.obs.checkers,
+            self.c.now,
+            &mut slot.seen_syncs,
+        );
         F::with_record(core.log(), |record| {
             if *seen != Some(record.syncs()) {
                 *seen = Some(record.syncs());
@@ -551,10 +568,10 @@ impl<F: NodeFiles> Runtime for World<F> {
         let Some(core) = self.c.nodes[usize::from(from)].state.core() else {
             return;
         };
-        if !self.c.obs.checkers.on() {
+        if !self.c.sys.obs.checkers.on() {
             return;
         }
-        let (checkers, now) = (&mut self.c.obs.checkers, self.c.now);
+        let (checkers, now) = (&mut self.c.sys.obs.checkers, self.c.now);
         F::with_record(core.log(), |record| {
             let sent = Observation::Sent {
                 from,
@@ -572,8 +589,8 @@ impl<F: NodeFiles> Runtime for World<F> {
         let to =
             m.to.checked_sub(1)
                 .and_then(|t| u8::try_from(t).ok())
-                .filter(|&t| t < self.c.sc.nodes)?;
-        self.c.obs.stats.messages += 1;
+                .filter(|&t| t < self.c.sys.sc.nodes)?;
+        self.c.sys.obs.stats.messages += 1;
         let kind = m.get_msg_type() as u64;
         self.c.record(
             Some(from),
@@ -588,9 +605,9 @@ impl<F: NodeFiles> Runtime for World<F> {
         bytes.extend(from_inc.to_be_bytes());
         bytes.extend(to_inc.to_be_bytes());
         bytes.extend(m.write_to_bytes().expect("raft messages encode"));
-        let link = usize::from(from) * usize::from(self.c.sc.nodes) + usize::from(to);
+        let link = usize::from(from) * usize::from(self.c.sys.sc.nodes) + usize::from(to);
         let (rng, seq) = &mut self.duplicates[link];
-        let again = rng.draw(*seq).unit(0) < self.c.sc.network.duplicate_rate;
+        let again = rng.draw(*seq).unit(0) < self.c.sys.sc.network.duplicate_rate;
         *seq += 1;
         let outbox = &mut self.slots[usize::from(from)].outbox;
         if again {
@@ -615,7 +632,7 @@ impl<F: NodeFiles> Runtime for World<F> {
     }
 
     fn leader(&mut self, node: u8, term: u64, in_flight: bool) {
-        let (obs, now) = (&mut self.c.obs, self.c.now);
+        let (obs, now) = (&mut self.c.sys.obs, self.c.now);
         match self.c.nodes[usize::from(node)].state.core() {
             Some(core) => F::with_image(core.log(), |log| {
                 obs.leader(now, node, term, Some(log), in_flight)
@@ -644,11 +661,11 @@ impl<F: NodeFiles> Runtime for World<F> {
     /// loss, on turmoil's file system) and restarts it after the down time.
     fn armed_crash(&mut self, node: u8, power_loss: bool) {
         if self.c.nodes[usize::from(node)].state.exists() {
-            self.c.obs.stats.crashes += 1;
+            self.c.sys.obs.stats.crashes += 1;
             self.stop(node, DownReason::Crashed);
         }
         self.slots[usize::from(node)].dying = Some(power_loss);
-        let down_us = self.c.injector.down_after_armed_crash(node);
+        let down_us = self.c.sys.injector.down_after_armed_crash(node);
         self.timer(self.c.now + down_us, Timer::ArmedRestart { node });
     }
 }
@@ -698,20 +715,24 @@ impl<F: NodeFiles> Files for World<F> {
     }
 
     fn open_log(&mut self, node: u8) -> Option<F::Log> {
-        let voters: Vec<u64> = (1..=u64::from(self.c.sc.nodes)).collect();
+        let voters: Vec<u64> = (1..=u64::from(self.c.sys.sc.nodes)).collect();
         let i = usize::from(node);
         match self.slots[i].files.open_log(&voters) {
             Ok((log, cut)) => {
                 if cut > 0 {
                     self.c.record(Some(node), &kinds::RAFT_LOG_CUT, cut, 0);
-                    self.c.mark(SimMark::PowerLossTornWrite);
+                    self.c.sys.obs.mark(SimMark::PowerLossTornWrite);
                 }
                 self.slots[i].seen_syncs = None;
                 Some(log)
             }
             Err(e) => {
-                self.c
-                    .store_failure("store-open", node, format!("raft log: {e}"));
+                self.c.sys.obs.store_failure(
+                    self.c.now,
+                    "store-open",
+                    node,
+                    format!("raft log: {e}"),
+                );
                 None
             }
         }
@@ -750,9 +771,9 @@ impl<F: NodeFiles> Files for World<F> {
     /// already did): the checkers see it synced as read. (The hosted
     /// runtimes cannot show `log-not-synced-on-open`.)
     fn observe_start(&mut self, node: u8) {
-        if let (true, Some(disk)) = (self.c.obs.checkers.on(), &self.start_disk) {
+        if let (true, Some(disk)) = (self.c.sys.obs.checkers.on(), &self.start_disk) {
             let synced = Observation::Synced { node, log: disk };
-            self.c.obs.checkers.observe(self.c.now, synced);
+            self.c.sys.obs.checkers.observe(self.c.now, synced);
         }
     }
 
@@ -807,7 +828,7 @@ mod tests {
 
     /// The trace's kinds since the last call, less the send lines.
     fn arrivals(w: &mut World<MemoryFiles>) -> Vec<String> {
-        let kinds = testing::lines(&mut w.c.obs.trace, 2..3);
+        let kinds = testing::lines(&mut w.c.sys.obs.trace, 2..3);
         kinds.into_iter().filter(|k| k != "send").collect()
     }
 
@@ -863,7 +884,7 @@ mod tests {
         w.tick(1);
         let bytes = datagram(&mut w, 0, 1);
         w.receive(1, &bytes);
-        let lines = testing::lines(&mut w.c.obs.trace, 2..3);
+        let lines = testing::lines(&mut w.c.sys.obs.trace, 2..3);
         assert!(!lines.contains(&"tick".to_string()), "{lines:?}");
         assert!(!lines.contains(&"deliver".to_string()), "{lines:?}");
         assert!(w.c.nodes[1].state.set_paused(false));

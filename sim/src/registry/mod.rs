@@ -7,7 +7,10 @@
 //! - `start`: a start's bookkeeping (what is noted and armed before the
 //!   core's start runs, and what is noted once it ran).
 
+mod books;
 mod start;
+
+pub(crate) use books::{cluster, fulls, RegistryBooks};
 
 use writer_registry::registry::StoreError;
 use writer_registry::wire;
@@ -17,6 +20,7 @@ use crate::oracle::checkers::StartOutcome;
 use crate::store::{image_digest, scan_image, Image, Journal, SimStore, StoreOp, TrackedStore};
 use crate::trace::kinds;
 use crate::world::cluster::Cluster;
+use crate::world::observe::Member;
 use crate::world::system::{Begun, Failed, Started, System, SystemOutput};
 use crate::world::target::{self, Books};
 use crate::world::DownReason;
@@ -24,13 +28,14 @@ use regsim_engine::node::Output;
 use regsim_engine::storage::RaftLog;
 
 /// The writer registry (the marker the world is generic over).
-pub(crate) struct WriterRegistry;
+pub struct WriterRegistry;
 
 /// The world's cluster running the writer registry over Raft log `L`.
-pub(crate) type RegistryCluster<L> = Cluster<L, node::Registry<TrackedStore>>;
+pub(crate) type RegistryCluster<L> =
+    Cluster<L, node::Registry<TrackedStore>, Member, RegistryBooks>;
 
 /// What a call notes between its beginning and its end.
-pub(crate) struct RegistryCall {
+pub struct RegistryCall {
     /// A crash inside the registry's write was armed as the call began
     /// (its firing is a coverage mark).
     crash_armed: bool,
@@ -41,10 +46,12 @@ pub(crate) struct RegistryCall {
 
 /// What a stopped store is closing with: what it holds, and the digest
 /// and pair count of what reached a sync.
-pub(crate) type Closing = (Result<Image, StoreError>, (u64, u64));
+pub type Closing = (Result<Image, StoreError>, (u64, u64));
 
 impl System for WriterRegistry {
     type App = node::Registry<TrackedStore>;
+    type Member = Member;
+    type Books = RegistryBooks;
     type Store = (SimStore, Journal);
     type Tracked = TrackedStore;
     type Image = Image;
@@ -61,7 +68,7 @@ impl System for WriterRegistry {
 
     fn call_begins<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) -> RegistryCall {
         RegistryCall {
-            crash_armed: c.injector.registry_crash_armed(node),
+            crash_armed: c.sys.injector.registry_crash_armed(node),
             registered: false,
         }
     }
@@ -74,7 +81,7 @@ impl System for WriterRegistry {
     ) {
         let fired = c.nodes[usize::from(node)].state.core();
         let fired = fired.and_then(|core| core.app().fsm().store().fault_fired.take());
-        c.obs.store_fault_fired(c.now, node, fired);
+        c.sys.obs.store_fault_fired(c.now, node, fired);
         call.registered |= out.iter().any(|o| {
             matches!(o, Output::Applied(r) if !r.replay && wire::registration_of(&r.data).is_some())
         });
@@ -84,30 +91,32 @@ impl System for WriterRegistry {
         if call.registered {
             probe_encryption(c, node);
         }
-        Books::at(&mut c.obs, &mut c.injector, c.now).registry_crash_fired(node, call.crash_armed);
+        Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now)
+            .registry_crash_fired(node, call.crash_armed);
     }
 
     fn settled<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) {
-        let rows = &c.nodes[usize::from(node)].synced_rows;
-        c.obs.rows_synced(c.now, node, rows);
+        let rows = &c.nodes[usize::from(node)].member.synced_rows;
+        c.sys.obs.rows_synced(c.now, node, rows);
     }
 
     fn applied<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8, rec: ApplyRecord) {
         let i = usize::from(node);
         let epoch = c.nodes[i].state.core().map(|core| core.app().epoch());
         let member = &mut c.nodes[i].member;
-        c.obs
-            .applied(c.now, node, member, rec, epoch, &mut c.clients);
+        c.sys
+            .obs
+            .applied(c.now, node, member, rec, epoch, &mut c.sys.clients);
     }
 
     fn halted<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8, h: &writer_registry::HaltRecord) {
         let member = &mut c.nodes[usize::from(node)].member;
-        c.obs.halted(c.now, node, member, h);
+        c.sys.obs.halted(c.now, node, member, h);
     }
 
     fn note<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8, note: Note) {
         let member = &c.nodes[usize::from(node)].member;
-        c.obs.note(c.now, node, member, note);
+        c.sys.obs.note(c.now, node, member, note);
     }
 
     /// The bytes the restore left go into the trace, and the checkers
@@ -119,7 +128,8 @@ impl System for WriterRegistry {
         disk_hash: Option<u64>,
     ) {
         let i = usize::from(node);
-        c.obs
+        c.sys
+            .obs
             .restoring(c.now, node, &c.nodes[i].member, index, replay);
         if let Some(core) = c.nodes[i].state.core() {
             let store = core.app().fsm().store();
@@ -128,16 +138,18 @@ impl System for WriterRegistry {
             // replaces every row at once, so it needs a scan of its own
             // (kept, never hashed: the digest covers the bytes).
             let image = c
+                .sys
                 .obs
                 .trace
                 .keeps_events()
                 .then(|| scan_image(store).ok())
                 .flatten();
-            c.obs.state(c.now, node, digest);
-            c.obs.note_rows(c.now, node, image.as_ref());
+            c.sys.obs.state(c.now, node, digest);
+            c.sys.obs.note_rows(c.now, node, image.as_ref());
         }
         let member = &mut c.nodes[i].member;
-        c.obs
+        c.sys
+            .obs
             .restored(c.now, node, member, (index, replay), disk_hash);
     }
 
@@ -160,23 +172,24 @@ impl System for WriterRegistry {
         if state.is_paused() {
             return Some(Vec::new());
         }
-        c.proposal_order.arrange(node, &mut deks);
+        c.sys.proposal_order.arrange(node, &mut deks);
         Some(deks)
     }
 
     /// The registration entry of `node` for `dek` under a fresh proposal
     /// id.
     fn proposal<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8, dek: &u32) -> Option<Vec<u8>> {
-        let pid = c.clients.next_pid();
+        let pid = c.sys.clients.next_pid();
         let n = &c.nodes[usize::from(node)];
         let data = n.state.core()?.app().registration_entry(*dek, pid);
-        c.obs
+        c.sys
+            .obs
             .registration_proposed(c.now, node, &n.member, (*dek, pid), &data);
         Some(data)
     }
 
     fn retry_us<L: RaftLog>(c: &RegistryCluster<L>) -> u64 {
-        c.sc.workload.registration_retry_ms * 1000
+        c.sys.sc.workload.registration_retry_ms * 1000
     }
 
     /// Does the row damage queued while the node was down, then records
@@ -189,10 +202,10 @@ impl System for WriterRegistry {
         synced: &mut dyn FnMut(&(SimStore, Journal)),
     ) -> Option<Image> {
         let i = usize::from(node);
-        let corruptions = std::mem::take(&mut c.nodes[i].corruptions);
-        let fulls = c.fulls();
+        let corruptions = std::mem::take(&mut c.nodes[i].member.corruptions);
+        let fulls = fulls(c);
         target::corrupt_rows(
-            (&mut c.obs, c.now),
+            (&mut c.sys.obs, c.now),
             node,
             corruptions,
             &fulls,
@@ -201,14 +214,15 @@ impl System for WriterRegistry {
         );
         let scanned = scan_image(&store.0);
         if let Err(e) = &scanned {
-            c.store_failure("durability", node, format!("scan after reopen: {e}"));
+            let detail = format!("scan after reopen: {e}");
+            c.sys.obs.store_failure(c.now, "durability", node, detail);
         }
-        c.obs.state(
+        c.sys.obs.state(
             c.now,
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
-        c.obs.note_rows(c.now, node, scanned.as_ref().ok());
+        c.sys.obs.note_rows(c.now, node, scanned.as_ref().ok());
         scanned.ok()
     }
 
@@ -220,11 +234,11 @@ impl System for WriterRegistry {
     ) -> Begun<Self> {
         let i = usize::from(node);
         let n = &mut c.nodes[i];
-        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
+        let books = Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now);
         let (params, tracked) = start::begin(
-            (books, &mut c.clients, &mut c.election[i]),
-            (&c.sc, &c.opts),
-            (node, &mut n.member, &n.synced_rows),
+            (books, &mut c.sys.clients, &mut c.election[i]),
+            (&c.sys.sc, &c.sys.opts),
+            (node, &mut n.member),
             (store, journal, image),
             facts,
         );
@@ -244,7 +258,7 @@ impl System for WriterRegistry {
         call: RegistryCall,
         result: &Started<L, Self>,
     ) {
-        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
+        let books = Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now);
         start::ran(books, node, call.crash_armed, start_fault_fired(result));
     }
 
@@ -253,7 +267,7 @@ impl System for WriterRegistry {
         node: u8,
         not_started: node::NotStarted<TrackedStore>,
     ) -> Failed<Self> {
-        start::start_failed(&mut c.obs, c.now, node, not_started)
+        start::start_failed(&mut c.sys.obs, c.now, node, not_started)
     }
 
     fn start_ended<L: RaftLog>(
@@ -262,7 +276,7 @@ impl System for WriterRegistry {
         outcome: StartOutcome,
         epoch_file: (u16, u16),
     ) {
-        c.obs.start_ended(c.now, node, outcome, epoch_file);
+        c.sys.obs.start_ended(c.now, node, outcome, epoch_file);
     }
 
     fn process_ended<L: RaftLog>(
@@ -271,7 +285,7 @@ impl System for WriterRegistry {
         reason: DownReason,
     ) -> Option<(TrackedStore, Option<writer_registry::StateDigest>)> {
         let n = &mut c.nodes[usize::from(node)];
-        let books = Books::at(&mut c.obs, &mut c.injector, c.now);
+        let books = Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now);
         books.process_ended(node, (&mut n.state, &mut n.member), reason, c.finishing)
     }
 
@@ -290,12 +304,12 @@ impl System for WriterRegistry {
         node: u8,
         (scanned, (synced, pairs)): Closing,
     ) -> Option<Image> {
-        c.obs.state(
+        c.sys.obs.state(
             c.now,
             node,
             scanned.as_ref().map(image_digest).map_err(Clone::clone),
         );
-        c.obs.note_rows(c.now, node, scanned.as_ref().ok());
+        c.sys.obs.note_rows(c.now, node, scanned.as_ref().ok());
         c.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
@@ -308,7 +322,7 @@ impl System for WriterRegistry {
     ) {
         if let Some(store) = image {
             let converged_end = c.converged_end;
-            c.obs.stopped(c.now, node, store, digest, converged_end);
+            c.sys.obs.stopped(c.now, node, store, digest, converged_end);
         }
     }
 }
@@ -319,7 +333,7 @@ fn probe_encryption<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) {
     let Some(core) = s.state.running() else {
         return;
     };
-    c.obs.gates(c.now, s.member.who(node), core.app());
+    c.sys.obs.gates(c.now, s.member.who(node), core.app());
 }
 
 /// The store fault a start's store fired, if any (whether it joined or not).

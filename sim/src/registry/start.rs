@@ -2,15 +2,12 @@
 //! notes and arms before a node core's start runs, and what it notes once
 //! it ran. The world in between opens the files and calls the core.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use super::WriterRegistry;
 use crate::node::{self, NodeParams, StartFailure};
 use crate::oracle::checkers::StartOutcome;
 use crate::rng::KeyedRng;
 use crate::scenario::Scenario;
-use crate::store::{Image, Journal, SimStore, StoreOp, SyncedRowChange, TrackedStore};
+use crate::store::{Image, Journal, SimStore, StoreOp, TrackedStore};
 use crate::world::clients::Clients;
 use crate::world::observe::Member;
 use crate::world::system::Failed;
@@ -32,11 +29,11 @@ pub(crate) type StartBooks<'a> = (Books<'a>, &'a mut Clients, &'a mut KeyedRng);
 /// the checkers see what it starts from (`epoch`: the epoch file's
 /// written and synced values; `commit`: the Raft log's commit index), and
 /// its store is tracked for the injector and, with the oracles on,
-/// `rows`. Returns the core's parameters and the tracked store.
+/// the member's synced rows. Returns the core's parameters and the tracked store.
 pub(crate) fn begin(
     (books, clients, election): StartBooks<'_>,
     (sc, opts): (&Scenario, &SimOptions),
-    (node, member, rows): (u8, &mut Member, &Rc<RefCell<Vec<SyncedRowChange>>>),
+    (node, member): (u8, &mut Member),
     (store, journal, image): Opened,
     (epoch, commit): ((u16, u16), u64),
 ) -> (NodeParams, TrackedStore) {
@@ -50,7 +47,7 @@ pub(crate) fn begin(
     books
         .obs
         .start_begins(books.now, node, member, seen, epoch, timing);
-    let sink = opts.oracles.then(|| rows.clone());
+    let sink = opts.oracles.then(|| member.synced_rows.clone());
     let tracked = books.injector.tracked_store(node, store, journal, sink);
     let params = crate::world::node_params(sc, node, member.full, election_tick, opts.mutant);
     (params, tracked)

@@ -31,7 +31,6 @@ use crate::schedule::Schedule;
 use crate::store::{Journal, SimStore, TrackedStore};
 use crate::trace::kinds;
 use crate::world::call::{self, Core, FollowUp, Outputs, Runtime};
-use crate::world::cluster::Cluster;
 use crate::world::lifecycle::{self, Files};
 use crate::world::system::Started;
 use crate::world::target::{self, Books, Injection, Life, Target};
@@ -88,18 +87,18 @@ impl<'a> Sim<'a> {
             liveness_deadline: None,
             out: Vec::new(),
             same_instant: 0,
-            c: Cluster::new(sc, &streams, opts),
+            c: crate::registry::cluster(sc, &streams, opts),
         }
     }
 
     fn push(&mut self, at: u64, ev: Ev) {
-        if self.clock.pending() >= MAX_PENDING_EVENTS && self.c.obs.harness_error.is_none() {
+        if self.clock.pending() >= MAX_PENDING_EVENTS && self.c.sys.obs.harness_error.is_none() {
             // Memory, not the system: what the scenario keeps in flight
             // (messages under long delays and duplication, timers) has
             // outgrown one run's bound.
-            self.c.obs.harness_error = Some(HarnessError::BadInput(format!(
+            self.c.sys.obs.harness_error = Some(HarnessError::BadInput(format!(
                 "scenario {:?}: more than {MAX_PENDING_EVENTS} events pending at t={}us (messages in flight, syncs, timers): its load outgrows what one run may hold; lower its delays, duplicate rate, KV rate or tick rate",
-                self.c.sc.name, self.clock.now()
+                self.c.sys.sc.name, self.clock.now()
             )));
         }
         self.clock.push(at, ev);
@@ -109,15 +108,15 @@ impl<'a> Sim<'a> {
     pub fn run(mut self) -> RunOutput {
         // Library marks are per thread: clear what an earlier run left.
         let _ = writer_registry::marks::take();
-        for i in 0..self.c.sc.nodes {
+        for i in 0..self.c.sys.sc.nodes {
             self.restart(i);
         }
         for (i, e) in self.schedule.events.iter().enumerate() {
             self.clock.push(e.at_us, Ev::Scheduled(i));
         }
-        let limits = self.c.sc.limits.clone();
+        let limits = self.c.sys.sc.limits.clone();
         let ending = loop {
-            if self.c.obs.harness_error.is_some() {
+            if self.c.sys.obs.harness_error.is_some() {
                 break Ending::Converged;
             }
             if let Some(deadline) = self.liveness_deadline {
@@ -148,12 +147,12 @@ impl<'a> Sim<'a> {
             } else {
                 self.same_instant = 0;
             }
-            self.c.obs.stats.events += 1;
-            if let Some(e) = self.c.opts.cancel.check_at(self.c.obs.stats.events) {
-                self.c.obs.harness_error.get_or_insert(e);
+            self.c.sys.obs.stats.events += 1;
+            if let Some(e) = self.c.sys.opts.cancel.check_at(self.c.sys.obs.stats.events) {
+                self.c.sys.obs.harness_error.get_or_insert(e);
                 continue;
             }
-            if self.c.obs.stats.events > limits.max_events {
+            if self.c.sys.obs.stats.events > limits.max_events {
                 break Ending::Livelock(format!(
                     "more than {} events in one run",
                     limits.max_events
@@ -163,8 +162,8 @@ impl<'a> Sim<'a> {
             // What the injector did reaches the checkers before anything
             // it caused can be judged (a halt needs a commit first, a
             // refusal a restart: both later events).
-            for record in self.c.injector.take_records() {
-                self.c.obs.checkers.injected(self.clock.now(), record);
+            for record in self.c.sys.injector.take_records() {
+                self.c.sys.obs.checkers.injected(self.clock.now(), record);
             }
         };
         self.finish(ending)
@@ -182,28 +181,28 @@ impl<'a> Sim<'a> {
         match &ending {
             Ending::Livelock(msg) => self.c.violation("livelock", None, msg.clone()),
             Ending::NotConverged { .. } => {}
-            Ending::Converged => self.c.converged_end = self.c.obs.harness_error.is_none(),
+            Ending::Converged => self.c.converged_end = self.c.sys.obs.harness_error.is_none(),
         }
         self.c.finishing = true;
-        for i in 0..self.c.sc.nodes {
+        for i in 0..self.c.sys.sc.nodes {
             self.shutdown(i);
         }
-        self.c.obs.stats.committed = self.c.obs.checkers.committed();
-        self.c.obs.stats.virtual_us = self.clock.now();
+        self.c.sys.obs.stats.committed = self.c.sys.obs.checkers.committed();
+        self.c.sys.obs.stats.virtual_us = self.clock.now();
         for (mark, hits) in writer_registry::marks::take() {
             if hits > 0 {
-                *self.c.obs.marks.entry(mark.name()).or_default() += hits;
+                *self.c.sys.obs.marks.entry(mark.name()).or_default() += hits;
             }
         }
-        let (violations, purpose) = self.c.obs.checkers.finish();
+        let (violations, purpose) = self.c.sys.obs.checkers.finish();
         RunOutput {
-            stats: self.c.obs.stats,
+            stats: self.c.sys.obs.stats,
             violations,
             purpose,
             ending,
-            trace: self.c.obs.trace,
-            marks: self.c.obs.marks,
-            harness_error: self.c.obs.harness_error,
+            trace: self.c.sys.obs.trace,
+            marks: self.c.sys.obs.marks,
+            harness_error: self.c.sys.obs.harness_error,
         }
     }
 
@@ -275,7 +274,10 @@ impl<'a> Sim<'a> {
     fn write_cut(&mut self, node: u8, index: u64) {
         let disk = self.disks.read(node);
         let (member, log) = (&mut self.c.nodes[usize::from(node)].member, disk.written());
-        self.c.obs.write_cut(self.c.now, node, member, index, log);
+        self.c
+            .sys
+            .obs
+            .write_cut(self.c.now, node, member, index, log);
     }
 
     /// Starts a down node (crashed or halted; refused and broken stay down).
@@ -349,8 +351,8 @@ impl Sim<'_> {
             from, from_inc, to, ..
         } = sent;
         let snapshot = is_snapshot(&msg);
-        self.c.obs.delivered(self.clock.now(), to, from, &msg);
-        if self.c.obs.checkers.on() {
+        self.c.sys.obs.delivered(self.clock.now(), to, from, &msg);
+        if self.c.sys.obs.checkers.on() {
             let sender = self.disks.read(from);
             let to_written_last = self.disks.read(to).written().last_index();
             let delivered = Observation::Delivered {
@@ -360,7 +362,7 @@ impl Sim<'_> {
                 from_synced: sender.synced(),
                 to_written_last,
             };
-            self.c.obs.checkers.observe(self.clock.now(), delivered);
+            self.c.sys.obs.checkers.observe(self.clock.now(), delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
@@ -411,7 +413,7 @@ impl Sim<'_> {
         }
         if !delivered {
             let failed = Observation::SnapshotFailed { from, to, term };
-            self.c.obs.checkers.observe(self.clock.now(), failed);
+            self.c.sys.obs.checkers.observe(self.clock.now(), failed);
         }
         self.with_core(from, |core, out, crash| {
             core.report_snapshot(u64::from(to) + 1, delivered, out, crash)
@@ -440,7 +442,7 @@ impl Runtime for Sim<'_> {
     }
 
     fn observe_synced(&mut self, node: u8) {
-        if !self.c.obs.checkers.on() || !self.disks.take_unseen_sync(node) {
+        if !self.c.sys.obs.checkers.on() || !self.disks.take_unseen_sync(node) {
             return;
         }
         let disk = self.disks.read(node);
@@ -448,11 +450,11 @@ impl Runtime for Sim<'_> {
             node,
             log: disk.synced(),
         };
-        self.c.obs.checkers.observe(self.clock.now(), synced);
+        self.c.sys.obs.checkers.observe(self.clock.now(), synced);
     }
 
     fn observe_send(&mut self, from: u8, msg: &Message) {
-        if !self.c.obs.checkers.on() {
+        if !self.c.sys.obs.checkers.on() {
             return;
         }
         let disk = self.disks.read(from);
@@ -462,7 +464,7 @@ impl Runtime for Sim<'_> {
             synced: disk.synced(),
             written: disk.written(),
         };
-        self.c.obs.checkers.observe(self.clock.now(), sent);
+        self.c.sys.obs.checkers.observe(self.clock.now(), sent);
     }
 
     fn send(&mut self, from: u8, msg: Message) -> Option<FollowUp> {
@@ -475,7 +477,7 @@ impl Runtime for Sim<'_> {
     fn sync(&mut self, node: u8, ready: u64) -> Option<FollowUp> {
         let at = self
             .disks
-            .sync_done_at(node, self.clock.now(), self.c.sc.storage.sync_us);
+            .sync_done_at(node, self.clock.now(), self.c.sys.sc.storage.sync_us);
         let inc = self.c.incarnation(node);
         self.push(at, Ev::SyncDone { node, inc, ready });
         None
@@ -490,6 +492,7 @@ impl Runtime for Sim<'_> {
         let disk = self.disks.read(node);
         let now = self.clock.now();
         self.c
+            .sys
             .obs
             .leader(now, node, term, Some(disk.written()), in_flight);
     }
@@ -526,6 +529,7 @@ impl Files for Sim<'_> {
                     // The harness's premise (a quiescent fjall whose files
                     // change by appends only) failed, not the system.
                     self.c
+                        .sys
                         .obs
                         .harness_error
                         .get_or_insert(HarnessError::Environment(format!(
@@ -533,7 +537,7 @@ impl Files for Sim<'_> {
                             node + 1,
                             self.clock.now()
                         )));
-                    disks::untracked_store(&self.c.opts, node)
+                    disks::untracked_store(&self.c.sys.opts, node)
                 }
             }
         };
@@ -543,10 +547,13 @@ impl Files for Sim<'_> {
     /// Fjall recovers what a crash or power loss left.
     fn open_store(&mut self, node: u8) -> Option<(SimStore, Journal)> {
         let (closed, journal) = self.disks.take_closed(node);
-        match closed.open(self.c.opts.mutant) {
+        match closed.open(self.c.sys.opts.mutant) {
             Ok(store) => Some((store, journal)),
             Err(e) => {
-                self.c.store_failure("store-open", node, e.to_string());
+                self.c
+                    .sys
+                    .obs
+                    .store_failure(self.c.now, "store-open", node, e.to_string());
                 None
             }
         }
@@ -603,23 +610,23 @@ impl Sim<'_> {
     }
 
     fn client_attempt(&mut self, cmd: usize) {
-        let Some(attempt) = self.c.clients.attempt(cmd, self.c.sc.nodes) else {
+        let Some(attempt) = self.c.sys.clients.attempt(cmd, self.c.sys.sc.nodes) else {
             return;
         };
         let node = attempt.node;
         let s = &self.c.nodes[usize::from(node)];
         let at = (node, &s.member, s.state.running().map(|core| core.app()));
-        let (obs, clients) = (&mut self.c.obs, &mut self.c.clients);
+        let (obs, clients) = (&mut self.c.sys.obs, &mut self.c.sys.clients);
         let data = obs.client_proposal(self.c.now, clients, at, cmd, attempt);
         if let Some(data) = data {
             self.propose(node, data);
         }
-        let timeout = self.c.sc.workload.client_timeout_ms * 1000;
+        let timeout = self.c.sys.sc.workload.client_timeout_ms * 1000;
         self.push(self.clock.now() + timeout, Ev::ClientRetry { cmd });
     }
 
     fn client_retry(&mut self, cmd: usize) {
-        if !self.c.clients.is_done(cmd) {
+        if !self.c.sys.clients.is_done(cmd) {
             self.client_attempt(cmd);
         }
     }
@@ -654,19 +661,19 @@ impl Sim<'_> {
     /// Replaces a down node's epoch file with its previous synced copy.
     fn roll_back_epoch(&mut self, node: u8) {
         let who = (node, self.c.nodes[usize::from(node)].member.full);
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        let books = Books::at(&mut self.c.sys.obs, &mut self.c.sys.injector, self.c.now);
         target::roll_back_epoch_file(books, self.disks.epoch_file(node), who);
     }
 
     fn crash(&mut self, node: u8, power_loss: bool) {
         if self.c.nodes[usize::from(node)].state.exists() {
-            self.c.obs.stats.crashes += 1;
+            self.c.sys.obs.stats.crashes += 1;
             self.stop(node, DownReason::Crashed);
         }
         if power_loss {
             self.lose_power(node);
         }
-        if self.c.injector.take_rollback(node) {
+        if self.c.sys.injector.take_rollback(node) {
             self.roll_back_epoch(node);
         }
     }
@@ -674,7 +681,7 @@ impl Sim<'_> {
     /// Power goes out on a down node: its disks keep what synced (the
     /// store a seeded part of the rest), as the trace and checkers learn.
     fn lose_power(&mut self, node: u8) {
-        self.c.obs.stats.power_losses += 1;
+        self.c.sys.obs.stats.power_losses += 1;
         let kept = self.disks.power_loss(node);
         self.c.record(Some(node), &kinds::POWER_LOSS, 0, 0);
         match kept {
@@ -687,14 +694,18 @@ impl Sim<'_> {
                     kept.unsynced,
                 );
                 if kept.rows > 0 {
-                    self.c.mark(SimMark::PowerLossUnsyncedRegistry);
+                    self.c.sys.obs.mark(SimMark::PowerLossUnsyncedRegistry);
                 }
             }
-            Some(Err(e)) => self
-                .c
-                .store_failure("store-open", node, format!("power loss: {e}")),
+            Some(Err(e)) => self.c.sys.obs.store_failure(
+                self.c.now,
+                "store-open",
+                node,
+                format!("power loss: {e}"),
+            ),
         }
         self.c
+            .sys
             .obs
             .checkers
             .observe(self.clock.now(), Observation::PowerLost { node });
@@ -704,7 +715,7 @@ impl Sim<'_> {
     /// the down time comes from the node's fault stream, keyed by how many
     /// armed crashes it has had.
     fn restart_after_armed_crash(&mut self, node: u8) {
-        let down_us = self.c.injector.down_after_armed_crash(node);
+        let down_us = self.c.sys.injector.down_after_armed_crash(node);
         self.push(self.clock.now() + down_us, Ev::ArmedRestart { node });
     }
 }
@@ -718,22 +729,22 @@ impl Target for Sim<'_> {
 
     fn books<R>(&mut self, f: impl FnOnce(Books<'_>) -> R) -> R {
         f(Books::at(
-            &mut self.c.obs,
-            &mut self.c.injector,
+            &mut self.c.sys.obs,
+            &mut self.c.sys.injector,
             self.clock.now(),
         ))
     }
 
     fn fulls(&self) -> Vec<u64> {
-        self.c.fulls()
+        crate::registry::fulls(&self.c)
     }
 
     fn first_dek(&self) -> u32 {
-        self.c.sc.deks[0]
+        self.c.sys.sc.deks[0]
     }
 
     fn next_pid(&mut self) -> u64 {
-        self.c.clients.next_pid()
+        self.c.sys.clients.next_pid()
     }
 
     fn crash(&mut self, node: u8, power_loss: bool) {
@@ -758,12 +769,15 @@ impl Target for Sim<'_> {
 
     fn preset_epoch(&mut self, node: u8, epoch: u16) {
         let who = (node, self.c.nodes[usize::from(node)].member.full);
-        let books = Books::at(&mut self.c.obs, &mut self.c.injector, self.c.now);
+        let books = Books::at(&mut self.c.sys.obs, &mut self.c.sys.injector, self.c.now);
         target::preset_epoch_file(books, self.disks.epoch_file(node), who, epoch);
     }
 
     fn queue_corruption(&mut self, node: u8, corruption: (u8, u32, crate::store::Corruption)) {
-        self.c.nodes[usize::from(node)].corruptions.push(corruption);
+        self.c.nodes[usize::from(node)]
+            .member
+            .corruptions
+            .push(corruption);
     }
 
     fn partition(&mut self, side: &[u8]) {
@@ -779,12 +793,12 @@ impl Target for Sim<'_> {
     }
 
     fn client_command(&mut self, node: u8, dek: u32) {
-        let cmd = self.c.clients.command(node, dek);
+        let cmd = self.c.sys.clients.command(node, dek);
         self.client_attempt(cmd);
     }
 
     fn snapshot(&mut self, node: u8) {
-        let min_new = self.c.sc.snapshots.keep_entries;
+        let min_new = self.c.sys.sc.snapshots.keep_entries;
         let mut taken = None;
         self.with_core(node, |core, _, _| {
             taken = core.take_snapshot(min_new)?;
@@ -794,6 +808,7 @@ impl Target for Sim<'_> {
             let disk = self.disks.read(node);
             let snapshot = &disk.written().snapshot;
             self.c
+                .sys
                 .obs
                 .snapshot_taken(self.clock.now(), node, index, snapshot);
         }
@@ -808,12 +823,12 @@ impl Target for Sim<'_> {
             b,
         } = injection;
         if self.propose(via, data) {
-            self.c.injector.record(injected);
+            self.c.sys.injector.record(injected);
             self.c.record(Some(via), kind, a, b);
         }
     }
 
     fn owe_liveness(&mut self) {
-        self.liveness_deadline = Some(self.clock.now() + self.c.sc.liveness_bound_ms * 1000);
+        self.liveness_deadline = Some(self.clock.now() + self.c.sys.sc.liveness_bound_ms * 1000);
     }
 }

@@ -31,7 +31,7 @@ fn world<'a>(sc: &'a Scenario, schedule: &'a Schedule) -> Sim<'a> {
 
 /// The trace's lines since the last call, as `node kind`.
 fn lines(sim: &mut Sim<'_>) -> Vec<String> {
-    let lines = testing::lines(&mut sim.c.obs.trace, 1..3);
+    let lines = testing::lines(&mut sim.c.sys.obs.trace, 1..3);
     lines
         .into_iter()
         .filter(|l| !l.ends_with(" tick"))

@@ -6,12 +6,11 @@
 
 use raft::eraftpb::{Message, MessageType};
 
+use crate::registry::RegistryCluster;
 use crate::rng::Streams;
 use crate::trace::kinds;
-use crate::world::cluster::Cluster;
 use regsim_engine::in_flight::{Arrival, Envelope};
 use regsim_engine::network::{Fate, Links, Network};
-use regsim_engine::node::Application;
 use regsim_engine::storage::RaftLog;
 
 /// The network model's cut links and message fates.
@@ -55,9 +54,9 @@ impl Transport {
     }
 
     /// Decides the fate of `msg` as it leaves `from`, recording it.
-    pub fn send<L: RaftLog, A: Application>(
+    pub fn send<L: RaftLog>(
         &mut self,
-        c: &mut Cluster<L, A>,
+        c: &mut RegistryCluster<L>,
         from: u8,
         msg: &Message,
     ) -> Leaving {
@@ -65,11 +64,11 @@ impl Transport {
             .to
             .checked_sub(1)
             .and_then(|t| u8::try_from(t).ok())
-            .filter(|&t| t < c.sc.nodes)
+            .filter(|&t| t < c.sys.sc.nodes)
         else {
             return Leaving::Nowhere;
         };
-        c.obs.stats.messages += 1;
+        c.sys.obs.stats.messages += 1;
         let kind = msg.get_msg_type() as u64;
         match self.network.fate(from, to) {
             fate @ (Fate::Cut | Fate::Lost) => {
@@ -101,15 +100,11 @@ impl Transport {
 
     /// Judges a message as it arrives by the in-flight rule, with its
     /// link as the network model has it now.
-    pub fn arrive<L: RaftLog, A: Application>(
-        &self,
-        c: &mut Cluster<L, A>,
-        sent: Envelope,
-    ) -> Arrival {
+    pub fn arrive<L: RaftLog>(&self, c: &mut RegistryCluster<L>, sent: Envelope) -> Arrival {
         let cut = self.network.is_cut(sent.from, sent.to);
         let nodes = &c.nodes;
         let incarnation = |n: u8| nodes[usize::from(n)].member.incarnation;
-        c.obs.arrival(c.now, sent, incarnation, cut)
+        c.sys.obs.arrival(c.now, sent, incarnation, cut)
     }
 }
 

@@ -1,39 +1,26 @@
-//! What every runtime's world shares, written once: the cluster each
-//! world holds and what is the same about it on every runtime
-//! (`cluster`), a node's life (`lifecycle`: a start with the system's
-//! start hook, the proposals it owes proposed until they apply, a stop),
-//! a call into a running node core and what follows it (`call`: the
-//! outputs routed, a halt or an armed crash handled), the seam to the
-//! system under test (`system`: what only it knows, as hooks the two
-//! modules before call), the harness's books on each member (`observe`),
-//! the fault injector (`injector`), the clients (`clients`), the seam the
-//! schedule's actions act through and what ending a process means
-//! (`target`), and the facts of a run that do not depend on how it is
-//! driven (how a run ended, its counters, a node's parameters; why a node
-//! is down and its process are the engine's `process`).
+//! The writer registry's side of the world every runtime shares: the
+//! harness's books on each member (`observe`), the fault injector
+//! (`injector`), the clients (`clients`), the seam the schedule's actions
+//! act through and what ending a process means (`target`), and the facts
+//! of a run that do not depend on how it is driven (how a run ended, its
+//! counters, a node's parameters).
 //!
-//! `lifecycle` and `call` name no writer-registry type: they are generic
-//! over the system (`system::System`, implemented by `crate::registry`),
-//! and so is `cluster`'s node process. The books `cluster` still holds
-//! (`observe`, `injector`'s registry faults, `clients`, a node's synced
-//! rows and queued corruptions) and `target` are the writer registry's
-//! and go behind the system next.
+//! The world itself (the cluster, a node's life, a call into its core,
+//! the seam to the system under test) is the engine's
+//! ([`regsim_engine::world`]), generic over the system: it is re-exported
+//! here as `call`, `cluster`, `lifecycle` and `system`, and the writer
+//! registry plugs into it from `crate::registry`. The books above go
+//! behind that seam next (they are the registry's `RunBooks`).
 //!
-//! A world supplies only what its runtime does its own way, through two
-//! traits: `call::Runtime` (carrying a message, syncing a Ready, reading
-//! its log for the checkers, finishing an armed crash) and
-//! `lifecycle::Files` (where a node's store, log and start files live and
-//! what a crash left of them, what its clock does for a started core).
-//! The native engine ([`crate::sim`]) and the hosted runtimes
-//! (`crate::hosted`) implement both; this module depends on neither.
+//! A world supplies only what its runtime does its own way, through the
+//! engine's `call::Runtime` and `lifecycle::Files`. The native engine
+//! ([`crate::sim`]) and the hosted runtimes (`crate::hosted`) implement
+//! both; this module depends on neither.
 
-pub(crate) mod call;
+pub(crate) use regsim_engine::world::{call, cluster, lifecycle, system};
 pub(crate) mod clients;
-pub(crate) mod cluster;
 pub(crate) mod injector;
-pub(crate) mod lifecycle;
 pub(crate) mod observe;
-pub(crate) mod system;
 pub(crate) mod target;
 #[cfg(test)]
 pub(crate) mod testing;

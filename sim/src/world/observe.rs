@@ -9,12 +9,14 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use writer_registry::startup::{GuardStage, Refusal};
 use writer_registry::wire::{self, Registration};
 use writer_registry::{Halt, HaltRecord, Outcome};
 
 use super::clients::{Attempt, Clients};
+use super::cluster::MemberBooks;
 use super::{outcome_name, Stats};
 use crate::disk::LogImage;
 use crate::error::HarnessError;
@@ -22,14 +24,14 @@ use crate::marks::SimMark;
 use crate::node;
 use crate::oracle::checkers::{Checkers, Observation, RowCorruption, StartOutcome};
 use crate::oracle::purpose::Incarnation;
-use crate::store::{Image, StoreOp, SyncedRowChange};
+use crate::store::{Corruption, Image, StoreOp, SyncedRowChange};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 use regsim_engine::in_flight::{Arrival, Envelope};
 
 /// The harness's books on one cluster member across its incarnations.
-#[derive(Debug, Clone)]
-pub(crate) struct Member {
+#[derive(Debug)]
+pub struct Member {
     /// Its full node id (from its name).
     pub full: u64,
     /// Incarnations ended so far: the running one's number.
@@ -40,6 +42,22 @@ pub(crate) struct Member {
     pub applied_max: u64,
     /// Index of the last halt, to see it hit again after a restart.
     pub halted_at: Option<u64>,
+    /// Registry row changes the node's store synced, until the checkers
+    /// see them (filled only with the oracles on).
+    pub synced_rows: Rc<RefCell<Vec<SyncedRowChange>>>,
+    /// Row corruptions injected while down, done when the store reopens
+    /// (nothing reads a closed store): (target member, dek, how).
+    pub corruptions: Vec<(u8, u32, Corruption)>,
+}
+
+impl MemberBooks for Member {
+    fn incarnation(&self) -> u32 {
+        self.incarnation
+    }
+
+    fn start_failed(&mut self) {
+        self.incarnation += 1;
+    }
 }
 
 impl Member {
@@ -50,6 +68,8 @@ impl Member {
             high_water: 0,
             applied_max: 0,
             halted_at: None,
+            synced_rows: Default::default(),
+            corruptions: Vec::new(),
         }
     }
 

@@ -14,20 +14,21 @@
 //! it against the harness's records.
 
 use super::call::{self, Outputs, Runtime};
+use super::cluster::RunBooks;
 use super::system::{Begun, Started, System};
-use super::DownReason;
+use crate::node::NotStarted;
+use crate::process::DownReason;
+use crate::process::Process;
 use crate::trace::kinds;
-use regsim_engine::node::NotStarted;
-use regsim_engine::process::Process;
 
 /// The store a runtime keeps for a down node of system `S`.
-pub(crate) type Store<R> = <<R as Runtime>::System as System>::Store;
+pub type Store<R> = <<R as Runtime>::System as System>::Store;
 
 /// Where a runtime keeps a node's files, and what its clock does for a
 /// started node. Its contract: each method does its runtime's part and
 /// records in the trace (or the books) what only it can know; a `None`
 /// it returns has been recorded as the failure it is.
-pub(crate) trait Files: Runtime {
+pub trait Files: Runtime {
     /// The ended process's waiting work (held messages, queued calls)
     /// is gone with it.
     fn forget_work(&mut self, node: u8);
@@ -93,12 +94,12 @@ pub(crate) trait Files: Runtime {
 
 /// Starts a down node (crashed or halted: refused and broken stay down).
 /// Returns whether it joined.
-pub(crate) fn start<R: Files>(rt: &mut R, node: u8) -> bool {
+pub fn start<R: Files>(rt: &mut R, node: u8) -> bool {
     let i = usize::from(node);
     if !rt.cluster().nodes[i].state.may_start() {
         return false;
     }
-    rt.cluster().obs.stats.restarts += 1;
+    rt.cluster().sys.start_attempted();
     rt.before_start(node);
     let Some(opened) = reopen(rt, node) else {
         return false;
@@ -138,7 +139,7 @@ pub(crate) fn start<R: Files>(rt: &mut R, node: u8) -> bool {
         // An armed crash struck during the start: as for a running
         // process, with the power loss it was armed with (the unsynced
         // writes of the replay go) and a rollback waiting for a crash.
-        let power = rt.cluster().injector.armed_power_loss(node);
+        let power = rt.cluster().sys.armed_power_loss(node);
         rt.cluster()
             .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
         rt.armed_crash(node, power);
@@ -204,7 +205,7 @@ fn start_failed<R: Files>(
 
 /// Stops a running node: the process is gone (with the work waiting for
 /// it), its store is closed and shown to the checkers as it was left.
-pub(crate) fn stop<R: Files>(rt: &mut R, node: u8, reason: DownReason) {
+pub fn stop<R: Files>(rt: &mut R, node: u8, reason: DownReason) {
     let ended = R::System::process_ended(rt.cluster(), node, reason);
     rt.forget_work(node);
     if let Some((store, digest)) = ended {
@@ -229,7 +230,7 @@ fn close_store<R: Files>(
 /// Proposes what this incarnation owes (the writer registry's START-6: its
 /// registration for every dek not yet applied locally), and retries until
 /// all have applied (a paused node retries after it resumes).
-pub(crate) fn propose_owed<R: Files>(rt: &mut R, node: u8) {
+pub fn propose_owed<R: Files>(rt: &mut R, node: u8) {
     let Some(owed) = R::System::owed(rt.cluster(), node) else {
         return;
     };

@@ -14,19 +14,20 @@
 
 use raft::eraftpb::Message;
 
+use super::cluster::RunBooks;
 use super::system::{System, SystemCluster, SystemOutput};
-use super::DownReason;
-use crate::panics::in_system;
+use crate::node::{self, CrashPoints, NodeCore, Output};
+use crate::process::DownReason;
+use crate::process::Process;
+use crate::storage::RaftLog;
 use crate::trace::kinds;
-use regsim_engine::node::{self, CrashPoints, NodeCore, Output};
-use regsim_engine::process::Process;
-use regsim_engine::storage::RaftLog;
+use crate::zone::in_system;
 
 /// What a node core of system `S` reports in one call.
-pub(crate) type Outputs<S> = Vec<SystemOutput<S>>;
+pub type Outputs<S> = Vec<SystemOutput<S>>;
 
 /// A call a batch of outputs asks the runtime to make at once.
-pub(crate) enum FollowUp {
+pub enum FollowUp {
     /// A Ready's writes synced (no disk latency).
     Sync(u64),
     /// A snapshot went out to node `to`: like a stream that finished, the
@@ -37,7 +38,7 @@ pub(crate) enum FollowUp {
 /// What a runtime does its own way around a call. Its contract: each
 /// method does what its runtime means by it, records what it decided in
 /// the trace, and calls back into a core only through [`call`].
-pub(crate) trait Runtime {
+pub trait Runtime {
     /// The Raft log a node core runs on.
     type Log: RaftLog;
     /// The system under test.
@@ -93,12 +94,12 @@ pub(crate) trait Runtime {
 }
 
 /// The node core of system `S` over log `L` a call runs on.
-pub(crate) type Core<L, S> = NodeCore<L, <S as System>::App>;
+pub type Core<L, S> = NodeCore<L, <S as System>::App>;
 
 /// Calls `f` on `node`'s core if its process runs (a paused one takes no
 /// calls), then handles what follows (see the module doc). `f` returns
 /// `Ok(true)` when the node halted, `Err` when an armed crash struck.
-pub(crate) fn call<R: Runtime>(
+pub fn call<R: Runtime>(
     rt: &mut R,
     node: u8,
     f: impl FnOnce(
@@ -117,7 +118,7 @@ pub(crate) fn call<R: Runtime>(
     let Process::Up(core) = &mut c.nodes[usize::from(node)].state else {
         unreachable!("a running process, matched above");
     };
-    let crash = c.injector.crash_points(node);
+    let crash = c.sys.crash_points(node);
     let result = in_system(|| f(core, &mut out, crash));
     after(rt, node, result, out, noted);
 }
@@ -134,7 +135,7 @@ fn after<R: Runtime>(
     loop {
         rounds += 1;
         let c = rt.cluster();
-        let limit = c.sc.limits.max_events_per_instant;
+        let limit = c.timing.max_follow_ups;
         if rounds > limit {
             let detail = format!(
                 "n{} asked for more than {limit} syncs and snapshot reports in one call",
@@ -154,7 +155,7 @@ fn after<R: Runtime>(
             let Process::Up(core) = &mut c.nodes[i].state else {
                 break;
             };
-            let crash = c.injector.crash_points(node);
+            let crash = c.sys.crash_points(node);
             result = in_system(|| match work {
                 FollowUp::Sync(ready) => core.sync_done(ready, &mut out, crash),
                 FollowUp::SnapshotSent(to) => core
@@ -174,7 +175,7 @@ fn after<R: Runtime>(
         Ok(false) => {}
         Ok(true) => rt.stop(node, DownReason::Halted),
         Err(node::Crashed { partial }) => {
-            let power = rt.cluster().injector.armed_power_loss(node);
+            let power = rt.cluster().sys.armed_power_loss(node);
             if let Some(index) = partial {
                 rt.write_cut(node, index);
             }
@@ -189,11 +190,7 @@ fn after<R: Runtime>(
 /// Routes a batch of outputs: what is only observed to the cluster's
 /// books, messages and syncs to the runtime. Returns the calls the
 /// runtime asks for at once.
-pub(crate) fn route<R: Runtime>(
-    rt: &mut R,
-    node: u8,
-    out: &mut Outputs<R::System>,
-) -> Vec<FollowUp> {
+pub fn route<R: Runtime>(rt: &mut R, node: u8, out: &mut Outputs<R::System>) -> Vec<FollowUp> {
     let mut follow = Vec::new();
     for o in out.drain(..) {
         match o {

@@ -8,26 +8,27 @@
 //! and of each call; each hook does its bookkeeping in the cluster's
 //! books and returns what the world hands on to the runtime (a store to
 //! keep, a core's parameters). The writer registry is the first system
-//! (`crate::registry_system`); a second one implements this trait and
+//! (regsim's `registry` module); a second one implements this trait and
 //! touches neither `lifecycle` nor `call`.
 
-use super::cluster::Cluster;
-use super::DownReason;
-use regsim_engine::node::{Application, NodeCore, NotStarted, Output};
-use regsim_engine::storage::RaftLog;
+use super::cluster::{Cluster, MemberBooks, RunBooks};
+use crate::node::{Application, NodeCore, NotStarted, Output};
+use crate::process::DownReason;
+use crate::storage::RaftLog;
 
 /// The cluster of system `S`'s nodes over Raft log `L`.
-pub(crate) type SystemCluster<L, S> = Cluster<L, <S as System>::App>;
+pub type SystemCluster<L, S> =
+    Cluster<L, <S as System>::App, <S as System>::Member, <S as System>::Books>;
 
 /// What a system's node core reports in one call.
-pub(crate) type SystemOutput<S> = Output<<S as System>::App>;
+pub type SystemOutput<S> = Output<<S as System>::App>;
 
 /// What a runtime's core start returns for system `S` over log `L`.
-pub(crate) type Started<L, S> =
+pub type Started<L, S> =
     Result<NodeCore<L, <S as System>::App>, Box<NotStarted<<S as System>::App>>>;
 
 /// A start that produced no running node, taken apart by its system.
-pub(crate) struct Failed<S: System> {
+pub struct Failed<S: System> {
     /// Why the node is down now.
     pub reason: DownReason,
     /// The start's outcome, as the checkers name it.
@@ -40,7 +41,7 @@ pub(crate) struct Failed<S: System> {
 
 /// A start's beginning as its system arranged it: what the runtime's core
 /// start takes, and what the start notes until it ran.
-pub(crate) struct Begun<S: System> {
+pub struct Begun<S: System> {
     /// The core's parameters for this incarnation.
     pub params: S::Params,
     /// The store as the application holds it.
@@ -54,9 +55,14 @@ pub(crate) struct Begun<S: System> {
 /// a hook records in the books what it decides (the trace, the checkers'
 /// observations) and never calls back into a core or a runtime. Hooks
 /// take the cluster, not `self`: the system's books live in it.
-pub(crate) trait System: Sized {
+pub trait System: Sized {
     /// The application a node core runs.
     type App: Application;
+    /// The system's books on one member across its incarnations.
+    type Member: MemberBooks;
+    /// The system's books on the run (its trace, checkers, clients and
+    /// the faults it arms).
+    type Books: RunBooks;
     /// A node's store while no process runs it, as a runtime keeps it
     /// (what a crash or power loss left).
     type Store;

@@ -4,35 +4,74 @@
 //! holds a system the world was not written for, and holds the world to
 //! the order its hooks are documented in.
 
-use std::cell::RefCell;
-
 use raft::eraftpb::{Entry, Message};
 
 use super::{Begun, Failed, Started, System, SystemCluster, SystemOutput};
-use crate::rng::Streams;
-use crate::world::call::{self, FollowUp, Outputs, Runtime};
-use crate::world::cluster::Cluster;
-use crate::world::lifecycle::{self, Files};
-use crate::world::{testing, DownReason};
-use regsim_engine::mem_log::MemLog;
-use regsim_engine::node::{
-    self, Application, Apply, Died, DiskFacts, NotStarted, RaftParams, RestoreError, StartEvent,
-    StartFailure, StartHook, StartStep,
+use crate::mem_log::MemLog;
+use crate::node::{
+    self, Application, Apply, CrashPoints, Died, DiskFacts, NoCrashes, NotStarted, RaftParams,
+    RestoreError, StartEvent, StartFailure, StartHook, StartStep,
 };
-use regsim_engine::storage::RaftLog;
+use crate::process::DownReason;
+use crate::rng::Streams;
+use crate::storage::RaftLog;
+use crate::trace::kind::Kind;
+use crate::world::call::{self, FollowUp, Outputs, Runtime};
+use crate::world::cluster::{Cluster, MemberBooks, RunBooks, Timing};
+use crate::world::lifecycle::{self, Files};
 
-thread_local! {
-    /// The hooks called, in order (a hook gets the cluster, not a
-    /// system value of its own, so the test's books live here).
-    static HOOKS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+/// The counter's books on one member: only its incarnations.
+#[derive(Default)]
+struct CounterMember {
+    incarnation: u32,
 }
 
-fn hook(name: &'static str) {
-    HOOKS.with(|h| h.borrow_mut().push(name));
+impl MemberBooks for CounterMember {
+    fn incarnation(&self) -> u32 {
+        self.incarnation
+    }
+    fn start_failed(&mut self) {
+        self.incarnation += 1;
+    }
 }
 
-fn hooks() -> Vec<&'static str> {
-    HOOKS.with(|h| std::mem::take(&mut *h.borrow_mut()))
+/// The counter's books on the run: the hooks called, in order, and the
+/// trace events the world recorded (no observer, no checkers: the world
+/// needs none of the writer registry's).
+#[derive(Default)]
+struct CounterBooks {
+    hooks: Vec<&'static str>,
+    events: Vec<&'static str>,
+    starts: u64,
+    crash: Option<NoCrashes>,
+}
+
+impl RunBooks for CounterBooks {
+    fn record(&mut self, _: u64, _: Option<u8>, kind: &'static Kind, _: u64, _: u64) {
+        self.events.push(kind.name());
+    }
+    fn violation(&mut self, _: u64, oracle: &str, _: Option<u8>, detail: String) {
+        panic!("{oracle}: {detail}");
+    }
+    fn start_attempted(&mut self) {
+        self.starts += 1;
+    }
+    fn crash_points(&mut self, _: u8) -> &mut dyn CrashPoints {
+        self.crash.get_or_insert(NoCrashes)
+    }
+    fn armed_power_loss(&self, _: u8) -> bool {
+        false
+    }
+}
+
+type Counted<L> = SystemCluster<L, CounterSystem>;
+
+fn hook<L: RaftLog>(c: &mut Counted<L>, name: &'static str) {
+    c.sys.hooks.push(name);
+}
+
+fn hooks(b: &mut Bench) -> Vec<&'static str> {
+    std::mem::take(&mut b.c.sys.hooks)
 }
 
 /// Counts the entries it applied; its one owed proposal is `b"own"`.
@@ -101,6 +140,8 @@ struct CounterSystem;
 
 impl System for CounterSystem {
     type App = Counter;
+    type Member = CounterMember;
+    type Books = CounterBooks;
     type Store = (u64, u64);
     type Tracked = (u64, u64);
     type Image = (u64, u64);
@@ -115,58 +156,58 @@ impl System for CounterSystem {
     const JOINED: bool = true;
     const CRASHED: bool = false;
 
-    fn call_begins<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8) {
-        hook("call_begins");
+    fn call_begins<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8) {
+        hook(c, "call_begins");
     }
     fn call_round<L: RaftLog>(
-        _: &mut SystemCluster<L, Self>,
+        c: &mut SystemCluster<L, Self>,
         _: u8,
         _: &[SystemOutput<Self>],
         _: &mut (),
     ) {
-        hook("call_round");
+        hook(c, "call_round");
     }
-    fn call_ends<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: ()) {
-        hook("call_ends");
+    fn call_ends<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: ()) {
+        hook(c, "call_ends");
     }
-    fn settled<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8) {
-        hook("settled");
+    fn settled<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8) {
+        hook(c, "settled");
     }
-    fn applied<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, (_, replay): (u64, bool)) {
-        hook(if replay { "replayed" } else { "applied" });
+    fn applied<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, (_, replay): (u64, bool)) {
+        hook(c, if replay { "replayed" } else { "applied" });
     }
-    fn halted<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: &u64) {
-        hook("halted");
+    fn halted<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: &u64) {
+        hook(c, "halted");
     }
-    fn note<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: ()) {
-        hook("note");
+    fn note<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: ()) {
+        hook(c, "note");
     }
-    fn restored<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: (u64, bool), _: Option<u64>) {
-        hook("restored");
+    fn restored<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: (u64, bool), _: Option<u64>) {
+        hook(c, "restored");
     }
     fn owed_in_flight<L: RaftLog>(c: &SystemCluster<L, Self>) -> bool {
         c.states()
             .any(|p| p.core().is_some_and(|core| core.app().owes))
     }
     fn owed<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Option<Vec<()>> {
-        hook("owed");
+        hook(c, "owed");
         let core = c.nodes[usize::from(node)].state.core()?;
         core.app().owes.then(|| vec![()])
     }
-    fn proposal<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: &()) -> Option<Vec<u8>> {
-        hook("proposal");
+    fn proposal<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: &()) -> Option<Vec<u8>> {
+        hook(c, "proposal");
         Some(b"own".to_vec())
     }
     fn retry_us<L: RaftLog>(_: &SystemCluster<L, Self>) -> u64 {
         1_000
     }
     fn reopened<L: RaftLog>(
-        _: &mut SystemCluster<L, Self>,
+        c: &mut SystemCluster<L, Self>,
         _: u8,
         store: &mut (u64, u64),
         _: &mut dyn FnMut(&(u64, u64)),
     ) -> Option<(u64, u64)> {
-        hook("reopened");
+        hook(c, "reopened");
         Some(*store)
     }
     fn begin_start<L: RaftLog>(
@@ -175,29 +216,29 @@ impl System for CounterSystem {
         (store, _): ((u64, u64), Option<(u64, u64)>),
         _: ((), u64),
     ) -> Begun<Self> {
-        hook("begin_start");
+        hook(c, "begin_start");
         let params = RaftParams {
             index: node,
             election_tick: 3,
             heartbeat_tick: 1,
             mutant: Default::default(),
         };
-        let call = Self::call_begins(c, node);
+        Self::call_begins(c, node);
         Begun {
             params,
             tracked: store,
-            call,
+            call: (),
         }
     }
-    fn start_ran<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, _: (), _: &Started<L, Self>) {
-        hook("start_ran");
+    fn start_ran<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, _: (), _: &Started<L, Self>) {
+        hook(c, "start_ran");
     }
     fn start_failed<L: RaftLog>(
-        _: &mut SystemCluster<L, Self>,
+        c: &mut SystemCluster<L, Self>,
         _: u8,
         not_started: NotStarted<Counter>,
     ) -> Failed<Self> {
-        hook("start_failed");
+        hook(c, "start_failed");
         let reason = match not_started.failure {
             StartFailure::Crashed { .. } => DownReason::Crashed,
             _ => DownReason::Broken,
@@ -209,44 +250,46 @@ impl System for CounterSystem {
             store: not_started.app.map(|a| (a.applied, a.count)),
         }
     }
-    fn start_ended<L: RaftLog>(_: &mut SystemCluster<L, Self>, _: u8, joined: bool, _: ()) {
-        hook(if joined {
-            "start_ended joined"
-        } else {
-            "start_ended"
-        });
+    fn start_ended<L: RaftLog>(c: &mut SystemCluster<L, Self>, _: u8, joined: bool, _: ()) {
+        hook(
+            c,
+            if joined {
+                "start_ended joined"
+            } else {
+                "start_ended"
+            },
+        );
     }
     fn process_ended<L: RaftLog>(
         c: &mut SystemCluster<L, Self>,
         node: u8,
         reason: DownReason,
     ) -> Option<((u64, u64), Option<()>)> {
-        hook("process_ended");
+        hook(c, "process_ended");
         let n = &mut c.nodes[usize::from(node)];
         let core = n.state.stop(reason)?;
-        n.member.ended();
+        n.member.incarnation += 1;
         let app = core.into_app();
         Some(((app.applied, app.count), Some(())))
     }
     fn close(store: (u64, u64)) -> ((u64, u64), (u64, u64)) {
-        hook("close");
         (store, store)
     }
     fn closed<L: RaftLog>(
-        _: &mut SystemCluster<L, Self>,
+        c: &mut SystemCluster<L, Self>,
         _: u8,
         store: (u64, u64),
     ) -> Option<(u64, u64)> {
-        hook("closed");
+        hook(c, "closed");
         Some(store)
     }
     fn stopped<L: RaftLog>(
-        _: &mut SystemCluster<L, Self>,
+        c: &mut SystemCluster<L, Self>,
         _: u8,
         _: Option<&(u64, u64)>,
         _: Option<()>,
     ) {
-        hook("stopped");
+        hook(c, "stopped");
     }
 }
 
@@ -280,7 +323,10 @@ impl Runtime for Bench {
         None
     }
     fn leader(&mut self, _: u8, _: u64, in_flight: bool) {
-        hook(if in_flight { "leader owed" } else { "leader" });
+        hook(
+            &mut self.c,
+            if in_flight { "leader owed" } else { "leader" },
+        );
     }
     fn write_cut(&mut self, _: u8, _: u64) {}
     fn stop(&mut self, node: u8, reason: DownReason) {
@@ -331,10 +377,13 @@ impl Files for Bench {
 }
 
 fn bench() -> Bench {
-    let mut sc = testing::default_scenario();
-    sc.nodes = 1;
+    let timing = Timing {
+        tick_us: 10_000,
+        max_follow_ups: 100,
+    };
+    let members = vec![CounterMember::default()];
     Bench {
-        c: Cluster::new(&sc, &Streams::new(1), testing::options()),
+        c: Cluster::new(members, CounterBooks::default(), &Streams::new(1), timing),
         kept: None,
         log: MemLog::single_voter(),
         retries: Vec::new(),
@@ -352,7 +401,7 @@ fn a_system_the_world_was_not_written_for_starts_applies_stops_and_starts_again(
     let mut b = bench();
     assert!(lifecycle::start(&mut b, 0), "the counter joins");
     assert_eq!(
-        hooks(),
+        hooks(&mut b),
         [
             "reopened",
             "begin_start",
@@ -376,10 +425,10 @@ fn a_system_the_world_was_not_written_for_starts_applies_stops_and_starts_again(
     for _ in 0..10 {
         tick(&mut b);
     }
-    let seen = hooks();
+    let seen = hooks(&mut b);
     assert!(seen.contains(&"leader owed"), "{seen:?}");
     lifecycle::propose_owed(&mut b, 0);
-    let seen = hooks();
+    let seen = hooks(&mut b);
     assert!(
         seen.contains(&"applied"),
         "the owed proposal applied: {seen:?}"
@@ -387,12 +436,16 @@ fn a_system_the_world_was_not_written_for_starts_applies_stops_and_starts_again(
     let count = b.c.nodes[0].state.core().map(|c| c.app().count);
     assert_eq!(count, Some(1));
     lifecycle::propose_owed(&mut b, 0);
-    assert_eq!(hooks(), ["owed"], "nothing owed once applied, no retry");
+    assert_eq!(
+        hooks(&mut b),
+        ["owed"],
+        "nothing owed once applied, no retry"
+    );
 
     lifecycle::stop(&mut b, 0, DownReason::Crashed);
     assert_eq!(
-        hooks(),
-        ["process_ended", "close", "closed", "stopped"],
+        hooks(&mut b),
+        ["process_ended", "closed", "stopped"],
         "a stop's hooks in their documented order"
     );
     assert_eq!(
@@ -405,4 +458,9 @@ fn a_system_the_world_was_not_written_for_starts_applies_stops_and_starts_again(
     let count = b.c.nodes[0].state.core().map(|c| c.app().count);
     assert_eq!(count, Some(1), "from the store it left");
     assert_eq!(b.c.incarnation(0), 1, "as its next incarnation");
+    assert_eq!(
+        b.c.sys.starts, 2,
+        "each start counted in the system's books"
+    );
+    assert!(b.c.sys.events.is_empty(), "no start failed, no crash fired");
 }
