@@ -178,6 +178,20 @@ pub enum Happened<'a> {
 }
 
 impl<'a> Happened<'a> {
+    /// Whether this is a stop the run's end made, happening at `at_us` in
+    /// a run that ended at `run_end_us`: the run's end stops every process
+    /// still up as a crash, which is no crash of the system's (the report
+    /// draws none, and counts the node up). A start that failed is never
+    /// one: the node was down before the run ended (an armed crash that
+    /// struck a start at the last instant is a crash).
+    pub fn is_run_end_stop(&self, at_us: u64, run_end_us: u64) -> bool {
+        let stop = Happened::Stop {
+            reason: Some(Down::Crashed),
+            failed_start: false,
+        };
+        *self == stop && at_us >= run_end_us
+    }
+
     /// Decodes a kept event.
     pub fn of(e: &'a Event) -> Happened<'a> {
         let is = |k: &Kind| e.kind == k.name();
@@ -310,6 +324,25 @@ mod tests {
             b,
             bytes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn only_a_process_stopped_as_the_run_ends_is_the_run_end_s() {
+        let stop = |reason, failed_start| Happened::Stop {
+            reason: Some(reason),
+            failed_start,
+        };
+        assert!(stop(Down::Crashed, false).is_run_end_stop(10, 10));
+        assert!(
+            !stop(Down::Crashed, false).is_run_end_stop(9, 10),
+            "a crash before it"
+        );
+        assert!(
+            !stop(Down::Crashed, true).is_run_end_stop(10, 10),
+            "a failed start"
+        );
+        assert!(!stop(Down::Halted, false).is_run_end_stop(10, 10), "a halt");
+        assert!(!Happened::PowerLoss.is_run_end_stop(10, 10));
     }
 
     /// Each decoded number is the one its kind's line names so.

@@ -12,7 +12,7 @@ use writer_registry::registry::{RowKey, RowValue};
 
 use super::text::secs;
 use writer_registry_sim::run::RunResult;
-use writer_registry_sim::trace::happened::{Down, Happened};
+use writer_registry_sim::trace::happened::Happened;
 use writer_registry_sim::trace::Event;
 
 /// The rows section: `nodes` tables at the first verdict's time, or at
@@ -212,14 +212,7 @@ impl NodeAt {
         {
             match Happened::of(e) {
                 Happened::Start { .. } => now.up = true,
-                Happened::Stop {
-                    reason,
-                    failed_start,
-                } => {
-                    let crashed = reason == Some(Down::Crashed);
-                    let final_stop = !failed_start && e.at_us >= run_end_us && crashed;
-                    now.up &= final_stop;
-                }
+                stop @ Happened::Stop { .. } => now.up &= stop.is_run_end_stop(e.at_us, run_end_us),
                 // Where a start begins, what a restore or an apply that
                 // did not halt reached.
                 Happened::Durable { applied: index }

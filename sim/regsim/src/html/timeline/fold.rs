@@ -271,9 +271,11 @@ impl<'a> Builder<'a> {
         }
         // The run's end stops every node that is still up: no crash to
         // draw there.
-        let crashed = reason == Some(Down::Crashed);
-        let final_stop = at >= self.run_end_us && crashed;
-        if crashed && !final_stop {
+        let stop = Happened::Stop {
+            reason,
+            failed_start: failed,
+        };
+        if reason == Some(Down::Crashed) && !stop.is_run_end_stop(at, self.run_end_us) {
             self.mark(n, at, Glyph::Crash, tip.clone());
         }
         self.down_since[n] = Some((at, code, tip));
