@@ -5,16 +5,20 @@
 //!
 //! ```text
 //!  seed ──> schedule ──> world ────────────> observations ──> checkers ──> verdict ──> report
-//!  (rng)   (schedule,   (sim: the engine's   (oracle::checkers::  (oracle::*)  (run)     (sweep, regsim)
-//!           faults:      clock, network,      Observation, and
-//!           one file     in-flight rule;      Injected records,
-//!           per event    hosted: turmoil,     through world::
-//!           kind)        madsim; both over    observe's Observer)
-//!                        world and the
-//!                        engine's process:
-//!                        node cores running
-//!                        the registry, disk,
-//!                        store)
+//!  (rng)   (schedule,   (the engine's        (oracle::checkers::  (oracle::*)  (run)     (sweep, regsim)
+//!           faults:      regsim_engine::      Observation, and
+//!           one file     world, generic over  Injected records,
+//!           per event    the System under     through world::
+//!           kind)        test; driven by sim: observe's Observer)
+//!                        the engine's clock,
+//!                        network, in-flight
+//!                        rule; or hosted:
+//!                        turmoil, madsim;
+//!                        the writer registry
+//!                        plugged in by
+//!                        registry: its node
+//!                        core app, disk,
+//!                        store, books)
 //!                          ^        |
 //!                          |        v
 //!                       faults::* (what each event kind means, for every
@@ -26,13 +30,16 @@
 //! - [`schedule`] expands a seed (with [`rng`]'s keyed streams) into
 //!   explicit timed events of the kinds in [`faults`], one file each;
 //!   [`scenario`] bounds what a run may ask for.
-//! - [`world`] is what every runtime's world shares: a node's life
-//!   (start, registrations, stop) and a call into its core, each written
-//!   once over the `Files` and `Runtime` traits a world implements; the
-//!   observer and the members' books, the fault injector, the clients,
-//!   the `Target` seam the event kinds act through. [`sim`] is the native
-//!   world: the virtual clock and event queue, the node cores (the
-//!   engine's `regsim_engine::node`, sans-IO over raft-rs, running
+//! - The world is the engine's (`regsim_engine::world`, re-exported in
+//!   [`world`]): a node's life (start, owed proposals, stop) and a call
+//!   into its core, each written once over the `Files` and `Runtime`
+//!   traits a runtime implements and the `System` trait a state machine
+//!   implements. `registry` is the writer registry's `System`: its hooks
+//!   and its books on a run (the observer and the members' books, the
+//!   fault injector, the clients, all in [`world`] beside the `Target`
+//!   seam the event kinds act through). [`sim`] is the native runtime:
+//!   the virtual clock and event queue, the node cores (the engine's
+//!   `regsim_engine::node`, sans-IO over raft-rs, running
 //!   [`node::Registry`]: the library's FSM and start sequence, persisting
 //!   through the [`node::storage`] traits that [`disk`] and [`store`]
 //!   implement), its transport and its disks, each owning its state. It
