@@ -20,6 +20,13 @@ use crate::storage::RaftLog;
 pub type SystemCluster<L, S> =
     Cluster<L, <S as System>::App, <S as System>::Member, <S as System>::Books>;
 
+/// What one apply of system `S` reports.
+pub type Applied<S> = <<S as System>::App as Application>::Applied;
+/// Why system `S`'s application stopped its node.
+pub type Halt<S> = <<S as System>::App as Application>::Halt;
+/// What system `S`'s application reports besides its applies.
+pub type Note<S> = <<S as System>::App as Application>::Note;
+
 /// What a system's node core reports in one call.
 pub type SystemOutput<S> = Output<<S as System>::App>;
 
@@ -113,25 +120,13 @@ pub trait System: Sized {
     fn settled<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8);
 
     /// An entry the core applied (or replayed).
-    fn applied<L: RaftLog>(
-        c: &mut SystemCluster<L, Self>,
-        node: u8,
-        applied: <Self::App as Application>::Applied,
-    );
+    fn applied<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, applied: Applied<Self>);
 
     /// The application halted its node.
-    fn halted<L: RaftLog>(
-        c: &mut SystemCluster<L, Self>,
-        node: u8,
-        halt: &<Self::App as Application>::Halt,
-    );
+    fn halted<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, halt: &Halt<Self>);
 
     /// The application's own report.
-    fn note<L: RaftLog>(
-        c: &mut SystemCluster<L, Self>,
-        node: u8,
-        note: <Self::App as Application>::Note,
-    );
+    fn note<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, note: Note<Self>);
 
     /// The core restored the snapshot at `index` (`replay`: in a start);
     /// `disk_hash` is the harness's hash of the snapshot the node's disk
