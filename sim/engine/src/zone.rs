@@ -3,7 +3,7 @@
 //! state machine) so that a panic with no caller location of its own (a
 //! capacity overflow inside the standard library, say) can be blamed on
 //! the zone it happened in. The panic hook that reads it is the
-//! harness's (regsim's `panics` module).
+//! harness's (`writer-registry-sim`'s `panics` module).
 
 use std::cell::Cell;
 

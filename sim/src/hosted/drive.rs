@@ -188,10 +188,10 @@ fn restart<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>,
 fn timer<F: NodeFiles>(fabric: &mut dyn Fabric, world: &Rc<RefCell<World<F>>>, t: Timer) {
     match t {
         Timer::ClientRetry { cmd } => world.borrow_mut().client_retry(cmd),
-        Timer::RegRetry { node, inc } => {
+        Timer::OwedRetry { node, inc } => {
             let mut w = world.borrow_mut();
             if w.c.nodes[usize::from(node)].member.incarnation == inc {
-                w.hand(node, Work::Registrations);
+                w.hand(node, Work::Owed);
             }
         }
         Timer::ArmedRestart { node } => restart(fabric, world, node),
@@ -351,9 +351,9 @@ pub(crate) fn finish<F: NodeFiles>(world: &Rc<RefCell<World<F>>>, ending: Ending
     match &ending {
         Ending::Livelock(msg) => w.c.violation("livelock", None, msg.clone()),
         Ending::NotConverged { .. } => {}
-        Ending::Converged => w.c.converged_end = w.c.sys.obs.harness_error.is_none(),
+        Ending::Converged => w.c.sys.converged_end = w.c.sys.obs.harness_error.is_none(),
     }
-    w.c.finishing = true;
+    w.c.sys.finishing = true;
     for i in 0..w.c.sys.sc.nodes {
         if w.is_up(i) {
             w.stop(i, DownReason::Crashed);

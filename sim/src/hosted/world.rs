@@ -37,7 +37,8 @@ use regsim_engine::in_flight::{Arrival, Envelope};
 
 /// Work the driver hands a node's host, done inside it.
 pub(crate) enum Work {
-    Registrations,
+    /// Propose what the node still owes (the registry: its registrations).
+    Owed,
     Snapshot,
     /// A faulty client's entry, with what to record if raft takes it.
     Inject(Box<Injection>),
@@ -80,7 +81,7 @@ pub(crate) struct Slot<F: NodeFiles> {
 /// Timers the driver keeps (not the nodes' own ticks).
 pub(crate) enum Timer {
     ClientRetry { cmd: usize },
-    RegRetry { node: u8, inc: u32 },
+    OwedRetry { node: u8, inc: u32 },
     ArmedRestart { node: u8 },
 }
 
@@ -430,7 +431,7 @@ impl<F: NodeFiles> World<F> {
                 return;
             }
             match w {
-                Work::Registrations => self.propose_owed(node),
+                Work::Owed => self.propose_owed(node),
                 Work::Snapshot => self.snapshot(node),
                 Work::Inject(injection) => {
                     let Injection {
@@ -502,7 +503,7 @@ impl<F: NodeFiles> World<F> {
             return;
         }
         if state.is_paused() {
-            if matches!(work, Work::Registrations) {
+            if matches!(work, Work::Owed) {
                 self.propose_owed(node);
             }
             return;
@@ -777,7 +778,7 @@ impl<F: NodeFiles> Files for World<F> {
         }
     }
 
-    fn start_ended(&mut self, _node: u8) {
+    fn start_done(&mut self, _node: u8) {
         self.start_disk = None;
     }
 
@@ -785,7 +786,7 @@ impl<F: NodeFiles> Files for World<F> {
     fn joined(&mut self, _node: u8) {}
 
     fn retry_owed(&mut self, node: u8, inc: u32, at: u64) {
-        self.timer(at, Timer::RegRetry { node, inc });
+        self.timer(at, Timer::OwedRetry { node, inc });
     }
 }
 
@@ -808,6 +809,7 @@ mod tests {
     use super::World;
     use crate::hosted::memory::MemoryFiles;
     use crate::world::call::Runtime;
+    use crate::world::cluster::MemberBooks;
     use crate::world::testing;
 
     fn world() -> World<MemoryFiles> {

@@ -29,6 +29,10 @@ pub struct RegistryBooks {
     /// The fault injector: what is armed inside the nodes.
     pub(crate) injector: Injector,
     pub(crate) proposal_order: ProposalOrder,
+    /// The run ended converged and the nodes still up are being stopped.
+    pub(crate) converged_end: bool,
+    /// The run is over: stops release their stores instead of killing.
+    pub(crate) finishing: bool,
 }
 
 impl RunBooks for RegistryBooks {
@@ -42,6 +46,10 @@ impl RunBooks for RegistryBooks {
 
     fn start_attempted(&mut self) {
         self.obs.stats.restarts += 1;
+    }
+
+    fn process_died(&mut self, node: u8) {
+        self.injector.process_died(node);
     }
 
     fn crash_points(&mut self, node: u8) -> &mut dyn CrashPoints {
@@ -75,6 +83,8 @@ pub(crate) fn cluster<L: RaftLog>(
         proposal_order: ProposalOrder::new(sc.workload.registration_order, n, streams),
         sc: sc.clone(),
         opts,
+        converged_end: false,
+        finishing: false,
     };
     let timing = Timing {
         tick_us: sc.tick_ms * 1000,

@@ -4,6 +4,8 @@
 //! books (its observer and checkers, its clients, its fault injector) and
 //! its store (fjall behind the harness's journal and fault flags).
 //!
+//! - `books`: the registry's books on a run (the world's `RunBooks`) and
+//!   the cluster built over them.
 //! - `start`: a start's bookkeeping (what is noted and armed before the
 //!   core's start runs, and what is noted once it ran).
 
@@ -15,13 +17,13 @@ pub(crate) use books::{cluster, fulls, RegistryBooks};
 use writer_registry::registry::StoreError;
 use writer_registry::wire;
 
-use crate::node::{self, ApplyRecord, NodeParams, Note};
-use crate::oracle::checkers::StartOutcome;
+use crate::marks::SimMark;
+use crate::node::{self, ApplyRecord, NodeParams, Note, StartFailure};
 use crate::store::{image_digest, scan_image, Image, Journal, SimStore, StoreOp, TrackedStore};
 use crate::trace::kinds;
 use crate::world::cluster::Cluster;
 use crate::world::observe::Member;
-use crate::world::system::{Begun, Failed, Started, System, SystemOutput};
+use crate::world::system::{Begun, Started, System, SystemOutput};
 use crate::world::target::{self, Books};
 use crate::world::DownReason;
 use regsim_engine::node::Output;
@@ -59,12 +61,8 @@ impl System for WriterRegistry {
     type Digest = writer_registry::StateDigest;
     type Params = NodeParams;
     type StartFacts = (u16, u16);
-    type Outcome = StartOutcome;
     type Call = RegistryCall;
     type Owed = u32;
-
-    const JOINED: StartOutcome = StartOutcome::Joined;
-    const CRASHED: StartOutcome = StartOutcome::Crashed;
 
     fn call_begins<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) -> RegistryCall {
         RegistryCall {
@@ -153,27 +151,15 @@ impl System for WriterRegistry {
             .restored(c.now, node, member, (index, replay), disk_hash);
     }
 
-    /// Some member still has a registration of its own to see applied.
-    fn owed_in_flight<L: RaftLog>(c: &RegistryCluster<L>) -> bool {
-        c.states().any(|p| {
-            p.core()
-                .is_some_and(|c| !c.app().unregistered_deks().is_empty())
-        })
-    }
-
     /// START-6: the deks `node` still has to register, in the order its
     /// proposals go.
-    fn owed<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) -> Option<Vec<u32>> {
-        let state = &c.nodes[usize::from(node)].state;
-        let mut deks = state.core()?.app().unregistered_deks();
-        if deks.is_empty() {
-            return None;
-        }
-        if state.is_paused() {
-            return Some(Vec::new());
-        }
+    fn owed<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8) -> Vec<u32> {
+        let Some(core) = c.nodes[usize::from(node)].state.core() else {
+            return Vec::new();
+        };
+        let mut deks = core.app().unregistered_deks();
         c.sys.proposal_order.arrange(node, &mut deks);
-        Some(deks)
+        deks
     }
 
     /// The registration entry of `node` for `dek` under a fresh proposal
@@ -217,12 +203,7 @@ impl System for WriterRegistry {
             let detail = format!("scan after reopen: {e}");
             c.sys.obs.store_failure(c.now, "durability", node, detail);
         }
-        c.sys.obs.state(
-            c.now,
-            node,
-            scanned.as_ref().map(image_digest).map_err(Clone::clone),
-        );
-        c.sys.obs.note_rows(c.now, node, scanned.as_ref().ok());
+        record_scan(c, node, &scanned);
         scanned.ok()
     }
 
@@ -232,13 +213,14 @@ impl System for WriterRegistry {
         ((store, journal), image): ((SimStore, Journal), Option<Image>),
         facts: ((u16, u16), u64),
     ) -> Begun<Self> {
-        let i = usize::from(node);
-        let n = &mut c.nodes[i];
-        let books = Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now);
+        let election_tick = c.election_tick(node, c.sys.sc.election_ticks);
+        let member = &mut c.nodes[usize::from(node)].member;
+        let sys = &mut c.sys;
+        let books = Books::at(&mut sys.obs, &mut sys.injector, c.now);
         let (params, tracked) = start::begin(
-            (books, &mut c.sys.clients, &mut c.election[i]),
-            (&c.sys.sc, &c.sys.opts),
-            (node, &mut n.member),
+            (books, &mut sys.clients),
+            (&sys.sc, &sys.opts),
+            (node, member, election_tick),
             (store, journal, image),
             facts,
         );
@@ -265,28 +247,44 @@ impl System for WriterRegistry {
     fn start_failed<L: RaftLog>(
         c: &mut RegistryCluster<L>,
         node: u8,
-        not_started: node::NotStarted<TrackedStore>,
-    ) -> Failed<Self> {
-        start::start_failed(&mut c.sys.obs, c.now, node, not_started)
+        failure: &StartFailure<TrackedStore>,
+    ) {
+        start::start_failed(&mut c.sys.obs, c.now, node, failure);
+    }
+
+    fn into_tracked(app: node::Registry<TrackedStore>) -> TrackedStore {
+        app.into_store()
     }
 
     fn start_ended<L: RaftLog>(
         c: &mut RegistryCluster<L>,
         node: u8,
-        outcome: StartOutcome,
+        failure: Option<&StartFailure<TrackedStore>>,
         epoch_file: (u16, u16),
     ) {
+        let outcome = start::outcome(failure);
         c.sys.obs.start_ended(c.now, node, outcome, epoch_file);
     }
 
-    fn process_ended<L: RaftLog>(
-        c: &mut RegistryCluster<L>,
-        node: u8,
-        reason: DownReason,
-    ) -> Option<(TrackedStore, Option<writer_registry::StateDigest>)> {
-        let n = &mut c.nodes[usize::from(node)];
-        let books = Books::at(&mut c.sys.obs, &mut c.sys.injector, c.now);
-        books.process_ended(node, (&mut n.state, &mut n.member), reason, c.finishing)
+    /// A crash between a node's first registrations is a coverage mark
+    /// (not the run's end stopping it).
+    fn process_ending<L: RaftLog>(c: &mut RegistryCluster<L>, node: u8, reason: &DownReason) {
+        let core = c.nodes[usize::from(node)].state.core();
+        if let (Some(core), DownReason::Crashed) = (core, reason) {
+            let missing = core.app().unregistered_deks().len();
+            if !c.sys.finishing && missing > 0 && missing < c.sys.obs.deks.len() {
+                c.sys.obs.mark(SimMark::CrashBetweenDekRegistrations);
+            }
+        }
+    }
+
+    /// The library's digest, unless the process was killed inside a
+    /// write.
+    fn leave(
+        app: node::Registry<TrackedStore>,
+    ) -> (TrackedStore, Option<writer_registry::StateDigest>) {
+        let digest = (!app.fsm().store().crashed).then(|| app.fsm().digest());
+        (app.into_store(), digest)
     }
 
     /// What it holds, and what of it reached a sync as the harness's
@@ -304,12 +302,7 @@ impl System for WriterRegistry {
         node: u8,
         (scanned, (synced, pairs)): Closing,
     ) -> Option<Image> {
-        c.sys.obs.state(
-            c.now,
-            node,
-            scanned.as_ref().map(image_digest).map_err(Clone::clone),
-        );
-        c.sys.obs.note_rows(c.now, node, scanned.as_ref().ok());
+        record_scan(c, node, &scanned);
         c.record(Some(node), &kinds::SYNCED_STATE, synced, pairs);
         scanned.ok()
     }
@@ -321,10 +314,22 @@ impl System for WriterRegistry {
         digest: Option<writer_registry::StateDigest>,
     ) {
         if let Some(store) = image {
-            let converged_end = c.converged_end;
+            let converged_end = c.sys.converged_end;
             c.sys.obs.stopped(c.now, node, store, digest, converged_end);
         }
     }
+}
+
+/// A scan of a node's store (at a reopen, at a close): its digest into
+/// the trace (its hash sees state) and, for a report, its rows.
+fn record_scan<L: RaftLog>(
+    c: &mut RegistryCluster<L>,
+    node: u8,
+    scanned: &Result<Image, StoreError>,
+) {
+    let digest = scanned.as_ref().map(image_digest).map_err(Clone::clone);
+    c.sys.obs.state(c.now, node, digest);
+    c.sys.obs.note_rows(c.now, node, scanned.as_ref().ok());
 }
 
 /// After a registration applied on `node`: its encryption gates.

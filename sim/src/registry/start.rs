@@ -2,46 +2,40 @@
 //! notes and arms before a node core's start runs, and what it notes once
 //! it ran. The world in between opens the files and calls the core.
 
-use super::WriterRegistry;
-use crate::node::{self, NodeParams, StartFailure};
+use crate::node::{NodeParams, StartFailure};
 use crate::oracle::checkers::StartOutcome;
-use crate::rng::KeyedRng;
 use crate::scenario::Scenario;
 use crate::store::{Image, Journal, SimStore, StoreOp, TrackedStore};
 use crate::world::clients::Clients;
-use crate::world::observe::Member;
-use crate::world::system::Failed;
+use crate::world::observe::{Member, Observer};
 use crate::world::target::Books;
-use crate::world::{DownReason, SimOptions};
+use crate::world::SimOptions;
 use writer_registry::WriterRegistryStore;
 
 /// What a start opens: the store, its journal and what it holds (`None`
 /// when it could not be read back).
 pub(crate) type Opened = (SimStore, Journal, Option<Image>);
 
-/// Where the start begins: the books, the clients and the node's
-/// election-timeout stream.
-pub(crate) type StartBooks<'a> = (Books<'a>, &'a mut Clients, &'a mut KeyedRng);
+/// Where the start begins: the books and the clients.
+pub(crate) type StartBooks<'a> = (Books<'a>, &'a mut Clients);
 
 /// A start of `node` begins, its files open: its member's books move to
 /// the new incarnation (the clients count its nonces afresh; its replay
-/// window reaches what the store holds), its election timeout is drawn,
-/// the checkers see what it starts from (`epoch`: the epoch file's
+/// window reaches what the store holds), the checkers see what it starts from (`epoch`: the epoch file's
 /// written and synced values; `commit`: the Raft log's commit index), and
 /// its store is tracked for the injector and, with the oracles on,
-/// the member's synced rows. Returns the core's parameters and the tracked store.
+/// the member's synced rows. `election_tick`: the incarnation's drawn
+/// election timeout. Returns the core's parameters and the tracked store.
 pub(crate) fn begin(
-    (books, clients, election): StartBooks<'_>,
+    (books, clients): StartBooks<'_>,
     (sc, opts): (&Scenario, &SimOptions),
-    (node, member): (u8, &mut Member),
+    (node, member, election_tick): (u8, &mut Member, usize),
     (store, journal, image): Opened,
     (epoch, commit): ((u16, u16), u64),
 ) -> (NodeParams, TrackedStore) {
     let applied = store.applied_index().ok().flatten().unwrap_or(0);
     clients.restarted(node);
     member.applied_max = applied;
-    let election_tick =
-        crate::world::election_tick(election, member.incarnation, sc.election_ticks);
     let seen = (image.as_ref(), applied);
     let timing = (commit, election_tick);
     books
@@ -66,34 +60,28 @@ pub(crate) fn ran(
     books.obs.store_fault_fired(books.now, node, fired);
 }
 
-/// Takes apart a start that produced no running node; a store that could
-/// not be opened or read fails `store-open` (or ends the run, if the
-/// machine ran out of something).
+/// A start that produced no running node: a store that could not be
+/// opened or read fails `store-open` (or ends the run, if the machine ran
+/// out of something).
 pub(crate) fn start_failed(
-    obs: &mut crate::world::observe::Observer,
+    obs: &mut Observer,
     now: u64,
     node: u8,
-    not_started: node::NotStarted<TrackedStore>,
-) -> Failed<WriterRegistry> {
-    let node::NotStarted { failure, app } = not_started;
-    let (reason, outcome) = match &failure {
-        StartFailure::Refused(r) => (DownReason::Refused, StartOutcome::Refused(r.name())),
-        StartFailure::Halted(_) => (DownReason::Halted, StartOutcome::Halted),
-        StartFailure::Crashed { .. } => (DownReason::Crashed, StartOutcome::Crashed),
-        StartFailure::Store(_) => (DownReason::Broken, StartOutcome::Broken),
-    };
-    let cut = match failure {
-        StartFailure::Store(msg) => {
-            obs.store_failure(now, "store-open", node, msg);
-            None
-        }
-        StartFailure::Crashed { partial } => partial,
-        _ => None,
-    };
-    Failed {
-        reason,
-        outcome,
-        cut,
-        store: app.map(node::Registry::into_store),
+    failure: &StartFailure<TrackedStore>,
+) {
+    if let StartFailure::Store(msg) = failure {
+        obs.store_failure(now, "store-open", node, msg.clone());
+    }
+}
+
+/// A start's outcome as the checkers name it (`failure`: `None` when it
+/// joined).
+pub(crate) fn outcome(failure: Option<&StartFailure<TrackedStore>>) -> StartOutcome {
+    match failure {
+        None => StartOutcome::Joined,
+        Some(StartFailure::Refused(r)) => StartOutcome::Refused(r.name()),
+        Some(StartFailure::Halted(_)) => StartOutcome::Halted,
+        Some(StartFailure::Crashed { .. }) => StartOutcome::Crashed,
+        Some(StartFailure::Store(_)) => StartOutcome::Broken,
     }
 }

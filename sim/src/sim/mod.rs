@@ -53,7 +53,7 @@ enum Ev {
     SyncDone { node: u8, inc: u32, ready: u64 },
     Scheduled(usize),
     ClientRetry { cmd: usize },
-    RegRetry { node: u8, inc: u32 },
+    OwedRetry { node: u8, inc: u32 },
     ArmedRestart { node: u8 },
 }
 
@@ -181,9 +181,9 @@ impl<'a> Sim<'a> {
         match &ending {
             Ending::Livelock(msg) => self.c.violation("livelock", None, msg.clone()),
             Ending::NotConverged { .. } => {}
-            Ending::Converged => self.c.converged_end = self.c.sys.obs.harness_error.is_none(),
+            Ending::Converged => self.c.sys.converged_end = self.c.sys.obs.harness_error.is_none(),
         }
-        self.c.finishing = true;
+        self.c.sys.finishing = true;
         for i in 0..self.c.sys.sc.nodes {
             self.shutdown(i);
         }
@@ -237,7 +237,7 @@ impl<'a> Sim<'a> {
                 action.apply(self);
             }
             Ev::ClientRetry { cmd } => self.client_retry(cmd),
-            Ev::RegRetry { node, inc } => {
+            Ev::OwedRetry { node, inc } => {
                 if self.c.nodes[usize::from(node)].member.incarnation == inc {
                     lifecycle::propose_owed(self, node);
                 }
@@ -520,7 +520,7 @@ impl Files for Sim<'_> {
     }
 
     fn keep_store(&mut self, node: u8, (store, journal): (SimStore, Journal)) {
-        let closed = if self.c.finishing {
+        let closed = if self.c.sys.finishing {
             store.release()
         } else {
             match store.kill() {
@@ -592,7 +592,7 @@ impl Files for Sim<'_> {
     }
 
     fn retry_owed(&mut self, node: u8, inc: u32, at: u64) {
-        self.push(at, Ev::RegRetry { node, inc });
+        self.push(at, Ev::OwedRetry { node, inc });
     }
 }
 

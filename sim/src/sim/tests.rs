@@ -124,10 +124,11 @@ fn what_reaches_a_paused_process_waits_and_is_handed_over_at_resume() {
 // ---------------------------------------------- the cluster both worlds hold
 
 #[test]
-fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped() {
+fn a_started_node_owes_its_registrations_and_nothing_once_stopped() {
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
-    let due = WriterRegistry::owed(&mut sim.c, 0).expect("a node that just joined owes them");
+    assert!(sim.c.owed_in_flight(), "every node that just joined owes");
+    let due = WriterRegistry::owed(&mut sim.c, 0);
     let mut sorted = due.clone();
     sorted.sort_unstable();
     let mut deks = sc.deks.clone();
@@ -136,17 +137,10 @@ fn a_started_node_owes_its_registrations_none_while_paused_and_none_once_stopped
         sorted, deks,
         "every dek, in the proposal order's arrangement"
     );
-    assert!(sim.c.nodes[0].state.set_paused(true));
-    assert_eq!(
-        WriterRegistry::owed(&mut sim.c, 0),
-        Some(Vec::new()),
-        "paused: retry only"
-    );
-    assert!(sim.c.nodes[0].state.set_paused(false));
     sim.stop(0, DownReason::Crashed);
     assert_eq!(
         WriterRegistry::owed(&mut sim.c, 0),
-        None,
+        Vec::<u32>::new(),
         "no process, nothing owed"
     );
     assert_eq!(WriterRegistry::proposal(&mut sim.c, 0, &deks[0]), None);
@@ -158,11 +152,11 @@ fn a_process_ending_and_a_failed_start_each_begin_a_new_incarnation() {
     let (sc, schedule) = (testing::default_scenario(), schedule());
     let mut sim = world(&sc, &schedule);
     let before = incarnation(&sim, 2);
-    let ended = WriterRegistry::process_ended(&mut sim.c, 2, DownReason::Crashed);
+    let ended = sim.c.end_process(2, DownReason::Crashed);
     assert!(ended.is_some(), "a running process leaves its store");
     assert_eq!(incarnation(&sim, 2), before + 1);
     assert!(lines(&mut sim).contains(&"n3 stop".to_string()));
-    sim.c.start_failed(2, DownReason::Refused);
+    sim.c.not_started(2, DownReason::Refused);
     assert_eq!(incarnation(&sim, 2), before + 2);
     assert!(
         !sim.c.nodes[2].state.may_start(),
@@ -284,7 +278,7 @@ fn a_stop_closes_the_store_as_it_was_left_and_a_start_reopens_it_for_a_new_incar
     assert_eq!(incarnation(&sim, 2), before + 1, "a start keeps its number");
     // A node refused at a start stays down: nothing reopens.
     Target::crash(&mut sim, 2, false);
-    sim.c.start_failed(2, DownReason::Refused);
+    sim.c.not_started(2, DownReason::Refused);
     lines(&mut sim);
     Target::restart(&mut sim, 2);
     assert_eq!(lines(&mut sim), Vec::<String>::new());

@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_process_stopped_as_the_run_ends_is_the_run_end_s() {
+    fn only_a_process_still_up_when_the_run_ends_is_stopped_by_the_end() {
         let stop = |reason, failed_start| Happened::Stop {
             reason: Some(reason),
             failed_start,

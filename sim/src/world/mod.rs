@@ -9,8 +9,8 @@
 //! the seam to the system under test) is the engine's
 //! ([`regsim_engine::world`]), generic over the system: it is re-exported
 //! here as `call`, `cluster`, `lifecycle` and `system`, and the writer
-//! registry plugs into it from `crate::registry`. The books above go
-//! behind that seam next (they are the registry's `RunBooks`).
+//! registry plugs into it from `crate::registry`, whose `RegistryBooks`
+//! (the world's `RunBooks`) hold the books above.
 //!
 //! A world supplies only what its runtime does its own way, through the
 //! engine's `call::Runtime` and `lifecycle::Files`. The native engine
@@ -134,17 +134,6 @@ pub(crate) fn outcome_name(r: &Result<Outcome, Halt>) -> &'static str {
         Ok(Outcome::Registration(Applied::Unchanged)) => "no-op",
         Err(h) => h.kind().name(),
     }
-}
-
-/// An incarnation's election timeout, drawn from `rng` (the node's
-/// election stream) within the scenario's `range` of ticks.
-pub(crate) fn election_tick(
-    rng: &mut crate::rng::KeyedRng,
-    incarnation: u32,
-    range: [u64; 2],
-) -> usize {
-    rng.draw(u64::from(incarnation))
-        .range(0, range[0], range[1]) as usize
 }
 
 /// The fixed facts of member `node` (full id `full`) under a scenario,

@@ -55,7 +55,14 @@ impl MemberBooks for Member {
         self.incarnation
     }
 
-    fn start_failed(&mut self) {
+    /// The next incarnation's replay window reaches what this one
+    /// applied.
+    fn ended(&mut self) {
+        self.incarnation += 1;
+        self.high_water = self.high_water.max(self.applied_max);
+    }
+
+    fn not_started(&mut self) {
         self.incarnation += 1;
     }
 }
@@ -76,13 +83,6 @@ impl Member {
     /// The running incarnation, as the checkers name it.
     pub(crate) fn who(&self, node: u8) -> Incarnation {
         (node, self.incarnation)
-    }
-
-    /// The process is gone: the next incarnation's replay window reaches
-    /// what this one applied.
-    pub(crate) fn ended(&mut self) {
-        self.incarnation += 1;
-        self.high_water = self.high_water.max(self.applied_max);
     }
 }
 

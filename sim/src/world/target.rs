@@ -16,15 +16,13 @@
 use writer_registry::ids::node16;
 
 use super::injector::Injector;
-use super::observe::{Member, Observer};
+use super::observe::Observer;
 use super::DownReason;
 use crate::marks::SimMark;
-use crate::node::NodeCore;
 use crate::oracle::checkers::Injected;
-use crate::store::{Journal, SimStore, TrackedStore};
+use crate::store::{Journal, SimStore};
 use crate::trace::kinds::{self, Kind};
 use regsim_engine::process::Process;
-use regsim_engine::storage::RaftLog;
 
 /// A node as a scheduled action sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,34 +84,6 @@ impl<'a> Books<'a> {
         if armed_before && !self.injector.registry_crash_armed(node) {
             self.obs.mark(SimMark::CrashBeforeRegistrySync);
         }
-    }
-
-    /// `node`'s process ends for `reason` (a crash, a halt, the run's end
-    /// when `finishing`), the same on every runtime: marked, traced, what
-    /// was armed inside it dies with it and its member's next incarnation
-    /// begins. Returns the store it ran, for the world to close, with the
-    /// library's own digest of it (none when the process was killed inside
-    /// a write), if a process existed.
-    pub(crate) fn process_ended<L: RaftLog>(
-        mut self,
-        node: u8,
-        (process, member): (&mut Process<NodeCore<L, TrackedStore>>, &mut Member),
-        reason: DownReason,
-        finishing: bool,
-    ) -> Option<(TrackedStore, Option<writer_registry::StateDigest>)> {
-        if let (Some(core), DownReason::Crashed) = (process.core(), &reason) {
-            let missing = core.app().unregistered_deks().len();
-            if !finishing && missing > 0 && missing < self.obs.deks.len() {
-                self.obs.mark(SimMark::CrashBetweenDekRegistrations);
-            }
-        }
-        let core = process.stop(reason.clone());
-        member.ended();
-        self.injector.process_died(node);
-        self.record(Some(node), &kinds::STOP, reason.code(), 0);
-        let app = core?.into_app();
-        let digest = (!app.fsm().store().crashed).then(|| app.fsm().digest());
-        Some((app.into_store(), digest))
     }
 }
 

@@ -207,7 +207,7 @@ pub fn route<R: Runtime>(rt: &mut R, node: u8, out: &mut Outputs<R::System>) -> 
                 R::System::restored(rt.cluster(), node, (index, replay), disk_hash)
             }
             Output::BecameLeader { term } => {
-                let in_flight = R::System::owed_in_flight(rt.cluster());
+                let in_flight = rt.cluster().owed_in_flight();
                 rt.leader(node, term, in_flight);
             }
         }

@@ -16,6 +16,7 @@ use crate::process::{DownReason, Process};
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::storage::RaftLog;
 use crate::trace::kind::Kind;
+use crate::trace::kinds;
 
 /// A node's name (`n1` for node 0), as the trace and the files say it.
 pub fn name(node: u8) -> String {
@@ -28,10 +29,13 @@ pub trait MemberBooks {
     /// The running incarnation's number (the next one's while down).
     fn incarnation(&self) -> u32;
 
+    /// A process ended: the next start is a new incarnation (and the
+    /// system's books on the member move on with it).
+    fn ended(&mut self);
+
     /// A start produced no running process: the next start is a new
-    /// incarnation. (A process that ended is the system's to book: see
-    /// `System::process_ended`.)
-    fn start_failed(&mut self);
+    /// incarnation.
+    fn not_started(&mut self);
 }
 
 /// The system's books on the whole run, as the world writes into them:
@@ -45,6 +49,9 @@ pub trait RunBooks {
 
     /// A start of a down node is attempted (counted).
     fn start_attempted(&mut self);
+
+    /// `node`'s process died: what was armed inside it dies with it.
+    fn process_died(&mut self, node: u8);
 
     /// The crash points armed inside `node` for the next call.
     fn crash_points(&mut self, node: u8) -> &mut dyn CrashPoints;
@@ -89,13 +96,9 @@ pub struct Cluster<L: RaftLog, A: Application, M, B> {
     /// Tick jitter, keyed by node.
     jitter: Vec<KeyedRng>,
     /// Election timeouts, keyed by node, drawn once per incarnation.
-    pub election: Vec<KeyedRng>,
+    election: Vec<KeyedRng>,
     /// raft-rs's logger (discarding: the trace is the run's record).
     pub logger: slog::Logger,
-    /// The run ended converged and the nodes still up are being stopped.
-    pub converged_end: bool,
-    /// The run is over: stops release their stores instead of killing.
-    pub finishing: bool,
 }
 
 impl<L: RaftLog, A: Application, M: MemberBooks, B: RunBooks> Cluster<L, A, M, B> {
@@ -117,8 +120,6 @@ impl<L: RaftLog, A: Application, M: MemberBooks, B: RunBooks> Cluster<L, A, M, B
             jitter: streams.family(Subsystem::Timing, 0, n),
             election: streams.family(Subsystem::Timing, 1_000, n),
             logger: slog::Logger::root(slog::Discard, slog::o!()),
-            converged_end: false,
-            finishing: false,
             now: 0,
         }
     }
@@ -155,9 +156,38 @@ impl<L: RaftLog, A: Application, M: MemberBooks, B: RunBooks> Cluster<L, A, M, B
 
     /// A start that produced no running process: the member is down for
     /// `reason`, and the next start is a new incarnation.
-    pub fn start_failed(&mut self, node: u8, reason: DownReason) {
+    pub fn not_started(&mut self, node: u8, reason: DownReason) {
         let n = &mut self.nodes[usize::from(node)];
         n.state = Process::Down(reason);
-        n.member.start_failed();
+        n.member.not_started();
+    }
+
+    /// `node`'s process ends for `reason`, the same for every system: it
+    /// is down, its incarnation over, what was armed inside it disarmed,
+    /// the stop traced (all also when no process existed). Returns its
+    /// application, if a process existed.
+    pub fn end_process(&mut self, node: u8, reason: DownReason) -> Option<A> {
+        let n = &mut self.nodes[usize::from(node)];
+        let core = n.state.stop(reason.clone());
+        n.member.ended();
+        self.sys.process_died(node);
+        self.record(Some(node), &kinds::STOP, reason.code(), 0);
+        Some(core?.into_app())
+    }
+
+    /// Some member still owes proposals of its own (what a leader change
+    /// finds in flight).
+    pub fn owed_in_flight(&self) -> bool {
+        self.states()
+            .any(|p| p.core().is_some_and(|c| c.app().own_proposals_pending()))
+    }
+
+    /// `node`'s election timeout for its running incarnation, in ticks,
+    /// drawn within `range` from its own stream (keyed by incarnation).
+    pub fn election_tick(&mut self, node: u8, range: [u64; 2]) -> usize {
+        let inc = self.incarnation(node);
+        self.election[usize::from(node)]
+            .draw(u64::from(inc))
+            .range(0, range[0], range[1]) as usize
     }
 }

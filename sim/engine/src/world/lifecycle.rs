@@ -16,10 +16,11 @@
 use super::call::{self, Outputs, Runtime};
 use super::cluster::RunBooks;
 use super::system::{Begun, Started, System};
-use crate::node::NotStarted;
+use crate::node::{Application, NotStarted, StartFailure};
 use crate::process::DownReason;
 use crate::process::Process;
 use crate::trace::kinds;
+use crate::zone::in_system;
 
 /// The store a runtime keeps for a down node of system `S`.
 pub type Store<R> = <<R as Runtime>::System as System>::Store;
@@ -37,22 +38,23 @@ pub trait Files: Runtime {
     /// one a start opened before its log failed to open.
     fn keep_store(&mut self, node: u8, store: Store<Self>);
 
-    /// Before a start opens anything (the hosted runtimes write an
-    /// injected epoch into the file and check it).
+    /// Before a start opens anything (the hosted runtimes write what was
+    /// injected into a down node's start files, and check them).
     fn before_start(&mut self, _node: u8) {}
 
     /// The store as the runtime kept it over the node's time down (what a
     /// crash or power loss left).
     fn open_store(&mut self, node: u8) -> Option<Store<Self>>;
 
-    /// What a runtime counts of a store as its row damage syncs (read
-    /// at that sync, for [`Files::damage_synced`]); `None`: nothing.
+    /// What a runtime counts of a store as the damage the system does at
+    /// a reopen syncs it (read at that sync, for
+    /// [`Files::damage_synced`]); `None`: nothing.
     fn synced_count(_store: &Store<Self>) -> Option<u64> {
         None
     }
 
-    /// The row damage done at a reopen synced the store when it held
-    /// `count` (the last [`Files::synced_count`]).
+    /// The damage done at a reopen synced the store when it held `count`
+    /// (the last [`Files::synced_count`]).
     fn damage_synced(&mut self, _node: u8, _count: u64) {}
 
     /// The node's Raft log, opened for a start.
@@ -64,7 +66,7 @@ pub trait Files: Runtime {
 
     /// A start begins from `log`: returns its Raft commit index. What
     /// the start began from is the runtime's to keep, if it needs it,
-    /// until [`Files::start_ended`] (every start that gets this far
+    /// until [`Files::start_done`] (every start that gets this far
     /// reaches it: nothing returns in between).
     fn start_from(&mut self, node: u8, log: &Self::Log) -> u64;
 
@@ -82,7 +84,7 @@ pub trait Files: Runtime {
     fn observe_start(&mut self, node: u8);
 
     /// The start's outcome is known and shown.
-    fn start_ended(&mut self, _node: u8) {}
+    fn start_done(&mut self, _node: u8) {}
 
     /// A start joined: the node's core takes ticks from now on.
     fn joined(&mut self, node: u8);
@@ -118,24 +120,24 @@ pub fn start<R: Files>(rt: &mut R, node: u8) -> bool {
         call: noted,
     } = begun;
     let mut out = rt.take_outputs();
-    let result = rt.run_start(node, params, log, tracked, &mut out);
+    let result = in_system(|| rt.run_start(node, params, log, tracked, &mut out));
     R::System::start_ran(rt.cluster(), node, noted, &result);
     // Before the replay's applies are judged: what the start synced.
     rt.observe_start(node);
-    let outcome = match result {
+    let failure = match result {
         Ok(core) => {
             rt.cluster().nodes[i].state = Process::Up(Box::new(core));
             // A start's syncs were its own: nothing follows up.
             let _ = call::route(rt, node, &mut out);
             rt.keep_outputs(out);
-            R::System::JOINED
+            None
         }
-        Err(not_started) => start_failed(rt, node, *not_started, out),
+        Err(not_started) => Some(failed_start(rt, node, *not_started, out)),
     };
     let facts = rt.start_facts(node);
-    R::System::start_ended(rt.cluster(), node, outcome, facts);
-    rt.start_ended(node);
-    if outcome == R::System::CRASHED {
+    R::System::start_ended(rt.cluster(), node, failure.as_ref(), facts);
+    rt.start_done(node);
+    if let Some(StartFailure::Crashed { .. }) = failure {
         // An armed crash struck during the start: as for a running
         // process, with the power loss it was armed with (the unsynced
         // writes of the replay go) and a rollback waiting for a crash.
@@ -144,7 +146,7 @@ pub fn start<R: Files>(rt: &mut R, node: u8) -> bool {
             .record(Some(node), &kinds::ARMED_CRASH_FIRED, u64::from(power), 0);
         rt.armed_crash(node, power);
     }
-    let joined = outcome == R::System::JOINED;
+    let joined = failure.is_none();
     if joined {
         rt.joined(node);
         propose_owed(rt, node);
@@ -176,40 +178,58 @@ fn reopen<R: Files>(
     Some((store, image))
 }
 
+/// Why a start that produced no running node leaves it down: a refusal
+/// and a store that would not open are for good, a halt and a crash until
+/// the next start.
+fn down_reason<A: Application>(failure: &StartFailure<A>) -> DownReason {
+    match failure {
+        StartFailure::Refused(_) => DownReason::Refused,
+        StartFailure::Halted(_) => DownReason::Halted,
+        StartFailure::Crashed { .. } => DownReason::Crashed,
+        StartFailure::Store(_) => DownReason::Broken,
+    }
+}
+
 /// A start that produced no running node: refused, halted in its replay,
-/// crashed by an armed fault, or broken.
-fn start_failed<R: Files>(
+/// crashed by an armed fault, or broken. Returns why.
+fn failed_start<R: Files>(
     rt: &mut R,
     node: u8,
     not_started: NotStarted<<R::System as System>::App>,
     mut out: Outputs<R::System>,
-) -> <R::System as System>::Outcome {
-    let failed = R::System::start_failed(rt.cluster(), node, not_started);
-    let (reason, outcome) = (failed.reason, failed.outcome);
-    let image = failed
-        .store
+) -> StartFailure<<R::System as System>::App> {
+    let NotStarted { failure, app } = not_started;
+    R::System::start_failed(rt.cluster(), node, &failure);
+    let reason = down_reason(&failure);
+    let image = app
+        .map(R::System::into_tracked)
         .and_then(|tracked| close_store(rt, node, tracked));
     // What the start reported (its replay) reaches the checkers before
     // the store it left behind, as the incarnation that started.
     let _ = call::route(rt, node, &mut out);
     rt.keep_outputs(out);
-    rt.cluster().start_failed(node, reason.clone());
-    if let Some(index) = failed.cut {
+    rt.cluster().not_started(node, reason.clone());
+    if let StartFailure::Crashed {
+        partial: Some(index),
+    } = failure
+    {
         rt.write_cut(node, index);
     }
     let c = rt.cluster();
     R::System::stopped(c, node, image.as_ref(), None);
     c.record(Some(node), &kinds::START_FAILED, reason.code(), 0);
-    outcome
+    failure
 }
 
 /// Stops a running node: the process is gone (with the work waiting for
 /// it), its store is closed and shown to the checkers as it was left.
 pub fn stop<R: Files>(rt: &mut R, node: u8, reason: DownReason) {
-    let ended = R::System::process_ended(rt.cluster(), node, reason);
+    R::System::process_ending(rt.cluster(), node, &reason);
+    let ended = rt.cluster().end_process(node, reason);
     rt.forget_work(node);
-    if let Some((store, digest)) = ended {
-        let image = close_store(rt, node, store);
+    if let Some(app) = ended {
+        let (tracked, digest) = R::System::leave(app);
+        let image = close_store(rt, node, tracked);
         R::System::stopped(rt.cluster(), node, image.as_ref(), digest);
     }
 }
@@ -231,8 +251,19 @@ fn close_store<R: Files>(
 /// registration for every dek not yet applied locally), and retries until
 /// all have applied (a paused node retries after it resumes).
 pub fn propose_owed<R: Files>(rt: &mut R, node: u8) {
-    let Some(owed) = R::System::owed(rt.cluster(), node) else {
+    let c = rt.cluster();
+    let state = &c.nodes[usize::from(node)].state;
+    let Some(core) = state.core() else {
         return;
+    };
+    if !core.app().own_proposals_pending() {
+        return;
+    }
+    // A paused process proposes nothing: it only keeps retrying.
+    let owed = if state.is_paused() {
+        Vec::new()
+    } else {
+        R::System::owed(c, node)
     };
     for owed in owed {
         let Some(data) = R::System::proposal(rt.cluster(), node, &owed) else {

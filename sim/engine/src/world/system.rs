@@ -4,15 +4,41 @@
 //! store across a process's death, what its start sequence reads, the
 //! proposals a started node owes, what its checkers are shown).
 //!
-//! The world calls a [`System`]'s hooks at fixed points of a node's life
-//! and of each call; each hook does its bookkeeping in the cluster's
-//! books and returns what the world hands on to the runtime (a store to
-//! keep, a core's parameters). The writer registry is the first system
-//! (regsim's `registry` module); a second one implements this trait and
-//! touches neither `lifecycle` nor `call`.
+//! The world calls a [`System`]'s hooks at fixed points; each hook does
+//! its bookkeeping in the cluster's books and returns what the world
+//! hands on to the runtime (a store to keep, a core's parameters). What
+//! every system shares the world decides itself: how a failed start
+//! classifies (refused, halted, crashed, broken), what ending a process
+//! does (stopped, its incarnation over, its armed faults disarmed,
+//! traced), that a paused node proposes nothing. The writer registry is
+//! the first system (`writer-registry-sim`'s `registry` module); a
+//! second one implements this trait and touches no engine file, though
+//! today it also brings its own runtime: the native and hosted ones are
+//! the writer registry's (their start files are its epoch file).
+//!
+//! # The order of the hooks
+//!
+//! A start: [`System::reopened`], [`System::begin_start`] (the runtime
+//! then runs the core's start), [`System::start_ran`]; if it joined, its
+//! outputs routed (to the output hooks below); if not,
+//! [`System::start_failed`], [`System::into_tracked`] and the store
+//! closed ([`System::close`], [`System::closed`]), its outputs routed,
+//! [`System::stopped`]; then [`System::start_ended`]; if it joined, what
+//! it owes proposed ([`System::owed`], [`System::proposal`] and a call
+//! each); last [`System::settled`].
+//!
+//! A call: [`System::call_begins`], then per round of outputs
+//! [`System::call_round`] and the outputs routed ([`System::applied`],
+//! [`System::halted`], [`System::note`], [`System::restored`]), then
+//! [`System::call_ends`] (a halt or an armed crash then stops the node),
+//! last [`System::settled`]. A start's outputs are routed without rounds.
+//!
+//! A stop: [`System::process_ending`], the world ends the process,
+//! [`System::leave`], the store closed ([`System::close`],
+//! [`System::closed`]), [`System::stopped`].
 
 use super::cluster::{Cluster, MemberBooks, RunBooks};
-use crate::node::{Application, NodeCore, NotStarted, Output};
+use crate::node::{Application, NodeCore, NotStarted, Output, StartFailure};
 use crate::process::DownReason;
 use crate::storage::RaftLog;
 
@@ -34,18 +60,6 @@ pub type SystemOutput<S> = Output<<S as System>::App>;
 pub type Started<L, S> =
     Result<NodeCore<L, <S as System>::App>, Box<NotStarted<<S as System>::App>>>;
 
-/// A start that produced no running node, taken apart by its system.
-pub struct Failed<S: System> {
-    /// Why the node is down now.
-    pub reason: DownReason,
-    /// The start's outcome, as the checkers name it.
-    pub outcome: S::Outcome,
-    /// The index whose apply an armed crash cut, if any.
-    pub cut: Option<u64>,
-    /// The application's store, if it could be opened.
-    pub store: Option<S::Tracked>,
-}
-
 /// A start's beginning as its system arranged it: what the runtime's core
 /// start takes, and what the start notes until it ran.
 pub struct Begun<S: System> {
@@ -58,8 +72,8 @@ pub struct Begun<S: System> {
 }
 
 /// The system under test. Its contract: each hook is called by the world
-/// at the point its doc names, in the order the world's modules document;
-/// a hook records in the books what it decides (the trace, the checkers'
+/// at the point its doc names, in the order the module doc lists; a hook
+/// records in the books what it decides (the trace, the checkers'
 /// observations) and never calls back into a core or a runtime. Hooks
 /// take the cluster, not `self`: the system's books live in it.
 pub trait System: Sized {
@@ -88,17 +102,10 @@ pub trait System: Sized {
     /// What the runtime's files tell a start besides the Raft log (the
     /// writer registry's epoch file: as read and as synced).
     type StartFacts: Copy;
-    /// A start's outcome, as the checkers name it.
-    type Outcome: Copy + PartialEq;
     /// What a call notes from its beginning to its end.
     type Call;
     /// One proposal a started node owes until it applies.
     type Owed;
-
-    /// The outcome of a start that joined.
-    const JOINED: Self::Outcome;
-    /// The outcome of a start an armed crash struck.
-    const CRASHED: Self::Outcome;
 
     /// A call into `node`'s core begins.
     fn call_begins<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Self::Call;
@@ -112,7 +119,8 @@ pub trait System: Sized {
         call: &mut Self::Call,
     );
 
-    /// A call (or a start) returned, its outputs routed.
+    /// A call returned, its outputs routed (not called for a start:
+    /// [`System::start_ran`] is its end).
     fn call_ends<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, call: Self::Call);
 
     /// After everything a call or a start caused: what the store synced
@@ -138,14 +146,10 @@ pub trait System: Sized {
         disk_hash: Option<u64>,
     );
 
-    /// Some member still owes proposals (what a leader change finds in
-    /// flight).
-    fn owed_in_flight<L: RaftLog>(c: &SystemCluster<L, Self>) -> bool;
-
-    /// The proposals `node` owes, in the order they go (none while paused:
-    /// the driver only keeps retrying); `None` when it runs no process or
-    /// owes nothing.
-    fn owed<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Option<Vec<Self::Owed>>;
+    /// The proposals a running (not paused) `node` owes, in the order they
+    /// go; called only while its application has own proposals pending
+    /// (`Application::own_proposals_pending`).
+    fn owed<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8) -> Vec<Self::Owed>;
 
     /// The entry for one owed proposal, noted as proposed; `None` when the
     /// process is gone.
@@ -186,30 +190,36 @@ pub trait System: Sized {
         result: &Started<L, Self>,
     );
 
-    /// Takes apart a start that produced no running node.
+    /// A start produced no running node for `failure` (the world has
+    /// classified it): what only the system knows of it (the writer
+    /// registry: a store that would not open fails `store-open`).
     fn start_failed<L: RaftLog>(
         c: &mut SystemCluster<L, Self>,
         node: u8,
-        not_started: NotStarted<Self::App>,
-    ) -> Failed<Self>;
+        failure: &StartFailure<Self::App>,
+    );
 
-    /// A start's outcome is known: shown to the checkers with the
-    /// runtime's start facts after it.
+    /// A failed start's application, its store as the application held
+    /// it.
+    fn into_tracked(app: Self::App) -> Self::Tracked;
+
+    /// A start's outcome is known (`failure`: `None` when it joined):
+    /// shown to the checkers with the runtime's start facts after it.
     fn start_ended<L: RaftLog>(
         c: &mut SystemCluster<L, Self>,
         node: u8,
-        outcome: Self::Outcome,
+        failure: Option<&StartFailure<Self::App>>,
         facts: Self::StartFacts,
     );
 
-    /// `node`'s process ends for `reason`: marked, traced, what was armed
-    /// inside it disarmed, its next incarnation begun. Returns its store
-    /// and the system's digest of it, if a process existed.
-    fn process_ended<L: RaftLog>(
-        c: &mut SystemCluster<L, Self>,
-        node: u8,
-        reason: DownReason,
-    ) -> Option<(Self::Tracked, Option<Self::Digest>)>;
+    /// `node`'s process is about to end for `reason` (it may have none):
+    /// what the system notes of it first (a coverage mark).
+    fn process_ending<L: RaftLog>(c: &mut SystemCluster<L, Self>, node: u8, reason: &DownReason);
+
+    /// What a stopped application leaves: its store, and the system's
+    /// own digest of its state when it can still be read (not when the
+    /// process died inside a write).
+    fn leave(app: Self::App) -> (Self::Tracked, Option<Self::Digest>);
 
     /// A stopped application's store, taken apart for the runtime to keep
     /// (what it is closing with is read before the runtime keeps it).

@@ -103,10 +103,7 @@ impl<'a> Builder<'a> {
                     if power_loss { " with power loss" } else { "" }
                 );
             }
-            Happened::Stop {
-                reason,
-                failed_start,
-            } => self.stopped(e.at_us, n, &name, (reason, failed_start)),
+            stop @ Happened::Stop { .. } => self.stopped(e.at_us, n, &name, stop),
             Happened::PowerLoss => {
                 let kept = self.events[i + 1..]
                     .iter()
@@ -244,7 +241,14 @@ impl<'a> Builder<'a> {
 
     /// A stop or a failed start: pause and leadership end, a down period
     /// begins (a crash mark unless the run's end stopped it).
-    fn stopped(&mut self, at: u64, n: usize, name: &str, (reason, failed): (Option<Down>, bool)) {
+    fn stopped(&mut self, at: u64, n: usize, name: &str, stop: Happened<'_>) {
+        let Happened::Stop {
+            reason,
+            failed_start: failed,
+        } = stop
+        else {
+            return;
+        };
         let code = reason.map_or(u64::MAX, |r| r as u64);
         let reason_text = DOWN.get(code as usize).map_or("down", |d| d.0);
         if let Some(since) = self.paused_since[n].take() {
@@ -271,10 +275,6 @@ impl<'a> Builder<'a> {
         }
         // The run's end stops every node that is still up: no crash to
         // draw there.
-        let stop = Happened::Stop {
-            reason,
-            failed_start: failed,
-        };
         if reason == Some(Down::Crashed) && !stop.is_run_end_stop(at, self.run_end_us) {
             self.mark(n, at, Glyph::Crash, tip.clone());
         }
@@ -444,5 +444,68 @@ fn row_text(bytes: &[Vec<u8>]) -> String {
         [k, v] => format!("; row {} {}", hex::encode(k), hex::encode(v)),
         [k] => format!("; no row at {}", hex::encode(k)),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use writer_registry_sim::scenario::Scenario;
+    use writer_registry_sim::trace::kinds::{self, Kind};
+
+    fn event(at_us: u64, node: u8, kind: &Kind, a: u64) -> Event {
+        Event {
+            at_us,
+            node: Some(node),
+            kind: kind.name(),
+            a,
+            b: 0,
+            bytes: Vec::new(),
+        }
+    }
+
+    fn crashes(t: &Timeline, node: usize) -> usize {
+        let lane = &t.lanes[node];
+        lane.marks.iter().filter(|m| m.glyph == Glyph::Crash).count()
+    }
+
+    /// The run's end (at 10 s) stops n1, still up, as a crash: nothing to
+    /// draw. n2's start, failed by an armed crash at that same instant,
+    /// is a crash; so is n3's before the end.
+    #[test]
+    fn the_run_s_end_draws_no_crash_but_a_start_it_failed_does() {
+        let text = include_str!("../../../../../scenarios/default.toml");
+        let sc = Scenario::parse(text, "default.toml").expect("the default scenario parses");
+        let end = 10_000_000;
+        let crashed = Down::Crashed as u64;
+        let r = RunResult {
+            seed: 0,
+            runtime: Default::default(),
+            trace_hash: 0,
+            stats: writer_registry_sim::sim::Stats {
+                virtual_us: end,
+                ..Default::default()
+            },
+            violations: Vec::new(),
+            findings: Vec::new(),
+            justified_halts: 0,
+            justified_refusals: 0,
+            justifications: Vec::new(),
+            ending: String::new(),
+            trace_lines: Vec::new(),
+            events: vec![
+                event(0, 0, &kinds::START, 0),
+                event(0, 2, &kinds::START, 0),
+                event(5_000_000, 2, &kinds::STOP, crashed),
+                event(end, 0, &kinds::STOP, crashed),
+                event(end, 1, &kinds::START_FAILED, crashed),
+            ],
+            kept_data: None,
+            marks: Default::default(),
+        };
+        let t = Timeline::build(&sc, &r);
+        assert_eq!(crashes(&t, 0), 0, "stopped by the run's end");
+        assert_eq!(crashes(&t, 1), 1, "a start the crash failed");
+        assert_eq!(crashes(&t, 2), 1, "a crash before the end");
     }
 }
