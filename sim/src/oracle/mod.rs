@@ -97,11 +97,17 @@
 pub mod agreement;
 pub mod checkers;
 mod client_visible;
+mod conformance;
+mod invariants;
+mod library_digest;
 pub mod model;
 pub mod observation;
 pub mod purpose;
+mod reference;
 mod snapshot_source;
+mod snapshots;
 mod start_judge;
+mod sync_before_ack;
 pub use regsim_engine::oracle::{commits, persisted, raft, snapshot_status};
 #[cfg(test)]
 mod tests;

@@ -1,20 +1,18 @@
-//! `snapshot-content` and `snapshot-source`: every snapshot a node takes
-//! must carry its taker's model state at its index (the oracle keeps that
-//! state, by the snapshot bytes' hash, as what a restore of it becomes),
-//! and every snapshot a node restores must be one some node took: a
-//! leader's as the transport delivered it to that node, a start's as the
-//! harness's disk holds it.
+//! What each snapshot carries and where each went: part of the
+//! reference the checkers read ([`super::reference`]). Every snapshot a
+//! node takes must carry its taker's model state at its index; that state
+//! is kept, by the snapshot bytes' hash, as what a restore of it becomes.
+//! A restore is of a snapshot some node took: a leader's as the transport
+//! delivered it to that node, a start's as the harness's disk holds it.
+//! `snapshot-content` and `snapshot-source` report what this finds
+//! ([`super::snapshot_source`]).
 
 use std::collections::BTreeMap;
 
 use writer_registry::registry::Space;
 
 use super::model::{describe_difference, NodeModel, SnapshotState};
-use super::Violations;
 use crate::store::Image;
-
-/// Where a judgement is made: the run's violations, the time, the node.
-type At<'a> = (&'a mut Violations, u64, u8);
 
 /// What a snapshot carries, as its taker's model held it.
 pub(super) struct Source {
@@ -111,14 +109,15 @@ impl SnapshotSources {
     }
 
     /// `node`, whose model is `model`, took the snapshot at `index` with
-    /// bytes `data` hashing to `hash`: `snapshot-content` holds it to the
-    /// model, and what a restore of it becomes is kept.
+    /// bytes `data` hashing to `hash`: what a restore of it becomes is
+    /// kept, and how it differs from the model is returned (for
+    /// `snapshot-content`).
     pub(super) fn taken(
         &mut self,
-        (v, at_us, node): At<'_>,
+        node: u8,
         model: &mut NodeModel,
         (index, data, hash): (u64, &[u8], u64),
-    ) {
+    ) -> Option<String> {
         model.snapshot_taken();
         let applied = model.applied();
         // A restore of it becomes what the model held: the snapshot's own
@@ -143,31 +142,18 @@ impl SnapshotSources {
                 (Carried::State(expected), diff)
             }
         };
-        if let Some(diff) = diff {
-            let detail = format!("snapshot at {index}: {diff}");
-            v.push("snapshot-content", Some(node), at_us, detail);
-        }
         let tainted = model.tainted();
         self.taken.entry(hash).or_insert(Source {
             state,
             taker: node,
             tainted,
         });
+        diff
     }
 
-    /// `node` restored a snapshot at `index` hashing to `hash`: its source,
-    /// or `snapshot-source` when no node took it.
-    pub(super) fn source_of_restore(
-        &self,
-        (v, at_us, node): At<'_>,
-        index: u64,
-        hash: Option<u64>,
-    ) -> Option<&Source> {
-        let source = hash.and_then(|h| self.taken.get(&h));
-        if source.is_none() {
-            let detail = format!("restored a snapshot at {index} that no node took");
-            v.push("snapshot-source", Some(node), at_us, detail);
-        }
-        source
+    /// The source of a restored snapshot hashing to `hash`, if some node
+    /// took it.
+    pub(super) fn source(&self, hash: Option<u64>) -> Option<&Source> {
+        hash.and_then(|h| self.taken.get(&h))
     }
 }

@@ -751,7 +751,7 @@ fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
                 sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
             }
             if restart {
-                c.snapshot_status.on_started(leader);
+                c.snapshot_status().on_started(leader);
             }
             let mut later = log.clone();
             later.hard_state.term = term;
