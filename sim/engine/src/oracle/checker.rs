@@ -52,3 +52,97 @@ pub trait Checker<O: ?Sized> {
         let _ = violations;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::disk::LogImage;
+    use crate::oracle::observation::{RaftObservation, RaftView};
+    use crate::oracle::persisted::PersistedBeforeSend;
+    use crate::oracle::raft::RaftOracle;
+    use crate::oracle::snapshot_status::SnapshotStatus;
+
+    /// A second system's observations: its own, and the Raft layer's.
+    enum Toy<'a> {
+        Raft(RaftObservation<'a>),
+        Put { key: u64 },
+    }
+
+    impl RaftView for Toy<'_> {
+        fn raft(&self) -> Option<RaftObservation<'_>> {
+            match self {
+                Toy::Raft(r) => Some(*r),
+                Toy::Put { .. } => None,
+            }
+        }
+    }
+
+    /// A checker of its own that judges only the whole run, as a
+    /// linearizability checker would: every key is put exactly twice.
+    #[derive(Default)]
+    struct PutTwice {
+        puts: BTreeMap<u64, u32>,
+        last_at: u64,
+    }
+
+    impl Checker<Toy<'_>> for PutTwice {
+        fn observe(&mut self, at_us: u64, observation: &Toy<'_>, _: &mut Violations) {
+            if let Toy::Put { key } = observation {
+                *self.puts.entry(*key).or_default() += 1;
+                self.last_at = at_us;
+            }
+        }
+
+        fn finish(&mut self, violations: &mut Violations) {
+            for (key, n) in &self.puts {
+                if *n != 2 {
+                    let detail = format!("key {key} put {n} times");
+                    violations.push("put-twice", None, self.last_at, detail);
+                }
+            }
+        }
+    }
+
+    /// Shows `observations` to the Raft checkers and the toy's own, in one
+    /// list, then finishes them: the oracles that fired, in order.
+    fn run(observations: &[Toy<'_>]) -> Vec<String> {
+        let (mut persisted, mut status) = (PersistedBeforeSend, SnapshotStatus::default());
+        let (mut raft, mut own) = (RaftOracle::new(3), PutTwice::default());
+        let mut list: [&mut dyn Checker<Toy<'_>>; 4] =
+            [&mut persisted, &mut status, &mut raft, &mut own];
+        let mut v = Violations::default();
+        for (at_us, observation) in (0..).zip(observations) {
+            for checker in list.iter_mut() {
+                checker.observe(at_us, observation, &mut v);
+            }
+        }
+        for checker in list.iter_mut() {
+            checker.finish(&mut v);
+        }
+        v.list.into_iter().map(|v| v.oracle).collect()
+    }
+
+    /// A system with no writer registry reaches the engine's Raft checkers
+    /// through its observations' Raft part alone, and its own checker
+    /// judges at the end of the run, after every observation.
+    #[test]
+    fn a_second_system_plugs_its_checkers_and_the_raft_ones_in() {
+        let log = LogImage::default();
+        let leader = |node| {
+            Toy::Raft(RaftObservation::Leader {
+                node,
+                term: 2,
+                log: &log,
+            })
+        };
+        let put = |key| Toy::Put { key };
+        assert!(run(&[leader(0), put(1), put(1)]).is_empty());
+        assert_eq!(
+            run(&[leader(0), put(1), leader(1), put(1), put(2)]),
+            ["raft-election-safety", "put-twice"],
+            "two leaders of term 2 as they happen; a key put once at the end"
+        );
+    }
+}
