@@ -15,7 +15,11 @@
 //!   [`mem_log`] drives one by hand.
 //! - [`process`]: a member's process (up, paused, down for a reason) and
 //!   whether a run converged, judged over them once for every runtime.
-//! - [`oracle`]: the Raft oracles, judged from the engine's ground truth.
+//! - [`oracle`]: the [`oracle::checker::Checker`] trait every system's
+//!   checkers implement (one per file, shown observations, reporting
+//!   through [`oracle::Violations`]), and the Raft oracles, judged from the
+//!   engine's ground truth: checkers over any observation with a Raft part
+//!   ([`oracle::observation::RaftView`]).
 //! - [`trace`]: the run's trace, its hash and its typed kinds.
 //! - [`world`]: the world every runtime drives and every system runs in:
 //!   the cluster, a node's life, a call into its core, and the seam to

@@ -1,11 +1,13 @@
-//! Replica agreement and the spec's invariants on synced state.
+//! `replica-agreement` (HALT-4 / INV-6): replicas hold equal states at
+//! equal applied indexes, outside each node's replay window.
 
 use std::collections::BTreeMap;
 
-use crate::store::SyncedRowChange;
+use regsim_engine::oracle::checker::Checker;
 
 use super::model::ModelDigest;
-
+use super::observation::Observation;
+use super::reference::{Found, Shown};
 use super::Violations;
 
 /// Digests by applied index, compared only where a node has applied at
@@ -18,7 +20,43 @@ pub struct AgreementOracle {
     digests: BTreeMap<u64, (ModelDigest, u8)>,
 }
 
+/// Shown each successful apply and each restore of a snapshot some node
+/// took: the node's model digest after it (the reference's), unless the
+/// node is in its replay window or its state holds injected bytes (then
+/// it is its own).
+impl Checker<Shown<'_>> for AgreementOracle {
+    fn observe(&mut self, at_us: u64, shown: &Shown<'_>, v: &mut Violations) {
+        let (node, index, window_edge) = match (shown.what, shown.found) {
+            (
+                &Observation::Applied {
+                    node,
+                    rec,
+                    window_edge,
+                    ..
+                },
+                _,
+            ) if rec.result.is_ok() => (node, rec.index, window_edge),
+            (
+                &Observation::Restored {
+                    node,
+                    index,
+                    window_edge,
+                    ..
+                },
+                Found::Restored { taker: Some(_), .. },
+            ) => (node, index, window_edge),
+            _ => return,
+        };
+        let model = shown.reference.model(node);
+        if index >= window_edge && !model.tainted() {
+            self.on_state(v, at_us, node, index, model.digest());
+        }
+    }
+}
+
 impl AgreementOracle {
+    /// `node`'s state at `index` has digest `digest`: the same as every
+    /// other node's at `index`.
     pub fn on_state(
         &mut self,
         v: &mut Violations,
@@ -47,75 +85,6 @@ impl AgreementOracle {
                 );
             }
             Some(_) => {}
-        }
-    }
-}
-
-/// Invariants 1 to 3 on every registry row change that reached a sync.
-pub fn check_row_change(v: &mut Violations, at_us: u64, node: u8, change: &SyncedRowChange) {
-    let prefix = b"!encryption|writers|";
-    let k = &change.key;
-    let Some(new) = &change.new else { return };
-    let shape_ok = k.len() == 27 && k.starts_with(prefix) && k[24] == b'|' && new.len() == 12;
-    if !shape_ok {
-        v.push(
-            "invariant-shape",
-            Some(node),
-            at_us,
-            format!(
-                "synced row of shape key {} bytes value {} bytes",
-                k.len(),
-                new.len()
-            ),
-        );
-        return;
-    }
-    let full = u64::from_be_bytes(new[..8].try_into().expect("12-byte value"));
-    let first = u16::from_be_bytes([new[8], new[9]]);
-    let last = u16::from_be_bytes([new[10], new[11]]);
-    if (full & 0xFFFF) as u16 != u16::from_be_bytes([k[25], k[26]]) {
-        v.push(
-            "invariant-shape",
-            Some(node),
-            at_us,
-            format!("row owner {full:#018x} does not sit at its node16"),
-        );
-    }
-    if first > last {
-        v.push(
-            "invariant-epochs",
-            Some(node),
-            at_us,
-            format!("row of {full:#018x}: first_seen {first} > last_seen {last}"),
-        );
-    }
-    if let Some(old) = change.old.as_deref().filter(|o| o.len() == 12) {
-        let old_full = u64::from_be_bytes(old[..8].try_into().expect("12-byte value"));
-        let old_first = u16::from_be_bytes([old[8], old[9]]);
-        let old_last = u16::from_be_bytes([old[10], old[11]]);
-        if old_full != full {
-            v.push(
-                "invariant-owner",
-                Some(node),
-                at_us,
-                format!("slot owner changed from {old_full:#018x} to {full:#018x}"),
-            );
-        }
-        if old_first != first {
-            v.push(
-                "invariant-epochs",
-                Some(node),
-                at_us,
-                format!("row of {full:#018x}: first_seen changed {old_first} -> {first}"),
-            );
-        }
-        if last < old_last {
-            v.push(
-                "invariant-epochs",
-                Some(node),
-                at_us,
-                format!("row of {full:#018x}: last_seen decreased {old_last} -> {last}"),
-            );
         }
     }
 }

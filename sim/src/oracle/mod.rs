@@ -1,29 +1,44 @@
 //! Checkers, kept apart from what they check. The simulator feeds them
 //! what happened; they never drive the run.
 //!
-//! - [`model`]: per-node conformance against an independent model with its
-//!   own durability expectation.
-//! - [`commits`]: what the cluster committed, derived by Raft's rule from
-//!   the synced logs of a majority (ground truth for [`raft`]).
-//! - [`raft`]: Raft safety across the cluster, held against those commits.
-//! - [`persisted`]: raft-rs's persistence contract, judged at each send
-//!   against the sender's synced disk.
-//! - [`snapshot_status`]: a snapshot the transport failed reaches raft-rs
-//!   as failed (the leader replicates to that follower again).
-//! - [`agreement`]: replica agreement on the model's digests, and the
-//!   spec's invariants on synced row changes.
-//! - [`purpose`]: nonce safety and justified halts (ground truth).
-//! - `start_judge`: START-1..START-5, the spec's start sequence run on
-//!   the model and the harness's epoch file (`start-sequence`).
-//! - `snapshot_source`: what each snapshot taken must carry and where
-//!   each restored one came from (`snapshot-content`, `snapshot-source`).
-//! - `client_visible`: every acknowledged KV command on every converged
-//!   replica.
-//! - [`observation`]: what the checkers are shown (the world's
-//!   observations, the injector's records).
-//! - [`checkers`]: all of them as one owner of their state, fed by the
-//!   engine's observations and the fault injector's records; it also runs
-//!   the per-apply checks and the whole-state ones at each stop.
+//! Each checker implements the engine's
+//! [`Checker`](regsim_engine::oracle::checker::Checker) (its doc is the
+//! contract: what a checker is shown, that it never reads the world or
+//! drives the run, that it reports only through the violations sink,
+//! what happens at the run's end), one per file. [`checkers`] is their
+//! list: it shows each observation to the purpose oracle, then, with the
+//! oracles on, to every other checker in the order below, which is the
+//! order one observation's violations are pushed in (a run's report
+//! records it; a test holds it).
+//!
+//! | order | checker | file | reports |
+//! | --- | --- | --- | --- |
+//! | always | `PurposeOracle` | [`purpose`] | findings, not violations: nonce safety, every halt and refusal traced to its injected cause (oracles on or off) |
+//! | 1 | `SyncBeforeAck` | `sync_before_ack.rs` | `sync-before-ack` |
+//! | 2 | `PersistedBeforeSend` | the engine's [`persisted`] | `raft-persisted-before-send` |
+//! | 3 | `SnapshotStatus` | the engine's [`snapshot_status`] | `raft-snapshot-status` |
+//! | 4 | `RaftOracle` | the engine's [`raft`], over [`commits`] | `raft-election-safety`, `raft-leader-completeness`, `raft-state-machine-safety`, `raft-apply-uncommitted`, `raft-apply-unsynced`, `raft-snapshot-meta` |
+//! | 5 | `Conformance` | `conformance.rs` | `conformance` (each apply), `durability` (each reopened store), `conformance-state` (each stopped store) |
+//! | 6 | `SnapshotSource` | `snapshot_source.rs` | `snapshot-content`, `snapshot-source` |
+//! | 7 | `StartJudges` | `start_judge.rs` | `start-sequence` |
+//! | 8 | `AgreementOracle` | [`agreement`] | `replica-agreement` |
+//! | 9 | `Invariants` | `invariants.rs` | `invariant-shape`, `invariant-owner`, `invariant-epochs` |
+//! | 10 | `LibraryDigest` | `library_digest.rs` | `library-digest` |
+//! | 11 | `ClientVisible` | `client_visible.rs` | `client-visible` |
+//!
+//! The engine's three read only the Raft part of an observation
+//! ([`RaftView`](regsim_engine::oracle::observation::RaftView), which
+//! [`observation::Observation`] implements). The others also read the
+//! reference (`reference.rs`), which is no checker and pushes nothing:
+//! each node's independent model ([`model`]) and what each snapshot
+//! carries and where it went (`snapshots.rs`). Several checkers read it,
+//! so none owns a copy: it is brought up to date with each observation
+//! before any checker sees it, and handed to them read-only with what it
+//! found where it must judge to know what to keep (a store outside the
+//! allowed set, a snapshot that did not carry its taker's state, a
+//! restore no snapshot explains), for the checker that reports it.
+//! [`observation`] is what they are shown (the world's observations, the
+//! injector's records, which only the purpose oracle reads).
 //!
 //! # Ground truth, never the system's word
 //!
@@ -97,11 +112,17 @@
 pub mod agreement;
 pub mod checkers;
 mod client_visible;
+mod conformance;
+mod invariants;
+mod library_digest;
 pub mod model;
 pub mod observation;
 pub mod purpose;
+mod reference;
 mod snapshot_source;
+mod snapshots;
 mod start_judge;
+mod sync_before_ack;
 pub use regsim_engine::oracle::{commits, persisted, raft, snapshot_status};
 #[cfg(test)]
 mod tests;

@@ -3,13 +3,17 @@
 //! builds them from its own ground truth (its disks, its clock, what it
 //! injected and delivered); a checker never reads the world itself.
 
+use regsim_engine::oracle::observation::{RaftObservation, RaftView};
 use writer_registry::startup::Refusal;
 use writer_registry::StateDigest;
 
-use super::purpose::Incarnation;
 use crate::disk::LogImage;
 use crate::node::ApplyRecord;
 use crate::store::{Image, SyncedRowChange};
+
+/// A writer incarnation: (node position, incarnation number). Injected
+/// non-member writers never encrypt, so only members appear.
+pub type Incarnation = (u8, u32);
 
 /// How a start ended, as the engine saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +190,69 @@ pub enum Observation<'a> {
         node16: u16,
         epoch: u16,
     },
+}
+
+/// The Raft layer's part, for the engine's Raft checkers.
+impl RaftView for Observation<'_> {
+    fn raft(&self) -> Option<RaftObservation<'_>> {
+        Some(match *self {
+            Observation::Started { node, .. } => RaftObservation::Started { node },
+            Observation::Applied { node, rec, .. } => RaftObservation::Applied {
+                node,
+                index: rec.index,
+                term: rec.term,
+                data: &rec.data,
+                replay: rec.replay,
+            },
+            Observation::SnapshotTaken { node, meta, .. } => {
+                RaftObservation::SnapshotTaken { node, meta }
+            }
+            Observation::Synced { node, log } => RaftObservation::Synced { node, log },
+            Observation::Sent {
+                from,
+                msg,
+                synced,
+                written,
+            } => RaftObservation::Sent {
+                from,
+                msg,
+                synced,
+                written,
+            },
+            Observation::Delivered {
+                from,
+                to,
+                msg,
+                from_synced,
+                to_written_last,
+            } => RaftObservation::Delivered {
+                from,
+                to,
+                msg,
+                from_synced,
+                to_written_last,
+            },
+            Observation::SnapshotFailed { from, to, term } => {
+                RaftObservation::SnapshotFailed { from, to, term }
+            }
+            Observation::Leader { node, term, log } => RaftObservation::Leader { node, term, log },
+            // The state machine's own: listed, so that a new observation
+            // must say whether it has a Raft part.
+            Observation::StartEnded { .. }
+            | Observation::Stopped { .. }
+            | Observation::SnapshotDelivered { .. }
+            | Observation::Restored { .. }
+            | Observation::WriteCut { .. }
+            | Observation::PowerLost { .. }
+            | Observation::RowCorrupted(_)
+            | Observation::StoreFault { .. }
+            | Observation::Guard { .. }
+            | Observation::RegistrationProposed { .. }
+            | Observation::RowsSynced { .. }
+            | Observation::EncryptionGate { .. }
+            | Observation::Nonce { .. } => return None,
+        })
+    }
 }
 
 /// What the fault injector did, recorded for the purpose oracle.

@@ -10,9 +10,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A writer incarnation: (node position, incarnation number). Injected
-/// non-member writers never encrypt, so only members appear.
-pub type Incarnation = (u8, u32);
+use regsim_engine::oracle::checker::Checker;
+use writer_registry::startup::Refusal;
+use writer_registry::Halt;
+
+pub use super::observation::Incarnation;
+use super::observation::{Injected, Observation};
+use super::reference::{Found, Shown};
+use super::Violations;
+use crate::node::ApplyRecord;
 
 /// A purpose failure, labelled by a narrow signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -512,5 +518,201 @@ impl PurposeOracle {
     /// Each justified halt and refusal with the injected cause behind it.
     pub fn justifications(&self) -> &[String] {
         &self.justifications
+    }
+}
+
+/// Shown every observation whether the oracles are on or off: its
+/// findings are the run's verdict either way. It reports none of them to
+/// the violations sink: they are findings, read after the run through
+/// [`PurposeOracle::failures`] and judged against what a scenario allows.
+impl Checker<Shown<'_>> for PurposeOracle {
+    fn observe(&mut self, at_us: u64, shown: &Shown<'_>, _: &mut Violations) {
+        match (shown.what, shown.found) {
+            (
+                &Observation::Applied {
+                    node,
+                    who,
+                    full,
+                    rec,
+                    window_edge,
+                    ..
+                },
+                _,
+            ) => self.applied(at_us, (node, who, full), rec, window_edge),
+            (
+                &Observation::Guard {
+                    who,
+                    full,
+                    result: Err(r),
+                },
+                _,
+            ) => self.refused(at_us, who, full, r),
+            (
+                &Observation::RegistrationProposed {
+                    who,
+                    proposal_id,
+                    data,
+                },
+                _,
+            ) => {
+                if let Some(r) = writer_registry::wire::registration_of(data) {
+                    let reg = (r.dek, r.full_node_id, r.local_epoch);
+                    self.on_registration_proposed(who, proposal_id, reg, at_us);
+                }
+            }
+            (&Observation::Started { node, inc, .. }, _) => self.on_start((node, inc), at_us),
+            (
+                &Observation::Nonce {
+                    who,
+                    dek,
+                    node16,
+                    epoch,
+                },
+                _,
+            ) => self.on_nonce(at_us, who, dek, node16, epoch),
+            (
+                &Observation::EncryptionGate {
+                    who,
+                    dek,
+                    epoch,
+                    open,
+                },
+                _,
+            ) => self.on_encryption_gate(at_us, who, dek, epoch, open),
+            (&Observation::Stopped { node, .. }, _) => self.on_stopped(node),
+            (&Observation::SnapshotTaken { node, .. }, &Found::SnapshotTaken { hash, .. }) => {
+                self.on_snapshot_taken(node, hash)
+            }
+            (&Observation::Restored { node, .. }, &Found::Restored { hash, .. }) => {
+                self.on_snapshot_restored(node, hash)
+            }
+            (Observation::RowCorrupted(c), _) => {
+                self.on_row_corrupted(c.node, c.dek, c.node16, c.how, at_us)
+            }
+            (&Observation::StoreFault { node, .. }, _) => self.on_store_fault(node, at_us),
+            _ => {}
+        }
+    }
+}
+
+impl PurposeOracle {
+    /// What the fault injector did at `at_us`: the causes a halt or a
+    /// refusal may be traced to.
+    pub fn injected(&mut self, at_us: u64, what: Injected) {
+        match what {
+            Injected::Collision { full } => self.on_collision_injected(full),
+            Injected::Malformed { data_hash } => self.on_malformed_injected(data_hash),
+            Injected::Exotic { data_hash, opcode } => self.on_exotic_injected(data_hash, opcode),
+            Injected::EpochPreset {
+                node,
+                full,
+                epoch,
+                high,
+            } => self.on_epoch_preset(node, full, epoch, high, at_us),
+            Injected::Rollback {
+                node,
+                full,
+                to,
+                high,
+            } => self.on_rollback_injected(InjectedRollback {
+                node,
+                full,
+                to,
+                high,
+                at_us,
+                preset: false,
+            }),
+        }
+    }
+
+    /// Incarnation `who` of `node` (writer `full`) applied `rec`: its own
+    /// registration is on record, a halt must trace to a cause.
+    fn applied(
+        &mut self,
+        at_us: u64,
+        (node, who, full): (u8, Incarnation, u64),
+        rec: &ApplyRecord,
+        window_edge: u64,
+    ) {
+        match &rec.result {
+            Ok(_) => {
+                if let Some(r) = writer_registry::wire::registration_of(&rec.data)
+                    .filter(|r| r.full_node_id == full)
+                {
+                    self.on_own_registration(who, r.dek, r.local_epoch);
+                }
+            }
+            Err(halt) => self.on_halt(HaltEvent {
+                node,
+                at_us,
+                index: rec.index,
+                kind: halt.kind().name(),
+                ids: halt_ids(halt),
+                data_hash: crate::fnv::fnv1a64(&rec.data),
+                slot: match halt {
+                    Halt::Rollback { dek, node16, .. }
+                    | Halt::Collision { dek, node16, .. }
+                    | Halt::CorruptRow { dek, node16, .. } => Some((*dek, *node16)),
+                    _ => None,
+                },
+                rollback: match halt {
+                    Halt::Rollback {
+                        dek,
+                        full_node_id,
+                        epoch,
+                        last_seen,
+                        ..
+                    } => Some(RollbackHalt {
+                        dek: *dek,
+                        full: *full_node_id,
+                        epoch: *epoch,
+                        last_seen: *last_seen,
+                        proposal_id: rec
+                            .data
+                            .get(1..9)
+                            .map_or(0, |b| u64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                    }),
+                    _ => None,
+                },
+                in_replay_window: rec.index <= window_edge,
+                message: halt.to_string(),
+            }),
+        }
+    }
+
+    /// A start-sequence guard refused: is an injected cause behind it?
+    fn refused(&mut self, at_us: u64, who: Incarnation, full: u64, r: &Refusal) {
+        let (owner, ahead) = match r {
+            Refusal::ForeignOwner { owner, .. } => (Some(*owner), None),
+            Refusal::EpochNotAhead { dek, last_seen, .. } => (None, Some((*dek, *last_seen))),
+            _ => (None, None),
+        };
+        let own16 = writer_registry::ids::node16(full);
+        let slot = match r {
+            Refusal::ForeignOwner { dek, .. }
+            | Refusal::EpochNotAhead { dek, .. }
+            | Refusal::CorruptRow { dek, .. } => Some((*dek, own16)),
+            _ => None,
+        };
+        self.on_refusal(
+            who,
+            full,
+            at_us,
+            r.name(),
+            owner,
+            ahead,
+            slot,
+            r.to_string(),
+        );
+    }
+}
+
+fn halt_ids(h: &Halt) -> Vec<u64> {
+    match h {
+        Halt::Rollback { full_node_id, .. } => vec![*full_node_id],
+        Halt::Collision {
+            existing, incoming, ..
+        } => vec![*existing, *incoming],
+        _ => Vec::new(),
     }
 }

@@ -7,13 +7,76 @@
 //! verdict after the replay (START-5), whatever order the node runs its
 //! steps in.
 
+use regsim_engine::oracle::checker::Checker;
+
 use super::model::NodeModel;
-use super::observation::StartOutcome;
+use super::observation::{Observation, StartOutcome};
+use super::reference::{Found, Shown};
 use super::Violations;
+
+/// The start judge of every node: the start each has in progress, judged
+/// when it ends. It reads the node's model (the reference's) as the start
+/// began, as each replayed entry applied and as the start ended.
+#[derive(Debug)]
+pub struct StartJudges {
+    starts: Vec<Option<StartJudge>>,
+}
+
+impl StartJudges {
+    /// No start in progress on any of `nodes`.
+    pub fn new(nodes: u8) -> Self {
+        StartJudges {
+            starts: vec![None; usize::from(nodes)],
+        }
+    }
+}
+
+impl Checker<Shown<'_>> for StartJudges {
+    fn observe(&mut self, at_us: u64, shown: &Shown<'_>, v: &mut Violations) {
+        match (shown.what, shown.found) {
+            // The reference has checked the reopened store and started
+            // the model: START-1 and START-2 run on its rows.
+            (
+                &Observation::Started {
+                    node,
+                    full,
+                    deks,
+                    epoch,
+                    disk_commit,
+                    ..
+                },
+                _,
+            ) => {
+                let model = shown.reference.model(node);
+                let judge = StartJudge::new(model, (full, deks), epoch, disk_commit);
+                self.starts[usize::from(node)] = Some(judge);
+            }
+            (&Observation::Applied { node, rec, .. }, &Found::Apply(expected)) if rec.replay => {
+                if let Some(judge) = &mut self.starts[usize::from(node)] {
+                    judge.replayed(expected.halts());
+                }
+            }
+            (
+                &Observation::StartEnded {
+                    node,
+                    outcome,
+                    epoch_file,
+                },
+                _,
+            ) => {
+                if let Some(judge) = self.starts[usize::from(node)].take() {
+                    let model = shown.reference.model(node);
+                    judge.ended((v, at_us, node), model, outcome, epoch_file);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// What the judge knows of a start in progress.
 #[derive(Debug, Clone)]
-pub(super) struct StartJudge {
+struct StartJudge {
     full: u64,
     deks: Vec<u32>,
     /// The epoch file as START-1 reads it.
@@ -32,12 +95,7 @@ impl StartJudge {
     /// A start of the writer `full` under `deks` begins with its epoch
     /// file at `epoch` and `disk_commit` on its disk; `model` holds the
     /// rows it starts from.
-    pub(super) fn new(
-        model: &NodeModel,
-        (full, deks): (u64, &[u32]),
-        epoch: u16,
-        disk_commit: u64,
-    ) -> Self {
+    fn new(model: &NodeModel, (full, deks): (u64, &[u32]), epoch: u16, disk_commit: u64) -> Self {
         StartJudge {
             full,
             deks: deks.to_vec(),
@@ -51,7 +109,7 @@ impl StartJudge {
 
     /// The start's replay applied an entry; the model expects it to halt
     /// (`halts`) or not.
-    pub(super) fn replayed(&mut self, halts: bool) {
+    fn replayed(&mut self, halts: bool) {
         self.replayed += 1;
         self.model_halted |= halts;
     }
@@ -59,7 +117,7 @@ impl StartJudge {
     /// The start ended with `outcome` and the epoch file at `epoch_file`
     /// (written, synced): was that the outcome the spec's sequence, run on
     /// `model`, gives?
-    pub(super) fn ended(
+    fn ended(
         self,
         (v, at_us, node): (&mut Violations, u64, u8),
         model: &NodeModel,

@@ -751,7 +751,7 @@ fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
                 sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
             }
             if restart {
-                c.snapshot_status.on_started(leader);
+                c.snapshot_status().on_started(leader);
             }
             let mut later = log.clone();
             later.hard_state.term = term;
@@ -1024,4 +1024,123 @@ fn a_violation_shows_in_the_printed_trace_where_it_was_judged() {
         text.trim(),
         "2.500000s  n2 VIOLATION [durability] lost row 7"
     );
+}
+
+/// The list's order is behaviour: the violations one observation fires
+/// are pushed in the order `Checkers` shows it to its checkers, and a
+/// run's report records that order. An apply that breaks four checkers'
+/// rules at once, a stop that breaks three, a snapshot taken and one sent
+/// that break two each.
+#[test]
+fn one_observation_reaches_every_checker_in_the_lists_order() {
+    let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
+    start(&mut c, 0, &Image::new(), 0);
+    start(&mut c, 1, &Image::new(), 0);
+    apply(
+        &mut c,
+        0,
+        &record(1, kv(5), Outcome::Kv { proposal_id: 5 }),
+        "kv",
+    );
+    // n2 applies other bytes at the committed index 1 (Raft safety, against
+    // n1's apply and against the commit), says it did an empty entry
+    // (conformance), returns unsynced (sync-before-ack), and its model now
+    // differs from n1's at 1 (replica agreement).
+    let mut rec = record(1, kv(6), Outcome::Kv { proposal_id: 6 });
+    rec.unsynced = true;
+    let applied = Observation::Applied {
+        node: 1,
+        who: (1, 0),
+        full: FULL,
+        rec: &rec,
+        outcome: "empty",
+        window_edge: 0,
+    };
+    c.observe(1, applied);
+    // n2 stops holding nothing (the model holds its KV pair), with a
+    // library digest of something else, at a converged end that must show
+    // the acknowledged KV commands.
+    let mut wrong = StateDigest::default();
+    wrong.update(Space::Kv, b"k", b"v", true);
+    let stopped = Observation::Stopped {
+        node: 1,
+        store: &Image::new(),
+        library_digest: Some(wrong),
+        converged_end: true,
+    };
+    c.observe(2, stopped);
+    // n1 takes a snapshot whose metadata names no voters and whose bytes
+    // do not decode, then sends one of a term its disk has not synced.
+    let empty = meta(0, 0, &[]);
+    let taken = Observation::SnapshotTaken {
+        node: 0,
+        index: 1,
+        data: b"x",
+        meta: &empty,
+    };
+    c.observe(3, taken);
+    let snapshot = raft::eraftpb::Message {
+        msg_type: raft::eraftpb::MessageType::MsgSnapshot,
+        to: 2,
+        from: 1,
+        term: 5,
+        ..Default::default()
+    };
+    sent(&mut c, 0, &snapshot, &log_of(1, 1, 0));
+    let fired = oracles(c);
+    assert_eq!(
+        fired,
+        [
+            "sync-before-ack",
+            "raft-state-machine-safety",
+            "raft-state-machine-safety",
+            "conformance",
+            "replica-agreement",
+            "conformance-state",
+            "library-digest",
+            "client-visible",
+            "raft-snapshot-meta",
+            "snapshot-content",
+            "raft-persisted-before-send",
+            "raft-snapshot-meta",
+        ]
+    );
+}
+
+/// With the oracles off only the purpose oracle is shown observations:
+/// an apply that returned unsynced breaks nothing, while an unjustified
+/// halt is still a finding.
+#[test]
+fn with_the_oracles_off_only_the_purpose_oracle_is_shown() {
+    for on in [true, false] {
+        let mut c = Checkers::new(1, PersistPolicy::Atomic, on);
+        let mut rec = record(1, kv(5), Outcome::Kv { proposal_id: 5 });
+        rec.unsynced = true;
+        apply(&mut c, 0, &rec, "kv");
+        let mut halted = record(2, registration(3), Outcome::Empty);
+        halted.result = Err(writer_registry::Halt::Collision {
+            dek: DEK,
+            node16: (FULL & 0xFFFF) as u16,
+            existing: FULL ^ 0x1_0000,
+            incoming: FULL,
+            epoch: 3,
+            first_seen: 1,
+            last_seen: 1,
+        });
+        apply(&mut c, 0, &halted, "collision");
+        let (violations, purpose) = c.finish();
+        let fired: Vec<String> = violations.list.into_iter().map(|v| v.oracle).collect();
+        assert_eq!(
+            fired.contains(&"sync-before-ack".to_string()),
+            on,
+            "{fired:?}"
+        );
+        assert_eq!(!fired.is_empty(), on, "{fired:?}");
+        let findings: Vec<&str> = purpose
+            .failures()
+            .iter()
+            .map(|f| f.signature.as_str())
+            .collect();
+        assert_eq!(findings, ["unjustified-halt:collision:steady"]);
+    }
 }

@@ -9,8 +9,16 @@
 //! - [`persisted`]: raft-rs's persistence contract, judged at each send.
 //! - [`snapshot_status`]: a snapshot the transport failed reaches raft-rs
 //!   as failed.
+//!
+//! Each of [`raft::RaftOracle`], [`persisted::PersistedBeforeSend`] and
+//! [`snapshot_status::SnapshotStatus`] is a [`checker::Checker`] (the
+//! contract every checker keeps, whatever system it judges) over any
+//! observation type that shows its Raft part ([`observation::RaftView`]);
+//! [`Violations`] is the sink every checker reports through.
 
+pub mod checker;
 pub mod commits;
+pub mod observation;
 pub mod persisted;
 pub mod raft;
 pub mod snapshot_status;
@@ -66,7 +74,9 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// Collects violations; the first few of each oracle keep their detail.
+/// Collects violations, in the order they are pushed: the one sink every
+/// [`checker::Checker`] reports through. The first few of each oracle keep
+/// their detail.
 #[derive(Debug, Default)]
 pub struct Violations {
     /// In the order they fired.

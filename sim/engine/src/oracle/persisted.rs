@@ -25,6 +25,8 @@
 
 use raft::eraftpb::{Message, MessageType};
 
+use super::checker::Checker;
+use super::observation::{RaftObservation, RaftView};
 use super::Violations;
 use crate::disk::LogImage;
 
@@ -92,5 +94,24 @@ pub fn check_send(
             ));
         }
         _ => {}
+    }
+}
+
+/// `raft-persisted-before-send` as a checker: [`check_send`] on every
+/// message sent (it keeps no state: the disks are in the observation).
+#[derive(Debug, Default)]
+pub struct PersistedBeforeSend;
+
+impl<O: RaftView + ?Sized> Checker<O> for PersistedBeforeSend {
+    fn observe(&mut self, at_us: u64, observation: &O, v: &mut Violations) {
+        if let Some(RaftObservation::Sent {
+            from,
+            msg,
+            synced,
+            written,
+        }) = observation.raft()
+        {
+            check_send(v, at_us, from, msg, synced, written);
+        }
     }
 }

@@ -6,9 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use raft::eraftpb::SnapshotMetadata;
+use raft::eraftpb::{MessageType, SnapshotMetadata};
 
+use super::checker::Checker;
 use super::commits::Commits;
+use super::observation::{RaftObservation, RaftView};
 use super::Violations;
 use crate::disk::LogImage;
 
@@ -199,5 +201,34 @@ impl RaftOracle {
     /// Highest index any node applied: the committed entry count.
     pub fn committed(&self) -> u64 {
         self.applied.keys().next_back().copied().unwrap_or(0)
+    }
+}
+
+/// Shown a synced log, a new leader, an apply, a snapshot taken or sent.
+impl<O: RaftView + ?Sized> Checker<O> for RaftOracle {
+    fn observe(&mut self, at_us: u64, observation: &O, v: &mut Violations) {
+        match observation.raft() {
+            Some(RaftObservation::Synced { node, log }) => self.on_synced(node, log),
+            Some(RaftObservation::Leader { node, term, log }) => {
+                self.on_leader(v, at_us, node, term, log)
+            }
+            Some(RaftObservation::Applied {
+                node,
+                index,
+                term,
+                data,
+                replay,
+            }) => self.on_apply(v, at_us, node, index, term, data, replay),
+            Some(RaftObservation::SnapshotTaken { node, meta }) => {
+                self.on_snapshot(v, at_us, node, "taken", meta)
+            }
+            Some(RaftObservation::Sent { from, msg, .. })
+                if msg.get_msg_type() == MessageType::MsgSnapshot =>
+            {
+                let meta = msg.get_snapshot().get_metadata();
+                self.on_snapshot(v, at_us, from, "sent", meta)
+            }
+            _ => {}
+        }
     }
 }

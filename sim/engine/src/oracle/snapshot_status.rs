@@ -35,6 +35,8 @@ use std::collections::BTreeMap;
 
 use raft::eraftpb::{Message, MessageType};
 
+use super::checker::Checker;
+use super::observation::{RaftObservation, RaftView};
 use super::Violations;
 use crate::disk::LogImage;
 
@@ -158,6 +160,27 @@ impl SnapshotStatus {
                     }
                 }
             }
+            _ => {}
+        }
+    }
+}
+
+/// Shown a failed snapshot, a start, a delivery and a send.
+impl<O: RaftView + ?Sized> Checker<O> for SnapshotStatus {
+    fn observe(&mut self, at_us: u64, observation: &O, v: &mut Violations) {
+        match observation.raft() {
+            Some(RaftObservation::SnapshotFailed { from, to, term }) => {
+                self.on_failed(from, to, term)
+            }
+            Some(RaftObservation::Started { node }) => self.on_started(node),
+            Some(RaftObservation::Delivered {
+                from,
+                to,
+                msg,
+                from_synced,
+                to_written_last,
+            }) => self.on_delivered(at_us, msg, from, to, from_synced, to_written_last),
+            Some(RaftObservation::Sent { from, msg, .. }) => self.on_sent(v, at_us, from, msg),
             _ => {}
         }
     }
