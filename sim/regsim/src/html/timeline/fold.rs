@@ -466,7 +466,10 @@ mod tests {
 
     fn crashes(t: &Timeline, node: usize) -> usize {
         let lane = &t.lanes[node];
-        lane.marks.iter().filter(|m| m.glyph == Glyph::Crash).count()
+        lane.marks
+            .iter()
+            .filter(|m| m.glyph == Glyph::Crash)
+            .count()
     }
 
     /// The run's end (at 10 s) stops n1, still up, as a crash: nothing to
