@@ -19,7 +19,6 @@ use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
 use crate::node::{self, CrashPoints, NodeParams};
-use crate::oracle::checkers::Observation;
 use crate::panics::in_system;
 use crate::registry::{RegistryCluster, WriterRegistry};
 use crate::rng::{KeyedRng, Streams, Subsystem};
@@ -34,6 +33,8 @@ use crate::world::target::{self, Books, Injection};
 use crate::world::{DownReason, SimOptions};
 use regsim_engine::clock::Clock;
 use regsim_engine::in_flight::{Arrival, Envelope};
+use regsim_engine::oracle::observation::RaftObservation;
+use regsim_engine::world::cluster::RunBooks;
 
 /// Work the driver hands a node's host, done inside it.
 pub(crate) enum Work {
@@ -539,28 +540,19 @@ impl<F: NodeFiles> Runtime for World<F> {
 
     fn observe_synced(&mut self, node: u8) {
         let i = usize::from(node);
-        if !self.c.sys.obs.checkers.on() {
+        if !self.c.sys.raft_checked() {
             return;
         }
         let slot = &mut self.slots[i];
         let Some(core) = self.c.nodes[i].state.core() else {
             return;
         };
-        let (checkers, now, seen) = (
-            &mut self.c.sys.obs.checkers,
-            self.c.now,
-            &mut slot.seen_syncs,
-        );
+        let (books, now, seen) = (&mut self.c.sys, self.c.now, &mut slot.seen_syncs);
         F::with_record(core.log(), |record| {
             if *seen != Some(record.syncs()) {
                 *seen = Some(record.syncs());
-                checkers.observe(
-                    now,
-                    Observation::Synced {
-                        node,
-                        log: record.synced(),
-                    },
-                );
+                let log = record.synced();
+                books.raft(now, RaftObservation::Synced { node, log });
             }
         });
     }
@@ -569,18 +561,18 @@ impl<F: NodeFiles> Runtime for World<F> {
         let Some(core) = self.c.nodes[usize::from(from)].state.core() else {
             return;
         };
-        if !self.c.sys.obs.checkers.on() {
+        if !self.c.sys.raft_checked() {
             return;
         }
-        let (checkers, now) = (&mut self.c.sys.obs.checkers, self.c.now);
+        let (books, now) = (&mut self.c.sys, self.c.now);
         F::with_record(core.log(), |record| {
-            let sent = Observation::Sent {
+            let sent = RaftObservation::Sent {
                 from,
                 msg,
                 synced: record.synced(),
                 written: record.written(),
             };
-            checkers.observe(now, sent);
+            books.raft(now, sent);
         });
     }
 
@@ -772,9 +764,9 @@ impl<F: NodeFiles> Files for World<F> {
     /// already did): the checkers see it synced as read. (The hosted
     /// runtimes cannot show `log-not-synced-on-open`.)
     fn observe_start(&mut self, node: u8) {
-        if let (true, Some(disk)) = (self.c.sys.obs.checkers.on(), &self.start_disk) {
-            let synced = Observation::Synced { node, log: disk };
-            self.c.sys.obs.checkers.observe(self.c.now, synced);
+        if let (true, Some(disk)) = (self.c.sys.raft_checked(), &self.start_disk) {
+            let synced = RaftObservation::Synced { node, log: disk };
+            self.c.sys.raft(self.c.now, synced);
         }
     }
 

@@ -7,7 +7,6 @@ use regsim_engine::oracle::observation::{RaftObservation, RaftView};
 use writer_registry::startup::Refusal;
 use writer_registry::StateDigest;
 
-use crate::disk::LogImage;
 use crate::node::ApplyRecord;
 use crate::store::{Image, SyncedRowChange};
 
@@ -94,33 +93,12 @@ pub enum Observation<'a> {
         data: &'a [u8],
         meta: &'a raft::eraftpb::SnapshotMetadata,
     },
-    /// A node's log as the harness's disk synced it changed to `log`.
-    Synced { node: u8, log: &'a LogImage },
-    /// Node `from` handed `msg` to the network, with its log as synced
-    /// and as written at that moment.
-    Sent {
-        from: u8,
-        msg: &'a raft::eraftpb::Message,
-        synced: &'a LogImage,
-        written: &'a LogImage,
-    },
+    /// A fact of the Raft layer only (a synced log, a message sent or
+    /// delivered, a snapshot's failure, a new leader): the engine's, as
+    /// any system's runtime shows it (`RunBooks::raft`).
+    Raft(RaftObservation<'a>),
     /// The transport delivered a snapshot message for `index` to `to`.
     SnapshotDelivered { to: u8, index: u64, data_hash: u64 },
-    /// The transport told `from` that its snapshot message of `term` to
-    /// `to` did not arrive (it decided so: dropped, cut, or the receiver
-    /// gone).
-    SnapshotFailed { from: u8, to: u8, term: u64 },
-    /// The transport handed `msg` from `from` to `to`, which steps it now
-    /// (the outputs of that step follow); from the harness's disks,
-    /// `from`'s synced log and the last index of `to`'s written log. (The
-    /// hosted runtimes never fail a snapshot, so they need not show it.)
-    Delivered {
-        from: u8,
-        to: u8,
-        msg: &'a raft::eraftpb::Message,
-        from_synced: &'a LogImage,
-        to_written_last: u64,
-    },
     /// A snapshot at `index` was restored into a node's FSM: during its
     /// start (`disk_hash`: the snapshot its disk holds) or installed from
     /// a leader (the last one delivered for that index).
@@ -163,12 +141,6 @@ pub enum Observation<'a> {
         proposal_id: u64,
         data: &'a [u8],
     },
-    /// A node became leader of `term`, with its log as written.
-    Leader {
-        node: u8,
-        term: u64,
-        log: &'a LogImage,
-    },
     /// Registry rows a node's store changed and synced, in order.
     RowsSynced {
         node: u8,
@@ -207,35 +179,7 @@ impl RaftView for Observation<'_> {
             Observation::SnapshotTaken { node, meta, .. } => {
                 RaftObservation::SnapshotTaken { node, meta }
             }
-            Observation::Synced { node, log } => RaftObservation::Synced { node, log },
-            Observation::Sent {
-                from,
-                msg,
-                synced,
-                written,
-            } => RaftObservation::Sent {
-                from,
-                msg,
-                synced,
-                written,
-            },
-            Observation::Delivered {
-                from,
-                to,
-                msg,
-                from_synced,
-                to_written_last,
-            } => RaftObservation::Delivered {
-                from,
-                to,
-                msg,
-                from_synced,
-                to_written_last,
-            },
-            Observation::SnapshotFailed { from, to, term } => {
-                RaftObservation::SnapshotFailed { from, to, term }
-            }
-            Observation::Leader { node, term, log } => RaftObservation::Leader { node, term, log },
+            Observation::Raft(raft) => raft,
             // The state machine's own: listed, so that a new observation
             // must say whether it has a Raft part.
             Observation::StartEnded { .. }

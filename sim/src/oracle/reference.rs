@@ -193,11 +193,7 @@ impl Reference {
             | Observation::RegistrationProposed { .. }
             | Observation::Nonce { .. }
             | Observation::EncryptionGate { .. }
-            | Observation::Synced { .. }
-            | Observation::Sent { .. }
-            | Observation::Delivered { .. }
-            | Observation::SnapshotFailed { .. }
-            | Observation::Leader { .. }
+            | Observation::Raft(_)
             | Observation::RowsSynced { .. } => Found::Nothing,
         }
     }

@@ -2,6 +2,7 @@
 //! flag, next to the good one it must pass. An oracle that cannot fail
 //! here checks nothing.
 
+use regsim_engine::oracle::observation::RaftObservation;
 use writer_registry::registry::{Space, APPLIED_INDEX_KEY};
 use writer_registry::wire::{encode_entry, Registration};
 use writer_registry::{Applied, Outcome, PersistPolicy, StateDigest};
@@ -88,7 +89,10 @@ fn commit(c: &mut Checkers, rec: &ApplyRecord) {
         ..Default::default()
     });
     for node in 0..c.nodes() {
-        c.observe(0, Observation::Synced { node, log: &log });
+        c.observe(
+            0,
+            Observation::Raft(RaftObservation::Synced { node, log: &log }),
+        );
     }
 }
 
@@ -643,12 +647,12 @@ fn sent(c: &mut Checkers, from: u8, m: &raft::eraftpb::Message, synced: &crate::
     // Written as synced: nothing pending.
     c.observe(
         0,
-        Observation::Sent {
+        Observation::Raft(RaftObservation::Sent {
             from,
             msg: m,
             synced,
             written: synced,
-        },
+        }),
     );
 }
 
@@ -732,20 +736,20 @@ fn a_failed_snapshot_must_put_the_leader_back_to_replicating() {
     let run =
         |synced: &crate::disk::LogImage, answer: Option<MessageType>, term: u64, restart: bool| {
             let mut c = Checkers::new(3, PersistPolicy::Atomic, true);
-            let failed = Observation::SnapshotFailed {
+            let failed = Observation::Raft(RaftObservation::SnapshotFailed {
                 from: leader,
                 to: follower,
                 term: 4,
-            };
+            });
             c.observe(0, failed);
             let response = msg(MessageType::MsgHeartbeatResponse, follower, leader, 4);
-            let delivered = Observation::Delivered {
+            let delivered = Observation::Raft(RaftObservation::Delivered {
                 from: follower,
                 to: leader,
                 msg: &response,
                 from_synced: synced,
                 to_written_last: 10,
-            };
+            });
             c.observe(1, delivered);
             if let Some(kind) = answer {
                 sent(&mut c, leader, &msg(kind, leader, follower, 4), &log);
@@ -806,19 +810,19 @@ fn a_leader_owes_only_what_earlier_terms_committed() {
         // Entries 1..=4 of term 3 on n2 and n3's synced disks: committed
         // in term 3.
         for node in 1..3 {
-            let synced = Observation::Synced {
+            let synced = Observation::Raft(RaftObservation::Synced {
                 node,
                 log: &log_of(3, 4, 2),
-            };
+            });
             c.observe(0, synced);
         }
         // n1 leads `leader_term` with an empty log.
         let empty = log_of(leader_term, 0, 1);
-        let leader = Observation::Leader {
+        let leader = Observation::Raft(RaftObservation::Leader {
             node: 0,
             term: leader_term,
             log: &empty,
-        };
+        });
         c.observe(1, leader);
         let mut fired = oracles(c);
         fired.retain(|o| o == "raft-leader-completeness");
@@ -842,10 +846,10 @@ fn applies_and_snapshots_are_held_against_the_synced_majority() {
         for node in 0..2 {
             c.observe(
                 0,
-                Observation::Synced {
+                Observation::Raft(RaftObservation::Synced {
                     node,
                     log: &log_of(2, 4, 1),
-                },
+                }),
             );
         }
         c
@@ -888,20 +892,23 @@ fn applies_and_snapshots_are_held_against_the_synced_majority() {
     let mut c = setup();
     c.observe(
         0,
-        Observation::Synced {
+        Observation::Raft(RaftObservation::Synced {
             node: 2,
             log: &log_of(3, 0, 0),
-        },
+        }),
     );
     let mut old = log_of(2, 5, 1);
     old.hard_state.term = 3;
-    c.observe(0, Observation::Synced { node: 1, log: &old });
     c.observe(
         0,
-        Observation::Synced {
+        Observation::Raft(RaftObservation::Synced { node: 1, log: &old }),
+    );
+    c.observe(
+        0,
+        Observation::Raft(RaftObservation::Synced {
             node: 0,
             log: &log_of(2, 5, 1),
-        },
+        }),
     );
     apply_only(&mut c, &kv_at(5, 2, 5u64.to_be_bytes().to_vec()));
     assert!(raft_only(c).contains(&"raft-apply-uncommitted".to_string()));

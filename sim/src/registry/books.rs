@@ -4,7 +4,7 @@
 //! order registrations are proposed in; and the cluster built over them.
 
 use super::RegistryCluster;
-use crate::oracle::checkers::Checkers;
+use crate::oracle::checkers::{Checkers, Observation};
 use crate::proposal_order::ProposalOrder;
 use crate::rng::{Streams, Subsystem};
 use crate::scenario::Scenario;
@@ -16,6 +16,7 @@ use crate::world::injector::Injector;
 use crate::world::observe::{Member, Observer};
 use crate::world::SimOptions;
 use regsim_engine::node::CrashPoints;
+use regsim_engine::oracle::observation::RaftObservation;
 use regsim_engine::storage::RaftLog;
 
 /// The writer registry's books on one run.
@@ -42,6 +43,14 @@ impl RunBooks for RegistryBooks {
 
     fn violation(&mut self, now: u64, oracle: &str, node: Option<u8>, detail: String) {
         self.obs.violation(now, oracle, node, detail);
+    }
+
+    fn raft_checked(&self) -> bool {
+        self.obs.checkers.on()
+    }
+
+    fn raft(&mut self, now: u64, fact: RaftObservation<'_>) {
+        self.obs.checkers.observe(now, Observation::Raft(fact));
     }
 
     fn start_attempted(&mut self) {

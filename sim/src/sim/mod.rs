@@ -40,7 +40,9 @@ use disks::Disks;
 use held::{Held, Holds};
 use regsim_engine::clock::Clock;
 use regsim_engine::in_flight::{Arrival, Envelope};
+use regsim_engine::oracle::observation::RaftObservation;
 use regsim_engine::process::{self, Process};
+use regsim_engine::world::cluster::RunBooks;
 use transport::{is_snapshot, Leaving, Transport};
 
 /// Most events a run may hold pending at once (about 300 MB): a bound on
@@ -352,17 +354,17 @@ impl Sim<'_> {
         } = sent;
         let snapshot = is_snapshot(&msg);
         self.c.sys.obs.delivered(self.clock.now(), to, from, &msg);
-        if self.c.sys.obs.checkers.on() {
+        if self.c.sys.raft_checked() {
             let sender = self.disks.read(from);
             let to_written_last = self.disks.read(to).written().last_index();
-            let delivered = Observation::Delivered {
+            let delivered = RaftObservation::Delivered {
                 from,
                 to,
                 msg: &msg,
                 from_synced: sender.synced(),
                 to_written_last,
             };
-            self.c.sys.obs.checkers.observe(self.clock.now(), delivered);
+            self.c.sys.raft(self.clock.now(), delivered);
         }
         self.with_core(to, |core, out, crash| {
             core.step(msg, out, crash).map(|_| false)
@@ -412,8 +414,8 @@ impl Sim<'_> {
             return;
         }
         if !delivered {
-            let failed = Observation::SnapshotFailed { from, to, term };
-            self.c.sys.obs.checkers.observe(self.clock.now(), failed);
+            let failed = RaftObservation::SnapshotFailed { from, to, term };
+            self.c.sys.raft(self.clock.now(), failed);
         }
         self.with_core(from, |core, out, crash| {
             core.report_snapshot(u64::from(to) + 1, delivered, out, crash)
@@ -442,29 +444,29 @@ impl Runtime for Sim<'_> {
     }
 
     fn observe_synced(&mut self, node: u8) {
-        if !self.c.sys.obs.checkers.on() || !self.disks.take_unseen_sync(node) {
+        if !self.c.sys.raft_checked() || !self.disks.take_unseen_sync(node) {
             return;
         }
         let disk = self.disks.read(node);
-        let synced = Observation::Synced {
+        let synced = RaftObservation::Synced {
             node,
             log: disk.synced(),
         };
-        self.c.sys.obs.checkers.observe(self.clock.now(), synced);
+        self.c.sys.raft(self.clock.now(), synced);
     }
 
     fn observe_send(&mut self, from: u8, msg: &Message) {
-        if !self.c.sys.obs.checkers.on() {
+        if !self.c.sys.raft_checked() {
             return;
         }
         let disk = self.disks.read(from);
-        let sent = Observation::Sent {
+        let sent = RaftObservation::Sent {
             from,
             msg,
             synced: disk.synced(),
             written: disk.written(),
         };
-        self.c.sys.obs.checkers.observe(self.clock.now(), sent);
+        self.c.sys.raft(self.clock.now(), sent);
     }
 
     fn send(&mut self, from: u8, msg: Message) -> Option<FollowUp> {

@@ -28,6 +28,7 @@ use crate::store::{Corruption, Image, StoreOp, SyncedRowChange};
 use crate::trace::kinds::{self, Kind};
 use crate::trace::Trace;
 use regsim_engine::in_flight::{Arrival, Envelope};
+use regsim_engine::oracle::observation::RaftObservation;
 
 /// The harness's books on one cluster member across its incarnations.
 #[derive(Debug)]
@@ -591,8 +592,8 @@ impl Observer {
         }
         self.record(now, Some(node), &kinds::LEADER, term, 0);
         if let Some(log) = log {
-            self.checkers
-                .observe(now, Observation::Leader { node, term, log });
+            let leader = RaftObservation::Leader { node, term, log };
+            self.checkers.observe(now, Observation::Raft(leader));
         }
     }
 

@@ -12,6 +12,7 @@
 //! system understands goes to the system's hooks (`super::system`).
 
 use crate::node::{Application, CrashPoints, NodeCore};
+use crate::oracle::observation::RaftObservation;
 use crate::process::{DownReason, Process};
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::storage::RaftLog;
@@ -46,6 +47,13 @@ pub trait RunBooks {
 
     /// Reports a violation of `oracle` at `now`.
     fn violation(&mut self, now: u64, oracle: &str, node: Option<u8>, detail: String);
+
+    /// Whether the system's checkers look at the Raft layer (its oracles
+    /// are on): a runtime reads its disks for them only then.
+    fn raft_checked(&self) -> bool;
+
+    /// Shows the system's checkers a fact of the Raft layer at `now`.
+    fn raft(&mut self, now: u64, fact: RaftObservation<'_>);
 
     /// A start of a down node is attempted (counted).
     fn start_attempted(&mut self);

@@ -14,6 +14,7 @@ use crate::node::{
     self, Application, Apply, CrashPoints, Died, DiskFacts, NoCrashes, RaftParams, RestoreError,
     StartEvent, StartFailure, StartHook, StartStep,
 };
+use crate::oracle::observation::RaftObservation;
 use crate::process::{DownReason, Process};
 use crate::rng::Streams;
 use crate::storage::RaftLog;
@@ -65,6 +66,10 @@ impl RunBooks for CounterBooks {
     fn violation(&mut self, _: u64, oracle: &str, _: Option<u8>, detail: String) {
         panic!("{oracle}: {detail}");
     }
+    fn raft_checked(&self) -> bool {
+        false
+    }
+    fn raft(&mut self, _: u64, _: RaftObservation<'_>) {}
     fn start_attempted(&mut self) {
         self.starts += 1;
     }
