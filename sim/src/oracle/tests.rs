@@ -111,6 +111,27 @@ fn apply(c: &mut Checkers, node: u8, rec: &ApplyRecord, outcome: &'static str) {
     );
 }
 
+/// Two started nodes (atomic policy, oracles on), n1 having applied a KV
+/// command at index 1.
+fn two_nodes_n1_applied_kv() -> Checkers {
+    let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
+    start(&mut c, 0, &Image::new(), 0);
+    start(&mut c, 1, &Image::new(), 0);
+    apply(
+        &mut c,
+        0,
+        &record(1, kv(5), Outcome::Kv { proposal_id: 5 }),
+        "kv",
+    );
+    c
+}
+
+/// Asserts whether `oracle` is among those that `fired`.
+fn assert_fired(fired: &[String], oracle: &str, expected: bool, context: &str) {
+    let has = fired.iter().any(|f| f == oracle);
+    assert_eq!(has, expected, "{oracle} {context}: {fired:?}");
+}
+
 fn oracles(c: Checkers) -> Vec<String> {
     c.finish().0.list.into_iter().map(|v| v.oracle).collect()
 }
@@ -151,10 +172,11 @@ fn durability_flags_an_applied_index_the_policy_never_wrote() {
         }
         start(&mut c, 0, &store, 1);
         let fired = oracles(c);
-        assert_eq!(
-            fired.contains(&"durability".to_string()),
+        assert_fired(
+            &fired,
+            "durability",
             bad,
-            "{policy:?} index {with_index}: {fired:?}"
+            &format!("{policy:?} index {with_index}: {fired:?}"),
         );
     }
 }
@@ -320,11 +342,7 @@ fn snapshots_are_judged_against_their_source() {
             },
         );
         let fired = oracles(c);
-        assert_eq!(
-            fired.contains(&"snapshot-content".to_string()),
-            flagged,
-            "{fired:?}"
-        );
+        assert_fired(&fired, "snapshot-content", flagged, "");
         assert!(
             !fired.contains(&"conformance-state".to_string()),
             "{fired:?}"
@@ -400,15 +418,7 @@ fn the_start_judge_runs_the_spec_sequence_itself() {
 /// Replica agreement compares the harness's digests of each node's model.
 #[test]
 fn replica_agreement_compares_model_digests() {
-    let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
-    start(&mut c, 0, &Image::new(), 0);
-    start(&mut c, 1, &Image::new(), 0);
-    apply(
-        &mut c,
-        0,
-        &record(1, kv(5), Outcome::Kv { proposal_id: 5 }),
-        "kv",
-    );
+    let mut c = two_nodes_n1_applied_kv();
     apply(
         &mut c,
         1,
@@ -929,11 +939,7 @@ fn applies_and_snapshots_are_held_against_the_synced_majority() {
             },
         );
         let fired = raft_only(c);
-        assert_eq!(
-            fired.contains(&"raft-snapshot-meta".to_string()),
-            flagged,
-            "{fired:?}"
-        );
+        assert_fired(&fired, "raft-snapshot-meta", flagged, "");
     }
 }
 
@@ -969,11 +975,7 @@ fn a_join_before_the_replay_reached_the_disk_commit_is_flagged() {
             },
         );
         let fired = oracles(c);
-        assert_eq!(
-            fired.contains(&"start-sequence".to_string()),
-            flagged,
-            "{fired:?}"
-        );
+        assert_fired(&fired, "start-sequence", flagged, "");
     }
 }
 
@@ -1040,15 +1042,7 @@ fn a_violation_shows_in_the_printed_trace_where_it_was_judged() {
 /// that break two each.
 #[test]
 fn one_observation_reaches_every_checker_in_the_lists_order() {
-    let mut c = Checkers::new(2, PersistPolicy::Atomic, true);
-    start(&mut c, 0, &Image::new(), 0);
-    start(&mut c, 1, &Image::new(), 0);
-    apply(
-        &mut c,
-        0,
-        &record(1, kv(5), Outcome::Kv { proposal_id: 5 }),
-        "kv",
-    );
+    let mut c = two_nodes_n1_applied_kv();
     // n2 applies other bytes at the committed index 1 (Raft safety, against
     // n1's apply and against the commit), says it did an empty entry
     // (conformance), returns unsynced (sync-before-ack), and its model now
@@ -1137,11 +1131,7 @@ fn with_the_oracles_off_only_the_purpose_oracle_is_shown() {
         apply(&mut c, 0, &halted, "collision");
         let (violations, purpose) = c.finish();
         let fired: Vec<String> = violations.list.into_iter().map(|v| v.oracle).collect();
-        assert_eq!(
-            fired.contains(&"sync-before-ack".to_string()),
-            on,
-            "{fired:?}"
-        );
+        assert_fired(&fired, "sync-before-ack", on, "");
         assert_eq!(!fired.is_empty(), on, "{fired:?}");
         let findings: Vec<&str> = purpose
             .failures()

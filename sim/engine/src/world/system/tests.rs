@@ -410,6 +410,16 @@ fn bench() -> Bench {
     }
 }
 
+/// What every start that opened its store logs first: the system's
+/// hooks around the runtime's core start.
+const START_RUNS: [&str; 5] = [
+    "reopened",
+    "begin_start",
+    "run_start",
+    "start_ran",
+    "observe_start",
+];
+
 /// What was logged since the last look.
 fn seen(b: &mut Bench) -> Vec<&'static str> {
     std::mem::take(&mut b.c.sys.log)
@@ -436,6 +446,23 @@ fn leader() -> Bench {
     b
 }
 
+/// Asserts that `calls` holds `names` in this order (others between).
+fn in_order(calls: &[&str], names: &[&str]) {
+    let at = |name| calls.iter().position(|c| c == name);
+    for pair in names.windows(2) {
+        let (a, b) = (at(&pair[0]), at(&pair[1]));
+        assert!(a.is_some() && a < b, "{pair:?} in {calls:?}");
+    }
+}
+
+/// Why node 0 is down, if it is.
+fn down(b: &Bench) -> Option<DownReason> {
+    match &b.c.nodes[0].state {
+        Process::Down(reason) => Some(reason.clone()),
+        _ => None,
+    }
+}
+
 fn propose(b: &mut Bench, data: &[u8]) {
     let data = data.to_vec();
     call::call(b, 0, |core, out, crash| {
@@ -450,24 +477,23 @@ fn a_start_runs_its_hooks_and_the_runtime_in_the_documented_order() {
     assert_eq!(
         seen(&mut b),
         [
-            "reopened",
-            "begin_start",
-            "run_start",
-            "start_ran",
-            "observe_start",
-            "start_ended joined",
-            "joined",
-            // What it owes goes out as it joins (dropped: no leader yet).
-            "owed",
-            "proposal",
-            "call_begins",
-            "call_round",
-            "observe_synced",
-            "call_ends",
-            "settled",
-            "retry_owed",
-            "settled",
-        ],
+            &START_RUNS[..],
+            &[
+                "start_ended joined",
+                "joined",
+                // What it owes goes out as it joins (dropped: no leader yet).
+                "owed",
+                "proposal",
+                "call_begins",
+                "call_round",
+                "observe_synced",
+                "call_ends",
+                "settled",
+                "retry_owed",
+                "settled",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(b.retries, [1_000], "retried after the system's interval");
     assert_eq!(b.c.sys.starts, 1);
@@ -512,24 +538,20 @@ fn a_refused_start_stays_down_its_store_closed_and_is_never_a_crash() {
     assert_eq!(
         seen(&mut b),
         [
-            "reopened",
-            "begin_start",
-            "run_start",
-            "start_ran",
-            "observe_start",
-            "start_failed",
-            "keep_store",
-            "closed",
-            "stopped",
-            "start_ended refused",
-            "settled",
-        ],
+            &START_RUNS[..],
+            &[
+                "start_failed",
+                "keep_store",
+                "closed",
+                "stopped",
+                "start_ended refused",
+                "settled",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(b.c.sys.events, ["start-failed"], "no armed crash fired");
-    assert!(matches!(
-        b.c.nodes[0].state,
-        Process::Down(DownReason::Refused)
-    ));
+    assert_eq!(down(&b), Some(DownReason::Refused));
     assert_eq!(b.c.incarnation(0), 1, "the next start is a new incarnation");
     assert_eq!(b.c.nodes[0].member.processes_ended, 0, "no process ended");
     assert!(!lifecycle::start(&mut b, 0), "a refused node stays down");
@@ -541,14 +563,9 @@ fn a_halt_in_a_call_stops_the_node_for_good_reason() {
     let mut b = leader();
     propose(&mut b, b"halt");
     let calls = seen(&mut b);
-    let at = |name| calls.iter().position(|c| *c == name);
-    assert!(at("halted") < at("call_ends"), "{calls:?}");
-    assert!(at("call_ends") < at("process_ending"), "{calls:?}");
+    in_order(&calls, &["halted", "call_ends", "process_ending"]);
     assert_eq!(calls.last(), Some(&"settled"), "{calls:?}");
-    assert!(matches!(
-        b.c.nodes[0].state,
-        Process::Down(DownReason::Halted)
-    ));
+    assert_eq!(down(&b), Some(DownReason::Halted));
     assert!(b.c.sys.events.contains(&"stop"));
     assert!(lifecycle::start(&mut b, 0), "a halted node may start again");
 }
@@ -558,15 +575,12 @@ fn a_process_that_dies_inside_an_apply_is_a_crash_with_its_write_cut() {
     let mut b = leader();
     propose(&mut b, b"die");
     let calls = seen(&mut b);
-    let at = |name| calls.iter().position(|c| *c == name);
-    assert!(at("call_ends") < at("write_cut"), "{calls:?}");
-    assert!(at("write_cut") < at("armed_crash"), "{calls:?}");
-    assert!(at("armed_crash") < at("process_ending"), "{calls:?}");
+    in_order(
+        &calls,
+        &["call_ends", "write_cut", "armed_crash", "process_ending"],
+    );
     assert_eq!(b.c.sys.events, ["armed-crash-fired", "stop"]);
-    assert!(matches!(
-        b.c.nodes[0].state,
-        Process::Down(DownReason::Crashed)
-    ));
+    assert_eq!(down(&b), Some(DownReason::Crashed));
 }
 
 #[test]
@@ -575,10 +589,7 @@ fn a_store_that_will_not_open_breaks_the_node_before_anything_starts() {
     b.store_gone = true;
     assert!(!lifecycle::start(&mut b, 0));
     assert_eq!(seen(&mut b), Vec::<&str>::new(), "no hook: nothing opened");
-    assert!(matches!(
-        b.c.nodes[0].state,
-        Process::Down(DownReason::Broken)
-    ));
+    assert_eq!(down(&b), Some(DownReason::Broken));
 }
 
 #[test]
