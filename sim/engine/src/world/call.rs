@@ -1,6 +1,7 @@
 //! A call into a running node core and what follows it, once for every
-//! runtime: the store fault it fired, the synced log the checkers see
-//! before the outputs that followed the sync, each output routed (to the
+//! runtime and every system: what the system notes of each round (the
+//! writer registry: a store fault it fired), the synced log the checkers
+//! see before the outputs that followed the sync, each output routed (to the
 //! runtime for what only it can do: carry a message, schedule a sync,
 //! read its log; to the system for what only it observes), the calls the
 //! outputs ask for at once, the system's books at the call's beginning,
