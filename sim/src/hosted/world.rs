@@ -19,7 +19,6 @@ use super::NodeFiles;
 use crate::disk::{EpochFile, LogImage};
 use crate::node::storage::EpochStore;
 use crate::node::{self, CrashPoints, NodeParams};
-use crate::panics::in_system;
 use crate::registry::{RegistryCluster, WriterRegistry};
 use crate::rng::{KeyedRng, Streams, Subsystem};
 use crate::scenario::Scenario;
@@ -757,7 +756,7 @@ impl<F: NodeFiles> Files for World<F> {
         let s = &mut self.slots[usize::from(node)];
         let mut epoch_file = s.files.epoch_file(&mut s.epoch);
         let logger = &self.c.logger;
-        in_system(|| node::start(params, log, &mut epoch_file, tracked, logger, out))
+        node::start(params, log, &mut epoch_file, tracked, logger, out)
     }
 
     /// A start syncs the log it opened before its replay (turmoil's open

@@ -23,7 +23,6 @@ use crate::disk::DiskStorage;
 use crate::error::HarnessError;
 use crate::node::{self, NodeParams};
 use crate::oracle::checkers::Observation;
-use crate::panics::in_system;
 use crate::registry::{RegistryCluster, WriterRegistry};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
@@ -582,7 +581,7 @@ impl Files for Sim<'_> {
         out: &mut Outputs<WriterRegistry>,
     ) -> Started<DiskStorage, WriterRegistry> {
         let (epoch_file, logger) = (self.disks.epoch_file(node), &self.c.logger);
-        in_system(|| node::start(params, log, epoch_file, tracked, logger, out))
+        node::start(params, log, epoch_file, tracked, logger, out)
     }
 
     fn observe_start(&mut self, node: u8) {

@@ -70,7 +70,8 @@ pub trait Files: Runtime {
     /// reaches it: nothing returns in between).
     fn start_from(&mut self, node: u8, log: &Self::Log) -> u64;
 
-    /// Runs the node core's start (over the runtime's start files).
+    /// Runs the node core's start (over the runtime's start files). The
+    /// world calls it inside the system's panic zone (`zone::in_system`).
     fn run_start(
         &mut self,
         node: u8,
