@@ -21,11 +21,12 @@ pub(crate) type StartBooks<'a> = (Books<'a>, &'a mut Clients);
 
 /// A start of `node` begins, its files open: its member's books move to
 /// the new incarnation (the clients count its nonces afresh; its replay
-/// window reaches what the store holds), the checkers see what it starts from (`epoch`: the epoch file's
-/// written and synced values; `commit`: the Raft log's commit index), and
-/// its store is tracked for the injector and, with the oracles on,
-/// the member's synced rows. `election_tick`: the incarnation's drawn
-/// election timeout. Returns the core's parameters and the tracked store.
+/// window reaches what the store holds), the checkers see what it starts
+/// from (`epoch`: the epoch file's written and synced values; `commit`:
+/// the Raft log's commit index), and its store is tracked for the
+/// injector and, with the oracles on, the member's synced rows.
+/// `election_tick`: the incarnation's drawn election timeout. Returns the
+/// core's parameters and the tracked store.
 pub(crate) fn begin(
     (books, clients): StartBooks<'_>,
     (sc, opts): (&Scenario, &SimOptions),
